@@ -1,0 +1,75 @@
+//! The document shell and the route table.
+
+use crate::components::{NotAllowed, NotFound};
+use crate::login::LoginPage;
+use crate::ops::crm::companies::CompaniesPage;
+use crate::ops::crm::company::{contacts::ContactsTab, open_invoices::OpenInvoicesTab, CompanyPage};
+use crate::ops::OpsShell;
+use crate::portal::{invoices::PortalInvoices, PortalShell};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/settle.css"/>
+        <Title formatter=|text: String| if text.is_empty() { "Settle".to_string() } else { format!("{text} · Settle") }/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=Home/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/not-allowed") view=NotAllowed/>
+                <ParentRoute path=path!("/ops") view=OpsShell>
+                    <Route path=path!("") view=|| view! { <Redirect path="/ops/crm/companies"/> }/>
+                    <Route path=path!("crm/companies") view=CompaniesPage/>
+                    <ParentRoute path=path!("crm/companies/:code") view=CompanyPage>
+                        <Route path=path!("") view=OpenInvoicesTab/>
+                        <Route path=path!("contacts") view=ContactsTab/>
+                    </ParentRoute>
+                </ParentRoute>
+                <ParentRoute path=path!("/portal") view=PortalShell>
+                    <Route path=path!("") view=PortalInvoices/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// `/`: sends the user to their home, or to sign in.
+#[component]
+fn Home() -> impl IntoView {
+    let user = Resource::new(|| (), |_| crate::api::current_user());
+    view! {
+        <Suspense fallback=crate::components::loading_page>
+            {move || Suspend::new(async move {
+                let target = match user.await {
+                    Ok(Some(u)) => u.role.home(),
+                    _ => "/login",
+                };
+                view! { <Redirect path=target/> }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,131 @@
+//! Widgets used on several screens.
+
+pub mod invoice_table;
+pub mod pager;
+
+use crate::error::ApiError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::AppError;
+
+pub use invoice_table::InvoiceTable;
+pub use pager::Pager;
+
+/// A full-area loading state.
+pub fn loading_page() -> impl IntoView {
+    view! {
+        <div class="loading" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            " Loading…"
+        </div>
+    }
+}
+
+/// A loading state for a table: skeleton rows under the real header.
+pub fn loading_rows(columns: usize) -> impl IntoView {
+    view! {
+        <div class="loading" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            " Loading…"
+        </div>
+        <div class="skeleton" aria-hidden="true">
+            {(0..6).map(|_| view! { <div class="skeleton-row" style=format!("--cols:{columns}")></div> }).collect_view()}
+        </div>
+    }
+}
+
+/// A field's error message under it, with an icon; empty when there is none.
+#[component]
+pub fn FieldMessage(#[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <p class="field-error" id=id role="alert" aria-live="polite">
+            {move || message.get().map(|m| view! {
+                <span class="icon-error" aria-hidden="true">"!"</span>
+                {m}
+            })}
+        </p>
+    }
+}
+
+/// A message for the whole form or page, when there is one.
+#[component]
+pub fn ErrorBanner(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div role="alert" aria-live="assertive">
+            {move || message.get().map(|m| view! { <div class="banner banner-error">{m}</div> })}
+        </div>
+    }
+}
+
+/// What to show when a server call failed: a clear sentence and, where it helps, a way on.
+#[component]
+pub fn ErrorView(error: ApiError) -> impl IntoView {
+    let action = match error.app() {
+        AppError::Unauthenticated => Some(view! { <a class="btn" href="/login">"Sign in"</a> }.into_any()),
+        AppError::Forbidden => Some(view! { <a class="btn" href="/">"Go to your home page"</a> }.into_any()),
+        _ => None,
+    };
+    view! {
+        <div class="empty-state error-state" role="alert">
+            <p>{error.to_string()}</p>
+            {action}
+        </div>
+    }
+}
+
+/// The page for a wrong role: says so clearly, shows nothing else.
+#[component]
+pub fn NotAllowed() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::web::set_page_status(http::StatusCode::FORBIDDEN);
+    view! {
+        <Title text="Not allowed"/>
+        <main class="standalone">
+            <div class="standalone-card">
+                <h1>"Not allowed"</h1>
+                <p>"Your account does not have access to this page."</p>
+                <p class="actions">
+                    <a class="btn btn-primary" href="/">"Go to your home page"</a>
+                </p>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::web::set_page_status(http::StatusCode::NOT_FOUND);
+    view! {
+        <Title text="Page not found"/>
+        <main class="standalone">
+            <div class="standalone-card">
+                <h1>"Page not found"</h1>
+                <p>"There is no page at this address."</p>
+                <p class="actions"><a class="btn btn-primary" href="/">"Go to your home page"</a></p>
+            </div>
+        </main>
+    }
+}
+
+/// The sign-out button (a form, so it works before the page is interactive too).
+#[component]
+pub fn SignOut() -> impl IntoView {
+    let logout = ServerAction::<crate::api::Logout>::new();
+    view! {
+        <ActionForm action=logout attr:class="signout">
+            <button type="submit" class="btn btn-ghost" disabled=move || logout.pending().get()>"Sign out"</button>
+        </ActionForm>
+    }
+}
+
+/// A labelled key figure, e.g. "Open balance $12,340.00".
+#[component]
+pub fn Figure(#[prop(into)] label: String, #[prop(into)] value: String, #[prop(optional, into)] tone: Option<String>) -> impl IntoView {
+    view! {
+        <div class="figure">
+            <div class="figure-label">{label}</div>
+            <div class=format!("figure-value num {}", tone.unwrap_or_default())>{value}</div>
+        </div>
+    }
+}

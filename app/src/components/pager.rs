@@ -1,0 +1,63 @@
+//! "1–50 of 1,234" with previous / next links that keep the rest of the query.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::format::range_of;
+
+#[component]
+pub fn Pager(
+    /// The list's path, e.g. `/ops/crm/companies`.
+    #[prop(into)]
+    base: String,
+    /// The query without `page`, already encoded (e.g. `q=acme`), or empty.
+    #[prop(into)]
+    query: String,
+    offset: i64,
+    shown: i64,
+    total: i64,
+    page: i64,
+    last_page: i64,
+) -> impl IntoView {
+    let href = move |p: i64| {
+        let mut parts: Vec<String> = Vec::new();
+        if !query.is_empty() {
+            parts.push(query.clone());
+        }
+        if p > 1 {
+            parts.push(format!("page={p}"));
+        }
+        if parts.is_empty() {
+            base.clone()
+        } else {
+            format!("{}?{}", base, parts.join("&"))
+        }
+    };
+    let prev = (page > 1).then(|| href(page - 1));
+    let next = (page < last_page).then(|| href(page + 1));
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <span class="pager-range" aria-live="polite">{range_of(offset, shown, total)}</span>
+            {match prev {
+                Some(h) => view! { <A href=h attr:class="btn btn-small" attr:rel="prev">"‹ Previous"</A> }.into_any(),
+                None => view! { <span class="btn btn-small" aria-disabled="true">"‹ Previous"</span> }.into_any(),
+            }}
+            {match next {
+                Some(h) => view! { <A href=h attr:class="btn btn-small" attr:rel="next">"Next ›"</A> }.into_any(),
+                None => view! { <span class="btn btn-small" aria-disabled="true">"Next ›"</span> }.into_any(),
+            }}
+        </nav>
+    }
+}
+
+/// Encodes a query-string value.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,97 @@
+//! The sign-in page.
+
+use crate::api::{demo_accounts, Login};
+use crate::components::{ErrorBanner, FieldMessage};
+use leptos::html;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let demo = Resource::new(|| (), |_| demo_accounts());
+    let error = move || login.value().get().and_then(|r| r.err());
+    let email_ref = NodeRef::<html::Input>::new();
+    let password_ref = NodeRef::<html::Input>::new();
+    // The first field with an error gets focus.
+    Effect::new(move |_| {
+        if let Some(e) = error() {
+            let target = if e.message_for("email").is_some() { email_ref } else { password_ref };
+            if let Some(input) = target.get() {
+                let _ = input.focus();
+            }
+        }
+    });
+    let field_error = move |field: &'static str| Signal::derive(move || error().and_then(|e| e.message_for(field)));
+    let general_error = Signal::derive(move || {
+        error().filter(|e| e.app().field().is_none()).map(|e| e.to_string())
+    });
+    view! {
+        <Title text="Sign in"/>
+        <main class="login-page">
+            <div class="login-card">
+                <h1 class="brand">"Settle"</h1>
+                <p class="subtitle">"Sign in to your account"</p>
+                <ErrorBanner message=general_error/>
+                <ActionForm action=login attr:class="form" attr:novalidate="">
+                    <input type="hidden" name="next" prop:value=next/>
+                    <div class="field" class:has-error=move || field_error("email").get().is_some()>
+                        <label for="email">"Email"</label>
+                        <input
+                            id="email"
+                            name="email"
+                            type="email"
+                            autocomplete="username"
+                            required
+                            node_ref=email_ref
+                            aria-invalid=move || field_error("email").get().is_some().to_string()
+                            aria-describedby="email-error"
+                        />
+                        <FieldMessage id="email-error" message=field_error("email")/>
+                    </div>
+                    <div class="field" class:has-error=move || field_error("password").get().is_some()>
+                        <label for="password">"Password"</label>
+                        <input
+                            id="password"
+                            name="password"
+                            type="password"
+                            autocomplete="current-password"
+                            required
+                            node_ref=password_ref
+                            aria-invalid=move || field_error("password").get().is_some().to_string()
+                            aria-describedby="password-error"
+                        />
+                        <FieldMessage id="password-error" message=field_error("password")/>
+                    </div>
+                    <button type="submit" class="btn btn-primary btn-block" disabled=move || login.pending().get()>
+                        <Show when=move || login.pending().get()>
+                            <span class="spinner" aria-hidden="true"></span>
+                        </Show>
+                        {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </ActionForm>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let accounts = demo.await.unwrap_or_default();
+                        (!accounts.is_empty()).then(|| view! {
+                            <section class="demo-accounts" aria-labelledby="demo-title">
+                                <h2 id="demo-title">"Demo sign-ins"</h2>
+                                <table class="table compact">
+                                    <thead><tr><th scope="col">"Role"</th><th scope="col">"Email"</th><th scope="col">"Password"</th></tr></thead>
+                                    <tbody>
+                                        {accounts.into_iter().map(|a| view! {
+                                            <tr><td>{a.role}</td><td><code>{a.email}</code></td><td><code>{a.password}</code></td></tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                        })
+                    })}
+                </Suspense>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,10 @@
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() {
+    std::process::exit(app::web::main().await);
+}
+
+#[cfg(not(feature = "ssr"))]
+pub fn main() {
+    // The browser side starts from `hydrate()` in lib.rs.
+}

@@ -1,0 +1,63 @@
+//! A company's page: who it is, its key figures, and tabs.
+
+pub mod contacts;
+pub mod open_invoices;
+
+use crate::api::company_detail;
+use crate::components::{loading_page, ErrorView, Figure};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_params_map;
+use shared::format::count;
+
+/// The Company ID in the current URL.
+pub fn use_company_code() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("code").unwrap_or_default())
+}
+
+#[component]
+pub fn CompanyPage() -> impl IntoView {
+    let code = use_company_code();
+    let detail = Resource::new(move || code.get(), company_detail);
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <A href="/ops/crm/companies">"Companies"</A>
+            <span aria-hidden="true">" / "</span>
+            <span aria-current="page">{move || code.get()}</span>
+        </nav>
+        <Suspense fallback=loading_page>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    Ok(c) => {
+                        let base = format!("/ops/crm/companies/{}", c.code);
+                        let overdue_tone = if c.overdue.is_positive() { "overdue" } else { "" };
+                        view! {
+                            <Title text=c.name.clone()/>
+                            <div class="page-head company-head">
+                                <div>
+                                    <h1>{c.name.clone()}</h1>
+                                    <p class="subtitle">"Company ID "<span class="mono">{c.code.to_string()}</span></p>
+                                </div>
+                                <div class="figures">
+                                    <Figure label="Open balance" value=c.open_balance.display()/>
+                                    <Figure label="Overdue" value=c.overdue.display() tone=overdue_tone/>
+                                    <Figure label="Open invoices" value=count(c.open_invoices)/>
+                                </div>
+                            </div>
+                            <nav class="tabs" aria-label="Company">
+                                <A href=base.clone() exact=true attr:class="tab">"Open Invoices"</A>
+                                <A href=format!("{base}/contacts") attr:class="tab">"Contacts"</A>
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+        <section class="tab-panel">
+            <Outlet/>
+        </section>
+    }
+}

@@ -1,0 +1,4 @@
+//! CRM menu: companies.
+
+pub mod companies;
+pub mod company;

@@ -1,0 +1,62 @@
+//! The operations portal (staff): shell with left navigation, and its screens.
+
+pub mod crm;
+
+use crate::components::{loading_page, ErrorView, NotAllowed, SignOut};
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::use_location;
+use shared::auth::SessionUser;
+
+/// Staff only: a customer sees "Not allowed", a signed-out visitor goes to sign in.
+#[component]
+pub fn OpsShell() -> impl IntoView {
+    let user = Resource::new(|| (), |_| crate::api::current_user());
+    let location = use_location();
+    view! {
+        <Suspense fallback=loading_page>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(u)) if u.is_staff() => view! { <StaffLayout user=u/> }.into_any(),
+                    Ok(Some(_)) => view! { <NotAllowed/> }.into_any(),
+                    Ok(None) => {
+                        let next = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+                        let path = format!("/login?next={}", crate::components::pager::encode(&next));
+                        view! { <Redirect path=path/> }.into_any()
+                    }
+                    Err(e) => view! { <main class="standalone"><ErrorView error=e/></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StaffLayout(user: SessionUser) -> impl IntoView {
+    view! {
+        <div class="ops">
+            <a class="skip-link" href="#content">"Skip to content"</a>
+            <nav class="sidenav" aria-label="Main">
+                <div class="brand">"Settle"</div>
+                <div class="nav-group">
+                    <div class="nav-group-title" id="nav-crm">"CRM"</div>
+                    <ul aria-labelledby="nav-crm">
+                        <li><A href="/ops/crm/companies" attr:class="nav-link">"Companies"</A></li>
+                    </ul>
+                </div>
+            </nav>
+            <div class="ops-main">
+                <header class="topbar">
+                    <div class="topbar-user">
+                        <span class="user-name">{user.name.clone()}</span>
+                        <span class="badge badge-neutral">{user.role.label()}</span>
+                    </div>
+                    <SignOut/>
+                </header>
+                <main id="content" class="content" tabindex="-1">
+                    <Outlet/>
+                </main>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,260 @@
+//! The real router on a random port against a fresh test database, called over HTTP.
+#![cfg(feature = "ssr")]
+
+use leptos::config::LeptosOptions;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{redirect::Policy, Client, Response, StatusCode};
+use serde_json::Value;
+use server::{AppState, Config};
+use sqlx::PgPool;
+use std::sync::Arc;
+
+const CLERK: (&str, &str) = ("clerk@settle.example", "demo-clerk-pass");
+const CUSTOMER: (&str, &str) = ("ap@c1001.example", "demo-customer-pass");
+
+struct TestApp {
+    base: String,
+    http: Client,
+}
+
+async fn spawn(pool: PgPool) -> TestApp {
+    server::demo::seed(&pool).await.unwrap();
+    let state = AppState {
+        pool,
+        config: Arc::new(Config::for_tests("postgres://unused")),
+    };
+    let options = LeptosOptions::builder()
+        .output_name("settle")
+        .site_root("target/site")
+        .build();
+    let router = app::web::router(state, options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    TestApp {
+        base: format!("http://{addr}"),
+        // No cookie jar: each test says which session a request carries.
+        http: Client::builder().redirect(Policy::none()).build().unwrap(),
+    }
+}
+
+/// The session cookie a response sets (`None` when it sets none, `Some("")` when it clears it).
+fn session_cookie(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("settle_session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+impl TestApp {
+    async fn call(&self, fn_name: &str, form: &[(&str, &str)], session: Option<&str>) -> Response {
+        let mut req = self.http.post(format!("{}/api/{fn_name}", self.base)).form(form);
+        if let Some(s) = session {
+            req = req.header(COOKIE, format!("settle_session={s}"));
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn page(&self, path: &str, session: Option<&str>) -> Response {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(s) = session {
+            req = req.header(COOKIE, format!("settle_session={s}"));
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn login(&self, who: (&str, &str), session: Option<&str>) -> Response {
+        self.call("login", &[("email", who.0), ("password", who.1)], session).await
+    }
+
+    async fn session_for(&self, who: (&str, &str)) -> String {
+        let res = self.login(who, None).await;
+        assert!(res.status().is_redirection(), "{}", res.status());
+        session_cookie(&res).expect("a session cookie")
+    }
+
+    async fn current_email(&self, session: &str) -> Option<String> {
+        let res = self.call("current_user", &[], Some(session)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let v: Value = res.json().await.unwrap();
+        v.get("email").and_then(|e| e.as_str()).map(str::to_string)
+    }
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn login_sets_a_strict_httponly_session_and_redirects_home(pool: PgPool) {
+    let app = spawn(pool).await;
+    let res = app.login(CLERK, None).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers()[LOCATION], "/ops/crm/companies");
+    let raw = res.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(raw.contains("HttpOnly"), "{raw}");
+    assert!(raw.contains("SameSite=Strict"), "{raw}");
+    let token = session_cookie(&res).unwrap();
+    assert!(token.len() >= 43, "256-bit token: {token}");
+    assert_eq!(app.current_email(&token).await.as_deref(), Some(CLERK.0));
+
+    // `next` is honoured when it is the user's own area, and never leaves the site.
+    let res = app
+        .call("login", &[("email", CLERK.0), ("password", CLERK.1), ("next", "/ops/crm/companies/C1002")], None)
+        .await;
+    assert_eq!(res.headers()[LOCATION], "/ops/crm/companies/C1002");
+    let res = app
+        .call("login", &[("email", CLERK.0), ("password", CLERK.1), ("next", "//evil.example/")], None)
+        .await;
+    assert_eq!(res.headers()[LOCATION], "/ops/crm/companies");
+    let res = app.login(CUSTOMER, None).await;
+    assert_eq!(res.headers()[LOCATION], "/portal");
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn wrong_password_and_bad_input_are_field_errors(pool: PgPool) {
+    let app = spawn(pool).await;
+    let res = app.login((CLERK.0, "nope"), None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(session_cookie(&res).is_none());
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "password");
+    assert_eq!(body["Invalid"]["message"], "The email or password is incorrect.");
+
+    let res = app.login(("not-an-email", "x"), None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "email");
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn ten_failed_logins_lock_the_account_for_thirty_minutes(pool: PgPool) {
+    let app = spawn(pool).await;
+    for _ in 0..9 {
+        assert_eq!(app.login((CLERK.0, "wrong"), None).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let tenth = app.login((CLERK.0, "wrong"), None).await;
+    assert_eq!(tenth.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = tenth.json().await.unwrap();
+    assert_eq!(body["LockedOut"]["minutes"], 30);
+    let right = app.login(CLERK, None).await;
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(session_cookie(&right).is_none());
+    // Other accounts are not affected.
+    assert_eq!(app.login(CUSTOMER, None).await.status(), StatusCode::FOUND);
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn signing_in_again_rotates_the_session_and_logout_ends_it(pool: PgPool) {
+    let app = spawn(pool).await;
+    let first = app.session_for(CLERK).await;
+    let res = app.login(CLERK, Some(&first)).await;
+    let second = session_cookie(&res).unwrap();
+    assert_ne!(first, second);
+    assert_eq!(app.current_email(&first).await, None);
+    assert_eq!(app.current_email(&second).await.as_deref(), Some(CLERK.0));
+
+    let res = app.call("logout", &[], Some(&second)).await;
+    assert!(res.status().is_redirection());
+    assert_eq!(session_cookie(&res).as_deref(), Some(""));
+    assert_eq!(app.current_email(&second).await, None);
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn staff_server_functions_refuse_customers_and_signed_out_callers(pool: PgPool) {
+    let app = spawn(pool).await;
+    let customer = app.session_for(CUSTOMER).await;
+    let clerk = app.session_for(CLERK).await;
+    let staff_calls: [(&str, &[(&str, &str)]); 3] = [
+        ("list_companies", &[("q", ""), ("page", "1")]),
+        ("company_detail", &[("code", "C1002")]),
+        ("company_open_invoices", &[("code", "C1002")]),
+    ];
+    for (name, args) in staff_calls {
+        let res = app.call(name, args, None).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{name} signed out");
+        let res = app.call(name, args, Some(&customer)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name} as a customer");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("INV-"), "{name} leaked data: {body}");
+        let res = app.call(name, args, Some(&clerk)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{name} as a clerk");
+    }
+    // Customer functions refuse staff and signed-out callers, and serve only the own company.
+    for name in ["portal_company", "portal_open_invoices"] {
+        assert_eq!(app.call(name, &[], None).await.status(), StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(app.call(name, &[], Some(&clerk)).await.status(), StatusCode::FORBIDDEN, "{name}");
+    }
+    let own: Value = app.call("portal_company", &[], Some(&customer)).await.json().await.unwrap();
+    assert_eq!(own["code"], "C1001");
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn staff_data_answers_match_the_database(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let clerk = app.session_for(CLERK).await;
+    let res = app.call("list_companies", &[("q", "ironwood"), ("page", "1")], Some(&clerk)).await;
+    let page: Value = res.json().await.unwrap();
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["code"], "C1007");
+    let res = app.call("company_open_invoices", &[("code", "C1007")], Some(&clerk)).await;
+    let invoices: Value = res.json().await.unwrap();
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM invoices WHERE balance > 0 AND company_id = (SELECT id FROM companies WHERE code = 'C1007')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(invoices.as_array().unwrap().len() as i64, expected);
+    let res = app.call("company_detail", &[("code", "NOPE")], Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app.call("company_detail", &[("code", "'; DROP TABLE companies; --")], Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let too_long = "x".repeat(101);
+    let res = app.call("list_companies", &[("q", &too_long), ("page", "1")], Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn pages_send_signed_out_visitors_to_login_and_refuse_wrong_roles(pool: PgPool) {
+    let app = spawn(pool).await;
+    let res = app.page("/ops/crm/companies?q=acme", None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[LOCATION], "/login?next=/ops/crm/companies%3Fq%3Dacme");
+
+    let customer = app.session_for(CUSTOMER).await;
+    let res = app.page("/ops/crm/companies", Some(&customer)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Not allowed"), "{html}");
+    assert!(!html.contains("Harborview"), "company data on a refused page");
+
+    let clerk = app.session_for(CLERK).await;
+    let res = app.page("/portal", Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let res = app.page("/ops/crm/companies", Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Harborview Construction LLC"), "server-rendered list");
+
+    let res = app.page("/no/such/page", Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // A dead session cookie is cleared.
+    let res = app.page("/login", Some("not-a-real-session")).await;
+    assert_eq!(session_cookie(&res).as_deref(), Some(""));
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn cross_site_posts_are_refused(pool: PgPool) {
+    let app = spawn(pool).await;
+    let res = app
+        .http
+        .post(format!("{}/api/login", app.base))
+        .header("origin", "https://evil.example")
+        .form(&[("email", CLERK.0), ("password", CLERK.1)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(session_cookie(&res).is_none());
+}

@@ -1,0 +1,51 @@
+import { expect, Page, TestInfo } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+
+export const CLERK = { email: "clerk@settle.example", password: "demo-clerk-pass" };
+export const CUSTOMER = { email: "ap@c1001.example", password: "demo-customer-pass" };
+
+/** Signs in through the login form and waits for the landing page. */
+export async function signIn(page: Page, who: { email: string; password: string }, landing: RegExp) {
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(landing);
+}
+
+/** Waits until the WASM has hydrated the page, so clicks reach Leptos handlers. */
+export async function waitForHydration(page: Page) {
+  await page.waitForFunction(() => (window as any).__settle_hydrated === true, null, { timeout: 20_000 });
+}
+
+/** Fails on serious or critical accessibility violations, and saves a screenshot. */
+export async function checkScreen(page: Page, name: string, testInfo: TestInfo) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  mkdirSync("screenshots", { recursive: true });
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+  expect(
+    bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`),
+    `accessibility violations on ${name}`,
+  ).toEqual([]);
+}
+
+/** Runs SQL against the test database (the source of truth the UI must agree with). */
+export function sql(query: string): string[][] {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error("E2E_DATABASE_URL is not set");
+  const out = execFileSync("psql", [url, "-tA", "-F", "\t", "-c", query], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => l.split("\t"));
+}
+
+/** `$12,340.00` for a NUMERIC text such as `12340.00`. */
+export function usd(amount: string): string {
+  const [whole, frac = "00"] = amount.split(".");
+  return "$" + Number(whole).toLocaleString("en-US") + "." + frac.padEnd(2, "0");
+}

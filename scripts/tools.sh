@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what building and testing Settle needs, when it is missing: the wasm32 target,
+# cargo-leptos, the wasm-bindgen CLI matching Cargo.lock, the npm packages (Playwright,
+# axe, binaryen's wasm-opt) and Debian's Chromium. Quick when everything is there.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos 0.3.10" ]; then
+  echo "installing cargo-leptos 0.3.10 (takes a while, once per machine)"
+  cargo install cargo-leptos --version 0.3.10 --locked --features no_downloads
+fi
+
+wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]; then
+  echo "installing wasm-bindgen-cli $wbg"
+  cargo install wasm-bindgen-cli --version "$wbg" --force
+fi
+
+if [ ! -f end2end/node_modules/.package-lock.json ] ||
+   [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian's chromium"
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium ||
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+  else
+    echo "chromium is missing: install it (apt-get install chromium) as root" >&2
+    exit 1
+  fi
+fi

@@ -1,0 +1,197 @@
+//! Companies, their key figures and their open invoices.
+
+use crate::Result;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use shared::company::{CompanyCode, CompanyDetail, CompanySearch, CompanySummary, Contact};
+use shared::invoice::{days_overdue, OpenInvoice};
+use shared::money::{Currency, Money};
+use shared::page::{last_page, Page, PAGE_SIZE};
+use shared::AppError;
+use sqlx::PgPool;
+
+/// Today's date where the seller works (the server's local date).
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn currency(code: &str) -> Result<Currency> {
+    code.parse::<Currency>()
+        .map_err(|e| crate::Error::Other(e.to_string()))
+}
+
+/// A pattern for ILIKE that matches `text` anywhere, with LIKE's wildcards escaped.
+fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    code: String,
+    name: String,
+    currency: String,
+    open_balance: Decimal,
+    open_invoices: i64,
+    overdue: Decimal,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> Result<CompanySummary> {
+        let cur = currency(&self.currency)?;
+        Ok(CompanySummary {
+            code: CompanyCode::parse(&self.code)?,
+            name: self.name,
+            open_balance: Money::new(self.open_balance, cur),
+            open_invoices: self.open_invoices,
+            overdue: Money::new(self.overdue, cur),
+        })
+    }
+}
+
+/// The open balance, open count and overdue amount of one company, as SQL over `c`.
+const FIGURES: &str = "LEFT JOIN LATERAL ( \
+        SELECT COALESCE(sum(i.balance), 0) AS open_balance, count(*) AS open_invoices, \
+               COALESCE(sum(i.balance) FILTER (WHERE i.due_date < $1), 0) AS overdue \
+        FROM invoices i WHERE i.company_id = c.id AND i.balance > 0) f ON true";
+
+/// CRM → Companies: companies whose Company ID or name contains `search`, by name, one page.
+/// A search equal to a Company ID puts that company first.
+pub async fn search(pool: &PgPool, search: &CompanySearch, page: i64, today: NaiveDate) -> Result<Page<CompanySummary>> {
+    let per_page = PAGE_SIZE;
+    let pattern = contains_pattern(search.as_str());
+    let filter = "($2 = '' OR c.code ILIKE $3 OR c.name ILIKE $3)";
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM companies c WHERE ($1 = '' OR c.code ILIKE $2 OR c.name ILIKE $2)",
+    )
+    .bind(search.as_str())
+    .bind(&pattern)
+    .fetch_one(pool)
+    .await?;
+    let page = page.clamp(1, last_page(total, per_page));
+    let sql = format!(
+        "SELECT c.code, c.name, c.currency::text AS currency, f.open_balance, f.open_invoices, f.overdue \
+         FROM companies c {FIGURES} \
+         WHERE {filter} \
+         ORDER BY (c.code = upper($2)) DESC, lower(c.name), c.code \
+         LIMIT $4 OFFSET $5"
+    );
+    let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
+        .bind(today)
+        .bind(search.as_str())
+        .bind(&pattern)
+        .bind(per_page)
+        .bind((page - 1) * per_page)
+        .fetch_all(pool)
+        .await?;
+    let items = rows.into_iter().map(SummaryRow::into_summary).collect::<Result<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// The internal id of a company by its Company ID.
+pub async fn id_of(pool: &PgPool, code: &CompanyCode) -> Result<i64> {
+    sqlx::query_scalar("SELECT id FROM companies WHERE code = $1")
+        .bind(code.as_str())
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Company".into()).into())
+}
+
+/// A company's header figures and contacts.
+pub async fn detail(pool: &PgPool, company_id: i64, today: NaiveDate) -> Result<CompanyDetail> {
+    let row: Option<SummaryRow> = sqlx::query_as(&format!(
+        "SELECT c.code, c.name, c.currency::text AS currency, f.open_balance, f.open_invoices, f.overdue \
+         FROM companies c {FIGURES} WHERE c.id = $2"
+    ))
+    .bind(today)
+    .bind(company_id)
+    .fetch_optional(pool)
+    .await?;
+    let summary = row
+        .ok_or_else(|| AppError::NotFound("Company".into()))?
+        .into_summary()?;
+    let contacts: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT name, title, email, phone FROM contacts WHERE company_id = $1 ORDER BY id",
+    )
+    .bind(company_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(CompanyDetail {
+        code: summary.code,
+        name: summary.name,
+        open_balance: summary.open_balance,
+        open_invoices: summary.open_invoices,
+        overdue: summary.overdue,
+        contacts: contacts
+            .into_iter()
+            .map(|(name, title, email, phone)| Contact {
+                name,
+                title,
+                email,
+                phone,
+            })
+            .collect(),
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct InvoiceRow {
+    id: i64,
+    number: String,
+    po_number: Option<String>,
+    issue_date: NaiveDate,
+    due_date: NaiveDate,
+    currency: String,
+    total: Decimal,
+    balance: Decimal,
+}
+
+/// Every invoice of a company with a balance above zero, oldest due date first.
+pub async fn open_invoices(pool: &PgPool, company_id: i64, today: NaiveDate) -> Result<Vec<OpenInvoice>> {
+    let rows: Vec<InvoiceRow> = sqlx::query_as(
+        "SELECT id, number, po_number, issue_date, due_date, currency::text AS currency, total, balance \
+         FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date, number",
+    )
+    .bind(company_id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let cur = currency(&r.currency)?;
+            Ok(OpenInvoice {
+                id: r.id,
+                number: r.number,
+                po_number: r.po_number,
+                issue_date: r.issue_date,
+                due_date: r.due_date,
+                days_overdue: days_overdue(r.due_date, today),
+                total: Money::new(r.total, cur),
+                balance: Money::new(r.balance, cur),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn escapes_like_wildcards() {
+        assert_eq!(contains_pattern("acme"), "%acme%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

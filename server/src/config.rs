@@ -1,0 +1,119 @@
+//! Configuration from environment variables, with defaults that suit a developer machine.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`: the PostgreSQL to use.
+    pub database_url: String,
+    /// `SETTLE_DB_MAX_CONNECTIONS` (default 10).
+    pub db_max_connections: u32,
+    /// `SETTLE_DEMO` (`1`/`true`): seed demo data into an empty database and list the demo
+    /// sign-ins on the login page. Off by default.
+    pub demo: bool,
+    /// `SETTLE_SESSION_IDLE_MINUTES` (default 30): a session unused this long ends.
+    pub session_idle: Duration,
+    /// `SETTLE_SESSION_MAX_HOURS` (default 12): a session ends this long after sign-in,
+    /// however active.
+    pub session_max: Duration,
+    /// `SETTLE_SECURE_COOKIES` (`1`/`true`): mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("DATABASE_URL is not set (run `make run`, which starts a local PostgreSQL, or set it to your server)")]
+    MissingDatabaseUrl,
+    #[error("{name} must be {expected}, got {value:?}")]
+    Invalid {
+        name: &'static str,
+        expected: &'static str,
+        value: String,
+    },
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `get` (an environment lookup).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url = get("DATABASE_URL")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(ConfigError::MissingDatabaseUrl)?;
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::Invalid {
+                        name,
+                        expected: "a whole number above 0",
+                        value: v,
+                    }),
+            }
+        };
+        let flag = |name: &'static str| -> Result<bool, ConfigError> {
+            match get(name).as_deref().map(str::trim) {
+                None | Some("") | Some("0") | Some("false") => Ok(false),
+                Some("1") | Some("true") => Ok(true),
+                Some(v) => Err(ConfigError::Invalid {
+                    name,
+                    expected: "1, true, 0 or false",
+                    value: v.to_string(),
+                }),
+            }
+        };
+        Ok(Config {
+            database_url,
+            db_max_connections: number("SETTLE_DB_MAX_CONNECTIONS", 10)? as u32,
+            demo: flag("SETTLE_DEMO")?,
+            session_idle: Duration::from_secs(60 * number("SETTLE_SESSION_IDLE_MINUTES", 30)?),
+            session_max: Duration::from_secs(3600 * number("SETTLE_SESSION_MAX_HOURS", 12)?),
+            secure_cookies: flag("SETTLE_SECURE_COOKIES")?,
+        })
+    }
+
+    /// A configuration for tests against `database_url`.
+    pub fn for_tests(database_url: &str) -> Self {
+        Config {
+            database_url: database_url.to_string(),
+            db_max_connections: 5,
+            demo: false,
+            session_idle: Duration::from_secs(30 * 60),
+            session_max: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        assert!(matches!(cfg(&[]), Err(ConfigError::MissingDatabaseUrl)));
+        let c = cfg(&[("DATABASE_URL", "postgres://x/y")]).unwrap();
+        assert!(!c.demo);
+        assert_eq!(c.session_idle, Duration::from_secs(1800));
+        assert_eq!(c.session_max, Duration::from_secs(43200));
+        let c = cfg(&[("DATABASE_URL", "postgres://x/y"), ("SETTLE_DEMO", "1")]).unwrap();
+        assert!(c.demo);
+        let e = cfg(&[("DATABASE_URL", "postgres://x/y"), ("SETTLE_SESSION_IDLE_MINUTES", "soon")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "SETTLE_SESSION_IDLE_MINUTES must be a whole number above 0, got \"soon\"");
+    }
+}

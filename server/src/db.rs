@@ -1,0 +1,63 @@
+//! The connection pool and migrations.
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Why the server could not start. Each is one line an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
+    BadUrl(String),
+    #[error("cannot connect to PostgreSQL at {target}: {reason}")]
+    Connect { target: String, reason: String },
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(String),
+    #[error("cannot load demo data: {0}")]
+    Seed(String),
+}
+
+/// Where a URL points, without its password.
+pub fn describe_target(url: &str) -> String {
+    match PgConnectOptions::from_str(url) {
+        Ok(o) => {
+            let host = o.get_host();
+            format!(
+                "{}:{}/{}",
+                host,
+                o.get_port(),
+                o.get_database().unwrap_or("(default)")
+            )
+        }
+        Err(_) => "(unparseable URL)".to_string(),
+    }
+}
+
+/// Opens the pool and checks the server answers, failing fast (5 s) when it does not.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StartupError> {
+    let options = PgConnectOptions::from_str(url).map_err(|e| StartupError::BadUrl(e.to_string()))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(|e| StartupError::Connect {
+            target: describe_target(url),
+            reason: one_line(&e.to_string()),
+        })?;
+    Ok(pool)
+}
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub async fn migrate(pool: &PgPool) -> Result<(), StartupError> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| StartupError::Migrate(one_line(&e.to_string())))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,273 @@
+//! Users, password hashing and sign-in with lockout.
+
+use crate::audit::{self, Actor, Event};
+use crate::sessions;
+use crate::{Config, Error, Result};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use shared::auth::{CompanyRef, LoginInput, Role, SessionUser};
+use shared::company::CompanyCode;
+use shared::AppError;
+use sqlx::PgPool;
+use std::sync::OnceLock;
+
+/// Failed attempts in a row that lock an account.
+pub const MAX_FAILED_LOGINS: i32 = 10;
+/// How long a locked account stays locked.
+pub const LOCKOUT_MINUTES: i64 = 30;
+
+/// Argon2id with OWASP's parameters: 19 MiB of memory, 2 passes, 1 lane.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password into a PHC string (salted).
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Other(format!("hashing password: {e}")))
+}
+
+/// Checks a password against a stored PHC hash.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(hash) => argon2().verify_password(password.as_bytes(), &hash).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash to check against when the email is unknown, so that answer takes as long as a
+/// wrong password does.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not a real password").expect("hash"))
+}
+
+async fn verify_blocking(password: String, phc: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || match phc {
+        Some(phc) => verify_password(&password, &phc),
+        None => {
+            verify_password(&password, dummy_hash());
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: i64,
+    name: String,
+    email: String,
+    role: String,
+    password_hash: Option<String>,
+    active: bool,
+    failed_logins: i32,
+    locked_until: Option<DateTime<Utc>>,
+    company_id: Option<i64>,
+    company_code: Option<String>,
+    company_name: Option<String>,
+}
+
+pub(crate) fn session_user(
+    id: i64,
+    name: String,
+    email: String,
+    role: &str,
+    company: Option<(i64, String, String)>,
+) -> Result<SessionUser> {
+    let role = Role::from_db(role).ok_or_else(|| Error::Other(format!("unknown role {role}")))?;
+    let company = match company {
+        Some((id, code, name)) => Some(CompanyRef {
+            id,
+            code: CompanyCode::parse(&code).map_err(|e| Error::Other(e.message))?,
+            name,
+        }),
+        None => None,
+    };
+    Ok(SessionUser {
+        id,
+        name,
+        email,
+        role,
+        company,
+    })
+}
+
+/// The outcome of a good sign-in: who, and the new session's cookie token.
+pub struct SignedIn {
+    pub user: SessionUser,
+    pub token: String,
+}
+
+const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
+
+/// Signs a user in: checks the lockout, the password and the account, and opens a new
+/// session. `previous_token` (the caller's old session, if any) is ended: a sign-in always
+/// gets a fresh session id.
+pub async fn login(
+    pool: &PgPool,
+    config: &Config,
+    input: &LoginInput,
+    previous_token: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<SignedIn> {
+    if let Some(old) = previous_token {
+        sessions::destroy(pool, old).await?;
+    }
+    let mut tx = pool.begin().await?;
+    let row: Option<LoginRow> = sqlx::query_as(
+        "SELECT u.id, u.name, u.email, u.role, u.password_hash, u.active, u.failed_logins, \
+                u.locked_until, c.id AS company_id, c.code AS company_code, c.name AS company_name \
+         FROM users u LEFT JOIN companies c ON c.id = u.company_id \
+         WHERE u.email = $1 FOR UPDATE OF u",
+    )
+    .bind(input.email.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+
+    let Some(row) = row else {
+        verify_blocking(input.password.clone(), None).await;
+        return Err(AppError::invalid("password", BAD_CREDENTIALS).into());
+    };
+    let now = Utc::now();
+    if let Some(until) = row.locked_until.filter(|u| *u > now) {
+        let minutes = ((until - now).num_seconds() + 59) / 60;
+        return Err(AppError::LockedOut { minutes }.into());
+    }
+    let ok = verify_blocking(input.password.clone(), row.password_hash.clone()).await;
+    let actor = Actor::user(row.id, Role::from_db(&row.role).unwrap_or(Role::Customer));
+    if !ok {
+        let failed = row.failed_logins + 1;
+        let locks = failed >= MAX_FAILED_LOGINS;
+        sqlx::query(
+            "UPDATE users SET failed_logins = $2, \
+                 locked_until = CASE WHEN $3 THEN now() + make_interval(mins => $4) ELSE NULL END, \
+                 updated_at = now() \
+             WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(if locks { 0 } else { failed })
+        .bind(locks)
+        .bind(LOCKOUT_MINUTES as i32)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            Event {
+                actor,
+                on_behalf_company_id: row.company_id,
+                action: if locks { "user.locked_out" } else { "user.login_failed" },
+                entity_type: "user",
+                entity_id: Some(row.id.to_string()),
+                details: json!({ "failed_attempts": failed }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(if locks {
+            AppError::LockedOut {
+                minutes: LOCKOUT_MINUTES,
+            }
+        } else {
+            AppError::invalid("password", BAD_CREDENTIALS)
+        }
+        .into());
+    }
+    if !row.active {
+        return Err(AppError::invalid(
+            "email",
+            "This account has been disabled. Contact your administrator.",
+        )
+        .into());
+    }
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1")
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
+    let token = sessions::create(&mut tx, row.id, config, user_agent).await?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor,
+            on_behalf_company_id: row.company_id,
+            action: "user.login",
+            entity_type: "user",
+            entity_id: Some(row.id.to_string()),
+            details: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let company = match (row.company_id, row.company_code, row.company_name) {
+        (Some(id), Some(code), Some(name)) => Some((id, code, name)),
+        _ => None,
+    };
+    let user = session_user(row.id, row.name, row.email, &row.role, company)?;
+    Ok(SignedIn { user, token })
+}
+
+/// A user to create.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub company_id: Option<i64>,
+    pub password: &'a str,
+}
+
+/// Creates a user with a password (used by demo data and tests).
+pub async fn create(conn: &mut sqlx::PgConnection, u: NewUser<'_>) -> Result<i64> {
+    let hash = {
+        let pw = u.password.to_string();
+        tokio::task::spawn_blocking(move || hash_password(&pw))
+            .await
+            .map_err(|e| Error::Other(e.to_string()))??
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (email, name, role, company_id, password_hash) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(u.email.trim().to_lowercase())
+    .bind(u.name)
+    .bind(u.role.as_db())
+    .bind(u.company_id)
+    .bind(hash)
+    .fetch_one(&mut *conn)
+    .await?;
+    audit::record(
+        conn,
+        Event {
+            actor: Actor::SYSTEM,
+            on_behalf_company_id: u.company_id,
+            action: "user.created",
+            entity_type: "user",
+            entity_id: Some(id.to_string()),
+            details: json!({ "email": u.email, "role": u.role.as_db() }),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_are_salted() {
+        let a = hash_password("correct horse").unwrap();
+        let b = hash_password("correct horse").unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert!(verify_password("correct horse", &a));
+        assert!(!verify_password("wrong horse", &a));
+        assert!(!verify_password("x", "not a hash"));
+    }
+}

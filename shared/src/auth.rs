@@ -1,0 +1,171 @@
+//! Users, roles and sign-in input.
+
+use crate::company::CompanyCode;
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+
+/// What a user may do. Staff work in the operations portal; customers in the customer portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// Staff who also manage staff and customer users.
+    Admin,
+    /// AR staff: clerks and credit managers.
+    Clerk,
+    /// A customer company's AP person.
+    Customer,
+}
+
+impl Role {
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Clerk)
+    }
+
+    /// The value stored in the database.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Clerk => "clerk",
+            Role::Customer => "customer",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "clerk" => Some(Role::Clerk),
+            "customer" => Some(Role::Customer),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Clerk => "Clerk",
+            Role::Customer => "Customer",
+        }
+    }
+
+    /// Where this role lands after signing in.
+    pub fn home(self) -> &'static str {
+        if self.is_staff() {
+            "/ops/crm/companies"
+        } else {
+            "/portal"
+        }
+    }
+}
+
+/// The signed-in user, as every screen and server function sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// For customer users: their company. Staff have none.
+    pub company: Option<CompanyRef>,
+}
+
+impl SessionUser {
+    pub fn is_staff(&self) -> bool {
+        self.role.is_staff()
+    }
+}
+
+/// A company by its Company ID and name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanyRef {
+    pub id: i64,
+    pub code: CompanyCode,
+    pub name: String,
+}
+
+/// An email address, trimmed and lower-cased.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(FieldError::new("email", "Enter your email address."));
+        }
+        let valid = email.len() <= 254
+            && !email.contains(char::is_whitespace)
+            && matches!(email.split_once('@'), Some((local, domain))
+                if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+                    && !domain.ends_with('.') && !domain.contains('@'));
+        if !valid {
+            return Err(FieldError::new("email", "Enter a valid email address, like name@example.com."));
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What the sign-in form sends, checked.
+#[derive(Clone, Debug)]
+pub struct LoginInput {
+    pub email: Email,
+    pub password: String,
+}
+
+impl LoginInput {
+    pub const MAX_PASSWORD: usize = 1024;
+
+    pub fn parse(email: &str, password: &str) -> Result<Self, FieldError> {
+        let email = Email::parse(email)?;
+        if password.is_empty() {
+            return Err(FieldError::new("password", "Enter your password."));
+        }
+        if password.len() > Self::MAX_PASSWORD {
+            return Err(FieldError::new("password", "That password is too long."));
+        }
+        Ok(LoginInput {
+            email,
+            password: password.to_string(),
+        })
+    }
+}
+
+/// A demo account listed on the sign-in page in demo mode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoAccount {
+    pub role: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(Email::parse(" Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "a b@example.com", "a@b@c.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn login_input() {
+        assert_eq!(LoginInput::parse("", "x").unwrap_err().field, "email");
+        assert_eq!(LoginInput::parse("a@b.co", "").unwrap_err().field, "password");
+        assert!(LoginInput::parse("a@b.co", "secret").is_ok());
+    }
+
+    #[test]
+    fn roles() {
+        for r in [Role::Admin, Role::Clerk, Role::Customer] {
+            assert_eq!(Role::from_db(r.as_db()), Some(r));
+        }
+        assert!(Role::Clerk.is_staff());
+        assert!(!Role::Customer.is_staff());
+        assert_eq!(Role::Customer.home(), "/portal");
+    }
+}

@@ -1,0 +1,14 @@
+//! Settle's domain: money, companies, invoices, users and the rules they keep.
+//!
+//! Pure code shared by the WASM UI and the server. No IO lives here.
+
+pub mod auth;
+pub mod company;
+pub mod error;
+pub mod format;
+pub mod invoice;
+pub mod money;
+pub mod page;
+
+pub use error::{AppError, FieldError};
+pub use money::{Currency, Money};

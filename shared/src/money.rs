@@ -1,0 +1,191 @@
+//! Money: a decimal amount with its currency, never a float.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Currencies Settle can book. Each knows its minor unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Currency {
+    #[default]
+    USD,
+}
+
+impl Currency {
+    /// Digits after the decimal point in the currency's minor unit.
+    pub fn minor_units(self) -> u32 {
+        match self {
+            Currency::USD => 2,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Currency::USD => "USD",
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Currency::USD => "$",
+        }
+    }
+}
+
+impl FromStr for Currency {
+    type Err = UnknownCurrency;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "USD" => Ok(Currency::USD),
+            other => Err(UnknownCurrency(other.to_string())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown currency {0:?}")]
+pub struct UnknownCurrency(pub String);
+
+/// An amount in a currency, always rounded (half-even) to the currency's minor unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    amount: Decimal,
+    currency: Currency,
+}
+
+impl Money {
+    /// Builds money, rounding half-even to the currency's minor unit.
+    pub fn new(amount: Decimal, currency: Currency) -> Self {
+        let mut amount =
+            amount.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointNearestEven);
+        amount.rescale(currency.minor_units());
+        Money { amount, currency }
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Money::new(Decimal::ZERO, currency)
+    }
+
+    pub fn usd(amount: Decimal) -> Self {
+        Money::new(amount, Currency::USD)
+    }
+
+    pub fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.amount.is_zero()
+    }
+
+    pub fn is_positive(&self) -> bool {
+        self.amount > Decimal::ZERO
+    }
+
+    /// Sum of two amounts in the same currency; `None` when the currencies differ.
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        (self.currency == other.currency).then(|| Money::new(self.amount + other.amount, self.currency))
+    }
+
+    /// Difference of two amounts in the same currency; `None` when the currencies differ.
+    pub fn checked_sub(self, other: Money) -> Option<Money> {
+        (self.currency == other.currency).then(|| Money::new(self.amount - other.amount, self.currency))
+    }
+
+    /// Adds up amounts of one currency. An empty list sums to zero in `currency`.
+    pub fn sum<'a>(currency: Currency, items: impl IntoIterator<Item = &'a Money>) -> Option<Money> {
+        items
+            .into_iter()
+            .try_fold(Money::zero(currency), |acc, m| acc.checked_add(*m))
+    }
+
+    /// `$12,340.00`, `-$5.10`.
+    pub fn display(&self) -> String {
+        let negative = self.amount.is_sign_negative() && !self.amount.is_zero();
+        let abs = self.amount.abs();
+        let text = format!("{abs:.prec$}", prec = self.currency.minor_units() as usize);
+        let (whole, frac) = match text.split_once('.') {
+            Some((w, f)) => (w.to_string(), Some(f.to_string())),
+            None => (text, None),
+        };
+        let mut out = String::new();
+        if negative {
+            out.push('-');
+        }
+        out.push_str(self.currency.symbol());
+        out.push_str(&crate::format::group_thousands(&whole));
+        if let Some(frac) = frac {
+            out.push('.');
+            out.push_str(&frac);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn rounds_half_even_to_cents() {
+        assert_eq!(Money::usd(d("1.005")).amount(), d("1.00"));
+        assert_eq!(Money::usd(d("1.015")).amount(), d("1.02"));
+        assert_eq!(Money::usd(d("1.0250")).amount(), d("1.02"));
+        assert_eq!(Money::usd(d("-1.005")).amount(), d("-1.00"));
+        assert_eq!(Money::usd(d("7")).amount().to_string(), "7.00");
+    }
+
+    #[test]
+    fn displays_with_symbol_and_grouping() {
+        assert_eq!(Money::usd(d("12340")).display(), "$12,340.00");
+        assert_eq!(Money::usd(d("0.5")).display(), "$0.50");
+        assert_eq!(Money::usd(d("-1234567.891")).display(), "-$1,234,567.89");
+        assert_eq!(Money::usd(d("999.999")).display(), "$1,000.00");
+        assert_eq!(Money::usd(d("-0.001")).display(), "$0.00");
+    }
+
+    #[test]
+    fn sums_in_one_currency() {
+        let items = [Money::usd(d("1.10")), Money::usd(d("2.20"))];
+        assert_eq!(Money::sum(Currency::USD, &items).unwrap().amount(), d("3.30"));
+        assert_eq!(Money::sum(Currency::USD, &[]).unwrap().amount(), d("0.00"));
+    }
+
+    proptest! {
+        #[test]
+        fn always_two_decimals(units in -1_000_000_000i64..1_000_000_000, scale in 0u32..6) {
+            let m = Money::usd(Decimal::new(units, scale));
+            prop_assert_eq!(m.amount().scale(), 2);
+        }
+
+        #[test]
+        fn rounding_error_at_most_half_a_cent(units in -1_000_000_000i64..1_000_000_000, scale in 0u32..6) {
+            let raw = Decimal::new(units, scale);
+            let m = Money::usd(raw);
+            prop_assert!((m.amount() - raw).abs() <= d("0.005"));
+        }
+
+        #[test]
+        fn sum_is_exact_for_cent_amounts(cents in proptest::collection::vec(0i64..10_000_000, 0..50)) {
+            let items: Vec<Money> = cents.iter().map(|c| Money::usd(Decimal::new(*c, 2))).collect();
+            let total = Money::sum(Currency::USD, &items).unwrap();
+            prop_assert_eq!(total.amount(), Decimal::new(cents.iter().sum::<i64>(), 2));
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Paging of server-side lists.
+
+use serde::{Deserialize, Serialize};
+
+/// Rows per page on list screens.
+pub const PAGE_SIZE: i64 = 50;
+
+/// One page of a server-side list, with the total count for "1–50 of 1,234".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Rows matching the query, across all pages.
+    pub total: i64,
+    /// 1-based page number actually served (clamped to the last page).
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+
+    pub fn last_page(&self) -> i64 {
+        last_page(self.total, self.per_page)
+    }
+
+    pub fn has_prev(&self) -> bool {
+        self.page > 1
+    }
+
+    pub fn has_next(&self) -> bool {
+        self.page < self.last_page()
+    }
+}
+
+/// The last 1-based page for `total` rows (1 when there are none).
+pub fn last_page(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page).max(1)
+}
+
+/// Parses a page number from a URL: anything missing or invalid is page 1.
+pub fn parse_page(raw: Option<&str>) -> i64 {
+    raw.and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages() {
+        assert_eq!(last_page(0, 50), 1);
+        assert_eq!(last_page(50, 50), 1);
+        assert_eq!(last_page(51, 50), 2);
+        assert_eq!(parse_page(Some("3")), 3);
+        assert_eq!(parse_page(Some("0")), 1);
+        assert_eq!(parse_page(Some("-2")), 1);
+        assert_eq!(parse_page(Some("x")), 1);
+        assert_eq!(parse_page(None), 1);
+    }
+}
