@@ -77,8 +77,8 @@ pub async fn list_companies(q: String, page: i64) -> Result<Page<CompanySummary>
 }
 
 /// A company's header figures and contacts, by Company ID.
-#[server(endpoint = "company_detail")]
-pub async fn company_detail(code: String) -> Result<CompanyDetail, ApiError> {
+#[server(endpoint = "get_company")]
+pub async fn get_company(code: String) -> Result<CompanyDetail, ApiError> {
     require_staff()?;
     let st = state()?;
     let id = company_id(&st, &code).await?;

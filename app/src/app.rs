@@ -3,7 +3,9 @@
 use crate::components::{NotAllowed, NotFound};
 use crate::login::LoginPage;
 use crate::ops::crm::companies::CompaniesPage;
-use crate::ops::crm::company::{contacts::ContactsTab, open_invoices::OpenInvoicesTab, CompanyPage};
+use crate::ops::crm::company::{
+    contacts::ContactsTab, open_invoices::OpenInvoicesTab, CompanyPage,
+};
 use crate::ops::OpsShell;
 use crate::portal::{invoices::PortalInvoices, PortalShell};
 use leptos::prelude::*;

@@ -19,15 +19,23 @@ pub fn LoginPage() -> impl IntoView {
     // The first field with an error gets focus.
     Effect::new(move |_| {
         if let Some(e) = error() {
-            let target = if e.message_for("email").is_some() { email_ref } else { password_ref };
+            let target = if e.message_for("email").is_some() {
+                email_ref
+            } else {
+                password_ref
+            };
             if let Some(input) = target.get() {
                 let _ = input.focus();
             }
         }
     });
-    let field_error = move |field: &'static str| Signal::derive(move || error().and_then(|e| e.message_for(field)));
+    let field_error = move |field: &'static str| {
+        Signal::derive(move || error().and_then(|e| e.message_for(field)))
+    };
     let general_error = Signal::derive(move || {
-        error().filter(|e| e.app().field().is_none()).map(|e| e.to_string())
+        error()
+            .filter(|e| e.app().field().is_none())
+            .map(|e| e.to_string())
     });
     view! {
         <Title text="Sign in"/>

@@ -88,7 +88,8 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     };
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -156,14 +157,22 @@ fn cross_site(req: &Request) -> bool {
     if req.method() == Method::GET || req.method() == Method::HEAD {
         return false;
     }
-    if let Some(site) = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    if let Some(site) = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
         if site == "cross-site" {
             return true;
         }
     }
     match (
-        req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        req.headers().get(header::HOST).and_then(|v| v.to_str().ok()),
+        req.headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        req.headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok()),
     ) {
         (Some(origin), Some(host)) => {
             let origin_host = origin.split("://").nth(1).unwrap_or(origin);
@@ -176,7 +185,11 @@ fn cross_site(req: &Request) -> bool {
 
 /// Resolves the session cookie once per request, keeps signed-out users out of the
 /// signed-in areas, marks wrong-role pages 403, and drops dead session cookies.
-async fn session_middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+async fn session_middleware(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if cross_site(&req) {
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
@@ -186,27 +199,34 @@ async fn session_middleware(State(state): State<AppState>, mut req: Request, nex
             Ok(u) => u,
             Err(e) => {
                 tracing::error!(error = %e, "resolving session");
-                return (StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable. Try again shortly.")
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is unavailable. Try again shortly.",
+                )
                     .into_response();
             }
         },
         None => None,
     };
     let is_page = req.method() == Method::GET && !req.uri().path().starts_with("/api/");
-    let allows = if is_page { area_allows(req.uri().path()) } else { None };
-    if let Some(allows) = allows {
-        if user.is_none() {
-            let next_path = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_else(|| "/".into());
-            let mut res = Redirect::to(&format!("/login?next={}", encode_query_value(&next_path))).into_response();
-            if token.is_some() {
-                res.headers_mut().append(header::SET_COOKIE, clear_cookie_value());
-            }
-            return res;
+    let allows = if is_page {
+        area_allows(req.uri().path())
+    } else {
+        None
+    };
+    if allows.is_some() && user.is_none() {
+        let next_path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let mut res = Redirect::to(&format!("/login?next={}", encode_query_value(&next_path)))
+            .into_response();
+        if token.is_some() {
+            res.headers_mut()
+                .append(header::SET_COOKIE, clear_cookie_value());
         }
+        return res;
     }
     let forbidden = matches!((allows, &user), (Some(allows), Some(u)) if !allows(u.role));
     req.extensions_mut().insert(CurrentUser(user.clone()));
@@ -220,7 +240,8 @@ async fn session_middleware(State(state): State<AppState>, mut req: Request, nex
         .iter()
         .any(|v| v.as_bytes().starts_with(format!("{COOKIE}=").as_bytes()));
     if token.is_some() && user.is_none() && !sets_cookie {
-        res.headers_mut().append(header::SET_COOKIE, clear_cookie_value());
+        res.headers_mut()
+            .append(header::SET_COOKIE, clear_cookie_value());
     }
     res
 }
@@ -229,7 +250,9 @@ fn encode_query_value(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -263,7 +286,12 @@ pub fn session_token() -> Option<String> {
 
 /// A request header of the current request.
 pub fn header(name: &str) -> Option<String> {
-    request_parts().and_then(|p| p.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string))
+    request_parts().and_then(|p| {
+        p.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    })
 }
 
 /// The back end, provided to every route.
@@ -324,7 +352,11 @@ pub fn set_page_status(status: StatusCode) {
 }
 
 pub fn set_session_cookie(token: &str, config: &Config) {
-    let secure = if config.secure_cookies { "; Secure" } else { "" };
+    let secure = if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let value = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
     if let (Some(r), Ok(v)) = (response_options(), HeaderValue::from_str(&value)) {
         r.append_header(header::SET_COOKIE, v);
@@ -332,8 +364,10 @@ pub fn set_session_cookie(token: &str, config: &Config) {
 }
 
 fn clear_cookie_value() -> HeaderValue {
-    HeaderValue::from_str(&format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))
-        .expect("valid header")
+    HeaderValue::from_str(&format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    ))
+    .expect("valid header")
 }
 
 pub fn clear_session_cookie() {
@@ -359,6 +393,9 @@ mod tests {
 
     #[test]
     fn encodes_next() {
-        assert_eq!(encode_query_value("/ops/crm/companies?q=a b&page=2"), "/ops/crm/companies%3Fq%3Da%20b%26page%3D2");
+        assert_eq!(
+            encode_query_value("/ops/crm/companies?q=a b&page=2"),
+            "/ops/crm/companies%3Fq%3Da%20b%26page%3D2"
+        );
     }
 }

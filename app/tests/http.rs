@@ -50,7 +50,10 @@ fn session_cookie(res: &Response) -> Option<String> {
 
 impl TestApp {
     async fn call(&self, fn_name: &str, form: &[(&str, &str)], session: Option<&str>) -> Response {
-        let mut req = self.http.post(format!("{}/api/{fn_name}", self.base)).form(form);
+        let mut req = self
+            .http
+            .post(format!("{}/api/{fn_name}", self.base))
+            .form(form);
         if let Some(s) = session {
             req = req.header(COOKIE, format!("settle_session={s}"));
         }
@@ -66,7 +69,8 @@ impl TestApp {
     }
 
     async fn login(&self, who: (&str, &str), session: Option<&str>) -> Response {
-        self.call("login", &[("email", who.0), ("password", who.1)], session).await
+        self.call("login", &[("email", who.0), ("password", who.1)], session)
+            .await
     }
 
     async fn session_for(&self, who: (&str, &str)) -> String {
@@ -98,11 +102,27 @@ async fn login_sets_a_strict_httponly_session_and_redirects_home(pool: PgPool) {
 
     // `next` is honoured when it is the user's own area, and never leaves the site.
     let res = app
-        .call("login", &[("email", CLERK.0), ("password", CLERK.1), ("next", "/ops/crm/companies/C1002")], None)
+        .call(
+            "login",
+            &[
+                ("email", CLERK.0),
+                ("password", CLERK.1),
+                ("next", "/ops/crm/companies/C1002"),
+            ],
+            None,
+        )
         .await;
     assert_eq!(res.headers()[LOCATION], "/ops/crm/companies/C1002");
     let res = app
-        .call("login", &[("email", CLERK.0), ("password", CLERK.1), ("next", "//evil.example/")], None)
+        .call(
+            "login",
+            &[
+                ("email", CLERK.0),
+                ("password", CLERK.1),
+                ("next", "//evil.example/"),
+            ],
+            None,
+        )
         .await;
     assert_eq!(res.headers()[LOCATION], "/ops/crm/companies");
     let res = app.login(CUSTOMER, None).await;
@@ -117,7 +137,10 @@ async fn wrong_password_and_bad_input_are_field_errors(pool: PgPool) {
     assert!(session_cookie(&res).is_none());
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["Invalid"]["field"], "password");
-    assert_eq!(body["Invalid"]["message"], "The email or password is incorrect.");
+    assert_eq!(
+        body["Invalid"]["message"],
+        "The email or password is incorrect."
+    );
 
     let res = app.login(("not-an-email", "x"), None).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -129,7 +152,10 @@ async fn wrong_password_and_bad_input_are_field_errors(pool: PgPool) {
 async fn ten_failed_logins_lock_the_account_for_thirty_minutes(pool: PgPool) {
     let app = spawn(pool).await;
     for _ in 0..9 {
-        assert_eq!(app.login((CLERK.0, "wrong"), None).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            app.login((CLERK.0, "wrong"), None).await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
     let tenth = app.login((CLERK.0, "wrong"), None).await;
     assert_eq!(tenth.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -165,7 +191,7 @@ async fn staff_server_functions_refuse_customers_and_signed_out_callers(pool: Pg
     let clerk = app.session_for(CLERK).await;
     let staff_calls: [(&str, &[(&str, &str)]); 3] = [
         ("list_companies", &[("q", ""), ("page", "1")]),
-        ("company_detail", &[("code", "C1002")]),
+        ("get_company", &[("code", "C1002")]),
         ("company_open_invoices", &[("code", "C1002")]),
     ];
     for (name, args) in staff_calls {
@@ -180,10 +206,23 @@ async fn staff_server_functions_refuse_customers_and_signed_out_callers(pool: Pg
     }
     // Customer functions refuse staff and signed-out callers, and serve only the own company.
     for name in ["portal_company", "portal_open_invoices"] {
-        assert_eq!(app.call(name, &[], None).await.status(), StatusCode::UNAUTHORIZED, "{name}");
-        assert_eq!(app.call(name, &[], Some(&clerk)).await.status(), StatusCode::FORBIDDEN, "{name}");
+        assert_eq!(
+            app.call(name, &[], None).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+        assert_eq!(
+            app.call(name, &[], Some(&clerk)).await.status(),
+            StatusCode::FORBIDDEN,
+            "{name}"
+        );
     }
-    let own: Value = app.call("portal_company", &[], Some(&customer)).await.json().await.unwrap();
+    let own: Value = app
+        .call("portal_company", &[], Some(&customer))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(own["code"], "C1001");
 }
 
@@ -191,11 +230,19 @@ async fn staff_server_functions_refuse_customers_and_signed_out_callers(pool: Pg
 async fn staff_data_answers_match_the_database(pool: PgPool) {
     let app = spawn(pool.clone()).await;
     let clerk = app.session_for(CLERK).await;
-    let res = app.call("list_companies", &[("q", "ironwood"), ("page", "1")], Some(&clerk)).await;
+    let res = app
+        .call(
+            "list_companies",
+            &[("q", "ironwood"), ("page", "1")],
+            Some(&clerk),
+        )
+        .await;
     let page: Value = res.json().await.unwrap();
     assert_eq!(page["total"], 1);
     assert_eq!(page["items"][0]["code"], "C1007");
-    let res = app.call("company_open_invoices", &[("code", "C1007")], Some(&clerk)).await;
+    let res = app
+        .call("company_open_invoices", &[("code", "C1007")], Some(&clerk))
+        .await;
     let invoices: Value = res.json().await.unwrap();
     let expected: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM invoices WHERE balance > 0 AND company_id = (SELECT id FROM companies WHERE code = 'C1007')",
@@ -204,12 +251,26 @@ async fn staff_data_answers_match_the_database(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(invoices.as_array().unwrap().len() as i64, expected);
-    let res = app.call("company_detail", &[("code", "NOPE")], Some(&clerk)).await;
+    let res = app
+        .call("get_company", &[("code", "NOPE")], Some(&clerk))
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = app.call("company_detail", &[("code", "'; DROP TABLE companies; --")], Some(&clerk)).await;
+    let res = app
+        .call(
+            "get_company",
+            &[("code", "'; DROP TABLE companies; --")],
+            Some(&clerk),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let too_long = "x".repeat(101);
-    let res = app.call("list_companies", &[("q", &too_long), ("page", "1")], Some(&clerk)).await;
+    let res = app
+        .call(
+            "list_companies",
+            &[("q", &too_long), ("page", "1")],
+            Some(&clerk),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -218,14 +279,20 @@ async fn pages_send_signed_out_visitors_to_login_and_refuse_wrong_roles(pool: Pg
     let app = spawn(pool).await;
     let res = app.page("/ops/crm/companies?q=acme", None).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers()[LOCATION], "/login?next=/ops/crm/companies%3Fq%3Dacme");
+    assert_eq!(
+        res.headers()[LOCATION],
+        "/login?next=/ops/crm/companies%3Fq%3Dacme"
+    );
 
     let customer = app.session_for(CUSTOMER).await;
     let res = app.page("/ops/crm/companies", Some(&customer)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let html = res.text().await.unwrap();
     assert!(html.contains("Not allowed"), "{html}");
-    assert!(!html.contains("Harborview"), "company data on a refused page");
+    assert!(
+        !html.contains("Harborview"),
+        "company data on a refused page"
+    );
 
     let clerk = app.session_for(CLERK).await;
     let res = app.page("/portal", Some(&clerk)).await;
@@ -234,7 +301,10 @@ async fn pages_send_signed_out_visitors_to_login_and_refuse_wrong_roles(pool: Pg
     let res = app.page("/ops/crm/companies", Some(&clerk)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Harborview Construction LLC"), "server-rendered list");
+    assert!(
+        html.contains("Harborview Construction LLC"),
+        "server-rendered list"
+    );
 
     let res = app.page("/no/such/page", Some(&clerk)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);

@@ -65,7 +65,12 @@ const FIGURES: &str = "LEFT JOIN LATERAL ( \
 
 /// CRM → Companies: companies whose Company ID or name contains `search`, by name, one page.
 /// A search equal to a Company ID puts that company first.
-pub async fn search(pool: &PgPool, search: &CompanySearch, page: i64, today: NaiveDate) -> Result<Page<CompanySummary>> {
+pub async fn search(
+    pool: &PgPool,
+    search: &CompanySearch,
+    page: i64,
+    today: NaiveDate,
+) -> Result<Page<CompanySummary>> {
     let per_page = PAGE_SIZE;
     let pattern = contains_pattern(search.as_str());
     let filter = "($2 = '' OR c.code ILIKE $3 OR c.name ILIKE $3)";
@@ -92,7 +97,10 @@ pub async fn search(pool: &PgPool, search: &CompanySearch, page: i64, today: Nai
         .bind((page - 1) * per_page)
         .fetch_all(pool)
         .await?;
-    let items = rows.into_iter().map(SummaryRow::into_summary).collect::<Result<Vec<_>>>()?;
+    let items = rows
+        .into_iter()
+        .map(SummaryRow::into_summary)
+        .collect::<Result<Vec<_>>>()?;
     Ok(Page {
         items,
         total,
@@ -160,7 +168,11 @@ struct InvoiceRow {
 }
 
 /// Every invoice of a company with a balance above zero, oldest due date first.
-pub async fn open_invoices(pool: &PgPool, company_id: i64, today: NaiveDate) -> Result<Vec<OpenInvoice>> {
+pub async fn open_invoices(
+    pool: &PgPool,
+    company_id: i64,
+    today: NaiveDate,
+) -> Result<Vec<OpenInvoice>> {
     let rows: Vec<InvoiceRow> = sqlx::query_as(
         "SELECT id, number, po_number, issue_date, due_date, currency::text AS currency, total, balance \
          FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date, number",

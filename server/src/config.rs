@@ -42,21 +42,19 @@ impl Config {
         let database_url = get("DATABASE_URL")
             .filter(|s| !s.trim().is_empty())
             .ok_or(ConfigError::MissingDatabaseUrl)?;
-        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            match get(name) {
-                None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or(ConfigError::Invalid {
-                        name,
-                        expected: "a whole number above 0",
-                        value: v,
-                    }),
-            }
-        };
+        let number =
+            |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+                match get(name) {
+                    None => Ok(default),
+                    Some(v) => v.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or(
+                        ConfigError::Invalid {
+                            name,
+                            expected: "a whole number above 0",
+                            value: v,
+                        },
+                    ),
+                }
+            };
         let flag = |name: &'static str| -> Result<bool, ConfigError> {
             match get(name).as_deref().map(str::trim) {
                 None | Some("") | Some("0") | Some("false") => Ok(false),
@@ -97,8 +95,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -111,9 +111,15 @@ mod tests {
         assert_eq!(c.session_max, Duration::from_secs(43200));
         let c = cfg(&[("DATABASE_URL", "postgres://x/y"), ("SETTLE_DEMO", "1")]).unwrap();
         assert!(c.demo);
-        let e = cfg(&[("DATABASE_URL", "postgres://x/y"), ("SETTLE_SESSION_IDLE_MINUTES", "soon")])
-            .unwrap_err()
-            .to_string();
-        assert_eq!(e, "SETTLE_SESSION_IDLE_MINUTES must be a whole number above 0, got \"soon\"");
+        let e = cfg(&[
+            ("DATABASE_URL", "postgres://x/y"),
+            ("SETTLE_SESSION_IDLE_MINUTES", "soon"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "SETTLE_SESSION_IDLE_MINUTES must be a whole number above 0, got \"soon\""
+        );
     }
 }

@@ -36,7 +36,8 @@ pub fn describe_target(url: &str) -> String {
 
 /// Opens the pool and checks the server answers, failing fast (5 s) when it does not.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StartupError> {
-    let options = PgConnectOptions::from_str(url).map_err(|e| StartupError::BadUrl(e.to_string()))?;
+    let options =
+        PgConnectOptions::from_str(url).map_err(|e| StartupError::BadUrl(e.to_string()))?;
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))

@@ -61,8 +61,22 @@ const FIRST: [&str; 16] = [
     "Tom", "Priya", "Olga", "Marcus", "Hannah", "Luis",
 ];
 const LAST: [&str; 16] = [
-    "Alvarez", "Thompson", "Okafor", "Nguyen", "Schmidt", "Patel", "Murphy", "Kowalski",
-    "Rossi", "Johansson", "Brooks", "Tanaka", "Fischer", "Reyes", "Walsh", "Haddad",
+    "Alvarez",
+    "Thompson",
+    "Okafor",
+    "Nguyen",
+    "Schmidt",
+    "Patel",
+    "Murphy",
+    "Kowalski",
+    "Rossi",
+    "Johansson",
+    "Brooks",
+    "Tanaka",
+    "Fischer",
+    "Reyes",
+    "Walsh",
+    "Haddad",
 ];
 
 /// Staff demo sign-ins.
@@ -104,7 +118,11 @@ pub fn accounts() -> Vec<DemoAccount> {
 pub enum SeedReport {
     /// The database already had companies: nothing was added.
     AlreadySeeded,
-    Seeded { companies: usize, invoices: usize, users: usize },
+    Seeded {
+        companies: usize,
+        invoices: usize,
+        users: usize,
+    },
 }
 
 /// Seeds the demo data into an empty database, dated around today.
@@ -131,11 +149,12 @@ pub async fn seed_as_of(pool: &PgPool, today: NaiveDate) -> Result<SeedReport> {
     let mut company_ids = Vec::new();
     for (i, name) in COMPANIES.iter().enumerate() {
         let code = format!("C{}", 1001 + i);
-        let id: i64 = sqlx::query_scalar("INSERT INTO companies (code, name) VALUES ($1, $2) RETURNING id")
-            .bind(&code)
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await?;
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO companies (code, name) VALUES ($1, $2) RETURNING id")
+                .bind(&code)
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await?;
         company_ids.push((code.clone(), id));
         add_contacts(&mut tx, &mut rng, id, name).await?;
         let count = rng.gen_range(8..=22);
@@ -206,7 +225,12 @@ pub async fn seed_as_of(pool: &PgPool, today: NaiveDate) -> Result<SeedReport> {
     })
 }
 
-async fn add_contacts(conn: &mut PgConnection, rng: &mut StdRng, company_id: i64, company: &str) -> Result<()> {
+async fn add_contacts(
+    conn: &mut PgConnection,
+    rng: &mut StdRng,
+    company_id: i64,
+    company: &str,
+) -> Result<()> {
     let domain: String = company
         .split_whitespace()
         .next()
@@ -215,7 +239,10 @@ async fn add_contacts(conn: &mut PgConnection, rng: &mut StdRng, company_id: i64
         .filter(|c| c.is_ascii_alphanumeric())
         .collect::<String>()
         .to_lowercase();
-    for title in ["Accounts Payable", "Controller"].iter().take(rng.gen_range(1..=2)) {
+    for title in ["Accounts Payable", "Controller"]
+        .iter()
+        .take(rng.gen_range(1..=2))
+    {
         let first = FIRST[rng.gen_range(0..FIRST.len())];
         let last = LAST[rng.gen_range(0..LAST.len())];
         sqlx::query("INSERT INTO contacts (company_id, name, title, email, phone) VALUES ($1, $2, $3, $4, $5)")
@@ -230,7 +257,13 @@ async fn add_contacts(conn: &mut PgConnection, rng: &mut StdRng, company_id: i64
     Ok(())
 }
 
-async fn add_invoice(conn: &mut PgConnection, rng: &mut StdRng, company_id: i64, number: i64, today: NaiveDate) -> Result<()> {
+async fn add_invoice(
+    conn: &mut PgConnection,
+    rng: &mut StdRng,
+    company_id: i64,
+    number: i64,
+    today: NaiveDate,
+) -> Result<()> {
     let terms = [15, 30, 30, 30, 45, 60][rng.gen_range(0..6)];
     // Days past due: spread over current (negative = not yet due), 1–30, 31–60, 61–90, 90+.
     let overdue: i64 = match rng.gen_range(0..100) {
@@ -275,12 +308,14 @@ async fn add_invoice(conn: &mut PgConnection, rng: &mut StdRng, company_id: i64,
         .bind(paid_on)
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query("INSERT INTO payment_allocations (payment_id, invoice_id, amount) VALUES ($1, $2, $3)")
-            .bind(payment_id)
-            .bind(invoice_id)
-            .bind(paid)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO payment_allocations (payment_id, invoice_id, amount) VALUES ($1, $2, $3)",
+        )
+        .bind(payment_id)
+        .bind(invoice_id)
+        .bind(paid)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

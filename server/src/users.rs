@@ -163,7 +163,11 @@ pub async fn login(
             Event {
                 actor,
                 on_behalf_company_id: row.company_id,
-                action: if locks { "user.locked_out" } else { "user.login_failed" },
+                action: if locks {
+                    "user.locked_out"
+                } else {
+                    "user.login_failed"
+                },
                 entity_type: "user",
                 entity_id: Some(row.id.to_string()),
                 details: json!({ "failed_attempts": failed }),
@@ -187,10 +191,12 @@ pub async fn login(
         )
         .into());
     }
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1")
-        .bind(row.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1",
+    )
+    .bind(row.id)
+    .execute(&mut *tx)
+    .await?;
     let token = sessions::create(&mut tx, row.id, config, user_agent).await?;
     audit::record(
         &mut tx,

@@ -36,10 +36,16 @@ async fn count(pool: &PgPool, table: &str) -> i64 {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn seeding_is_idempotent_even_when_concurrent(pool: PgPool) {
-    let (a, b) = tokio::join!(demo::seed_as_of(&pool, today()), demo::seed_as_of(&pool, today()));
+    let (a, b) = tokio::join!(
+        demo::seed_as_of(&pool, today()),
+        demo::seed_as_of(&pool, today())
+    );
     let reports = [a.unwrap(), b.unwrap()];
     assert_eq!(
-        reports.iter().filter(|r| **r == SeedReport::AlreadySeeded).count(),
+        reports
+            .iter()
+            .filter(|r| **r == SeedReport::AlreadySeeded)
+            .count(),
         1,
         "{reports:?}"
     );
@@ -49,7 +55,10 @@ async fn seeding_is_idempotent_even_when_concurrent(pool: PgPool) {
         count(&pool, "users").await,
         count(&pool, "payments").await,
     );
-    assert_eq!(demo::seed_as_of(&pool, today()).await.unwrap(), SeedReport::AlreadySeeded);
+    assert_eq!(
+        demo::seed_as_of(&pool, today()).await.unwrap(),
+        SeedReport::AlreadySeeded
+    );
     let after = (
         count(&pool, "companies").await,
         count(&pool, "invoices").await,
@@ -58,7 +67,11 @@ async fn seeding_is_idempotent_even_when_concurrent(pool: PgPool) {
     );
     assert_eq!(before, after);
     assert_eq!(before.0, 40);
-    assert!((450..=750).contains(&before.1), "about 600 invoices, got {}", before.1);
+    assert!(
+        (450..=750).contains(&before.1),
+        "about 600 invoices, got {}",
+        before.1
+    );
     assert_eq!(before.2, 7);
 }
 
@@ -68,7 +81,9 @@ async fn demo_invoices_cover_every_aging_bucket_and_payment_state(pool: PgPool) 
     let mut buckets = HashSet::new();
     let mut page = 1;
     loop {
-        let companies = companies::search(&pool, &search(""), page, today()).await.unwrap();
+        let companies = companies::search(&pool, &search(""), page, today())
+            .await
+            .unwrap();
         for c in &companies.items {
             let id = companies::id_of(&pool, &c.code).await.unwrap();
             for inv in companies::open_invoices(&pool, id, today()).await.unwrap() {
@@ -114,11 +129,18 @@ async fn balances_match_allocations(pool: PgPool) {
     .unwrap();
     assert_eq!(unbalanced_payments, 0);
     // The company list's figures are the sums of its open invoices.
-    let c = &companies::search(&pool, &search("C1001"), 1, today()).await.unwrap().items[0];
+    let c = &companies::search(&pool, &search("C1001"), 1, today())
+        .await
+        .unwrap()
+        .items[0];
     let id = companies::id_of(&pool, &c.code).await.unwrap();
     let invoices = companies::open_invoices(&pool, id, today()).await.unwrap();
     let sum: Decimal = invoices.iter().map(|i| i.balance.amount()).sum();
-    let overdue: Decimal = invoices.iter().filter(|i| i.days_overdue > 0).map(|i| i.balance.amount()).sum();
+    let overdue: Decimal = invoices
+        .iter()
+        .filter(|i| i.days_overdue > 0)
+        .map(|i| i.balance.amount())
+        .sum();
     assert_eq!(c.open_balance.amount(), sum);
     assert_eq!(c.overdue.amount(), overdue);
     assert_eq!(c.open_invoices, invoices.len() as i64);
@@ -127,26 +149,52 @@ async fn balances_match_allocations(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn search_matches_company_id_and_name(pool: PgPool) {
     seeded(&pool).await;
-    let by_id = companies::search(&pool, &search("c1007"), 1, today()).await.unwrap();
+    let by_id = companies::search(&pool, &search("c1007"), 1, today())
+        .await
+        .unwrap();
     assert_eq!(by_id.total, 1);
     assert_eq!(by_id.items[0].code.as_str(), "C1007");
     assert_eq!(by_id.items[0].name, "Ironwood Fabrication Works");
 
-    let by_name = companies::search(&pool, &search("ROOFING"), 1, today()).await.unwrap();
+    let by_name = companies::search(&pool, &search("ROOFING"), 1, today())
+        .await
+        .unwrap();
     assert_eq!(by_name.total, 1);
     assert_eq!(by_name.items[0].name, "Prairie State Roofing");
 
     // "C100" is in C1001..C1009 (and in no name): an exact Company ID would come first.
-    let partial = companies::search(&pool, &search("C100"), 1, today()).await.unwrap();
+    let partial = companies::search(&pool, &search("C100"), 1, today())
+        .await
+        .unwrap();
     assert_eq!(partial.total, 9);
 
-    let exact_first = companies::search(&pool, &search("C1040"), 1, today()).await.unwrap();
+    let exact_first = companies::search(&pool, &search("C1040"), 1, today())
+        .await
+        .unwrap();
     assert_eq!(exact_first.items[0].code.as_str(), "C1040");
 
     // LIKE wildcards are literal.
-    assert_eq!(companies::search(&pool, &search("%"), 1, today()).await.unwrap().total, 0);
-    assert_eq!(companies::search(&pool, &search("_"), 1, today()).await.unwrap().total, 0);
-    assert_eq!(companies::search(&pool, &search("&"), 1, today()).await.unwrap().total, 4);
+    assert_eq!(
+        companies::search(&pool, &search("%"), 1, today())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        companies::search(&pool, &search("_"), 1, today())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        companies::search(&pool, &search("&"), 1, today())
+            .await
+            .unwrap()
+            .total,
+        4
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -160,20 +208,26 @@ async fn search_pages_through_every_company_once(pool: PgPool) {
             .await
             .unwrap();
     }
-    let first = companies::search(&pool, &search(""), 1, today()).await.unwrap();
+    let first = companies::search(&pool, &search(""), 1, today())
+        .await
+        .unwrap();
     assert_eq!(first.total, 110);
     assert_eq!(first.items.len(), 50);
     assert_eq!(first.last_page(), 3);
     let mut seen = HashSet::new();
     for p in 1..=3 {
-        let page = companies::search(&pool, &search(""), p, today()).await.unwrap();
+        let page = companies::search(&pool, &search(""), p, today())
+            .await
+            .unwrap();
         for c in page.items {
             assert!(seen.insert(c.code.to_string()), "{} twice", c.code);
         }
     }
     assert_eq!(seen.len(), 110);
     // A page past the end is clamped to the last one.
-    let past = companies::search(&pool, &search(""), 99, today()).await.unwrap();
+    let past = companies::search(&pool, &search(""), 99, today())
+        .await
+        .unwrap();
     assert_eq!(past.page, 3);
     assert_eq!(past.items.len(), 10);
 }
@@ -181,30 +235,40 @@ async fn search_pages_through_every_company_once(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn open_invoices_are_the_ones_with_a_balance_by_due_date(pool: PgPool) {
     seeded(&pool).await;
-    let id = companies::id_of(&pool, &CompanyCode::parse("C1003").unwrap()).await.unwrap();
-    let open = companies::open_invoices(&pool, id, today()).await.unwrap();
-    let expected: i64 = sqlx::query_scalar("SELECT count(*) FROM invoices WHERE company_id = $1 AND balance > 0")
-        .bind(id)
-        .fetch_one(&pool)
+    let id = companies::id_of(&pool, &CompanyCode::parse("C1003").unwrap())
         .await
         .unwrap();
+    let open = companies::open_invoices(&pool, id, today()).await.unwrap();
+    let expected: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM invoices WHERE company_id = $1 AND balance > 0")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(open.len() as i64, expected);
     assert!(open.iter().all(|i| i.balance.is_positive()));
     assert!(open.windows(2).all(|w| w[0].due_date <= w[1].due_date));
     let missing = companies::id_of(&pool, &CompanyCode::parse("NOPE").unwrap()).await;
-    assert!(matches!(missing, Err(server::Error::App(AppError::NotFound(_)))));
+    assert!(matches!(
+        missing,
+        Err(server::Error::App(AppError::NotFound(_)))
+    ));
 }
 
 #[sqlx::test(migrations = "./migrations")]
 async fn schema_refuses_bad_states(pool: PgPool) {
     seeded(&pool).await;
-    let over = sqlx::query("UPDATE invoices SET balance = total + 1 WHERE id = (SELECT min(id) FROM invoices)")
-        .execute(&pool)
-        .await;
+    let over = sqlx::query(
+        "UPDATE invoices SET balance = total + 1 WHERE id = (SELECT min(id) FROM invoices)",
+    )
+    .execute(&pool)
+    .await;
     assert!(over.is_err(), "balance above total");
-    let negative = sqlx::query("UPDATE invoices SET balance = -0.01 WHERE id = (SELECT min(id) FROM invoices)")
-        .execute(&pool)
-        .await;
+    let negative = sqlx::query(
+        "UPDATE invoices SET balance = -0.01 WHERE id = (SELECT min(id) FROM invoices)",
+    )
+    .execute(&pool)
+    .await;
     assert!(negative.is_err(), "negative balance");
     let dup = sqlx::query("INSERT INTO companies (code, name) VALUES ('C1001', 'Duplicate')")
         .execute(&pool)
@@ -222,7 +286,10 @@ async fn schema_refuses_bad_states(pool: PgPool) {
     )
     .execute(&pool)
     .await;
-    assert!(ach_without_document.is_err(), "ACH without an authorization document");
+    assert!(
+        ach_without_document.is_err(),
+        "ACH without an authorization document"
+    );
 }
 
 fn config() -> Config {
@@ -253,81 +320,154 @@ fn input(email: &str, password: &str) -> LoginInput {
 async fn login_opens_a_session_and_locks_after_ten_failures(pool: PgPool) {
     let cfg = config();
     user(&pool, "kim@settle.example", "right-password").await;
-    let ok = users::login(&pool, &cfg, &input("KIM@settle.example", "right-password"), None, None)
-        .await
-        .unwrap();
+    let ok = users::login(
+        &pool,
+        &cfg,
+        &input("KIM@settle.example", "right-password"),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(ok.user.email, "kim@settle.example");
-    let resolved = sessions::resolve(&pool, &cfg, &ok.token).await.unwrap().unwrap();
+    let resolved = sessions::resolve(&pool, &cfg, &ok.token)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(resolved.id, ok.user.id);
 
     for attempt in 1..=9 {
-        let e = users::login(&pool, &cfg, &input("kim@settle.example", "wrong"), None, None)
-            .await
-            .err()
-            .unwrap()
-            .into_app();
-        assert_eq!(e.message_for("password").as_deref(), Some("The email or password is incorrect."), "attempt {attempt}");
-    }
-    let tenth = users::login(&pool, &cfg, &input("kim@settle.example", "wrong"), None, None)
+        let e = users::login(
+            &pool,
+            &cfg,
+            &input("kim@settle.example", "wrong"),
+            None,
+            None,
+        )
         .await
         .err()
         .unwrap()
         .into_app();
+        assert_eq!(
+            e.message_for("password").as_deref(),
+            Some("The email or password is incorrect."),
+            "attempt {attempt}"
+        );
+    }
+    let tenth = users::login(
+        &pool,
+        &cfg,
+        &input("kim@settle.example", "wrong"),
+        None,
+        None,
+    )
+    .await
+    .err()
+    .unwrap()
+    .into_app();
     assert_eq!(tenth, AppError::LockedOut { minutes: 30 });
     // Locked: even the right password is refused, with the time left.
-    let locked = users::login(&pool, &cfg, &input("kim@settle.example", "right-password"), None, None)
-        .await
-        .err()
-        .unwrap()
-        .into_app();
-    assert!(matches!(locked, AppError::LockedOut { minutes: 29 | 30 }), "{locked:?}");
+    let locked = users::login(
+        &pool,
+        &cfg,
+        &input("kim@settle.example", "right-password"),
+        None,
+        None,
+    )
+    .await
+    .err()
+    .unwrap()
+    .into_app();
+    assert!(
+        matches!(locked, AppError::LockedOut { minutes: 29 | 30 }),
+        "{locked:?}"
+    );
     // After the lock expires the right password works again and the count starts over.
     sqlx::query("UPDATE users SET locked_until = now() - interval '1 second'")
         .execute(&pool)
         .await
         .unwrap();
-    users::login(&pool, &cfg, &input("kim@settle.example", "right-password"), None, None)
-        .await
-        .unwrap();
-    let failed: i32 = sqlx::query_scalar("SELECT failed_logins FROM users").fetch_one(&pool).await.unwrap();
-    assert_eq!(failed, 0);
-    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'user.locked_out'")
+    users::login(
+        &pool,
+        &cfg,
+        &input("kim@settle.example", "right-password"),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let failed: i32 = sqlx::query_scalar("SELECT failed_logins FROM users")
         .fetch_one(&pool)
         .await
         .unwrap();
+    assert_eq!(failed, 0);
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'user.locked_out'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(audited, 1);
 }
 
 #[sqlx::test(migrations = "./migrations")]
 async fn unknown_email_gets_the_same_answer_as_a_wrong_password(pool: PgPool) {
-    let e = users::login(&pool, &config(), &input("nobody@settle.example", "x"), None, None)
-        .await
-        .err()
-        .unwrap()
-        .into_app();
-    assert_eq!(e.message_for("password").as_deref(), Some("The email or password is incorrect."));
+    let e = users::login(
+        &pool,
+        &config(),
+        &input("nobody@settle.example", "x"),
+        None,
+        None,
+    )
+    .await
+    .err()
+    .unwrap()
+    .into_app();
+    assert_eq!(
+        e.message_for("password").as_deref(),
+        Some("The email or password is incorrect.")
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
 async fn sessions_rotate_expire_and_end(pool: PgPool) {
     let mut cfg = config();
     let id = user(&pool, "lee@settle.example", "pw-123456").await;
-    let first = users::login(&pool, &cfg, &input("lee@settle.example", "pw-123456"), None, None)
-        .await
-        .unwrap();
+    let first = users::login(
+        &pool,
+        &cfg,
+        &input("lee@settle.example", "pw-123456"),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
     // Signing in again from the same browser replaces the session id.
-    let second = users::login(&pool, &cfg, &input("lee@settle.example", "pw-123456"), Some(&first.token), None)
-        .await
-        .unwrap();
+    let second = users::login(
+        &pool,
+        &cfg,
+        &input("lee@settle.example", "pw-123456"),
+        Some(&first.token),
+        None,
+    )
+    .await
+    .unwrap();
     assert_ne!(first.token, second.token);
-    assert!(sessions::resolve(&pool, &cfg, &first.token).await.unwrap().is_none());
-    assert!(sessions::resolve(&pool, &cfg, &second.token).await.unwrap().is_some());
-    // Only a hash of the token is stored.
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'")
-        .bind(&second.token)
-        .fetch_one(&pool)
+    assert!(sessions::resolve(&pool, &cfg, &first.token)
         .await
-        .unwrap();
+        .unwrap()
+        .is_none());
+    assert!(sessions::resolve(&pool, &cfg, &second.token)
+        .await
+        .unwrap()
+        .is_some());
+    // Only a hash of the token is stored.
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sessions WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'",
+    )
+    .bind(&second.token)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(stored, 0);
 
     // Idle too long.
@@ -335,27 +475,55 @@ async fn sessions_rotate_expire_and_end(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    assert!(sessions::resolve(&pool, &cfg, &second.token).await.unwrap().is_none());
+    assert!(sessions::resolve(&pool, &cfg, &second.token)
+        .await
+        .unwrap()
+        .is_none());
     cfg.session_idle = Duration::from_secs(3600);
-    assert!(sessions::resolve(&pool, &cfg, &second.token).await.unwrap().is_some());
+    assert!(sessions::resolve(&pool, &cfg, &second.token)
+        .await
+        .unwrap()
+        .is_some());
     // Past the absolute limit, however active.
     sqlx::query("UPDATE sessions SET expires_at = now() - interval '1 second'")
         .execute(&pool)
         .await
         .unwrap();
-    assert!(sessions::resolve(&pool, &cfg, &second.token).await.unwrap().is_none());
+    assert!(sessions::resolve(&pool, &cfg, &second.token)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(sessions::purge_expired(&pool).await.unwrap(), 1);
 
     // A disabled user's sessions stop working.
-    let third = users::login(&pool, &cfg, &input("lee@settle.example", "pw-123456"), None, None)
+    let third = users::login(
+        &pool,
+        &cfg,
+        &input("lee@settle.example", "pw-123456"),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE users SET active = false WHERE id = $1")
+        .bind(id)
+        .execute(&pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE users SET active = false WHERE id = $1").bind(id).execute(&pool).await.unwrap();
-    assert!(sessions::resolve(&pool, &cfg, &third.token).await.unwrap().is_none());
-    let e = users::login(&pool, &cfg, &input("lee@settle.example", "pw-123456"), None, None)
+    assert!(sessions::resolve(&pool, &cfg, &third.token)
         .await
-        .err()
         .unwrap()
-        .into_app();
+        .is_none());
+    let e = users::login(
+        &pool,
+        &cfg,
+        &input("lee@settle.example", "pw-123456"),
+        None,
+        None,
+    )
+    .await
+    .err()
+    .unwrap()
+    .into_app();
     assert!(e.message_for("email").unwrap().contains("disabled"));
 }

@@ -97,7 +97,10 @@ impl Email {
                 if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
                     && !domain.ends_with('.') && !domain.contains('@'));
         if !valid {
-            return Err(FieldError::new("email", "Enter a valid email address, like name@example.com."));
+            return Err(FieldError::new(
+                "email",
+                "Enter a valid email address, like name@example.com.",
+            ));
         }
         Ok(Email(email))
     }
@@ -146,8 +149,19 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
-        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "a b@example.com", "a@b@c.com"] {
+        assert_eq!(
+            Email::parse(" Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -155,7 +169,10 @@ mod tests {
     #[test]
     fn login_input() {
         assert_eq!(LoginInput::parse("", "x").unwrap_err().field, "email");
-        assert_eq!(LoginInput::parse("a@b.co", "").unwrap_err().field, "password");
+        assert_eq!(
+            LoginInput::parse("a@b.co", "").unwrap_err().field,
+            "password"
+        );
         assert!(LoginInput::parse("a@b.co", "secret").is_ok());
     }
 

@@ -132,7 +132,10 @@ mod tests {
 
     #[test]
     fn company_searches() {
-        assert_eq!(CompanySearch::parse("  acme   supply ").unwrap().as_str(), "acme supply");
+        assert_eq!(
+            CompanySearch::parse("  acme   supply ").unwrap().as_str(),
+            "acme supply"
+        );
         assert!(CompanySearch::parse("").unwrap().is_empty());
         assert!(CompanySearch::parse(&"x".repeat(101)).is_err());
     }

@@ -90,9 +90,15 @@ mod tests {
             AppError::LockedOut { minutes: 30 }.to_string(),
             "Too many failed sign-in attempts. Try again in 30 minutes."
         );
-        assert_eq!(AppError::NotFound("Company".into()).to_string(), "Company not found.");
+        assert_eq!(
+            AppError::NotFound("Company".into()).to_string(),
+            "Company not found."
+        );
         let e = AppError::invalid("email", "Enter an email address.");
-        assert_eq!(e.message_for("email").as_deref(), Some("Enter an email address."));
+        assert_eq!(
+            e.message_for("email").as_deref(),
+            Some("Enter an email address.")
+        );
         assert_eq!(e.message_for("password"), None);
     }
 }

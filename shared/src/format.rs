@@ -35,7 +35,12 @@ pub fn range_of(offset: i64, shown: i64, total: i64) -> String {
     if shown == 0 {
         return format!("0 of {}", count(total));
     }
-    format!("{}–{} of {}", count(offset + 1), count(offset + shown), count(total))
+    format!(
+        "{}–{} of {}",
+        count(offset + 1),
+        count(offset + shown),
+        count(total)
+    )
 }
 
 #[cfg(test)]
@@ -53,8 +58,14 @@ mod tests {
 
     #[test]
     fn formats_dates_like_the_ui() {
-        assert_eq!(date(NaiveDate::from_ymd_opt(2026, 11, 5).unwrap()), "Nov 5, 2026");
-        assert_eq!(date(NaiveDate::from_ymd_opt(2026, 1, 25).unwrap()), "Jan 25, 2026");
+        assert_eq!(
+            date(NaiveDate::from_ymd_opt(2026, 11, 5).unwrap()),
+            "Nov 5, 2026"
+        );
+        assert_eq!(
+            date(NaiveDate::from_ymd_opt(2026, 1, 25).unwrap()),
+            "Jan 25, 2026"
+        );
     }
 
     #[test]

@@ -57,8 +57,10 @@ pub struct Money {
 impl Money {
     /// Builds money, rounding half-even to the currency's minor unit.
     pub fn new(amount: Decimal, currency: Currency) -> Self {
-        let mut amount =
-            amount.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointNearestEven);
+        let mut amount = amount.round_dp_with_strategy(
+            currency.minor_units(),
+            RoundingStrategy::MidpointNearestEven,
+        );
         amount.rescale(currency.minor_units());
         Money { amount, currency }
     }
@@ -89,16 +91,21 @@ impl Money {
 
     /// Sum of two amounts in the same currency; `None` when the currencies differ.
     pub fn checked_add(self, other: Money) -> Option<Money> {
-        (self.currency == other.currency).then(|| Money::new(self.amount + other.amount, self.currency))
+        (self.currency == other.currency)
+            .then(|| Money::new(self.amount + other.amount, self.currency))
     }
 
     /// Difference of two amounts in the same currency; `None` when the currencies differ.
     pub fn checked_sub(self, other: Money) -> Option<Money> {
-        (self.currency == other.currency).then(|| Money::new(self.amount - other.amount, self.currency))
+        (self.currency == other.currency)
+            .then(|| Money::new(self.amount - other.amount, self.currency))
     }
 
     /// Adds up amounts of one currency. An empty list sums to zero in `currency`.
-    pub fn sum<'a>(currency: Currency, items: impl IntoIterator<Item = &'a Money>) -> Option<Money> {
+    pub fn sum<'a>(
+        currency: Currency,
+        items: impl IntoIterator<Item = &'a Money>,
+    ) -> Option<Money> {
         items
             .into_iter()
             .try_fold(Money::zero(currency), |acc, m| acc.checked_add(*m))
@@ -163,7 +170,10 @@ mod tests {
     #[test]
     fn sums_in_one_currency() {
         let items = [Money::usd(d("1.10")), Money::usd(d("2.20"))];
-        assert_eq!(Money::sum(Currency::USD, &items).unwrap().amount(), d("3.30"));
+        assert_eq!(
+            Money::sum(Currency::USD, &items).unwrap().amount(),
+            d("3.30")
+        );
         assert_eq!(Money::sum(Currency::USD, &[]).unwrap().amount(), d("0.00"));
     }
 

@@ -15,7 +15,10 @@ pub fn InvoiceTable(
     if invoices.is_empty() {
         return view! { <div class="empty-state"><p>{empty}</p></div> }.into_any();
     }
-    let currency = invoices.first().map(|i| i.balance.currency()).unwrap_or(Currency::USD);
+    let currency = invoices
+        .first()
+        .map(|i| i.balance.currency())
+        .unwrap_or(Currency::USD);
     let total_balance = Money::sum(currency, invoices.iter().map(|i| &i.balance))
         .map(|m| m.display())
         .unwrap_or_default();

@@ -36,7 +36,10 @@ pub fn loading_rows(columns: usize) -> impl IntoView {
 
 /// A field's error message under it, with an icon; empty when there is none.
 #[component]
-pub fn FieldMessage(#[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+pub fn FieldMessage(
+    #[prop(into)] id: String,
+    #[prop(into)] message: Signal<Option<String>>,
+) -> impl IntoView {
     view! {
         <p class="field-error" id=id role="alert" aria-live="polite">
             {move || message.get().map(|m| view! {
@@ -61,8 +64,12 @@ pub fn ErrorBanner(#[prop(into)] message: Signal<Option<String>>) -> impl IntoVi
 #[component]
 pub fn ErrorView(error: ApiError) -> impl IntoView {
     let action = match error.app() {
-        AppError::Unauthenticated => Some(view! { <a class="btn" href="/login">"Sign in"</a> }.into_any()),
-        AppError::Forbidden => Some(view! { <a class="btn" href="/">"Go to your home page"</a> }.into_any()),
+        AppError::Unauthenticated => {
+            Some(view! { <a class="btn" href="/login">"Sign in"</a> }.into_any())
+        }
+        AppError::Forbidden => {
+            Some(view! { <a class="btn" href="/">"Go to your home page"</a> }.into_any())
+        }
         _ => None,
     };
     view! {
@@ -121,7 +128,11 @@ pub fn SignOut() -> impl IntoView {
 
 /// A labelled key figure, e.g. "Open balance $12,340.00".
 #[component]
-pub fn Figure(#[prop(into)] label: String, #[prop(into)] value: String, #[prop(optional, into)] tone: Option<String>) -> impl IntoView {
+pub fn Figure(
+    #[prop(into)] label: String,
+    #[prop(into)] value: String,
+    #[prop(optional, into)] tone: Option<String>,
+) -> impl IntoView {
     view! {
         <div class="figure">
             <div class="figure-label">{label}</div>

@@ -22,7 +22,7 @@ pub fn PortalInvoices() -> impl IntoView {
                     company.await.ok().map(|c| view! {
                         <div class="figures">
                             <Figure label="Open balance" value=c.open_balance.display()/>
-                            <Figure label="Overdue" value=c.overdue.display() tone=if c.overdue.is_positive() { "overdue" } else { "" }/>
+                            <Figure label="Overdue" value=c.overdue.display() tone={if c.overdue.is_positive() { "overdue" } else { "" }}/>
                             <Figure label="Open invoices" value=count(c.open_invoices)/>
                         </div>
                     })

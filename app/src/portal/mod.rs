@@ -27,7 +27,11 @@ pub fn PortalShell() -> impl IntoView {
 
 #[component]
 fn CustomerLayout(user: SessionUser) -> impl IntoView {
-    let company = user.company.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+    let company = user
+        .company
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
     view! {
         <div class="portal">
             <a class="skip-link" href="#content">"Skip to content"</a>

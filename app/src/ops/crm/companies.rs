@@ -38,7 +38,14 @@ pub fn CompaniesPage() -> impl IntoView {
                 } else {
                     format!("{BASE}?q={}", encode(value.trim()))
                 };
-                navigate(&target, NavigateOptions { replace: true, scroll: false, ..Default::default() });
+                navigate(
+                    &target,
+                    NavigateOptions {
+                        replace: true,
+                        scroll: false,
+                        ..Default::default()
+                    },
+                );
             },
             Duration::from_millis(300),
         )

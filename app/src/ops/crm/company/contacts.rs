@@ -1,14 +1,14 @@
 //! Company → Contacts: the people at the company.
 
 use super::use_company_code;
-use crate::api::company_detail;
+use crate::api::get_company;
 use crate::components::{loading_rows, ErrorView};
 use leptos::prelude::*;
 
 #[component]
 pub fn ContactsTab() -> impl IntoView {
     let code = use_company_code();
-    let detail = Resource::new(move || code.get(), company_detail);
+    let detail = Resource::new(move || code.get(), get_company);
     view! {
         <h2 class="sr-only">"Contacts"</h2>
         <Transition fallback=move || loading_rows(4)>

@@ -3,7 +3,7 @@
 pub mod contacts;
 pub mod open_invoices;
 
-use crate::api::company_detail;
+use crate::api::get_company;
 use crate::components::{loading_page, ErrorView, Figure};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,7 +20,7 @@ pub fn use_company_code() -> Memo<String> {
 #[component]
 pub fn CompanyPage() -> impl IntoView {
     let code = use_company_code();
-    let detail = Resource::new(move || code.get(), company_detail);
+    let detail = Resource::new(move || code.get(), get_company);
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumb">
             <A href="/ops/crm/companies">"Companies"</A>
