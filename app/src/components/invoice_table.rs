@@ -24,7 +24,7 @@ pub fn InvoiceTable(
         .unwrap_or_default();
     let n = invoices.len() as i64;
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Open invoices">
             <table class="table" data-testid="open-invoices">
                 <caption class="sr-only">"Open invoices"</caption>
                 <thead>

@@ -94,7 +94,7 @@ pub fn CompaniesPage() -> impl IntoView {
                         let query_part = if q.get_untracked().is_empty() { String::new() } else { format!("q={}", encode(&q.get_untracked())) };
                         let (offset, shown, total, current, last) = (page.offset(), page.items.len() as i64, page.total, page.page, page.last_page());
                         view! {
-                            <div class="table-wrap">
+                            <div class="table-wrap" tabindex="0" role="region" aria-label="Companies">
                                 <table class="table" data-testid="companies">
                                     <caption class="sr-only">"Companies"</caption>
                                     <thead>

@@ -19,7 +19,7 @@ pub fn ContactsTab() -> impl IntoView {
                         <div class="empty-state"><p>"No contacts are on file for this company."</p></div>
                     }.into_any(),
                     Ok(c) => view! {
-                        <div class="table-wrap">
+                        <div class="table-wrap" tabindex="0" role="region" aria-label="Contacts">
                             <table class="table">
                                 <caption class="sr-only">"Contacts"</caption>
                                 <thead><tr>
