@@ -59,7 +59,13 @@ impl TestApp {
         self.post(fn_name, form, session, "text/html").await
     }
 
-    async fn post(&self, fn_name: &str, form: &[(&str, &str)], session: Option<&str>, accept: &str) -> Response {
+    async fn post(
+        &self,
+        fn_name: &str,
+        form: &[(&str, &str)],
+        session: Option<&str>,
+        accept: &str,
+    ) -> Response {
         let mut req = self
             .http
             .post(format!("{}/api/{fn_name}", self.base))
@@ -140,7 +146,9 @@ async fn login_sets_a_strict_httponly_session_and_redirects_home(pool: PgPool) {
     assert_eq!(res.headers()[LOCATION], "/portal");
 
     // The JavaScript client gets the target without a real redirect, and the cookie too.
-    let res = app.call("login", &[("email", CLERK.0), ("password", CLERK.1)], None).await;
+    let res = app
+        .call("login", &[("email", CLERK.0), ("password", CLERK.1)], None)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[LOCATION], "/ops/crm/companies");
     assert!(session_cookie(&res).is_some());
