@@ -131,7 +131,7 @@ pub async fn detail(pool: &PgPool, company_id: i64, today: NaiveDate) -> Result<
     let summary = row
         .ok_or_else(|| AppError::NotFound("Company".into()))?
         .into_summary()?;
-    let contacts: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let contacts: Vec<ContactRow> = sqlx::query_as(
         "SELECT name, title, email, phone FROM contacts WHERE company_id = $1 ORDER BY id",
     )
     .bind(company_id)
@@ -145,14 +145,22 @@ pub async fn detail(pool: &PgPool, company_id: i64, today: NaiveDate) -> Result<
         overdue: summary.overdue,
         contacts: contacts
             .into_iter()
-            .map(|(name, title, email, phone)| Contact {
-                name,
-                title,
-                email,
-                phone,
+            .map(|c| Contact {
+                name: c.name,
+                title: c.title,
+                email: c.email,
+                phone: c.phone,
             })
             .collect(),
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    name: String,
+    title: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
