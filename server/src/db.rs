@@ -1,7 +1,7 @@
 //! The connection pool and migrations.
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -22,7 +22,10 @@ pub enum StartupError {
 pub fn describe_target(url: &str) -> String {
     match PgConnectOptions::from_str(url) {
         Ok(o) => {
-            let host = o.get_host();
+            let host = match o.get_socket() {
+                Some(dir) => dir.display().to_string(),
+                None => o.get_host().to_string(),
+            };
             format!(
                 "{}:{}/{}",
                 host,
@@ -34,20 +37,26 @@ pub fn describe_target(url: &str) -> String {
     }
 }
 
-/// Opens the pool and checks the server answers, failing fast (5 s) when it does not.
+/// Opens the pool after checking, with one connection, that the server answers: fails
+/// within 5 s with the server's or the network's own reason when it does not.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StartupError> {
     let options =
         PgConnectOptions::from_str(url).map_err(|e| StartupError::BadUrl(e.to_string()))?;
-    let pool = PgPoolOptions::new()
+    let fail = |reason: String| StartupError::Connect {
+        target: describe_target(url),
+        reason: one_line(&reason),
+    };
+    let probe = tokio::time::timeout(Duration::from_secs(5), PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| fail("no answer within 5 seconds".into()))?
+        .map_err(|e| fail(e.to_string()))?;
+    let _ = probe.close().await;
+    PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
-        .map_err(|e| StartupError::Connect {
-            target: describe_target(url),
-            reason: one_line(&e.to_string()),
-        })?;
-    Ok(pool)
+        .map_err(|e| fail(e.to_string()))
 }
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -527,3 +527,28 @@ async fn sessions_rotate_expire_and_end(pool: PgPool) {
     .into_app();
     assert!(e.message_for("email").unwrap().contains("disabled"));
 }
+
+#[tokio::test]
+async fn an_unreachable_database_fails_fast_with_one_clear_line() {
+    let started = std::time::Instant::now();
+    let err = server::db::connect("postgres://settle@127.0.0.1:1/settle", 2)
+        .await
+        .err()
+        .expect("no server listens on port 1");
+    let line = err.to_string();
+    assert!(
+        line.starts_with("cannot connect to PostgreSQL at 127.0.0.1:1/settle: "),
+        "{line}"
+    );
+    assert!(!line.contains('\n'), "{line}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let bad = server::db::connect("not a url", 2)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        bad.starts_with("DATABASE_URL is not a valid PostgreSQL URL"),
+        "{bad}"
+    );
+}
