@@ -533,8 +533,7 @@ async fn an_unreachable_database_fails_fast_with_one_clear_line() {
     let started = std::time::Instant::now();
     let err = server::db::connect("postgres://settle@127.0.0.1:1/settle", 2)
         .await
-        .err()
-        .expect("no server listens on port 1");
+        .expect_err("no server listens on port 1");
     let line = err.to_string();
     assert!(
         line.starts_with("cannot connect to PostgreSQL at 127.0.0.1:1/settle: "),

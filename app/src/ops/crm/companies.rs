@@ -22,6 +22,18 @@ pub fn CompaniesPage() -> impl IntoView {
     let page = Memo::new(move |_| parse_page(query.read().get("page").as_deref()));
     let companies = Resource::new(move || (q.get(), page.get()), |(q, p)| list_companies(q, p));
 
+    // The box follows the URL (back/forward, links), except while the user is typing in it.
+    let input_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        let value = q.get();
+        if let Some(input) = input_ref.get() {
+            let element: &web_sys::Element = &input;
+            if document().active_element().as_ref() != Some(element) {
+                input.set_value(&value);
+            }
+        }
+    });
+
     // Typing searches after a short pause, replacing the history entry as it goes.
     let navigate = use_navigate();
     let pending_search = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
@@ -68,7 +80,8 @@ pub fn CompaniesPage() -> impl IntoView {
                 class="search"
                 placeholder="Search by Company ID or name"
                 autocomplete="off"
-                prop:value=move || q.get()
+                value=q.get_untracked()
+                node_ref=input_ref
                 on:input=on_input
             />
             <button type="submit" class="btn">"Search"</button>
