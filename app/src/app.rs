@@ -37,7 +37,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/settle.css"/>
-        <Title formatter=|text: String| if text.is_empty() { "Settle".to_string() } else { format!("{text} · Settle") }/>
+        // "Settle" is the fallback while a page's own title is not mounted yet.
+        <Title text="Settle" formatter=|text: String| if text.is_empty() || text == "Settle" { "Settle".to_string() } else { format!("{text} · Settle") }/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=Home/>

@@ -1,7 +1,7 @@
 //! The sign-in page.
 
 use crate::api::{demo_accounts, Login};
-use crate::components::{ErrorBanner, FieldMessage};
+use crate::components::{ErrorBanner, TextField};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -46,34 +46,10 @@ pub fn LoginPage() -> impl IntoView {
                 <ErrorBanner message=general_error/>
                 <ActionForm action=login attr:class="form" attr:novalidate="">
                     <input type="hidden" name="next" prop:value=next/>
-                    <div class="field" class:has-error=move || field_error("email").get().is_some()>
-                        <label for="email">"Email"</label>
-                        <input
-                            id="email"
-                            name="email"
-                            type="email"
-                            autocomplete="username"
-                            required
-                            node_ref=email_ref
-                            aria-invalid=move || field_error("email").get().is_some().to_string()
-                            aria-describedby="email-error"
-                        />
-                        <FieldMessage id="email-error" message=field_error("email")/>
-                    </div>
-                    <div class="field" class:has-error=move || field_error("password").get().is_some()>
-                        <label for="password">"Password"</label>
-                        <input
-                            id="password"
-                            name="password"
-                            type="password"
-                            autocomplete="current-password"
-                            required
-                            node_ref=password_ref
-                            aria-invalid=move || field_error("password").get().is_some().to_string()
-                            aria-describedby="password-error"
-                        />
-                        <FieldMessage id="password-error" message=field_error("password")/>
-                    </div>
+                    <TextField name="email" label="Email" input_type="email" autocomplete="username"
+                        error=field_error("email") node_ref=email_ref/>
+                    <TextField name="password" label="Password" input_type="password" autocomplete="current-password"
+                        error=field_error("password") node_ref=password_ref/>
                     <button type="submit" class="btn btn-primary btn-block" disabled=move || login.pending().get()>
                         <Show when=move || login.pending().get()>
                             <span class="spinner" aria-hidden="true"></span>

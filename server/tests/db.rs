@@ -316,19 +316,24 @@ fn input(email: &str, password: &str) -> LoginInput {
     LoginInput::parse(email, password).unwrap()
 }
 
+async fn login_ok(pool: &PgPool, cfg: &Config, email: &str, password: &str) -> users::SignedIn {
+    users::login(pool, cfg, &input(email, password), None, None)
+        .await
+        .unwrap()
+}
+
+async fn login_error(pool: &PgPool, cfg: &Config, email: &str, password: &str) -> AppError {
+    match users::login(pool, cfg, &input(email, password), None, None).await {
+        Ok(_) => panic!("{email} signed in with {password:?}"),
+        Err(e) => e.into_app(),
+    }
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn login_opens_a_session_and_locks_after_ten_failures(pool: PgPool) {
     let cfg = config();
     user(&pool, "kim@settle.example", "right-password").await;
-    let ok = users::login(
-        &pool,
-        &cfg,
-        &input("KIM@settle.example", "right-password"),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let ok = login_ok(&pool, &cfg, "KIM@settle.example", "right-password").await;
     assert_eq!(ok.user.email, "kim@settle.example");
     let resolved = sessions::resolve(&pool, &cfg, &ok.token)
         .await
@@ -337,47 +342,17 @@ async fn login_opens_a_session_and_locks_after_ten_failures(pool: PgPool) {
     assert_eq!(resolved.id, ok.user.id);
 
     for attempt in 1..=9 {
-        let e = users::login(
-            &pool,
-            &cfg,
-            &input("kim@settle.example", "wrong"),
-            None,
-            None,
-        )
-        .await
-        .err()
-        .unwrap()
-        .into_app();
+        let e = login_error(&pool, &cfg, "kim@settle.example", "wrong").await;
         assert_eq!(
             e.message_for("password").as_deref(),
             Some("The email or password is incorrect."),
             "attempt {attempt}"
         );
     }
-    let tenth = users::login(
-        &pool,
-        &cfg,
-        &input("kim@settle.example", "wrong"),
-        None,
-        None,
-    )
-    .await
-    .err()
-    .unwrap()
-    .into_app();
+    let tenth = login_error(&pool, &cfg, "kim@settle.example", "wrong").await;
     assert_eq!(tenth, AppError::LockedOut { minutes: 30 });
     // Locked: even the right password is refused, with the time left.
-    let locked = users::login(
-        &pool,
-        &cfg,
-        &input("kim@settle.example", "right-password"),
-        None,
-        None,
-    )
-    .await
-    .err()
-    .unwrap()
-    .into_app();
+    let locked = login_error(&pool, &cfg, "kim@settle.example", "right-password").await;
     assert!(
         matches!(locked, AppError::LockedOut { minutes: 29 | 30 }),
         "{locked:?}"
@@ -387,15 +362,7 @@ async fn login_opens_a_session_and_locks_after_ten_failures(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    users::login(
-        &pool,
-        &cfg,
-        &input("kim@settle.example", "right-password"),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    login_ok(&pool, &cfg, "kim@settle.example", "right-password").await;
     let failed: i32 = sqlx::query_scalar("SELECT failed_logins FROM users")
         .fetch_one(&pool)
         .await
@@ -411,17 +378,7 @@ async fn login_opens_a_session_and_locks_after_ten_failures(pool: PgPool) {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn unknown_email_gets_the_same_answer_as_a_wrong_password(pool: PgPool) {
-    let e = users::login(
-        &pool,
-        &config(),
-        &input("nobody@settle.example", "x"),
-        None,
-        None,
-    )
-    .await
-    .err()
-    .unwrap()
-    .into_app();
+    let e = login_error(&pool, &config(), "nobody@settle.example", "x").await;
     assert_eq!(
         e.message_for("password").as_deref(),
         Some("The email or password is incorrect.")
@@ -432,15 +389,7 @@ async fn unknown_email_gets_the_same_answer_as_a_wrong_password(pool: PgPool) {
 async fn sessions_rotate_expire_and_end(pool: PgPool) {
     let mut cfg = config();
     let id = user(&pool, "lee@settle.example", "pw-123456").await;
-    let first = users::login(
-        &pool,
-        &cfg,
-        &input("lee@settle.example", "pw-123456"),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let first = login_ok(&pool, &cfg, "lee@settle.example", "pw-123456").await;
     // Signing in again from the same browser replaces the session id.
     let second = users::login(
         &pool,
@@ -496,15 +445,7 @@ async fn sessions_rotate_expire_and_end(pool: PgPool) {
     assert_eq!(sessions::purge_expired(&pool).await.unwrap(), 1);
 
     // A disabled user's sessions stop working.
-    let third = users::login(
-        &pool,
-        &cfg,
-        &input("lee@settle.example", "pw-123456"),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let third = login_ok(&pool, &cfg, "lee@settle.example", "pw-123456").await;
     sqlx::query("UPDATE users SET active = false WHERE id = $1")
         .bind(id)
         .execute(&pool)
@@ -514,17 +455,7 @@ async fn sessions_rotate_expire_and_end(pool: PgPool) {
         .await
         .unwrap()
         .is_none());
-    let e = users::login(
-        &pool,
-        &cfg,
-        &input("lee@settle.example", "pw-123456"),
-        None,
-        None,
-    )
-    .await
-    .err()
-    .unwrap()
-    .into_app();
+    let e = login_error(&pool, &cfg, "lee@settle.example", "pw-123456").await;
     assert!(e.message_for("email").unwrap().contains("disabled"));
 }
 

@@ -1,5 +1,6 @@
 //! The open-invoice table, shared by the staff company page and the customer portal.
 
+use super::DataTable;
 use leptos::prelude::*;
 use shared::format::{count, date};
 use shared::invoice::OpenInvoice;
@@ -24,9 +25,7 @@ pub fn InvoiceTable(
         .unwrap_or_default();
     let n = invoices.len() as i64;
     view! {
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Open invoices">
-            <table class="table" data-testid="open-invoices">
-                <caption class="sr-only">"Open invoices"</caption>
+        <DataTable label="Open invoices" testid="open-invoices">
                 <thead>
                     <tr>
                         <th scope="col">"Invoice"</th>
@@ -64,8 +63,7 @@ pub fn InvoiceTable(
                         <td class="num strong" data-testid="balance-total">{total_balance}</td>
                     </tr>
                 </tfoot>
-            </table>
-        </div>
+        </DataTable>
     }
     .into_any()
 }

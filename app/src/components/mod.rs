@@ -50,6 +50,60 @@ pub fn FieldMessage(
     }
 }
 
+/// A labelled input with its help and error text: the error shows under the field, the field
+/// is outlined and marked `aria-invalid`.
+#[component]
+pub fn TextField(
+    /// The input's `name` and `id`; errors for this field name show here.
+    name: &'static str,
+    #[prop(into)] label: String,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
+) -> impl IntoView {
+    let error_id = format!("{name}-error");
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=name>{label}</label>
+            <input
+                id=name
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                required
+                node_ref=node_ref
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=error_id.clone()
+            />
+            <FieldMessage id=error_id message=error/>
+        </div>
+    }
+}
+
+/// A scrollable, keyboard-reachable table with a caption for screen readers. Children are
+/// the `thead`, `tbody` and `tfoot`.
+#[component]
+pub fn DataTable(
+    /// Names the table (caption and region label).
+    #[prop(into)]
+    label: String,
+    /// `data-testid` of the table, for tests.
+    #[prop(optional, into)]
+    testid: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    let caption = label.clone();
+    view! {
+        <div class="table-wrap" tabindex="0" role="region" aria-label=label>
+            <table class="table" data-testid=testid>
+                <caption class="sr-only">{caption}</caption>
+                {children()}
+            </table>
+        </div>
+    }
+}
+
 /// A message for the whole form or page, when there is one.
 #[component]
 pub fn ErrorBanner(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {

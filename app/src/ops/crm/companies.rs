@@ -3,7 +3,7 @@
 
 use crate::api::list_companies;
 use crate::components::pager::encode;
-use crate::components::{loading_rows, ErrorView, Pager};
+use crate::components::{loading_rows, DataTable, ErrorView, Pager};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -107,9 +107,7 @@ pub fn CompaniesPage() -> impl IntoView {
                         let query_part = if q.get_untracked().is_empty() { String::new() } else { format!("q={}", encode(&q.get_untracked())) };
                         let (offset, shown, total, current, last) = (page.offset(), page.items.len() as i64, page.total, page.page, page.last_page());
                         view! {
-                            <div class="table-wrap" tabindex="0" role="region" aria-label="Companies">
-                                <table class="table" data-testid="companies">
-                                    <caption class="sr-only">"Companies"</caption>
+                            <DataTable label="Companies" testid="companies">
                                     <thead>
                                         <tr>
                                             <th scope="col">"Company ID"</th>
@@ -139,8 +137,7 @@ pub fn CompaniesPage() -> impl IntoView {
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
-                            </div>
+                                </DataTable>
                             <Pager base=BASE query=query_part offset=offset shown=shown total=total page=current last_page=last/>
                         }.into_any()
                     }

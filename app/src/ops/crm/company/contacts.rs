@@ -2,7 +2,7 @@
 
 use super::use_company_code;
 use crate::api::get_company;
-use crate::components::{loading_rows, ErrorView};
+use crate::components::{loading_rows, DataTable, ErrorView};
 use leptos::prelude::*;
 
 #[component]
@@ -19,9 +19,7 @@ pub fn ContactsTab() -> impl IntoView {
                         <div class="empty-state"><p>"No contacts are on file for this company."</p></div>
                     }.into_any(),
                     Ok(c) => view! {
-                        <div class="table-wrap" tabindex="0" role="region" aria-label="Contacts">
-                            <table class="table">
-                                <caption class="sr-only">"Contacts"</caption>
+                        <DataTable label="Contacts">
                                 <thead><tr>
                                     <th scope="col">"Name"</th><th scope="col">"Title"</th>
                                     <th scope="col">"Email"</th><th scope="col">"Phone"</th>
@@ -36,8 +34,7 @@ pub fn ContactsTab() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
-                        </div>
+                            </DataTable>
                     }.into_any(),
                 }
             })}

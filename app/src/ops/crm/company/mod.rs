@@ -21,7 +21,15 @@ pub fn use_company_code() -> Memo<String> {
 pub fn CompanyPage() -> impl IntoView {
     let code = use_company_code();
     let detail = Resource::new(move || code.get(), get_company);
+    let title = move || {
+        detail
+            .get()
+            .and_then(Result::ok)
+            .map(|c| c.name)
+            .unwrap_or_else(|| code.get())
+    };
     view! {
+        <Title text=title/>
         <nav class="breadcrumbs" aria-label="Breadcrumb">
             <A href="/ops/crm/companies">"Companies"</A>
             <span aria-hidden="true">" / "</span>
@@ -35,7 +43,6 @@ pub fn CompanyPage() -> impl IntoView {
                         let base = format!("/ops/crm/companies/{}", c.code);
                         let overdue_tone = if c.overdue.is_positive() { "overdue" } else { "" };
                         view! {
-                            <Title text=c.name.clone()/>
                             <div class="page-head company-head">
                                 <div>
                                     <h1>{c.name.clone()}</h1>
