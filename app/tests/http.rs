@@ -7,7 +7,6 @@ use reqwest::{redirect::Policy, Client, Response, StatusCode};
 use serde_json::Value;
 use server::{AppState, Config};
 use sqlx::PgPool;
-use std::sync::Arc;
 
 const CLERK: (&str, &str) = ("clerk@settle.example", "demo-clerk-pass");
 const CUSTOMER: (&str, &str) = ("ap@c1001.example", "demo-customer-pass");
@@ -18,11 +17,8 @@ struct TestApp {
 }
 
 async fn spawn(pool: PgPool) -> TestApp {
-    server::demo::seed(&pool).await.unwrap();
-    let state = AppState {
-        pool,
-        config: Arc::new(Config::for_tests("postgres://unused")),
-    };
+    let state = AppState::new(pool, Config::for_tests("postgres://unused"));
+    server::demo::seed(&state.pool, state.gateway.as_ref()).await.unwrap();
     let options = LeptosOptions::builder()
         .output_name("settle")
         .site_root("target/site")

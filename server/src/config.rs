@@ -18,6 +18,12 @@ pub struct Config {
     pub session_max: Duration,
     /// `SETTLE_SECURE_COOKIES` (`1`/`true`): mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// `SETTLE_SANDBOX_DELAY_MS` (default 0): added to every sandbox gateway call, to
+    /// exercise a slow gateway.
+    pub sandbox_delay: Duration,
+    /// `SETTLE_GATEWAY_TIMEOUT_MS` (default 15000): a gateway call slower than this is
+    /// abandoned and its payment left to reconciliation.
+    pub gateway_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +79,15 @@ impl Config {
             session_idle: Duration::from_secs(60 * number("SETTLE_SESSION_IDLE_MINUTES", 30)?),
             session_max: Duration::from_secs(3600 * number("SETTLE_SESSION_MAX_HOURS", 12)?),
             secure_cookies: flag("SETTLE_SECURE_COOKIES")?,
+            sandbox_delay: Duration::from_millis(match get("SETTLE_SANDBOX_DELAY_MS") {
+                None => 0,
+                Some(v) => v.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
+                    name: "SETTLE_SANDBOX_DELAY_MS",
+                    expected: "a whole number of milliseconds",
+                    value: v.clone(),
+                })?,
+            }),
+            gateway_timeout: Duration::from_millis(number("SETTLE_GATEWAY_TIMEOUT_MS", 15_000)?),
         })
     }
 
@@ -85,6 +100,8 @@ impl Config {
             session_idle: Duration::from_secs(30 * 60),
             session_max: Duration::from_secs(12 * 3600),
             secure_cookies: false,
+            sandbox_delay: Duration::ZERO,
+            gateway_timeout: Duration::from_secs(15),
         }
     }
 }

@@ -6,12 +6,15 @@ use crate::audit::{self, Actor, Event};
 use crate::users::{self, NewUser};
 use crate::Result;
 use chrono::{Duration, NaiveDate};
+use sha2::Digest;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde_json::json;
 use shared::auth::{DemoAccount, Role};
 use sqlx::{PgConnection, PgPool};
+use crate::gateway::{PaymentGateway, TEST_ACH_RETURNS, TEST_ACH_SETTLES, TEST_ROUTING};
+use shared::card::CardNumber;
 
 const COMPANIES: [&str; 40] = [
     "Harborview Construction LLC",
@@ -126,13 +129,13 @@ pub enum SeedReport {
 }
 
 /// Seeds the demo data into an empty database, dated around today.
-pub async fn seed(pool: &PgPool) -> Result<SeedReport> {
-    seed_as_of(pool, crate::companies::today()).await
+pub async fn seed<G: PaymentGateway>(pool: &PgPool, gateway: &G) -> Result<SeedReport> {
+    seed_as_of(pool, gateway, crate::companies::today()).await
 }
 
 /// Seeds the demo data with invoices dated around `today`. Concurrent calls are serialised;
 /// only the first into an empty database adds anything.
-pub async fn seed_as_of(pool: &PgPool, today: NaiveDate) -> Result<SeedReport> {
+pub async fn seed_as_of<G: PaymentGateway>(pool: &PgPool, gateway: &G, today: NaiveDate) -> Result<SeedReport> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(7243501)")
         .execute(&mut *tx)
@@ -156,6 +159,7 @@ pub async fn seed_as_of(pool: &PgPool, today: NaiveDate) -> Result<SeedReport> {
                 .fetch_one(&mut *tx)
                 .await?;
         company_ids.push((code.clone(), id));
+        add_methods(&mut tx, gateway, id, i, name).await?;
         add_contacts(&mut tx, &mut rng, id, name).await?;
         let count = rng.gen_range(8..=22);
         for _ in 0..count {
@@ -314,6 +318,105 @@ async fn add_invoice(
         .bind(payment_id)
         .bind(invoice_id)
         .bind(paid)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A one-page PDF standing in for a customer's signed ACH debit authorization.
+fn authorization_pdf(company: &str) -> Vec<u8> {
+    let text = format!("ACH debit authorization - {company} - signed (demo document)")
+        .replace(['(', ')', '\\'], "");
+    let stream = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut pdf = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
+    }
+    let xref = pdf.len();
+    pdf.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+    for o in offsets {
+        pdf.push_str(&format!("{o:010} 00000 n \n"));
+    }
+    pdf.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
+    pdf.into_bytes()
+}
+
+/// Saved methods made through the gateway: every company has a Visa that approves (its
+/// default); the first ten also have cards that decline; the first five an ACH account with
+/// its authorization document (C1003's is the sandbox account that gets returned).
+async fn add_methods<G: PaymentGateway>(
+    conn: &mut PgConnection,
+    gateway: &G,
+    company_id: i64,
+    index: usize,
+    company: &str,
+) -> Result<()> {
+    let holder = format!("{company} AP");
+    let mut cards = vec![("4242424242424242", 12, 2029, true)];
+    if index < 10 {
+        cards.push(("4000000000000002", 8, 2028, false));
+        cards.push(("4000000000009995", 3, 2030, false));
+    }
+    for (number, month, year, default) in cards {
+        let number = CardNumber::parse(number)?;
+        let token = gateway
+            .tokenize_card(&number, month, year)
+            .await
+            .map_err(|e| crate::Error::Other(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand, \
+                 exp_month, exp_year, is_default) VALUES ($1, 'card', $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(company_id)
+        .bind(&token.token)
+        .bind(&holder)
+        .bind(&token.last4)
+        .bind(&token.brand)
+        .bind(month as i16)
+        .bind(year as i16)
+        .bind(default)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if index < 5 {
+        let account = if index == 2 { TEST_ACH_RETURNS } else { TEST_ACH_SETTLES };
+        let token = gateway
+            .tokenize_bank_account(TEST_ROUTING, account)
+            .await
+            .map_err(|e| crate::Error::Other(e.to_string()))?;
+        let pdf = authorization_pdf(company);
+        let document_id: i64 = sqlx::query_scalar(
+            "INSERT INTO documents (company_id, kind, file_name, content_type, size_bytes, sha256, content, signed_on) \
+             VALUES ($1, 'ach_authorization', 'ach-authorization.pdf', 'application/pdf', $2, $3, $4, DATE '2026-01-15') \
+             RETURNING id",
+        )
+        .bind(company_id)
+        .bind(pdf.len() as i32)
+        .bind(sha2::Sha256::digest(&pdf).to_vec())
+        .bind(&pdf)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, bank_name, \
+                 routing_number, account_type, holder_type, authorization_document_id) \
+             VALUES ($1, 'ach', $2, $3, $4, 'First Sandbox Bank', $5, 'checking', 'business', $6)",
+        )
+        .bind(company_id)
+        .bind(&token)
+        .bind(&holder)
+        .bind(&account[account.len() - 4..])
+        .bind(TEST_ROUTING)
+        .bind(document_id)
         .execute(&mut *conn)
         .await?;
     }

@@ -7,6 +7,8 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod gateway;
+pub mod payments;
 pub mod sessions;
 pub mod users;
 
@@ -21,6 +23,19 @@ use std::sync::Arc;
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
+    pub gateway: Arc<gateway::SandboxGateway>,
+}
+
+impl AppState {
+    /// The state for `pool` and `config`, with the sandbox gateway on the same database.
+    pub fn new(pool: PgPool, config: Config) -> Self {
+        let gateway = gateway::SandboxGateway::new(pool.clone(), config.sandbox_delay, config.gateway_timeout);
+        AppState {
+            pool,
+            config: Arc::new(config),
+            gateway: Arc::new(gateway),
+        }
+    }
 }
 
 /// Connects to PostgreSQL, applies migrations, seeds demo data when asked, and starts the
@@ -29,15 +44,14 @@ pub async fn start(config: Config) -> std::result::Result<AppState, db::StartupE
     let pool = db::connect(&config.database_url, config.db_max_connections).await?;
     db::migrate(&pool).await?;
     if config.demo {
-        let report = demo::seed(&pool)
+        let gateway = gateway::SandboxGateway::new(pool.clone(), std::time::Duration::ZERO, config.gateway_timeout);
+        let report = demo::seed(&pool, &gateway)
             .await
             .map_err(|e| db::StartupError::Seed(e.to_string()))?;
         tracing::info!(?report, "demo data");
     }
-    let state = AppState {
-        pool,
-        config: Arc::new(config),
-    };
+    let state = AppState::new(pool, config);
     sessions::spawn_purger(state.pool.clone());
+    payments::spawn_housekeeping(state.clone());
     Ok(state)
 }

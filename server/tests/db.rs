@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use server::companies;
+use server::gateway::SandboxGateway;
 use server::demo::{self, SeedReport};
 use server::users::{self, NewUser};
 use server::{sessions, Config};
@@ -19,8 +20,12 @@ fn today() -> NaiveDate {
 }
 
 async fn seeded(pool: &PgPool) {
-    let r = demo::seed_as_of(pool, today()).await.unwrap();
+    let r = demo::seed_as_of(pool, &gw(pool), today()).await.unwrap();
     assert!(matches!(r, SeedReport::Seeded { .. }), "{r:?}");
+}
+
+fn gw(pool: &PgPool) -> SandboxGateway {
+    SandboxGateway::new(pool.clone(), Duration::ZERO, Duration::from_secs(15))
 }
 
 fn search(s: &str) -> CompanySearch {
@@ -36,9 +41,10 @@ async fn count(pool: &PgPool, table: &str) -> i64 {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn seeding_is_idempotent_even_when_concurrent(pool: PgPool) {
+    let g = gw(&pool);
     let (a, b) = tokio::join!(
-        demo::seed_as_of(&pool, today()),
-        demo::seed_as_of(&pool, today())
+        demo::seed_as_of(&pool, &g, today()),
+        demo::seed_as_of(&pool, &g, today())
     );
     let reports = [a.unwrap(), b.unwrap()];
     assert_eq!(
@@ -56,7 +62,7 @@ async fn seeding_is_idempotent_even_when_concurrent(pool: PgPool) {
         count(&pool, "payments").await,
     );
     assert_eq!(
-        demo::seed_as_of(&pool, today()).await.unwrap(),
+        demo::seed_as_of(&pool, &gw(&pool), today()).await.unwrap(),
         SeedReport::AlreadySeeded
     );
     let after = (

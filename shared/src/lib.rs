@@ -3,12 +3,14 @@
 //! Pure code shared by the WASM UI and the server. No IO lives here.
 
 pub mod auth;
+pub mod card;
 pub mod company;
 pub mod error;
 pub mod format;
 pub mod invoice;
 pub mod money;
 pub mod page;
+pub mod payment;
 
 pub use error::{AppError, FieldError};
 pub use money::{Currency, Money};

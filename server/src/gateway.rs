@@ -1,0 +1,331 @@
+//! The payment gateway: a trait for what Settle asks of any gateway, and the built-in
+//! deterministic sandbox that answers like a hosted one (tokens, charges with idempotency
+//! keys, declines by test number, ACH pending → settled or returned). The sandbox keeps its
+//! own books in PostgreSQL, as a hosted gateway keeps them on its side.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use rust_decimal::Decimal;
+use shared::card::CardNumber;
+use shared::money::Money;
+use sqlx::PgPool;
+use std::future::Future;
+use std::time::Duration;
+
+/// A card's token and the display fields Settle may keep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardToken {
+    pub token: String,
+    pub brand: String,
+    pub last4: String,
+}
+
+/// How a charge ended at the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChargeStatus {
+    Approved,
+    Declined,
+    /// ACH: accepted, money not yet moved.
+    Pending,
+    Settled,
+    Returned,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Charge {
+    pub id: String,
+    pub status: ChargeStatus,
+    /// Decline or return code, e.g. `insufficient_funds`, `R01`.
+    pub code: Option<String>,
+    /// The gateway's reason, fit to show to the payer.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// No answer in time: the charge may or may not have happened. Ask again by key.
+    #[error("the payment gateway did not answer in time")]
+    Timeout,
+    #[error("the payment gateway is unavailable: {0}")]
+    Unavailable(String),
+    /// The request itself was refused (unknown token, same key with another amount).
+    #[error("the payment gateway refused the request: {0}")]
+    Refused(String),
+}
+
+/// What Settle asks of a payment gateway. Every charge carries an idempotency key: the same
+/// key always means the same charge.
+pub trait PaymentGateway: Send + Sync + 'static {
+    fn tokenize_card(
+        &self,
+        number: &CardNumber,
+        exp_month: u32,
+        exp_year: i32,
+    ) -> impl Future<Output = Result<CardToken, GatewayError>> + Send;
+
+    fn tokenize_bank_account(
+        &self,
+        routing_number: &str,
+        account_number: &str,
+    ) -> impl Future<Output = Result<String, GatewayError>> + Send;
+
+    fn charge(
+        &self,
+        token: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Charge, GatewayError>> + Send;
+
+    /// The charge made with `idempotency_key`, if the gateway has one.
+    fn find_charge(&self, idempotency_key: &str) -> impl Future<Output = Result<Option<Charge>, GatewayError>> + Send;
+
+    fn refund(&self, charge_id: &str, amount: Money) -> impl Future<Output = Result<(), GatewayError>> + Send;
+}
+
+/// The sandbox's test card numbers and what they do.
+pub const TEST_CARDS: [(&str, &str, &str); 6] = [
+    ("4242424242424242", "approve", ""),
+    ("4000000000000002", "card_declined", "The card was declined."),
+    ("4000000000009995", "insufficient_funds", "The card has insufficient funds."),
+    ("4000000000000069", "expired_card", "The card has expired."),
+    ("4000000000000127", "incorrect_cvc", "The card's security code is incorrect."),
+    ("4000000000000119", "processing_error", "The card could not be processed. Try again."),
+];
+/// The sandbox's test bank: routing number and account numbers.
+pub const TEST_ROUTING: &str = "110000000";
+pub const TEST_ACH_SETTLES: &str = "000123456789";
+pub const TEST_ACH_RETURNS: &str = "000222222227";
+
+fn decline_message(code: &str) -> &'static str {
+    TEST_CARDS
+        .iter()
+        .find(|(_, c, _)| *c == code)
+        .map(|(_, _, m)| *m)
+        .unwrap_or("The payment was declined.")
+}
+
+/// The built-in sandbox gateway.
+#[derive(Clone)]
+pub struct SandboxGateway {
+    pool: PgPool,
+    /// Added to every call, to exercise slow gateways (`SETTLE_SANDBOX_DELAY_MS`).
+    pub delay: Duration,
+    /// A call slower than this fails with [`GatewayError::Timeout`] (`SETTLE_GATEWAY_TIMEOUT_MS`).
+    pub timeout: Duration,
+}
+
+fn random_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn unavailable(e: sqlx::Error) -> GatewayError {
+    GatewayError::Unavailable(e.to_string())
+}
+
+impl SandboxGateway {
+    pub fn new(pool: PgPool, delay: Duration, timeout: Duration) -> Self {
+        SandboxGateway { pool, delay, timeout }
+    }
+
+    async fn slow<T>(&self, work: impl Future<Output = Result<T, GatewayError>>) -> Result<T, GatewayError> {
+        let run = async {
+            if !self.delay.is_zero() {
+                tokio::time::sleep(self.delay).await;
+            }
+            work.await
+        };
+        tokio::time::timeout(self.timeout, run)
+            .await
+            .map_err(|_| GatewayError::Timeout)?
+    }
+
+    /// Moves pending ACH charges older than `older_than` on: those of the settling test account settle, those of the
+    /// returning one come back returned (R01). Returns the charges moved.
+    pub async fn advance_ach(&self, older_than: Duration) -> Result<Vec<Charge>, GatewayError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "UPDATE sandbox_charges c SET status = CASE t.behaviour WHEN 'ach_returns' THEN 'returned' ELSE 'settled' END, \
+                 code = CASE t.behaviour WHEN 'ach_returns' THEN 'R01' ELSE NULL END, \
+                 message = CASE t.behaviour WHEN 'ach_returns' THEN 'Insufficient funds (R01).' ELSE NULL END \
+             FROM sandbox_tokens t WHERE t.token = c.token AND c.status = 'pending' \
+               AND c.created_at <= now() - make_interval(secs => $1) \
+             RETURNING c.id, c.status",
+        )
+        .bind(older_than.as_secs_f64())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, status)| Charge {
+                id,
+                status: if status == "returned" {
+                    ChargeStatus::Returned
+                } else {
+                    ChargeStatus::Settled
+                },
+                code: (status == "returned").then(|| "R01".to_string()),
+                message: (status == "returned").then(|| "Insufficient funds (R01).".to_string()),
+            })
+            .collect())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ChargeRow {
+    id: String,
+    status: String,
+    code: Option<String>,
+    message: Option<String>,
+    amount: Decimal,
+}
+
+impl ChargeRow {
+    fn into_charge(self) -> Charge {
+        let status = match self.status.as_str() {
+            "approved" | "refunded" => ChargeStatus::Approved,
+            "declined" => ChargeStatus::Declined,
+            "pending" => ChargeStatus::Pending,
+            "settled" => ChargeStatus::Settled,
+            _ => ChargeStatus::Returned,
+        };
+        Charge {
+            id: self.id,
+            status,
+            code: self.code,
+            message: self.message,
+        }
+    }
+}
+
+impl PaymentGateway for SandboxGateway {
+    async fn tokenize_card(&self, number: &CardNumber, exp_month: u32, exp_year: i32) -> Result<CardToken, GatewayError> {
+        self.slow(async {
+            let behaviour = TEST_CARDS
+                .iter()
+                .find(|(n, _, _)| *n == number.expose())
+                .map(|(_, b, _)| *b)
+                .unwrap_or("approve");
+            let token = random_id("tok");
+            sqlx::query(
+                "INSERT INTO sandbox_tokens (token, kind, behaviour, brand, last4, exp_month, exp_year) \
+                 VALUES ($1, 'card', $2, $3, $4, $5, $6)",
+            )
+            .bind(&token)
+            .bind(behaviour)
+            .bind(number.brand().as_db())
+            .bind(number.last4())
+            .bind(exp_month as i16)
+            .bind(exp_year as i16)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            Ok(CardToken {
+                token,
+                brand: number.brand().as_db().to_string(),
+                last4: number.last4().to_string(),
+            })
+        })
+        .await
+    }
+
+    async fn tokenize_bank_account(&self, routing_number: &str, account_number: &str) -> Result<String, GatewayError> {
+        self.slow(async {
+            let behaviour = match (routing_number, account_number) {
+                (TEST_ROUTING, TEST_ACH_RETURNS) => "ach_returns",
+                _ => "ach_settles",
+            };
+            let last4 = &account_number[account_number.len().saturating_sub(4)..];
+            let token = random_id("ba");
+            sqlx::query("INSERT INTO sandbox_tokens (token, kind, behaviour, last4) VALUES ($1, 'ach', $2, $3)")
+                .bind(&token)
+                .bind(behaviour)
+                .bind(last4)
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            Ok(token)
+        })
+        .await
+    }
+
+    async fn charge(&self, token: &str, amount: Money, idempotency_key: &str) -> Result<Charge, GatewayError> {
+        self.slow(async {
+            let behaviour: Option<(String, String)> =
+                sqlx::query_as("SELECT kind, behaviour FROM sandbox_tokens WHERE token = $1")
+                    .bind(token)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(unavailable)?;
+            let Some((kind, behaviour)) = behaviour else {
+                return Err(GatewayError::Refused("unknown payment token".into()));
+            };
+            let (status, code, message) = match (kind.as_str(), behaviour.as_str()) {
+                ("ach", _) => ("pending", None, None),
+                (_, "approve") => ("approved", None, None),
+                (_, code) => ("declined", Some(code.to_string()), Some(decline_message(code).to_string())),
+            };
+            // The same key is the same charge: insert once, then read back whatever is there.
+            sqlx::query(
+                "INSERT INTO sandbox_charges (id, idempotency_key, token, amount, currency, status, code, message) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING",
+            )
+            .bind(random_id("ch"))
+            .bind(idempotency_key)
+            .bind(token)
+            .bind(amount.amount())
+            .bind(amount.currency().code())
+            .bind(status)
+            .bind(code)
+            .bind(message)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            let row: ChargeRow = sqlx::query_as(
+                "SELECT id, status, code, message, amount FROM sandbox_charges WHERE idempotency_key = $1",
+            )
+            .bind(idempotency_key)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            if row.amount != amount.amount() {
+                return Err(GatewayError::Refused(
+                    "this idempotency key was used for another amount".into(),
+                ));
+            }
+            Ok(row.into_charge())
+        })
+        .await
+    }
+
+    async fn find_charge(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError> {
+        self.slow(async {
+            let row: Option<ChargeRow> = sqlx::query_as(
+                "SELECT id, status, code, message, amount FROM sandbox_charges WHERE idempotency_key = $1",
+            )
+            .bind(idempotency_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            Ok(row.map(ChargeRow::into_charge))
+        })
+        .await
+    }
+
+    async fn refund(&self, charge_id: &str, _amount: Money) -> Result<(), GatewayError> {
+        self.slow(async {
+            let done = sqlx::query("UPDATE sandbox_charges SET status = 'refunded' WHERE id = $1 AND status IN ('approved', 'settled')")
+                .bind(charge_id)
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            if done.rows_affected() == 0 {
+                return Err(GatewayError::Refused("no refundable charge with that id".into()));
+            }
+            Ok(())
+        })
+        .await
+    }
+}

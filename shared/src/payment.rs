@@ -1,0 +1,559 @@
+//! Payments: what a clerk or a customer asks to pay, the rules it must keep, and what comes
+//! back (a receipt or a decline).
+
+use crate::company::CompanyCode;
+use crate::error::FieldError;
+use crate::money::{Currency, Money};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// How the customer gave permission for a payment taken on their behalf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConsentChannel {
+    Phone,
+    Email,
+    Other,
+    /// The customer paid in the customer portal themselves.
+    Portal,
+}
+
+impl ConsentChannel {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            ConsentChannel::Phone => "phone",
+            ConsentChannel::Email => "email",
+            ConsentChannel::Other => "other",
+            ConsentChannel::Portal => "portal",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        match s {
+            "phone" => Some(ConsentChannel::Phone),
+            "email" => Some(ConsentChannel::Email),
+            "other" => Some(ConsentChannel::Other),
+            "portal" => Some(ConsentChannel::Portal),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ConsentChannel::Phone => "Phone",
+            ConsentChannel::Email => "Email",
+            ConsentChannel::Other => "Other",
+            ConsentChannel::Portal => "Customer portal",
+        }
+    }
+}
+
+/// The customer's authorization of a payment taken on their behalf.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub channel: ConsentChannel,
+    /// E.g. "Call with Maria Alvarez, 10:42" or an email subject.
+    pub reference: String,
+}
+
+impl Consent {
+    pub const MAX_REFERENCE: usize = 200;
+
+    /// Staff must say how the customer authorized the payment, and give a reference.
+    pub fn parse_staff(channel: &str, reference: &str) -> Result<Self, FieldError> {
+        let channel = match channel.trim() {
+            "phone" => ConsentChannel::Phone,
+            "email" => ConsentChannel::Email,
+            "other" => ConsentChannel::Other,
+            "" => {
+                return Err(FieldError::new(
+                    "consent_channel",
+                    "Choose how the customer authorized this payment.",
+                ))
+            }
+            _ => return Err(FieldError::new("consent_channel", "Choose phone, email or other.")),
+        };
+        let reference = reference.split_whitespace().collect::<Vec<_>>().join(" ");
+        if reference.is_empty() {
+            return Err(FieldError::new(
+                "consent_reference",
+                "Enter a reference for the authorization, e.g. who you spoke to and when.",
+            ));
+        }
+        if reference.chars().count() > Self::MAX_REFERENCE {
+            return Err(FieldError::new(
+                "consent_reference",
+                format!("Keep the reference to {} characters.", Self::MAX_REFERENCE),
+            ));
+        }
+        Ok(Consent { channel, reference })
+    }
+}
+
+/// Parses an amount typed by a person for `field`: a positive number with at most the
+/// currency's decimals ("1,250.50" and "$1250.5" are fine).
+pub fn parse_amount(field: &str, raw: &str, currency: Currency) -> Result<Money, FieldError> {
+    let cleaned: String = raw
+        .trim()
+        .trim_start_matches(currency.symbol())
+        .chars()
+        .filter(|c| *c != ',' && !c.is_whitespace())
+        .collect();
+    if cleaned.is_empty() {
+        return Err(FieldError::new(field, "Enter an amount."));
+    }
+    let value = Decimal::from_str(&cleaned)
+        .map_err(|_| FieldError::new(field, "Enter an amount as a number, like 125.00."))?;
+    if value <= Decimal::ZERO {
+        return Err(FieldError::new(field, "Enter an amount above zero."));
+    }
+    if value.normalize().scale() > currency.minor_units() {
+        return Err(FieldError::new(
+            field,
+            format!("Use at most {} decimal places.", currency.minor_units()),
+        ));
+    }
+    Ok(Money::new(value, currency))
+}
+
+/// One invoice of a payment and what it gets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentLine {
+    pub invoice_id: i64,
+    pub amount: Money,
+    /// Why less than the balance is paid (required for a short payment).
+    pub short_pay_reason: Option<String>,
+}
+
+/// The form field of a line's amount: `amount_<invoice id>`.
+pub fn amount_field(invoice_id: i64) -> String {
+    format!("amount_{invoice_id}")
+}
+
+/// The form field of a line's short-pay reason: `reason_<invoice id>`.
+pub fn reason_field(invoice_id: i64) -> String {
+    format!("reason_{invoice_id}")
+}
+
+/// A line as the form sends it: amounts and reasons still as typed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineInput {
+    pub invoice_id: i64,
+    pub amount: String,
+    #[serde(default)]
+    pub short_pay_reason: String,
+}
+
+/// A payment as the dialog sends it, before any checking.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentInput {
+    pub company: String,
+    pub method_id: i64,
+    pub lines: Vec<LineInput>,
+    pub consent_channel: String,
+    pub consent_reference: String,
+    /// Made when the dialog opens; the same key is the same payment.
+    pub idempotency_key: String,
+}
+
+/// A checked payment request. Exists only when every rule that does not need the database
+/// holds; the balances are checked again under lock when it is paid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRequest {
+    pub company: CompanyCode,
+    pub method_id: i64,
+    pub lines: Vec<PaymentLine>,
+    pub consent: Consent,
+    pub idempotency_key: IdempotencyKey,
+}
+
+impl PaymentRequest {
+    pub const MAX_LINES: usize = 500;
+    pub const MAX_REASON: usize = 200;
+
+    /// Checks what can be checked without the database. `consent` is parsed by the caller
+    /// (staff give one; the customer portal makes its own).
+    pub fn parse(input: &PaymentInput, consent: Consent, currency: Currency) -> Result<Self, FieldError> {
+        let company = CompanyCode::parse(&input.company)?;
+        let idempotency_key = IdempotencyKey::parse(&input.idempotency_key)?;
+        if input.method_id <= 0 {
+            return Err(FieldError::new("method", "Choose a payment method."));
+        }
+        if input.lines.is_empty() {
+            return Err(FieldError::new("invoices", "Select at least one invoice to pay."));
+        }
+        if input.lines.len() > Self::MAX_LINES {
+            return Err(FieldError::new(
+                "invoices",
+                format!("Pay at most {} invoices at once.", Self::MAX_LINES),
+            ));
+        }
+        let mut lines: Vec<PaymentLine> = Vec::with_capacity(input.lines.len());
+        for l in &input.lines {
+            if lines.iter().any(|x| x.invoice_id == l.invoice_id) {
+                return Err(FieldError::new("invoices", "An invoice is in the payment twice."));
+            }
+            let amount = parse_amount(&amount_field(l.invoice_id), &l.amount, currency)?;
+            let reason = l.short_pay_reason.split_whitespace().collect::<Vec<_>>().join(" ");
+            if reason.chars().count() > Self::MAX_REASON {
+                return Err(FieldError::new(
+                    reason_field(l.invoice_id),
+                    format!("Keep the reason to {} characters.", Self::MAX_REASON),
+                ));
+            }
+            lines.push(PaymentLine {
+                invoice_id: l.invoice_id,
+                amount,
+                short_pay_reason: (!reason.is_empty()).then_some(reason),
+            });
+        }
+        Ok(PaymentRequest {
+            company,
+            method_id: input.method_id,
+            lines,
+            consent,
+            idempotency_key,
+        })
+    }
+
+    /// The payment's amount: the exact sum of its lines.
+    pub fn total(&self) -> Money {
+        let currency = self.lines.first().map(|l| l.amount.currency()).unwrap_or_default();
+        Money::sum(currency, self.lines.iter().map(|l| &l.amount)).expect("one currency")
+    }
+}
+
+/// Checks a line against its invoice's current balance: not above it, and a short payment
+/// has a reason.
+pub fn check_line_against_balance(line: &PaymentLine, balance: Money) -> Result<(), FieldError> {
+    if line.amount.amount() > balance.amount() {
+        return Err(FieldError::new(
+            amount_field(line.invoice_id),
+            format!(
+                "The balance is {}; enter at most that. (The balance may have just changed.)",
+                balance.display()
+            ),
+        ));
+    }
+    if line.amount.amount() < balance.amount() && line.short_pay_reason.is_none() {
+        return Err(FieldError::new(
+            reason_field(line.invoice_id),
+            "Give a reason for paying less than the balance.",
+        ));
+    }
+    Ok(())
+}
+
+/// The key that makes a payment happen once: a UUID made when the dialog opens.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let k = raw.trim().to_ascii_lowercase();
+        let hex_groups: Vec<&str> = k.split('-').collect();
+        let ok = hex_groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+            && hex_groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
+        if !ok {
+            return Err(FieldError::new(
+                "idempotency_key",
+                "This payment form is out of date. Close it and open it again.",
+            ));
+        }
+        Ok(IdempotencyKey(k))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where a payment stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PaymentStatus {
+    /// Recorded, the gateway not yet answered (or the answer not yet recorded).
+    Processing,
+    /// ACH accepted by the bank network, not yet settled.
+    Pending,
+    Approved,
+    Declined,
+    Settled,
+    /// ACH returned by the customer's bank after it was pending.
+    Returned,
+    /// Never reached the gateway (e.g. abandoned before it was sent).
+    Failed,
+}
+
+impl PaymentStatus {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            PaymentStatus::Processing => "processing",
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Approved => "approved",
+            PaymentStatus::Declined => "declined",
+            PaymentStatus::Settled => "settled",
+            PaymentStatus::Returned => "returned",
+            PaymentStatus::Failed => "failed",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        Some(match s {
+            "processing" => PaymentStatus::Processing,
+            "pending" => PaymentStatus::Pending,
+            "approved" => PaymentStatus::Approved,
+            "declined" => PaymentStatus::Declined,
+            "settled" => PaymentStatus::Settled,
+            "returned" => PaymentStatus::Returned,
+            "failed" => PaymentStatus::Failed,
+            _ => return None,
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentStatus::Processing => "Processing",
+            PaymentStatus::Pending => "Pending",
+            PaymentStatus::Approved => "Approved",
+            PaymentStatus::Declined => "Declined",
+            PaymentStatus::Settled => "Settled",
+            PaymentStatus::Returned => "Returned",
+            PaymentStatus::Failed => "Failed",
+        }
+    }
+
+    /// Whether the payment's amount is taken off the invoices' balances.
+    pub fn reduces_balance(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Processing | PaymentStatus::Pending | PaymentStatus::Approved | PaymentStatus::Settled
+        )
+    }
+}
+
+/// A saved payment method as a payer chooses it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodOption {
+    pub id: i64,
+    pub kind: MethodKind,
+    pub holder_name: String,
+    pub last4: String,
+    pub brand: Option<String>,
+    pub exp_month: Option<i16>,
+    pub exp_year: Option<i16>,
+    pub bank_name: Option<String>,
+    pub account_type: Option<String>,
+    pub is_default: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MethodKind {
+    Card,
+    Ach,
+}
+
+impl MethodOption {
+    /// `Visa •••• 4242` or `First Sandbox Bank checking •••• 6789`.
+    pub fn label(&self) -> String {
+        match self.kind {
+            MethodKind::Card => format!("{} •••• {}", brand_label(self.brand.as_deref().unwrap_or("card")), self.last4),
+            MethodKind::Ach => format!(
+                "{} {} •••• {}",
+                self.bank_name.as_deref().unwrap_or("Bank account"),
+                self.account_type.as_deref().unwrap_or(""),
+                self.last4
+            )
+            .replace("  ", " "),
+        }
+    }
+
+    /// `Expires 04/2028` for cards.
+    pub fn detail(&self) -> String {
+        match (self.kind, self.exp_month, self.exp_year) {
+            (MethodKind::Card, Some(m), Some(y)) => format!("Expires {m:02}/{y}"),
+            (MethodKind::Ach, _, _) => "ACH debit".to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// A card past its expiry month cannot be charged.
+    pub fn is_expired(&self, today: NaiveDate) -> bool {
+        use chrono::Datelike;
+        match (self.kind, self.exp_month, self.exp_year) {
+            (MethodKind::Card, Some(m), Some(y)) => (i32::from(y), u32::try_from(m).unwrap_or(12)) < (today.year(), today.month()),
+            _ => false,
+        }
+    }
+}
+
+pub fn brand_label(brand: &str) -> &'static str {
+    match brand {
+        "visa" => "Visa",
+        "mastercard" => "Mastercard",
+        "amex" => "American Express",
+        "discover" => "Discover",
+        _ => "Card",
+    }
+}
+
+/// What one invoice got from a payment, and its balance after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptLine {
+    pub invoice_number: String,
+    pub applied: Money,
+    pub new_balance: Money,
+}
+
+/// A payment's receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub payment_id: i64,
+    pub number: String,
+    pub status: PaymentStatus,
+    pub company_code: CompanyCode,
+    pub company_name: String,
+    pub amount: Money,
+    pub method: String,
+    pub lines: Vec<ReceiptLine>,
+    pub at: DateTime<Utc>,
+    /// Who took it: the staff member, or the customer user.
+    pub taken_by: String,
+    pub on_behalf: bool,
+    pub consent: Option<Consent>,
+    pub failure_message: Option<String>,
+}
+
+/// The outcome of asking to pay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentOutcome {
+    /// Approved (card) or accepted as pending (ACH): balances are reduced.
+    Paid(Receipt),
+    /// The gateway declined: nothing changed; choose another method.
+    Declined { payment_number: String, code: String, message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn usd(s: &str) -> Money {
+        Money::usd(Decimal::from_str(s).unwrap())
+    }
+
+    #[test]
+    fn amounts_as_typed() {
+        assert_eq!(parse_amount("a", "125", Currency::USD).unwrap(), usd("125.00"));
+        assert_eq!(parse_amount("a", " $1,250.5 ", Currency::USD).unwrap(), usd("1250.50"));
+        let msg = |raw: &str| parse_amount("a", raw, Currency::USD).unwrap_err().message;
+        assert_eq!(msg(""), "Enter an amount.");
+        assert_eq!(msg("0"), "Enter an amount above zero.");
+        assert_eq!(msg("0.00"), "Enter an amount above zero.");
+        assert_eq!(msg("-5"), "Enter an amount above zero.");
+        assert_eq!(msg("0.001"), "Use at most 2 decimal places.");
+        assert_eq!(msg("abc"), "Enter an amount as a number, like 125.00.");
+        assert_eq!(msg("1e5"), "Enter an amount as a number, like 125.00.");
+        assert!(parse_amount("a", "10.100", Currency::USD).is_ok(), "trailing zeros are fine");
+    }
+
+    fn input(lines: Vec<(i64, &str, &str)>) -> PaymentInput {
+        PaymentInput {
+            company: "C1001".into(),
+            method_id: 7,
+            lines: lines
+                .into_iter()
+                .map(|(id, a, r)| LineInput {
+                    invoice_id: id,
+                    amount: a.into(),
+                    short_pay_reason: r.into(),
+                })
+                .collect(),
+            consent_channel: "phone".into(),
+            consent_reference: "Call".into(),
+            idempotency_key: "6F9619FF-8B86-D011-B42D-00C04FC964FF".into(),
+        }
+    }
+
+    fn consent() -> Consent {
+        Consent::parse_staff("phone", "Call with Maria").unwrap()
+    }
+
+    #[test]
+    fn requests_keep_the_rules() {
+        let r = PaymentRequest::parse(&input(vec![(1, "10.10", ""), (2, "5", "")]), consent(), Currency::USD).unwrap();
+        assert_eq!(r.total(), usd("15.10"));
+        assert_eq!(r.idempotency_key.as_str(), "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+        let e = PaymentRequest::parse(&input(vec![]), consent(), Currency::USD).unwrap_err();
+        assert_eq!(e.field, "invoices");
+        let e = PaymentRequest::parse(&input(vec![(1, "1", ""), (1, "2", "")]), consent(), Currency::USD).unwrap_err();
+        assert_eq!(e.field, "invoices");
+        let e = PaymentRequest::parse(&input(vec![(1, "1", ""), (9, "-1", "")]), consent(), Currency::USD).unwrap_err();
+        assert_eq!(e.field, "amount_9");
+        let mut bad_key = input(vec![(1, "1", "")]);
+        bad_key.idempotency_key = "not-a-key".into();
+        assert_eq!(PaymentRequest::parse(&bad_key, consent(), Currency::USD).unwrap_err().field, "idempotency_key");
+    }
+
+    #[test]
+    fn consent_is_required_from_staff() {
+        assert_eq!(Consent::parse_staff("", "x").unwrap_err().field, "consent_channel");
+        assert_eq!(Consent::parse_staff("fax", "x").unwrap_err().field, "consent_channel");
+        assert_eq!(Consent::parse_staff("email", "  ").unwrap_err().field, "consent_reference");
+        assert_eq!(Consent::parse_staff("email", &"x".repeat(201)).unwrap_err().field, "consent_reference");
+        let c = Consent::parse_staff("email", " Re:  invoice  question ").unwrap();
+        assert_eq!(c.reference, "Re: invoice question");
+    }
+
+    #[test]
+    fn lines_against_balances() {
+        let line = |a: &str, r: Option<&str>| PaymentLine {
+            invoice_id: 3,
+            amount: usd(a),
+            short_pay_reason: r.map(str::to_string),
+        };
+        assert!(check_line_against_balance(&line("10.00", None), usd("10.00")).is_ok());
+        assert_eq!(check_line_against_balance(&line("10.01", None), usd("10.00")).unwrap_err().field, "amount_3");
+        assert_eq!(check_line_against_balance(&line("9.99", None), usd("10.00")).unwrap_err().field, "reason_3");
+        assert!(check_line_against_balance(&line("9.99", Some("Disputed freight")), usd("10.00")).is_ok());
+    }
+
+    #[test]
+    fn expired_cards() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let card = |m: i16, y: i16| MethodOption {
+            id: 1,
+            kind: MethodKind::Card,
+            holder_name: "A".into(),
+            last4: "4242".into(),
+            brand: Some("visa".into()),
+            exp_month: Some(m),
+            exp_year: Some(y),
+            bank_name: None,
+            account_type: None,
+            is_default: false,
+        };
+        assert!(!card(11, 2026).is_expired(today));
+        assert!(card(10, 2026).is_expired(today));
+        assert!(!card(1, 2027).is_expired(today));
+        assert_eq!(card(4, 2028).label(), "Visa •••• 4242");
+        assert_eq!(card(4, 2028).detail(), "Expires 04/2028");
+    }
+
+    proptest! {
+        #[test]
+        fn a_payment_is_the_exact_sum_of_its_lines(cents in proptest::collection::vec(1i64..100_000_000, 1..40)) {
+            let lines: Vec<(i64, String)> = cents.iter().enumerate().map(|(i, c)| (i as i64 + 1, Decimal::new(*c, 2).to_string())).collect();
+            let inp = input(lines.iter().map(|(i, a)| (*i, a.as_str(), "")).collect());
+            let r = PaymentRequest::parse(&inp, consent(), Currency::USD).unwrap();
+            prop_assert_eq!(r.total().amount(), Decimal::new(cents.iter().sum::<i64>(), 2));
+            prop_assert_eq!(r.lines.len(), cents.len());
+        }
+
+        #[test]
+        fn typed_amounts_never_gain_or_lose_a_cent(cents in 1i64..1_000_000_000_000) {
+            let typed = Decimal::new(cents, 2).to_string();
+            prop_assert_eq!(parse_amount("a", &typed, Currency::USD).unwrap().amount(), Decimal::new(cents, 2));
+        }
+    }
+}
