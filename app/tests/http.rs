@@ -18,7 +18,9 @@ struct TestApp {
 
 async fn spawn(pool: PgPool) -> TestApp {
     let state = AppState::new(pool, Config::for_tests("postgres://unused"));
-    server::demo::seed(&state.pool, state.gateway.as_ref()).await.unwrap();
+    server::demo::seed(&state.pool, state.gateway.as_ref())
+        .await
+        .unwrap();
     let options = LeptosOptions::builder()
         .output_name("settle")
         .site_root("target/site")

@@ -3,18 +3,18 @@
 //! database, so running it again changes nothing.
 
 use crate::audit::{self, Actor, Event};
+use crate::gateway::{PaymentGateway, TEST_ACH_RETURNS, TEST_ACH_SETTLES, TEST_ROUTING};
 use crate::users::{self, NewUser};
 use crate::Result;
 use chrono::{Duration, NaiveDate};
-use sha2::Digest;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde_json::json;
+use sha2::Digest;
 use shared::auth::{DemoAccount, Role};
-use sqlx::{PgConnection, PgPool};
-use crate::gateway::{PaymentGateway, TEST_ACH_RETURNS, TEST_ACH_SETTLES, TEST_ROUTING};
 use shared::card::CardNumber;
+use sqlx::{PgConnection, PgPool};
 
 const COMPANIES: [&str; 40] = [
     "Harborview Construction LLC",
@@ -135,7 +135,11 @@ pub async fn seed<G: PaymentGateway>(pool: &PgPool, gateway: &G) -> Result<SeedR
 
 /// Seeds the demo data with invoices dated around `today`. Concurrent calls are serialised;
 /// only the first into an empty database adds anything.
-pub async fn seed_as_of<G: PaymentGateway>(pool: &PgPool, gateway: &G, today: NaiveDate) -> Result<SeedReport> {
+pub async fn seed_as_of<G: PaymentGateway>(
+    pool: &PgPool,
+    gateway: &G,
+    today: NaiveDate,
+) -> Result<SeedReport> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(7243501)")
         .execute(&mut *tx)
@@ -343,11 +347,17 @@ fn authorization_pdf(company: &str) -> Vec<u8> {
         pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
     }
     let xref = pdf.len();
-    pdf.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+    pdf.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
     for o in offsets {
         pdf.push_str(&format!("{o:010} 00000 n \n"));
     }
-    pdf.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
+    pdf.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
     pdf.into_bytes()
 }
 
@@ -389,7 +399,11 @@ async fn add_methods<G: PaymentGateway>(
         .await?;
     }
     if index < 5 {
-        let account = if index == 2 { TEST_ACH_RETURNS } else { TEST_ACH_SETTLES };
+        let account = if index == 2 {
+            TEST_ACH_RETURNS
+        } else {
+            TEST_ACH_SETTLES
+        };
         let token = gateway
             .tokenize_bank_account(TEST_ROUTING, account)
             .await

@@ -78,19 +78,42 @@ pub trait PaymentGateway: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Charge, GatewayError>> + Send;
 
     /// The charge made with `idempotency_key`, if the gateway has one.
-    fn find_charge(&self, idempotency_key: &str) -> impl Future<Output = Result<Option<Charge>, GatewayError>> + Send;
+    fn find_charge(
+        &self,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Option<Charge>, GatewayError>> + Send;
 
-    fn refund(&self, charge_id: &str, amount: Money) -> impl Future<Output = Result<(), GatewayError>> + Send;
+    fn refund(
+        &self,
+        charge_id: &str,
+        amount: Money,
+    ) -> impl Future<Output = Result<(), GatewayError>> + Send;
 }
 
 /// The sandbox's test card numbers and what they do.
 pub const TEST_CARDS: [(&str, &str, &str); 6] = [
     ("4242424242424242", "approve", ""),
-    ("4000000000000002", "card_declined", "The card was declined."),
-    ("4000000000009995", "insufficient_funds", "The card has insufficient funds."),
+    (
+        "4000000000000002",
+        "card_declined",
+        "The card was declined.",
+    ),
+    (
+        "4000000000009995",
+        "insufficient_funds",
+        "The card has insufficient funds.",
+    ),
     ("4000000000000069", "expired_card", "The card has expired."),
-    ("4000000000000127", "incorrect_cvc", "The card's security code is incorrect."),
-    ("4000000000000119", "processing_error", "The card could not be processed. Try again."),
+    (
+        "4000000000000127",
+        "incorrect_cvc",
+        "The card's security code is incorrect.",
+    ),
+    (
+        "4000000000000119",
+        "processing_error",
+        "The card could not be processed. Try again.",
+    ),
 ];
 /// The sandbox's test bank: routing number and account numbers.
 pub const TEST_ROUTING: &str = "110000000";
@@ -127,10 +150,17 @@ fn unavailable(e: sqlx::Error) -> GatewayError {
 
 impl SandboxGateway {
     pub fn new(pool: PgPool, delay: Duration, timeout: Duration) -> Self {
-        SandboxGateway { pool, delay, timeout }
+        SandboxGateway {
+            pool,
+            delay,
+            timeout,
+        }
     }
 
-    async fn slow<T>(&self, work: impl Future<Output = Result<T, GatewayError>>) -> Result<T, GatewayError> {
+    async fn slow<T>(
+        &self,
+        work: impl Future<Output = Result<T, GatewayError>>,
+    ) -> Result<T, GatewayError> {
         let run = async {
             if !self.delay.is_zero() {
                 tokio::time::sleep(self.delay).await;
@@ -201,7 +231,12 @@ impl ChargeRow {
 }
 
 impl PaymentGateway for SandboxGateway {
-    async fn tokenize_card(&self, number: &CardNumber, exp_month: u32, exp_year: i32) -> Result<CardToken, GatewayError> {
+    async fn tokenize_card(
+        &self,
+        number: &CardNumber,
+        exp_month: u32,
+        exp_year: i32,
+    ) -> Result<CardToken, GatewayError> {
         self.slow(async {
             let behaviour = TEST_CARDS
                 .iter()
@@ -231,7 +266,11 @@ impl PaymentGateway for SandboxGateway {
         .await
     }
 
-    async fn tokenize_bank_account(&self, routing_number: &str, account_number: &str) -> Result<String, GatewayError> {
+    async fn tokenize_bank_account(
+        &self,
+        routing_number: &str,
+        account_number: &str,
+    ) -> Result<String, GatewayError> {
         self.slow(async {
             let behaviour = match (routing_number, account_number) {
                 (TEST_ROUTING, TEST_ACH_RETURNS) => "ach_returns",
@@ -251,7 +290,12 @@ impl PaymentGateway for SandboxGateway {
         .await
     }
 
-    async fn charge(&self, token: &str, amount: Money, idempotency_key: &str) -> Result<Charge, GatewayError> {
+    async fn charge(
+        &self,
+        token: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<Charge, GatewayError> {
         self.slow(async {
             let behaviour: Option<(String, String)> =
                 sqlx::query_as("SELECT kind, behaviour FROM sandbox_tokens WHERE token = $1")

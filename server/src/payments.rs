@@ -24,8 +24,8 @@ use shared::auth::SessionUser;
 use shared::company::CompanyCode;
 use shared::money::{Currency, Money};
 use shared::payment::{
-    amount_field, reason_field, Consent, ConsentChannel, MethodKind, MethodOption, PaymentOutcome, PaymentRequest,
-    PaymentStatus, Receipt, ReceiptLine,
+    amount_field, reason_field, Consent, ConsentChannel, MethodKind, MethodOption, PaymentOutcome,
+    PaymentRequest, PaymentStatus, Receipt, ReceiptLine,
 };
 use shared::AppError;
 use sqlx::{PgConnection, PgPool};
@@ -46,8 +46,13 @@ fn request_hash(req: &PaymentRequest, company_id: i64) -> Vec<u8> {
 }
 
 fn parse_key(req: &PaymentRequest) -> Result<Uuid> {
-    Uuid::parse_str(req.idempotency_key.as_str())
-        .map_err(|_| AppError::invalid("idempotency_key", "This payment form is out of date. Close it and open it again.").into())
+    Uuid::parse_str(req.idempotency_key.as_str()).map_err(|_| {
+        AppError::invalid(
+            "idempotency_key",
+            "This payment form is out of date. Close it and open it again.",
+        )
+        .into()
+    })
 }
 
 /// The saved methods a payer may choose for `company_id`: active ones only, default first.
@@ -61,7 +66,8 @@ pub async fn active_methods(pool: &PgPool, company_id: i64) -> Result<Vec<Method
     Ok(rows.into_iter().map(MethodRow::into_option).collect())
 }
 
-const METHOD_SELECT: &str = "SELECT id, kind, holder_name, last4::text AS last4, card_brand, exp_month, exp_year, \
+const METHOD_SELECT: &str =
+    "SELECT id, kind, holder_name, last4::text AS last4, card_brand, exp_month, exp_year, \
     bank_name, account_type, is_default, active, gateway_token FROM payment_methods";
 
 #[derive(sqlx::FromRow)]
@@ -84,7 +90,11 @@ impl MethodRow {
     fn into_option(self) -> MethodOption {
         MethodOption {
             id: self.id,
-            kind: if self.kind == "ach" { MethodKind::Ach } else { MethodKind::Card },
+            kind: if self.kind == "ach" {
+                MethodKind::Ach
+            } else {
+                MethodKind::Card
+            },
             holder_name: self.holder_name,
             last4: self.last4,
             brand: self.card_brand,
@@ -133,11 +143,18 @@ pub async fn pay<G: PaymentGateway>(
         StartOutcome::Replay(outcome) => return Ok(outcome),
         StartOutcome::New(s) => s,
     };
-    match gateway.charge(&started.token, started.amount, &started.key.to_string()).await {
+    match gateway
+        .charge(&started.token, started.amount, &started.key.to_string())
+        .await
+    {
         Ok(charge) => finish(pool, started.payment_id, &charge).await,
         Err(GatewayError::Refused(reason)) => {
             fail(pool, started.payment_id, &reason).await?;
-            Err(AppError::invalid("method", "The payment gateway refused this payment method. Choose another.").into())
+            Err(AppError::invalid(
+                "method",
+                "The payment gateway refused this payment method. Choose another.",
+            )
+            .into())
         }
         Err(e) => {
             // The charge may or may not have happened: leave it to the reconciler, which asks
@@ -154,7 +171,12 @@ pub async fn pay<G: PaymentGateway>(
 
 /// Step 1: claim the key, check everything under lock, record the payment as `processing`
 /// and hold its amounts off the balances.
-pub async fn start(pool: &PgPool, user: &SessionUser, company_id: i64, req: &PaymentRequest) -> Result<StartOutcome> {
+pub async fn start(
+    pool: &PgPool,
+    user: &SessionUser,
+    company_id: i64,
+    req: &PaymentRequest,
+) -> Result<StartOutcome> {
     let key = parse_key(req)?;
     let hash = request_hash(req, company_id);
     let mut tx = pool.begin().await?;
@@ -184,49 +206,79 @@ pub async fn start(pool: &PgPool, user: &SessionUser, company_id: i64, req: &Pay
     .await?;
     let currency = Currency::USD;
     for line in &req.lines {
-        let Some((_, number, balance, owner, _)) = invoices.iter().find(|i| i.0 == line.invoice_id) else {
-            return Err(AppError::invalid("invoices", "An invoice in this payment does not exist. Reload the page.").into());
+        let Some((_, number, balance, owner, _)) = invoices.iter().find(|i| i.0 == line.invoice_id)
+        else {
+            return Err(AppError::invalid(
+                "invoices",
+                "An invoice in this payment does not exist. Reload the page.",
+            )
+            .into());
         };
         if *owner != company_id {
-            return Err(AppError::invalid("invoices", "An invoice in this payment does not exist. Reload the page.").into());
+            return Err(AppError::invalid(
+                "invoices",
+                "An invoice in this payment does not exist. Reload the page.",
+            )
+            .into());
         }
         let balance = Money::new(*balance, currency);
         if balance.is_zero() {
             return Err(AppError::invalid(
                 amount_field(line.invoice_id),
-                format!("The balance changed: {number} has just been paid in full. Reload to see it."),
+                format!(
+                    "The balance changed: {number} has just been paid in full. Reload to see it."
+                ),
             )
             .into());
         }
         if line.amount.amount() > balance.amount() {
             return Err(AppError::invalid(
                 amount_field(line.invoice_id),
-                format!("The balance changed: {number} now has {} left to pay. Enter at most that.", balance.display()),
+                format!(
+                    "The balance changed: {number} now has {} left to pay. Enter at most that.",
+                    balance.display()
+                ),
             )
             .into());
         }
         if line.amount.amount() < balance.amount() && line.short_pay_reason.is_none() {
-            return Err(AppError::invalid(reason_field(line.invoice_id), "Give a reason for paying less than the balance.").into());
+            return Err(AppError::invalid(
+                reason_field(line.invoice_id),
+                "Give a reason for paying less than the balance.",
+            )
+            .into());
         }
     }
 
     // The method: this company's, active, not expired. Locked so a deactivation waits for us
     // (or we see it).
-    let method: Option<MethodRow> = sqlx::query_as(&format!("{METHOD_SELECT} WHERE id = $1 AND company_id = $2 FOR SHARE"))
-        .bind(req.method_id)
-        .bind(company_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let method: Option<MethodRow> = sqlx::query_as(&format!(
+        "{METHOD_SELECT} WHERE id = $1 AND company_id = $2 FOR SHARE"
+    ))
+    .bind(req.method_id)
+    .bind(company_id)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some(method) = method else {
-        return Err(AppError::invalid("method", "Choose one of this company's payment methods.").into());
+        return Err(
+            AppError::invalid("method", "Choose one of this company's payment methods.").into(),
+        );
     };
     if !method.active {
-        return Err(AppError::invalid("method", "This payment method is inactive. Choose another.").into());
+        return Err(AppError::invalid(
+            "method",
+            "This payment method is inactive. Choose another.",
+        )
+        .into());
     }
     let token = method.gateway_token.clone();
     let option = method.into_option();
     if option.is_expired(crate::companies::today()) {
-        return Err(AppError::invalid("method", "This card has expired. Choose another payment method.").into());
+        return Err(AppError::invalid(
+            "method",
+            "This card has expired. Choose another payment method.",
+        )
+        .into());
     }
 
     let amount = req.total();
@@ -315,7 +367,8 @@ async fn replay(pool: &PgPool, key: Uuid, hash: &[u8]) -> Result<PaymentOutcome>
             .into());
         }
         if let Some(response) = response {
-            return serde_json::from_value(response).map_err(|e| Error::Other(format!("stored outcome: {e}")));
+            return serde_json::from_value(response)
+                .map_err(|e| Error::Other(format!("stored outcome: {e}")));
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(AppError::invalid(
@@ -391,7 +444,10 @@ pub async fn finish(pool: &PgPool, payment_id: i64, charge: &Charge) -> Result<P
         PaymentOutcome::Declined {
             payment_number: number,
             code: charge.code.clone().unwrap_or_else(|| "declined".into()),
-            message: charge.message.clone().unwrap_or_else(|| "The payment was declined.".into()),
+            message: charge
+                .message
+                .clone()
+                .unwrap_or_else(|| "The payment was declined.".into()),
         }
     };
     sqlx::query("UPDATE idempotency_keys SET response = $2, completed_at = now() WHERE key = $1")
@@ -437,14 +493,19 @@ async fn stored_outcome(pool: &PgPool, key: Uuid) -> Result<PaymentOutcome> {
             .bind(key)
             .fetch_one(pool)
             .await?;
-    let response = response.ok_or_else(|| Error::Other("finished payment without a stored outcome".into()))?;
+    let response =
+        response.ok_or_else(|| Error::Other("finished payment without a stored outcome".into()))?;
     serde_json::from_value(response).map_err(|e| Error::Other(format!("stored outcome: {e}")))
 }
 
 /// Finishes payments left `processing` longer than `older_than` (a crash, a lost gateway
 /// answer): asks the gateway by key; a charge it has is recorded, one it never saw is failed
 /// and its balances restored. Returns how many payments it finished.
-pub async fn reconcile<G: PaymentGateway>(pool: &PgPool, gateway: &G, older_than: Duration) -> Result<usize> {
+pub async fn reconcile<G: PaymentGateway>(
+    pool: &PgPool,
+    gateway: &G,
+    older_than: Duration,
+) -> Result<usize> {
     let stuck: Vec<(i64, Uuid)> = sqlx::query_as(
         "SELECT id, idempotency_key FROM payments WHERE status = 'processing' \
          AND created_at < now() - make_interval(secs => $1) ORDER BY id",
@@ -460,10 +521,17 @@ pub async fn reconcile<G: PaymentGateway>(pool: &PgPool, gateway: &G, older_than
                 done += 1;
             }
             Ok(None) => {
-                fail(pool, payment_id, "the gateway has no charge for this payment").await?;
+                fail(
+                    pool,
+                    payment_id,
+                    "the gateway has no charge for this payment",
+                )
+                .await?;
                 done += 1;
             }
-            Err(e) => tracing::warn!(payment_id, error = %e, "reconcile: gateway unavailable; will retry"),
+            Err(e) => {
+                tracing::warn!(payment_id, error = %e, "reconcile: gateway unavailable; will retry")
+            }
         }
     }
     Ok(done)
@@ -499,7 +567,10 @@ async fn receipt_in(conn: &mut PgConnection, payment_id: i64) -> Result<Receipt>
     .bind(payment_id)
     .fetch_one(&mut *conn)
     .await?;
-    let currency: Currency = r.currency.parse().map_err(|e: shared::money::UnknownCurrency| Error::Other(e.to_string()))?;
+    let currency: Currency = r
+        .currency
+        .parse()
+        .map_err(|e: shared::money::UnknownCurrency| Error::Other(e.to_string()))?;
     let lines: Vec<(String, Decimal, Option<Decimal>)> = sqlx::query_as(
         "SELECT i.number, a.amount, a.balance_after FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id \
          WHERE a.payment_id = $1 ORDER BY i.due_date, i.number",
@@ -507,12 +578,21 @@ async fn receipt_in(conn: &mut PgConnection, payment_id: i64) -> Result<Receipt>
     .bind(payment_id)
     .fetch_all(&mut *conn)
     .await?;
-    let status = PaymentStatus::from_db(&r.status).ok_or_else(|| Error::Other(format!("status {}", r.status)))?;
-    let consent = match (r.consent_channel.as_deref().and_then(ConsentChannel::from_db), r.consent_reference) {
+    let status = PaymentStatus::from_db(&r.status)
+        .ok_or_else(|| Error::Other(format!("status {}", r.status)))?;
+    let consent = match (
+        r.consent_channel
+            .as_deref()
+            .and_then(ConsentChannel::from_db),
+        r.consent_reference,
+    ) {
         (Some(channel), Some(reference)) => Some(Consent { channel, reference }),
         _ => None,
     };
-    let on_behalf = r.user_role.as_deref().is_some_and(|role| role != "customer");
+    let on_behalf = r
+        .user_role
+        .as_deref()
+        .is_some_and(|role| role != "customer");
     Ok(Receipt {
         payment_id: r.id,
         number: r.number,
@@ -520,7 +600,10 @@ async fn receipt_in(conn: &mut PgConnection, payment_id: i64) -> Result<Receipt>
         company_code: CompanyCode::parse(&r.code)?,
         company_name: r.name,
         amount: Money::new(r.amount, currency),
-        method: r.method_label.or(r.memo).unwrap_or_else(|| "Recorded outside Settle".into()),
+        method: r
+            .method_label
+            .or(r.memo)
+            .unwrap_or_else(|| "Recorded outside Settle".into()),
         lines: lines
             .into_iter()
             .map(|(invoice_number, applied, after)| ReceiptLine {
@@ -545,10 +628,12 @@ pub async fn receipt(pool: &PgPool, payment_id: i64) -> Result<Receipt> {
 
 /// A company's payments, newest first.
 pub async fn history(pool: &PgPool, company_id: i64) -> Result<Vec<Receipt>> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM payments WHERE company_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200")
-        .bind(company_id)
-        .fetch_all(pool)
-        .await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM payments WHERE company_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200",
+    )
+    .bind(company_id)
+    .fetch_all(pool)
+    .await?;
     let mut conn = pool.acquire().await?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
@@ -559,7 +644,11 @@ pub async fn history(pool: &PgPool, company_id: i64) -> Result<Vec<Receipt>> {
 
 /// Moves ACH payments on as the gateway settles or returns them: settled → `settled`;
 /// returned → `returned` with the invoices' balances re-opened. Returns how many moved.
-pub async fn sync_ach(pool: &PgPool, gateway: &crate::gateway::SandboxGateway, older_than: Duration) -> Result<usize> {
+pub async fn sync_ach(
+    pool: &PgPool,
+    gateway: &crate::gateway::SandboxGateway,
+    older_than: Duration,
+) -> Result<usize> {
     let moved = gateway
         .advance_ach(older_than)
         .await
@@ -573,7 +662,9 @@ pub async fn sync_ach(pool: &PgPool, gateway: &crate::gateway::SandboxGateway, o
         .bind(&charge.id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((payment_id, company_id, number)) = row else { continue };
+        let Some((payment_id, company_id, number)) = row else {
+            continue;
+        };
         let returned = charge.status == ChargeStatus::Returned;
         sqlx::query("UPDATE payments SET status = $2, failure_code = $3, failure_message = $4, updated_at = now() WHERE id = $1")
             .bind(payment_id)
@@ -590,7 +681,11 @@ pub async fn sync_ach(pool: &PgPool, gateway: &crate::gateway::SandboxGateway, o
             Event {
                 actor: Actor::SYSTEM,
                 on_behalf_company_id: Some(company_id),
-                action: if returned { "payment.returned" } else { "payment.settled" },
+                action: if returned {
+                    "payment.returned"
+                } else {
+                    "payment.settled"
+                },
                 entity_type: "payment",
                 entity_id: Some(number),
                 details: json!({ "gateway_charge_id": charge.id, "code": charge.code }),

@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use server::companies;
-use server::gateway::SandboxGateway;
 use server::demo::{self, SeedReport};
+use server::gateway::SandboxGateway;
 use server::users::{self, NewUser};
 use server::{sessions, Config};
 use shared::auth::{LoginInput, Role};

@@ -32,7 +32,10 @@ impl CardBrand {
             Some(CardBrand::Amex)
         } else if matches!(n(2), Some(51..=55)) || matches!(n(4), Some(2221..=2720)) {
             Some(CardBrand::Mastercard)
-        } else if digits.starts_with("6011") || digits.starts_with("65") || matches!(n(3), Some(644..=649)) {
+        } else if digits.starts_with("6011")
+            || digits.starts_with("65")
+            || matches!(n(3), Some(644..=649))
+        {
             Some(CardBrand::Discover)
         } else {
             None
@@ -89,29 +92,45 @@ pub struct CardNumber {
 impl std::fmt::Debug for CardNumber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the number.
-        write!(f, "CardNumber({} •••• {})", self.brand.as_db(), self.last4())
+        write!(
+            f,
+            "CardNumber({} •••• {})",
+            self.brand.as_db(),
+            self.last4()
+        )
     }
 }
 
 impl CardNumber {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let field = "card_number";
-        let digits = digits_only(raw).ok_or_else(|| FieldError::new(field, "A card number has only digits."))?;
+        let digits = digits_only(raw)
+            .ok_or_else(|| FieldError::new(field, "A card number has only digits."))?;
         if digits.is_empty() {
             return Err(FieldError::new(field, "Enter the card number."));
         }
-        let brand = CardBrand::detect(&digits)
-            .ok_or_else(|| FieldError::new(field, "We accept Visa, Mastercard, American Express and Discover."))?;
+        let brand = CardBrand::detect(&digits).ok_or_else(|| {
+            FieldError::new(
+                field,
+                "We accept Visa, Mastercard, American Express and Discover.",
+            )
+        })?;
         let len_ok = match brand {
             CardBrand::Amex => digits.len() == 15,
             CardBrand::Visa => matches!(digits.len(), 13 | 16 | 19),
             _ => digits.len() == 16,
         };
         if !len_ok {
-            return Err(FieldError::new(field, "This card number has too few or too many digits."));
+            return Err(FieldError::new(
+                field,
+                "This card number has too few or too many digits.",
+            ));
         }
         if !luhn_ok(&digits) {
-            return Err(FieldError::new(field, "This card number is not valid. Check it for typos."));
+            return Err(FieldError::new(
+                field,
+                "This card number is not valid. Check it for typos.",
+            ));
         }
         Ok(CardNumber { digits, brand })
     }
@@ -148,14 +167,32 @@ mod tests {
         assert_eq!(c.brand(), CardBrand::Visa);
         assert_eq!(c.last4(), "4242");
         assert!(!format!("{c:?}").contains("42424242"));
-        assert_eq!(CardNumber::parse("5555555555554444").unwrap().brand(), CardBrand::Mastercard);
-        assert_eq!(CardNumber::parse("378282246310005").unwrap().brand(), CardBrand::Amex);
-        assert_eq!(CardNumber::parse("6011111111111117").unwrap().brand(), CardBrand::Discover);
+        assert_eq!(
+            CardNumber::parse("5555555555554444").unwrap().brand(),
+            CardBrand::Mastercard
+        );
+        assert_eq!(
+            CardNumber::parse("378282246310005").unwrap().brand(),
+            CardBrand::Amex
+        );
+        assert_eq!(
+            CardNumber::parse("6011111111111117").unwrap().brand(),
+            CardBrand::Discover
+        );
         let msg = |raw: &str| CardNumber::parse(raw).unwrap_err().message;
         assert_eq!(msg(""), "Enter the card number.");
         assert_eq!(msg("4242x"), "A card number has only digits.");
-        assert_eq!(msg("4242424242424241"), "This card number is not valid. Check it for typos.");
-        assert_eq!(msg("424242424242"), "This card number has too few or too many digits.");
-        assert_eq!(msg("9999999999999995"), "We accept Visa, Mastercard, American Express and Discover.");
+        assert_eq!(
+            msg("4242424242424241"),
+            "This card number is not valid. Check it for typos."
+        );
+        assert_eq!(
+            msg("424242424242"),
+            "This card number has too few or too many digits."
+        );
+        assert_eq!(
+            msg("9999999999999995"),
+            "We accept Visa, Mastercard, American Express and Discover."
+        );
     }
 }

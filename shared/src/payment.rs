@@ -72,7 +72,12 @@ impl Consent {
                     "Choose how the customer authorized this payment.",
                 ))
             }
-            _ => return Err(FieldError::new("consent_channel", "Choose phone, email or other.")),
+            _ => {
+                return Err(FieldError::new(
+                    "consent_channel",
+                    "Choose phone, email or other.",
+                ))
+            }
         };
         let reference = reference.split_whitespace().collect::<Vec<_>>().join(" ");
         if reference.is_empty() {
@@ -174,14 +179,21 @@ impl PaymentRequest {
 
     /// Checks what can be checked without the database. `consent` is parsed by the caller
     /// (staff give one; the customer portal makes its own).
-    pub fn parse(input: &PaymentInput, consent: Consent, currency: Currency) -> Result<Self, FieldError> {
+    pub fn parse(
+        input: &PaymentInput,
+        consent: Consent,
+        currency: Currency,
+    ) -> Result<Self, FieldError> {
         let company = CompanyCode::parse(&input.company)?;
         let idempotency_key = IdempotencyKey::parse(&input.idempotency_key)?;
         if input.method_id <= 0 {
             return Err(FieldError::new("method", "Choose a payment method."));
         }
         if input.lines.is_empty() {
-            return Err(FieldError::new("invoices", "Select at least one invoice to pay."));
+            return Err(FieldError::new(
+                "invoices",
+                "Select at least one invoice to pay.",
+            ));
         }
         if input.lines.len() > Self::MAX_LINES {
             return Err(FieldError::new(
@@ -192,10 +204,17 @@ impl PaymentRequest {
         let mut lines: Vec<PaymentLine> = Vec::with_capacity(input.lines.len());
         for l in &input.lines {
             if lines.iter().any(|x| x.invoice_id == l.invoice_id) {
-                return Err(FieldError::new("invoices", "An invoice is in the payment twice."));
+                return Err(FieldError::new(
+                    "invoices",
+                    "An invoice is in the payment twice.",
+                ));
             }
             let amount = parse_amount(&amount_field(l.invoice_id), &l.amount, currency)?;
-            let reason = l.short_pay_reason.split_whitespace().collect::<Vec<_>>().join(" ");
+            let reason = l
+                .short_pay_reason
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             if reason.chars().count() > Self::MAX_REASON {
                 return Err(FieldError::new(
                     reason_field(l.invoice_id),
@@ -219,7 +238,11 @@ impl PaymentRequest {
 
     /// The payment's amount: the exact sum of its lines.
     pub fn total(&self) -> Money {
-        let currency = self.lines.first().map(|l| l.amount.currency()).unwrap_or_default();
+        let currency = self
+            .lines
+            .first()
+            .map(|l| l.amount.currency())
+            .unwrap_or_default();
         Money::sum(currency, self.lines.iter().map(|l| &l.amount)).expect("one currency")
     }
 }
@@ -254,7 +277,9 @@ impl IdempotencyKey {
         let k = raw.trim().to_ascii_lowercase();
         let hex_groups: Vec<&str> = k.split('-').collect();
         let ok = hex_groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-            && hex_groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
+            && hex_groups
+                .iter()
+                .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
         if !ok {
             return Err(FieldError::new(
                 "idempotency_key",
@@ -327,7 +352,10 @@ impl PaymentStatus {
     pub fn reduces_balance(self) -> bool {
         matches!(
             self,
-            PaymentStatus::Processing | PaymentStatus::Pending | PaymentStatus::Approved | PaymentStatus::Settled
+            PaymentStatus::Processing
+                | PaymentStatus::Pending
+                | PaymentStatus::Approved
+                | PaymentStatus::Settled
         )
     }
 }
@@ -357,7 +385,11 @@ impl MethodOption {
     /// `Visa •••• 4242` or `First Sandbox Bank checking •••• 6789`.
     pub fn label(&self) -> String {
         match self.kind {
-            MethodKind::Card => format!("{} •••• {}", brand_label(self.brand.as_deref().unwrap_or("card")), self.last4),
+            MethodKind::Card => format!(
+                "{} •••• {}",
+                brand_label(self.brand.as_deref().unwrap_or("card")),
+                self.last4
+            ),
             MethodKind::Ach => format!(
                 "{} {} •••• {}",
                 self.bank_name.as_deref().unwrap_or("Bank account"),
@@ -381,7 +413,9 @@ impl MethodOption {
     pub fn is_expired(&self, today: NaiveDate) -> bool {
         use chrono::Datelike;
         match (self.kind, self.exp_month, self.exp_year) {
-            (MethodKind::Card, Some(m), Some(y)) => (i32::from(y), u32::try_from(m).unwrap_or(12)) < (today.year(), today.month()),
+            (MethodKind::Card, Some(m), Some(y)) => {
+                (i32::from(y), u32::try_from(m).unwrap_or(12)) < (today.year(), today.month())
+            }
             _ => false,
         }
     }
@@ -430,7 +464,11 @@ pub enum PaymentOutcome {
     /// Approved (card) or accepted as pending (ACH): balances are reduced.
     Paid(Receipt),
     /// The gateway declined: nothing changed; choose another method.
-    Declined { payment_number: String, code: String, message: String },
+    Declined {
+        payment_number: String,
+        code: String,
+        message: String,
+    },
 }
 
 #[cfg(test)]
@@ -444,8 +482,14 @@ mod tests {
 
     #[test]
     fn amounts_as_typed() {
-        assert_eq!(parse_amount("a", "125", Currency::USD).unwrap(), usd("125.00"));
-        assert_eq!(parse_amount("a", " $1,250.5 ", Currency::USD).unwrap(), usd("1250.50"));
+        assert_eq!(
+            parse_amount("a", "125", Currency::USD).unwrap(),
+            usd("125.00")
+        );
+        assert_eq!(
+            parse_amount("a", " $1,250.5 ", Currency::USD).unwrap(),
+            usd("1250.50")
+        );
         let msg = |raw: &str| parse_amount("a", raw, Currency::USD).unwrap_err().message;
         assert_eq!(msg(""), "Enter an amount.");
         assert_eq!(msg("0"), "Enter an amount above zero.");
@@ -454,7 +498,10 @@ mod tests {
         assert_eq!(msg("0.001"), "Use at most 2 decimal places.");
         assert_eq!(msg("abc"), "Enter an amount as a number, like 125.00.");
         assert_eq!(msg("1e5"), "Enter an amount as a number, like 125.00.");
-        assert!(parse_amount("a", "10.100", Currency::USD).is_ok(), "trailing zeros are fine");
+        assert!(
+            parse_amount("a", "10.100", Currency::USD).is_ok(),
+            "trailing zeros are fine"
+        );
     }
 
     fn input(lines: Vec<(i64, &str, &str)>) -> PaymentInput {
@@ -481,26 +528,63 @@ mod tests {
 
     #[test]
     fn requests_keep_the_rules() {
-        let r = PaymentRequest::parse(&input(vec![(1, "10.10", ""), (2, "5", "")]), consent(), Currency::USD).unwrap();
+        let r = PaymentRequest::parse(
+            &input(vec![(1, "10.10", ""), (2, "5", "")]),
+            consent(),
+            Currency::USD,
+        )
+        .unwrap();
         assert_eq!(r.total(), usd("15.10"));
-        assert_eq!(r.idempotency_key.as_str(), "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+        assert_eq!(
+            r.idempotency_key.as_str(),
+            "6f9619ff-8b86-d011-b42d-00c04fc964ff"
+        );
         let e = PaymentRequest::parse(&input(vec![]), consent(), Currency::USD).unwrap_err();
         assert_eq!(e.field, "invoices");
-        let e = PaymentRequest::parse(&input(vec![(1, "1", ""), (1, "2", "")]), consent(), Currency::USD).unwrap_err();
+        let e = PaymentRequest::parse(
+            &input(vec![(1, "1", ""), (1, "2", "")]),
+            consent(),
+            Currency::USD,
+        )
+        .unwrap_err();
         assert_eq!(e.field, "invoices");
-        let e = PaymentRequest::parse(&input(vec![(1, "1", ""), (9, "-1", "")]), consent(), Currency::USD).unwrap_err();
+        let e = PaymentRequest::parse(
+            &input(vec![(1, "1", ""), (9, "-1", "")]),
+            consent(),
+            Currency::USD,
+        )
+        .unwrap_err();
         assert_eq!(e.field, "amount_9");
         let mut bad_key = input(vec![(1, "1", "")]);
         bad_key.idempotency_key = "not-a-key".into();
-        assert_eq!(PaymentRequest::parse(&bad_key, consent(), Currency::USD).unwrap_err().field, "idempotency_key");
+        assert_eq!(
+            PaymentRequest::parse(&bad_key, consent(), Currency::USD)
+                .unwrap_err()
+                .field,
+            "idempotency_key"
+        );
     }
 
     #[test]
     fn consent_is_required_from_staff() {
-        assert_eq!(Consent::parse_staff("", "x").unwrap_err().field, "consent_channel");
-        assert_eq!(Consent::parse_staff("fax", "x").unwrap_err().field, "consent_channel");
-        assert_eq!(Consent::parse_staff("email", "  ").unwrap_err().field, "consent_reference");
-        assert_eq!(Consent::parse_staff("email", &"x".repeat(201)).unwrap_err().field, "consent_reference");
+        assert_eq!(
+            Consent::parse_staff("", "x").unwrap_err().field,
+            "consent_channel"
+        );
+        assert_eq!(
+            Consent::parse_staff("fax", "x").unwrap_err().field,
+            "consent_channel"
+        );
+        assert_eq!(
+            Consent::parse_staff("email", "  ").unwrap_err().field,
+            "consent_reference"
+        );
+        assert_eq!(
+            Consent::parse_staff("email", &"x".repeat(201))
+                .unwrap_err()
+                .field,
+            "consent_reference"
+        );
         let c = Consent::parse_staff("email", " Re:  invoice  question ").unwrap();
         assert_eq!(c.reference, "Re: invoice question");
     }
@@ -513,9 +597,22 @@ mod tests {
             short_pay_reason: r.map(str::to_string),
         };
         assert!(check_line_against_balance(&line("10.00", None), usd("10.00")).is_ok());
-        assert_eq!(check_line_against_balance(&line("10.01", None), usd("10.00")).unwrap_err().field, "amount_3");
-        assert_eq!(check_line_against_balance(&line("9.99", None), usd("10.00")).unwrap_err().field, "reason_3");
-        assert!(check_line_against_balance(&line("9.99", Some("Disputed freight")), usd("10.00")).is_ok());
+        assert_eq!(
+            check_line_against_balance(&line("10.01", None), usd("10.00"))
+                .unwrap_err()
+                .field,
+            "amount_3"
+        );
+        assert_eq!(
+            check_line_against_balance(&line("9.99", None), usd("10.00"))
+                .unwrap_err()
+                .field,
+            "reason_3"
+        );
+        assert!(
+            check_line_against_balance(&line("9.99", Some("Disputed freight")), usd("10.00"))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -1,0 +1,575 @@
+//! The payment engine on a real PostgreSQL: exactly once under retries, races and crashes.
+
+use rust_decimal::Decimal;
+use server::demo;
+use server::gateway::{PaymentGateway, SandboxGateway, TEST_CARDS};
+use server::payments::{self, StartOutcome};
+use shared::auth::{Role, SessionUser};
+use shared::card::CardNumber;
+use shared::money::{Currency, Money};
+use shared::payment::{
+    Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest, PaymentStatus,
+};
+use shared::AppError;
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+struct Fixture {
+    pool: PgPool,
+    gateway: SandboxGateway,
+    clerk: SessionUser,
+    other_clerk: SessionUser,
+    company_id: i64,
+}
+
+async fn fixture(pool: PgPool) -> Fixture {
+    let gateway = SandboxGateway::new(pool.clone(), Duration::ZERO, Duration::from_secs(15));
+    demo::seed(&pool, &gateway).await.unwrap();
+    let user = |id: i64, name: &str| SessionUser {
+        id,
+        name: name.into(),
+        email: format!("{id}@settle.example"),
+        role: Role::Clerk,
+        company: None,
+    };
+    let clerk_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'clerk@settle.example'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let admin_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'admin@settle.example'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let company_id = sqlx::query_scalar("SELECT id FROM companies WHERE code = 'C1002'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    Fixture {
+        pool,
+        gateway,
+        clerk: user(clerk_id, "Casey Clerk"),
+        other_clerk: user(admin_id, "Avery Admin"),
+        company_id,
+    }
+}
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Fixture {
+    /// The company's open invoices as (id, balance), oldest due first.
+    async fn open(&self) -> Vec<(i64, Decimal)> {
+        sqlx::query_as("SELECT id, balance FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date, id")
+            .bind(self.company_id)
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn balance(&self, invoice_id: i64) -> Decimal {
+        sqlx::query_scalar("SELECT balance FROM invoices WHERE id = $1")
+            .bind(invoice_id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// The company's saved card ending in `last4`.
+    async fn method(&self, last4: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND last4 = $2")
+            .bind(self.company_id)
+            .bind(last4)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Saves a card for the company through the gateway, as the add-method flow does.
+    async fn add_card(&self, number: &str) -> i64 {
+        let n = CardNumber::parse(number).unwrap();
+        let t = self.gateway.tokenize_card(&n, 12, 2030).await.unwrap();
+        sqlx::query_scalar(
+            "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand, exp_month, exp_year) \
+             VALUES ($1, 'card', $2, 'Test', $3, $4, 12, 2030) RETURNING id",
+        )
+        .bind(self.company_id)
+        .bind(&t.token)
+        .bind(&t.last4)
+        .bind(&t.brand)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    fn request(&self, method_id: i64, lines: &[(i64, &str, &str)], key: &str) -> PaymentRequest {
+        let input = PaymentInput {
+            company: "C1002".into(),
+            method_id,
+            lines: lines
+                .iter()
+                .map(|(id, amount, reason)| LineInput {
+                    invoice_id: *id,
+                    amount: amount.to_string(),
+                    short_pay_reason: reason.to_string(),
+                })
+                .collect(),
+            consent_channel: "phone".into(),
+            consent_reference: "Call with Maria Alvarez".into(),
+            idempotency_key: key.into(),
+        };
+        PaymentRequest::parse(
+            &input,
+            Consent::parse_staff("phone", "Call with Maria Alvarez").unwrap(),
+            Currency::USD,
+        )
+        .unwrap()
+    }
+
+    async fn pay(
+        &self,
+        who: &SessionUser,
+        req: &PaymentRequest,
+    ) -> Result<PaymentOutcome, AppError> {
+        payments::pay(&self.pool, &self.gateway, who, self.company_id, req)
+            .await
+            .map_err(|e| e.into_app())
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn paying_two_invoices_with_a_saved_card_gives_a_receipt(pool: PgPool) {
+    let f = fixture(pool).await;
+    let open = f.open().await;
+    let (a, b) = (open[0], open[1]);
+    let visa = f.method("4242").await;
+    let req = f.request(
+        visa,
+        &[(a.0, &a.1.to_string(), ""), (b.0, &b.1.to_string(), "")],
+        &key(),
+    );
+    let PaymentOutcome::Paid(receipt) = f.pay(&f.clerk, &req).await.unwrap() else {
+        panic!("declined")
+    };
+    assert_eq!(receipt.status, PaymentStatus::Approved);
+    assert_eq!(receipt.amount, Money::usd(a.1 + b.1));
+    assert_eq!(receipt.method, "Visa •••• 4242");
+    assert_eq!(receipt.taken_by, "Casey Clerk");
+    assert!(receipt.on_behalf);
+    assert_eq!(receipt.lines.len(), 2);
+    assert!(receipt.lines.iter().all(|l| l.new_balance.is_zero()));
+    assert!(receipt.number.starts_with("P-"));
+    assert_eq!(f.balance(a.0).await, Decimal::ZERO);
+    assert_eq!(f.balance(b.0).await, Decimal::ZERO);
+    // Audited: who, on whose behalf, with the customer's consent.
+    let started: (i64, i64, serde_json::Value) = sqlx::query_as(
+        "SELECT actor_user_id, on_behalf_company_id, details FROM audit_events WHERE action = 'payment.started'",
+    )
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!((started.0, started.1), (f.clerk.id, f.company_id));
+    assert_eq!(started.2["consent_channel"], "phone");
+    assert_eq!(started.2["consent_reference"], "Call with Maria Alvarez");
+    assert_eq!(
+        f.count("SELECT count(*) FROM audit_events WHERE action = 'payment.approved'")
+            .await,
+        1
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_same_key_sent_twenty_times_at_once_is_one_charge_and_one_payment(pool: PgPool) {
+    let f = fixture(pool).await;
+    let open = f.open().await;
+    let inv = open[0];
+    let visa = f.method("4242").await;
+    let k = key();
+    let req = f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &k);
+    let results = futures::future::join_all((0..20).map(|_| f.pay(&f.clerk, &req))).await;
+    let numbers: Vec<String> = results
+        .into_iter()
+        .map(|r| match r.unwrap() {
+            PaymentOutcome::Paid(receipt) => receipt.number,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[0] == w[1]), "{numbers:?}");
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE idempotency_key IS NOT NULL")
+            .await,
+        1
+    );
+    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 1);
+    assert_eq!(f.balance(inv.0).await, Decimal::ZERO);
+    // A retry later (a reload, a double click) still gets the first outcome.
+    let again = f.pay(&f.clerk, &req).await.unwrap();
+    assert!(matches!(again, PaymentOutcome::Paid(r) if r.number == numbers[0]));
+    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 1);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_same_key_with_other_content_is_refused(pool: PgPool) {
+    let f = fixture(pool).await;
+    let open = f.open().await;
+    let visa = f.method("4242").await;
+    let k = key();
+    f.pay(
+        &f.clerk,
+        &f.request(visa, &[(open[0].0, &open[0].1.to_string(), "")], &k),
+    )
+    .await
+    .unwrap();
+    let e = f
+        .pay(
+            &f.clerk,
+            &f.request(visa, &[(open[1].0, &open[1].1.to_string(), "")], &k),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.field().unwrap().field, "idempotency_key");
+    assert_eq!(f.balance(open[1].0).await, open[1].1);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn two_clerks_paying_the_same_balance_at_once_one_wins(pool: PgPool) {
+    let f = fixture(pool).await;
+    let inv = f.open().await[0];
+    let visa = f.method("4242").await;
+    let amount = inv.1.to_string();
+    let r1 = f.request(visa, &[(inv.0, &amount, "")], &key());
+    let r2 = f.request(visa, &[(inv.0, &amount, "")], &key());
+    let (a, b) = tokio::join!(f.pay(&f.clerk, &r1), f.pay(&f.other_clerk, &r2));
+    let (ok, err) = match (a, b) {
+        (Ok(o), Err(e)) | (Err(e), Ok(o)) => (o, e),
+        other => panic!("exactly one must succeed: {other:?}"),
+    };
+    assert!(matches!(ok, PaymentOutcome::Paid(_)));
+    let fe = err.field().expect("a field error");
+    assert_eq!(fe.field, format!("amount_{}", inv.0));
+    assert!(
+        fe.message.starts_with("The balance changed"),
+        "{}",
+        fe.message
+    );
+    assert_eq!(f.balance(inv.0).await, Decimal::ZERO);
+    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 1);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn every_decline_card_explains_itself_and_changes_no_balance(pool: PgPool) {
+    let f = fixture(pool).await;
+    let open = f.open().await;
+    let inv = open[0];
+    for (number, code, message) in TEST_CARDS.iter().filter(|(_, c, _)| *c != "approve") {
+        let method = f.add_card(number).await;
+        let outcome = f
+            .pay(
+                &f.clerk,
+                &f.request(method, &[(inv.0, &inv.1.to_string(), "")], &key()),
+            )
+            .await
+            .unwrap();
+        match outcome {
+            PaymentOutcome::Declined {
+                code: c,
+                message: m,
+                ..
+            } => {
+                assert_eq!(&c, code);
+                assert_eq!(&m, message);
+            }
+            other => panic!("{number}: {other:?}"),
+        }
+        assert_eq!(f.balance(inv.0).await, inv.1, "{number}");
+    }
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE status = 'declined'")
+            .await,
+        5
+    );
+    // Then another method pays it.
+    let visa = f.method("4242").await;
+    let paid = f
+        .pay(
+            &f.clerk,
+            &f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()),
+        )
+        .await;
+    assert!(matches!(paid, Ok(PaymentOutcome::Paid(_))));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_partial_payment_needs_a_reason_and_leaves_the_rest(pool: PgPool) {
+    let f = fixture(pool).await;
+    let inv = f.open().await[0];
+    let visa = f.method("4242").await;
+    let part = (inv.1 / d("3")).round_dp(2);
+    let e = f
+        .pay(
+            &f.clerk,
+            &f.request(visa, &[(inv.0, &part.to_string(), "")], &key()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.field().unwrap().field, format!("reason_{}", inv.0));
+    let PaymentOutcome::Paid(r) = f
+        .pay(
+            &f.clerk,
+            &f.request(
+                visa,
+                &[(inv.0, &part.to_string(), "Disputed freight charge")],
+                &key(),
+            ),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("declined")
+    };
+    assert_eq!(r.lines[0].new_balance, Money::usd(inv.1 - part));
+    assert_eq!(f.balance(inv.0).await, inv.1 - part);
+    let reason: String = sqlx::query_scalar("SELECT short_pay_reason FROM payment_allocations WHERE invoice_id = $1 AND short_pay_reason IS NOT NULL")
+        .bind(inv.0)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(reason, "Disputed freight charge");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn above_the_balance_is_a_field_error_and_changes_nothing(pool: PgPool) {
+    let f = fixture(pool).await;
+    let inv = f.open().await[0];
+    let visa = f.method("4242").await;
+    let over = (inv.1 + d("0.01")).to_string();
+    let e = f
+        .pay(&f.clerk, &f.request(visa, &[(inv.0, &over, "")], &key()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.field().unwrap().field, format!("amount_{}", inv.0));
+    assert_eq!(f.balance(inv.0).await, inv.1);
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE idempotency_key IS NOT NULL")
+            .await,
+        0
+    );
+    assert_eq!(f.count("SELECT count(*) FROM idempotency_keys").await, 0);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_crash_after_the_gateway_approved_is_reconciled_to_exactly_one_payment(pool: PgPool) {
+    let f = fixture(pool).await;
+    let inv = f.open().await[0];
+    let visa = f.method("4242").await;
+    let req = f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key());
+    let StartOutcome::New(started) = payments::start(&f.pool, &f.clerk, f.company_id, &req)
+        .await
+        .unwrap()
+    else {
+        panic!("replay")
+    };
+    // The gateway approves; the process dies before recording it.
+    let charge = f
+        .gateway
+        .charge(&started.token, started.amount, &started.key.to_string())
+        .await
+        .unwrap();
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE status = 'processing'")
+            .await,
+        1
+    );
+    assert_eq!(
+        f.balance(inv.0).await,
+        Decimal::ZERO,
+        "held while processing"
+    );
+
+    assert_eq!(
+        payments::reconcile(&f.pool, &f.gateway, Duration::ZERO)
+            .await
+            .unwrap(),
+        1
+    );
+    let (status, charge_id): (String, String) =
+        sqlx::query_as("SELECT status, gateway_charge_id FROM payments WHERE id = $1")
+            .bind(started.payment_id)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "approved");
+    assert_eq!(charge_id, charge.id);
+    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 1);
+    assert_eq!(f.balance(inv.0).await, Decimal::ZERO);
+    // Nothing left to do, and the clerk's retry gets the same payment.
+    assert_eq!(
+        payments::reconcile(&f.pool, &f.gateway, Duration::ZERO)
+            .await
+            .unwrap(),
+        0
+    );
+    let retry = f.pay(&f.clerk, &req).await.unwrap();
+    assert!(matches!(retry, PaymentOutcome::Paid(r) if r.payment_id == started.payment_id));
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE idempotency_key IS NOT NULL")
+            .await,
+        1
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_crash_before_the_gateway_call_fails_the_payment_and_restores_balances(pool: PgPool) {
+    let f = fixture(pool).await;
+    let inv = f.open().await[0];
+    let visa = f.method("4242").await;
+    let req = f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key());
+    payments::start(&f.pool, &f.clerk, f.company_id, &req)
+        .await
+        .unwrap();
+    assert_eq!(
+        payments::reconcile(&f.pool, &f.gateway, Duration::ZERO)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE status = 'failed'")
+            .await,
+        1
+    );
+    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 0);
+    assert_eq!(f.balance(inv.0).await, inv.1);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn ach_goes_pending_then_settles_or_is_returned_and_reopens_the_balance(pool: PgPool) {
+    let f = fixture(pool).await;
+    let open = f.open().await;
+    let ach: i64 =
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND kind = 'ach'")
+            .bind(f.company_id)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let PaymentOutcome::Paid(r) = f
+        .pay(
+            &f.clerk,
+            &f.request(ach, &[(open[0].0, &open[0].1.to_string(), "")], &key()),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("declined")
+    };
+    assert_eq!(r.status, PaymentStatus::Pending);
+    assert_eq!(
+        f.balance(open[0].0).await,
+        Decimal::ZERO,
+        "pending ACH reduces the balance"
+    );
+    // C1003's demo account is the sandbox account that gets returned.
+    let returned_company: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE code = 'C1003'")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    let (inv3, bal3): (i64, Decimal) = sqlx::query_as(
+        "SELECT id, balance FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date LIMIT 1",
+    )
+    .bind(returned_company)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    let ach3: i64 =
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND kind = 'ach'")
+            .bind(returned_company)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let mut req3 = f.request(ach3, &[(inv3, &bal3.to_string(), "")], &key());
+    req3.company = shared::company::CompanyCode::parse("C1003").unwrap();
+    payments::pay(&f.pool, &f.gateway, &f.clerk, returned_company, &req3)
+        .await
+        .unwrap();
+    assert_eq!(f.balance(inv3).await, Decimal::ZERO);
+
+    assert_eq!(
+        payments::sync_ach(&f.pool, &f.gateway, Duration::ZERO)
+            .await
+            .unwrap(),
+        2
+    );
+    let statuses: Vec<String> = sqlx::query_scalar(
+        "SELECT status FROM payments WHERE idempotency_key IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(statuses, ["settled", "returned"]);
+    assert_eq!(f.balance(open[0].0).await, Decimal::ZERO);
+    assert_eq!(f.balance(inv3).await, bal3, "a return re-opens the balance");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn inactive_foreign_and_expired_methods_are_refused(pool: PgPool) {
+    let f = fixture(pool).await;
+    let inv = f.open().await[0];
+    let visa = f.method("4242").await;
+    sqlx::query("UPDATE payment_methods SET active = false WHERE id = $1")
+        .bind(visa)
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    let e = f
+        .pay(
+            &f.clerk,
+            &f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message_for("method").as_deref(),
+        Some("This payment method is inactive. Choose another.")
+    );
+    let foreign: i64 =
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id <> $1 LIMIT 1")
+            .bind(f.company_id)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let e = f
+        .pay(
+            &f.clerk,
+            &f.request(foreign, &[(inv.0, &inv.1.to_string(), "")], &key()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.field().unwrap().field, "method");
+    let expired = f.add_card("5555555555554444").await;
+    sqlx::query("UPDATE payment_methods SET exp_year = 2020 WHERE id = $1")
+        .bind(expired)
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    let e = f
+        .pay(
+            &f.clerk,
+            &f.request(expired, &[(inv.0, &inv.1.to_string(), "")], &key()),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.message_for("method").unwrap().contains("expired"));
+    assert_eq!(f.balance(inv.0).await, inv.1);
+    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 0);
+}
