@@ -3,10 +3,12 @@
 
 use crate::error::ApiError;
 use leptos::prelude::*;
+use server_fn::codec::Json;
 use shared::auth::{DemoAccount, SessionUser};
 use shared::company::{CompanyDetail, CompanySummary};
 use shared::invoice::OpenInvoice;
 use shared::page::Page;
+use shared::payment::{MethodOption, PaymentInput, PaymentOutcome, Receipt};
 
 #[cfg(feature = "ssr")]
 use {
@@ -108,6 +110,40 @@ pub async fn portal_open_invoices() -> Result<Vec<OpenInvoice>, ApiError> {
     let company_id = require_customer()?;
     let st = state()?;
     Ok(server::companies::open_invoices(&st.pool, company_id, server::companies::today()).await?)
+}
+
+/// The company's active saved payment methods, default first.
+#[server(endpoint = "company_methods")]
+pub async fn company_methods(code: String) -> Result<Vec<MethodOption>, ApiError> {
+    require_staff()?;
+    let st = state()?;
+    let id = company_id(&st, &code).await?;
+    Ok(server::payments::active_methods(&st.pool, id).await?)
+}
+
+/// Pays open invoices of a company on the customer's behalf, exactly once per
+/// idempotency key.
+#[server(endpoint = "pay_invoices", input = Json)]
+pub async fn pay_invoices(payment: PaymentInput) -> Result<PaymentOutcome, ApiError> {
+    let user = require_staff()?;
+    let st = state()?;
+    let consent = shared::payment::Consent::parse_staff(
+        &payment.consent_channel,
+        &payment.consent_reference,
+    )?;
+    let request =
+        shared::payment::PaymentRequest::parse(&payment, consent, shared::money::Currency::USD)?;
+    let id = company_id(&st, request.company.as_str()).await?;
+    Ok(server::payments::pay(&st.pool, st.gateway.as_ref(), &user, id, &request).await?)
+}
+
+/// A company's payments, newest first, each with its receipt.
+#[server(endpoint = "company_payments")]
+pub async fn company_payments(code: String) -> Result<Vec<Receipt>, ApiError> {
+    require_staff()?;
+    let st = state()?;
+    let id = company_id(&st, &code).await?;
+    Ok(server::payments::history(&st.pool, id).await?)
 }
 
 #[cfg(feature = "ssr")]

@@ -4,7 +4,7 @@ use crate::components::{NotAllowed, NotFound};
 use crate::login::LoginPage;
 use crate::ops::crm::companies::CompaniesPage;
 use crate::ops::crm::company::{
-    contacts::ContactsTab, open_invoices::OpenInvoicesTab, CompanyPage,
+    contacts::ContactsTab, open_invoices::OpenInvoicesTab, payments::PaymentsTab, CompanyPage,
 };
 use crate::ops::OpsShell;
 use crate::portal::{invoices::PortalInvoices, PortalShell};
@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("crm/companies") view=CompaniesPage/>
                     <ParentRoute path=path!("crm/companies/:code") view=CompanyPage>
                         <Route path=path!("") view=OpenInvoicesTab/>
+                        <Route path=path!("payments") view=PaymentsTab/>
                         <Route path=path!("contacts") view=ContactsTab/>
                     </ParentRoute>
                 </ParentRoute>

@@ -75,6 +75,18 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// Calls a server function that takes JSON (e.g. `pay_invoices`).
+    async fn call_json(&self, fn_name: &str, body: &Value, session: Option<&str>) -> Response {
+        let mut req = self
+            .http
+            .post(format!("{}/api/{fn_name}", self.base))
+            .json(body);
+        if let Some(s) = session {
+            req = req.header(COOKIE, format!("settle_session={s}"));
+        }
+        req.send().await.unwrap()
+    }
+
     async fn page(&self, path: &str, session: Option<&str>) -> Response {
         let mut req = self.http.get(format!("{}{path}", self.base));
         if let Some(s) = session {
@@ -213,10 +225,12 @@ async fn staff_server_functions_refuse_customers_and_signed_out_callers(pool: Pg
     let app = spawn(pool).await;
     let customer = app.session_for(CUSTOMER).await;
     let clerk = app.session_for(CLERK).await;
-    let staff_calls: [(&str, &[(&str, &str)]); 3] = [
+    let staff_calls: [(&str, &[(&str, &str)]); 5] = [
         ("list_companies", &[("q", ""), ("page", "1")]),
         ("get_company", &[("code", "C1002")]),
         ("company_open_invoices", &[("code", "C1002")]),
+        ("company_methods", &[("code", "C1002")]),
+        ("company_payments", &[("code", "C1002")]),
     ];
     for (name, args) in staff_calls {
         let res = app.call(name, args, None).await;
@@ -352,4 +366,104 @@ async fn cross_site_posts_are_refused(pool: PgPool) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(session_cookie(&res).is_none());
+}
+
+/// A payment body for `pay_invoices` paying `amount` on `invoice_id` of C1002.
+fn payment_body(method_id: i64, invoice_id: i64, amount: &str, key: &str) -> Value {
+    serde_json::json!({ "payment": {
+        "company": "C1002",
+        "method_id": method_id,
+        "lines": [{ "invoice_id": invoice_id, "amount": amount, "short_pay_reason": "" }],
+        "consent_channel": "phone",
+        "consent_reference": "Call with AP",
+        "idempotency_key": key,
+    }})
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn paying_over_http_checks_the_role_and_the_input_and_happens_once(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let (invoice_id, balance): (i64, rust_decimal::Decimal) = sqlx::query_as(
+        "SELECT id, balance FROM invoices WHERE balance > 0 AND company_id = (SELECT id FROM companies WHERE code = 'C1002') ORDER BY due_date LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let method_id: i64 = sqlx::query_scalar(
+        "SELECT id FROM payment_methods WHERE last4 = '4242' AND company_id = (SELECT id FROM companies WHERE code = 'C1002')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let key = "8d0c8f1e-3f0a-4b7e-9a55-2f1c3b7a9e01";
+    let body = payment_body(method_id, invoice_id, &balance.to_string(), key);
+    let customer = app.session_for(CUSTOMER).await;
+    let clerk = app.session_for(CLERK).await;
+    assert_eq!(
+        app.call_json("pay_invoices", &body, None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call_json("pay_invoices", &body, Some(&customer))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    for (amount, message) in [
+        ("0", "Enter an amount above zero."),
+        ("-5", "Enter an amount above zero."),
+        ("0.001", "Use at most 2 decimal places."),
+        ("ten", "Enter an amount as a number, like 125.00."),
+    ] {
+        let res = app
+            .call_json(
+                "pay_invoices",
+                &payment_body(method_id, invoice_id, amount, key),
+                Some(&clerk),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(
+            v["Invalid"]["field"],
+            format!("amount_{invoice_id}"),
+            "{amount}"
+        );
+        assert_eq!(v["Invalid"]["message"], message, "{amount}");
+    }
+    let over = (balance + rust_decimal::Decimal::ONE).to_string();
+    let res = app
+        .call_json(
+            "pay_invoices",
+            &payment_body(method_id, invoice_id, &over, key),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let paid_count = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM payments WHERE idempotency_key IS NOT NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(paid_count().await, 0, "refused input changes nothing");
+
+    let first: Value = app
+        .call_json("pay_invoices", &body, Some(&clerk))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: Value = app
+        .call_json("pay_invoices", &body, Some(&clerk))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["Paid"]["number"], second["Paid"]["number"]);
+    assert_eq!(first["Paid"]["status"], "Approved");
+    assert_eq!(paid_count().await, 1);
 }

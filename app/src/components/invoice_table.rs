@@ -1,10 +1,13 @@
-//! The open-invoice table, shared by the staff company page and the customer portal.
+//! The open-invoice table, shared by the staff company page and the customer portal. With a
+//! [`Selection`] it has a checkbox per row, select-all, and the amount to pay on each row.
 
+use super::selection::Selection;
 use super::DataTable;
 use leptos::prelude::*;
 use shared::format::{count, date};
 use shared::invoice::OpenInvoice;
 use shared::money::{Currency, Money};
+use shared::payment::{amount_field, parse_amount, reason_field};
 
 #[component]
 pub fn InvoiceTable(
@@ -12,6 +15,9 @@ pub fn InvoiceTable(
     /// The sentence shown when there are none.
     #[prop(into)]
     empty: String,
+    /// Makes the rows selectable for payment.
+    #[prop(optional)]
+    selection: Option<Selection>,
 ) -> impl IntoView {
     if invoices.is_empty() {
         return view! { <div class="empty-state"><p>{empty}</p></div> }.into_any();
@@ -24,46 +30,145 @@ pub fn InvoiceTable(
         .map(|m| m.display())
         .unwrap_or_default();
     let n = invoices.len() as i64;
+    let all = StoredValue::new(invoices.clone());
+    let select_all = selection.map(|sel| {
+        let state = move || {
+            let picked = sel.count();
+            (
+                picked > 0 && picked == all.with_value(|a| a.len()),
+                picked > 0 && picked < all.with_value(|a| a.len()),
+            )
+        };
+        view! {
+            <th scope="col" class="check">
+                <input
+                    type="checkbox"
+                    aria-label="Select all invoices"
+                    prop:checked=move || state().0
+                    prop:indeterminate=move || state().1
+                    on:change=move |_| all.with_value(|a| sel.toggle_all(a))
+                />
+            </th>
+        }
+    });
+    let pay_header = selection.map(|_| view! { <th scope="col" class="num pay-col">"Pay"</th> });
+    let footer_span = if selection.is_some() { 7 } else { 6 };
     view! {
         <DataTable label="Open invoices" testid="open-invoices">
-                <thead>
-                    <tr>
-                        <th scope="col">"Invoice"</th>
-                        <th scope="col">"PO"</th>
-                        <th scope="col">"Issued"</th>
-                        <th scope="col">"Due"</th>
-                        <th scope="col" class="num">"Days overdue"</th>
-                        <th scope="col" class="num">"Total"</th>
-                        <th scope="col" class="num">"Balance"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {invoices.into_iter().map(|inv| {
-                        let aging = inv.aging();
+            <thead>
+                <tr>
+                    {select_all}
+                    <th scope="col">"Invoice"</th>
+                    <th scope="col">"PO"</th>
+                    <th scope="col">"Issued"</th>
+                    <th scope="col">"Due"</th>
+                    <th scope="col" class="num">"Days overdue"</th>
+                    <th scope="col" class="num">"Total"</th>
+                    <th scope="col" class="num">"Balance"</th>
+                    {pay_header}
+                </tr>
+            </thead>
+            <tbody>
+                {invoices.into_iter().map(|inv| {
+                    let aging = inv.aging();
+                    let id = inv.id;
+                    let number = inv.number.clone();
+                    let checkbox = selection.map(|sel| {
+                        let inv = inv.clone();
                         view! {
-                            <tr data-invoice=inv.number.clone()>
-                                <td class="mono">{inv.number.clone()}</td>
-                                <td class="mono muted">{inv.po_number.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td>{date(inv.issue_date)}</td>
-                                <td>{date(inv.due_date)}</td>
-                                <td class="num">
-                                    <span class=format!("aging aging-{}", aging.css()) title=aging.label()>
-                                        {if inv.days_overdue > 0 { count(inv.days_overdue) } else { "Current".to_string() }}
-                                    </span>
-                                </td>
-                                <td class="num">{inv.total.display()}</td>
-                                <td class="num strong" data-col="balance">{inv.balance.display()}</td>
-                            </tr>
+                            <td class="check">
+                                <input
+                                    type="checkbox"
+                                    aria-label=format!("Select {}", inv.number)
+                                    prop:checked=move || sel.is_selected(id)
+                                    on:change=move |_| sel.toggle(&inv)
+                                />
+                            </td>
                         }
-                    }).collect_view()}
-                </tbody>
-                <tfoot>
-                    <tr>
-                        <th scope="row" colspan="6">{format!("{} open invoice{}", count(n), if n == 1 { "" } else { "s" })}</th>
-                        <td class="num strong" data-testid="balance-total">{total_balance}</td>
-                    </tr>
-                </tfoot>
+                    });
+                    let pay_cell = selection.map(|sel| view! { <PayCell sel=sel invoice=inv.clone()/> });
+                    view! {
+                        <tr data-invoice=number.clone() class:selected=move || selection.is_some_and(|s| s.is_selected(id))>
+                            {checkbox}
+                            <td class="mono">{number.clone()}</td>
+                            <td class="mono muted">{inv.po_number.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td>{date(inv.issue_date)}</td>
+                            <td>{date(inv.due_date)}</td>
+                            <td class="num">
+                                <span class=format!("aging aging-{}", aging.css()) title=aging.label()>
+                                    {if inv.days_overdue > 0 { count(inv.days_overdue) } else { "Current".to_string() }}
+                                </span>
+                            </td>
+                            <td class="num">{inv.total.display()}</td>
+                            <td class="num strong" data-col="balance">{inv.balance.display()}</td>
+                            {pay_cell}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+            <tfoot>
+                <tr>
+                    <th scope="row" colspan=footer_span>{format!("{} open invoice{}", count(n), if n == 1 { "" } else { "s" })}</th>
+                    <td class="num strong" data-testid="balance-total">{total_balance}</td>
+                    {selection.map(|_| view! { <td></td> })}
+                </tr>
+            </tfoot>
         </DataTable>
     }
     .into_any()
+}
+
+/// The amount to pay on one selected invoice, and the reason when it is less than the balance.
+#[component]
+fn PayCell(sel: Selection, invoice: OpenInvoice) -> impl IntoView {
+    let id = invoice.id;
+    let balance = invoice.balance;
+    let amount_label = StoredValue::new(format!("Amount to pay on {}", invoice.number));
+    let reason_label = StoredValue::new(format!("Reason for paying less on {}", invoice.number));
+    let amount = move || sel.amounts.with(|m| m.get(&id).cloned());
+    let short = move || {
+        amount()
+            .and_then(|a| parse_amount("x", &a, balance.currency()).ok())
+            .is_some_and(|m| m.amount() < balance.amount())
+    };
+    let amount_error = move || sel.error_for(&amount_field(id));
+    let reason_error = move || sel.error_for(&reason_field(id));
+    view! {
+        <td class="num pay-col">
+            <Show when=move || amount().is_some()>
+                <div class="pay-inputs">
+                    <input
+                        class="amount-input num"
+                        class:invalid=move || amount_error().is_some()
+                        inputmode="decimal"
+                        name=amount_field(id)
+                        aria-label=amount_label.get_value()
+                        aria-invalid=move || amount_error().is_some().to_string()
+                        prop:value=move || amount().unwrap_or_default()
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            sel.amounts.update(|m| { m.insert(id, v); });
+                        }
+                    />
+                    {move || amount_error().map(|m| view! { <p class="field-error" role="alert"><span class="icon-error" aria-hidden="true">"!"</span>{m}</p> })}
+                    <Show when=short>
+                        <input
+                            class="reason-input"
+                            class:invalid=move || reason_error().is_some()
+                            name=reason_field(id)
+                            placeholder="Reason for paying less"
+                            aria-label=reason_label.get_value()
+                            aria-invalid=move || reason_error().is_some().to_string()
+                            prop:value=move || sel.reasons.with(|m| m.get(&id).cloned().unwrap_or_default())
+                            on:input=move |ev| {
+                                let v = event_target_value(&ev);
+                                sel.reasons.update(|m| { m.insert(id, v); });
+                            }
+                        />
+                        {move || reason_error().map(|m| view! { <p class="field-error" role="alert"><span class="icon-error" aria-hidden="true">"!"</span>{m}</p> })}
+                    </Show>
+                </div>
+            </Show>
+        </td>
+    }
 }

@@ -1,7 +1,11 @@
 //! Widgets used on several screens.
 
 pub mod invoice_table;
+pub mod modal;
 pub mod pager;
+pub mod payment_dialog;
+pub mod receipt;
+pub mod selection;
 
 use crate::error::ApiError;
 use leptos::prelude::*;
@@ -10,6 +14,9 @@ use shared::AppError;
 
 pub use invoice_table::InvoiceTable;
 pub use pager::Pager;
+pub use payment_dialog::PaymentDialog;
+pub use receipt::{PaymentBadge, ReceiptView};
+pub use selection::Selection;
 
 /// A full-area loading state.
 pub fn loading_page() -> impl IntoView {

@@ -2,6 +2,7 @@
 
 pub mod contacts;
 pub mod open_invoices;
+pub mod payments;
 
 use crate::api::get_company;
 use crate::components::{loading_page, ErrorView, Figure};
@@ -17,10 +18,20 @@ pub fn use_company_code() -> Memo<String> {
     Memo::new(move |_| params.read().get("code").unwrap_or_default())
 }
 
+/// Bumped when something on the company changes (a payment), so every tab and the header
+/// figures load again.
+#[derive(Clone, Copy, Default)]
+pub struct CompanyVersion(pub RwSignal<u32>);
+
 #[component]
 pub fn CompanyPage() -> impl IntoView {
     let code = use_company_code();
-    let detail = Resource::new(move || code.get(), get_company);
+    let version = CompanyVersion(RwSignal::new(0));
+    provide_context(version);
+    let detail = Resource::new(
+        move || (code.get(), version.0.get()),
+        |(c, _)| get_company(c),
+    );
     let title = move || {
         detail
             .get()
@@ -56,6 +67,7 @@ pub fn CompanyPage() -> impl IntoView {
                             </div>
                             <nav class="tabs" aria-label="Company">
                                 <A href=base.clone() exact=true attr:class="tab">"Open Invoices"</A>
+                                <A href=format!("{base}/payments") attr:class="tab">"Payments"</A>
                                 <A href=format!("{base}/contacts") attr:class="tab">"Contacts"</A>
                             </nav>
                         }.into_any()

@@ -1,0 +1,274 @@
+//! Make Payment: the selected total, the company's active saved methods, the customer's
+//! authorization, and the result — a receipt, or the gateway's reason for a decline with
+//! everything kept to try another method.
+
+use super::modal::{new_key, Modal};
+use super::{ErrorBanner, FieldMessage, ReceiptView};
+use crate::api::{company_methods, pay_invoices};
+use crate::error::ApiError;
+use leptos::prelude::*;
+use shared::error::FieldError;
+use shared::invoice::OpenInvoice;
+use shared::money::{Currency, Money};
+use shared::payment::{Consent, LineInput, PaymentInput, PaymentLine, PaymentOutcome, Receipt};
+
+/// One invoice of the payment and its line.
+#[derive(Clone, Debug)]
+pub struct PayLine {
+    pub invoice: OpenInvoice,
+    pub line: PaymentLine,
+}
+
+#[component]
+pub fn PaymentDialog(
+    /// The company's Company ID.
+    company: String,
+    lines: Vec<PayLine>,
+    /// Called when the dialog closes: `true` when a payment went through.
+    on_close: Callback<bool>,
+) -> impl IntoView {
+    let currency = lines
+        .first()
+        .map(|l| l.line.amount.currency())
+        .unwrap_or(Currency::USD);
+    let total =
+        Money::sum(currency, lines.iter().map(|l| &l.line.amount)).unwrap_or(Money::zero(currency));
+    let key = RwSignal::new(new_key());
+    let methods = Resource::new(
+        {
+            let company = company.clone();
+            move || company.clone()
+        },
+        company_methods,
+    );
+    let method = RwSignal::new(None::<i64>);
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = methods.get() {
+            if method.get_untracked().is_none() {
+                method.set(list.first().map(|m| m.id));
+            }
+        }
+    });
+    let channel = RwSignal::new(String::new());
+    let reference = RwSignal::new(String::new());
+    let receipt = RwSignal::new(None::<Receipt>);
+    let declined = RwSignal::new(None::<String>);
+    let client_error = RwSignal::new(None::<FieldError>);
+    let pay = Action::new(move |input: &PaymentInput| pay_invoices(input.clone()));
+    let server_error = move || pay.value().get().and_then(|r| r.err());
+    Effect::new(move |_| match pay.value().get() {
+        Some(Ok(PaymentOutcome::Paid(r))) => receipt.set(Some(r)),
+        Some(Ok(PaymentOutcome::Declined { message, .. })) => {
+            declined.set(Some(message));
+            // The declined attempt used its key; the next attempt is a new payment.
+            key.set(new_key());
+        }
+        Some(Err(e)) => focus_field(
+            e.app().field().map(|f| f.field.as_str()),
+            method.get_untracked(),
+        ),
+        None => {}
+    });
+    let field_error = move |name: &'static str| {
+        Signal::derive(move || {
+            client_error
+                .get()
+                .filter(|e| e.field == name)
+                .map(|e| e.message)
+                .or_else(|| server_error().and_then(|e| e.message_for(name)))
+        })
+    };
+    let general_error = Signal::derive(move || {
+        server_error().and_then(|e: ApiError| match e.app().field() {
+            Some(f)
+                if ["method", "consent_channel", "consent_reference"]
+                    .contains(&f.field.as_str()) =>
+            {
+                None
+            }
+            _ => Some(e.to_string()),
+        })
+    });
+    let lines_for_submit = StoredValue::new(lines.clone());
+    let submit = {
+        let company = company.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if pay.pending().get_untracked() {
+                return;
+            }
+            client_error.set(None);
+            let Some(method_id) = method.get_untracked() else {
+                client_error.set(Some(FieldError::new("method", "Choose a payment method.")));
+                focus_field(Some("method"), None);
+                return;
+            };
+            if let Err(e) =
+                Consent::parse_staff(&channel.get_untracked(), &reference.get_untracked())
+            {
+                focus_field(Some(&e.field), None);
+                client_error.set(Some(e));
+                return;
+            }
+            declined.set(None);
+            let input = PaymentInput {
+                company: company.clone(),
+                method_id,
+                lines: lines_for_submit.with_value(|ls| {
+                    ls.iter()
+                        .map(|l| LineInput {
+                            invoice_id: l.line.invoice_id,
+                            amount: l.line.amount.amount().to_string(),
+                            short_pay_reason: l.line.short_pay_reason.clone().unwrap_or_default(),
+                        })
+                        .collect()
+                }),
+                consent_channel: channel.get_untracked(),
+                consent_reference: reference.get_untracked(),
+                idempotency_key: key.get_untracked(),
+            };
+            pay.dispatch(input);
+        }
+    };
+    let title = Signal::derive(move || {
+        if receipt.get().is_some() {
+            "Payment received".to_string()
+        } else {
+            "Make Payment".to_string()
+        }
+    });
+    let n = lines.len();
+    view! {
+        <Modal title=title on_close=Callback::new(move |_| on_close.run(receipt.get_untracked().is_some())) class="payment-dialog">
+            {move || match receipt.get() {
+                Some(r) => view! {
+                    <ReceiptView receipt=r/>
+                    <div class="modal-actions">
+                        <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print receipt"</button>
+                        <button type="button" class="btn btn-primary" on:click=move |_| on_close.run(true)>"Done"</button>
+                    </div>
+                }.into_any(),
+                None => view! {
+                    <form class="form" on:submit=submit.clone() novalidate>
+                        <div class="pay-total">
+                            <div class="pay-total-label">{format!("Total for {n} invoice{}", if n == 1 { "" } else { "s" })}</div>
+                            <div class="pay-total-amount num" data-testid="pay-total">{total.display()}</div>
+                        </div>
+                        {move || declined.get().map(|m| view! {
+                            <div class="banner banner-error" role="alert" data-testid="declined">
+                                <strong>"Declined: "</strong>{m}" Choose another payment method and try again."
+                            </div>
+                        })}
+                        <ErrorBanner message=general_error/>
+                        <fieldset class="field methods" class:has-error=move || field_error("method").get().is_some()>
+                            <legend>"Payment method"</legend>
+                            <Suspense fallback=|| view! { <p class="loading">"Loading saved methods…"</p> }>
+                                {move || Suspend::new(async move {
+                                    match methods.await {
+                                        Err(e) => view! { <p class="field-error">{e.to_string()}</p> }.into_any(),
+                                        Ok(list) if list.is_empty() => view! {
+                                            <p class="muted">"This company has no active saved payment methods."</p>
+                                        }.into_any(),
+                                        Ok(list) => list.into_iter().map(|m| {
+                                            let id = m.id;
+                                            view! {
+                                                <label class="method-option" class:chosen=move || method.get() == Some(id)>
+                                                    <input
+                                                        type="radio"
+                                                        name="method"
+                                                        id=format!("method-{id}")
+                                                        value=id.to_string()
+                                                        prop:checked=move || method.get() == Some(id)
+                                                        on:change=move |_| {
+                                                            method.set(Some(id));
+                                                            client_error.update(|e| if e.as_ref().is_some_and(|e| e.field == "method") { *e = None });
+                                                        }
+                                                    />
+                                                    <span class="method-label">{m.label()}</span>
+                                                    <span class="method-detail muted">{m.detail()}</span>
+                                                    {m.is_default.then(|| view! { <span class="badge badge-neutral">"Default"</span> })}
+                                                </label>
+                                            }
+                                        }).collect_view().into_any(),
+                                    }
+                                })}
+                            </Suspense>
+                            <FieldMessage id="method-error" message=field_error("method")/>
+                        </fieldset>
+                        <fieldset class="consent">
+                            <legend>"Customer authorization"</legend>
+                            <div class="consent-row">
+                                <div class="field" class:has-error=move || field_error("consent_channel").get().is_some()>
+                                    <label for="consent_channel">"Authorized by"</label>
+                                    <select
+                                        id="consent_channel"
+                                        name="consent_channel"
+                                        aria-describedby="consent_channel-error"
+                                        on:change=move |ev| {
+                                            channel.set(event_target_value(&ev));
+                                            client_error.update(|e| if e.as_ref().is_some_and(|e| e.field == "consent_channel") { *e = None });
+                                        }
+                                        prop:value=move || channel.get()
+                                    >
+                                        <option value="">"Choose…"</option>
+                                        <option value="phone">"Phone"</option>
+                                        <option value="email">"Email"</option>
+                                        <option value="other">"Other"</option>
+                                    </select>
+                                    <FieldMessage id="consent_channel-error" message=field_error("consent_channel")/>
+                                </div>
+                                <div class="field grow" class:has-error=move || field_error("consent_reference").get().is_some()>
+                                    <label for="consent_reference">"Reference"</label>
+                                    <input
+                                        id="consent_reference"
+                                        name="consent_reference"
+                                        placeholder="Who authorized it, and when"
+                                        aria-describedby="consent_reference-error"
+                                        prop:value=move || reference.get()
+                                        on:input=move |ev| {
+                                            reference.set(event_target_value(&ev));
+                                            client_error.update(|e| if e.as_ref().is_some_and(|e| e.field == "consent_reference") { *e = None });
+                                        }
+                                    />
+                                    <FieldMessage id="consent_reference-error" message=field_error("consent_reference")/>
+                                </div>
+                            </div>
+                            <p class="help">"Confirm the customer authorized this payment before you submit it."</p>
+                        </fieldset>
+                        <div class="modal-actions">
+                            <button type="button" class="btn" on:click=move |_| on_close.run(false)>"Cancel"</button>
+                            <button type="submit" class="btn btn-primary" disabled=move || pay.pending().get()>
+                                <Show when=move || pay.pending().get()>
+                                    <span class="spinner" aria-hidden="true"></span>
+                                </Show>
+                                {move || if pay.pending().get() { "Processing…".to_string() } else { format!("Make Payment · {}", total.display()) }}
+                            </button>
+                        </div>
+                    </form>
+                }.into_any(),
+            }}
+        </Modal>
+    }
+}
+
+/// Puts focus on the field an error belongs to.
+fn focus_field(field: Option<&str>, method: Option<i64>) {
+    use wasm_bindgen::JsCast;
+    let id = match field {
+        Some("method") => match method {
+            Some(m) => format!("method-{m}"),
+            None => "consent_channel".into(),
+        },
+        Some(f) => f.to_string(),
+        None => return,
+    };
+    let target = document().get_element_by_id(&id).or_else(|| {
+        document()
+            .query_selector("input[name=method]")
+            .ok()
+            .flatten()
+    });
+    if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = el.focus();
+    }
+}

@@ -1,0 +1,65 @@
+//! A payment's receipt: printable.
+
+use leptos::prelude::*;
+use shared::format::date;
+use shared::payment::{PaymentStatus, Receipt};
+
+/// The status badge of a payment.
+#[component]
+pub fn PaymentBadge(status: PaymentStatus) -> impl IntoView {
+    let tone = match status {
+        PaymentStatus::Approved | PaymentStatus::Settled => "badge-green",
+        PaymentStatus::Pending | PaymentStatus::Processing => "badge-amber",
+        PaymentStatus::Declined | PaymentStatus::Returned | PaymentStatus::Failed => "badge-red",
+    };
+    view! { <span class=format!("badge {tone}")>{status.label()}</span> }
+}
+
+#[component]
+pub fn ReceiptView(receipt: Receipt) -> impl IntoView {
+    let r = receipt;
+    let who = if r.on_behalf {
+        format!("{} on behalf of {}", r.taken_by, r.company_name)
+    } else {
+        r.taken_by.clone()
+    };
+    view! {
+        <div class="receipt" data-testid="receipt">
+            <div class="receipt-head">
+                <div>
+                    <div class="receipt-label">"Payment"</div>
+                    <div class="receipt-number mono" data-testid="payment-number">{r.number.clone()}</div>
+                </div>
+                <PaymentBadge status=r.status/>
+            </div>
+            <dl class="receipt-facts">
+                <dt>"Company"</dt><dd>{format!("{} ({})", r.company_name, r.company_code)}</dd>
+                <dt>"Amount"</dt><dd class="num-left strong">{r.amount.display()}</dd>
+                <dt>"Method"</dt><dd>{r.method.clone()}</dd>
+                <dt>"Date"</dt><dd>{format!("{} {}", date(r.at.date_naive()), r.at.format("%H:%M UTC"))}</dd>
+                <dt>"Taken by"</dt><dd>{who}</dd>
+                {r.consent.clone().map(|c| view! {
+                    <dt>"Authorization"</dt><dd>{format!("{}: {}", c.channel.label(), c.reference)}</dd>
+                })}
+                {r.failure_message.clone().map(|m| view! { <dt>"Note"</dt><dd>{m}</dd> })}
+            </dl>
+            <table class="table compact receipt-lines">
+                <caption class="sr-only">"Invoices paid"</caption>
+                <thead><tr>
+                    <th scope="col">"Invoice"</th>
+                    <th scope="col" class="num">"Applied"</th>
+                    <th scope="col" class="num">"New balance"</th>
+                </tr></thead>
+                <tbody>
+                    {r.lines.iter().map(|l| view! {
+                        <tr>
+                            <td class="mono">{l.invoice_number.clone()}</td>
+                            <td class="num">{l.applied.display()}</td>
+                            <td class="num">{l.new_balance.display()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
