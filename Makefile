@@ -2,7 +2,7 @@
 # Both install what is missing first (see scripts/tools.sh).
 SHELL := /bin/bash
 
-.PHONY: run test seed tools release db-url bench-search
+.PHONY: run test seed tools release db-url bench-search bench-payments
 
 run: tools
 	@scripts/run.sh
@@ -28,3 +28,9 @@ db-url:
 bench-search: tools
 	@source scripts/env.sh && export DATABASE_URL=$${DATABASE_URL:-$$(scripts/pg.sh settle)} && \
 	  cargo bench -p server --bench search
+
+# Pays invoices over real HTTP with 16 concurrent clients for BENCH_SECONDS (default 20) and
+# prints payments/s, p50/p99 latency and a money check (a benchmark, not a test).
+bench-payments: tools
+	@source scripts/env.sh && export DATABASE_URL=$${DATABASE_URL:-$$(scripts/pg.sh settle)} && \
+	  cargo bench -p app --features ssr --bench payments
