@@ -557,67 +557,83 @@ struct ReceiptRow {
 }
 
 async fn receipt_in(conn: &mut PgConnection, payment_id: i64) -> Result<Receipt> {
-    let r: ReceiptRow = sqlx::query_as(
+    receipts_in(conn, &[payment_id])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::Other(format!("payment {payment_id} not found")))
+}
+
+/// The receipts of `ids`, newest first, in two queries whatever their number.
+async fn receipts_in(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Receipt>> {
+    let rows: Vec<ReceiptRow> = sqlx::query_as(
         "SELECT p.id, p.number, p.status, c.code, c.name, p.amount, p.currency::text AS currency, p.method_label, \
                 p.memo, p.created_at, u.name AS user_name, u.role AS user_role, p.consent_channel, \
                 p.consent_reference, p.failure_message \
          FROM payments p JOIN companies c ON c.id = p.company_id LEFT JOIN users u ON u.id = p.initiated_by \
-         WHERE p.id = $1",
+         WHERE p.id = ANY($1) ORDER BY p.created_at DESC, p.id DESC",
     )
-    .bind(payment_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let currency: Currency = r
-        .currency
-        .parse()
-        .map_err(|e: shared::money::UnknownCurrency| Error::Other(e.to_string()))?;
-    let lines: Vec<(String, Decimal, Option<Decimal>)> = sqlx::query_as(
-        "SELECT i.number, a.amount, a.balance_after FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id \
-         WHERE a.payment_id = $1 ORDER BY i.due_date, i.number",
-    )
-    .bind(payment_id)
+    .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
-    let status = PaymentStatus::from_db(&r.status)
-        .ok_or_else(|| Error::Other(format!("status {}", r.status)))?;
-    let consent = match (
-        r.consent_channel
-            .as_deref()
-            .and_then(ConsentChannel::from_db),
-        r.consent_reference,
-    ) {
-        (Some(channel), Some(reference)) => Some(Consent { channel, reference }),
-        _ => None,
-    };
-    let on_behalf = r
-        .user_role
-        .as_deref()
-        .is_some_and(|role| role != "customer");
-    Ok(Receipt {
-        payment_id: r.id,
-        number: r.number,
-        status,
-        company_code: CompanyCode::parse(&r.code)?,
-        company_name: r.name,
-        amount: Money::new(r.amount, currency),
-        method: r
-            .method_label
-            .or(r.memo)
-            .unwrap_or_else(|| "Recorded outside Settle".into()),
-        lines: lines
-            .into_iter()
-            .map(|(invoice_number, applied, after)| ReceiptLine {
-                invoice_number,
-                applied: Money::new(applied, currency),
-                new_balance: Money::new(after.unwrap_or_default(), currency),
+    let mut lines: Vec<(i64, String, Decimal, Option<Decimal>)> = sqlx::query_as(
+        "SELECT a.payment_id, i.number, a.amount, a.balance_after FROM payment_allocations a \
+         JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = ANY($1) ORDER BY i.due_date, i.number",
+    )
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let currency: Currency = r
+                .currency
+                .parse()
+                .map_err(|e: shared::money::UnknownCurrency| Error::Other(e.to_string()))?;
+            let status = PaymentStatus::from_db(&r.status)
+                .ok_or_else(|| Error::Other(format!("status {}", r.status)))?;
+            let consent = match (
+                r.consent_channel
+                    .as_deref()
+                    .and_then(ConsentChannel::from_db),
+                r.consent_reference,
+            ) {
+                (Some(channel), Some(reference)) => Some(Consent { channel, reference }),
+                _ => None,
+            };
+            let on_behalf = r
+                .user_role
+                .as_deref()
+                .is_some_and(|role| role != "customer");
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut lines)
+                .into_iter()
+                .partition(|l| l.0 == r.id);
+            lines = rest;
+            Ok(Receipt {
+                payment_id: r.id,
+                number: r.number,
+                status,
+                company_code: CompanyCode::parse(&r.code)?,
+                company_name: r.name,
+                amount: Money::new(r.amount, currency),
+                method: r
+                    .method_label
+                    .or(r.memo)
+                    .unwrap_or_else(|| "Recorded outside Settle".into()),
+                lines: mine
+                    .into_iter()
+                    .map(|(_, invoice_number, applied, after)| ReceiptLine {
+                        invoice_number,
+                        applied: Money::new(applied, currency),
+                        new_balance: Money::new(after.unwrap_or_default(), currency),
+                    })
+                    .collect(),
+                at: r.created_at,
+                taken_by: r.user_name.unwrap_or_else(|| "ERP import".into()),
+                on_behalf,
+                consent,
+                failure_message: r.failure_message,
             })
-            .collect(),
-        at: r.created_at,
-        taken_by: r.user_name.unwrap_or_else(|| "ERP import".into()),
-        on_behalf,
-        consent,
-        failure_message: r.failure_message,
-    })
+        })
+        .collect()
 }
 
 /// A payment's receipt.
@@ -626,7 +642,7 @@ pub async fn receipt(pool: &PgPool, payment_id: i64) -> Result<Receipt> {
     receipt_in(&mut conn, payment_id).await
 }
 
-/// A company's payments, newest first.
+/// A company's payments, newest first (the latest 200).
 pub async fn history(pool: &PgPool, company_id: i64) -> Result<Vec<Receipt>> {
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM payments WHERE company_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200",
@@ -635,11 +651,7 @@ pub async fn history(pool: &PgPool, company_id: i64) -> Result<Vec<Receipt>> {
     .fetch_all(pool)
     .await?;
     let mut conn = pool.acquire().await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(receipt_in(&mut conn, id).await?);
-    }
-    Ok(out)
+    receipts_in(&mut conn, &ids).await
 }
 
 /// Moves ACH payments on as the gateway settles or returns them: settled → `settled`;
