@@ -108,8 +108,16 @@ pub fn parse_amount(field: &str, raw: &str, currency: Currency) -> Result<Money,
     if cleaned.is_empty() {
         return Err(FieldError::new(field, "Enter an amount."));
     }
-    let value = Decimal::from_str(&cleaned)
-        .map_err(|_| FieldError::new(field, "Enter an amount as a number, like 125.00."))?;
+    // Plain decimal notation only: "1e5" or "0x10" are typos, not amounts.
+    let unsigned = cleaned.strip_prefix('-').unwrap_or(&cleaned);
+    let plain = !unsigned.is_empty()
+        && unsigned.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && unsigned.chars().filter(|c| *c == '.').count() <= 1
+        && unsigned.chars().any(|c| c.is_ascii_digit());
+    let value = plain
+        .then(|| Decimal::from_str(&cleaned).ok())
+        .flatten()
+        .ok_or_else(|| FieldError::new(field, "Enter an amount as a number, like 125.00."))?;
     if value <= Decimal::ZERO {
         return Err(FieldError::new(field, "Enter an amount above zero."));
     }
