@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod gateway;
+pub mod methods;
 pub mod payments;
 pub mod sessions;
 pub mod users;

@@ -573,3 +573,76 @@ async fn inactive_foreign_and_expired_methods_are_refused(pool: PgPool) {
     assert_eq!(f.balance(inv.0).await, inv.1);
     assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 0);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_reactivated(
+    pool: PgPool,
+) {
+    let f = fixture(pool).await;
+    let open = f.open().await;
+    let visa = f.method("4242").await;
+    // Race: many payments and a deactivation at the same moment. Every payment either
+    // checked the method before the deactivation (and was charged) or was refused.
+    let reqs: Vec<PaymentRequest> = open
+        .iter()
+        .take(6)
+        .map(|inv| f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()))
+        .collect();
+    let pays = futures::future::join_all(reqs.iter().map(|r| f.pay(&f.clerk, r)));
+    let deactivate = server::methods::set_active(&f.pool, &f.other_clerk, visa, None, false);
+    let (results, deactivated) = tokio::join!(pays, deactivate);
+    deactivated.unwrap();
+    let paid = results
+        .iter()
+        .filter(|r| matches!(r, Ok(PaymentOutcome::Paid(_))))
+        .count() as i64;
+    for r in results.iter().filter(|r| r.is_err()) {
+        assert_eq!(
+            r.as_ref().unwrap_err().message_for("method").as_deref(),
+            Some("This payment method is inactive. Choose another.")
+        );
+    }
+    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, paid);
+    assert!(!payments::active_methods(&f.pool, f.company_id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|m| m.id == visa));
+
+    // Posted directly, it is still refused; reactivated, it pays again.
+    let inv = f.open().await[0];
+    let e = f
+        .pay(
+            &f.clerk,
+            &f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.field().unwrap().field, "method");
+    server::methods::set_active(&f.pool, &f.other_clerk, visa, None, true)
+        .await
+        .unwrap();
+    assert!(payments::active_methods(&f.pool, f.company_id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|m| m.id == visa));
+    let ok = f
+        .pay(
+            &f.clerk,
+            &f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()),
+        )
+        .await;
+    assert!(matches!(ok, Ok(PaymentOutcome::Paid(_))));
+    assert_eq!(
+        f.count("SELECT count(*) FROM audit_events WHERE entity_type = 'payment_method'")
+            .await,
+        2
+    );
+    // Another company's scope cannot touch it.
+    let e = server::methods::set_active(&f.pool, &f.clerk, visa, Some(f.company_id + 1), false)
+        .await
+        .unwrap_err()
+        .into_app();
+    assert_eq!(e, AppError::NotFound("Payment method".into()));
+}
