@@ -10,9 +10,7 @@ use rust_decimal::Decimal;
 use server::gateway::PaymentGateway;
 use server::{AppState, Config};
 use shared::card::CardNumber;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
-use std::str::FromStr;
+use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 16;
@@ -26,27 +24,9 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
-    let admin_opts = PgConnectOptions::from_str(&url).expect("DATABASE_URL");
-    let mut admin = PgConnection::connect_with(&admin_opts.clone().database("postgres"))
+    let pool = server::db::fresh_database(&url, "settle_bench_pay", 40)
         .await
-        .unwrap();
-    sqlx::query("DROP DATABASE IF EXISTS settle_bench_pay WITH (FORCE)")
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    sqlx::query("CREATE DATABASE settle_bench_pay")
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let opts = admin_opts
-        .database("settle_bench_pay")
-        .disable_statement_logging();
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(40)
-        .connect_with(opts)
-        .await
-        .unwrap();
-    server::db::migrate(&pool).await.unwrap();
+        .expect("a fresh benchmark database");
     let mut config = Config::for_tests(&url);
     config.db_max_connections = 40;
     let state = AppState::new(pool.clone(), config);

@@ -7,9 +7,7 @@
 use chrono::NaiveDate;
 use server::companies;
 use shared::company::CompanySearch;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
-use std::str::FromStr;
+use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
 const COMPANIES: i64 = 100_000;
@@ -19,25 +17,9 @@ const RUNS: usize = 40;
 #[tokio::main]
 async fn main() {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make bench-search sets it)");
-    let admin_opts = PgConnectOptions::from_str(&url).expect("DATABASE_URL");
-    let mut admin = PgConnection::connect_with(&admin_opts.clone().database("postgres"))
+    let pool = server::db::fresh_database(&url, "settle_bench", 5)
         .await
-        .expect("connect");
-    sqlx::query("DROP DATABASE IF EXISTS settle_bench WITH (FORCE)")
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    sqlx::query("CREATE DATABASE settle_bench")
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let opts = admin_opts
-        .database("settle_bench")
-        .disable_statement_logging();
-    let pool = PgPool::connect_with(opts)
-        .await
-        .expect("connect bench database");
-    server::db::migrate(&pool).await.expect("migrate");
+        .expect("a fresh benchmark database");
 
     let started = Instant::now();
     load(&pool).await;

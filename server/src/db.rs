@@ -71,3 +71,35 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StartupError> {
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Drops and recreates database `name` on the server of `url`, applies the migrations and
+/// returns a pool on it (for benchmarks, which load their own data).
+pub async fn fresh_database(
+    url: &str,
+    name: &str,
+    max_connections: u32,
+) -> Result<PgPool, StartupError> {
+    use sqlx::ConnectOptions;
+    let options =
+        PgConnectOptions::from_str(url).map_err(|e| StartupError::BadUrl(e.to_string()))?;
+    let fail = |e: sqlx::Error| StartupError::Connect {
+        target: describe_target(url),
+        reason: one_line(&e.to_string()),
+    };
+    let mut admin = PgConnection::connect_with(&options.clone().database("postgres"))
+        .await
+        .map_err(fail)?;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        format!("CREATE DATABASE \"{name}\""),
+    ] {
+        sqlx::query(&sql).execute(&mut admin).await.map_err(fail)?;
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options.database(name).disable_statement_logging())
+        .await
+        .map_err(fail)?;
+    migrate(&pool).await?;
+    Ok(pool)
+}

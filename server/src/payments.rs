@@ -24,8 +24,8 @@ use shared::auth::SessionUser;
 use shared::company::CompanyCode;
 use shared::money::{Currency, Money};
 use shared::payment::{
-    amount_field, reason_field, Consent, ConsentChannel, MethodKind, MethodOption, PaymentOutcome,
-    PaymentRequest, PaymentStatus, Receipt, ReceiptLine,
+    amount_field, check_line_against_balance, Consent, ConsentChannel, MethodKind, MethodOption,
+    PaymentOutcome, PaymentRequest, PaymentStatus, Receipt, ReceiptLine,
 };
 use shared::AppError;
 use sqlx::{PgConnection, PgPool};
@@ -241,13 +241,8 @@ pub async fn start(
             )
             .into());
         }
-        if line.amount.amount() < balance.amount() && line.short_pay_reason.is_none() {
-            return Err(AppError::invalid(
-                reason_field(line.invoice_id),
-                "Give a reason for paying less than the balance.",
-            )
-            .into());
-        }
+        // What is left (a short payment needs its reason) is the same rule the form applies.
+        check_line_against_balance(line, balance)?;
     }
 
     // The method: this company's, active, not expired. Locked so a deactivation waits for us

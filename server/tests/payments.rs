@@ -143,6 +143,19 @@ impl Fixture {
             .map_err(|e| e.into_app())
     }
 
+    /// Pays `inv` (id, balance) in full with `method` as the clerk, under a new key.
+    async fn pay_in_full(
+        &self,
+        method: i64,
+        inv: (i64, Decimal),
+    ) -> Result<PaymentOutcome, AppError> {
+        self.pay(
+            &self.clerk,
+            &self.request(method, &[(inv.0, &inv.1.to_string(), "")], &key()),
+        )
+        .await
+    }
+
     async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
     }
@@ -274,13 +287,7 @@ async fn every_decline_card_explains_itself_and_changes_no_balance(pool: PgPool)
     let inv = open[0];
     for (number, code, message) in TEST_CARDS.iter().filter(|(_, c, _)| *c != "approve") {
         let method = f.add_card(number).await;
-        let outcome = f
-            .pay(
-                &f.clerk,
-                &f.request(method, &[(inv.0, &inv.1.to_string(), "")], &key()),
-            )
-            .await
-            .unwrap();
+        let outcome = f.pay_in_full(method, inv).await.unwrap();
         match outcome {
             PaymentOutcome::Declined {
                 code: c,
@@ -301,12 +308,7 @@ async fn every_decline_card_explains_itself_and_changes_no_balance(pool: PgPool)
     );
     // Then another method pays it.
     let visa = f.method("4242").await;
-    let paid = f
-        .pay(
-            &f.clerk,
-            &f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()),
-        )
-        .await;
+    let paid = f.pay_in_full(visa, inv).await;
     assert!(matches!(paid, Ok(PaymentOutcome::Paid(_))));
 }
 
@@ -531,13 +533,7 @@ async fn inactive_foreign_and_expired_methods_are_refused(pool: PgPool) {
         .execute(&f.pool)
         .await
         .unwrap();
-    let e = f
-        .pay(
-            &f.clerk,
-            &f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()),
-        )
-        .await
-        .unwrap_err();
+    let e = f.pay_in_full(visa, inv).await.unwrap_err();
     assert_eq!(
         e.message_for("method").as_deref(),
         Some("This payment method is inactive. Choose another.")
@@ -548,13 +544,7 @@ async fn inactive_foreign_and_expired_methods_are_refused(pool: PgPool) {
             .fetch_one(&f.pool)
             .await
             .unwrap();
-    let e = f
-        .pay(
-            &f.clerk,
-            &f.request(foreign, &[(inv.0, &inv.1.to_string(), "")], &key()),
-        )
-        .await
-        .unwrap_err();
+    let e = f.pay_in_full(foreign, inv).await.unwrap_err();
     assert_eq!(e.field().unwrap().field, "method");
     let expired = f.add_card("5555555555554444").await;
     sqlx::query("UPDATE payment_methods SET exp_year = 2020 WHERE id = $1")
@@ -562,13 +552,7 @@ async fn inactive_foreign_and_expired_methods_are_refused(pool: PgPool) {
         .execute(&f.pool)
         .await
         .unwrap();
-    let e = f
-        .pay(
-            &f.clerk,
-            &f.request(expired, &[(inv.0, &inv.1.to_string(), "")], &key()),
-        )
-        .await
-        .unwrap_err();
+    let e = f.pay_in_full(expired, inv).await.unwrap_err();
     assert!(e.message_for("method").unwrap().contains("expired"));
     assert_eq!(f.balance(inv.0).await, inv.1);
     assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 0);
@@ -611,13 +595,7 @@ async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_rea
 
     // Posted directly, it is still refused; reactivated, it pays again.
     let inv = f.open().await[0];
-    let e = f
-        .pay(
-            &f.clerk,
-            &f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()),
-        )
-        .await
-        .unwrap_err();
+    let e = f.pay_in_full(visa, inv).await.unwrap_err();
     assert_eq!(e.field().unwrap().field, "method");
     server::methods::set_active(&f.pool, &f.other_clerk, visa, None, true)
         .await
@@ -627,12 +605,7 @@ async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_rea
         .unwrap()
         .iter()
         .any(|m| m.id == visa));
-    let ok = f
-        .pay(
-            &f.clerk,
-            &f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()),
-        )
-        .await;
+    let ok = f.pay_in_full(visa, inv).await;
     assert!(matches!(ok, Ok(PaymentOutcome::Paid(_))));
     assert_eq!(
         f.count("SELECT count(*) FROM audit_events WHERE entity_type = 'payment_method'")
