@@ -7,6 +7,7 @@ use server_fn::codec::Json;
 use shared::auth::{DemoAccount, SessionUser};
 use shared::company::{CompanyDetail, CompanySummary};
 use shared::invoice::OpenInvoice;
+use shared::method::{MethodDetail, MethodQuery, MethodSummary, NewBankAccountInput, NewCardInput};
 use shared::page::Page;
 use shared::payment::{MethodOption, PaymentInput, PaymentOutcome, Receipt};
 
@@ -118,7 +119,7 @@ pub async fn company_methods(code: String) -> Result<Vec<MethodOption>, ApiError
     require_staff()?;
     let st = state()?;
     let id = company_id(&st, &code).await?;
-    Ok(server::payments::active_methods(&st.pool, id).await?)
+    Ok(server::methods::active_methods(&st.pool, id).await?)
 }
 
 /// Pays open invoices of a company on the customer's behalf, exactly once per
@@ -144,6 +145,76 @@ pub async fn company_payments(code: String) -> Result<Vec<Receipt>, ApiError> {
     let st = state()?;
     let id = company_id(&st, &code).await?;
     Ok(server::payments::history(&st.pool, id).await?)
+}
+
+/// Saves a card for a company from the gateway's token (staff, on the customer's behalf).
+#[server(endpoint = "add_card", input = Json)]
+pub async fn add_card(card: NewCardInput) -> Result<MethodOption, ApiError> {
+    let user = require_staff()?;
+    let st = state()?;
+    let id = company_id(&st, &card.company).await?;
+    Ok(server::methods::add_card(
+        &st.pool,
+        st.gateway.as_ref(),
+        &user,
+        id,
+        &card.token,
+        &card.holder_name,
+        server::companies::today(),
+    )
+    .await?)
+}
+
+/// Saves an ACH bank account for a company from the gateway's token, with the uploaded
+/// debit authorization (staff, on the customer's behalf).
+#[server(endpoint = "add_bank_account", input = Json)]
+pub async fn add_bank_account(account: NewBankAccountInput) -> Result<MethodOption, ApiError> {
+    let user = require_staff()?;
+    let st = state()?;
+    let id = company_id(&st, &account.company).await?;
+    Ok(server::methods::add_bank_account(
+        &st.pool,
+        st.gateway.as_ref(),
+        &user,
+        id,
+        &account,
+        server::companies::today(),
+    )
+    .await?)
+}
+
+/// Every saved method of a company, active and inactive.
+#[server(endpoint = "company_payment_methods")]
+pub async fn company_payment_methods(code: String) -> Result<Vec<MethodSummary>, ApiError> {
+    require_staff()?;
+    let st = state()?;
+    let id = company_id(&st, &code).await?;
+    Ok(server::methods::company_methods(&st.pool, id, server::companies::today()).await?)
+}
+
+/// System → Payment Methods: one page of every company's saved methods.
+#[server(endpoint = "list_payment_methods", input = Json)]
+pub async fn list_payment_methods(query: MethodQuery) -> Result<Page<MethodSummary>, ApiError> {
+    require_staff()?;
+    let st = state()?;
+    let search = shared::method::MethodSearch::parse(&query)?;
+    Ok(server::methods::search(&st.pool, &search, server::companies::today()).await?)
+}
+
+/// A saved method with its authorization document and history.
+#[server(endpoint = "payment_method_detail")]
+pub async fn payment_method_detail(id: i64) -> Result<MethodDetail, ApiError> {
+    require_staff()?;
+    let st = state()?;
+    Ok(server::methods::detail(&st.pool, id, None, server::companies::today()).await?)
+}
+
+/// Activates or deactivates a saved method.
+#[server(endpoint = "set_method_active")]
+pub async fn set_method_active(id: i64, active: bool) -> Result<(), ApiError> {
+    let user = require_staff()?;
+    let st = state()?;
+    Ok(server::methods::set_active(&st.pool, &user, id, None, active).await?)
 }
 
 #[cfg(feature = "ssr")]

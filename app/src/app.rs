@@ -4,8 +4,10 @@ use crate::components::{NotAllowed, NotFound};
 use crate::login::LoginPage;
 use crate::ops::crm::companies::CompaniesPage;
 use crate::ops::crm::company::{
-    contacts::ContactsTab, open_invoices::OpenInvoicesTab, payments::PaymentsTab, CompanyPage,
+    contacts::ContactsTab, open_invoices::OpenInvoicesTab, payment_methods::PaymentMethodsTab,
+    payments::PaymentsTab, CompanyPage,
 };
+use crate::ops::system::{payment_method::PaymentMethodPage, payment_methods::PaymentMethodsPage};
 use crate::ops::OpsShell;
 use crate::portal::{invoices::PortalInvoices, PortalShell};
 use leptos::prelude::*;
@@ -50,8 +52,11 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("crm/companies/:code") view=CompanyPage>
                         <Route path=path!("") view=OpenInvoicesTab/>
                         <Route path=path!("payments") view=PaymentsTab/>
+                        <Route path=path!("payment-methods") view=PaymentMethodsTab/>
                         <Route path=path!("contacts") view=ContactsTab/>
                     </ParentRoute>
+                    <Route path=path!("system/payment-methods") view=PaymentMethodsPage/>
+                    <Route path=path!("system/payment-methods/:id") view=PaymentMethodPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalInvoices/>

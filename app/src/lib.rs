@@ -5,6 +5,8 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod files;
 pub mod login;
 pub mod ops;
 pub mod portal;

@@ -112,6 +112,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
+        .merge(crate::files::routes(state.clone()))
         .layer(middleware::from_fn_with_state(state, session_middleware))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -185,14 +186,14 @@ fn cross_site(req: &Request) -> bool {
 
 /// Resolves the session cookie once per request, keeps signed-out users out of the
 /// signed-in areas, marks wrong-role pages 403, and drops dead session cookies.
-async fn session_middleware(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+async fn session_middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if cross_site(&req) {
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
+    let mut req = match refuse_card_data(req).await {
+        Ok(req) => req,
+        Err(refused) => return refused,
+    };
     let token = cookie_token(req.headers());
     let user = match &token {
         Some(t) => match server::sessions::resolve(&state.pool, &state.config, t).await {
@@ -244,6 +245,72 @@ async fn session_middleware(
             .append(header::SET_COOKIE, clear_cookie_value());
     }
     res
+}
+
+/// The largest server function request body (uploads have their own route and limit).
+const MAX_CALL_BODY: usize = 1024 * 1024;
+
+/// Refuses a server function request that carries card data (a card number or security code
+/// field, or a full card number anywhere in it): those go to the gateway's tokenizer only.
+async fn refuse_card_data(req: Request) -> Result<Request, Response> {
+    let path = req.uri().path();
+    if !path.starts_with("/api/") || path.starts_with(crate::files::DOCUMENTS_PATH) {
+        return Ok(req);
+    }
+    let refused = || {
+        tracing::warn!("refused a server function request carrying card data");
+        api_error_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::invalid(
+                "card_data",
+                "Card numbers and security codes go only to the payment gateway, never to Settle. The request was refused.",
+            ),
+        )
+    };
+    if let Some(query) = req.uri().query() {
+        if server::card_guard::carries_card_data(
+            "application/x-www-form-urlencoded",
+            query.as_bytes(),
+        ) {
+            return Err(refused());
+        }
+    }
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return Ok(req);
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_CALL_BODY)
+        .await
+        .map_err(|_| {
+            api_error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                AppError::invalid("request", "The request is too large."),
+            )
+        })?;
+    if server::card_guard::carries_card_data(&content_type, &bytes) {
+        return Err(refused());
+    }
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
+/// An error answered the way server functions answer theirs (JSON of [`ApiError`]).
+pub fn api_error_response(status: StatusCode, e: AppError) -> Response {
+    let body = serde_json::to_string(&ApiError(e)).unwrap_or_default();
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 fn encode_query_value(s: &str) -> String {
@@ -328,9 +395,9 @@ fn response_options() -> Option<ResponseOptions> {
     use_context::<ResponseOptions>()
 }
 
-/// Gives a failed server function the HTTP status that fits its error.
-pub fn set_error_status(e: &AppError) {
-    let status = match e {
+/// The HTTP status that fits an error.
+pub fn status_for(e: &AppError) -> StatusCode {
+    match e {
         AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -338,9 +405,13 @@ pub fn set_error_status(e: &AppError) {
         AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Transport(_) => StatusCode::BAD_GATEWAY,
         AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    };
+    }
+}
+
+/// Gives a failed server function the HTTP status that fits its error.
+pub fn set_error_status(e: &AppError) {
     if let Some(r) = response_options() {
-        r.set_status(status);
+        r.set_status(status_for(e));
     }
 }
 

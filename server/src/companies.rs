@@ -21,7 +21,7 @@ fn currency(code: &str) -> Result<Currency> {
 }
 
 /// A pattern for ILIKE that matches `text` anywhere, with LIKE's wildcards escaped.
-fn contains_pattern(text: &str) -> String {
+pub(crate) fn contains_pattern(text: &str) -> String {
     let mut p = String::with_capacity(text.len() + 2);
     p.push('%');
     for ch in text.chars() {

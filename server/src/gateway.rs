@@ -5,9 +5,13 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chrono::NaiveDate;
 use rand::RngCore;
 use rust_decimal::Decimal;
-use shared::card::CardNumber;
+use shared::bank::{check_account_number, RoutingNumber};
+use shared::card::{check_cvc, check_holder_name, check_postal_code, CardExpiry, CardNumber};
+use shared::error::FieldError;
+use shared::method::{TokenizeRequest, TokenizeResponse};
 use shared::money::Money;
 use sqlx::PgPool;
 use std::future::Future;
@@ -54,6 +58,21 @@ pub enum GatewayError {
     Refused(String),
 }
 
+/// What the gateway keeps about a token, which Settle may show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenDetails {
+    Card {
+        brand: String,
+        last4: String,
+        exp_month: u32,
+        exp_year: i32,
+    },
+    BankAccount {
+        routing_number: String,
+        last4: String,
+    },
+}
+
 /// What Settle asks of a payment gateway. Every charge carries an idempotency key: the same
 /// key always means the same charge.
 pub trait PaymentGateway: Send + Sync + 'static {
@@ -76,6 +95,12 @@ pub trait PaymentGateway: Send + Sync + 'static {
         amount: Money,
         idempotency_key: &str,
     ) -> impl Future<Output = Result<Charge, GatewayError>> + Send;
+
+    /// The display fields of a token the gateway issued, or `None` for an unknown token.
+    fn token_details(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<TokenDetails>, GatewayError>> + Send;
 
     /// The charge made with `idempotency_key`, if the gateway has one.
     fn find_charge(
@@ -204,6 +229,16 @@ impl SandboxGateway {
 }
 
 #[derive(sqlx::FromRow)]
+struct TokenRow {
+    kind: String,
+    brand: Option<String>,
+    last4: String,
+    exp_month: Option<i16>,
+    exp_year: Option<i16>,
+    routing_number: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
 struct ChargeRow {
     id: String,
     status: String,
@@ -278,10 +313,11 @@ impl PaymentGateway for SandboxGateway {
             };
             let last4 = &account_number[account_number.len().saturating_sub(4)..];
             let token = random_id("ba");
-            sqlx::query("INSERT INTO sandbox_tokens (token, kind, behaviour, last4) VALUES ($1, 'ach', $2, $3)")
+            sqlx::query("INSERT INTO sandbox_tokens (token, kind, behaviour, last4, routing_number) VALUES ($1, 'ach', $2, $3, $4)")
                 .bind(&token)
                 .bind(behaviour)
                 .bind(last4)
+                .bind(routing_number)
                 .execute(&self.pool)
                 .await
                 .map_err(unavailable)?;
@@ -344,6 +380,32 @@ impl PaymentGateway for SandboxGateway {
         .await
     }
 
+    async fn token_details(&self, token: &str) -> Result<Option<TokenDetails>, GatewayError> {
+        self.slow(async {
+            let row: Option<TokenRow> = sqlx::query_as(
+                "SELECT kind, brand, last4::text AS last4, exp_month, exp_year, routing_number::text AS routing_number \
+                 FROM sandbox_tokens WHERE token = $1",
+            )
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            Ok(row.map(|r| match r.kind.as_str() {
+                "card" => TokenDetails::Card {
+                    brand: r.brand.unwrap_or_default(),
+                    last4: r.last4,
+                    exp_month: r.exp_month.unwrap_or(0) as u32,
+                    exp_year: i32::from(r.exp_year.unwrap_or(0)),
+                },
+                _ => TokenDetails::BankAccount {
+                    routing_number: r.routing_number.unwrap_or_default(),
+                    last4: r.last4,
+                },
+            }))
+        })
+        .await
+    }
+
     async fn find_charge(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError> {
         self.slow(async {
             let row: Option<ChargeRow> = sqlx::query_as(
@@ -371,5 +433,75 @@ impl PaymentGateway for SandboxGateway {
             Ok(())
         })
         .await
+    }
+}
+
+/// Why the tokenizer refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenizeRefusal {
+    /// A field the payer typed is wrong.
+    Field(FieldError),
+    Gateway(GatewayError),
+}
+
+/// The tokenizer's front door, as a hosted gateway's: checks what the payer typed (card
+/// number, expiry, security code, postal code; routing and account number), then issues a
+/// token. The numbers are used here and dropped; only the token and display fields leave.
+pub async fn tokenize<G: PaymentGateway>(
+    gateway: &G,
+    request: &TokenizeRequest,
+    today: NaiveDate,
+) -> Result<TokenizeResponse, TokenizeRefusal> {
+    let field = TokenizeRefusal::Field;
+    match request {
+        TokenizeRequest::Card {
+            number,
+            exp_month,
+            exp_year,
+            cvc,
+            postal_code,
+            holder_name,
+        } => {
+            check_holder_name(holder_name).map_err(field)?;
+            let number = CardNumber::parse(number).map_err(field)?;
+            let expiry = CardExpiry::new(*exp_month, *exp_year, today).map_err(field)?;
+            check_cvc(cvc, Some(number.brand())).map_err(field)?;
+            check_postal_code(postal_code).map_err(field)?;
+            let token = gateway
+                .tokenize_card(&number, expiry.month, expiry.year)
+                .await
+                .map_err(TokenizeRefusal::Gateway)?;
+            Ok(TokenizeResponse {
+                token: token.token,
+                last4: token.last4,
+                brand: Some(token.brand),
+                exp_month: Some(expiry.month),
+                exp_year: Some(expiry.year),
+                routing_number: None,
+                bank_name: None,
+            })
+        }
+        TokenizeRequest::BankAccount {
+            routing_number,
+            account_number,
+            holder_name,
+        } => {
+            check_holder_name(holder_name).map_err(field)?;
+            let routing = RoutingNumber::parse(routing_number).map_err(field)?;
+            let account = check_account_number(account_number, account_number).map_err(field)?;
+            let token = gateway
+                .tokenize_bank_account(routing.as_str(), &account)
+                .await
+                .map_err(TokenizeRefusal::Gateway)?;
+            Ok(TokenizeResponse {
+                token,
+                last4: account[account.len() - 4..].to_string(),
+                brand: None,
+                exp_month: None,
+                exp_year: None,
+                bank_name: routing.bank_name().map(str::to_string),
+                routing_number: Some(routing.as_str().to_string()),
+            })
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! and demo data. Free of any UI framework so it can be tested on its own.
 
 pub mod audit;
+pub mod card_guard;
 pub mod companies;
 pub mod config;
 pub mod db;

@@ -15,6 +15,7 @@
 
 use crate::audit::{self, Actor, Event};
 use crate::gateway::{Charge, ChargeStatus, GatewayError, PaymentGateway};
+use crate::methods::{MethodRow, METHOD_SELECT};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -24,8 +25,8 @@ use shared::auth::SessionUser;
 use shared::company::CompanyCode;
 use shared::money::{Currency, Money};
 use shared::payment::{
-    amount_field, check_line_against_balance, Consent, ConsentChannel, MethodKind, MethodOption,
-    PaymentOutcome, PaymentRequest, PaymentStatus, Receipt, ReceiptLine,
+    amount_field, check_line_against_balance, Consent, ConsentChannel, MethodKind, PaymentOutcome,
+    PaymentRequest, PaymentStatus, Receipt, ReceiptLine,
 };
 use shared::AppError;
 use sqlx::{PgConnection, PgPool};
@@ -53,58 +54,6 @@ fn parse_key(req: &PaymentRequest) -> Result<Uuid> {
         )
         .into()
     })
-}
-
-/// The saved methods a payer may choose for `company_id`: active ones only, default first.
-pub async fn active_methods(pool: &PgPool, company_id: i64) -> Result<Vec<MethodOption>> {
-    let rows: Vec<MethodRow> = sqlx::query_as(&format!(
-        "{METHOD_SELECT} WHERE company_id = $1 AND active ORDER BY is_default DESC, created_at DESC, id DESC"
-    ))
-    .bind(company_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(MethodRow::into_option).collect())
-}
-
-const METHOD_SELECT: &str =
-    "SELECT id, kind, holder_name, last4::text AS last4, card_brand, exp_month, exp_year, \
-    bank_name, account_type, is_default, active, gateway_token FROM payment_methods";
-
-#[derive(sqlx::FromRow)]
-struct MethodRow {
-    id: i64,
-    kind: String,
-    holder_name: String,
-    last4: String,
-    card_brand: Option<String>,
-    exp_month: Option<i16>,
-    exp_year: Option<i16>,
-    bank_name: Option<String>,
-    account_type: Option<String>,
-    is_default: bool,
-    active: bool,
-    gateway_token: String,
-}
-
-impl MethodRow {
-    fn into_option(self) -> MethodOption {
-        MethodOption {
-            id: self.id,
-            kind: if self.kind == "ach" {
-                MethodKind::Ach
-            } else {
-                MethodKind::Card
-            },
-            holder_name: self.holder_name,
-            last4: self.last4,
-            brand: self.card_brand,
-            exp_month: self.exp_month,
-            exp_year: self.exp_year,
-            bank_name: self.bank_name,
-            account_type: self.account_type,
-            is_default: self.is_default,
-        }
-    }
 }
 
 /// A payment recorded as `processing`, ready to be charged.
@@ -248,7 +197,7 @@ pub async fn start(
     // The method: this company's, active, not expired. Locked so a deactivation waits for us
     // (or we see it).
     let method: Option<MethodRow> = sqlx::query_as(&format!(
-        "{METHOD_SELECT} WHERE id = $1 AND company_id = $2 FOR SHARE"
+        "{METHOD_SELECT} WHERE m.id = $1 AND m.company_id = $2 FOR SHARE"
     ))
     .bind(req.method_id)
     .bind(company_id)
@@ -719,6 +668,13 @@ pub fn spawn_housekeeping(state: crate::AppState) {
             }
             if let Err(e) = sync_ach(&state.pool, &state.gateway, Duration::from_secs(60)).await {
                 tracing::warn!(error = %e, "syncing ACH payments");
+            }
+            match crate::methods::clear_unattached_documents(&state.pool).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(documents = n, "cleared uploads never attached to a method")
+                }
+                Err(e) => tracing::warn!(error = %e, "clearing unattached uploads"),
             }
         }
     });

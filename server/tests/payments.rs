@@ -1,11 +1,12 @@
 //! The payment engine on a real PostgreSQL: exactly once under retries, races and crashes.
 
+mod common;
+
+use common::{fixture, Fixture};
 use rust_decimal::Decimal;
-use server::demo;
-use server::gateway::{PaymentGateway, SandboxGateway, TEST_CARDS};
+use server::gateway::{PaymentGateway, TEST_CARDS};
 use server::payments::{self, StartOutcome};
-use shared::auth::{Role, SessionUser};
-use shared::card::CardNumber;
+use shared::auth::SessionUser;
 use shared::money::{Currency, Money};
 use shared::payment::{
     Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest, PaymentStatus,
@@ -14,47 +15,6 @@ use shared::AppError;
 use sqlx::PgPool;
 use std::str::FromStr;
 use std::time::Duration;
-
-struct Fixture {
-    pool: PgPool,
-    gateway: SandboxGateway,
-    clerk: SessionUser,
-    other_clerk: SessionUser,
-    company_id: i64,
-}
-
-async fn fixture(pool: PgPool) -> Fixture {
-    let gateway = SandboxGateway::new(pool.clone(), Duration::ZERO, Duration::from_secs(15));
-    demo::seed(&pool, &gateway).await.unwrap();
-    let user = |id: i64, name: &str| SessionUser {
-        id,
-        name: name.into(),
-        email: format!("{id}@settle.example"),
-        role: Role::Clerk,
-        company: None,
-    };
-    let clerk_id: i64 =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = 'clerk@settle.example'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let admin_id: i64 =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = 'admin@settle.example'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let company_id = sqlx::query_scalar("SELECT id FROM companies WHERE code = 'C1002'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    Fixture {
-        pool,
-        gateway,
-        clerk: user(clerk_id, "Casey Clerk"),
-        other_clerk: user(admin_id, "Avery Admin"),
-        company_id,
-    }
-}
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -80,33 +40,6 @@ impl Fixture {
             .fetch_one(&self.pool)
             .await
             .unwrap()
-    }
-
-    /// The company's saved card ending in `last4`.
-    async fn method(&self, last4: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND last4 = $2")
-            .bind(self.company_id)
-            .bind(last4)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
-    }
-
-    /// Saves a card for the company through the gateway, as the add-method flow does.
-    async fn add_card(&self, number: &str) -> i64 {
-        let n = CardNumber::parse(number).unwrap();
-        let t = self.gateway.tokenize_card(&n, 12, 2030).await.unwrap();
-        sqlx::query_scalar(
-            "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand, exp_month, exp_year) \
-             VALUES ($1, 'card', $2, 'Test', $3, $4, 12, 2030) RETURNING id",
-        )
-        .bind(self.company_id)
-        .bind(&t.token)
-        .bind(&t.last4)
-        .bind(&t.brand)
-        .fetch_one(&self.pool)
-        .await
-        .unwrap()
     }
 
     fn request(&self, method_id: i64, lines: &[(i64, &str, &str)], key: &str) -> PaymentRequest {
@@ -587,7 +520,7 @@ async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_rea
         );
     }
     assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, paid);
-    assert!(!payments::active_methods(&f.pool, f.company_id)
+    assert!(!server::methods::active_methods(&f.pool, f.company_id)
         .await
         .unwrap()
         .iter()
@@ -600,7 +533,7 @@ async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_rea
     server::methods::set_active(&f.pool, &f.other_clerk, visa, None, true)
         .await
         .unwrap();
-    assert!(payments::active_methods(&f.pool, f.company_id)
+    assert!(server::methods::active_methods(&f.pool, f.company_id)
         .await
         .unwrap()
         .iter()

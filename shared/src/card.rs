@@ -149,6 +149,173 @@ impl CardNumber {
     }
 }
 
+/// A card's expiry month, checked against today: a card is good through the last day of
+/// its expiry month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardExpiry {
+    pub month: u32,
+    pub year: i32,
+}
+
+impl CardExpiry {
+    /// Parses `MM/YY`, `MM / YY` or `MM/YYYY` as typed.
+    pub fn parse(raw: &str, today: chrono::NaiveDate) -> Result<Self, FieldError> {
+        use chrono::Datelike;
+        let field = "expiry";
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(FieldError::new(field, "Enter the expiry date as MM/YY."));
+        }
+        let bad = || FieldError::new(field, "Enter the expiry date as MM/YY, e.g. 04/29.");
+        let (m, y) = raw.split_once('/').ok_or_else(bad)?;
+        let (m, y) = (m.trim(), y.trim());
+        if m.is_empty() || m.len() > 2 || !m.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) {
+            return Err(FieldError::new(
+                field,
+                "The month must be between 01 and 12.",
+            ));
+        }
+        if !y.bytes().all(|b| b.is_ascii_digit()) || !(y.len() == 2 || y.len() == 4) {
+            return Err(bad());
+        }
+        let mut year: i32 = y.parse().map_err(|_| bad())?;
+        if y.len() == 2 {
+            year += 2000;
+        }
+        let expiry = CardExpiry::new(month, year, today)?;
+        if year > today.year() + 20 {
+            return Err(FieldError::new(
+                field,
+                "This expiry year is too far ahead. Check it for typos.",
+            ));
+        }
+        Ok(expiry)
+    }
+
+    /// An expiry from month and year numbers, refused when already past.
+    pub fn new(month: u32, year: i32, today: chrono::NaiveDate) -> Result<Self, FieldError> {
+        use chrono::Datelike;
+        if !(1..=12).contains(&month) {
+            return Err(FieldError::new(
+                "expiry",
+                "The month must be between 01 and 12.",
+            ));
+        }
+        if (year, month) < (today.year(), today.month()) {
+            return Err(FieldError::new("expiry", "This card has expired."));
+        }
+        Ok(CardExpiry { month, year })
+    }
+
+    /// `04/29`.
+    pub fn display(&self) -> String {
+        format!("{:02}/{:02}", self.month, self.year % 100)
+    }
+}
+
+/// Checks a card security code for the brand: 4 digits for American Express, 3 otherwise.
+/// The code is only ever checked and passed on to the tokenizer, never kept.
+pub fn check_cvc(raw: &str, brand: Option<CardBrand>) -> Result<(), FieldError> {
+    let field = "cvc";
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(FieldError::new(
+            field,
+            "Enter the security code from the card.",
+        ));
+    }
+    let want = if brand == Some(CardBrand::Amex) { 4 } else { 3 };
+    if raw.len() != want || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "The security code is {want} digits{}.",
+                if want == 4 {
+                    " on the front of the card"
+                } else {
+                    " on the back of the card"
+                }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Groups a typed card number as printed on the card: `4242 4242 4242 4242`, Amex `3782 822463 10005`.
+pub fn group_card_digits(raw: &str) -> String {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).take(19).collect();
+    let groups: &[usize] = if CardBrand::detect(&digits) == Some(CardBrand::Amex) {
+        &[4, 6, 5]
+    } else {
+        &[4, 4, 4, 4, 3]
+    };
+    let mut out = String::new();
+    let mut rest = digits.as_str();
+    for g in groups {
+        if rest.is_empty() {
+            break;
+        }
+        let (head, tail) = rest.split_at((*g).min(rest.len()));
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(head);
+        rest = tail;
+    }
+    out
+}
+
+/// Checks a billing postal code: 3 to 10 letters, digits, spaces or dashes.
+pub fn check_postal_code(raw: &str) -> Result<String, FieldError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(
+            "postal_code",
+            "Enter the billing postal code.",
+        ));
+    }
+    if v.len() < 3
+        || v.len() > 10
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+    {
+        return Err(FieldError::new(
+            "postal_code",
+            "Enter a postal code such as 94107 or SW1A 1AA.",
+        ));
+    }
+    Ok(v.to_uppercase())
+}
+
+/// A card or account holder's name as typed: required, at most 100 characters.
+pub fn check_holder_name(raw: &str) -> Result<String, FieldError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(
+            "holder_name",
+            "Enter the name on the account.",
+        ));
+    }
+    if v.chars().count() > 100 {
+        return Err(FieldError::new(
+            "holder_name",
+            "The name is too long (100 characters at most).",
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "holder_name",
+            "The name has characters that are not allowed.",
+        ));
+    }
+    Ok(v.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +361,47 @@ mod tests {
             msg("9999999999999995"),
             "We accept Visa, Mastercard, American Express and Discover."
         );
+    }
+
+    #[test]
+    fn expiry() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        assert_eq!(
+            CardExpiry::parse("11/26", today).unwrap(),
+            CardExpiry {
+                month: 11,
+                year: 2026
+            }
+        );
+        assert_eq!(
+            CardExpiry::parse(" 4 / 2029 ", today).unwrap().display(),
+            "04/29"
+        );
+        let msg = |raw: &str| CardExpiry::parse(raw, today).unwrap_err().message;
+        assert_eq!(msg("10/26"), "This card has expired.");
+        assert_eq!(msg("13/27"), "The month must be between 01 and 12.");
+        assert_eq!(msg(""), "Enter the expiry date as MM/YY.");
+        assert_eq!(msg("1227"), "Enter the expiry date as MM/YY, e.g. 04/29.");
+        assert_eq!(
+            msg("12/2099"),
+            "This expiry year is too far ahead. Check it for typos."
+        );
+    }
+
+    #[test]
+    fn cvc_and_grouping() {
+        assert!(check_cvc("123", Some(CardBrand::Visa)).is_ok());
+        assert!(check_cvc("1234", Some(CardBrand::Amex)).is_ok());
+        assert_eq!(
+            check_cvc("12", Some(CardBrand::Visa)).unwrap_err().message,
+            "The security code is 3 digits on the back of the card."
+        );
+        assert_eq!(check_cvc("", None).unwrap_err().field, "cvc");
+        assert_eq!(group_card_digits("4242424242424242"), "4242 4242 4242 4242");
+        assert_eq!(group_card_digits("4242-4242 42"), "4242 4242 42");
+        assert_eq!(group_card_digits("378282246310005"), "3782 822463 10005");
+        assert_eq!(check_postal_code(" sw1a 1aa ").unwrap(), "SW1A 1AA");
+        assert!(check_postal_code("9").is_err());
+        assert_eq!(check_holder_name("  ").unwrap_err().field, "holder_name");
     }
 }

@@ -3,11 +3,14 @@
 //! Pure code shared by the WASM UI and the server. No IO lives here.
 
 pub mod auth;
+pub mod bank;
 pub mod card;
 pub mod company;
+pub mod document;
 pub mod error;
 pub mod format;
 pub mod invoice;
+pub mod method;
 pub mod money;
 pub mod page;
 pub mod payment;

@@ -1,6 +1,9 @@
 //! Widgets used on several screens.
 
+pub mod add_method;
+pub mod gateway_client;
 pub mod invoice_table;
+pub mod methods_table;
 pub mod modal;
 pub mod pager;
 pub mod payment_dialog;
@@ -12,6 +15,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::AppError;
 
+pub use add_method::AddMethodForm;
 pub use invoice_table::InvoiceTable;
 pub use pager::Pager;
 pub use payment_dialog::PaymentDialog;
@@ -58,7 +62,8 @@ pub fn FieldMessage(
 }
 
 /// A labelled input with its help and error text: the error shows under the field, the field
-/// is outlined and marked `aria-invalid`.
+/// is outlined and marked `aria-invalid`. With `value` the input is controlled: what is typed
+/// goes through `format` (e.g. grouping card digits) into the signal.
 #[component]
 pub fn TextField(
     /// The input's `name` and `id`; errors for this field name show here.
@@ -68,21 +73,48 @@ pub fn TextField(
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
+    #[prop(optional)] value: Option<RwSignal<String>>,
+    #[prop(optional)] format: Option<fn(&str) -> String>,
+    /// Help under the field (e.g. the card brand as soon as it is known).
+    #[prop(optional, into)]
+    help: Option<Signal<String>>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+    #[prop(optional)] maxlength: Option<u32>,
+    #[prop(optional)] max: Option<String>,
+    #[prop(optional, into)] class: String,
 ) -> impl IntoView {
     let error_id = format!("{name}-error");
+    let help_id = format!("{name}-help");
+    let described_by = match help {
+        Some(_) => format!("{help_id} {error_id}"),
+        None => error_id.clone(),
+    };
     view! {
-        <div class="field" class:has-error=move || error.get().is_some()>
+        <div class=format!("field {class}") class:has-error=move || error.get().is_some()>
             <label for=name>{label}</label>
             <input
                 id=name
                 name=name
                 type=input_type
                 autocomplete=autocomplete
+                inputmode=inputmode
+                placeholder=placeholder
+                maxlength=maxlength
+                max=max
                 required
                 node_ref=node_ref
+                prop:value=move || value.map(|v| v.get()).unwrap_or_default()
+                on:input=move |ev| {
+                    if let Some(v) = value {
+                        let typed = event_target_value(&ev);
+                        v.set(match format { Some(f) => f(&typed), None => typed });
+                    }
+                }
                 aria-invalid=move || error.get().is_some().to_string()
-                aria-describedby=error_id.clone()
+                aria-describedby=described_by
             />
+            {help.map(|h| view! { <p class="help" id=help_id>{move || h.get()}</p> })}
             <FieldMessage id=error_id message=error/>
         </div>
     }

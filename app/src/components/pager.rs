@@ -63,3 +63,45 @@ pub fn encode(value: &str) -> String {
     }
     out
 }
+
+/// Navigates to a list URL a short pause after the last keystroke, replacing the history
+/// entry, so typing in a search box does not flood the server or the back button.
+pub fn debounced_navigate() -> impl Fn(String) + Clone + 'static {
+    let navigate = leptos_router::hooks::use_navigate();
+    let pending = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
+    move |target: String| {
+        if let Some(h) = pending.get_value() {
+            h.clear();
+        }
+        let navigate = navigate.clone();
+        let handle = set_timeout_with_handle(
+            move || {
+                navigate(
+                    &target,
+                    leptos_router::NavigateOptions {
+                        replace: true,
+                        scroll: false,
+                        ..Default::default()
+                    },
+                )
+            },
+            std::time::Duration::from_millis(300),
+        )
+        .ok();
+        pending.set_value(handle);
+    }
+}
+
+/// Keeps a search box in step with the URL (back/forward, links), except while the user is
+/// typing in it.
+pub fn follow_url(input: NodeRef<leptos::html::Input>, value: Memo<String>) {
+    Effect::new(move |_| {
+        let v = value.get();
+        if let Some(el) = input.get() {
+            let element: &web_sys::Element = &el;
+            if document().active_element().as_ref() != Some(element) {
+                el.set_value(&v);
+            }
+        }
+    });
+}

@@ -3,7 +3,7 @@
 //! everything kept to try another method.
 
 use super::modal::{new_key, Modal};
-use super::{ErrorBanner, FieldMessage, ReceiptView};
+use super::{AddMethodForm, ErrorBanner, FieldMessage, ReceiptView};
 use crate::api::{company_methods, pay_invoices};
 use crate::error::ApiError;
 use leptos::prelude::*;
@@ -42,12 +42,20 @@ pub fn PaymentDialog(
         company_methods,
     );
     let method = RwSignal::new(None::<i64>);
+    let today = super::gateway_client::today;
+    // The default (or first) method that can be charged is chosen to start with.
     Effect::new(move |_| {
         if let Some(Ok(list)) = methods.get() {
             if method.get_untracked().is_none() {
-                method.set(list.first().map(|m| m.id));
+                method.set(list.iter().find(|m| !m.is_expired(today())).map(|m| m.id));
             }
         }
+    });
+    let adding = RwSignal::new(false);
+    let on_added = Callback::new(move |m: shared::payment::MethodOption| {
+        method.set(Some(m.id));
+        adding.set(false);
+        methods.refetch();
     });
     let channel = RwSignal::new(String::new());
     let reference = RwSignal::new(String::new());
@@ -133,14 +141,21 @@ pub fn PaymentDialog(
     let title = Signal::derive(move || {
         if receipt.get().is_some() {
             "Payment received".to_string()
+        } else if adding.get() {
+            "Add a payment method".to_string()
         } else {
             "Make Payment".to_string()
         }
     });
     let n = lines.len();
+    let company_for_add = StoredValue::new(company.clone());
     view! {
         <Modal title=title on_close=Callback::new(move |_| on_close.run(receipt.get_untracked().is_some())) class="payment-dialog">
             {move || match receipt.get() {
+                None if adding.get() => view! {
+                    <AddMethodForm company=Some(company_for_add.get_value()) on_added=on_added
+                        on_cancel=Callback::new(move |_| adding.set(false)) cancel_label="Back"/>
+                }.into_any(),
                 Some(r) => view! {
                     <ReceiptView receipt=r/>
                     <div class="modal-actions">
@@ -171,12 +186,14 @@ pub fn PaymentDialog(
                                         }.into_any(),
                                         Ok(list) => list.into_iter().map(|m| {
                                             let id = m.id;
+                                            let expired = m.is_expired(today());
                                             view! {
-                                                <label class="method-option" class:chosen=move || method.get() == Some(id)>
+                                                <label class="method-option" class:chosen=move || method.get() == Some(id) class:disabled=expired>
                                                     <input
                                                         type="radio"
                                                         name="method"
                                                         id=format!("method-{id}")
+                                                        disabled=expired
                                                         value=id.to_string()
                                                         prop:checked=move || method.get() == Some(id)
                                                         on:change=move |_| {
@@ -187,6 +204,7 @@ pub fn PaymentDialog(
                                                     <span class="method-label">{m.label()}</span>
                                                     <span class="method-detail muted">{m.detail()}</span>
                                                     {m.is_default.then(|| view! { <span class="badge badge-neutral">"Default"</span> })}
+                                                    {expired.then(|| view! { <span class="badge badge-amber">"Expired"</span> })}
                                                 </label>
                                             }
                                         }).collect_view().into_any(),
@@ -194,6 +212,9 @@ pub fn PaymentDialog(
                                 })}
                             </Suspense>
                             <FieldMessage id="method-error" message=field_error("method")/>
+                            <button type="button" class="btn btn-link add-method-link" on:click=move |_| adding.set(true)>
+                                "+ Add a payment method"
+                            </button>
                         </fieldset>
                         <fieldset class="consent">
                             <legend>"Customer authorization"</legend>

@@ -1,6 +1,7 @@
 //! The operations portal (staff): shell with left navigation, and its screens.
 
 pub mod crm;
+pub mod system;
 
 use crate::components::{loading_page, ErrorView, NotAllowed, SignOut};
 use leptos::prelude::*;
@@ -42,6 +43,12 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <div class="nav-group-title" id="nav-crm">"CRM"</div>
                     <ul aria-labelledby="nav-crm">
                         <li><A href="/ops/crm/companies" attr:class="nav-link">"Companies"</A></li>
+                    </ul>
+                </div>
+                <div class="nav-group">
+                    <div class="nav-group-title" id="nav-system">"System"</div>
+                    <ul aria-labelledby="nav-system">
+                        <li><A href="/ops/system/payment-methods" attr:class="nav-link">"Payment Methods"</A></li>
                     </ul>
                 </div>
             </nav>

@@ -2,16 +2,14 @@
 //! the search and the page.
 
 use crate::api::list_companies;
-use crate::components::pager::encode;
+use crate::components::pager::{debounced_navigate, encode, follow_url};
 use crate::components::{loading_rows, DataTable, ErrorView, Pager};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_query_map;
 use shared::format::count;
 use shared::page::parse_page;
-use std::time::Duration;
 
 const BASE: &str = "/ops/crm/companies";
 
@@ -22,47 +20,16 @@ pub fn CompaniesPage() -> impl IntoView {
     let page = Memo::new(move |_| parse_page(query.read().get("page").as_deref()));
     let companies = Resource::new(move || (q.get(), page.get()), |(q, p)| list_companies(q, p));
 
-    // The box follows the URL (back/forward, links), except while the user is typing in it.
     let input_ref = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        let value = q.get();
-        if let Some(input) = input_ref.get() {
-            let element: &web_sys::Element = &input;
-            if document().active_element().as_ref() != Some(element) {
-                input.set_value(&value);
-            }
-        }
-    });
-
-    // Typing searches after a short pause, replacing the history entry as it goes.
-    let navigate = use_navigate();
-    let pending_search = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
+    follow_url(input_ref, q);
+    let go = debounced_navigate();
     let on_input = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
-        if let Some(h) = pending_search.get_value() {
-            h.clear();
-        }
-        let navigate = navigate.clone();
-        let handle = set_timeout_with_handle(
-            move || {
-                let target = if value.trim().is_empty() {
-                    BASE.to_string()
-                } else {
-                    format!("{BASE}?q={}", encode(value.trim()))
-                };
-                navigate(
-                    &target,
-                    NavigateOptions {
-                        replace: true,
-                        scroll: false,
-                        ..Default::default()
-                    },
-                );
-            },
-            Duration::from_millis(300),
-        )
-        .ok();
-        pending_search.set_value(handle);
+        go(if value.trim().is_empty() {
+            BASE.to_string()
+        } else {
+            format!("{BASE}?q={}", encode(value.trim()))
+        });
     };
 
     view! {

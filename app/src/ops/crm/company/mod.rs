@@ -2,6 +2,7 @@
 
 pub mod contacts;
 pub mod open_invoices;
+pub mod payment_methods;
 pub mod payments;
 
 use crate::api::get_company;
@@ -68,6 +69,7 @@ pub fn CompanyPage() -> impl IntoView {
                             <nav class="tabs" aria-label="Company">
                                 <A href=base.clone() exact=true attr:class="tab">"Open Invoices"</A>
                                 <A href=format!("{base}/payments") attr:class="tab">"Payments"</A>
+                                <A href=format!("{base}/payment-methods") attr:class="tab">"Payment Methods"</A>
                                 <A href=format!("{base}/contacts") attr:class="tab">"Contacts"</A>
                             </nav>
                         }.into_any()

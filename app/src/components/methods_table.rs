@@ -1,0 +1,65 @@
+//! A table of saved payment methods: System → Payment Methods (with the company columns and
+//! sortable headers) and a company's Payment Methods tab.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::format::date;
+use shared::method::{MethodStatus, MethodSummary};
+use shared::payment::MethodKind;
+
+/// Where a method's detail page is.
+pub fn method_href(id: i64) -> String {
+    format!("/ops/system/payment-methods/{id}")
+}
+
+/// A method's status as a badge.
+#[component]
+pub fn MethodStatusBadge(status: MethodStatus) -> impl IntoView {
+    view! { <span class=format!("badge {}", status.tone()) data-testid="method-status">{status.label()}</span> }
+}
+
+/// `Card` / `ACH`.
+pub fn kind_label(kind: MethodKind) -> &'static str {
+    match kind {
+        MethodKind::Card => "Card",
+        MethodKind::Ach => "ACH",
+    }
+}
+
+/// `04/2029` for a card, an em dash otherwise.
+pub fn expiry_label(m: &MethodSummary) -> String {
+    match (m.method.exp_month, m.method.exp_year) {
+        (Some(mo), Some(y)) => format!("{mo:02}/{y}"),
+        _ => "—".into(),
+    }
+}
+
+/// One method as a table row.
+pub fn method_row(m: MethodSummary, show_company: bool) -> impl IntoView {
+    let href = method_href(m.method.id);
+    let label = m.method.label();
+    let details = format!("More details for {label}");
+    let company = show_company.then(|| {
+        view! {
+            <td class="mono">{m.company_code.to_string()}</td>
+            <td>{m.company_name.clone()}</td>
+        }
+    });
+    view! {
+        <tr data-method=m.method.id.to_string() data-last4=m.method.last4.clone()>
+            {company}
+            <td>{kind_label(m.method.kind)}</td>
+            <td>
+                {label}
+                {m.method.is_default.then(|| view! { " " <span class="badge badge-neutral">"Default"</span> })}
+            </td>
+            <td class="num">{expiry_label(&m)}</td>
+            <td><MethodStatusBadge status=m.status/></td>
+            <td>{m.added_by.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="num">{date(m.added_at.date_naive())}</td>
+            <td class="actions-cell">
+                <A href=href attr:class="btn btn-small" attr:aria-label=details>"More Details"</A>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,75 @@
+//! Company → Payment Methods: every saved card and bank account of the company, active and
+//! inactive, and *Add a payment method* on the customer's behalf.
+
+use super::{use_company_code, CompanyVersion};
+use crate::api::company_payment_methods;
+use crate::components::methods_table::method_row;
+use crate::components::modal::Modal;
+use crate::components::{loading_rows, AddMethodForm, DataTable, ErrorView};
+use leptos::prelude::*;
+
+#[component]
+pub fn PaymentMethodsTab() -> impl IntoView {
+    let code = use_company_code();
+    let version = use_context::<CompanyVersion>().unwrap_or_default();
+    let methods = Resource::new(
+        move || (code.get(), version.0.get()),
+        |(c, _)| company_payment_methods(c),
+    );
+    let adding = RwSignal::new(false);
+    let added = RwSignal::new(None::<String>);
+    let on_added = Callback::new(move |m: shared::payment::MethodOption| {
+        adding.set(false);
+        added.set(Some(format!(
+            "Added {}. It can be used at once, by staff and by the customer.",
+            m.label()
+        )));
+        version.0.update(|v| *v += 1);
+    });
+    view! {
+        <div class="tab-head">
+            <h2>"Payment methods"</h2>
+            <button type="button" class="btn btn-primary" on:click=move |_| { added.set(None); adding.set(true); }>
+                "Add a payment method"
+            </button>
+        </div>
+        <div role="status" aria-live="polite">
+            {move || added.get().map(|m| view! { <div class="banner banner-success" data-testid="method-added">{m}</div> })}
+        </div>
+        <Transition fallback=move || loading_rows(7)>
+            {move || Suspend::new(async move {
+                match methods.await {
+                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <div class="empty-state">
+                            <p>"This company has no saved payment methods."</p>
+                            <button type="button" class="btn" on:click=move |_| adding.set(true)>"Add a payment method"</button>
+                        </div>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <DataTable label="Payment methods" testid="company-methods">
+                            <thead><tr>
+                                <th scope="col">"Type"</th>
+                                <th scope="col">"Description"</th>
+                                <th scope="col" class="num">"Expiry"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Added by"</th>
+                                <th scope="col" class="num">"Added"</th>
+                                <th scope="col"><span class="sr-only">"Actions"</span></th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|m| method_row(m, false)).collect_view()}
+                            </tbody>
+                        </DataTable>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || adding.get().then(|| view! {
+            <Modal title="Add a payment method" on_close=Callback::new(move |_| adding.set(false)) class="payment-dialog">
+                <AddMethodForm company=Some(code.get_untracked()) on_added=on_added
+                    on_cancel=Callback::new(move |_| adding.set(false))/>
+            </Modal>
+        })}
+    }
+}

@@ -1,0 +1,4 @@
+//! System menu: payment methods.
+
+pub mod payment_method;
+pub mod payment_methods;

@@ -1,0 +1,129 @@
+//! Keeps card data out of Settle. Card and account numbers go from the browser to the
+//! gateway's tokenizer; a request to Settle's own server functions that carries a card
+//! number field, a security code field, or anything that reads as a full card number is
+//! refused before any handler sees it.
+
+use shared::card::{digits_only, CardNumber};
+
+/// Field names that only ever hold card or bank data (compared lower-case, without `_`/`-`).
+const FORBIDDEN_KEYS: [&str; 12] = [
+    "cardnumber",
+    "ccnumber",
+    "pan",
+    "cvc",
+    "cvc2",
+    "cvv",
+    "cvv2",
+    "csc",
+    "securitycode",
+    "cardsecuritycode",
+    "accountnumber",
+    "accountnumberconfirm",
+];
+
+fn forbidden_key(key: &str) -> bool {
+    let norm: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    FORBIDDEN_KEYS.contains(&norm.as_str())
+}
+
+/// Whether `text` holds a full card number: a run of 13 to 19 digits (single spaces or
+/// dashes between them allowed) of a known brand, of that brand's length, whose Luhn
+/// checksum holds.
+pub fn holds_card_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // A run of digits with single spaces or dashes between them.
+        let start = i;
+        let mut end = i;
+        while end < bytes.len()
+            && (bytes[end].is_ascii_digit()
+                || ((bytes[end] == b' ' || bytes[end] == b'-')
+                    && end + 1 < bytes.len()
+                    && bytes[end + 1].is_ascii_digit()))
+        {
+            end += 1;
+        }
+        // The whole run must read as a card number of a known brand, length and checksum.
+        let run = &text[start..end];
+        if digits_only(run).is_some_and(|d| (13..=19).contains(&d.len()))
+            && CardNumber::parse(run).is_ok()
+        {
+            return true;
+        }
+        i = end.max(i + 1);
+    }
+    false
+}
+
+fn json_carries(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => holds_card_number(s),
+        serde_json::Value::Number(n) => holds_card_number(&n.to_string()),
+        serde_json::Value::Array(items) => items.iter().any(json_carries),
+        serde_json::Value::Object(map) => {
+            map.iter().any(|(k, v)| forbidden_key(k) || json_carries(v))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a request body (JSON or URL-encoded form, as server functions send them)
+/// carries card data. A body that is neither is judged by its text.
+pub fn carries_card_data(content_type: &str, body: &[u8]) -> bool {
+    if content_type.starts_with("application/json") {
+        return match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(v) => json_carries(&v),
+            Err(_) => holds_card_number(&String::from_utf8_lossy(body)),
+        };
+    }
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        return form_urlencoded::parse(body).any(|(k, v)| {
+            k.split(['[', ']', '.'])
+                .filter(|part| !part.is_empty())
+                .any(forbidden_key)
+                || holds_card_number(&v)
+        });
+    }
+    holds_card_number(&String::from_utf8_lossy(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_card_numbers() {
+        assert!(holds_card_number("4242424242424242"));
+        assert!(holds_card_number("paid with 4242 4242 4242 4242 today"));
+        assert!(holds_card_number("4000-0000-0000-0002"));
+        assert!(!holds_card_number("4242424242424241"));
+        assert!(!holds_card_number("invoice INV-2026-000123, 12500.00"));
+        // UUIDs, dates and amounts are not card numbers.
+        assert!(!holds_card_number("3f2b8c1e-4d5a-4b6c-9d7e-0f1a2b3c4d5e"));
+        assert!(!holds_card_number("000123456789"));
+    }
+
+    #[test]
+    fn judges_bodies() {
+        let json = |s: &str| carries_card_data("application/json", s.as_bytes());
+        assert!(json(r#"{"input":{"card_number":"x"}}"#));
+        assert!(json(r#"{"cvc":"123"}"#));
+        assert!(json(r#"{"payment":{"memo":"4242424242424242"}}"#));
+        assert!(json(r#"{"n":4242424242424242}"#));
+        assert!(!json(r#"{"payment":{"company":"C1001","method_id":7}}"#));
+        let form = |s: &str| carries_card_data("application/x-www-form-urlencoded", s.as_bytes());
+        assert!(form("input%5BcardNumber%5D=1"));
+        assert!(form("input[cvv]=123"));
+        assert!(form("q=4242+4242+4242+4242"));
+        assert!(!form("q=acme&page=2"));
+    }
+}

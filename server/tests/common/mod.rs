@@ -1,0 +1,96 @@
+//! What the database tests share: a seeded database, the sandbox gateway, two staff users
+//! and a company (C1002), and saving a card the way the add-method flow does.
+#![allow(dead_code)]
+
+use server::demo;
+use server::gateway::SandboxGateway;
+use shared::auth::{Role, SessionUser};
+use shared::method::TokenizeRequest;
+use sqlx::PgPool;
+use std::time::Duration;
+
+pub struct Fixture {
+    pub pool: PgPool,
+    pub gateway: SandboxGateway,
+    pub clerk: SessionUser,
+    pub other_clerk: SessionUser,
+    pub company_id: i64,
+}
+
+pub async fn fixture(pool: PgPool) -> Fixture {
+    let gateway = SandboxGateway::new(pool.clone(), Duration::ZERO, Duration::from_secs(15));
+    demo::seed(&pool, &gateway).await.unwrap();
+    let user = |id: i64, name: &str| SessionUser {
+        id,
+        name: name.into(),
+        email: format!("{id}@settle.example"),
+        role: Role::Clerk,
+        company: None,
+    };
+    let clerk_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'clerk@settle.example'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let admin_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'admin@settle.example'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let company_id = sqlx::query_scalar("SELECT id FROM companies WHERE code = 'C1002'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    Fixture {
+        pool,
+        gateway,
+        clerk: user(clerk_id, "Casey Clerk"),
+        other_clerk: user(admin_id, "Avery Admin"),
+        company_id,
+    }
+}
+
+/// A card request as the browser sends the tokenizer.
+pub fn card_request(number: &str) -> TokenizeRequest {
+    TokenizeRequest::Card {
+        number: number.into(),
+        exp_month: 12,
+        exp_year: 2030,
+        cvc: "123".into(),
+        postal_code: "94107".into(),
+        holder_name: "Test Holder".into(),
+    }
+}
+
+impl Fixture {
+    /// The company's saved card ending in `last4`.
+    pub async fn method(&self, last4: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND last4 = $2")
+            .bind(self.company_id)
+            .bind(last4)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Saves a card for the company as the add-method flow does: the tokenizer, then
+    /// `methods::add_card` with the token.
+    pub async fn add_card(&self, number: &str) -> i64 {
+        let today = server::companies::today();
+        let token = server::gateway::tokenize(&self.gateway, &card_request(number), today)
+            .await
+            .unwrap();
+        server::methods::add_card(
+            &self.pool,
+            &self.gateway,
+            &self.clerk,
+            self.company_id,
+            &token.token,
+            "Test Holder",
+            today,
+        )
+        .await
+        .unwrap()
+        .id
+    }
+}

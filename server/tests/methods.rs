@@ -1,0 +1,496 @@
+//! Saved payment methods on a real PostgreSQL: adding cards and ACH accounts from gateway
+//! tokens, the debit authorization rule, uploads judged by content, the methods list, and
+//! that no full card number is ever stored.
+
+mod common;
+
+use common::{card_request, fixture, Fixture};
+use server::gateway::{tokenize, TokenizeRefusal, TEST_ACH_SETTLES, TEST_CARDS, TEST_ROUTING};
+use server::methods;
+use shared::method::{
+    MethodQuery, MethodSearch, MethodSort, MethodStatus, NewBankAccountInput, TokenizeRequest,
+};
+use shared::payment::MethodKind;
+use shared::AppError;
+use sqlx::PgPool;
+
+fn today() -> chrono::NaiveDate {
+    server::companies::today()
+}
+
+/// A one-page PDF, as a scanner would make.
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+fn bank_request(account: &str) -> TokenizeRequest {
+    TokenizeRequest::BankAccount {
+        routing_number: TEST_ROUTING.into(),
+        account_number: account.into(),
+        holder_name: "C1002 AP".into(),
+    }
+}
+
+fn field_of(e: server::Error) -> (String, String) {
+    match e.into_app() {
+        AppError::Invalid(fe) => (fe.field, fe.message),
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
+impl Fixture {
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+
+    async fn bank_token(&self, account: &str) -> String {
+        tokenize(&self.gateway, &bank_request(account), today())
+            .await
+            .unwrap()
+            .token
+    }
+
+    fn ach_input(
+        &self,
+        token: &str,
+        document_id: Option<i64>,
+        signed_on: &str,
+    ) -> NewBankAccountInput {
+        NewBankAccountInput {
+            company: "C1002".into(),
+            token: token.into(),
+            holder_name: "C1002 AP".into(),
+            holder_type: "business".into(),
+            account_type: "savings".into(),
+            document_id,
+            signed_on: signed_on.into(),
+        }
+    }
+
+    /// Every row of every table, as text, holding none of the test card numbers.
+    async fn assert_no_card_numbers(&self) {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT quote_ident(table_name) FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap();
+        for table in tables {
+            for (number, _, _) in TEST_CARDS {
+                let hits: i64 = sqlx::query_scalar(&format!(
+                    "SELECT count(*) FROM {table} t WHERE t::text LIKE '%' || $1 || '%'"
+                ))
+                .bind(number)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+                assert_eq!(hits, 0, "{table} holds the card number {number}");
+            }
+        }
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_card_is_saved_from_its_token_with_an_audit_row_and_no_number(pool: PgPool) {
+    let f = fixture(pool).await;
+    let id = f.add_card("5555 5555 5555 4444").await;
+    let m = methods::active_methods(&f.pool, f.company_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.id == id)
+        .expect("the new card is offered at once");
+    assert_eq!(
+        (m.kind, m.brand.as_deref(), m.last4.as_str()),
+        (MethodKind::Card, Some("mastercard"), "4444")
+    );
+    assert_eq!((m.exp_month, m.exp_year), (Some(12), Some(2030)));
+    assert_eq!(
+        f.count(&format!("SELECT count(*) FROM audit_events WHERE action = 'payment_method.added' AND entity_id = '{id}'")).await,
+        1
+    );
+    let d = methods::detail(&f.pool, id, None, today()).await.unwrap();
+    assert_eq!(d.summary.added_by.as_deref(), Some("Casey Clerk"));
+    assert_eq!(d.history.len(), 1);
+    assert!(d.history[0].what.starts_with("Added Mastercard"));
+    f.add_card("4242424242424242").await;
+    f.assert_no_card_numbers().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_tokenizer_refuses_bad_cards_beside_their_fields(pool: PgPool) {
+    let f = fixture(pool).await;
+    let before = f.count("SELECT count(*) FROM sandbox_tokens").await;
+    let refusal = |r: Result<_, TokenizeRefusal>| match r {
+        Err(TokenizeRefusal::Field(fe)) => (fe.field, fe.message),
+        other => panic!("expected a field refusal, got {other:?}"),
+    };
+    let card = |number: &str, month: u32, year: i32, cvc: &str| TokenizeRequest::Card {
+        number: number.into(),
+        exp_month: month,
+        exp_year: year,
+        cvc: cvc.into(),
+        postal_code: "94107".into(),
+        holder_name: "A Holder".into(),
+    };
+    let t = today();
+    let cases = [
+        (card("4242424242424241", 12, 2030, "123"), "card_number"),
+        (card("4242424242424242", 1, 2020, "123"), "expiry"),
+        (card("4242424242424242", 12, 2030, "12"), "cvc"),
+        (card("378282246310005", 12, 2030, "123"), "cvc"),
+    ];
+    for (request, field) in cases {
+        let (got, message) = refusal(tokenize(&f.gateway, &request, t).await);
+        assert_eq!(got, field, "{message}");
+    }
+    let bad_routing = TokenizeRequest::BankAccount {
+        routing_number: "110000001".into(),
+        account_number: TEST_ACH_SETTLES.into(),
+        holder_name: "A".into(),
+    };
+    assert_eq!(
+        refusal(tokenize(&f.gateway, &bad_routing, t).await).0,
+        "routing_number"
+    );
+    assert_eq!(
+        refusal(tokenize(&f.gateway, &bank_request("123"), t).await).0,
+        "account_number"
+    );
+    assert_eq!(
+        f.count("SELECT count(*) FROM sandbox_tokens").await,
+        before,
+        "nothing was tokenized"
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_card_token_must_be_known_a_card_and_saved_once(pool: PgPool) {
+    let f = fixture(pool).await;
+    let before = f.count("SELECT count(*) FROM payment_methods").await;
+    let add = |token: String| {
+        let f = &f;
+        async move {
+            methods::add_card(
+                &f.pool,
+                &f.gateway,
+                &f.clerk,
+                f.company_id,
+                &token,
+                "A Holder",
+                today(),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        field_of(add("tok_unknown".into()).await.unwrap_err()).0,
+        "token"
+    );
+    let bank = f.bank_token(TEST_ACH_SETTLES).await;
+    assert!(field_of(add(bank).await.unwrap_err())
+        .1
+        .contains("bank account, not a card"));
+    let card = tokenize(&f.gateway, &card_request("4242424242424242"), today())
+        .await
+        .unwrap()
+        .token;
+    add(card.clone()).await.unwrap();
+    assert_eq!(
+        field_of(add(card).await.unwrap_err()).1,
+        "This card or account is already saved."
+    );
+    assert_eq!(
+        f.count("SELECT count(*) FROM payment_methods").await,
+        before + 1
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn ach_cannot_be_added_without_its_signed_authorization(pool: PgPool) {
+    let f = fixture(pool).await;
+    let before = f.count("SELECT count(*) FROM payment_methods").await;
+    let token = f.bank_token(TEST_ACH_SETTLES).await;
+    let e = methods::add_bank_account(
+        &f.pool,
+        &f.gateway,
+        &f.clerk,
+        f.company_id,
+        &f.ach_input(&token, None, "2026-01-15"),
+        today(),
+    )
+    .await
+    .unwrap_err();
+    let (field, message) = field_of(e);
+    assert_eq!(field, "document");
+    assert!(
+        message.contains("ACH cannot be added without it"),
+        "{message}"
+    );
+    // The database refuses it too, whatever the code above does.
+    let direct = sqlx::query(
+        "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, routing_number, account_type, holder_type) \
+         VALUES ($1, 'ach', 'ba_direct', 'X', '6789', '110000000', 'checking', 'business')",
+    )
+    .bind(f.company_id)
+    .execute(&f.pool)
+    .await;
+    assert!(
+        direct.is_err(),
+        "the schema requires the authorization document"
+    );
+    // A signed date in the future is refused, and so is another company's or another user's upload.
+    let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "auth.pdf", PDF)
+        .await
+        .unwrap();
+    let tomorrow = (today() + chrono::Days::new(1)).to_string();
+    let e = methods::add_bank_account(
+        &f.pool,
+        &f.gateway,
+        &f.clerk,
+        f.company_id,
+        &f.ach_input(&token, Some(doc.id), &tomorrow),
+        today(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        field_of(e),
+        (
+            "signed_on".into(),
+            "The signed date cannot be in the future.".into()
+        )
+    );
+    let e = methods::add_bank_account(
+        &f.pool,
+        &f.gateway,
+        &f.other_clerk,
+        f.company_id,
+        &f.ach_input(&token, Some(doc.id), "2026-01-15"),
+        today(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(e).0, "document");
+    let e = methods::add_bank_account(
+        &f.pool,
+        &f.gateway,
+        &f.clerk,
+        f.company_id + 1,
+        &f.ach_input(&token, Some(doc.id), "2026-01-15"),
+        today(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(e).0, "document");
+    assert_eq!(
+        f.count("SELECT count(*) FROM payment_methods").await,
+        before,
+        "nothing was added"
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn ach_with_its_authorization_is_saved_and_keeps_the_document(pool: PgPool) {
+    let f = fixture(pool).await;
+    let token = f.bank_token(TEST_ACH_SETTLES).await;
+    let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "C:\\scans\\auth.pdf", PDF)
+        .await
+        .unwrap();
+    assert_eq!(
+        (doc.file_name.as_str(), doc.content_type.as_str()),
+        ("auth.pdf", "application/pdf")
+    );
+    let m = methods::add_bank_account(
+        &f.pool,
+        &f.gateway,
+        &f.clerk,
+        f.company_id,
+        &f.ach_input(&token, Some(doc.id), "2026-01-15"),
+        today(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(m.label(), "First Sandbox Bank savings •••• 6789");
+    let d = methods::detail(&f.pool, m.id, Some(f.company_id), today())
+        .await
+        .unwrap();
+    let kept = d
+        .document
+        .expect("the authorization is kept with the method");
+    assert_eq!(kept.id, doc.id);
+    assert_eq!(
+        kept.signed_on.map(|s| s.to_string()).as_deref(),
+        Some("2026-01-15")
+    );
+    assert_eq!(kept.sha256.len(), 64);
+    assert_eq!(d.routing_number.as_deref(), Some(TEST_ROUTING));
+    let (name, content_type, bytes) = methods::document_file(&f.pool, doc.id, Some(f.company_id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (name.as_str(), content_type.as_str(), bytes.as_slice()),
+        ("auth.pdf", "application/pdf", PDF)
+    );
+    // Another company cannot open it; the same document cannot authorize a second account.
+    assert!(matches!(
+        methods::document_file(&f.pool, doc.id, Some(f.company_id + 1))
+            .await
+            .unwrap_err()
+            .into_app(),
+        AppError::NotFound(_)
+    ));
+    let second = f.bank_token("000111222333").await;
+    let e = methods::add_bank_account(
+        &f.pool,
+        &f.gateway,
+        &f.clerk,
+        f.company_id,
+        &f.ach_input(&second, Some(doc.id), "2026-01-15"),
+        today(),
+    )
+    .await
+    .unwrap_err();
+    assert!(field_of(e).1.contains("already on file"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn uploads_are_judged_by_content_and_size(pool: PgPool) {
+    let f = fixture(pool).await;
+    let before = f.count("SELECT count(*) FROM documents").await;
+    let refused = |name: &'static str, bytes: Vec<u8>| {
+        let f = &f;
+        async move {
+            let e = methods::store_document(&f.pool, &f.clerk, f.company_id, name, &bytes)
+                .await
+                .unwrap_err();
+            let (field, message) = field_of(e);
+            assert_eq!(field, "document");
+            message
+        }
+    };
+    assert!(refused("auth.pdf", Vec::new())
+        .await
+        .starts_with("The file is empty"));
+    assert!(refused("auth.docx", b"PK\x03\x04 word".to_vec())
+        .await
+        .starts_with("This file type is not accepted"));
+    assert!(refused("auth.pdf", b"GIF89a not a pdf".to_vec())
+        .await
+        .starts_with("This file is named .pdf but is not a PDF"));
+    let mut big = PDF.to_vec();
+    big.resize(11 * 1024 * 1024, b' ');
+    assert!(refused("big.pdf", big)
+        .await
+        .contains("11.0 MB — larger than the 10 MB limit"));
+    assert_eq!(
+        f.count("SELECT count(*) FROM documents").await,
+        before,
+        "nothing was stored"
+    );
+    let png = methods::store_document(
+        &f.pool,
+        &f.clerk,
+        f.company_id,
+        "scan.pdf",
+        b"\x89PNG\r\n\x1a\nrest",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        png.content_type, "image/png",
+        "the content decides, not the name"
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: PgPool) {
+    let f = fixture(pool).await;
+    let search = |q: &str, company: &str, sort: &str, dir: &str, page: i64| {
+        MethodSearch::parse(&MethodQuery {
+            q: q.into(),
+            company: company.into(),
+            sort: sort.into(),
+            dir: dir.into(),
+            page,
+        })
+        .unwrap()
+    };
+    let all = f.count("SELECT count(*) FROM payment_methods").await;
+    let page1 = methods::search(&f.pool, &search("", "", "", "", 1), today())
+        .await
+        .unwrap();
+    assert_eq!(page1.total, all);
+    assert_eq!(page1.items.len() as i64, all.min(50));
+    let page2 = methods::search(&f.pool, &search("", "", "", "", 2), today())
+        .await
+        .unwrap();
+    assert!(page2
+        .items
+        .iter()
+        .all(|m| !page1.items.iter().any(|p| p.method.id == m.method.id)));
+
+    let c1002 = methods::search(&f.pool, &search("", "C1002", "", "", 1), today())
+        .await
+        .unwrap();
+    assert!(
+        c1002.total >= 4
+            && c1002
+                .items
+                .iter()
+                .all(|m| m.company_code.as_str() == "C1002")
+    );
+    let by_last4 = methods::search(&f.pool, &search("9995", "", "", "", 1), today())
+        .await
+        .unwrap();
+    assert_eq!(by_last4.total, 10);
+    assert!(by_last4.items.iter().all(|m| m.method.last4 == "9995"));
+    let name: String = sqlx::query_scalar("SELECT name FROM companies WHERE code = 'C1003'")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    let by_name = methods::search(&f.pool, &search(&name[..6], "", "", "", 1), today())
+        .await
+        .unwrap();
+    assert!(by_name
+        .items
+        .iter()
+        .any(|m| m.company_code.as_str() == "C1003"));
+
+    let sorted = methods::search(
+        &f.pool,
+        &search("", "", MethodSort::Company.key(), "desc", 1),
+        today(),
+    )
+    .await
+    .unwrap();
+    let codes: Vec<String> = sorted
+        .items
+        .iter()
+        .map(|m| m.company_code.to_string())
+        .collect();
+    assert!(codes.windows(2).all(|w| w[0] >= w[1]), "{codes:?}");
+
+    // Deactivated shows as inactive, and sorts after active ones by status.
+    let visa = f.method("4242").await;
+    methods::set_active(&f.pool, &f.clerk, visa, None, false)
+        .await
+        .unwrap();
+    let by_status = methods::search(
+        &f.pool,
+        &search("", "C1002", MethodSort::Status.key(), "asc", 1),
+        today(),
+    )
+    .await
+    .unwrap();
+    let last = by_status.items.last().unwrap();
+    assert_eq!(
+        (last.method.id, last.status),
+        (visa, MethodStatus::Inactive)
+    );
+    let company = methods::company_methods(&f.pool, f.company_id, today())
+        .await
+        .unwrap();
+    assert_eq!(company.len() as i64, c1002.total);
+    f.assert_no_card_numbers().await;
+}
