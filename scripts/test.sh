@@ -45,4 +45,7 @@ done
 kill $server_pid 2>/dev/null || true
 wait $server_pid 2>/dev/null || true
 
+step "no full card number in the database or the server log"
+scripts/no-card-numbers.sh "$e2e_url" "$log"
+
 printf '\nall checks passed in %ss\n' $((SECONDS - started))

@@ -467,3 +467,238 @@ async fn paying_over_http_checks_the_role_and_the_input_and_happens_once(pool: P
     assert_eq!(first["Paid"]["status"], "Approved");
     assert_eq!(paid_count().await, 1);
 }
+
+/// Posts raw bytes (the tokenizer's JSON, an upload) to a path.
+impl TestApp {
+    async fn post_bytes(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        session: Option<&str>,
+    ) -> Response {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(s) = session {
+            req = req.header(COOKIE, format!("settle_session={s}"));
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn tokenize(&self, body: &Value, session: Option<&str>) -> Response {
+        self.post_bytes(
+            shared::method::SANDBOX_TOKENIZER_PATH,
+            body.to_string().into_bytes(),
+            "application/json",
+            session,
+        )
+        .await
+    }
+
+    async fn upload(&self, name: &str, bytes: Vec<u8>, session: Option<&str>) -> Response {
+        self.post_bytes(
+            &format!("/api/documents?company=C1002&name={name}"),
+            bytes,
+            "application/octet-stream",
+            session,
+        )
+        .await
+    }
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+fn visa_request() -> Value {
+    serde_json::json!({
+        "type": "card", "number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2030,
+        "cvc": "123", "postal_code": "94107", "holder_name": "Dana Payer"
+    })
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn server_functions_refuse_any_request_carrying_card_data(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let clerk = app.session_for(CLERK).await;
+    let methods_before = count(&pool, "SELECT count(*) FROM payment_methods").await;
+    let refused = |res: Response| async move {
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["Invalid"]["field"], "card_data");
+        assert!(v["Invalid"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only to the payment gateway"));
+    };
+    let card = serde_json::json!({ "card": {
+        "company": "C1002", "token": "tok_x", "holder_name": "A", "card_number": "4242424242424242"
+    }});
+    refused(app.call_json("add_card", &card, Some(&clerk)).await).await;
+    let cvc = serde_json::json!({ "card": { "company": "C1002", "token": "tok_x", "holder_name": "A", "cvc": "123" }});
+    refused(app.call_json("add_card", &cvc, Some(&clerk)).await).await;
+    // A number typed anywhere, e.g. in a search box or a payment's reference, is refused too.
+    refused(
+        app.call(
+            "list_companies",
+            &[("q", "4000 0000 0000 0002"), ("page", "1")],
+            Some(&clerk),
+        )
+        .await,
+    )
+    .await;
+    let mut pay = payment_body(1, 1, "10.00", "8d0c8f1e-3f0a-4b7e-9a55-2f1c3b7a9e02");
+    pay["payment"]["consent_reference"] = "card 4000-0000-0000-9995".into();
+    refused(app.call_json("pay_invoices", &pay, Some(&clerk)).await).await;
+    let form_cvv = app
+        .call(
+            "set_method_active",
+            &[("id", "1"), ("active", "false"), ("cvv", "123")],
+            Some(&clerk),
+        )
+        .await;
+    refused(form_cvv).await;
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM payment_methods").await,
+        methods_before
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM payment_methods WHERE NOT active"
+        )
+        .await,
+        0,
+        "nothing changed"
+    );
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn a_card_goes_to_the_tokenizer_and_only_its_token_to_settle(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let clerk = app.session_for(CLERK).await;
+    assert_eq!(
+        app.tokenize(&visa_request(), None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Unreadable input is answered without echoing it back.
+    let res = app
+        .post_bytes(
+            shared::method::SANDBOX_TOKENIZER_PATH,
+            b"{\"type\":\"card\",\"number\":\"4242424242424242\",\"exp_month\":\"x\"}".to_vec(),
+            "application/json",
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(!res.text().await.unwrap().contains("4242"));
+    let mut bad = visa_request();
+    bad["number"] = "4242 4242 4242 4241".into();
+    let res = app.tokenize(&bad, Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["error"]["field"], "card_number");
+
+    let res = app.tokenize(&visa_request(), Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("4242424242424242") && !text.contains("\"123\""));
+    let token: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (token["brand"].as_str(), token["last4"].as_str()),
+        (Some("visa"), Some("4242"))
+    );
+    let added = app
+        .call_json(
+            "add_card",
+            &serde_json::json!({ "card": { "company": "C1002", "token": token["token"], "holder_name": "Dana Payer" }}),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let m: Value = added.json().await.unwrap();
+    let listed: Value = app
+        .call("company_methods", &[("code", "C1002")], Some(&clerk))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["id"] == m["id"] && x["holder_name"] == "Dana Payer"));
+    // A customer may not use the staff server functions for methods.
+    let customer = app.session_for(CUSTOMER).await;
+    let res = app
+        .call(
+            "set_method_active",
+            &[("id", &m["id"].to_string()), ("active", "false")],
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn uploads_are_checked_by_content_and_size_and_opened_by_who_may(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let clerk = app.session_for(CLERK).await;
+    let before = count(&pool, "SELECT count(*) FROM documents").await;
+    let refused = |res: Response| async move {
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["Invalid"]["field"], "document");
+        v["Invalid"]["message"].as_str().unwrap().to_string()
+    };
+    assert!(refused(app.upload("a.pdf", Vec::new(), Some(&clerk)).await)
+        .await
+        .starts_with("The file is empty"));
+    assert!(refused(
+        app.upload("a.gif", b"GIF89a....".to_vec(), Some(&clerk))
+            .await
+    )
+    .await
+    .starts_with("This file type is not accepted"));
+    assert!(refused(
+        app.upload("a.pdf", b"<html>not a pdf</html>".to_vec(), Some(&clerk))
+            .await
+    )
+    .await
+    .starts_with("This file is named .pdf but is not a PDF"));
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(11 * 1024 * 1024, b' ');
+    assert!(refused(app.upload("big.pdf", big, Some(&clerk)).await)
+        .await
+        .contains("larger than the 10 MB limit"));
+    assert_eq!(
+        app.upload("a.pdf", b"%PDF-1.4\n".to_vec(), None)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM documents").await, before);
+
+    let pdf = b"%PDF-1.4\n% signed authorization\n%%EOF\n".to_vec();
+    let res = app.upload("auth.pdf", pdf.clone(), Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    let path = format!("/api/documents/{}", doc["id"]);
+    let res = app.page(&path, Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    // A customer of another company gets "not found"; signed out gets nothing.
+    let customer = app.session_for(CUSTOMER).await;
+    assert_eq!(
+        app.page(&path, Some(&customer)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.page(&path, None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -423,7 +423,7 @@ async fn add_methods<G: PaymentGateway>(
         sqlx::query(
             "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, bank_name, \
                  routing_number, account_type, holder_type, authorization_document_id) \
-             VALUES ($1, 'ach', $2, $3, $4, 'First Sandbox Bank', $5, 'checking', 'business', $6)",
+             VALUES ($1, 'ach', $2, $3, $4, $7, $5, 'checking', 'business', $6)",
         )
         .bind(company_id)
         .bind(&token)
@@ -431,6 +431,7 @@ async fn add_methods<G: PaymentGateway>(
         .bind(&account[account.len() - 4..])
         .bind(TEST_ROUTING)
         .bind(document_id)
+        .bind(shared::bank::bank_name(TEST_ROUTING))
         .execute(&mut *conn)
         .await?;
     }

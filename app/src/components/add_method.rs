@@ -117,6 +117,25 @@ pub fn AddMethodForm(
         })
     };
     let clear = move |name: &'static str| errors.update(|es| es.retain(|e| e.field != name));
+    // Editing a field clears its error.
+    for (value, name) in [
+        (holder_name, "holder_name"),
+        (number, "card_number"),
+        (expiry, "expiry"),
+        (cvc, "cvc"),
+        (postal, "postal_code"),
+        (routing, "routing_number"),
+        (account, "account_number"),
+        (account_confirm, "account_number_confirm"),
+        (signed_on, "signed_on"),
+    ] {
+        Effect::new(move |seen: Option<()>| {
+            value.track();
+            if seen.is_some() {
+                clear(name);
+            }
+        });
+    }
     let show = move |mut found: Vec<FieldError>| {
         // Errors that belong to no visible field go to the banner.
         let (known, other): (Vec<_>, Vec<_>) = found

@@ -42,7 +42,7 @@ pub fn method_row(m: MethodSummary, show_company: bool) -> impl IntoView {
     let company = show_company.then(|| {
         view! {
             <td class="mono">{m.company_code.to_string()}</td>
-            <td>{m.company_name.clone()}</td>
+            <td class="wrap">{m.company_name.clone()}</td>
         }
     });
     view! {
@@ -55,8 +55,10 @@ pub fn method_row(m: MethodSummary, show_company: bool) -> impl IntoView {
             </td>
             <td class="num">{expiry_label(&m)}</td>
             <td><MethodStatusBadge status=m.status/></td>
-            <td>{m.added_by.clone().unwrap_or_else(|| "—".into())}</td>
-            <td class="num">{date(m.added_at.date_naive())}</td>
+            <td class="added-cell">
+                {date(m.added_at.date_naive())}
+                <span class="muted">{m.added_by.clone().map(|b| format!("by {b}")).unwrap_or_else(|| "with the demo data".into())}</span>
+            </td>
             <td class="actions-cell">
                 <A href=href attr:class="btn btn-small" attr:aria-label=details>"More Details"</A>
             </td>

@@ -130,12 +130,15 @@ pub fn DataTable(
     /// `data-testid` of the table, for tests.
     #[prop(optional, into)]
     testid: Option<String>,
+    /// More classes for the table, e.g. `dense`.
+    #[prop(optional, into)]
+    class: String,
     children: Children,
 ) -> impl IntoView {
     let caption = label.clone();
     view! {
         <div class="table-wrap" tabindex="0" role="region" aria-label=label>
-            <table class="table" data-testid=testid>
+            <table class=format!("table {class}") data-testid=testid>
                 <caption class="sr-only">{caption}</caption>
                 {children()}
             </table>

@@ -28,6 +28,8 @@ pub fn PaymentMethodPage() -> impl IntoView {
             .unwrap_or(0)
     });
     let version = RwSignal::new(0u32);
+    // Outlives the reload of the detail after a change, so its message stays.
+    let saved = RwSignal::new(None::<String>);
     let detail = Resource::new(
         move || (id.get(), version.get()),
         |(id, _)| payment_method_detail(id),
@@ -50,7 +52,7 @@ pub fn PaymentMethodPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                    Ok(d) => view! { <MethodDetailView detail=d version=version/> }.into_any(),
+                    Ok(d) => view! { <MethodDetailView detail=d version=version saved=saved/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -58,7 +60,11 @@ pub fn PaymentMethodPage() -> impl IntoView {
 }
 
 #[component]
-fn MethodDetailView(detail: MethodDetail, version: RwSignal<u32>) -> impl IntoView {
+fn MethodDetailView(
+    detail: MethodDetail,
+    version: RwSignal<u32>,
+    saved: RwSignal<Option<String>>,
+) -> impl IntoView {
     let s = detail.summary.clone();
     let m = s.method.clone();
     let id = m.id;
@@ -66,8 +72,10 @@ fn MethodDetailView(detail: MethodDetail, version: RwSignal<u32>) -> impl IntoVi
     let company_href = format!("/ops/crm/companies/{}", s.company_code);
     // The change waiting for confirmation, and the outcome of the last one.
     let confirming = RwSignal::new(None::<bool>);
-    let saved = RwSignal::new(None::<String>);
-    let save = Action::new(move |active: &bool| set_method_active(id, *active));
+    let save = Action::new(move |active: &bool| {
+        let active = *active;
+        async move { set_method_active(id, active).await.map(|_| active) }
+    });
     let error = Signal::derive(move || {
         save.value()
             .get()
@@ -75,8 +83,7 @@ fn MethodDetailView(detail: MethodDetail, version: RwSignal<u32>) -> impl IntoVi
             .map(|e| e.to_string())
     });
     Effect::new(move |_| {
-        if let Some(Ok(())) = save.value().get() {
-            let active = save.input().get_untracked().unwrap_or(true);
+        if let Some(Ok(active)) = save.value().get() {
             confirming.set(None);
             saved.set(Some(if active {
                 "Saved. The method is active and offered as a payment option again.".into()
@@ -98,7 +105,7 @@ fn MethodDetailView(detail: MethodDetail, version: RwSignal<u32>) -> impl IntoVi
         label, s.company_name, s.company_code
     ));
     view! {
-        <div class="page-head">
+        <div class="page-head with-action">
             <div>
                 <h1>{label.clone()}</h1>
                 <p class="subtitle">
@@ -191,16 +198,18 @@ fn MethodDetailView(detail: MethodDetail, version: RwSignal<u32>) -> impl IntoVi
             };
             view! {
                 <Modal title=format!("{verb} this payment method?") on_close=Callback::new(move |_| cancel())>
-                    <p>{format!("{verb} {}", question.get_value())}</p>
-                    <p class="muted">{consequence}</p>
-                    <ErrorBanner message=error/>
-                    <div class="modal-actions">
-                        <button type="button" class="btn" on:click=move |_| cancel()>"Cancel"</button>
-                        <button type="button" class="btn btn-primary" disabled=move || save.pending().get()
-                            on:click=move |_| { save.dispatch(want); }>
-                            <Show when=move || save.pending().get()><span class="spinner" aria-hidden="true"></span></Show>
-                            {verb}
-                        </button>
+                    <div class="modal-body">
+                        <p>{format!("{verb} {}", question.get_value())}</p>
+                        <p class="muted">{consequence}</p>
+                        <ErrorBanner message=error/>
+                        <div class="modal-actions">
+                            <button type="button" class="btn" on:click=move |_| cancel()>"Cancel"</button>
+                            <button type="button" class="btn btn-primary" disabled=move || save.pending().get()
+                                on:click=move |_| { save.dispatch(want); }>
+                                <Show when=move || save.pending().get()><span class="spinner" aria-hidden="true"></span></Show>
+                                {verb}
+                            </button>
+                        </div>
                     </div>
                 </Modal>
             }

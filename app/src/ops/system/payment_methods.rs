@@ -133,7 +133,7 @@ pub fn PaymentMethodsPage() -> impl IntoView {
             <input type="hidden" name="company" prop:value=move || company.get()/>
             <button type="submit" class="btn">"Search"</button>
         </Form>
-        <DataTable label="Payment methods" testid="payment-methods">
+        <DataTable label="Payment methods" testid="payment-methods" class="dense">
             <thead>
                 <tr>
                     <th scope="col" aria-sort=aria_sort(MethodSort::Company)>
@@ -154,19 +154,18 @@ pub fn PaymentMethodsPage() -> impl IntoView {
                     <th scope="col">"Description"</th>
                     <th scope="col" class="num">"Expiry"</th>
                     {sort_header(MethodSort::Status, "Status", "")}
-                    <th scope="col">"Added by"</th>
-                    {sort_header(MethodSort::Added, "Added", "num")}
+                    {sort_header(MethodSort::Added, "Added", "")}
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr>
             </thead>
-            <Transition fallback=move || view! { <tbody><tr><td colspan="9">{loading_rows(9)}</td></tr></tbody> }>
+            <Transition fallback=move || view! { <tbody><tr><td colspan="8">{loading_rows(8)}</td></tr></tbody> }>
                 {move || Suspend::new(async move {
                     match methods.await {
-                        Err(e) => view! { <tbody><tr><td colspan="9"><ErrorView error=e/></td></tr></tbody> }.into_any(),
+                        Err(e) => view! { <tbody><tr><td colspan="8"><ErrorView error=e/></td></tr></tbody> }.into_any(),
                         Ok(page) if page.items.is_empty() => {
                             let filtered = !q.get_untracked().is_empty() || !company.get_untracked().is_empty();
                             view! {
-                                <tbody><tr><td colspan="9">
+                                <tbody><tr><td colspan="8">
                                     <div class="empty-state">
                                         <p>{if filtered { "No saved payment method matches this search." } else { "No company has a saved payment method yet." }}</p>
                                         {filtered.then(|| view! { <A href=BASE attr:class="btn">"Clear search"</A> })}
@@ -182,7 +181,7 @@ pub fn PaymentMethodsPage() -> impl IntoView {
                                 <tbody>
                                     {page.items.into_iter().map(|m| method_row(m, true)).collect_view()}
                                 </tbody>
-                                <tfoot><tr><td colspan="9">
+                                <tfoot><tr><td colspan="8">
                                     <Pager base=BASE query=query_part offset=offset shown=shown total=total page=current last_page=last/>
                                 </td></tr></tfoot>
                             }.into_any()

@@ -53,8 +53,7 @@ pub fn PaymentMethodsTab() -> impl IntoView {
                                 <th scope="col">"Description"</th>
                                 <th scope="col" class="num">"Expiry"</th>
                                 <th scope="col">"Status"</th>
-                                <th scope="col">"Added by"</th>
-                                <th scope="col" class="num">"Added"</th>
+                                <th scope="col">"Added"</th>
                                 <th scope="col"><span class="sr-only">"Actions"</span></th>
                             </tr></thead>
                             <tbody>
