@@ -1,7 +1,6 @@
--- Adding payment methods: the sandbox tokenizer keeps what a hosted gateway keeps of a
--- bank account (routing number) and a card (billing postal code), never a full number.
+-- Adding payment methods: the sandbox tokenizer keeps a bank account's routing number, as
+-- a hosted gateway would; never a full card or account number.
 ALTER TABLE sandbox_tokens ADD COLUMN routing_number CHAR(9);
-ALTER TABLE sandbox_tokens ADD COLUMN postal_code TEXT;
 
 -- One authorization document belongs to one method.
 CREATE UNIQUE INDEX payment_methods_document ON payment_methods (authorization_document_id)

@@ -146,6 +146,41 @@ pub fn DataTable(
     }
 }
 
+/// A list's search box: a GET form (works before hydration) that also searches as the user
+/// types, through `on_input`. Children go inside the form (e.g. hidden filters).
+#[component]
+pub fn SearchBar(
+    /// The list's path.
+    action: &'static str,
+    id: &'static str,
+    label: &'static str,
+    placeholder: &'static str,
+    /// The search in the URL when the page loads.
+    value: String,
+    node_ref: NodeRef<leptos::html::Input>,
+    on_input: Callback<leptos::ev::Event>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <leptos_router::components::Form method="GET" action=action attr:class="toolbar" attr:role="search">
+            <label for=id class="sr-only">{label}</label>
+            <input
+                id=id
+                type="search"
+                name="q"
+                class="search"
+                placeholder=placeholder
+                autocomplete="off"
+                value=value
+                node_ref=node_ref
+                on:input=move |ev| on_input.run(ev)
+            />
+            {children.map(|c| c())}
+            <button type="submit" class="btn">"Search"</button>
+        </leptos_router::components::Form>
+    }
+}
+
 /// A message for the whole form or page, when there is one.
 #[component]
 pub fn ErrorBanner(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {

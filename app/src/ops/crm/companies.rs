@@ -3,10 +3,10 @@
 
 use crate::api::list_companies;
 use crate::components::pager::{debounced_navigate, encode, follow_url};
-use crate::components::{loading_rows, DataTable, ErrorView, Pager};
+use crate::components::{loading_rows, DataTable, ErrorView, Pager, SearchBar};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, A};
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::format::count;
 use shared::page::parse_page;
@@ -38,21 +38,9 @@ pub fn CompaniesPage() -> impl IntoView {
             <h1>"Companies"</h1>
             <p class="subtitle">"Find a customer company by its Company ID or name."</p>
         </div>
-        <Form method="GET" action=BASE attr:class="toolbar" attr:role="search">
-            <label for="company-search" class="sr-only">"Search companies"</label>
-            <input
-                id="company-search"
-                type="search"
-                name="q"
-                class="search"
-                placeholder="Search by Company ID or name"
-                autocomplete="off"
-                value=q.get_untracked()
-                node_ref=input_ref
-                on:input=on_input
-            />
-            <button type="submit" class="btn">"Search"</button>
-        </Form>
+        <SearchBar action=BASE id="company-search" label="Search companies"
+            placeholder="Search by Company ID or name" value=q.get_untracked()
+            node_ref=input_ref on_input=Callback::new(on_input)/>
         <Transition fallback=move || loading_rows(6)>
             {move || Suspend::new(async move {
                 match companies.await {

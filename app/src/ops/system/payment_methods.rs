@@ -5,10 +5,10 @@
 use crate::api::list_payment_methods;
 use crate::components::methods_table::method_row;
 use crate::components::pager::{debounced_navigate, encode, follow_url};
-use crate::components::{loading_rows, DataTable, ErrorView, Pager};
+use crate::components::{loading_rows, DataTable, ErrorView, Pager, SearchBar};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, A};
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::method::{MethodQuery, MethodSort};
 use shared::page::parse_page;
@@ -117,22 +117,11 @@ pub fn PaymentMethodsPage() -> impl IntoView {
             <h1>"Payment Methods"</h1>
             <p class="subtitle">"Every saved card and bank account of every company."</p>
         </div>
-        <Form method="GET" action=BASE attr:class="toolbar" attr:role="search">
-            <label for="method-search" class="sr-only">"Search payment methods"</label>
-            <input
-                id="method-search"
-                type="search"
-                name="q"
-                class="search"
-                placeholder="Search by company name or ID, or last 4 digits"
-                autocomplete="off"
-                value=q.get_untracked()
-                node_ref=search_ref
-                on:input=on_search
-            />
+        <SearchBar action=BASE id="method-search" label="Search payment methods"
+            placeholder="Search by company name or ID, or last 4 digits" value=q.get_untracked()
+            node_ref=search_ref on_input=Callback::new(on_search)>
             <input type="hidden" name="company" prop:value=move || company.get()/>
-            <button type="submit" class="btn">"Search"</button>
-        </Form>
+        </SearchBar>
         <DataTable label="Payment methods" testid="payment-methods" class="dense">
             <thead>
                 <tr>
