@@ -4,16 +4,19 @@
 use crate::error::ApiError;
 use leptos::prelude::*;
 use server_fn::codec::Json;
-use shared::auth::{DemoAccount, SessionUser};
+use shared::auth::{CreatedUser, CustomerUser, DemoAccount, SessionUser};
 use shared::company::{CompanyDetail, CompanySummary};
-use shared::invoice::OpenInvoice;
-use shared::method::{MethodDetail, MethodQuery, MethodSummary, NewBankAccountInput, NewCardInput};
+use shared::invoice::{InvoiceDetail, OpenInvoice};
+use shared::method::{
+    MethodDetail, MethodQuery, MethodSummary, NewBankAccountInput, NewCardInput,
+    PortalBankAccountInput,
+};
 use shared::page::Page;
 use shared::payment::{MethodOption, PaymentInput, PaymentOutcome, Receipt};
 
 #[cfg(feature = "ssr")]
 use {
-    crate::web::{require_customer, require_staff, state},
+    crate::web::{require_admin, require_customer, require_customer_user, require_staff, state},
     shared::company::{CompanyCode, CompanySearch},
 };
 
@@ -36,7 +39,12 @@ pub async fn demo_accounts() -> Result<Vec<DemoAccount>, ApiError> {
 
 /// Signs in and sends the user to `next` (when it belongs to their area) or their home.
 #[server(endpoint = "login")]
-pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), ApiError> {
+pub async fn login(
+    email: String,
+    password: String,
+    new_password: Option<String>,
+    next: Option<String>,
+) -> Result<(), ApiError> {
     let st = state()?;
     let input = shared::auth::LoginInput::parse(&email, &password)?;
     let previous = crate::web::session_token();
@@ -45,6 +53,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         &st.pool,
         &st.config,
         &input,
+        new_password.as_deref().filter(|p| !p.is_empty()),
         previous.as_deref(),
         user_agent.as_deref(),
     )
@@ -215,6 +224,164 @@ pub async fn set_method_active(id: i64, active: bool) -> Result<(), ApiError> {
     let user = require_staff()?;
     let st = state()?;
     Ok(server::methods::set_active(&st.pool, &user, id, None, active).await?)
+}
+
+// ---- Customer users (company → Users tab) ----
+
+/// A company's customer users.
+#[server(endpoint = "company_users")]
+pub async fn company_users(code: String) -> Result<Vec<CustomerUser>, ApiError> {
+    require_staff()?;
+    let st = state()?;
+    let id = company_id(&st, &code).await?;
+    Ok(server::users::company_users(&st.pool, id).await?)
+}
+
+/// Creates a customer user with a temporary password (admins only).
+#[server(endpoint = "create_customer_user")]
+pub async fn create_customer_user(
+    code: String,
+    name: String,
+    email: String,
+) -> Result<CreatedUser, ApiError> {
+    let admin = require_admin()?;
+    let st = state()?;
+    let id = company_id(&st, &code).await?;
+    Ok(server::users::create_customer(&st.pool, &admin, id, &name, &email).await?)
+}
+
+/// Enables or disables a customer user; disabling ends their sessions (admins only).
+#[server(endpoint = "set_customer_user_active")]
+pub async fn set_customer_user_active(
+    code: String,
+    user_id: i64,
+    active: bool,
+) -> Result<(), ApiError> {
+    let admin = require_admin()?;
+    let st = state()?;
+    let id = company_id(&st, &code).await?;
+    Ok(server::users::set_customer_active(&st.pool, &admin, id, user_id, active).await?)
+}
+
+// ---- Customer portal: every call is scoped to the signed-in customer's own company ----
+
+/// One of the customer's own invoices, with what was paid on it.
+#[server(endpoint = "portal_invoice")]
+pub async fn portal_invoice(id: i64) -> Result<InvoiceDetail, ApiError> {
+    let company_id = require_customer()?;
+    let st = state()?;
+    Ok(
+        server::companies::invoice_detail(&st.pool, id, company_id, server::companies::today())
+            .await?,
+    )
+}
+
+/// The customer's active saved methods, default first (the payment dialog).
+#[server(endpoint = "portal_methods")]
+pub async fn portal_methods() -> Result<Vec<MethodOption>, ApiError> {
+    let company_id = require_customer()?;
+    let st = state()?;
+    Ok(server::methods::active_methods(&st.pool, company_id).await?)
+}
+
+/// Pays the customer's own invoices, exactly once per idempotency key.
+#[server(endpoint = "portal_pay", input = Json)]
+pub async fn portal_pay(payment: PaymentInput) -> Result<PaymentOutcome, ApiError> {
+    let user = require_customer_user()?;
+    let company_id = require_customer()?;
+    let st = state()?;
+    let consent = shared::payment::Consent::portal(&user.email);
+    let request =
+        shared::payment::PaymentRequest::parse(&payment, consent, shared::money::Currency::USD)?;
+    Ok(server::payments::pay(&st.pool, st.gateway.as_ref(), &user, company_id, &request).await?)
+}
+
+/// The customer's payments, newest first.
+#[server(endpoint = "portal_payments")]
+pub async fn portal_payments() -> Result<Vec<Receipt>, ApiError> {
+    let company_id = require_customer()?;
+    let st = state()?;
+    Ok(server::payments::history(&st.pool, company_id).await?)
+}
+
+/// One of the customer's payments: its receipt.
+#[server(endpoint = "portal_payment")]
+pub async fn portal_payment(id: i64) -> Result<Receipt, ApiError> {
+    let company_id = require_customer()?;
+    let st = state()?;
+    Ok(server::payments::receipt(&st.pool, id, company_id).await?)
+}
+
+/// My payment methods: every saved method of the customer's company.
+#[server(endpoint = "portal_payment_methods")]
+pub async fn portal_payment_methods() -> Result<Vec<MethodSummary>, ApiError> {
+    let company_id = require_customer()?;
+    let st = state()?;
+    Ok(server::methods::company_methods(&st.pool, company_id, server::companies::today()).await?)
+}
+
+/// Activates or deactivates one of the customer's own methods.
+#[server(endpoint = "portal_set_method_active")]
+pub async fn portal_set_method_active(id: i64, active: bool) -> Result<(), ApiError> {
+    let user = require_customer_user()?;
+    let company_id = require_customer()?;
+    let st = state()?;
+    Ok(server::methods::set_active(&st.pool, &user, id, Some(company_id), active).await?)
+}
+
+/// Makes one of the customer's own methods the default.
+#[server(endpoint = "portal_set_default_method")]
+pub async fn portal_set_default_method(id: i64) -> Result<(), ApiError> {
+    let user = require_customer_user()?;
+    let company_id = require_customer()?;
+    let st = state()?;
+    Ok(server::methods::set_default(
+        &st.pool,
+        &user,
+        id,
+        Some(company_id),
+        server::companies::today(),
+    )
+    .await?)
+}
+
+/// Saves a card for the customer's own company from the gateway's token.
+#[server(endpoint = "portal_add_card", input = Json)]
+pub async fn portal_add_card(card: NewCardInput) -> Result<MethodOption, ApiError> {
+    let user = require_customer_user()?;
+    let company_id = require_customer()?;
+    let st = state()?;
+    Ok(server::methods::add_card(
+        &st.pool,
+        st.gateway.as_ref(),
+        &user,
+        company_id,
+        &card.token,
+        &card.holder_name,
+        server::companies::today(),
+    )
+    .await?)
+}
+
+/// Saves an ACH account for the customer's own company, with their in-portal authorization.
+#[server(endpoint = "portal_add_bank_account", input = Json)]
+pub async fn portal_add_bank_account(
+    account: PortalBankAccountInput,
+) -> Result<MethodOption, ApiError> {
+    let user = require_customer_user()?;
+    let company_id = require_customer()?;
+    let st = state()?;
+    let ip = crate::web::client_address();
+    Ok(server::methods::add_bank_account_portal(
+        &st.pool,
+        st.gateway.as_ref(),
+        &user,
+        company_id,
+        &account,
+        ip.as_deref(),
+        server::companies::today(),
+    )
+    .await?)
 }
 
 #[cfg(feature = "ssr")]

@@ -73,9 +73,12 @@ pub async fn main() -> i32 {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    if let Err(e) = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
     {
         eprintln!("settle: server error: {e}");
         return 1;
@@ -375,6 +378,41 @@ pub fn require_staff() -> Result<SessionUser, ApiError> {
         None => Err(AppError::Unauthenticated.into()),
         Some(u) if u.is_staff() => Ok(u),
         Some(_) => Err(AppError::Forbidden.into()),
+    }
+}
+
+/// The signed-in admin, or the reason to refuse.
+pub fn require_admin() -> Result<SessionUser, ApiError> {
+    let user = require_staff()?;
+    if user.role == Role::Admin {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden.into())
+    }
+}
+
+/// The signed-in customer user, or the reason to refuse.
+pub fn require_customer_user() -> Result<SessionUser, ApiError> {
+    require_customer()?;
+    session_user().ok_or_else(|| AppError::Unauthenticated.into())
+}
+
+/// Where the request came from: the peer address, and what a proxy says in
+/// `X-Forwarded-For`.
+pub fn client_address() -> Option<String> {
+    let parts = request_parts()?;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    match (peer, forwarded) {
+        (Some(p), Some(f)) => Some(format!("{p} (forwarded for {f})")),
+        (p, f) => p.or(f),
     }
 }
 

@@ -1,12 +1,13 @@
 //! Companies, their key figures and their open invoices.
 
-use crate::Result;
+use crate::{Error, Result};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use shared::company::{CompanyCode, CompanyDetail, CompanySearch, CompanySummary, Contact};
-use shared::invoice::{days_overdue, OpenInvoice};
+use shared::invoice::{days_overdue, InvoiceDetail, InvoicePayment, OpenInvoice};
 use shared::money::{Currency, Money};
 use shared::page::{last_page, Page, PAGE_SIZE};
+use shared::payment::PaymentStatus;
 use shared::AppError;
 use sqlx::PgPool;
 
@@ -209,21 +210,71 @@ pub async fn open_invoices(
     .bind(company_id)
     .fetch_all(pool)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            let cur = currency(&r.currency)?;
-            Ok(OpenInvoice {
-                id: r.id,
-                number: r.number,
-                po_number: r.po_number,
-                issue_date: r.issue_date,
-                due_date: r.due_date,
-                days_overdue: days_overdue(r.due_date, today),
-                total: Money::new(r.total, cur),
-                balance: Money::new(r.balance, cur),
+    rows.into_iter().map(|r| r.into_invoice(today)).collect()
+}
+
+impl InvoiceRow {
+    fn into_invoice(self, today: NaiveDate) -> Result<OpenInvoice> {
+        let cur = currency(&self.currency)?;
+        Ok(OpenInvoice {
+            id: self.id,
+            number: self.number,
+            po_number: self.po_number,
+            issue_date: self.issue_date,
+            due_date: self.due_date,
+            days_overdue: days_overdue(self.due_date, today),
+            total: Money::new(self.total, cur),
+            balance: Money::new(self.balance, cur),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PaidRow(i64, String, chrono::DateTime<chrono::Utc>, Decimal, String);
+
+/// One of `company_id`'s invoices (open or paid) with the payments applied to it. Another
+/// company's invoice is "not found".
+pub async fn invoice_detail(
+    pool: &PgPool,
+    invoice_id: i64,
+    company_id: i64,
+    today: NaiveDate,
+) -> Result<InvoiceDetail> {
+    let row: Option<InvoiceRow> = sqlx::query_as(
+        "SELECT id, number, po_number, issue_date, due_date, currency::text AS currency, total, balance \
+         FROM invoices WHERE id = $1 AND company_id = $2",
+    )
+    .bind(invoice_id)
+    .bind(company_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else {
+        return Err(AppError::NotFound("Invoice".into()).into());
+    };
+    let invoice = row.into_invoice(today)?;
+    let cur = invoice.total.currency();
+    let paid: Vec<PaidRow> = sqlx::query_as(
+        "SELECT p.id, p.number, p.created_at, a.amount, p.status FROM payment_allocations a \
+             JOIN payments p ON p.id = a.payment_id WHERE a.invoice_id = $1 \
+             ORDER BY p.created_at DESC, p.id DESC",
+    )
+    .bind(invoice_id)
+    .fetch_all(pool)
+    .await?;
+    let payments = paid
+        .into_iter()
+        .map(|PaidRow(payment_id, number, at, amount, status)| {
+            Ok(InvoicePayment {
+                payment_id,
+                number,
+                at,
+                applied: Money::new(amount, cur),
+                status: PaymentStatus::from_db(&status)
+                    .ok_or_else(|| Error::Other(format!("unknown payment status {status}")))?,
             })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok(InvoiceDetail { invoice, payments })
 }
 
 #[cfg(test)]

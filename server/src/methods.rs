@@ -17,8 +17,9 @@ use shared::card::{check_holder_name, CardExpiry};
 use shared::company::CompanyCode;
 use shared::document::{check_upload, clean_file_name, parse_signed_on, UploadedDocument};
 use shared::method::{
-    DocumentInfo, HistoryEntry, MethodDetail, MethodSearch, MethodSort, MethodStatus,
-    MethodSummary, NewBankAccountInput,
+    ach_authorization_text, DocumentInfo, HistoryEntry, MethodDetail, MethodSearch, MethodSort,
+    MethodStatus, MethodSummary, NewBankAccountInput, PortalBankAccountInput,
+    ACH_AUTHORIZATION_VERSION,
 };
 use shared::page::{last_page, Page, PAGE_SIZE};
 use shared::payment::{MethodKind, MethodOption};
@@ -297,29 +298,202 @@ pub async fn add_bank_account<G: PaymentGateway>(
         .bind(signed_on)
         .execute(&mut *tx)
         .await?;
-    let option = insert_method(
+    let option = insert_ach(
         &mut tx,
         user,
         company_id,
-        NewMethod {
-            kind: "ach",
-            token: &input.token,
-            holder_name: &holder_name,
-            last4: &last4,
-            brand: None,
-            exp_month: None,
-            exp_year: None,
-            bank_name: bank_name(&routing_number),
-            routing_number: Some(&routing_number),
-            account_type: Some(account_type.as_db()),
-            holder_type: Some(holder_type.as_db()),
-            document_id: Some(document_id),
-        },
+        &input.token,
+        &holder_name,
+        (&routing_number, &last4),
+        (holder_type, account_type),
+        document_id,
     )
     .await?;
     tx.commit().await?;
     tracing::info!(method_id = option.id, company_id, "bank account added");
     Ok(option)
+}
+
+/// Inserts an ACH method with its authorization document.
+#[allow(clippy::too_many_arguments)]
+async fn insert_ach(
+    tx: &mut PgConnection,
+    user: &SessionUser,
+    company_id: i64,
+    token: &str,
+    holder_name: &str,
+    (routing_number, last4): (&str, &str),
+    (holder_type, account_type): (HolderType, AccountType),
+    document_id: i64,
+) -> Result<MethodOption> {
+    insert_method(
+        tx,
+        user,
+        company_id,
+        NewMethod {
+            kind: "ach",
+            token,
+            holder_name,
+            last4,
+            brand: None,
+            exp_month: None,
+            exp_year: None,
+            bank_name: bank_name(routing_number),
+            routing_number: Some(routing_number),
+            account_type: Some(account_type.as_db()),
+            holder_type: Some(holder_type.as_db()),
+            document_id: Some(document_id),
+        },
+    )
+    .await
+}
+
+/// Saves an ACH bank account a customer adds in the portal. They authorize the debit
+/// themselves: the authorization's version and wording, their typed name, when and from
+/// which address are kept as the method's authorization document.
+pub async fn add_bank_account_portal<G: PaymentGateway>(
+    pool: &PgPool,
+    gateway: &G,
+    user: &SessionUser,
+    company_id: i64,
+    input: &PortalBankAccountInput,
+    ip: Option<&str>,
+    today: NaiveDate,
+) -> Result<MethodOption> {
+    let holder_name = check_holder_name(&input.holder_name)?;
+    let holder_type = HolderType::parse(&input.holder_type)?;
+    let account_type = AccountType::parse(&input.account_type)?;
+    let signed_name = input.check_authorization()?;
+    let TokenDetails::BankAccount {
+        routing_number,
+        last4,
+    } = token_details(gateway, &input.token).await?
+    else {
+        return Err(field(
+            "token",
+            "This token is for a card, not a bank account.",
+        ));
+    };
+    let mut tx = pool.begin().await?;
+    let company: String = sqlx::query_scalar("SELECT name FROM companies WHERE id = $1")
+        .bind(company_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let account = format!(
+        "{} {} •••• {last4} (routing {routing_number})",
+        bank_name(&routing_number).unwrap_or("Bank account"),
+        account_type.as_db()
+    );
+    let record = format!(
+        "ACH debit authorization {version}\n\n{text}\n\nAgreed: yes\nSigned (typed name): {signed_name}\n\
+         User: {email} (user id {uid})\nCompany: {company}\nAt: {at}\nFrom address: {ip}\n",
+        version = ACH_AUTHORIZATION_VERSION,
+        text = ach_authorization_text(&company, &account),
+        email = user.email,
+        uid = user.id,
+        at = Utc::now().to_rfc3339(),
+        ip = ip.unwrap_or("unknown"),
+    );
+    let bytes = record.into_bytes();
+    let document_id: i64 = sqlx::query_scalar(
+        "INSERT INTO documents (company_id, kind, file_name, content_type, size_bytes, sha256, content, signed_on, uploaded_by) \
+         VALUES ($1, 'ach_authorization', $2, 'text/plain', $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(company_id)
+    .bind(format!("ach-authorization-{ACH_AUTHORIZATION_VERSION}.txt"))
+    .bind(bytes.len() as i32)
+    .bind(Sha256::digest(&bytes).to_vec())
+    .bind(&bytes)
+    .bind(today)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let option = insert_ach(
+        &mut tx,
+        user,
+        company_id,
+        &input.token,
+        &holder_name,
+        (&routing_number, &last4),
+        (holder_type, account_type),
+        document_id,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        method_id = option.id,
+        company_id,
+        "bank account added in the portal"
+    );
+    Ok(option)
+}
+
+/// Makes an active, unexpired method its company's default (pre-selected when paying).
+/// `company_id` limits it to that company's methods (the portal); staff pass `None`.
+pub async fn set_default(
+    pool: &PgPool,
+    user: &SessionUser,
+    method_id: i64,
+    company_id: Option<i64>,
+    today: NaiveDate,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let row: Option<MethodRow> = sqlx::query_as(&format!(
+        "{METHOD_SELECT} WHERE m.id = $1 AND ($2::bigint IS NULL OR m.company_id = $2) FOR UPDATE"
+    ))
+    .bind(method_id)
+    .bind(company_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(AppError::NotFound("Payment method".into()).into());
+    };
+    if !row.active {
+        return Err(field(
+            "method",
+            "Activate this method before making it the default.",
+        ));
+    }
+    let option = row.into_option();
+    if option.is_expired(today) {
+        return Err(field("method", "An expired card cannot be the default."));
+    }
+    if option.is_default {
+        return Ok(());
+    }
+    let owner: i64 = sqlx::query_scalar("SELECT company_id FROM payment_methods WHERE id = $1")
+        .bind(method_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    // One default change at a time per company (the one-default index would refuse a race).
+    sqlx::query("SELECT 1 FROM companies WHERE id = $1 FOR UPDATE")
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE payment_methods SET is_default = false, updated_at = now() WHERE company_id = $1 AND is_default",
+    )
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE payment_methods SET is_default = true, updated_at = now() WHERE id = $1")
+        .bind(method_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor: actor(user),
+            on_behalf_company_id: Some(owner),
+            action: "payment_method.default_set",
+            entity_type: "payment_method",
+            entity_id: Some(method_id.to_string()),
+            details: json!({ "method": option.label() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Keeps an uploaded ACH debit authorization for `company_id`, judged by its content. It

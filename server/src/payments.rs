@@ -580,12 +580,6 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Receipt
         .collect()
 }
 
-/// A payment's receipt.
-pub async fn receipt(pool: &PgPool, payment_id: i64) -> Result<Receipt> {
-    let mut conn = pool.acquire().await?;
-    receipt_in(&mut conn, payment_id).await
-}
-
 /// A company's payments, newest first (the latest 200).
 pub async fn history(pool: &PgPool, company_id: i64) -> Result<Vec<Receipt>> {
     let ids: Vec<i64> = sqlx::query_scalar(
@@ -596,6 +590,21 @@ pub async fn history(pool: &PgPool, company_id: i64) -> Result<Vec<Receipt>> {
     .await?;
     let mut conn = pool.acquire().await?;
     receipts_in(&mut conn, &ids).await
+}
+
+/// One payment's receipt, if it is `company_id`'s.
+pub async fn receipt(pool: &PgPool, payment_id: i64, company_id: i64) -> Result<Receipt> {
+    let mine: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM payments WHERE id = $1 AND company_id = $2")
+            .bind(payment_id)
+            .bind(company_id)
+            .fetch_optional(pool)
+            .await?;
+    let Some(id) = mine else {
+        return Err(AppError::NotFound("Payment".into()).into());
+    };
+    let mut conn = pool.acquire().await?;
+    receipt_in(&mut conn, id).await
 }
 
 /// Moves ACH payments on as the gateway settles or returns them: settled → `settled`;

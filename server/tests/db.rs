@@ -323,13 +323,13 @@ fn input(email: &str, password: &str) -> LoginInput {
 }
 
 async fn login_ok(pool: &PgPool, cfg: &Config, email: &str, password: &str) -> users::SignedIn {
-    users::login(pool, cfg, &input(email, password), None, None)
+    users::login(pool, cfg, &input(email, password), None, None, None)
         .await
         .unwrap()
 }
 
 async fn login_error(pool: &PgPool, cfg: &Config, email: &str, password: &str) -> AppError {
-    match users::login(pool, cfg, &input(email, password), None, None).await {
+    match users::login(pool, cfg, &input(email, password), None, None, None).await {
         Ok(_) => panic!("{email} signed in with {password:?}"),
         Err(e) => e.into_app(),
     }
@@ -401,6 +401,7 @@ async fn sessions_rotate_expire_and_end(pool: PgPool) {
         &pool,
         &cfg,
         &input("lee@settle.example", "pw-123456"),
+        None,
         Some(&first.token),
         None,
     )

@@ -135,6 +135,50 @@ impl LoginInput {
     }
 }
 
+/// Checks a password a user chooses: 12 to 128 characters, not the one it replaces.
+pub fn check_new_password(new: &str, old: &str) -> Result<(), FieldError> {
+    let field = "new_password";
+    let n = new.chars().count();
+    if n == 0 {
+        return Err(FieldError::new(
+            field,
+            "Choose a password of your own to finish signing in.",
+        ));
+    }
+    if n < 12 {
+        return Err(FieldError::new(field, "Use at least 12 characters."));
+    }
+    if n > 128 {
+        return Err(FieldError::new(field, "Use at most 128 characters."));
+    }
+    if new == old {
+        return Err(FieldError::new(
+            field,
+            "Choose a password different from the temporary one.",
+        ));
+    }
+    Ok(())
+}
+
+/// A customer user as staff see them on the company's Users tab.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub active: bool,
+    /// Has not signed in yet to choose their own password.
+    pub must_set_password: bool,
+    pub last_sign_in: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A customer user just created: the temporary password is shown once, to hand over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedUser {
+    pub user: CustomerUser,
+    pub temporary_password: String,
+}
+
 /// A demo account listed on the sign-in page in demo mode.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoAccount {
@@ -184,5 +228,19 @@ mod tests {
         assert!(Role::Clerk.is_staff());
         assert!(!Role::Customer.is_staff());
         assert_eq!(Role::Customer.home(), "/portal");
+    }
+
+    #[test]
+    fn new_passwords() {
+        assert!(check_new_password("correct horse battery", "Temp-1234567").is_ok());
+        assert_eq!(
+            check_new_password("short", "x").unwrap_err().message,
+            "Use at least 12 characters."
+        );
+        assert!(check_new_password("", "x")
+            .unwrap_err()
+            .message
+            .starts_with("Choose a password"));
+        assert!(check_new_password("same-as-before!", "same-as-before!").is_err());
     }
 }

@@ -105,3 +105,20 @@ mod tests {
         assert_eq!(days_overdue(d(2025, 11, 25), d(2026, 11, 25)), 365);
     }
 }
+
+/// One invoice of a company with what has been paid on it (the portal's invoice page).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceDetail {
+    pub invoice: OpenInvoice,
+    /// Payments applied to it, newest first.
+    pub payments: Vec<InvoicePayment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvoicePayment {
+    pub payment_id: i64,
+    pub number: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub applied: Money,
+    pub status: crate::payment::PaymentStatus,
+}

@@ -86,6 +86,72 @@ pub struct NewBankAccountInput {
     pub signed_on: String,
 }
 
+/// The ACH debit authorization a customer agrees to in the portal. A new wording gets a new
+/// version; what was agreed to is kept word for word with the method.
+pub const ACH_AUTHORIZATION_VERSION: &str = "ACH-DEBIT-2026-11";
+
+/// The authorization's wording for `company` (name) and the account.
+pub fn ach_authorization_text(company: &str, account: &str) -> String {
+    format!(
+        "I authorize the seller to electronically debit the bank account {account} of {company} \
+         for the payments I make or approve in this portal, and, if necessary, to credit it to \
+         correct an erroneous debit. This authorization stays in effect until I deactivate the \
+         account in the portal or notify the seller in writing, in time for them to act on it. \
+         I confirm I am authorized to allow debits to this account."
+    )
+}
+
+/// Adding an ACH account in the customer portal: the customer authorizes the debit
+/// themselves instead of uploading a signed document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalBankAccountInput {
+    pub token: String,
+    pub holder_name: String,
+    pub holder_type: String,
+    pub account_type: String,
+    /// The authorization version shown ([`ACH_AUTHORIZATION_VERSION`]).
+    pub authorization_version: String,
+    /// The customer's name, typed as a signature.
+    pub signed_name: String,
+    pub agreed: bool,
+}
+
+impl PortalBankAccountInput {
+    /// Checks the in-portal authorization: the current version, a typed name, the box ticked.
+    pub fn check_authorization(&self) -> Result<String, FieldError> {
+        if self.authorization_version != ACH_AUTHORIZATION_VERSION {
+            return Err(FieldError::new(
+                "agreed",
+                "The authorization wording has changed. Reload the page and read it again.",
+            ));
+        }
+        let name = self
+            .signed_name
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if name.is_empty() {
+            return Err(FieldError::new(
+                "signed_name",
+                "Type your full name to sign.",
+            ));
+        }
+        if name.chars().count() > 100 {
+            return Err(FieldError::new(
+                "signed_name",
+                "The name is too long (100 characters at most).",
+            ));
+        }
+        if !self.agreed {
+            return Err(FieldError::new(
+                "agreed",
+                "Tick the box to authorize the debits.",
+            ));
+        }
+        Ok(name)
+    }
+}
+
 /// Active, inactive, or a card past its expiry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MethodStatus {

@@ -60,6 +60,14 @@ pub struct Consent {
 impl Consent {
     pub const MAX_REFERENCE: usize = 200;
 
+    /// A customer paying in the portal authorizes the payment themselves.
+    pub fn portal(user_email: &str) -> Self {
+        Consent {
+            channel: ConsentChannel::Portal,
+            reference: format!("Paid in the customer portal by {user_email}"),
+        }
+    }
+
     /// Staff must say how the customer authorized the payment, and give a reference.
     pub fn parse_staff(channel: &str, reference: &str) -> Result<Self, FieldError> {
         let channel = match channel.trim() {
