@@ -9,7 +9,13 @@ use crate::ops::crm::company::{
 };
 use crate::ops::system::{payment_method::PaymentMethodPage, payment_methods::PaymentMethodsPage};
 use crate::ops::OpsShell;
-use crate::portal::{invoices::PortalInvoices, PortalShell};
+use crate::portal::{
+    invoice::PortalInvoice,
+    invoices::PortalInvoices,
+    payment_methods::PortalPaymentMethods,
+    payments::{PortalPayments, PortalReceipt},
+    PortalShell,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -60,6 +66,10 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalInvoices/>
+                    <Route path=path!("invoices/:id") view=PortalInvoice/>
+                    <Route path=path!("payments") view=PortalPayments/>
+                    <Route path=path!("payments/:id") view=PortalReceipt/>
+                    <Route path=path!("payment-methods") view=PortalPaymentMethods/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -3,8 +3,8 @@
 //! functions receive only the token and display fields. Every error shows beside its field.
 
 use super::gateway_client::{today, tokenize, upload_document};
-use super::{ErrorBanner, FieldMessage, TextField};
-use crate::api::{add_bank_account, add_card};
+use super::{ErrorBanner, FieldMessage, Payer, TextField};
+use crate::api::{add_bank_account, add_card, portal_add_bank_account, portal_add_card};
 use crate::error::ApiError;
 use leptos::prelude::*;
 use shared::bank::{check_account_number, AccountType, HolderType, RoutingNumber};
@@ -14,7 +14,10 @@ use shared::card::{
 };
 use shared::document::{check_size, parse_signed_on, size_label, UploadedDocument, FIELD};
 use shared::error::FieldError;
-use shared::method::{NewBankAccountInput, NewCardInput, TokenizeRequest};
+use shared::method::{
+    ach_authorization_text, NewBankAccountInput, NewCardInput, PortalBankAccountInput,
+    TokenizeRequest, ACH_AUTHORIZATION_VERSION,
+};
 use shared::payment::{brand_label, MethodOption};
 use wasm_bindgen::JsCast;
 
@@ -61,7 +64,7 @@ fn focus(id: &str) {
 }
 
 /// Order of the fields on the form, for focusing the first with an error.
-const FIELD_ORDER: [&str; 13] = [
+const FIELD_ORDER: [&str; 15] = [
     "holder_name",
     "card_number",
     "expiry",
@@ -74,13 +77,16 @@ const FIELD_ORDER: [&str; 13] = [
     "account_number_confirm",
     FIELD,
     "signed_on",
+    "signed_name",
+    "agreed",
     "token",
 ];
 
 #[component]
 pub fn AddMethodForm(
-    /// The company's Company ID (staff); `None` in the customer portal.
-    company: Option<String>,
+    /// Staff add on a company's behalf (the ACH authorization is an uploaded signed
+    /// document); a customer adds for themselves (they authorize the debit in the form).
+    payer: Payer,
     /// Called with the saved method.
     on_added: Callback<MethodOption>,
     on_cancel: Callback<()>,
@@ -105,7 +111,19 @@ pub fn AddMethodForm(
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let general = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let company = StoredValue::new(company);
+    let signed_name = RwSignal::new(String::new());
+    let agreed = RwSignal::new(false);
+    let staff = payer.is_staff();
+    // The customer's company, for the authorization's wording (the portal provides the user).
+    let company_name = StoredValue::new(
+        use_context::<shared::auth::SessionUser>()
+            .and_then(|u| u.company.map(|c| c.name))
+            .unwrap_or_default(),
+    );
+    let company = StoredValue::new(match &payer {
+        Payer::Staff(code) => Some(code.clone()),
+        Payer::Customer => None,
+    });
 
     let error_for = move |name: &'static str| {
         Signal::derive(move || {
@@ -128,6 +146,7 @@ pub fn AddMethodForm(
         (account, "account_number"),
         (account_confirm, "account_number_confirm"),
         (signed_on, "signed_on"),
+        (signed_name, "signed_name"),
     ] {
         Effect::new(move |seen: Option<()>| {
             value.track();
@@ -240,6 +259,15 @@ pub fn AddMethodForm(
         });
     };
 
+    let portal_authorization = move || PortalBankAccountInput {
+        token: String::new(),
+        holder_name: holder_name.get_untracked(),
+        holder_type: holder_type.get_untracked(),
+        account_type: account_type.get_untracked(),
+        authorization_version: ACH_AUTHORIZATION_VERSION.to_string(),
+        signed_name: signed_name.get_untracked(),
+        agreed: agreed.get_untracked(),
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() || uploading.get_untracked() {
@@ -286,13 +314,17 @@ pub fn AddMethodForm(
                     )
                     .map(|_| ()),
                 );
-                if document.get_untracked().is_none() {
-                    keep(Err(FieldError::new(
-                        FIELD,
-                        "Upload the customer's signed debit authorization. ACH cannot be added without it.",
-                    )));
+                if staff {
+                    if document.get_untracked().is_none() {
+                        keep(Err(FieldError::new(
+                            FIELD,
+                            "Upload the customer's signed debit authorization. ACH cannot be added without it.",
+                        )));
+                    }
+                    keep(parse_signed_on(&signed_on.get_untracked(), today).map(|_| ()));
+                } else {
+                    keep(portal_authorization().check_authorization().map(|_| ()));
                 }
-                keep(parse_signed_on(&signed_on.get_untracked(), today).map(|_| ()));
                 Some(TokenizeRequest::BankAccount {
                     routing_number: routing.get_untracked(),
                     account_number: account.get_untracked(),
@@ -323,10 +355,21 @@ pub fn AddMethodForm(
             account_confirm.set(String::new());
             let saved = match request {
                 TokenizeRequest::Card { .. } => {
-                    add_card(NewCardInput {
+                    let card = NewCardInput {
                         company: company_code,
                         token: token.token,
                         holder_name: holder_name.get_untracked(),
+                    };
+                    if staff {
+                        add_card(card).await
+                    } else {
+                        portal_add_card(card).await
+                    }
+                }
+                TokenizeRequest::BankAccount { .. } if !staff => {
+                    portal_add_bank_account(PortalBankAccountInput {
+                        token: token.token,
+                        ..portal_authorization()
                     })
                     .await
                 }
@@ -393,7 +436,6 @@ pub fn AddMethodForm(
             </div>
         }
     };
-    let max_date = today_attr();
 
     view! {
         <form class="form add-method" on:submit=submit novalidate data-testid="add-method">
@@ -438,6 +480,8 @@ pub fn AddMethodForm(
                         <TextField name="account_number_confirm" label="Account number again" inputmode="numeric" maxlength=17
                             autocomplete="off" value=account_confirm format=format_account error=error_for("account_number_confirm") class="mono-input"/>
                     </div>
+                    {if staff {
+                        view! {
                     <div class="field" class:has-error=move || error_for(FIELD).get().is_some()>
                         <label for=FIELD>"Signed debit authorization"</label>
                         <input
@@ -460,8 +504,37 @@ pub fn AddMethodForm(
                         </p>
                         <FieldMessage id="document-error" message=error_for(FIELD)/>
                     </div>
-                    <TextField name="signed_on" label="Date signed" input_type="date" max=max_date.clone()
+                    <TextField name="signed_on" label="Date signed" input_type="date" max=today_attr()
                         value=signed_on error=error_for("signed_on")/>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <fieldset class="authorization">
+                                <legend>"Debit authorization"</legend>
+                                <p class="authorization-text" data-testid="authorization-text">
+                                    {move || {
+                                        let r = routing.get();
+                                        let a = account.get();
+                                        let bank = shared::bank::bank_name(&r).unwrap_or("the bank");
+                                        let last4 = if a.len() >= 4 { &a[a.len() - 4..] } else { "····" };
+                                        company_name.with_value(|n| ach_authorization_text(n, &format!("{bank} •••• {last4}")))
+                                    }}
+                                </p>
+                                <p class="help">{format!("Version {ACH_AUTHORIZATION_VERSION}. We keep what you agree to, when, and from which address.")}</p>
+                                <TextField name="signed_name" label="Your full name (signature)" autocomplete="name"
+                                    value=signed_name error=error_for("signed_name")/>
+                                <div class="field checkbox-field" class:has-error=move || error_for("agreed").get().is_some()>
+                                    <label class="checkbox">
+                                        <input type="checkbox" id="agreed" name="agreed" aria-describedby="agreed-error"
+                                            prop:checked=move || agreed.get()
+                                            on:change=move |ev| { agreed.set(event_target_checked(&ev)); clear("agreed"); }/>
+                                        " I authorize these debits"
+                                    </label>
+                                    <FieldMessage id="agreed-error" message=error_for("agreed")/>
+                                </div>
+                            </fieldset>
+                        }.into_any()
+                    }}
                 }.into_any(),
             }}
             <div class="modal-actions">

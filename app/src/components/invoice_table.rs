@@ -18,6 +18,9 @@ pub fn InvoiceTable(
     /// Makes the rows selectable for payment.
     #[prop(optional)]
     selection: Option<Selection>,
+    /// Where an invoice's own page is (`{base}/{id}`): the number becomes a link.
+    #[prop(optional_no_strip)]
+    invoice_base: Option<&'static str>,
 ) -> impl IntoView {
     if invoices.is_empty() {
         return view! { <div class="empty-state"><p>{empty}</p></div> }.into_any();
@@ -90,7 +93,10 @@ pub fn InvoiceTable(
                     view! {
                         <tr data-invoice=number.clone() class:selected=move || selection.is_some_and(|s| s.is_selected(id))>
                             {checkbox}
-                            <td class="mono">{number.clone()}</td>
+                            <td class="mono">{match invoice_base {
+                                Some(base) => view! { <a href=format!("{base}/{id}")>{number.clone()}</a> }.into_any(),
+                                None => number.clone().into_any(),
+                            }}</td>
                             <td class="mono muted">{inv.po_number.clone().unwrap_or_else(|| "—".into())}</td>
                             <td>{date(inv.issue_date)}</td>
                             <td>{date(inv.due_date)}</td>

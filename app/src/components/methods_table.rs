@@ -34,11 +34,16 @@ pub fn expiry_label(m: &MethodSummary) -> String {
     }
 }
 
-/// One method as a table row.
-pub fn method_row(m: MethodSummary, show_company: bool) -> impl IntoView {
-    let href = method_href(m.method.id);
+/// Staff's action on a method row: its detail page.
+pub fn more_details(m: &MethodSummary) -> AnyView {
+    let details = format!("More details for {}", m.method.label());
+    view! { <A href=method_href(m.method.id) attr:class="btn btn-small" attr:aria-label=details>"More Details"</A> }
+        .into_any()
+}
+
+/// One method as a table row, with `actions` in its last cell.
+pub fn method_row(m: MethodSummary, show_company: bool, actions: AnyView) -> impl IntoView {
     let label = m.method.label();
-    let details = format!("More details for {label}");
     let company = show_company.then(|| {
         view! {
             <td class="mono">{m.company_code.to_string()}</td>
@@ -59,9 +64,7 @@ pub fn method_row(m: MethodSummary, show_company: bool) -> impl IntoView {
                 {date(m.added_at.date_naive())}
                 <span class="muted">{m.added_by.clone().map(|b| format!("by {b}")).unwrap_or_else(|| "with the demo data".into())}</span>
             </td>
-            <td class="actions-cell">
-                <A href=href attr:class="btn btn-small" attr:aria-label=details>"More Details"</A>
-            </td>
+            <td class="actions-cell">{actions}</td>
         </tr>
     }
 }

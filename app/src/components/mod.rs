@@ -6,7 +6,9 @@ pub mod invoice_table;
 pub mod methods_table;
 pub mod modal;
 pub mod pager;
+pub mod pay_invoices;
 pub mod payment_dialog;
+pub mod payments_history;
 pub mod receipt;
 pub mod selection;
 
@@ -18,9 +20,34 @@ use shared::AppError;
 pub use add_method::AddMethodForm;
 pub use invoice_table::InvoiceTable;
 pub use pager::Pager;
+pub use pay_invoices::PayInvoices;
 pub use payment_dialog::PaymentDialog;
+pub use payments_history::PaymentsHistory;
 pub use receipt::{PaymentBadge, ReceiptView};
 pub use selection::Selection;
+
+/// Who is paying or adding a method: staff on a company's behalf (by Company ID), or the
+/// signed-in customer for their own company. The shared screens and dialogs differ only by
+/// this.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payer {
+    Staff(String),
+    Customer,
+}
+
+impl Payer {
+    pub fn is_staff(&self) -> bool {
+        matches!(self, Payer::Staff(_))
+    }
+
+    /// The Company ID staff act for; empty for a customer (the server uses their own).
+    pub fn company(&self) -> String {
+        match self {
+            Payer::Staff(code) => code.clone(),
+            Payer::Customer => String::new(),
+        }
+    }
+}
 
 /// A full-area loading state.
 pub fn loading_page() -> impl IntoView {

@@ -3,8 +3,8 @@
 //! everything kept to try another method.
 
 use super::modal::{new_key, Modal};
-use super::{AddMethodForm, ErrorBanner, FieldMessage, ReceiptView};
-use crate::api::{company_methods, pay_invoices};
+use super::{AddMethodForm, ErrorBanner, FieldMessage, Payer, ReceiptView};
+use crate::api::{company_methods, pay_invoices, portal_methods, portal_pay};
 use crate::error::ApiError;
 use leptos::prelude::*;
 use shared::error::FieldError;
@@ -21,8 +21,7 @@ pub struct PayLine {
 
 #[component]
 pub fn PaymentDialog(
-    /// The company's Company ID.
-    company: String,
+    payer: Payer,
     lines: Vec<PayLine>,
     /// Called when the dialog closes: `true` when a payment went through.
     on_close: Callback<bool>,
@@ -36,11 +35,17 @@ pub fn PaymentDialog(
     let key = RwSignal::new(new_key());
     let methods = Resource::new(
         {
-            let company = company.clone();
-            move || company.clone()
+            let payer = payer.clone();
+            move || payer.clone()
         },
-        company_methods,
+        |payer| async move {
+            match payer {
+                Payer::Staff(code) => company_methods(code).await,
+                Payer::Customer => portal_methods().await,
+            }
+        },
     );
+    let staff = payer.is_staff();
     let method = RwSignal::new(None::<i64>);
     let today = super::gateway_client::today;
     // The default (or first) method that can be charged is chosen to start with.
@@ -62,7 +67,16 @@ pub fn PaymentDialog(
     let receipt = RwSignal::new(None::<Receipt>);
     let declined = RwSignal::new(None::<String>);
     let client_error = RwSignal::new(None::<FieldError>);
-    let pay = Action::new(move |input: &PaymentInput| pay_invoices(input.clone()));
+    let pay = Action::new(move |input: &PaymentInput| {
+        let input = input.clone();
+        async move {
+            if staff {
+                pay_invoices(input).await
+            } else {
+                portal_pay(input).await
+            }
+        }
+    });
     let server_error = move || pay.value().get().and_then(|r| r.err());
     Effect::new(move |_| match pay.value().get() {
         Some(Ok(PaymentOutcome::Paid(r))) => receipt.set(Some(r)),
@@ -99,7 +113,7 @@ pub fn PaymentDialog(
     });
     let lines_for_submit = StoredValue::new(lines.clone());
     let submit = {
-        let company = company.clone();
+        let company = payer.company();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             if pay.pending().get_untracked() {
@@ -111,12 +125,14 @@ pub fn PaymentDialog(
                 focus_field(Some("method"), None);
                 return;
             };
-            if let Err(e) =
-                Consent::parse_staff(&channel.get_untracked(), &reference.get_untracked())
-            {
-                focus_field(Some(&e.field), None);
-                client_error.set(Some(e));
-                return;
+            if staff {
+                if let Err(e) =
+                    Consent::parse_staff(&channel.get_untracked(), &reference.get_untracked())
+                {
+                    focus_field(Some(&e.field), None);
+                    client_error.set(Some(e));
+                    return;
+                }
             }
             declined.set(None);
             let input = PaymentInput {
@@ -148,12 +164,12 @@ pub fn PaymentDialog(
         }
     });
     let n = lines.len();
-    let company_for_add = StoredValue::new(company.clone());
+    let payer_for_add = StoredValue::new(payer.clone());
     view! {
         <Modal title=title on_close=Callback::new(move |_| on_close.run(receipt.get_untracked().is_some())) class="payment-dialog">
             {move || match receipt.get() {
                 None if adding.get() => view! {
-                    <AddMethodForm company=Some(company_for_add.get_value()) on_added=on_added
+                    <AddMethodForm payer=payer_for_add.get_value() on_added=on_added
                         on_cancel=Callback::new(move |_| adding.set(false)) cancel_label="Back"/>
                 }.into_any(),
                 Some(r) => view! {
@@ -216,6 +232,7 @@ pub fn PaymentDialog(
                                 "+ Add a payment method"
                             </button>
                         </fieldset>
+                        {staff.then(|| view! {
                         <fieldset class="consent">
                             <legend>"Customer authorization"</legend>
                             <div class="consent-row">
@@ -256,6 +273,10 @@ pub fn PaymentDialog(
                             </div>
                             <p class="help">"Confirm the customer authorized this payment before you submit it."</p>
                         </fieldset>
+                        })}
+                        {(!staff).then(|| view! {
+                            <p class="help">"By making this payment you authorize us to charge the method you chose for the total above."</p>
+                        })}
                         <div class="modal-actions">
                             <button type="button" class="btn" on:click=move |_| on_close.run(false)>"Cancel"</button>
                             <button type="submit" class="btn btn-primary" disabled=move || pay.pending().get()>

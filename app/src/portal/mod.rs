@@ -1,10 +1,13 @@
 //! The customer portal: the customer's own company only.
 
+pub mod invoice;
 pub mod invoices;
+pub mod payment_methods;
+pub mod payments;
 
 use crate::components::{loading_page, ErrorView, NotAllowed, SignOut};
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, Redirect};
+use leptos_router::components::{Outlet, Redirect, A};
 use shared::auth::{Role, SessionUser};
 
 /// Customers only: staff see "Not allowed", a signed-out visitor goes to sign in.
@@ -27,6 +30,7 @@ pub fn PortalShell() -> impl IntoView {
 
 #[component]
 fn CustomerLayout(user: SessionUser) -> impl IntoView {
+    provide_context(user.clone());
     let company = user
         .company
         .as_ref()
@@ -39,7 +43,9 @@ fn CustomerLayout(user: SessionUser) -> impl IntoView {
                 <div class="brand">"Settle"</div>
                 <div class="portal-company">{company}</div>
                 <nav aria-label="Main" class="portal-nav">
-                    <a href="/portal" aria-current="page">"Invoices"</a>
+                    <A href="/portal" exact=true>"Invoices"</A>
+                    <A href="/portal/payments">"Payments"</A>
+                    <A href="/portal/payment-methods">"Payment methods"</A>
                 </nav>
                 <div class="topbar-user">
                     <span class="user-name">{user.name.clone()}</span>

@@ -3,7 +3,7 @@
 //! The URL holds all of it.
 
 use crate::api::list_payment_methods;
-use crate::components::methods_table::method_row;
+use crate::components::methods_table::{method_row, more_details};
 use crate::components::pager::{debounced_navigate, encode, follow_url};
 use crate::components::{loading_rows, DataTable, ErrorView, Pager, SearchBar};
 use leptos::prelude::*;
@@ -168,7 +168,7 @@ pub fn PaymentMethodsPage() -> impl IntoView {
                             let query_part = base_query.split_once('?').map(|(_, qs)| qs.to_string()).unwrap_or_default();
                             view! {
                                 <tbody>
-                                    {page.items.into_iter().map(|m| method_row(m, true)).collect_view()}
+                                    {page.items.into_iter().map(|m| { let a = more_details(&m); method_row(m, true, a) }).collect_view()}
                                 </tbody>
                                 <tfoot><tr><td colspan="8">
                                     <Pager base=BASE query=query_part offset=offset shown=shown total=total page=current last_page=last/>

@@ -3,9 +3,9 @@
 
 use super::{use_company_code, CompanyVersion};
 use crate::api::company_payment_methods;
-use crate::components::methods_table::method_row;
+use crate::components::methods_table::{method_row, more_details};
 use crate::components::modal::Modal;
-use crate::components::{loading_rows, AddMethodForm, DataTable, ErrorView};
+use crate::components::{loading_rows, AddMethodForm, DataTable, ErrorView, Payer};
 use leptos::prelude::*;
 
 #[component]
@@ -57,7 +57,7 @@ pub fn PaymentMethodsTab() -> impl IntoView {
                                 <th scope="col"><span class="sr-only">"Actions"</span></th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|m| method_row(m, false)).collect_view()}
+                                {list.into_iter().map(|m| { let a = more_details(&m); method_row(m, false, a) }).collect_view()}
                             </tbody>
                         </DataTable>
                     }.into_any(),
@@ -66,7 +66,7 @@ pub fn PaymentMethodsTab() -> impl IntoView {
         </Transition>
         {move || adding.get().then(|| view! {
             <Modal title="Add a payment method" on_close=Callback::new(move |_| adding.set(false)) class="payment-dialog">
-                <AddMethodForm company=Some(code.get_untracked()) on_added=on_added
+                <AddMethodForm payer=Payer::Staff(code.get_untracked()) on_added=on_added
                     on_cancel=Callback::new(move |_| adding.set(false))/>
             </Modal>
         })}

@@ -1,0 +1,84 @@
+//! A company's payments as a table: status, method, invoices, who took it (and on whose
+//! behalf) and the amount, each with its printable receipt. Staff's Payments tab and the
+//! customer portal's Payments page.
+
+use super::modal::Modal;
+use super::{DataTable, PaymentBadge, ReceiptView};
+use leptos::prelude::*;
+use shared::format::date;
+use shared::payment::Receipt;
+
+/// Who paid: a staff member on the customer's behalf, or the customer themselves.
+pub fn payer_label(r: &Receipt) -> String {
+    let by_customer = r
+        .consent
+        .as_ref()
+        .is_some_and(|c| c.channel == shared::payment::ConsentChannel::Portal);
+    if r.on_behalf {
+        format!("{} (on behalf)", r.taken_by)
+    } else if by_customer {
+        format!("{} (customer)", r.taken_by)
+    } else {
+        r.taken_by.clone()
+    }
+}
+
+#[component]
+pub fn PaymentsHistory(
+    payments: Vec<Receipt>,
+    /// The sentence shown when there are none.
+    #[prop(into)]
+    empty: String,
+) -> impl IntoView {
+    let shown = RwSignal::new(None::<Receipt>);
+    if payments.is_empty() {
+        return view! { <div class="empty-state"><p>{empty}</p></div> }.into_any();
+    }
+    let list = payments;
+    view! {
+                <DataTable label="Payments" testid="payments">
+                    <thead><tr>
+                        <th scope="col">"Payment"</th>
+                        <th scope="col">"Date"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Method"</th>
+                        <th scope="col">"Invoices"</th>
+                        <th scope="col">"Taken by"</th>
+                        <th scope="col" class="num">"Amount"</th>
+                        <th scope="col"><span class="sr-only">"Receipt"</span></th>
+                    </tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|r| {
+                            let invoices = r.lines.iter().map(|l| l.invoice_number.clone()).collect::<Vec<_>>().join(", ");
+                            let who = payer_label(&r);
+                            let label = format!("Receipt {}", r.number);
+                            let receipt = r.clone();
+                            view! {
+                                <tr data-payment=r.number.clone()>
+                                    <td class="mono">{r.number.clone()}</td>
+                                    <td>{date(r.at.date_naive())}</td>
+                                    <td><PaymentBadge status=r.status/>{r.failure_message.clone().map(|m| view! { <div class="muted small">{m}</div> })}</td>
+                                    <td>{r.method.clone()}</td>
+                                    <td class="mono small">{invoices}</td>
+                                    <td>{who}</td>
+                                    <td class="num">{r.amount.display()}</td>
+                                    <td class="actions-cell">
+                                        <button type="button" class="btn btn-small" aria-label=label on:click=move |_| shown.set(Some(receipt.clone()))>"Receipt"</button>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </DataTable>
+        {move || shown.get().map(|r| view! {
+            <Modal title=Signal::derive(|| "Receipt".to_string()) on_close=Callback::new(move |_| shown.set(None))>
+                <ReceiptView receipt=r/>
+                <div class="modal-actions">
+                    <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print receipt"</button>
+                    <button type="button" class="btn btn-primary" on:click=move |_| shown.set(None)>"Close"</button>
+                </div>
+            </Modal>
+        })}
+    }
+    .into_any()
+}

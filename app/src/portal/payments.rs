@@ -1,0 +1,65 @@
+//! Portal → Payments: the company's payments, who made them (the customer, or a named staff
+//! member on their behalf), and each receipt, also at its own address.
+
+use crate::api::{portal_payment, portal_payments};
+use crate::components::{loading_page, loading_rows, ErrorView, PaymentsHistory, ReceiptView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn PortalPayments() -> impl IntoView {
+    let payments = Resource::new(|| (), |_| portal_payments());
+    view! {
+        <Title text="Payments"/>
+        <div class="page-head">
+            <h1>"Payments"</h1>
+            <p class="subtitle">"Every payment on your invoices, made by you or by our staff on your behalf."</p>
+        </div>
+        <Transition fallback=move || loading_rows(7)>
+            {move || Suspend::new(async move {
+                match payments.await {
+                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    Ok(list) => view! { <PaymentsHistory payments=list empty="No payments yet."/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn PortalReceipt() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    });
+    let receipt = Resource::new(move || id.get(), portal_payment);
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <A href="/portal/payments">"Payments"</A>
+            <span aria-hidden="true">" / "</span>
+            <span aria-current="page">"Receipt"</span>
+        </nav>
+        <Suspense fallback=loading_page>
+            {move || Suspend::new(async move {
+                match receipt.await {
+                    Err(e) => {
+                        #[cfg(feature = "ssr")]
+                        crate::web::set_page_status(crate::web::status_for(e.app()));
+                        view! { <Title text="Not found"/><ErrorView error=e/> }.into_any()
+                    }
+                    Ok(r) => view! {
+                        <Title text=format!("Receipt {}", r.number)/>
+                        <section class="card-panel"><ReceiptView receipt=r/></section>
+                        <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print receipt"</button>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
