@@ -5,7 +5,7 @@ use crate::login::LoginPage;
 use crate::ops::crm::companies::CompaniesPage;
 use crate::ops::crm::company::{
     contacts::ContactsTab, open_invoices::OpenInvoicesTab, payment_methods::PaymentMethodsTab,
-    payments::PaymentsTab, CompanyPage,
+    payments::PaymentsTab, users::UsersTab, CompanyPage,
 };
 use crate::ops::system::{payment_method::PaymentMethodPage, payment_methods::PaymentMethodsPage};
 use crate::ops::OpsShell;
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("payments") view=PaymentsTab/>
                         <Route path=path!("payment-methods") view=PaymentMethodsTab/>
                         <Route path=path!("contacts") view=ContactsTab/>
+                        <Route path=path!("users") view=UsersTab/>
                     </ParentRoute>
                     <Route path=path!("system/payment-methods") view=PaymentMethodsPage/>
                     <Route path=path!("system/payment-methods/:id") view=PaymentMethodPage/>

@@ -16,11 +16,20 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || login.value().get().and_then(|r| r.err());
     let email_ref = NodeRef::<html::Input>::new();
     let password_ref = NodeRef::<html::Input>::new();
+    let new_password_ref = NodeRef::<html::Input>::new();
+    // A user signing in with a temporary password is asked for their own; the field stays
+    // once shown.
+    let choosing = RwSignal::new(false);
     // The first field with an error gets focus.
     Effect::new(move |_| {
         if let Some(e) = error() {
+            if e.message_for("new_password").is_some() {
+                choosing.set(true);
+            }
             let target = if e.message_for("email").is_some() {
                 email_ref
+            } else if e.message_for("new_password").is_some() {
+                new_password_ref
             } else {
                 password_ref
             };
@@ -50,6 +59,11 @@ pub fn LoginPage() -> impl IntoView {
                         error=field_error("email") node_ref=email_ref/>
                     <TextField name="password" label="Password" input_type="password" autocomplete="current-password"
                         error=field_error("password") node_ref=password_ref/>
+                    <Show when=move || choosing.get()>
+                        <p class="help">"This is your first sign-in: choose a password of your own (at least 12 characters) to replace the temporary one."</p>
+                        <TextField name="new_password" label="New password" input_type="password" autocomplete="new-password"
+                            error=field_error("new_password") node_ref=new_password_ref/>
+                    </Show>
                     <button type="submit" class="btn btn-primary btn-block" disabled=move || login.pending().get()>
                         <Show when=move || login.pending().get()>
                             <span class="spinner" aria-hidden="true"></span>

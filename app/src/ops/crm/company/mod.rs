@@ -4,6 +4,7 @@ pub mod contacts;
 pub mod open_invoices;
 pub mod payment_methods;
 pub mod payments;
+pub mod users;
 
 use crate::api::get_company;
 use crate::components::{loading_page, ErrorView, Figure};
@@ -71,6 +72,7 @@ pub fn CompanyPage() -> impl IntoView {
                                 <A href=format!("{base}/payments") attr:class="tab">"Payments"</A>
                                 <A href=format!("{base}/payment-methods") attr:class="tab">"Payment Methods"</A>
                                 <A href=format!("{base}/contacts") attr:class="tab">"Contacts"</A>
+                                <A href=format!("{base}/users") attr:class="tab">"Users"</A>
                             </nav>
                         }.into_any()
                     }
