@@ -702,3 +702,341 @@ async fn uploads_are_checked_by_content_and_size_and_opened_by_who_may(pool: PgP
         StatusCode::UNAUTHORIZED
     );
 }
+
+const ADMIN: (&str, &str) = ("admin@settle.example", "demo-admin-pass");
+
+/// C1002's data, which the C1001 customer must never see or change: balances, methods,
+/// payments and audit rows.
+async fn other_company_state(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT concat_ws('|', \
+            (SELECT sum(balance)::text FROM invoices WHERE company_id = c.id), \
+            (SELECT string_agg(id || ':' || active || ':' || is_default, ',' ORDER BY id) FROM payment_methods WHERE company_id = c.id), \
+            (SELECT count(*) FROM payments WHERE company_id = c.id), \
+            (SELECT count(*) FROM audit_events WHERE on_behalf_company_id = c.id AND action NOT LIKE 'user.login%')) \
+         FROM companies c WHERE c.code = 'C1002'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn id_of(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn every_portal_server_function_answers_only_for_the_customers_own_company(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let clerk = app.session_for(CLERK).await;
+    let customer = app.session_for(CUSTOMER).await;
+    // Another company's ids: an invoice, a method, a payment (made by staff).
+    let other_invoice = id_of(&pool, "SELECT id FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = 'C1002') AND balance > 0 ORDER BY due_date LIMIT 1").await;
+    let other_method = id_of(&pool, "SELECT id FROM payment_methods WHERE last4 = '4242' AND company_id = (SELECT id FROM companies WHERE code = 'C1002')").await;
+    let own_method = id_of(&pool, "SELECT id FROM payment_methods WHERE last4 = '4242' AND company_id = (SELECT id FROM companies WHERE code = 'C1001')").await;
+    let other_balance: String =
+        sqlx::query_scalar("SELECT balance::text FROM invoices WHERE id = $1")
+            .bind(other_invoice)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let paid = app
+        .call_json(
+            "pay_invoices",
+            &payment_body(
+                other_method,
+                other_invoice,
+                &other_balance,
+                "8d0c8f1e-3f0a-4b7e-9a55-2f1c3b7a9e03",
+            ),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(paid.status(), StatusCode::OK);
+    let other_payment = id_of(&pool, "SELECT id FROM payments WHERE company_id = (SELECT id FROM companies WHERE code = 'C1002')").await;
+    let before = other_company_state(&pool).await;
+
+    let not_found = |res: Response, what: &'static str| async move {
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{what}");
+        let v: Value = res.json().await.unwrap();
+        assert!(v["NotFound"].is_string(), "{what}: {v}");
+    };
+    let (oi, om, op) = (
+        other_invoice.to_string(),
+        other_method.to_string(),
+        other_payment.to_string(),
+    );
+    let mut covered = Vec::new();
+
+    covered.push("portal_invoice");
+    not_found(
+        app.call("portal_invoice", &[("id", &oi)], Some(&customer))
+            .await,
+        "invoice",
+    )
+    .await;
+    covered.push("portal_payment");
+    not_found(
+        app.call("portal_payment", &[("id", &op)], Some(&customer))
+            .await,
+        "payment",
+    )
+    .await;
+    covered.push("portal_set_method_active");
+    not_found(
+        app.call(
+            "portal_set_method_active",
+            &[("id", &om), ("active", "false")],
+            Some(&customer),
+        )
+        .await,
+        "deactivate",
+    )
+    .await;
+    covered.push("portal_set_default_method");
+    not_found(
+        app.call("portal_set_default_method", &[("id", &om)], Some(&customer))
+            .await,
+        "default",
+    )
+    .await;
+
+    covered.push("portal_pay");
+    // Another company's invoice with the customer's own method, and the other way round.
+    for (method, invoice) in [(own_method, other_invoice), (other_method, other_invoice)] {
+        let mut body = payment_body(method, invoice, "10.00", &uuid::Uuid::new_v4().to_string());
+        body["payment"]["company"] = "C1002".into();
+        let res = app.call_json("portal_pay", &body, Some(&customer)).await;
+        assert!(
+            res.status() == StatusCode::NOT_FOUND
+                || res.status() == StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            res.status()
+        );
+    }
+
+    // Adding a method: a Company ID in the request is ignored; it is saved for the customer's own.
+    for name in ["portal_add_card", "portal_add_bank_account"] {
+        covered.push(name);
+        let token: Value = if name == "portal_add_card" {
+            app.tokenize(&visa_request(), Some(&customer))
+                .await
+                .json()
+                .await
+                .unwrap()
+        } else {
+            app.tokenize(
+                &serde_json::json!({ "type": "bank_account", "routing_number": "110000000", "account_number": "000123456789", "holder_name": "A" }),
+                Some(&customer),
+            )
+            .await
+            .json()
+            .await
+            .unwrap()
+        };
+        let body = if name == "portal_add_card" {
+            serde_json::json!({ "card": { "company": "C1002", "token": token["token"], "holder_name": "Pat" }})
+        } else {
+            serde_json::json!({ "account": {
+                "token": token["token"], "holder_name": "Pat", "holder_type": "business", "account_type": "checking",
+                "authorization_version": shared::method::ACH_AUTHORIZATION_VERSION, "signed_name": "Pat Doe", "agreed": true,
+            }})
+        };
+        let res = app.call_json(name, &body, Some(&customer)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{name}");
+        let m: Value = res.json().await.unwrap();
+        let owner: String = sqlx::query_scalar("SELECT c.code FROM payment_methods m JOIN companies c ON c.id = m.company_id WHERE m.id = $1")
+            .bind(m["id"].as_i64().unwrap())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(owner, "C1001", "{name}");
+    }
+
+    // Lists and figures without ids: only the customer's own company's rows.
+    let own_company = id_of(&pool, "SELECT id FROM companies WHERE code = 'C1001'").await;
+    for name in [
+        "portal_company",
+        "portal_open_invoices",
+        "portal_methods",
+        "portal_payments",
+        "portal_payment_methods",
+    ] {
+        covered.push(name);
+        let res = app.call(name, &[], Some(&customer)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{name}");
+        let text = res.text().await.unwrap();
+        assert!(!text.contains("C1002"), "{name} shows another company");
+        if name == "portal_open_invoices" {
+            let list: Vec<Value> = serde_json::from_str(&text).unwrap();
+            for inv in list {
+                let owner = id_of(
+                    &pool,
+                    &format!("SELECT company_id FROM invoices WHERE id = {}", inv["id"]),
+                )
+                .await;
+                assert_eq!(owner, own_company);
+            }
+        }
+        if name == "portal_methods" {
+            let list: Vec<Value> = serde_json::from_str(&text).unwrap();
+            assert!(list.iter().all(|m| m["id"] != other_method));
+        }
+    }
+    assert_eq!(
+        other_company_state(&pool).await,
+        before,
+        "nothing of C1002 changed"
+    );
+
+    // Every portal server function is covered above: a new one without a test fails here.
+    let mut registered: Vec<String> = server_fn::axum::server_fn_paths()
+        .filter_map(|(path, _)| path.strip_prefix("/api/").map(str::to_string))
+        .filter(|name| name.starts_with("portal_"))
+        .collect();
+    registered.sort();
+    let mut covered: Vec<String> = covered.into_iter().map(str::to_string).collect();
+    covered.sort();
+    assert_eq!(registered, covered);
+    // And the staff server functions refuse the customer outright.
+    for name in [
+        "company_payment_methods",
+        "payment_method_detail",
+        "set_method_active",
+        "company_users",
+        "create_customer_user",
+    ] {
+        let form = [
+            ("code", "C1002"),
+            ("id", om.as_str()),
+            ("active", "false"),
+            ("name", "X"),
+            ("email", "x@x.example"),
+        ];
+        let res = app.call(name, &form, Some(&customer)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");
+    }
+    let card =
+        serde_json::json!({ "card": { "company": "C1002", "token": "tok_x", "holder_name": "A" }});
+    assert_eq!(
+        app.call_json("add_card", &card, Some(&customer))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let query =
+        serde_json::json!({ "query": { "q": "", "company": "", "sort": "", "dir": "", "page": 1 }});
+    assert_eq!(
+        app.call_json("list_payment_methods", &query, Some(&customer))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(other_company_state(&pool).await, before);
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn a_new_customer_user_chooses_a_password_and_a_disabled_one_is_signed_out(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let clerk = app.session_for(CLERK).await;
+    let admin = app.session_for(ADMIN).await;
+    let form = [
+        ("code", "C1001"),
+        ("name", "Jordan Lee"),
+        ("email", "jordan@c1001.example"),
+    ];
+    assert_eq!(
+        app.call("create_customer_user", &form, Some(&clerk))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "only admins add users"
+    );
+    let res = app.call("create_customer_user", &form, Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let created: Value = res.json().await.unwrap();
+    let temporary = created["temporary_password"].as_str().unwrap().to_string();
+    let user_id = created["user"]["id"].as_i64().unwrap();
+    let again = app.call("create_customer_user", &form, Some(&admin)).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The temporary password alone does not open a session: it asks for a new one.
+    let login = |new: Option<&'static str>| {
+        let app = &app;
+        let temporary = temporary.clone();
+        async move {
+            let mut fields = vec![
+                ("email", "jordan@c1001.example".to_string()),
+                ("password", temporary),
+            ];
+            if let Some(n) = new {
+                fields.push(("new_password", n.to_string()));
+            }
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call("login", &pairs, None).await
+        }
+    };
+    let res = login(None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(session_cookie(&res).is_none());
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["Invalid"]["field"], "new_password");
+    let res = login(Some("short")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = login(Some("a long passphrase of mine")).await;
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    let session = session_cookie(&res).expect("signed in");
+    assert_eq!(
+        app.current_email(&session).await.as_deref(),
+        Some("jordan@c1001.example")
+    );
+    // The temporary password is gone; the chosen one works.
+    assert_eq!(login(None).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mine = app
+        .session_for(("jordan@c1001.example", "a long passphrase of mine"))
+        .await;
+
+    // Disabling ends every session at once.
+    let id = user_id.to_string();
+    let res = app
+        .call(
+            "set_customer_user_active",
+            &[("code", "C1001"), ("user_id", &id), ("active", "false")],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for s in [&session, &mine] {
+        assert_eq!(
+            app.call("portal_company", &[], Some(s)).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Another company's Company ID cannot reach this user.
+    let res = app
+        .call(
+            "set_customer_user_active",
+            &[("code", "C1002"), ("user_id", &id), ("active", "true")],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let users: Value = app
+        .call("company_users", &[("code", "C1001")], Some(&clerk))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let jordan = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == user_id)
+        .unwrap()
+        .clone();
+    assert_eq!(jordan["active"], false);
+}
