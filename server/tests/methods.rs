@@ -494,3 +494,147 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
     assert_eq!(company.len() as i64, c1002.total);
     f.assert_no_card_numbers().await;
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn one_default_per_company_and_only_an_active_method_can_be_it(pool: PgPool) {
+    let f = fixture(pool).await;
+    let visa = f.method("4242").await;
+    let other = f.method("0002").await;
+    let default_of = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM payment_methods WHERE company_id = $1 AND is_default",
+        )
+        .bind(f.company_id)
+        .fetch_all(&f.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(default_of().await, vec![visa]);
+    methods::set_default(&f.pool, &f.clerk, other, Some(f.company_id), today())
+        .await
+        .unwrap();
+    assert_eq!(default_of().await, vec![other]);
+    // The payment dialog offers the default first.
+    assert_eq!(
+        methods::active_methods(&f.pool, f.company_id)
+            .await
+            .unwrap()[0]
+            .id,
+        other
+    );
+    // Another company's scope cannot touch it; an inactive method cannot be the default.
+    assert!(matches!(
+        methods::set_default(&f.pool, &f.clerk, visa, Some(f.company_id + 1), today())
+            .await
+            .unwrap_err()
+            .into_app(),
+        AppError::NotFound(_)
+    ));
+    methods::set_active(&f.pool, &f.clerk, other, Some(f.company_id), false)
+        .await
+        .unwrap();
+    assert!(
+        default_of().await.is_empty(),
+        "deactivating the default leaves none"
+    );
+    let (field, _) = field_of(
+        methods::set_default(&f.pool, &f.clerk, other, None, today())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(field, "method");
+    methods::set_default(&f.pool, &f.clerk, visa, None, today())
+        .await
+        .unwrap();
+    assert_eq!(default_of().await, vec![visa]);
+    assert_eq!(
+        f.count(&format!("SELECT count(*) FROM audit_events WHERE action = 'payment_method.default_set' AND on_behalf_company_id = {}", f.company_id)).await,
+        2
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool: PgPool) {
+    let f = fixture(pool).await;
+    let customer_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'ap@c1002.example'")
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let customer = shared::auth::SessionUser {
+        id: customer_id,
+        name: "C1002 AP".into(),
+        email: "ap@c1002.example".into(),
+        role: shared::auth::Role::Customer,
+        company: None,
+    };
+    let token = f.bank_token(TEST_ACH_SETTLES).await;
+    let input = |agreed: bool, name: &str, version: &str| shared::method::PortalBankAccountInput {
+        token: token.clone(),
+        holder_name: "C1002 AP".into(),
+        holder_type: "business".into(),
+        account_type: "checking".into(),
+        authorization_version: version.into(),
+        signed_name: name.into(),
+        agreed,
+    };
+    let before = f.count("SELECT count(*) FROM payment_methods").await;
+    let add = |i: shared::method::PortalBankAccountInput| {
+        let (f, customer) = (&f, &customer);
+        async move {
+            methods::add_bank_account_portal(
+                &f.pool,
+                &f.gateway,
+                customer,
+                f.company_id,
+                &i,
+                Some("203.0.113.7"),
+                today(),
+            )
+            .await
+        }
+    };
+    let v = shared::method::ACH_AUTHORIZATION_VERSION;
+    assert_eq!(
+        field_of(add(input(false, "Ana Diaz", v)).await.unwrap_err()).0,
+        "agreed"
+    );
+    assert_eq!(
+        field_of(add(input(true, "  ", v)).await.unwrap_err()).0,
+        "signed_name"
+    );
+    assert_eq!(
+        field_of(add(input(true, "Ana Diaz", "ACH-OLD")).await.unwrap_err()).0,
+        "agreed"
+    );
+    assert_eq!(
+        f.count("SELECT count(*) FROM payment_methods").await,
+        before,
+        "nothing added"
+    );
+
+    let m = add(input(true, "Ana  Diaz", v)).await.unwrap();
+    let d = methods::detail(&f.pool, m.id, Some(f.company_id), today())
+        .await
+        .unwrap();
+    let doc = d
+        .document
+        .expect("the agreement is the authorization document");
+    assert_eq!(doc.content_type, "text/plain");
+    assert_eq!(doc.signed_on, Some(today()));
+    let (_, _, bytes) = methods::document_file(&f.pool, doc.id, Some(f.company_id))
+        .await
+        .unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    for part in [
+        v,
+        "Signed (typed name): Ana Diaz",
+        "ap@c1002.example",
+        "From address: 203.0.113.7",
+        "I authorize",
+        "•••• 6789",
+    ] {
+        assert!(text.contains(part), "{part} missing from:\n{text}");
+    }
+    assert!(d.history[0].who.ends_with("(customer)"), "{}", d.history[0].who);
+}
