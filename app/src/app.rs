@@ -19,7 +19,7 @@ use crate::portal::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -67,9 +67,10 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalInvoices/>
-                    <Route path=path!("invoices/:id") view=PortalInvoice/>
+                    // Rendered whole before answering, so "not found" is a real 404.
+                    <Route path=path!("invoices/:id") view=PortalInvoice ssr=SsrMode::Async/>
                     <Route path=path!("payments") view=PortalPayments/>
-                    <Route path=path!("payments/:id") view=PortalReceipt/>
+                    <Route path=path!("payments/:id") view=PortalReceipt ssr=SsrMode::Async/>
                     <Route path=path!("payment-methods") view=PortalPaymentMethods/>
                 </ParentRoute>
             </Routes>

@@ -636,5 +636,9 @@ async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool:
     ] {
         assert!(text.contains(part), "{part} missing from:\n{text}");
     }
-    assert!(d.history[0].who.ends_with("(customer)"), "{}", d.history[0].who);
+    assert!(
+        d.history[0].who.ends_with("(customer)"),
+        "{}",
+        d.history[0].who
+    );
 }

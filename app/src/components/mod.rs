@@ -40,11 +40,14 @@ impl Payer {
         matches!(self, Payer::Staff(_))
     }
 
-    /// The Company ID staff act for; empty for a customer (the server uses their own).
+    /// The Company ID staff act for, or the customer's own (from the portal's signed-in
+    /// user; the server uses the session's company whatever is sent).
     pub fn company(&self) -> String {
         match self {
             Payer::Staff(code) => code.clone(),
-            Payer::Customer => String::new(),
+            Payer::Customer => use_context::<shared::auth::SessionUser>()
+                .and_then(|u| u.company.map(|c| c.code.to_string()))
+                .unwrap_or_default(),
         }
     }
 }

@@ -36,7 +36,8 @@ pub fn CompanyPage() -> impl IntoView {
     );
     let title = move || {
         detail
-            .get()
+            .try_get()
+            .flatten()
             .and_then(Result::ok)
             .map(|c| c.name)
             .unwrap_or_else(|| code.get())
