@@ -106,6 +106,20 @@ async fn token_details<G: PaymentGateway>(gateway: &G, token: &str) -> Result<To
     })
 }
 
+/// The routing number and last 4 of a bank account token.
+async fn bank_account_of<G: PaymentGateway>(gateway: &G, token: &str) -> Result<(String, String)> {
+    match token_details(gateway, token).await? {
+        TokenDetails::BankAccount {
+            routing_number,
+            last4,
+        } => Ok((routing_number, last4)),
+        TokenDetails::Card { .. } => Err(field(
+            "token",
+            "This token is for a card, not a bank account.",
+        )),
+    }
+}
+
 /// Inserts a method and its audit row; the company's first active method becomes its
 /// default. A token already saved is refused.
 async fn insert_method(
@@ -257,16 +271,7 @@ pub async fn add_bank_account<G: PaymentGateway>(
         ));
     };
     let signed_on = parse_signed_on(&input.signed_on, today)?;
-    let TokenDetails::BankAccount {
-        routing_number,
-        last4,
-    } = token_details(gateway, &input.token).await?
-    else {
-        return Err(field(
-            "token",
-            "This token is for a card, not a bank account.",
-        ));
-    };
+    let (routing_number, last4) = bank_account_of(gateway, &input.token).await?;
     let mut tx = pool.begin().await?;
     let usable: Option<bool> = sqlx::query_scalar(
         "SELECT NOT EXISTS (SELECT 1 FROM payment_methods p WHERE p.authorization_document_id = d.id) \
@@ -364,16 +369,7 @@ pub async fn add_bank_account_portal<G: PaymentGateway>(
     let holder_type = HolderType::parse(&input.holder_type)?;
     let account_type = AccountType::parse(&input.account_type)?;
     let signed_name = input.check_authorization()?;
-    let TokenDetails::BankAccount {
-        routing_number,
-        last4,
-    } = token_details(gateway, &input.token).await?
-    else {
-        return Err(field(
-            "token",
-            "This token is for a card, not a bank account.",
-        ));
-    };
+    let (routing_number, last4) = bank_account_of(gateway, &input.token).await?;
     let mut tx = pool.begin().await?;
     let company: String = sqlx::query_scalar("SELECT name FROM companies WHERE id = $1")
         .bind(company_id)

@@ -68,3 +68,27 @@ pub fn method_row(m: MethodSummary, show_company: bool, actions: AnyView) -> imp
         </tr>
     }
 }
+
+/// One company's methods (its Payment Methods tab, the portal's My payment methods): each row
+/// with the caller's actions.
+#[component]
+pub fn CompanyMethodsTable(
+    #[prop(into)] testid: String,
+    rows: Vec<(MethodSummary, AnyView)>,
+) -> impl IntoView {
+    view! {
+        <super::DataTable label="Payment methods" testid=testid>
+            <thead><tr>
+                <th scope="col">"Type"</th>
+                <th scope="col">"Description"</th>
+                <th scope="col" class="num">"Expiry"</th>
+                <th scope="col">"Status"</th>
+                <th scope="col">"Added"</th>
+                <th scope="col"><span class="sr-only">"Actions"</span></th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|(m, actions)| method_row(m, false, actions)).collect_view()}
+            </tbody>
+        </super::DataTable>
+    }
+}

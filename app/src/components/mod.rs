@@ -52,6 +52,18 @@ impl Payer {
     }
 }
 
+/// The numeric `:id` of the current route (0 when it is not a number, which finds nothing).
+pub fn use_id_param() -> Memo<i64> {
+    let params = leptos_router::hooks::use_params_map();
+    Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    })
+}
+
 /// A full-area loading state.
 pub fn loading_page() -> impl IntoView {
     view! {

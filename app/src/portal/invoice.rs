@@ -2,23 +2,15 @@
 //! company's invoices exist here; any other id is "not found".
 
 use crate::api::portal_invoice;
-use crate::components::{loading_page, DataTable, ErrorView, PaymentBadge};
+use crate::components::{loading_page, use_id_param, DataTable, ErrorView, PaymentBadge};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 use shared::format::date;
 
 #[component]
 pub fn PortalInvoice() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0)
-    });
+    let id = use_id_param();
     let detail = Resource::new(move || id.get(), portal_invoice);
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumb">

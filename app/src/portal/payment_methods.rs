@@ -2,9 +2,9 @@
 //! activate it again, choose the default (pre-selected when paying), add a new one.
 
 use crate::api::{portal_payment_methods, portal_set_default_method, portal_set_method_active};
-use crate::components::methods_table::method_row;
+use crate::components::methods_table::CompanyMethodsTable;
 use crate::components::modal::Modal;
-use crate::components::{loading_rows, AddMethodForm, DataTable, ErrorBanner, ErrorView, Payer};
+use crate::components::{loading_rows, AddMethodForm, ErrorBanner, ErrorView, Payer};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::method::{MethodStatus, MethodSummary};
@@ -121,19 +121,8 @@ pub fn PortalPaymentMethods() -> impl IntoView {
                         </div>
                     }.into_any(),
                     Ok(list) => view! {
-                        <DataTable label="Payment methods" testid="my-methods">
-                            <thead><tr>
-                                <th scope="col">"Type"</th>
-                                <th scope="col">"Description"</th>
-                                <th scope="col" class="num">"Expiry"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col">"Added"</th>
-                                <th scope="col"><span class="sr-only">"Actions"</span></th>
-                            </tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|m| { let a = actions(&m); method_row(m, false, a) }).collect_view()}
-                            </tbody>
-                        </DataTable>
+                        <CompanyMethodsTable testid="my-methods"
+                            rows=list.into_iter().map(|m| { let a = actions(&m); (m, a) }).collect()/>
                     }.into_any(),
                 }
             })}

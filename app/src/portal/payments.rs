@@ -2,11 +2,12 @@
 //! member on their behalf), and each receipt, also at its own address.
 
 use crate::api::{portal_payment, portal_payments};
-use crate::components::{loading_page, loading_rows, ErrorView, PaymentsHistory, ReceiptView};
+use crate::components::{
+    loading_page, loading_rows, use_id_param, ErrorView, PaymentsHistory, ReceiptView,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn PortalPayments() -> impl IntoView {
@@ -30,14 +31,7 @@ pub fn PortalPayments() -> impl IntoView {
 
 #[component]
 pub fn PortalReceipt() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0)
-    });
+    let id = use_id_param();
     let receipt = Resource::new(move || id.get(), portal_payment);
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumb">

@@ -4,11 +4,10 @@
 use crate::api::{payment_method_detail, set_method_active};
 use crate::components::methods_table::{expiry_label, kind_label, MethodStatusBadge};
 use crate::components::modal::Modal;
-use crate::components::{loading_page, ErrorBanner, ErrorView};
+use crate::components::{loading_page, use_id_param, ErrorBanner, ErrorView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 use shared::document::size_label;
 use shared::format::date;
 use shared::method::MethodDetail;
@@ -19,14 +18,7 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 
 #[component]
 pub fn PaymentMethodPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0)
-    });
+    let id = use_id_param();
     let version = RwSignal::new(0u32);
     // Outlives the reload of the detail after a change, so its message stays.
     let saved = RwSignal::new(None::<String>);

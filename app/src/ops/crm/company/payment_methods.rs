@@ -3,9 +3,9 @@
 
 use super::{use_company_code, CompanyVersion};
 use crate::api::company_payment_methods;
-use crate::components::methods_table::{method_row, more_details};
+use crate::components::methods_table::{more_details, CompanyMethodsTable};
 use crate::components::modal::Modal;
-use crate::components::{loading_rows, AddMethodForm, DataTable, ErrorView, Payer};
+use crate::components::{loading_rows, AddMethodForm, ErrorView, Payer};
 use leptos::prelude::*;
 
 #[component]
@@ -47,19 +47,8 @@ pub fn PaymentMethodsTab() -> impl IntoView {
                         </div>
                     }.into_any(),
                     Ok(list) => view! {
-                        <DataTable label="Payment methods" testid="company-methods">
-                            <thead><tr>
-                                <th scope="col">"Type"</th>
-                                <th scope="col">"Description"</th>
-                                <th scope="col" class="num">"Expiry"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col">"Added"</th>
-                                <th scope="col"><span class="sr-only">"Actions"</span></th>
-                            </tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|m| { let a = more_details(&m); method_row(m, false, a) }).collect_view()}
-                            </tbody>
-                        </DataTable>
+                        <CompanyMethodsTable testid="company-methods"
+                            rows=list.into_iter().map(|m| { let a = more_details(&m); (m, a) }).collect()/>
                     }.into_any(),
                 }
             })}
