@@ -22,6 +22,8 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -79,6 +81,27 @@ pub fn App() -> impl IntoView {
 }
 
 /// `/`: sends the user to their home, or to sign in.
+/// Every page forbids scripts but Settle's own (the hydration scripts carry this response's
+/// nonce; the WASM they load may run), framing, plugins, and requests to other origins — so
+/// an injected script could not read what is typed into a card form or send it anywhere.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let (Some(res), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&policy),
+    ) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 #[component]
 fn Home() -> impl IntoView {
     let user = Resource::new(|| (), |_| crate::api::current_user());

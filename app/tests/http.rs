@@ -1040,3 +1040,40 @@ async fn a_new_customer_user_chooses_a_password_and_a_disabled_one_is_signed_out
         .clone();
     assert_eq!(jordan["active"], false);
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn pages_carry_a_content_security_policy_with_this_responses_nonce(pool: PgPool) {
+    let app = spawn(pool).await;
+    let res = app.page("/login", None).await;
+    let policy = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a script nonce")
+        .to_string();
+    for part in [
+        "default-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "connect-src 'self'",
+    ] {
+        assert!(policy.contains(part), "{part} missing from {policy}");
+    }
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the scripts carry the nonce"
+    );
+    let again = app.page("/login", None).await;
+    assert!(
+        !again.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains(&nonce),
+        "a new nonce for every response"
+    );
+}

@@ -1,5 +1,4 @@
-import { test, expect } from "@playwright/test";
-import { CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 
 test("a clerk finds a company by its ID and sees its open invoices with the right balances", async ({ page }, testInfo) => {
   await page.goto("/login");

@@ -1,7 +1,23 @@
-import { expect, Page, TestInfo } from "@playwright/test";
+import { test as base, expect, Page, TestInfo } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+
+/** Playwright's `test`, failing any test whose page broke the Content Security Policy. */
+export const test = base.extend<{ cspGuard: void }>({
+  cspGuard: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on("console", (m) => {
+        if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+      });
+      await use();
+      expect(violations, "Content Security Policy violations").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
 
 export const CLERK = { email: "clerk@settle.example", password: "demo-clerk-pass" };
 export const CUSTOMER = { email: "ap@c1001.example", password: "demo-customer-pass" };

@@ -1,5 +1,5 @@
-import { test, expect, Page } from "@playwright/test";
-import { CLERK, checkScreen, signIn, sql, waitForHydration } from "./helpers";
+import { Page } from "@playwright/test";
+import { test, expect, CLERK, checkScreen, signIn, sql, waitForHydration } from "./helpers";
 
 /** A small but real PDF, standing in for a scanned, signed authorization. */
 function authorizationPdf(): Buffer {

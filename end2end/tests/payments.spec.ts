@@ -1,5 +1,5 @@
-import { test, expect, Page } from "@playwright/test";
-import { CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { Page } from "@playwright/test";
+import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 
 /** The company's two oldest open invoices as [number, balance]. */
 function oldestOpen(code: string, n: number): string[][] {

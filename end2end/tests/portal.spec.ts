@@ -1,5 +1,5 @@
-import { test, expect, Page } from "@playwright/test";
-import { CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { Page } from "@playwright/test";
+import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 
 /** The customer's company's oldest open invoice as [id, number, balance]. */
 function oldestOpen(code: string): string[] {

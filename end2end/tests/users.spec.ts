@@ -1,5 +1,4 @@
-import { test, expect } from "@playwright/test";
-import { checkScreen, signIn, waitForHydration } from "./helpers";
+import { test, expect, checkScreen, signIn, waitForHydration } from "./helpers";
 
 const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 
