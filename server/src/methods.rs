@@ -160,7 +160,22 @@ async fn insert_method(
     .bind(m.document_id)
     .bind(user.id)
     .fetch_optional(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| {
+        // Two requests attaching the same authorization at once: the index decides.
+        let same_document = e
+            .as_database_error()
+            .and_then(|d| d.constraint())
+            .is_some_and(|c| c == "payment_methods_document");
+        if same_document {
+            field(
+                shared::document::FIELD,
+                "This authorization is already on file for another account. Upload the one for this account.",
+            )
+        } else {
+            e.into()
+        }
+    })?;
     let Some(row) = inserted else {
         return Err(field("token", "This card or account is already saved."));
     };

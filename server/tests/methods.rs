@@ -642,3 +642,36 @@ async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool:
         d.history[0].who
     );
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn one_authorization_attached_twice_at_once_makes_one_method(pool: PgPool) {
+    let f = fixture(pool).await;
+    let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "auth.pdf", PDF)
+        .await
+        .unwrap();
+    let (a, b) = (
+        f.bank_token(TEST_ACH_SETTLES).await,
+        f.bank_token("000111222333").await,
+    );
+    let (ia, ib) = (
+        f.ach_input(&a, Some(doc.id), "2026-01-15"),
+        f.ach_input(&b, Some(doc.id), "2026-01-15"),
+    );
+    let (ra, rb) = tokio::join!(
+        methods::add_bank_account(&f.pool, &f.gateway, &f.clerk, f.company_id, &ia, today()),
+        methods::add_bank_account(&f.pool, &f.gateway, &f.clerk, f.company_id, &ib, today()),
+    );
+    let (ok, err): (Vec<_>, Vec<_>) = [ra, rb].into_iter().partition(Result::is_ok);
+    assert_eq!(ok.len(), 1, "exactly one account gets the authorization");
+    let (field, message) = field_of(err.into_iter().next().unwrap().unwrap_err());
+    assert_eq!(field, "document");
+    assert!(message.contains("already on file"), "{message}");
+    assert_eq!(
+        f.count(&format!(
+            "SELECT count(*) FROM payment_methods WHERE authorization_document_id = {}",
+            doc.id
+        ))
+        .await,
+        1
+    );
+}
