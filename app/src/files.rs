@@ -42,10 +42,20 @@ async fn tokenize(
     Extension(CurrentUser(user)): Extension<CurrentUser>,
     body: Bytes,
 ) -> Response {
-    if user.is_none() {
+    let Some(user) = user else {
         return tokenizer_refusal(
             StatusCode::UNAUTHORIZED,
             FieldError::new("request", "Your session has ended. Please sign in again."),
+        );
+    };
+    if !state.gateway.allow_tokenization(&user.id.to_string()) {
+        tracing::warn!(user_id = user.id, "tokenization limit reached");
+        return tokenizer_refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            FieldError::new(
+                "request",
+                "Too many cards or accounts entered in a short time. Wait a few minutes and try again.",
+            ),
         );
     }
     let Ok(request) = serde_json::from_slice::<TokenizeRequest>(&body) else {

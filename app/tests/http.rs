@@ -1077,3 +1077,27 @@ async fn pages_carry_a_content_security_policy_with_this_responses_nonce(pool: P
         "a new nonce for every response"
     );
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn the_tokenizer_limits_how_many_numbers_one_user_may_try(pool: PgPool) {
+    let app = spawn(pool).await;
+    let clerk = app.session_for(CLERK).await;
+    let customer = app.session_for(CUSTOMER).await;
+    let mut bad = visa_request();
+    bad["number"] = "4242 4242 4242 4241".into();
+    for _ in 0..server::gateway::TOKENIZE_LIMIT {
+        let res = app.tokenize(&bad, Some(&clerk)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = app.tokenize(&visa_request(), Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let v: Value = res.json().await.unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().contains("Too many"));
+    // Another user is not held back.
+    assert_eq!(
+        app.tokenize(&visa_request(), Some(&customer))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -14,8 +14,10 @@ use shared::error::FieldError;
 use shared::method::{TokenizeRequest, TokenizeResponse};
 use shared::money::Money;
 use sqlx::PgPool;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A card's token and the display fields Settle may keep.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,7 +163,14 @@ pub struct SandboxGateway {
     pub delay: Duration,
     /// A call slower than this fails with [`GatewayError::Timeout`] (`SETTLE_GATEWAY_TIMEOUT_MS`).
     pub timeout: Duration,
+    /// Recent tokenizations per caller, for [`SandboxGateway::allow_tokenization`].
+    tokenizations: Arc<Mutex<HashMap<String, VecDeque<Instant>>>>,
 }
+
+/// Tokenizations one caller may ask for within [`TOKENIZE_WINDOW`]: enough for a clerk
+/// adding methods all day, too few for testing stolen card numbers one after another.
+pub const TOKENIZE_LIMIT: usize = 20;
+pub const TOKENIZE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 fn random_id(prefix: &str) -> String {
     let mut bytes = [0u8; 12];
@@ -179,7 +188,25 @@ impl SandboxGateway {
             pool,
             delay,
             timeout,
+            tokenizations: Arc::default(),
         }
+    }
+
+    /// Counts a tokenization for `caller` and says whether it may go ahead: at most
+    /// [`TOKENIZE_LIMIT`] in any [`TOKENIZE_WINDOW`], as hosted gateways limit card testing.
+    pub fn allow_tokenization(&self, caller: &str) -> bool {
+        let now = Instant::now();
+        let mut seen = self.tokenizations.lock().unwrap_or_else(|e| e.into_inner());
+        seen.retain(|_, times| {
+            times.retain(|t| now.duration_since(*t) < TOKENIZE_WINDOW);
+            !times.is_empty()
+        });
+        let times = seen.entry(caller.to_string()).or_default();
+        if times.len() >= TOKENIZE_LIMIT {
+            return false;
+        }
+        times.push_back(now);
+        true
     }
 
     async fn slow<T>(
