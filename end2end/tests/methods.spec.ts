@@ -161,3 +161,24 @@ test("a clerk adds an ACH account with its authorization, deactivates it and act
   dialog = await openPaymentDialog(page, code);
   await expect(dialog.getByLabel(/First Sandbox Bank checking •••• 6789/)).toBeVisible();
 });
+
+test("a method deactivated while the dialog is open is refused and no longer offered", async ({ page }) => {
+  const code = "C1009";
+  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  const dialog = await openPaymentDialog(page, code);
+  await dialog.getByLabel(/Visa •••• 9995/).check();
+  // Someone else deactivates it meanwhile.
+  sql(
+    `UPDATE payment_methods SET active = false WHERE last4 = '9995' AND company_id = (SELECT id FROM companies WHERE code = '${code}')`,
+  );
+  await dialog.getByLabel("Authorized by").selectOption("phone");
+  await dialog.getByLabel("Reference").fill("Call with AP");
+  await dialog.getByRole("button", { name: /Make Payment ·/ }).click();
+  await expect(dialog.locator("#method-error")).toHaveText(/inactive/);
+  await expect(dialog.getByLabel(/Visa •••• 9995/)).toHaveCount(0);
+  // Nothing is chosen for the clerk: they pick the next method themselves.
+  await expect(dialog.getByLabel(/Visa •••• 4242/)).not.toBeChecked();
+  expect(
+    sql(`SELECT count(*) FROM payments WHERE company_id = (SELECT id FROM companies WHERE code = '${code}') AND created_at > now() - interval '1 minute'`),
+  ).toEqual([["0"]]);
+});

@@ -47,11 +47,13 @@ pub fn PaymentDialog(
     );
     let staff = payer.is_staff();
     let method = RwSignal::new(None::<i64>);
+    // The default is chosen when the dialog opens, never again after a method was refused.
+    let auto_pick = RwSignal::new(true);
     let today = super::gateway_client::today;
     // The default (or first) method that can be charged is chosen to start with.
     Effect::new(move |_| {
         if let Some(Ok(list)) = methods.get() {
-            if method.get_untracked().is_none() {
+            if method.get_untracked().is_none() && auto_pick.get_untracked() {
                 method.set(list.iter().find(|m| !m.is_expired(today())).map(|m| m.id));
             }
         }
@@ -85,10 +87,19 @@ pub fn PaymentDialog(
             // The declined attempt used its key; the next attempt is a new payment.
             key.set(new_key());
         }
-        Some(Err(e)) => focus_field(
-            e.app().field().map(|f| f.field.as_str()),
-            method.get_untracked(),
-        ),
+        Some(Err(e)) => {
+            // The method was deactivated, removed or expired since the dialog opened: show
+            // the methods as they are now, with nothing chosen.
+            if e.message_for("method").is_some() {
+                auto_pick.set(false);
+                method.set(None);
+                methods.refetch();
+            }
+            focus_field(
+                e.app().field().map(|f| f.field.as_str()),
+                method.get_untracked(),
+            )
+        }
         None => {}
     });
     let field_error = move |name: &'static str| {
