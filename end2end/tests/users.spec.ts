@@ -52,6 +52,13 @@ test("the customer portal works on a phone", async ({ page }, testInfo) => {
   await signIn(page, { email: "ap@c1006.example", password: "demo-customer-pass" }, /\/portal$/);
   await expect(page.locator("[data-testid=selection-summary]")).toBeVisible();
   await checkScreen(page, "portal-phone", testInfo);
+  // Selecting an invoice on a phone: the amount to pay is reached by scrolling the table,
+  // never the page.
+  const first = page.locator("[data-testid=open-invoices] tbody tr").first();
+  await first.getByRole("checkbox").check();
+  await first.getByRole("textbox").scrollIntoViewIfNeeded();
+  await expect(first.getByRole("textbox")).toBeInViewport();
+  await checkScreen(page, "portal-phone-selected", testInfo);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });

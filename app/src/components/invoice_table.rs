@@ -56,17 +56,18 @@ pub fn InvoiceTable(
     });
     let pay_header = selection.map(|_| view! { <th scope="col" class="num pay-col">"Pay"</th> });
     let footer_span = if selection.is_some() { 7 } else { 6 };
+    let footer_label = format!("{} open invoice{}", count(n), if n == 1 { "" } else { "s" });
     view! {
         <DataTable label="Open invoices" testid="open-invoices">
             <thead>
                 <tr>
                     {select_all}
                     <th scope="col">"Invoice"</th>
-                    <th scope="col">"PO"</th>
-                    <th scope="col">"Issued"</th>
+                    <th scope="col" class="hide-phone">"PO"</th>
+                    <th scope="col" class="hide-phone">"Issued"</th>
                     <th scope="col">"Due"</th>
-                    <th scope="col" class="num">"Days overdue"</th>
-                    <th scope="col" class="num">"Total"</th>
+                    <th scope="col" class="num hide-phone">"Days overdue"</th>
+                    <th scope="col" class="num hide-phone">"Total"</th>
                     <th scope="col" class="num">"Balance"</th>
                     {pay_header}
                 </tr>
@@ -97,15 +98,15 @@ pub fn InvoiceTable(
                                 Some(base) => view! { <a href=format!("{base}/{id}")>{number.clone()}</a> }.into_any(),
                                 None => number.clone().into_any(),
                             }}</td>
-                            <td class="mono muted">{inv.po_number.clone().unwrap_or_else(|| "—".into())}</td>
-                            <td>{date(inv.issue_date)}</td>
+                            <td class="mono muted hide-phone">{inv.po_number.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td class="hide-phone">{date(inv.issue_date)}</td>
                             <td>{date(inv.due_date)}</td>
-                            <td class="num">
+                            <td class="num hide-phone">
                                 <span class=format!("aging aging-{}", aging.css()) title=aging.label()>
                                     {if inv.days_overdue > 0 { count(inv.days_overdue) } else { "Current".to_string() }}
                                 </span>
                             </td>
-                            <td class="num">{inv.total.display()}</td>
+                            <td class="num hide-phone">{inv.total.display()}</td>
                             <td class="num strong" data-col="balance">{inv.balance.display()}</td>
                             {pay_cell}
                         </tr>
@@ -114,7 +115,9 @@ pub fn InvoiceTable(
             </tbody>
             <tfoot>
                 <tr>
-                    <th scope="row" colspan=footer_span>{format!("{} open invoice{}", count(n), if n == 1 { "" } else { "s" })}</th>
+                    // On a phone four columns are hidden, so the label spans four fewer.
+                    <th scope="row" class="hide-phone" colspan=footer_span>{footer_label.clone()}</th>
+                    <th scope="row" class="show-phone" colspan=footer_span - 4>{footer_label}</th>
                     <td class="num strong" data-testid="balance-total">{total_balance}</td>
                     {selection.map(|_| view! { <td></td> })}
                 </tr>
