@@ -108,7 +108,20 @@ async fn main() {
                         let _ = r.bytes().await;
                         latencies.push(t.elapsed());
                     }
-                    _ => errors += 1,
+                    Ok(r) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            let status = r.status();
+                            let text = r.text().await.unwrap_or_default();
+                            eprintln!("refused: {status} {text}");
+                        }
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            eprintln!("failed: {e}");
+                        }
+                    }
                 }
             }
             (latencies, errors)

@@ -52,9 +52,16 @@ pub fn holds_card_number(text: &str) -> bool {
         {
             end += 1;
         }
-        // The whole run must read as a card number of a known brand, length and checksum.
+        // A number on its own (not part of a word, code or UUID such as an idempotency key),
+        // the whole of which reads as a card number of a known brand, length and checksum.
+        let joined = |b: Option<&u8>| {
+            b.is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        };
+        let standalone =
+            !joined(start.checked_sub(1).and_then(|p| bytes.get(p))) && !joined(bytes.get(end));
         let run = &text[start..end];
-        if digits_only(run).is_some_and(|d| (13..=19).contains(&d.len()))
+        if standalone
+            && digits_only(run).is_some_and(|d| (13..=19).contains(&d.len()))
             && CardNumber::parse(run).is_ok()
         {
             return true;
@@ -110,6 +117,19 @@ mod tests {
         // UUIDs, dates and amounts are not card numbers.
         assert!(!holds_card_number("3f2b8c1e-4d5a-4b6c-9d7e-0f1a2b3c4d5e"));
         assert!(!holds_card_number("000123456789"));
+        // Inside a UUID (an idempotency key) digits can line up like a card number: not one.
+        assert!(!holds_card_number("abcdef12-4242-4242-4242-4242abcdef12"));
+        assert!(!holds_card_number("f0e1d2c3-4242-4242-4242-424242424242"));
+        assert!(!holds_card_number("ref4242424242424242"));
+        assert!(holds_card_number("(4242424242424242)"));
+    }
+
+    #[test]
+    fn idempotency_keys_are_never_card_numbers() {
+        for _ in 0..200_000 {
+            let key = uuid::Uuid::new_v4().to_string();
+            assert!(!holds_card_number(&key), "{key}");
+        }
     }
 
     #[test]
