@@ -826,7 +826,7 @@ async fn every_portal_server_function_answers_only_for_the_customers_own_company
                 .unwrap()
         } else {
             app.tokenize(
-                &serde_json::json!({ "type": "bank_account", "routing_number": "110000000", "account_number": "000123456789", "holder_name": "A" }),
+                &serde_json::json!({ "type": "bank_account", "routing_number": "110000000", "account_number": "000777888999", "holder_name": "A" }),
                 Some(&customer),
             )
             .await

@@ -128,11 +128,42 @@ async fn insert_method(
     company_id: i64,
     m: NewMethod<'_>,
 ) -> Result<MethodOption> {
-    // One method added at a time per company, so "first active method is the default" holds.
+    // One method added at a time per company, so "first active method is the default" holds
+    // and the same card or account is not saved twice (a retry after a lost answer).
     sqlx::query("SELECT 1 FROM companies WHERE id = $1 FOR UPDATE")
         .bind(company_id)
         .execute(&mut *tx)
         .await?;
+    let same: Option<(bool, String)> = sqlx::query_as(
+        "SELECT active, kind FROM payment_methods WHERE company_id = $1 AND kind = $2 AND last4 = $3 \
+           AND (kind <> 'card' OR (card_brand = $4 AND exp_month = $5 AND exp_year = $6)) \
+           AND (kind <> 'ach' OR routing_number = $7) \
+         ORDER BY active DESC LIMIT 1",
+    )
+    .bind(company_id)
+    .bind(m.kind)
+    .bind(m.last4)
+    .bind(m.brand)
+    .bind(m.exp_month)
+    .bind(m.exp_year)
+    .bind(m.routing_number)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((active, kind)) = same {
+        let what = if kind == "card" {
+            "card"
+        } else {
+            "bank account"
+        };
+        return Err(field(
+            "token",
+            &if active {
+                format!("This {what} is already saved for this company.")
+            } else {
+                format!("This {what} is already saved for this company but inactive: activate it instead of adding it again.")
+            },
+        ));
+    }
     let inserted: Option<MethodRow> = sqlx::query_as(
         "WITH ins AS (
             INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand,

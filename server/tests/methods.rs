@@ -198,7 +198,7 @@ async fn a_card_token_must_be_known_a_card_and_saved_once(pool: PgPool) {
     add(card.clone()).await.unwrap();
     assert_eq!(
         field_of(add(card).await.unwrap_err()).1,
-        "This card or account is already saved."
+        "This card is already saved for this company."
     );
     assert_eq!(
         f.count("SELECT count(*) FROM payment_methods").await,
@@ -293,7 +293,7 @@ async fn ach_cannot_be_added_without_its_signed_authorization(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn ach_with_its_authorization_is_saved_and_keeps_the_document(pool: PgPool) {
     let f = fixture(pool).await;
-    let token = f.bank_token(TEST_ACH_SETTLES).await;
+    let token = f.bank_token("000555666777").await;
     let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "C:\\scans\\auth.pdf", PDF)
         .await
         .unwrap();
@@ -311,7 +311,7 @@ async fn ach_with_its_authorization_is_saved_and_keeps_the_document(pool: PgPool
     )
     .await
     .unwrap();
-    assert_eq!(m.label(), "First Sandbox Bank savings •••• 6789");
+    assert_eq!(m.label(), "First Sandbox Bank savings •••• 6777");
     let d = methods::detail(&f.pool, m.id, Some(f.company_id), today())
         .await
         .unwrap();
@@ -568,7 +568,7 @@ async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool:
         role: shared::auth::Role::Customer,
         company: None,
     };
-    let token = f.bank_token(TEST_ACH_SETTLES).await;
+    let token = f.bank_token("000777888999").await;
     let input = |agreed: bool, name: &str, version: &str| shared::method::PortalBankAccountInput {
         token: token.clone(),
         holder_name: "C1002 AP".into(),
@@ -632,7 +632,7 @@ async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool:
         "ap@c1002.example",
         "From address: 203.0.113.7",
         "I authorize",
-        "•••• 6789",
+        "•••• 8999",
     ] {
         assert!(text.contains(part), "{part} missing from:\n{text}");
     }
@@ -650,7 +650,7 @@ async fn one_authorization_attached_twice_at_once_makes_one_method(pool: PgPool)
         .await
         .unwrap();
     let (a, b) = (
-        f.bank_token(TEST_ACH_SETTLES).await,
+        f.bank_token("000444555666").await,
         f.bank_token("000111222333").await,
     );
     let (ia, ib) = (
@@ -673,5 +673,60 @@ async fn one_authorization_attached_twice_at_once_makes_one_method(pool: PgPool)
         ))
         .await,
         1
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_same_card_or_account_is_not_saved_twice(pool: PgPool) {
+    let f = fixture(pool).await;
+    let before = f.count("SELECT count(*) FROM payment_methods").await;
+    // A retry after a lost answer tokenizes again: a new token for the same card.
+    f.add_card("5555555555554444").await;
+    let again = tokenize(&f.gateway, &card_request("5555 5555 5555 4444"), today())
+        .await
+        .unwrap();
+    let e = methods::add_card(
+        &f.pool,
+        &f.gateway,
+        &f.clerk,
+        f.company_id,
+        &again.token,
+        "A",
+        today(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        field_of(e).1,
+        "This card is already saved for this company."
+    );
+    // C1002's demo ACH account (routing 110000000, •••• 6789), deactivated: activate it instead.
+    let ach: i64 =
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND kind = 'ach'")
+            .bind(f.company_id)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    methods::set_active(&f.pool, &f.clerk, ach, None, false)
+        .await
+        .unwrap();
+    let token = f.bank_token(TEST_ACH_SETTLES).await;
+    let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "auth.pdf", PDF)
+        .await
+        .unwrap();
+    let e = methods::add_bank_account(
+        &f.pool,
+        &f.gateway,
+        &f.clerk,
+        f.company_id,
+        &f.ach_input(&token, Some(doc.id), "2026-01-15"),
+        today(),
+    )
+    .await
+    .unwrap_err();
+    assert!(field_of(e).1.contains("inactive: activate it instead"));
+    assert_eq!(
+        f.count("SELECT count(*) FROM payment_methods").await,
+        before + 1
     );
 }
