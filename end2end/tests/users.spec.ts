@@ -41,6 +41,7 @@ test("an admin adds a customer user who chooses a password at first sign-in, the
   await page.reload();
   await waitForHydration(page);
   await row.getByRole("button", { name: "Disable Morgan Blake" }).click();
+  await page.getByRole("dialog", { name: "Disable this user?" }).getByRole("button", { name: "Disable" }).click();
   await expect(page.getByTestId("users-message")).toContainText("disabled");
   await expect(row).toContainText("Disabled");
   await customer.goto("/portal/payments");

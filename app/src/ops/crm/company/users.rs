@@ -46,6 +46,12 @@ pub fn UsersTab() -> impl IntoView {
             version.update(|v| *v += 1);
         }
     });
+    let confirming = RwSignal::new(None::<CustomerUser>);
+    Effect::new(move |_| {
+        if toggle.value().get().is_some() {
+            confirming.set(None);
+        }
+    });
     let toggle_error = Signal::derive(move || {
         toggle
             .value()
@@ -100,7 +106,11 @@ pub fn UsersTab() -> impl IntoView {
                                                 <Show when=is_admin>
                                                     <button type="button" class="btn btn-small" aria-label=label.clone()
                                                         disabled=move || toggle.pending().get()
-                                                        on:click={let user = user.clone(); move |_| { message.set(None); toggle.dispatch(user.clone()); }}>{verb}</button>
+                                                        on:click={let user = user.clone(); move |_| {
+                                                            message.set(None);
+                                                            // Disabling signs them out: asked first. Enabling is harmless.
+                                                            if user.active { confirming.set(Some(user.clone())); } else { toggle.dispatch(user.clone()); }
+                                                        }}>{verb}</button>
                                                 </Show>
                                             </td>
                                         </tr>
@@ -115,6 +125,22 @@ pub fn UsersTab() -> impl IntoView {
         <Show when=move || !is_admin()>
             <p class="help">"Only admins can add or disable users."</p>
         </Show>
+        {move || confirming.get().map(|u| {
+            let question = format!("Disable {} ({})?", u.name, u.email);
+            view! {
+                <Modal title="Disable this user?" on_close=Callback::new(move |_| confirming.set(None))>
+                    <div class="modal-body">
+                        <p>{question}</p>
+                        <p class="muted">"They are signed out at once and cannot sign in until enabled again. Their payments and payment methods stay."</p>
+                        <div class="modal-actions">
+                            <button type="button" class="btn" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                            <button type="button" class="btn btn-primary" disabled=move || toggle.pending().get()
+                                on:click=move |_| { toggle.dispatch(u.clone()); }>"Disable"</button>
+                        </div>
+                    </div>
+                </Modal>
+            }
+        })}
         {move || adding.get().then(|| view! {
             <Modal title="Add a customer user" on_close=Callback::new(move |_| { adding.set(false); created.set(None); })>
                 <AddUserForm code=code.get_untracked() created=created
