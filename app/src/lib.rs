@@ -1,6 +1,9 @@
 //! The Settle web application: screens, server functions, and (feature `ssr`) the HTTP
 //! server that renders them.
 
+// The typed views of the larger tables nest deeper than the default limit in release builds.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod components;
