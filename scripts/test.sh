@@ -48,4 +48,7 @@ wait $server_pid 2>/dev/null || true
 step "no full card number in the database or the server log"
 scripts/no-card-numbers.sh "$e2e_url" "$log"
 
+step "the browser build in its release profile (what make release ships)"
+cargo build -p app --lib --target wasm32-unknown-unknown --features app/hydrate --profile wasm-release
+
 printf '\nall checks passed in %ss\n' $((SECONDS - started))
