@@ -17,7 +17,7 @@ use shared::payment::{MethodOption, PaymentInput, PaymentOutcome, Receipt};
 #[cfg(feature = "ssr")]
 use {
     crate::web::{require_admin, require_customer, require_customer_user, require_staff, state},
-    shared::company::{CompanyCode, CompanySearch},
+    shared::company::CompanySearch,
 };
 
 /// The signed-in user, or `None`.
@@ -287,8 +287,7 @@ pub async fn portal_methods() -> Result<Vec<MethodOption>, ApiError> {
 /// Pays the customer's own invoices, exactly once per idempotency key.
 #[server(endpoint = "portal_pay", input = Json)]
 pub async fn portal_pay(payment: PaymentInput) -> Result<PaymentOutcome, ApiError> {
-    let user = require_customer_user()?;
-    let company_id = require_customer()?;
+    let (user, company_id) = require_customer_user()?;
     let st = state()?;
     let consent = shared::payment::Consent::portal(&user.email);
     let request =
@@ -323,8 +322,7 @@ pub async fn portal_payment_methods() -> Result<Vec<MethodSummary>, ApiError> {
 /// Activates or deactivates one of the customer's own methods.
 #[server(endpoint = "portal_set_method_active")]
 pub async fn portal_set_method_active(id: i64, active: bool) -> Result<(), ApiError> {
-    let user = require_customer_user()?;
-    let company_id = require_customer()?;
+    let (user, company_id) = require_customer_user()?;
     let st = state()?;
     Ok(server::methods::set_active(&st.pool, &user, id, Some(company_id), active).await?)
 }
@@ -332,8 +330,7 @@ pub async fn portal_set_method_active(id: i64, active: bool) -> Result<(), ApiEr
 /// Makes one of the customer's own methods the default.
 #[server(endpoint = "portal_set_default_method")]
 pub async fn portal_set_default_method(id: i64) -> Result<(), ApiError> {
-    let user = require_customer_user()?;
-    let company_id = require_customer()?;
+    let (user, company_id) = require_customer_user()?;
     let st = state()?;
     Ok(server::methods::set_default(
         &st.pool,
@@ -348,8 +345,7 @@ pub async fn portal_set_default_method(id: i64) -> Result<(), ApiError> {
 /// Saves a card for the customer's own company from the gateway's token.
 #[server(endpoint = "portal_add_card", input = Json)]
 pub async fn portal_add_card(card: NewCardInput) -> Result<MethodOption, ApiError> {
-    let user = require_customer_user()?;
-    let company_id = require_customer()?;
+    let (user, company_id) = require_customer_user()?;
     let st = state()?;
     Ok(server::methods::add_card(
         &st.pool,
@@ -368,8 +364,7 @@ pub async fn portal_add_card(card: NewCardInput) -> Result<MethodOption, ApiErro
 pub async fn portal_add_bank_account(
     account: PortalBankAccountInput,
 ) -> Result<MethodOption, ApiError> {
-    let user = require_customer_user()?;
-    let company_id = require_customer()?;
+    let (user, company_id) = require_customer_user()?;
     let st = state()?;
     let ip = crate::web::client_address();
     Ok(server::methods::add_bank_account_portal(
@@ -386,8 +381,5 @@ pub async fn portal_add_bank_account(
 
 #[cfg(feature = "ssr")]
 async fn company_id(st: &server::AppState, code: &str) -> Result<i64, ApiError> {
-    // A malformed Company ID cannot name a company: answer "not found" like an unknown one.
-    let code = CompanyCode::parse(code)
-        .map_err(|_| ApiError::from(shared::AppError::NotFound("Company".into())))?;
-    Ok(server::companies::id_of(&st.pool, &code).await?)
+    Ok(server::companies::id_of_raw(&st.pool, code).await?)
 }

@@ -13,7 +13,6 @@ use serde::Deserialize;
 use server::gateway::TokenizeRefusal;
 use server::AppState;
 use shared::auth::{Role, SessionUser};
-use shared::company::CompanyCode;
 use shared::document::{check_size, MAX_BYTES};
 use shared::error::FieldError;
 use shared::method::{TokenizeError, TokenizeRequest, SANDBOX_TOKENIZER_PATH};
@@ -101,14 +100,9 @@ async fn acting_company(
     match (user.role, &user.company) {
         (Role::Customer, Some(c)) => Ok(c.id),
         (Role::Customer, None) => Err(AppError::Forbidden),
-        _ => {
-            let code = company
-                .and_then(|c| CompanyCode::parse(c).ok())
-                .ok_or_else(|| AppError::NotFound("Company".into()))?;
-            server::companies::id_of(&state.pool, &code)
-                .await
-                .map_err(server::Error::into_app)
-        }
+        _ => server::companies::id_of_raw(&state.pool, company.unwrap_or(""))
+            .await
+            .map_err(server::Error::into_app),
     }
 }
 

@@ -391,10 +391,15 @@ pub fn require_admin() -> Result<SessionUser, ApiError> {
     }
 }
 
-/// The signed-in customer user, or the reason to refuse.
-pub fn require_customer_user() -> Result<SessionUser, ApiError> {
-    require_customer()?;
-    session_user().ok_or_else(|| AppError::Unauthenticated.into())
+/// The signed-in customer user and their company id, or the reason to refuse.
+pub fn require_customer_user() -> Result<(SessionUser, i64), ApiError> {
+    match session_user() {
+        None => Err(AppError::Unauthenticated.into()),
+        Some(u) => match (u.role, u.company.as_ref().map(|c| c.id)) {
+            (Role::Customer, Some(company_id)) => Ok((u, company_id)),
+            _ => Err(AppError::Forbidden.into()),
+        },
+    }
 }
 
 /// Where the request came from: the peer address, and what a proxy says in
@@ -418,15 +423,7 @@ pub fn client_address() -> Option<String> {
 
 /// The signed-in customer user's company id, or the reason to refuse.
 pub fn require_customer() -> Result<i64, ApiError> {
-    match session_user() {
-        None => Err(AppError::Unauthenticated.into()),
-        Some(SessionUser {
-            role: Role::Customer,
-            company: Some(c),
-            ..
-        }) => Ok(c.id),
-        Some(_) => Err(AppError::Forbidden.into()),
-    }
+    require_customer_user().map(|(_, company_id)| company_id)
 }
 
 fn response_options() -> Option<ResponseOptions> {

@@ -140,6 +140,13 @@ pub async fn id_of(pool: &PgPool, code: &CompanyCode) -> Result<i64> {
         .ok_or_else(|| AppError::NotFound("Company".into()).into())
 }
 
+/// The internal id of a company by a Company ID as a caller sent it: a malformed one cannot
+/// name a company, so it is "not found" like an unknown one.
+pub async fn id_of_raw(pool: &PgPool, raw: &str) -> Result<i64> {
+    let code = CompanyCode::parse(raw).map_err(|_| AppError::NotFound("Company".into()))?;
+    id_of(pool, &code).await
+}
+
 /// A company's header figures and contacts.
 pub async fn detail(pool: &PgPool, company_id: i64, today: NaiveDate) -> Result<CompanyDetail> {
     let row: Option<SummaryRow> = sqlx::query_as(&format!(

@@ -26,10 +26,21 @@ use shared::payment::{MethodKind, MethodOption};
 use shared::AppError;
 use sqlx::{PgConnection, PgPool};
 
-/// The columns of a method as a payer chooses it; the table is always `m`.
+/// An authorization document can belong to one method only.
+const DOCUMENT_IN_USE: &str =
+    "This authorization is already on file for another account. Upload the one for this account.";
+
+/// The columns of a [`MethodRow`]; the table is always `m`.
+macro_rules! method_columns {
+    () => {
+        "m.id, m.kind, m.holder_name, m.last4::text AS last4, m.card_brand, m.exp_month, m.exp_year, \
+         m.bank_name, m.account_type, m.is_default, m.active, m.gateway_token"
+    };
+}
+
+/// A method as a payer chooses it.
 pub(crate) const METHOD_SELECT: &str =
-    "SELECT m.id, m.kind, m.holder_name, m.last4::text AS last4, m.card_brand, m.exp_month, m.exp_year, \
-    m.bank_name, m.account_type, m.is_default, m.active, m.gateway_token FROM payment_methods m";
+    concat!("SELECT ", method_columns!(), " FROM payment_methods m");
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct MethodRow {
@@ -164,7 +175,7 @@ async fn insert_method(
             },
         ));
     }
-    let inserted: Option<MethodRow> = sqlx::query_as(
+    let inserted: Option<MethodRow> = sqlx::query_as(concat!(
         "WITH ins AS (
             INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand,
                 exp_month, exp_year, bank_name, routing_number, account_type, holder_type,
@@ -173,8 +184,7 @@ async fn insert_method(
                 NOT EXISTS (SELECT 1 FROM payment_methods WHERE company_id = $1 AND is_default), $14)
             ON CONFLICT (gateway_token) DO NOTHING
             RETURNING *)
-         SELECT m.id, m.kind, m.holder_name, m.last4::text AS last4, m.card_brand, m.exp_month, m.exp_year,
-            m.bank_name, m.account_type, m.is_default, m.active, m.gateway_token FROM ins m",
+         SELECT ", method_columns!(), " FROM ins m"),
     )
     .bind(company_id)
     .bind(m.kind)
@@ -201,7 +211,7 @@ async fn insert_method(
         if same_document {
             field(
                 shared::document::FIELD,
-                "This authorization is already on file for another account. Upload the one for this account.",
+                DOCUMENT_IN_USE,
             )
         } else {
             e.into()
@@ -331,12 +341,7 @@ pub async fn add_bank_account<G: PaymentGateway>(
     .await?;
     match usable {
         Some(true) => {}
-        Some(false) => {
-            return Err(field(
-                shared::document::FIELD,
-                "This authorization is already on file for another account. Upload the one for this account.",
-            ))
-        }
+        Some(false) => return Err(field(shared::document::FIELD, DOCUMENT_IN_USE)),
         None => {
             return Err(field(
                 shared::document::FIELD,
@@ -470,6 +475,13 @@ pub async fn add_bank_account_portal<G: PaymentGateway>(
     Ok(option)
 }
 
+#[derive(sqlx::FromRow)]
+struct OwnedMethodRow {
+    #[sqlx(flatten)]
+    method: MethodRow,
+    owner: i64,
+}
+
 /// Makes an active, unexpired method its company's default (pre-selected when paying).
 /// `company_id` limits it to that company's methods (the portal); staff pass `None`.
 pub async fn set_default(
@@ -480,14 +492,19 @@ pub async fn set_default(
     today: NaiveDate,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let row: Option<MethodRow> = sqlx::query_as(&format!(
-        "{METHOD_SELECT} WHERE m.id = $1 AND ($2::bigint IS NULL OR m.company_id = $2) FOR UPDATE"
+    let row: Option<OwnedMethodRow> = sqlx::query_as(&format!(
+        "{} WHERE m.id = $1 AND ($2::bigint IS NULL OR m.company_id = $2) FOR UPDATE",
+        concat!(
+            "SELECT ",
+            method_columns!(),
+            ", m.company_id AS owner FROM payment_methods m"
+        )
     ))
     .bind(method_id)
     .bind(company_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(row) = row else {
+    let Some(OwnedMethodRow { method: row, owner }) = row else {
         return Err(AppError::NotFound("Payment method".into()).into());
     };
     if !row.active {
@@ -503,10 +520,6 @@ pub async fn set_default(
     if option.is_default {
         return Ok(());
     }
-    let owner: i64 = sqlx::query_scalar("SELECT company_id FROM payment_methods WHERE id = $1")
-        .bind(method_id)
-        .fetch_one(&mut *tx)
-        .await?;
     // One default change at a time per company (the one-default index would refuse a race).
     sqlx::query("SELECT 1 FROM companies WHERE id = $1 FOR UPDATE")
         .bind(owner)
@@ -599,11 +612,12 @@ pub async fn document_file(
     row.ok_or_else(|| AppError::NotFound("Document".into()).into())
 }
 
-const SUMMARY_SELECT: &str =
-    "SELECT m.id, m.kind, m.holder_name, m.last4::text AS last4, m.card_brand, m.exp_month, m.exp_year, \
-     m.bank_name, m.account_type, m.is_default, m.active, m.gateway_token, \
-     c.code AS company_code, c.name AS company_name, u.name AS added_by, m.created_at AS added_at \
-     FROM payment_methods m JOIN companies c ON c.id = m.company_id LEFT JOIN users u ON u.id = m.created_by";
+const SUMMARY_SELECT: &str = concat!(
+    "SELECT ",
+    method_columns!(),
+    ", c.code AS company_code, c.name AS company_name, u.name AS added_by, m.created_at AS added_at \
+     FROM payment_methods m JOIN companies c ON c.id = m.company_id LEFT JOIN users u ON u.id = m.created_by"
+);
 
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
@@ -718,34 +732,37 @@ pub async fn detail(
         return Err(AppError::NotFound("Payment method".into()).into());
     };
     let summary = row.into_summary(today)?;
-    let extra: (Option<String>, Option<String>, Option<i64>) = sqlx::query_as(
-        "SELECT routing_number::text, holder_type, authorization_document_id FROM payment_methods WHERE id = $1",
+    // The fields only ACH has, and its authorization document, in one read.
+    let extra: AchRow = sqlx::query_as(
+        "SELECT m.routing_number::text AS routing_number, m.holder_type, d.id AS document_id, d.file_name, \
+         d.content_type, d.size_bytes, d.sha256, d.signed_on, u.name AS uploaded_by, d.created_at AS uploaded_at \
+         FROM payment_methods m LEFT JOIN documents d ON d.id = m.authorization_document_id \
+         LEFT JOIN users u ON u.id = d.uploaded_by WHERE m.id = $1",
     )
     .bind(method_id)
     .fetch_one(pool)
     .await?;
-    let document = match extra.2 {
-        None => None,
-        Some(doc_id) => {
-            let d: DocumentRow = sqlx::query_as(
-                "SELECT d.id, d.file_name, d.content_type, d.size_bytes, d.sha256, d.signed_on, \
-                 u.name AS uploaded_by, d.created_at FROM documents d \
-                 LEFT JOIN users u ON u.id = d.uploaded_by WHERE d.id = $1",
-            )
-            .bind(doc_id)
-            .fetch_one(pool)
-            .await?;
+    let document = match (
+        extra.document_id,
+        extra.file_name,
+        extra.content_type,
+        extra.size_bytes,
+        extra.sha256,
+        extra.uploaded_at,
+    ) {
+        (Some(id), Some(file_name), Some(content_type), Some(size), Some(sha256), Some(at)) => {
             Some(DocumentInfo {
-                id: d.id,
-                file_name: d.file_name,
-                content_type: d.content_type,
-                size_bytes: i64::from(d.size_bytes),
-                sha256: d.sha256.iter().map(|b| format!("{b:02x}")).collect(),
-                signed_on: d.signed_on,
-                uploaded_by: d.uploaded_by,
-                uploaded_at: d.created_at,
+                id,
+                file_name,
+                content_type,
+                size_bytes: i64::from(size),
+                sha256: sha256.iter().map(|b| format!("{b:02x}")).collect(),
+                signed_on: extra.signed_on,
+                uploaded_by: extra.uploaded_by,
+                uploaded_at: at,
             })
         }
+        _ => None,
     };
     let events: Vec<EventRow> = sqlx::query_as(
         "SELECT e.at, u.name, e.actor_role, e.action, e.details FROM audit_events e \
@@ -769,23 +786,25 @@ pub async fn detail(
         .collect();
     Ok(MethodDetail {
         summary,
-        routing_number: extra.0,
-        holder_type: extra.1,
+        routing_number: extra.routing_number,
+        holder_type: extra.holder_type,
         document,
         history,
     })
 }
 
 #[derive(sqlx::FromRow)]
-struct DocumentRow {
-    id: i64,
-    file_name: String,
-    content_type: String,
-    size_bytes: i32,
-    sha256: Vec<u8>,
+struct AchRow {
+    routing_number: Option<String>,
+    holder_type: Option<String>,
+    document_id: Option<i64>,
+    file_name: Option<String>,
+    content_type: Option<String>,
+    size_bytes: Option<i32>,
+    sha256: Option<Vec<u8>>,
     signed_on: Option<NaiveDate>,
     uploaded_by: Option<String>,
-    created_at: DateTime<Utc>,
+    uploaded_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
