@@ -2,7 +2,7 @@
 # Both install what is missing first (see scripts/tools.sh).
 SHELL := /bin/bash
 
-.PHONY: run test seed tools release db-url bench-search bench-payments
+.PHONY: run test seed tools release db-url bench-search bench-payments bench-tti
 
 run: tools
 	@scripts/run.sh
@@ -16,9 +16,10 @@ seed: tools
 tools:
 	@scripts/tools.sh
 
-# A release build (optimised WASM via wasm-opt), as served in production.
+# The release build (optimised WASM via wasm-opt, hashed and precompressed static files), as
+# served in production and as driven by the browser tests.
 release: tools
-	@source scripts/env.sh && cargo leptos build --release
+	@scripts/release.sh
 
 # Prints the DATABASE_URL of the project's local PostgreSQL (starting it if needed).
 db-url:
@@ -34,3 +35,8 @@ bench-search: tools
 bench-payments: tools
 	@source scripts/env.sh && export DATABASE_URL=$${DATABASE_URL:-$$(scripts/pg.sh settle)} && \
 	  cargo bench -p app --features ssr --bench payments
+
+# Prints the time to interactive of a staff company page with the release build (median of 5
+# cold and 5 warm loads in Chromium; a benchmark, not a test).
+bench-tti: tools
+	@scripts/bench-tti.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and serves Settle at http://127.0.0.1:3000 (LEPTOS_SITE_ADDR) with demo data.
+# Builds (release) and serves Settle at http://127.0.0.1:3000 (LEPTOS_SITE_ADDR) with demo data.
 # Uses DATABASE_URL when set, else the project's own PostgreSQL (scripts/pg.sh).
 # `run.sh seed` only loads the demo data into an empty database.
 set -euo pipefail
@@ -10,7 +10,8 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL
 fi
 export SETTLE_DEMO=${SETTLE_DEMO:-1}
-cargo leptos build
+# The release build: what `make release` ships and what the browser tests drive.
+scripts/release.sh
 export LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:3000}
-exec "$target_dir/debug/app" "$@"
+exec "$target_dir/release/app" "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check: formatting, clippy on both feature sets, unit, database, HTTP and
-# browser (Playwright + Chromium) tests. Uses DATABASE_URL when set, else the project's
-# own PostgreSQL.
+# browser (Playwright + Chromium) tests, the browser tests against the release build that
+# `make release` produces. Uses DATABASE_URL when set, else the project's own PostgreSQL.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
@@ -25,30 +25,22 @@ fi
 step "unit, database and HTTP tests"
 cargo test --workspace --features app/ssr
 
-step "build the app"
-cargo leptos build
+step "the release build (what make release ships)"
+scripts/release.sh
 
-step "browser tests"
-e2e_url=$(scripts/e2e-db.sh "$DATABASE_URL")
-port=${E2E_PORT:-3107}
-log="$root/target/e2e-server.log"
-LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-  DATABASE_URL="$e2e_url" SETTLE_DEMO=1 RUST_LOG=info "$target_dir/debug/app" >"$log" 2>&1 &
-server_pid=$!
-trap 'kill $server_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/login"; then break; fi
-  if ! kill -0 $server_pid 2>/dev/null; then cat "$log"; echo "the app did not start" >&2; exit 1; fi
-  sleep 0.2
-done
-(cd end2end && BASE_URL="http://127.0.0.1:$port" E2E_DATABASE_URL="$e2e_url" npx playwright test)
-kill $server_pid 2>/dev/null || true
-wait $server_pid 2>/dev/null || true
+step "browser tests against the release server and site"
+source scripts/e2e-server.sh
+(cd end2end && BASE_URL="http://127.0.0.1:$e2e_port" E2E_DATABASE_URL="$e2e_url" E2E_SERVER_LOG="$e2e_log" \
+  npx playwright test)
+stop_e2e_server
+
+step "no panic in the server log"
+if grep -n "panicked" "$e2e_log" | head -5; then
+  echo "the server panicked while the browser tests ran (see $e2e_log)" >&2
+  exit 1
+fi
 
 step "no full card number in the database or the server log"
-scripts/no-card-numbers.sh "$e2e_url" "$log"
-
-step "the browser build in its release profile (what make release ships)"
-cargo build -p app --lib --target wasm32-unknown-unknown --features app/hydrate --profile wasm-release
+scripts/no-card-numbers.sh "$e2e_url" "$e2e_log"
 
 printf '\nall checks passed in %ss\n' $((SECONDS - started))

@@ -17,7 +17,7 @@ use crate::portal::{
     PortalShell,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -32,6 +32,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <AutoReload options=options.clone()/>
+                // settle.<hash>.css when the build hashed the file names (release builds).
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -46,7 +48,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/settle.css"/>
         // "Settle" is the fallback while a page's own title is not mounted yet.
         <Title text="Settle" formatter=|text: String| if text.is_empty() || text == "Settle" { "Settle".to_string() } else { format!("{text} · Settle") }/>
         <Router>

@@ -4,8 +4,19 @@
 // The typed views of the larger tables nest deeper than the default limit in release builds.
 #![recursion_limit = "256"]
 
+// The server and the browser must agree on leptos `erase_components`: it changes the
+// hydration markers, and a browser build that expects other markers than the server wrote
+// fails to hydrate. .cargo/config.toml sets it for every build; a build without it (a
+// RUSTFLAGS override, say) stops here instead of shipping a page that never hydrates.
+#[cfg(not(erase_components))]
+compile_error!(
+    "build with `--cfg erase_components` (.cargo/config.toml sets it; RUSTFLAGS overrides it)"
+);
+
 pub mod api;
 pub mod app;
+#[cfg(feature = "ssr")]
+pub mod catch_panic;
 pub mod components;
 pub mod error;
 #[cfg(feature = "ssr")]
@@ -14,6 +25,8 @@ pub mod login;
 pub mod ops;
 pub mod portal;
 #[cfg(feature = "ssr")]
+pub mod static_files;
+#[cfg(feature = "ssr")]
 pub mod web;
 
 #[cfg(feature = "hydrate")]
@@ -21,8 +34,16 @@ pub mod web;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
-    // Lets browser tests wait until the page is interactive.
+    // Lets browser tests wait until the page is interactive, and the time-to-interactive
+    // benchmark read when it became so (ms since the navigation started).
     if let Some(window) = web_sys::window() {
+        if let Some(performance) = window.performance() {
+            let _ = js_sys::Reflect::set(
+                &window,
+                &"__settle_hydrated_at".into(),
+                &performance.now().into(),
+            );
+        }
         let _ = js_sys::Reflect::set(&window, &"__settle_hydrated".into(), &true.into());
     }
 }

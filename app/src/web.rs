@@ -51,13 +51,16 @@ pub async fn main() -> i32 {
         println!("demo data is in place");
         return 0;
     }
-    let leptos_options = match get_configuration(None) {
+    let mut leptos_options = match get_configuration(None) {
         Ok(c) => c.leptos_options,
         Err(e) => {
             eprintln!("settle: bad LEPTOS_* setting: {e}");
             return 1;
         }
     };
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        leptos_options.hash_files = crate::static_files::hash_file_beside_binary(&leptos_options);
+    }
     let addr = leptos_options.site_addr;
     let app = router(state, leptos_options);
     let listener = match tokio::net::TcpListener::bind(&addr).await {
@@ -114,10 +117,18 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options)
+        .merge(crate::static_files::routes(&leptos_options))
+        .with_state(leptos_options.clone())
         .merge(crate::files::routes(state.clone()))
         .layer(middleware::from_fn_with_state(state, session_middleware))
+        // Inside compression, so a notice appended to a broken stream is compressed with it.
+        .layer(middleware::from_fn(crate::catch_panic::catch_panic))
         .layer(CompressionLayer::new())
+        // Pages and server function answers are about one user at one moment: never stored.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

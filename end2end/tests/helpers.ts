@@ -3,16 +3,25 @@ import AxeBuilder from "@axe-core/playwright";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 
-/** Playwright's `test`, failing any test whose page broke the Content Security Policy. */
-export const test = base.extend<{ cspGuard: void }>({
-  cspGuard: [
+/**
+ * Playwright's `test`, failing any test whose page broke the Content Security Policy, threw
+ * an uncaught error (a WASM panic shows as `RuntimeError: unreachable`), or failed to
+ * hydrate (the server's HTML and the browser build disagreeing).
+ */
+export const test = base.extend<{ pageGuard: void }>({
+  pageGuard: [
     async ({ page }, use) => {
       const violations: string[] = [];
+      const errors: string[] = [];
       page.on("console", (m) => {
-        if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+        const text = m.text();
+        if (/Content Security Policy/i.test(text)) violations.push(text);
+        else if (m.type() === "error" && /hydrat|panicked|unreachable/i.test(text)) errors.push(text);
       });
+      page.on("pageerror", (e) => errors.push(`${e.name}: ${e.message}`));
       await use();
       expect(violations, "Content Security Policy violations").toEqual([]);
+      expect(errors, "page errors or failed hydration").toEqual([]);
     },
     { auto: true },
   ],
@@ -39,6 +48,7 @@ export async function waitForHydration(page: Page) {
 
 /** Fails on serious or critical accessibility violations, and saves a screenshot. */
 export async function checkScreen(page: Page, name: string, testInfo: TestInfo) {
+  await waitForHydration(page);
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   mkdirSync("screenshots", { recursive: true });

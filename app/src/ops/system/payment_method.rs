@@ -26,28 +26,35 @@ pub fn PaymentMethodPage() -> impl IntoView {
         move || (id.get(), version.get()),
         |(id, _)| payment_method_detail(id),
     );
-    let title = move || {
-        detail
-            .get()
-            .and_then(Result::ok)
-            .map(|d| d.summary.method.label())
-            .unwrap_or_else(|| "Payment method".into())
-    };
     view! {
-        <Title text=title/>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <A href="/ops/system/payment-methods">"Payment Methods"</A>
-            <span aria-hidden="true">" / "</span>
-            <span aria-current="page">{title}</span>
-        </nav>
-        <Suspense fallback=loading_page>
+        <Suspense fallback=move || view! { <MethodCrumbs label="Payment method".into()/>{loading_page()} }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                    Ok(d) => view! { <MethodDetailView detail=d version=version saved=saved/> }.into_any(),
+                    Err(e) => view! {
+                        <MethodCrumbs label="Payment method".into()/>
+                        <ErrorView error=e/>
+                    }.into_any(),
+                    Ok(d) => view! {
+                        <MethodCrumbs label=d.summary.method.label()/>
+                        <MethodDetailView detail=d version=version saved=saved/>
+                    }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The page title and breadcrumbs, from plain strings (never a closure over the page's
+/// signals, which a server render pass may have disposed of).
+#[component]
+fn MethodCrumbs(label: String) -> impl IntoView {
+    view! {
+        <Title text=label.clone()/>
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <A href="/ops/system/payment-methods">"Payment Methods"</A>
+            <span aria-hidden="true">" / "</span>
+            <span aria-current="page">{label}</span>
+        </nav>
     }
 }
 

@@ -34,29 +34,24 @@ pub fn CompanyPage() -> impl IntoView {
         move || (code.get(), version.0.get()),
         |(c, _)| get_company(c),
     );
-    let title = move || {
-        detail
-            .try_get()
-            .flatten()
-            .and_then(Result::ok)
-            .map(|c| c.name)
-            .unwrap_or_else(|| code.get())
-    };
+    // Every read here tolerates a disposed owner: on the server a render pass can be
+    // dropped and rebuilt while its closures are still referenced.
     view! {
-        <Title text=title/>
         <nav class="breadcrumbs" aria-label="Breadcrumb">
             <A href="/ops/crm/companies">"Companies"</A>
             <span aria-hidden="true">" / "</span>
-            <span aria-current="page">{move || code.get()}</span>
+            <span aria-current="page">{move || code.try_get().unwrap_or_default()}</span>
         </nav>
         <Suspense fallback=loading_page>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    Err(e) => view! { <Title text="Company"/><ErrorView error=e/> }.into_any(),
                     Ok(c) => {
                         let base = format!("/ops/crm/companies/{}", c.code);
                         let overdue_tone = if c.overdue.is_positive() { "overdue" } else { "" };
                         view! {
+                            // A plain string, never a closure over the page's signals.
+                            <Title text=c.name.clone()/>
                             <div class="page-head company-head">
                                 <div>
                                     <h1>{c.name.clone()}</h1>

@@ -1,0 +1,5 @@
+import { defineConfig } from "@playwright/test";
+import base from "./playwright.config";
+
+// Browser benchmarks (`make bench-tti`): they print figures and assert nothing about time.
+export default defineConfig({ ...base, testDir: "./bench", timeout: 120_000 });

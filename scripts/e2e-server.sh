@@ -1,0 +1,25 @@
+# Sourced (not run) by test.sh and the browser benchmarks: recreates the browser tests'
+# database `settle_e2e` on DATABASE_URL's server, starts the release server on it
+# (E2E_PORT, default 3107; demo data seeded at start) and waits until it answers.
+# Sets e2e_url, e2e_port, e2e_log and server_pid; `stop_e2e_server` stops it.
+e2e_url=$("$root/scripts/e2e-db.sh" "$DATABASE_URL")
+e2e_port=${E2E_PORT:-3107}
+e2e_log="$root/target/e2e-server.log"
+mkdir -p "$root/target"
+LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$e2e_port" \
+  DATABASE_URL="$e2e_url" SETTLE_DEMO=1 RUST_LOG=info "$target_dir/release/app" >"$e2e_log" 2>&1 &
+server_pid=$!
+stop_e2e_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+}
+trap stop_e2e_server EXIT
+for _ in $(seq 1 300); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$e2e_port/login"; then break; fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    cat "$e2e_log"
+    echo "the app did not start" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
