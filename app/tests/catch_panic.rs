@@ -20,8 +20,7 @@ async fn serve(router: Router) -> String {
 }
 
 async fn panics_before_answering() -> &'static str {
-    let broken: Option<&str> = None;
-    broken.expect("a bug in a page")
+    panic!("a bug in a page")
 }
 
 /// A streamed page whose second chunk panics (as a server render that breaks midway).
