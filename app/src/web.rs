@@ -117,10 +117,11 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .merge(crate::static_files::routes(&leptos_options))
         .with_state(leptos_options.clone())
         .merge(crate::files::routes(state.clone()))
         .layer(middleware::from_fn_with_state(state, session_middleware))
+        // Static files need no session (and no database round trip to look one up).
+        .merge(crate::static_files::routes(&leptos_options))
         // Inside compression, so a notice appended to a broken stream is compressed with it.
         .layer(middleware::from_fn(crate::catch_panic::catch_panic))
         .layer(CompressionLayer::new())
