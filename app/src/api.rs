@@ -1,9 +1,9 @@
 //! Server functions: thin. Each reads the session, checks the role, parses its input into
 //! `shared` types, calls one `server` function and maps the error.
 
+use crate::codec::{Form, Json};
 use crate::error::ApiError;
 use leptos::prelude::*;
-use server_fn::codec::Json;
 use shared::auth::{CreatedUser, CustomerUser, DemoAccount, SessionUser};
 use shared::company::{CompanyDetail, CompanySummary};
 use shared::invoice::{InvoiceDetail, OpenInvoice};
@@ -21,13 +21,13 @@ use {
 };
 
 /// The signed-in user, or `None`.
-#[server(endpoint = "current_user")]
+#[server(endpoint = "current_user", input = Form)]
 pub async fn current_user() -> Result<Option<SessionUser>, ApiError> {
     Ok(crate::web::session_user())
 }
 
 /// The demo sign-ins, listed on the login page in demo mode only.
-#[server(endpoint = "demo_accounts")]
+#[server(endpoint = "demo_accounts", input = Form)]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, ApiError> {
     let st = state()?;
     Ok(if st.config.demo {
@@ -80,7 +80,7 @@ pub async fn logout() -> Result<(), ApiError> {
 }
 
 /// CRM → Companies: one page of companies matching `q` (Company ID or name).
-#[server(endpoint = "list_companies")]
+#[server(endpoint = "list_companies", input = Form)]
 pub async fn list_companies(q: String, page: i64) -> Result<Page<CompanySummary>, ApiError> {
     require_staff()?;
     let st = state()?;
@@ -89,7 +89,7 @@ pub async fn list_companies(q: String, page: i64) -> Result<Page<CompanySummary>
 }
 
 /// A company's header figures and contacts, by Company ID.
-#[server(endpoint = "get_company")]
+#[server(endpoint = "get_company", input = Form)]
 pub async fn get_company(code: String) -> Result<CompanyDetail, ApiError> {
     require_staff()?;
     let st = state()?;
@@ -98,7 +98,7 @@ pub async fn get_company(code: String) -> Result<CompanyDetail, ApiError> {
 }
 
 /// A company's open invoices, by Company ID.
-#[server(endpoint = "company_open_invoices")]
+#[server(endpoint = "company_open_invoices", input = Form)]
 pub async fn company_open_invoices(code: String) -> Result<Vec<OpenInvoice>, ApiError> {
     require_staff()?;
     let st = state()?;
@@ -107,7 +107,7 @@ pub async fn company_open_invoices(code: String) -> Result<Vec<OpenInvoice>, Api
 }
 
 /// The customer's own company: header figures and contacts.
-#[server(endpoint = "portal_company")]
+#[server(endpoint = "portal_company", input = Form)]
 pub async fn portal_company() -> Result<CompanyDetail, ApiError> {
     let company_id = require_customer()?;
     let st = state()?;
@@ -115,7 +115,7 @@ pub async fn portal_company() -> Result<CompanyDetail, ApiError> {
 }
 
 /// The customer's own company's open invoices.
-#[server(endpoint = "portal_open_invoices")]
+#[server(endpoint = "portal_open_invoices", input = Form)]
 pub async fn portal_open_invoices() -> Result<Vec<OpenInvoice>, ApiError> {
     let company_id = require_customer()?;
     let st = state()?;
@@ -123,7 +123,7 @@ pub async fn portal_open_invoices() -> Result<Vec<OpenInvoice>, ApiError> {
 }
 
 /// The company's active saved payment methods, default first.
-#[server(endpoint = "company_methods")]
+#[server(endpoint = "company_methods", input = Form)]
 pub async fn company_methods(code: String) -> Result<Vec<MethodOption>, ApiError> {
     require_staff()?;
     let st = state()?;
@@ -148,7 +148,7 @@ pub async fn pay_invoices(payment: PaymentInput) -> Result<PaymentOutcome, ApiEr
 }
 
 /// A company's payments, newest first, each with its receipt.
-#[server(endpoint = "company_payments")]
+#[server(endpoint = "company_payments", input = Form)]
 pub async fn company_payments(code: String) -> Result<Vec<Receipt>, ApiError> {
     require_staff()?;
     let st = state()?;
@@ -193,7 +193,7 @@ pub async fn add_bank_account(account: NewBankAccountInput) -> Result<MethodOpti
 }
 
 /// Every saved method of a company, active and inactive.
-#[server(endpoint = "company_payment_methods")]
+#[server(endpoint = "company_payment_methods", input = Form)]
 pub async fn company_payment_methods(code: String) -> Result<Vec<MethodSummary>, ApiError> {
     require_staff()?;
     let st = state()?;
@@ -211,7 +211,7 @@ pub async fn list_payment_methods(query: MethodQuery) -> Result<Page<MethodSumma
 }
 
 /// A saved method with its authorization document and history.
-#[server(endpoint = "payment_method_detail")]
+#[server(endpoint = "payment_method_detail", input = Form)]
 pub async fn payment_method_detail(id: i64) -> Result<MethodDetail, ApiError> {
     require_staff()?;
     let st = state()?;
@@ -219,7 +219,7 @@ pub async fn payment_method_detail(id: i64) -> Result<MethodDetail, ApiError> {
 }
 
 /// Activates or deactivates a saved method.
-#[server(endpoint = "set_method_active")]
+#[server(endpoint = "set_method_active", input = Form)]
 pub async fn set_method_active(id: i64, active: bool) -> Result<(), ApiError> {
     let user = require_staff()?;
     let st = state()?;
@@ -229,7 +229,7 @@ pub async fn set_method_active(id: i64, active: bool) -> Result<(), ApiError> {
 // ---- Customer users (company → Users tab) ----
 
 /// A company's customer users.
-#[server(endpoint = "company_users")]
+#[server(endpoint = "company_users", input = Form)]
 pub async fn company_users(code: String) -> Result<Vec<CustomerUser>, ApiError> {
     require_staff()?;
     let st = state()?;
@@ -238,7 +238,7 @@ pub async fn company_users(code: String) -> Result<Vec<CustomerUser>, ApiError> 
 }
 
 /// Creates a customer user with a temporary password (admins only).
-#[server(endpoint = "create_customer_user")]
+#[server(endpoint = "create_customer_user", input = Form)]
 pub async fn create_customer_user(
     code: String,
     name: String,
@@ -251,7 +251,7 @@ pub async fn create_customer_user(
 }
 
 /// Enables or disables a customer user; disabling ends their sessions (admins only).
-#[server(endpoint = "set_customer_user_active")]
+#[server(endpoint = "set_customer_user_active", input = Form)]
 pub async fn set_customer_user_active(
     code: String,
     user_id: i64,
@@ -266,7 +266,7 @@ pub async fn set_customer_user_active(
 // ---- Customer portal: every call is scoped to the signed-in customer's own company ----
 
 /// One of the customer's own invoices, with what was paid on it.
-#[server(endpoint = "portal_invoice")]
+#[server(endpoint = "portal_invoice", input = Form)]
 pub async fn portal_invoice(id: i64) -> Result<InvoiceDetail, ApiError> {
     let company_id = require_customer()?;
     let st = state()?;
@@ -277,7 +277,7 @@ pub async fn portal_invoice(id: i64) -> Result<InvoiceDetail, ApiError> {
 }
 
 /// The customer's active saved methods, default first (the payment dialog).
-#[server(endpoint = "portal_methods")]
+#[server(endpoint = "portal_methods", input = Form)]
 pub async fn portal_methods() -> Result<Vec<MethodOption>, ApiError> {
     let company_id = require_customer()?;
     let st = state()?;
@@ -296,7 +296,7 @@ pub async fn portal_pay(payment: PaymentInput) -> Result<PaymentOutcome, ApiErro
 }
 
 /// The customer's payments, newest first.
-#[server(endpoint = "portal_payments")]
+#[server(endpoint = "portal_payments", input = Form)]
 pub async fn portal_payments() -> Result<Vec<Receipt>, ApiError> {
     let company_id = require_customer()?;
     let st = state()?;
@@ -304,7 +304,7 @@ pub async fn portal_payments() -> Result<Vec<Receipt>, ApiError> {
 }
 
 /// One of the customer's payments: its receipt.
-#[server(endpoint = "portal_payment")]
+#[server(endpoint = "portal_payment", input = Form)]
 pub async fn portal_payment(id: i64) -> Result<Receipt, ApiError> {
     let company_id = require_customer()?;
     let st = state()?;
@@ -312,7 +312,7 @@ pub async fn portal_payment(id: i64) -> Result<Receipt, ApiError> {
 }
 
 /// My payment methods: every saved method of the customer's company.
-#[server(endpoint = "portal_payment_methods")]
+#[server(endpoint = "portal_payment_methods", input = Form)]
 pub async fn portal_payment_methods() -> Result<Vec<MethodSummary>, ApiError> {
     let company_id = require_customer()?;
     let st = state()?;
@@ -320,7 +320,7 @@ pub async fn portal_payment_methods() -> Result<Vec<MethodSummary>, ApiError> {
 }
 
 /// Activates or deactivates one of the customer's own methods.
-#[server(endpoint = "portal_set_method_active")]
+#[server(endpoint = "portal_set_method_active", input = Form)]
 pub async fn portal_set_method_active(id: i64, active: bool) -> Result<(), ApiError> {
     let (user, company_id) = require_customer_user()?;
     let st = state()?;
@@ -328,7 +328,7 @@ pub async fn portal_set_method_active(id: i64, active: bool) -> Result<(), ApiEr
 }
 
 /// Makes one of the customer's own methods the default.
-#[server(endpoint = "portal_set_default_method")]
+#[server(endpoint = "portal_set_default_method", input = Form)]
 pub async fn portal_set_default_method(id: i64) -> Result<(), ApiError> {
     let (user, company_id) = require_customer_user()?;
     let st = state()?;

@@ -25,7 +25,24 @@ impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        ApiError(AppError::Transport(value.to_string()))
+        match value {
+            // On the server these mean the caller's arguments could not be decoded (server_fn
+            // reports a request body it cannot read as `Deserialization` too): a 400 naming
+            // the argument, logged, and the function never runs.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(message)
+            | ServerFnErrorErr::MissingArg(message)
+            | ServerFnErrorErr::Deserialization(message) => {
+                let error = crate::codec::bad_arguments(&message);
+                let function = leptos::prelude::use_context::<http::request::Parts>()
+                    .map(|p| p.uri.path().to_string())
+                    .unwrap_or_default();
+                tracing::warn!(function, error = %error, "malformed server function arguments");
+                crate::web::set_page_status(http::StatusCode::BAD_REQUEST);
+                ApiError(error)
+            }
+            other => ApiError(AppError::Transport(other.to_string())),
+        }
     }
 }
 

@@ -92,18 +92,19 @@ struct UploadParams {
 }
 
 /// The company a user acts for: staff name it, a customer has their own.
+/// The company a staff upload is for. Customers never upload: in the portal they authorize a
+/// debit by typing their name, which is kept as the document.
 async fn acting_company(
     state: &AppState,
     user: &SessionUser,
     company: Option<&str>,
 ) -> Result<i64, AppError> {
-    match (user.role, &user.company) {
-        (Role::Customer, Some(c)) => Ok(c.id),
-        (Role::Customer, None) => Err(AppError::Forbidden),
-        _ => server::companies::id_of_raw(&state.pool, company.unwrap_or(""))
-            .await
-            .map_err(server::Error::into_app),
+    if !user.is_staff() {
+        return Err(AppError::Forbidden);
     }
+    server::companies::id_of_raw(&state.pool, company.unwrap_or(""))
+        .await
+        .map_err(server::Error::into_app)
 }
 
 fn refuse(e: AppError) -> Response {

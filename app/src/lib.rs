@@ -17,6 +17,7 @@ pub mod api;
 pub mod app;
 #[cfg(feature = "ssr")]
 pub mod catch_panic;
+pub mod codec;
 pub mod components;
 pub mod error;
 #[cfg(feature = "ssr")]

@@ -190,13 +190,40 @@ fn cross_site(req: &Request) -> bool {
             .get(header::HOST)
             .and_then(|v| v.to_str().ok()),
     ) {
-        (Some(origin), Some(host)) => {
-            let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-            origin != "null" && origin_host != host
-        }
-        (Some(origin), None) => origin != "null",
+        // `null` is an opaque origin (a sandboxed frame, a data: URL, some redirects): never
+        // one of Settle's own pages.
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => origin.split("://").nth(1).unwrap_or(origin) != host,
+        (Some(_), None) => true,
         _ => false,
     }
+}
+
+/// A server function call in a body type Settle's own client never sends (`text/plain`, a
+/// cross-site form's `multipart/form-data`): refused before it is read.
+fn foreign_call_body(req: &Request) -> bool {
+    let path = req.uri().path();
+    if req.method() != Method::POST
+        || !path.starts_with("/api/")
+        || path.starts_with(crate::files::DOCUMENTS_PATH)
+    {
+        return false;
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    !matches!(
+        essence.as_str(),
+        "application/json" | "application/x-www-form-urlencoded"
+    )
 }
 
 /// Resolves the session cookie once per request, keeps signed-out users out of the
@@ -204,6 +231,19 @@ fn cross_site(req: &Request) -> bool {
 async fn session_middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if cross_site(&req) {
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
+    }
+    if foreign_call_body(&req) {
+        tracing::warn!(
+            path = req.uri().path(),
+            "refused a server function call with a foreign body type"
+        );
+        return api_error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::invalid(
+                "request",
+                "Send server function arguments as application/json or application/x-www-form-urlencoded.",
+            ),
+        );
     }
     let mut req = match refuse_card_data(req).await {
         Ok(req) => req,

@@ -1,118 +1,13 @@
 //! The real router on a random port against a fresh test database, called over HTTP.
 #![cfg(feature = "ssr")]
 
-use leptos::config::LeptosOptions;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{redirect::Policy, Client, Response, StatusCode};
+mod common;
+
+use common::*;
+use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::{Response, StatusCode};
 use serde_json::Value;
-use server::{AppState, Config};
 use sqlx::PgPool;
-
-const CLERK: (&str, &str) = ("clerk@settle.example", "demo-clerk-pass");
-const CUSTOMER: (&str, &str) = ("ap@c1001.example", "demo-customer-pass");
-
-struct TestApp {
-    base: String,
-    http: Client,
-}
-
-async fn spawn(pool: PgPool) -> TestApp {
-    let state = AppState::new(pool, Config::for_tests("postgres://unused"));
-    server::demo::seed(&state.pool, state.gateway.as_ref())
-        .await
-        .unwrap();
-    let options = LeptosOptions::builder()
-        .output_name("settle")
-        .site_root("target/site")
-        .build();
-    let router = app::web::router(state, options);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    TestApp {
-        base: format!("http://{addr}"),
-        // No cookie jar: each test says which session a request carries.
-        http: Client::builder().redirect(Policy::none()).build().unwrap(),
-    }
-}
-
-/// The session cookie a response sets (`None` when it sets none, `Some("")` when it clears it).
-fn session_cookie(res: &Response) -> Option<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("settle_session="))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-}
-
-impl TestApp {
-    /// Calls a server function as the browser's JavaScript client does.
-    async fn call(&self, fn_name: &str, form: &[(&str, &str)], session: Option<&str>) -> Response {
-        self.post(fn_name, form, session, "application/json").await
-    }
-
-    /// Posts a form as a browser does without JavaScript (answers with real redirects).
-    async fn form(&self, fn_name: &str, form: &[(&str, &str)], session: Option<&str>) -> Response {
-        self.post(fn_name, form, session, "text/html").await
-    }
-
-    async fn post(
-        &self,
-        fn_name: &str,
-        form: &[(&str, &str)],
-        session: Option<&str>,
-        accept: &str,
-    ) -> Response {
-        let mut req = self
-            .http
-            .post(format!("{}/api/{fn_name}", self.base))
-            .header("accept", accept)
-            .form(form);
-        if let Some(s) = session {
-            req = req.header(COOKIE, format!("settle_session={s}"));
-        }
-        req.send().await.unwrap()
-    }
-
-    /// Calls a server function that takes JSON (e.g. `pay_invoices`).
-    async fn call_json(&self, fn_name: &str, body: &Value, session: Option<&str>) -> Response {
-        let mut req = self
-            .http
-            .post(format!("{}/api/{fn_name}", self.base))
-            .json(body);
-        if let Some(s) = session {
-            req = req.header(COOKIE, format!("settle_session={s}"));
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn page(&self, path: &str, session: Option<&str>) -> Response {
-        let mut req = self.http.get(format!("{}{path}", self.base));
-        if let Some(s) = session {
-            req = req.header(COOKIE, format!("settle_session={s}"));
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn login(&self, who: (&str, &str), session: Option<&str>) -> Response {
-        self.form("login", &[("email", who.0), ("password", who.1)], session)
-            .await
-    }
-
-    async fn session_for(&self, who: (&str, &str)) -> String {
-        let res = self.login(who, None).await;
-        assert!(res.status().is_redirection(), "{}", res.status());
-        session_cookie(&res).expect("a session cookie")
-    }
-
-    async fn current_email(&self, session: &str) -> Option<String> {
-        let res = self.call("current_user", &[], Some(session)).await;
-        assert_eq!(res.status(), StatusCode::OK);
-        let v: Value = res.json().await.unwrap();
-        v.get("email").and_then(|e| e.as_str()).map(str::to_string)
-    }
-}
 
 #[sqlx::test(migrations = "../server/migrations")]
 async fn login_sets_a_strict_httponly_session_and_redirects_home(pool: PgPool) {
@@ -468,51 +363,6 @@ async fn paying_over_http_checks_the_role_and_the_input_and_happens_once(pool: P
     assert_eq!(paid_count().await, 1);
 }
 
-/// Posts raw bytes (the tokenizer's JSON, an upload) to a path.
-impl TestApp {
-    async fn post_bytes(
-        &self,
-        path: &str,
-        body: Vec<u8>,
-        content_type: &str,
-        session: Option<&str>,
-    ) -> Response {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .body(body);
-        if let Some(s) = session {
-            req = req.header(COOKIE, format!("settle_session={s}"));
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn tokenize(&self, body: &Value, session: Option<&str>) -> Response {
-        self.post_bytes(
-            shared::method::SANDBOX_TOKENIZER_PATH,
-            body.to_string().into_bytes(),
-            "application/json",
-            session,
-        )
-        .await
-    }
-
-    async fn upload(&self, name: &str, bytes: Vec<u8>, session: Option<&str>) -> Response {
-        self.post_bytes(
-            &format!("/api/documents?company=C1002&name={name}"),
-            bytes,
-            "application/octet-stream",
-            session,
-        )
-        .await
-    }
-}
-
-async fn count(pool: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
-}
-
 fn visa_request() -> Value {
     serde_json::json!({
         "type": "card", "number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2030,
@@ -703,8 +553,6 @@ async fn uploads_are_checked_by_content_and_size_and_opened_by_who_may(pool: PgP
     );
 }
 
-const ADMIN: (&str, &str) = ("admin@settle.example", "demo-admin-pass");
-
 /// C1002's data, which the C1001 customer must never see or change: balances, methods,
 /// payments and audit rows.
 async fn other_company_state(pool: &PgPool) -> Vec<String> {
@@ -719,10 +567,6 @@ async fn other_company_state(pool: &PgPool) -> Vec<String> {
     .fetch_all(pool)
     .await
     .unwrap()
-}
-
-async fn id_of(pool: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
 #[sqlx::test(migrations = "../server/migrations")]
