@@ -12,7 +12,7 @@ use shared::method::{
     PortalBankAccountInput,
 };
 use shared::page::Page;
-use shared::payment::{MethodOption, PaymentInput, PaymentOutcome, Receipt};
+use shared::payment::{AwaitingGateway, MethodOption, PaymentInput, PaymentOutcome, Receipt};
 
 #[cfg(feature = "ssr")]
 use {
@@ -144,7 +144,23 @@ pub async fn pay_invoices(payment: PaymentInput) -> Result<PaymentOutcome, ApiEr
     let request =
         shared::payment::PaymentRequest::parse(&payment, consent, shared::money::Currency::USD)?;
     let id = company_id(&st, request.company.as_str()).await?;
-    Ok(server::payments::pay(&st.pool, st.gateway.as_ref(), &user, id, &request).await?)
+    Ok(server::payments::pay(
+        &st.pool,
+        st.gateway.as_ref(),
+        &st.config,
+        &user,
+        id,
+        &request,
+    )
+    .await?)
+}
+
+/// System → Awaiting gateway: payments whose gateway answer is overdue, oldest first.
+#[server(endpoint = "payments_awaiting_gateway", input = Form)]
+pub async fn payments_awaiting_gateway() -> Result<Vec<AwaitingGateway>, ApiError> {
+    require_staff()?;
+    let st = state()?;
+    Ok(server::payments::awaiting_gateway(&st.pool).await?)
 }
 
 /// A company's payments, newest first, each with its receipt.
@@ -292,7 +308,15 @@ pub async fn portal_pay(payment: PaymentInput) -> Result<PaymentOutcome, ApiErro
     let consent = shared::payment::Consent::portal(&user.email);
     let request =
         shared::payment::PaymentRequest::parse(&payment, consent, shared::money::Currency::USD)?;
-    Ok(server::payments::pay(&st.pool, st.gateway.as_ref(), &user, company_id, &request).await?)
+    Ok(server::payments::pay(
+        &st.pool,
+        st.gateway.as_ref(),
+        &st.config,
+        &user,
+        company_id,
+        &request,
+    )
+    .await?)
 }
 
 /// The customer's payments, newest first.

@@ -7,7 +7,10 @@ use crate::ops::crm::company::{
     contacts::ContactsTab, open_invoices::OpenInvoicesTab, payment_methods::PaymentMethodsTab,
     payments::PaymentsTab, users::UsersTab, CompanyPage,
 };
-use crate::ops::system::{payment_method::PaymentMethodPage, payment_methods::PaymentMethodsPage};
+use crate::ops::system::{
+    awaiting_gateway::AwaitingGatewayPage, payment_method::PaymentMethodPage,
+    payment_methods::PaymentMethodsPage,
+};
 use crate::ops::OpsShell;
 use crate::portal::{
     invoice::PortalInvoice,
@@ -67,6 +70,7 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                     <Route path=path!("system/payment-methods") view=PaymentMethodsPage/>
                     <Route path=path!("system/payment-methods/:id") view=PaymentMethodPage/>
+                    <Route path=path!("system/awaiting-gateway") view=AwaitingGatewayPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalInvoices/>

@@ -66,9 +66,9 @@ async fn tokenize(
             ),
         );
     };
-    match server::gateway::tokenize(state.gateway.as_ref(), &request, server::companies::today())
-        .await
-    {
+    let tokenizing =
+        server::gateway::tokenize(state.gateway.as_ref(), &request, server::companies::today());
+    match server::gateway::within(state.config.gateway_timeout, tokenizing).await {
         Ok(token) => Json(token).into_response(),
         Err(TokenizeRefusal::Field(e)) => tokenizer_refusal(StatusCode::UNPROCESSABLE_ENTITY, e),
         Err(TokenizeRefusal::Gateway(e)) => {

@@ -24,6 +24,12 @@ pub struct Config {
     /// `SETTLE_GATEWAY_TIMEOUT_MS` (default 15000): a gateway call slower than this is
     /// abandoned and its payment left to reconciliation.
     pub gateway_timeout: Duration,
+    /// `SETTLE_RECONCILE_EVERY_MS` (default 5000): how often payments the gateway has not
+    /// answered for are checked again.
+    pub reconcile_every: Duration,
+    /// `SETTLE_RECONCILE_TIMEOUT_MS` (default 60000): how long one such check waits for the
+    /// gateway (longer than a payer is kept waiting: nobody is).
+    pub reconcile_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +94,11 @@ impl Config {
                 })?,
             }),
             gateway_timeout: Duration::from_millis(number("SETTLE_GATEWAY_TIMEOUT_MS", 15_000)?),
+            reconcile_every: Duration::from_millis(number("SETTLE_RECONCILE_EVERY_MS", 5_000)?),
+            reconcile_timeout: Duration::from_millis(number(
+                "SETTLE_RECONCILE_TIMEOUT_MS",
+                60_000,
+            )?),
         })
     }
 
@@ -102,6 +113,8 @@ impl Config {
             secure_cookies: false,
             sandbox_delay: Duration::ZERO,
             gateway_timeout: Duration::from_secs(15),
+            reconcile_every: Duration::from_secs(5),
+            reconcile_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -16,6 +16,7 @@ use shared::money::Money;
 use sqlx::PgPool;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -161,10 +162,24 @@ pub struct SandboxGateway {
     pool: PgPool,
     /// Added to every call, to exercise slow gateways (`SETTLE_SANDBOX_DELAY_MS`).
     pub delay: Duration,
-    /// A call slower than this fails with [`GatewayError::Timeout`] (`SETTLE_GATEWAY_TIMEOUT_MS`).
-    pub timeout: Duration,
+    /// Whether the gateway can be reached at all; [`SandboxGateway::set_reachable`].
+    reachable: Arc<AtomicBool>,
     /// Recent tokenizations per caller, for [`SandboxGateway::allow_tokenization`].
     tokenizations: Arc<Mutex<HashMap<String, VecDeque<Instant>>>>,
+}
+
+/// How long Settle waits for a gateway lookup that moves no money (a token's details).
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Waits at most `limit` for a gateway call. The call itself goes on at the gateway (a hosted
+/// gateway finishes what it received): a [`GatewayError::Timeout`] means "not known yet".
+pub async fn within<T, E: From<GatewayError>>(
+    limit: Duration,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    tokio::time::timeout(limit, call)
+        .await
+        .map_err(|_| E::from(GatewayError::Timeout))?
 }
 
 /// Tokenizations one caller may ask for within [`TOKENIZE_WINDOW`]: enough for a clerk
@@ -183,13 +198,19 @@ fn unavailable(e: sqlx::Error) -> GatewayError {
 }
 
 impl SandboxGateway {
-    pub fn new(pool: PgPool, delay: Duration, timeout: Duration) -> Self {
+    pub fn new(pool: PgPool, delay: Duration) -> Self {
         SandboxGateway {
             pool,
             delay,
-            timeout,
+            reachable: Arc::new(AtomicBool::new(true)),
             tokenizations: Arc::default(),
         }
+    }
+
+    /// Cuts the network to the gateway (`false`: every call fails as a refused connection
+    /// would, nothing reaches its books) or restores it.
+    pub fn set_reachable(&self, reachable: bool) {
+        self.reachable.store(reachable, Ordering::SeqCst);
     }
 
     /// Counts a tokenization for `caller` and says whether it may go ahead: at most
@@ -209,49 +230,46 @@ impl SandboxGateway {
         true
     }
 
-    async fn slow<T>(
+    /// Runs a call as a hosted gateway does: after the configured delay, and to the end even
+    /// when the caller stops waiting (the work is its own task, as a request that reached the
+    /// gateway's servers is processed whatever the client does).
+    async fn slow<T: Send + 'static>(
         &self,
-        work: impl Future<Output = Result<T, GatewayError>>,
+        work: impl Future<Output = Result<T, GatewayError>> + Send + 'static,
     ) -> Result<T, GatewayError> {
-        let run = async {
-            if !self.delay.is_zero() {
-                tokio::time::sleep(self.delay).await;
+        if !self.reachable.load(Ordering::SeqCst) {
+            return Err(GatewayError::Unavailable(
+                "connection refused (the sandbox is unreachable)".into(),
+            ));
+        }
+        let delay = self.delay;
+        tokio::spawn(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
             }
             work.await
-        };
-        tokio::time::timeout(self.timeout, run)
-            .await
-            .map_err(|_| GatewayError::Timeout)?
+        })
+        .await
+        .map_err(|e| GatewayError::Unavailable(format!("the gateway failed: {e}")))?
     }
 
-    /// Moves pending ACH charges older than `older_than` on: those of the settling test account settle, those of the
-    /// returning one come back returned (R01). Returns the charges moved.
-    pub async fn advance_ach(&self, older_than: Duration) -> Result<Vec<Charge>, GatewayError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
+    /// The sandbox bank network's clock: pending ACH charges older than `older_than` move on
+    /// in the gateway's books — those of the settling test account settle, those of the
+    /// returning one come back returned (R01). Settle learns of it by asking
+    /// ([`PaymentGateway::find_charge`]). Returns how many moved.
+    pub async fn advance_ach(&self, older_than: Duration) -> Result<u64, GatewayError> {
+        let moved = sqlx::query(
             "UPDATE sandbox_charges c SET status = CASE t.behaviour WHEN 'ach_returns' THEN 'returned' ELSE 'settled' END, \
                  code = CASE t.behaviour WHEN 'ach_returns' THEN 'R01' ELSE NULL END, \
                  message = CASE t.behaviour WHEN 'ach_returns' THEN 'Insufficient funds (R01).' ELSE NULL END \
              FROM sandbox_tokens t WHERE t.token = c.token AND c.status = 'pending' \
-               AND c.created_at <= now() - make_interval(secs => $1) \
-             RETURNING c.id, c.status",
+               AND c.created_at <= now() - make_interval(secs => $1)",
         )
         .bind(older_than.as_secs_f64())
-        .fetch_all(&self.pool)
+        .execute(&self.pool)
         .await
         .map_err(unavailable)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, status)| Charge {
-                id,
-                status: if status == "returned" {
-                    ChargeStatus::Returned
-                } else {
-                    ChargeStatus::Settled
-                },
-                code: (status == "returned").then(|| "R01".to_string()),
-                message: (status == "returned").then(|| "Insufficient funds (R01).".to_string()),
-            })
-            .collect())
+        Ok(moved.rows_affected())
     }
 }
 
@@ -299,7 +317,8 @@ impl PaymentGateway for SandboxGateway {
         exp_month: u32,
         exp_year: i32,
     ) -> Result<CardToken, GatewayError> {
-        self.slow(async {
+        let (pool, number) = (self.pool.clone(), number.clone());
+        self.slow(async move {
             let behaviour = TEST_CARDS
                 .iter()
                 .find(|(n, _, _)| *n == number.expose())
@@ -316,7 +335,7 @@ impl PaymentGateway for SandboxGateway {
             .bind(number.last4())
             .bind(exp_month as i16)
             .bind(exp_year as i16)
-            .execute(&self.pool)
+            .execute(&pool)
             .await
             .map_err(unavailable)?;
             Ok(CardToken {
@@ -333,8 +352,11 @@ impl PaymentGateway for SandboxGateway {
         routing_number: &str,
         account_number: &str,
     ) -> Result<String, GatewayError> {
-        self.slow(async {
-            let behaviour = match (routing_number, account_number) {
+        let pool = self.pool.clone();
+        let (routing_number, account_number) =
+            (routing_number.to_string(), account_number.to_string());
+        self.slow(async move {
+            let behaviour = match (routing_number.as_str(), account_number.as_str()) {
                 (TEST_ROUTING, TEST_ACH_RETURNS) => "ach_returns",
                 _ => "ach_settles",
             };
@@ -344,8 +366,8 @@ impl PaymentGateway for SandboxGateway {
                 .bind(&token)
                 .bind(behaviour)
                 .bind(last4)
-                .bind(routing_number)
-                .execute(&self.pool)
+                .bind(&routing_number)
+                .execute(&pool)
                 .await
                 .map_err(unavailable)?;
             Ok(token)
@@ -359,11 +381,13 @@ impl PaymentGateway for SandboxGateway {
         amount: Money,
         idempotency_key: &str,
     ) -> Result<Charge, GatewayError> {
-        self.slow(async {
+        let pool = self.pool.clone();
+        let (token, idempotency_key) = (token.to_string(), idempotency_key.to_string());
+        self.slow(async move {
             let behaviour: Option<(String, String)> =
                 sqlx::query_as("SELECT kind, behaviour FROM sandbox_tokens WHERE token = $1")
-                    .bind(token)
-                    .fetch_optional(&self.pool)
+                    .bind(&token)
+                    .fetch_optional(&pool)
                     .await
                     .map_err(unavailable)?;
             let Some((kind, behaviour)) = behaviour else {
@@ -380,21 +404,21 @@ impl PaymentGateway for SandboxGateway {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING",
             )
             .bind(random_id("ch"))
-            .bind(idempotency_key)
-            .bind(token)
+            .bind(&idempotency_key)
+            .bind(&token)
             .bind(amount.amount())
             .bind(amount.currency().code())
             .bind(status)
             .bind(code)
             .bind(message)
-            .execute(&self.pool)
+            .execute(&pool)
             .await
             .map_err(unavailable)?;
             let row: ChargeRow = sqlx::query_as(
                 "SELECT id, status, code, message, amount FROM sandbox_charges WHERE idempotency_key = $1",
             )
-            .bind(idempotency_key)
-            .fetch_one(&self.pool)
+            .bind(&idempotency_key)
+            .fetch_one(&pool)
             .await
             .map_err(unavailable)?;
             if row.amount != amount.amount() {
@@ -408,13 +432,14 @@ impl PaymentGateway for SandboxGateway {
     }
 
     async fn token_details(&self, token: &str) -> Result<Option<TokenDetails>, GatewayError> {
-        self.slow(async {
+        let (pool, token) = (self.pool.clone(), token.to_string());
+        self.slow(async move {
             let row: Option<TokenRow> = sqlx::query_as(
                 "SELECT kind, brand, last4::text AS last4, exp_month, exp_year, routing_number::text AS routing_number \
                  FROM sandbox_tokens WHERE token = $1",
             )
-            .bind(token)
-            .fetch_optional(&self.pool)
+            .bind(&token)
+            .fetch_optional(&pool)
             .await
             .map_err(unavailable)?;
             Ok(row.map(|r| match r.kind.as_str() {
@@ -434,12 +459,13 @@ impl PaymentGateway for SandboxGateway {
     }
 
     async fn find_charge(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError> {
-        self.slow(async {
+        let (pool, idempotency_key) = (self.pool.clone(), idempotency_key.to_string());
+        self.slow(async move {
             let row: Option<ChargeRow> = sqlx::query_as(
                 "SELECT id, status, code, message, amount FROM sandbox_charges WHERE idempotency_key = $1",
             )
-            .bind(idempotency_key)
-            .fetch_optional(&self.pool)
+            .bind(&idempotency_key)
+            .fetch_optional(&pool)
             .await
             .map_err(unavailable)?;
             Ok(row.map(ChargeRow::into_charge))
@@ -448,10 +474,11 @@ impl PaymentGateway for SandboxGateway {
     }
 
     async fn refund(&self, charge_id: &str, _amount: Money) -> Result<(), GatewayError> {
-        self.slow(async {
+        let (pool, charge_id) = (self.pool.clone(), charge_id.to_string());
+        self.slow(async move {
             let done = sqlx::query("UPDATE sandbox_charges SET status = 'refunded' WHERE id = $1 AND status IN ('approved', 'settled')")
-                .bind(charge_id)
-                .execute(&self.pool)
+                .bind(&charge_id)
+                .execute(&pool)
                 .await
                 .map_err(unavailable)?;
             if done.rows_affected() == 0 {
@@ -469,6 +496,12 @@ pub enum TokenizeRefusal {
     /// A field the payer typed is wrong.
     Field(FieldError),
     Gateway(GatewayError),
+}
+
+impl From<GatewayError> for TokenizeRefusal {
+    fn from(e: GatewayError) -> Self {
+        TokenizeRefusal::Gateway(e)
+    }
 }
 
 /// The tokenizer's front door, as a hosted gateway's: checks what the payer typed (card

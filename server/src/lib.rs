@@ -31,11 +31,7 @@ pub struct AppState {
 impl AppState {
     /// The state for `pool` and `config`, with the sandbox gateway on the same database.
     pub fn new(pool: PgPool, config: Config) -> Self {
-        let gateway = gateway::SandboxGateway::new(
-            pool.clone(),
-            config.sandbox_delay,
-            config.gateway_timeout,
-        );
+        let gateway = gateway::SandboxGateway::new(pool.clone(), config.sandbox_delay);
         AppState {
             pool,
             config: Arc::new(config),
@@ -50,11 +46,7 @@ pub async fn start(config: Config) -> std::result::Result<AppState, db::StartupE
     let pool = db::connect(&config.database_url, config.db_max_connections).await?;
     db::migrate(&pool).await?;
     if config.demo {
-        let gateway = gateway::SandboxGateway::new(
-            pool.clone(),
-            std::time::Duration::ZERO,
-            config.gateway_timeout,
-        );
+        let gateway = gateway::SandboxGateway::new(pool.clone(), std::time::Duration::ZERO);
         let report = demo::seed(&pool, &gateway)
             .await
             .map_err(|e| db::StartupError::Seed(e.to_string()))?;

@@ -102,13 +102,16 @@ fn field(name: &str, message: &str) -> Error {
 
 /// The display fields of a token, from the gateway (never from the browser).
 async fn token_details<G: PaymentGateway>(gateway: &G, token: &str) -> Result<TokenDetails> {
-    let details = gateway.token_details(token).await.map_err(|e| {
-        tracing::warn!(error = %e, "gateway token lookup failed");
-        field(
-            "token",
-            "The payment gateway did not answer. Your details were not saved; try again.",
-        )
-    })?;
+    let lookup = gateway.token_details(token);
+    let details = crate::gateway::within(crate::gateway::LOOKUP_TIMEOUT, lookup)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "gateway token lookup failed");
+            field(
+                "token",
+                "The payment gateway did not answer. Your details were not saved; try again.",
+            )
+        })?;
     details.ok_or_else(|| {
         field(
             "token",

@@ -25,7 +25,7 @@ async fn seeded(pool: &PgPool) {
 }
 
 fn gw(pool: &PgPool) -> SandboxGateway {
-    SandboxGateway::new(pool.clone(), Duration::ZERO, Duration::from_secs(15))
+    SandboxGateway::new(pool.clone(), Duration::ZERO)
 }
 
 fn search(s: &str) -> CompanySearch {

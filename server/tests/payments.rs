@@ -71,9 +71,16 @@ impl Fixture {
         who: &SessionUser,
         req: &PaymentRequest,
     ) -> Result<PaymentOutcome, AppError> {
-        payments::pay(&self.pool, &self.gateway, who, self.company_id, req)
-            .await
-            .map_err(|e| e.into_app())
+        payments::pay(
+            &self.pool,
+            &self.gateway,
+            &self.config,
+            who,
+            self.company_id,
+            req,
+        )
+        .await
+        .map_err(|e| e.into_app())
     }
 
     /// Pays `inv` (id, balance) in full with `method` as the clerk, under a new key.
@@ -309,9 +316,10 @@ async fn a_crash_after_the_gateway_approved_is_reconciled_to_exactly_one_payment
     let inv = f.open().await[0];
     let visa = f.method("4242").await;
     let req = f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key());
-    let StartOutcome::New(started) = payments::start(&f.pool, &f.clerk, f.company_id, &req)
-        .await
-        .unwrap()
+    let StartOutcome::New(started) =
+        payments::start(&f.pool, &f.config, &f.clerk, f.company_id, &req)
+            .await
+            .unwrap()
     else {
         panic!("replay")
     };
@@ -332,12 +340,7 @@ async fn a_crash_after_the_gateway_approved_is_reconciled_to_exactly_one_payment
         "held while processing"
     );
 
-    assert_eq!(
-        payments::reconcile(&f.pool, &f.gateway, Duration::ZERO)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(f.reconcile_now().await, 1);
     let (status, charge_id): (String, String) =
         sqlx::query_as("SELECT status, gateway_charge_id FROM payments WHERE id = $1")
             .bind(started.payment_id)
@@ -349,12 +352,7 @@ async fn a_crash_after_the_gateway_approved_is_reconciled_to_exactly_one_payment
     assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 1);
     assert_eq!(f.balance(inv.0).await, Decimal::ZERO);
     // Nothing left to do, and the clerk's retry gets the same payment.
-    assert_eq!(
-        payments::reconcile(&f.pool, &f.gateway, Duration::ZERO)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(f.reconcile_now().await, 0);
     let retry = f.pay(&f.clerk, &req).await.unwrap();
     assert!(matches!(retry, PaymentOutcome::Paid(r) if r.payment_id == started.payment_id));
     assert_eq!(
@@ -365,27 +363,38 @@ async fn a_crash_after_the_gateway_approved_is_reconciled_to_exactly_one_payment
 }
 
 #[sqlx::test(migrations = "./migrations")]
-async fn a_crash_before_the_gateway_call_fails_the_payment_and_restores_balances(pool: PgPool) {
+async fn a_crash_before_the_gateway_call_is_completed_by_the_reconciler_with_one_charge(
+    pool: PgPool,
+) {
     let f = fixture(pool).await;
     let inv = f.open().await[0];
     let visa = f.method("4242").await;
     let req = f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key());
-    payments::start(&f.pool, &f.clerk, f.company_id, &req)
+    payments::start(&f.pool, &f.config, &f.clerk, f.company_id, &req)
         .await
         .unwrap();
+    // Not before the request that started it has stopped waiting for the gateway.
     assert_eq!(
-        payments::reconcile(&f.pool, &f.gateway, Duration::ZERO)
+        payments::reconcile(&f.pool, &f.gateway, &f.config)
             .await
             .unwrap(),
-        1
+        0
     );
+    // Then the reconciler sends the charge with the payment's key: the gateway makes it once.
+    assert_eq!(f.reconcile_now().await, 1);
     assert_eq!(
-        f.count("SELECT count(*) FROM payments WHERE status = 'failed'")
+        f.count("SELECT count(*) FROM payments WHERE status = 'approved'")
             .await,
         1
     );
-    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 0);
-    assert_eq!(f.balance(inv.0).await, inv.1);
+    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 1);
+    assert_eq!(f.balance(inv.0).await, Decimal::ZERO);
+    // The clerk's retry of the same form gets that payment's receipt.
+    assert!(matches!(
+        f.pay(&f.clerk, &req).await.unwrap(),
+        PaymentOutcome::Paid(r) if r.status == PaymentStatus::Approved
+    ));
+    assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, 1);
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -434,16 +443,26 @@ async fn ach_goes_pending_then_settles_or_is_returned_and_reopens_the_balance(po
             .unwrap();
     let mut req3 = f.request(ach3, &[(inv3, &bal3.to_string(), "")], &key());
     req3.company = shared::company::CompanyCode::parse("C1003").unwrap();
-    payments::pay(&f.pool, &f.gateway, &f.clerk, returned_company, &req3)
-        .await
-        .unwrap();
+    payments::pay(
+        &f.pool,
+        &f.gateway,
+        &f.config,
+        &f.clerk,
+        returned_company,
+        &req3,
+    )
+    .await
+    .unwrap();
     assert_eq!(f.balance(inv3).await, Decimal::ZERO);
 
+    // The bank network moves the charges on; Settle reads each one again and records it.
+    assert_eq!(f.gateway.advance_ach(Duration::ZERO).await.unwrap(), 2);
     assert_eq!(
-        payments::sync_ach(&f.pool, &f.gateway, Duration::ZERO)
-            .await
-            .unwrap(),
-        2
+        payments::sync_ach(&f.pool, &f.gateway).await.unwrap(),
+        payments::AchSync {
+            recorded: 2,
+            failed: 0
+        }
     );
     let statuses: Vec<String> = sqlx::query_scalar(
         "SELECT status FROM payments WHERE idempotency_key IS NOT NULL ORDER BY id",

@@ -472,6 +472,39 @@ pub struct Receipt {
     pub on_behalf: bool,
     pub consent: Option<Consent>,
     pub failure_message: Option<String>,
+    /// Still `processing` after the gateway did not answer in time: Settle is asking it again.
+    #[serde(default)]
+    pub checking_with_gateway: bool,
+}
+
+/// A payment the gateway has not answered for in time, as staff see it while Settle keeps
+/// asking (System → Awaiting gateway).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitingGateway {
+    pub payment_id: i64,
+    pub number: String,
+    pub company_code: CompanyCode,
+    pub company_name: String,
+    pub amount: Money,
+    pub method: String,
+    pub started_at: DateTime<Utc>,
+    /// Seconds since it started, when it was read.
+    pub age_seconds: i64,
+    /// Checks that could not reach the gateway so far.
+    pub checks: i32,
+    pub last_error: Option<String>,
+    pub next_check_at: Option<DateTime<Utc>>,
+}
+
+/// "45 s", "12 min", "3 h 5 min", "2 d 4 h": how long something has waited.
+pub fn age_label(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
+    }
 }
 
 /// The outcome of asking to pay.

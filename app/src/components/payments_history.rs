@@ -57,7 +57,7 @@ pub fn PaymentsHistory(
                                 <tr data-payment=r.number.clone()>
                                     <td class="mono">{r.number.clone()}</td>
                                     <td>{date(r.at.date_naive())}</td>
-                                    <td><PaymentBadge status=r.status/>{r.failure_message.clone().map(|m| view! { <div class="muted small">{m}</div> })}</td>
+                                    <td><PaymentBadge status=r.status checking=r.checking_with_gateway/>{r.failure_message.clone().map(|m| view! { <div class="muted small">{m}</div> })}</td>
                                     <td>{r.method.clone()}</td>
                                     <td class="mono small">{invoices}</td>
                                     <td>{who}</td>

@@ -4,15 +4,21 @@ use leptos::prelude::*;
 use shared::format::date;
 use shared::payment::{PaymentStatus, Receipt};
 
-/// The status badge of a payment.
+/// The status badge of a payment; "Checking with the gateway" while its gateway answer is
+/// overdue and Settle keeps asking.
 #[component]
-pub fn PaymentBadge(status: PaymentStatus) -> impl IntoView {
+pub fn PaymentBadge(status: PaymentStatus, #[prop(optional)] checking: bool) -> impl IntoView {
     let tone = match status {
         PaymentStatus::Approved | PaymentStatus::Settled => "badge-green",
         PaymentStatus::Pending | PaymentStatus::Processing => "badge-amber",
         PaymentStatus::Declined | PaymentStatus::Returned | PaymentStatus::Failed => "badge-red",
     };
-    view! { <span class=format!("badge {tone}")>{status.label()}</span> }
+    let label = if checking {
+        "Checking with the gateway"
+    } else {
+        status.label()
+    };
+    view! { <span class=format!("badge {tone}") data-testid="payment-status">{label}</span> }
 }
 
 #[component]
@@ -30,7 +36,7 @@ pub fn ReceiptView(receipt: Receipt) -> impl IntoView {
                     <div class="receipt-label">"Payment"</div>
                     <div class="receipt-number mono" data-testid="payment-number">{r.number.clone()}</div>
                 </div>
-                <PaymentBadge status=r.status/>
+                <PaymentBadge status=r.status checking=r.checking_with_gateway/>
             </div>
             <dl class="receipt-facts">
                 <dt>"Company"</dt><dd>{format!("{} ({})", r.company_name, r.company_code)}</dd>

@@ -49,6 +49,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <div class="nav-group-title" id="nav-system">"System"</div>
                     <ul aria-labelledby="nav-system">
                         <li><A href="/ops/system/payment-methods" attr:class="nav-link">"Payment Methods"</A></li>
+                        <li><A href="/ops/system/awaiting-gateway" attr:class="nav-link">"Awaiting gateway"</A></li>
                     </ul>
                 </div>
             </nav>

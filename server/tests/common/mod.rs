@@ -12,13 +12,15 @@ use std::time::Duration;
 pub struct Fixture {
     pub pool: PgPool,
     pub gateway: SandboxGateway,
+    /// Gateway timeout 15 s, reconcile timeout 60 s, as in production.
+    pub config: server::Config,
     pub clerk: SessionUser,
     pub other_clerk: SessionUser,
     pub company_id: i64,
 }
 
 pub async fn fixture(pool: PgPool) -> Fixture {
-    let gateway = SandboxGateway::new(pool.clone(), Duration::ZERO, Duration::from_secs(15));
+    let gateway = SandboxGateway::new(pool.clone(), Duration::ZERO);
     demo::seed(&pool, &gateway).await.unwrap();
     let user = |id: i64, name: &str| SessionUser {
         id,
@@ -42,6 +44,7 @@ pub async fn fixture(pool: PgPool) -> Fixture {
         .await
         .unwrap();
     Fixture {
+        config: server::Config::for_tests("postgres://unused"),
         pool,
         gateway,
         clerk: user(clerk_id, "Casey Clerk"),
@@ -63,6 +66,26 @@ pub fn card_request(number: &str) -> TokenizeRequest {
 }
 
 impl Fixture {
+    /// Makes every payment still `processing` due for the reconciler now (as if its first
+    /// check time had come).
+    pub async fn checks_due_now(&self) {
+        sqlx::query(
+            "UPDATE payments SET next_gateway_check_at = now(), gateway_answer_due_at = now() \
+             WHERE status = 'processing'",
+        )
+        .execute(&self.pool)
+        .await
+        .unwrap();
+    }
+
+    /// One reconciler pass over the payments due now; how many it resolved.
+    pub async fn reconcile_now(&self) -> usize {
+        self.checks_due_now().await;
+        server::payments::reconcile(&self.pool, &self.gateway, &self.config)
+            .await
+            .unwrap()
+    }
+
     /// The company's saved card ending in `last4`.
     pub async fn method(&self, last4: &str) -> i64 {
         sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND last4 = $2")
