@@ -2,7 +2,7 @@
 # Both install what is missing first (see scripts/tools.sh).
 SHELL := /bin/bash
 
-.PHONY: run test seed tools release db-url bench-search bench-payments bench-tti
+.PHONY: run test seed tools release db-url bench-search bench-payments bench-tti bench-recovery
 
 run: tools
 	@scripts/run.sh
@@ -40,3 +40,8 @@ bench-payments: tools
 # cold and 5 warm loads in Chromium; a benchmark, not a test).
 bench-tti: tools
 	@scripts/bench-tti.sh
+
+# Prints how long the release server takes to record a payment after being killed (SIGKILL)
+# while its charge was at a slow gateway (a benchmark, not a test).
+bench-recovery: tools
+	@scripts/bench-recovery.sh

@@ -15,7 +15,7 @@ stop_e2e_server() {
 }
 trap stop_e2e_server EXIT
 for _ in $(seq 1 300); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$e2e_port/login"; then break; fi
+  if curl -fs -o /dev/null "http://127.0.0.1:$e2e_port/login"; then break; fi
   if ! kill -0 "$server_pid" 2>/dev/null; then
     cat "$e2e_log"
     echo "the app did not start" >&2

@@ -122,3 +122,74 @@ test("a partial payment needs a reason and leaves the rest open", async ({ page 
   await receipt.getByRole("button", { name: "Done" }).click();
   await expect(page.locator(`[data-invoice="${n1}"] [data-col=balance]`)).toHaveText(usd(left));
 });
+
+test("a method the gateway refuses can be swapped in the same dialog, and the charge happens once", async ({ page }, testInfo) => {
+  const code = "C1009";
+  const [[n1, b1]] = oldestOpen(code, 1);
+  // A card the gateway no longer knows (revoked on its side): it refuses any charge.
+  sql(
+    `INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand, exp_month, exp_year) ` +
+      `SELECT id, 'card', 'tok_revoked_e2e', 'AP Desk', '1881', 'visa', 12, 2031 FROM companies WHERE code = '${code}' RETURNING id`,
+  );
+  await openCompany(page, code);
+  await page.getByLabel(`Select ${n1}`).check();
+  await page.getByRole("button", { name: "Make Payment" }).click();
+  const dialog = page.getByRole("dialog", { name: "Make Payment" });
+  await dialog.getByLabel(/Visa •••• 1881/).check();
+  await authorize(page, "Call with AP");
+  await dialog.getByRole("button", { name: /Make Payment ·/ }).click();
+  await expect(dialog.locator("#method-error")).toContainText("refused this payment method. Nothing was charged");
+  expect(sql(`SELECT balance::text FROM invoices WHERE number = '${n1}'`)).toEqual([[b1]]);
+  await checkScreen(page, "payment-refused", testInfo);
+
+  // The same form, another method: it pays.
+  await dialog.getByLabel(/Visa •••• 4242/).check();
+  await dialog.getByRole("button", { name: /Make Payment ·/ }).click();
+  const receipt = page.getByRole("dialog", { name: "Payment received" });
+  await expect(receipt).toContainText("Visa •••• 4242");
+  await receipt.getByRole("button", { name: "Done" }).click();
+  await expect(page.locator(`[data-invoice="${n1}"]`)).toHaveCount(0);
+  // Both attempts under one key: the refused one failed (nothing charged), the other charged once.
+  expect(
+    sql(
+      `SELECT p.status, (SELECT count(*) FROM sandbox_charges c WHERE c.idempotency_key = p.gateway_key) FROM payments p ` +
+        `WHERE p.idempotency_key = (SELECT idempotency_key FROM payments WHERE method_label = 'Visa •••• 1881' AND company_id = ` +
+        `(SELECT id FROM companies WHERE code = '${code}')) ORDER BY p.id`,
+    ),
+  ).toEqual([
+    ["failed", "0"],
+    ["approved", "1"],
+  ]);
+  await page.getByRole("link", { name: "Payments" }).click();
+  await expect(page.locator("[data-testid=payments] tbody tr", { hasText: "Visa •••• 1881" })).toContainText("Failed");
+});
+
+test("a payment the gateway has not answered for shows as checking, on the company and in System → Awaiting gateway", async ({ page }, testInfo) => {
+  const code = "C1011";
+  // A payment whose gateway answer is overdue and whose next check is a while away (as after
+  // a gateway outage with backoff).
+  const [[number]] = sql(
+    `INSERT INTO payments (company_id, method_id, method_label, amount, status, idempotency_key, gateway_key, initiated_by, ` +
+      `consent_channel, consent_reference, created_at, gateway_answer_due_at, next_gateway_check_at, gateway_checks, last_gateway_error) ` +
+      `SELECT c.id, m.id, 'Visa •••• 4242', 125.00, 'processing', gen_random_uuid(), 'e2e-awaiting', u.id, 'phone', 'Call', ` +
+      `now() - interval '7 minutes', now() - interval '6 minutes', now() + interval '1 hour', 4, ` +
+      `'the payment gateway is unavailable: connection refused' ` +
+      `FROM companies c JOIN payment_methods m ON m.company_id = c.id AND m.last4 = '4242' ` +
+      `JOIN users u ON u.email = 'clerk@settle.example' WHERE c.code = '${code}' RETURNING number`,
+  );
+  try {
+    await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+    await page.goto(`/ops/crm/companies/${code}/payments`);
+    await waitForHydration(page);
+    await expect(page.locator(`[data-payment="${number}"]`)).toContainText("Checking with the gateway");
+    await page.getByRole("link", { name: "Awaiting gateway" }).click();
+    await expect(page).toHaveURL(/\/ops\/system\/awaiting-gateway$/);
+    const row = page.locator(`[data-testid=awaiting-gateway] [data-payment="${number}"]`);
+    await expect(row).toContainText("7 min");
+    await expect(row).toContainText("connection refused");
+    await expect(row).toContainText("$125.00");
+    await checkScreen(page, "awaiting-gateway", testInfo);
+  } finally {
+    sql(`UPDATE payments SET status = 'failed', next_gateway_check_at = NULL WHERE number = '${number}' RETURNING id`);
+  }
+});

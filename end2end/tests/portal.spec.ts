@@ -63,7 +63,9 @@ test("a customer adds a bank account, authorizing the debit in the portal", asyn
   await add.getByLabel("Routing number").fill("110000000");
   await add.getByLabel("Account number", { exact: true }).fill("000111222333");
   await add.getByLabel("Account number again").fill("000111222333");
-  await expect(add.getByTestId("authorization-text")).toContainText("First Sandbox Bank •••• 2333");
+  await expect(add.getByTestId("authorization-text")).toContainText(
+    "checking account •••• 2333 at First Sandbox Bank (routing number 110000000) of Harborview Construction LLC",
+  );
   // No upload in the portal: the customer signs here. Both parts are required.
   await expect(add.getByLabel("Signed debit authorization")).toHaveCount(0);
   await add.getByRole("button", { name: "Add", exact: true }).click();
@@ -73,6 +75,7 @@ test("a customer adds a bank account, authorizing the debit in the portal", asyn
   await expect(add.locator("#agreed-error")).toHaveText(/Tick the box/);
   await add.getByLabel("I authorize these debits").check();
   await checkScreen(page, "portal-add-ach", testInfo);
+  const shown = (await add.getByTestId("authorization-text").textContent())!.trim();
   await add.getByRole("button", { name: "Add", exact: true }).click();
   await expect(page.getByTestId("methods-message")).toContainText("Added First Sandbox Bank checking •••• 2333");
   await expect(page.locator("[data-testid=my-methods] tbody tr", { hasText: "•••• 2333" })).toContainText("Active");
@@ -82,6 +85,13 @@ test("a customer adds a bank account, authorizing the debit in the portal", asyn
   );
   expect(kind).toBe("text/plain");
   expect(content).toContain("Signed (typed name): Ana Diaz");
+  // What the customer read is, byte for byte, the wording kept as the authorization.
+  const [[kept]] = sql(
+    `SELECT replace(encode(d.content, 'base64'), E'\\n', '') FROM payment_methods m JOIN documents d ON d.id = m.authorization_document_id ` +
+      `WHERE m.last4 = '2333' AND m.company_id = (SELECT id FROM companies WHERE code = 'C1001')`,
+  );
+  const document = Buffer.from(kept, "base64").toString("utf8");
+  expect(document.split("\n\n")[1]).toBe(shown);
 });
 
 test("a customer deactivates a card and the clerk's payment dialog no longer offers it", async ({ page }, testInfo) => {

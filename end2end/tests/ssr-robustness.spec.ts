@@ -83,6 +83,7 @@ test("every server-rendered route answers, sequentially and 16 at a time, with n
     "/ops/system/payment-methods",
     "/ops/system/payment-methods?company=C1001",
     "/ops/system/payment-methods/999999999",
+    "/ops/system/awaiting-gateway",
     ...methods.map((id) => `/ops/system/payment-methods/${id}`),
     "/no-such-page",
   ]);

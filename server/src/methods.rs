@@ -17,9 +17,9 @@ use shared::card::{check_holder_name, CardExpiry};
 use shared::company::CompanyCode;
 use shared::document::{check_upload, clean_file_name, parse_signed_on, UploadedDocument};
 use shared::method::{
-    ach_authorization_text, DocumentInfo, HistoryEntry, MethodDetail, MethodSearch, MethodSort,
-    MethodStatus, MethodSummary, NewBankAccountInput, PortalBankAccountInput,
-    ACH_AUTHORIZATION_VERSION,
+    ach_authorization_text, AuthorizedAccount, DocumentInfo, HistoryEntry, MethodDetail,
+    MethodSearch, MethodSort, MethodStatus, MethodSummary, NewBankAccountInput,
+    PortalBankAccountInput, ACH_AUTHORIZATION_VERSION,
 };
 use shared::page::{last_page, Page, PAGE_SIZE};
 use shared::payment::{MethodKind, MethodOption};
@@ -429,16 +429,16 @@ pub async fn add_bank_account_portal<G: PaymentGateway>(
         .bind(company_id)
         .fetch_one(&mut *tx)
         .await?;
-    let account = format!(
-        "{} {} •••• {last4} (routing {routing_number})",
-        bank_name(&routing_number).unwrap_or("Bank account"),
-        account_type.as_db()
-    );
+    let text = ach_authorization_text(AuthorizedAccount {
+        company: &company,
+        routing_number: &routing_number,
+        account_type,
+        last4: &last4,
+    });
     let record = format!(
         "ACH debit authorization {version}\n\n{text}\n\nAgreed: yes\nSigned (typed name): {signed_name}\n\
          User: {email} (user id {uid})\nCompany: {company}\nAt: {at}\nFrom address: {ip}\n",
         version = ACH_AUTHORIZATION_VERSION,
-        text = ach_authorization_text(&company, &account),
         email = user.email,
         uid = user.id,
         at = Utc::now().to_rfc3339(),

@@ -2,6 +2,7 @@
 //! and answer, what adding a method sends to Settle (a token and display fields, never a
 //! number), the System → Payment Methods list and its search, and a method's detail.
 
+use crate::bank::{bank_name, AccountType};
 use crate::company::CompanyCode;
 use crate::error::FieldError;
 use crate::page::parse_page;
@@ -90,14 +91,35 @@ pub struct NewBankAccountInput {
 /// version; what was agreed to is kept word for word with the method.
 pub const ACH_AUTHORIZATION_VERSION: &str = "ACH-DEBIT-2026-11";
 
-/// The authorization's wording for `company` (name) and the account.
-pub fn ach_authorization_text(company: &str, account: &str) -> String {
+/// The account an ACH debit authorization names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthorizedAccount<'a> {
+    /// The company's name (`companies.name`, as the session and the database both give it).
+    pub company: &'a str,
+    pub routing_number: &'a str,
+    pub account_type: AccountType,
+    /// The account number's last 4 digits (`····` while the payer has not typed them).
+    pub last4: &'a str,
+}
+
+/// The authorization's wording ([`ACH_AUTHORIZATION_VERSION`]): the one function both the
+/// portal form (what the customer reads) and the stored authorization document (what is kept)
+/// use, so the two are the same text, byte for byte.
+pub fn ach_authorization_text(a: AuthorizedAccount<'_>) -> String {
+    let bank = bank_name(a.routing_number).unwrap_or("the bank");
+    let kind = match a.account_type {
+        AccountType::Checking => "checking",
+        AccountType::Savings => "savings",
+    };
     format!(
-        "I authorize the seller to electronically debit the bank account {account} of {company} \
-         for the payments I make or approve in this portal, and, if necessary, to credit it to \
-         correct an erroneous debit. This authorization stays in effect until I deactivate the \
-         account in the portal or notify the seller in writing, in time for them to act on it. \
-         I confirm I am authorized to allow debits to this account."
+        "I authorize the seller to electronically debit the {kind} account •••• {last4} at {bank} \
+         (routing number {routing}) of {company} for the payments I make or approve in this portal, \
+         and, if necessary, to credit it to correct an erroneous debit. This authorization stays in \
+         effect until I deactivate the account in the portal or notify the seller in writing, in \
+         time for them to act on it. I confirm I am authorized to allow debits to this account.",
+        last4 = a.last4,
+        routing = a.routing_number,
+        company = a.company,
     )
 }
 

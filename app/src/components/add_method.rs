@@ -15,8 +15,8 @@ use shared::card::{
 use shared::document::{check_size, parse_signed_on, size_label, UploadedDocument, FIELD};
 use shared::error::FieldError;
 use shared::method::{
-    ach_authorization_text, NewBankAccountInput, NewCardInput, PortalBankAccountInput,
-    TokenizeRequest, ACH_AUTHORIZATION_VERSION,
+    ach_authorization_text, AuthorizedAccount, NewBankAccountInput, NewCardInput,
+    PortalBankAccountInput, TokenizeRequest, ACH_AUTHORIZATION_VERSION,
 };
 use shared::payment::{brand_label, MethodOption};
 use wasm_bindgen::JsCast;
@@ -512,12 +512,17 @@ pub fn AddMethodForm(
                             <fieldset class="authorization">
                                 <legend>"Debit authorization"</legend>
                                 <p class="authorization-text" data-testid="authorization-text">
+                                    // The same function writes the stored authorization document.
                                     {move || {
-                                        let r = routing.get();
-                                        let a = account.get();
-                                        let bank = shared::bank::bank_name(&r).unwrap_or("the bank");
-                                        let last4 = if a.len() >= 4 { &a[a.len() - 4..] } else { "····" };
-                                        company_name.with_value(|n| ach_authorization_text(n, &format!("{bank} •••• {last4}")))
+                                        let digits = |s: String| s.chars().filter(char::is_ascii_digit).collect::<String>();
+                                        let (r, a) = (digits(routing.get()), digits(account.get()));
+                                        let kind = AccountType::parse(&account_type.get()).unwrap_or(AccountType::Checking);
+                                        company_name.with_value(|n| ach_authorization_text(AuthorizedAccount {
+                                            company: n,
+                                            routing_number: if r.is_empty() { "·········" } else { &r },
+                                            account_type: kind,
+                                            last4: if a.len() >= 4 { &a[a.len() - 4..] } else { "····" },
+                                        }))
                                     }}
                                 </p>
                                 <p class="help">{format!("Version {ACH_AUTHORIZATION_VERSION}. We keep what you agree to, when, and from which address.")}</p>

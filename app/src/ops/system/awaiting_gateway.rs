@@ -49,10 +49,10 @@ pub fn AwaitingGatewayPage() -> impl IntoView {
                                             <div class="muted small mono">{p.company_code.to_string()}</div>
                                         </td>
                                         <td>{p.method.clone()}</td>
-                                        <td>{format!("{} {}", date(p.started_at.date_naive()), p.started_at.format("%H:%M:%S UTC"))}</td>
+                                        <td>{format!("{} {}", date(p.started_at.date_naive()), p.started_at.format("%H:%M UTC"))}</td>
                                         <td class="num">{age_label(p.age_seconds)}</td>
                                         <td class="num">{p.checks}</td>
-                                        <td class="small">{p.last_error.clone().unwrap_or_else(|| "—".into())}</td>
+                                        <td class="small wrap">{p.last_error.clone().unwrap_or_else(|| "—".into())}</td>
                                         <td class="num">{p.amount.display()}</td>
                                     </tr>
                                 }).collect_view()}
