@@ -50,7 +50,7 @@ async fn main() {
         .output_name("settle")
         .site_root("target/site")
         .build();
-    let router = app::web::router(state.clone(), options);
+    let router = app::serve::router(state.clone(), options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

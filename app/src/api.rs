@@ -16,14 +16,16 @@ use shared::payment::{AwaitingGateway, MethodOption, PaymentInput, PaymentOutcom
 
 #[cfg(feature = "ssr")]
 use {
-    crate::web::{require_admin, require_customer, require_customer_user, require_staff, state},
+    crate::request::{
+        require_admin, require_customer, require_customer_user, require_staff, state,
+    },
     shared::company::CompanySearch,
 };
 
 /// The signed-in user, or `None`.
 #[server(endpoint = "current_user", input = Form)]
 pub async fn current_user() -> Result<Option<SessionUser>, ApiError> {
-    Ok(crate::web::session_user())
+    Ok(crate::request::session_user())
 }
 
 /// The demo sign-ins, listed on the login page in demo mode only.
@@ -47,8 +49,8 @@ pub async fn login(
 ) -> Result<(), ApiError> {
     let st = state()?;
     let input = shared::auth::LoginInput::parse(&email, &password)?;
-    let previous = crate::web::session_token();
-    let user_agent = crate::web::header("user-agent");
+    let previous = crate::request::session_token();
+    let user_agent = crate::request::header("user-agent");
     let signed_in = server::users::login(
         &st.pool,
         &st.config,
@@ -58,10 +60,10 @@ pub async fn login(
         user_agent.as_deref(),
     )
     .await?;
-    crate::web::set_session_cookie(&signed_in.token, &st.config);
+    crate::request::set_session_cookie(&signed_in.token, &st.config);
     let home = signed_in.user.role.home();
     let target = next
-        .filter(|n| crate::web::is_safe_next(n, signed_in.user.role))
+        .filter(|n| crate::request::is_safe_next(n, signed_in.user.role))
         .unwrap_or_else(|| home.to_string());
     leptos_axum::redirect(&target);
     Ok(())
@@ -71,10 +73,10 @@ pub async fn login(
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), ApiError> {
     let st = state()?;
-    if let Some(token) = crate::web::session_token() {
+    if let Some(token) = crate::request::session_token() {
         server::sessions::destroy(&st.pool, &token).await?;
     }
-    crate::web::clear_session_cookie();
+    crate::request::clear_session_cookie();
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -390,7 +392,7 @@ pub async fn portal_add_bank_account(
 ) -> Result<MethodOption, ApiError> {
     let (user, company_id) = require_customer_user()?;
     let st = state()?;
-    let ip = crate::web::client_address();
+    let ip = crate::request::client_address();
     Ok(server::methods::add_bank_account_portal(
         &st.pool,
         st.gateway.as_ref(),

@@ -38,7 +38,7 @@ impl FromServerFnError for ApiError {
                     .map(|p| p.uri.path().to_string())
                     .unwrap_or_default();
                 tracing::warn!(function, error = %error, "malformed server function arguments");
-                crate::web::set_page_status(http::StatusCode::BAD_REQUEST);
+                crate::request::set_page_status(http::StatusCode::BAD_REQUEST);
                 ApiError(error)
             }
             other => ApiError(AppError::Transport(other.to_string())),
@@ -49,7 +49,7 @@ impl FromServerFnError for ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         #[cfg(feature = "ssr")]
-        crate::web::set_error_status(&e);
+        crate::request::set_error_status(&e);
         ApiError(e)
     }
 }

@@ -15,20 +15,16 @@ compile_error!(
 
 pub mod api;
 pub mod app;
-#[cfg(feature = "ssr")]
-pub mod catch_panic;
 pub mod codec;
 pub mod components;
 pub mod error;
-#[cfg(feature = "ssr")]
-pub mod files;
 pub mod login;
 pub mod ops;
 pub mod portal;
 #[cfg(feature = "ssr")]
-pub mod static_files;
+pub mod request;
 #[cfg(feature = "ssr")]
-pub mod web;
+pub mod serve;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

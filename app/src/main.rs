@@ -1,7 +1,7 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() {
-    std::process::exit(app::web::main().await);
+    std::process::exit(app::serve::main().await);
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -3,7 +3,7 @@
 //! streaming a page.
 #![cfg(feature = "ssr")]
 
-use app::catch_panic::{catch_panic, PANIC_PAGE};
+use app::serve::catch_panic::{catch_panic, PANIC_PAGE};
 use axum::body::{Body, Bytes};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;

@@ -1,13 +1,13 @@
 //! Server-side sessions. The browser holds a random 256-bit token in an HttpOnly cookie;
 //! the database holds only its SHA-256, with idle and absolute expiry.
 
-use crate::users::session_user;
-use crate::{Config, Result};
+use crate::{Config, Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use shared::auth::SessionUser;
+use shared::auth::{CompanyRef, Role, SessionUser};
+use shared::company::CompanyCode;
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 
@@ -131,4 +131,30 @@ pub fn spawn_purger(pool: PgPool) {
             }
         }
     });
+}
+
+/// A signed-in user as a session knows them, from their row (and their company's).
+pub(crate) fn session_user(
+    id: i64,
+    name: String,
+    email: String,
+    role: &str,
+    company: Option<(i64, String, String)>,
+) -> Result<SessionUser> {
+    let role = Role::from_db(role).ok_or_else(|| Error::Other(format!("unknown role {role}")))?;
+    let company = match company {
+        Some((id, code, name)) => Some(CompanyRef {
+            id,
+            code: CompanyCode::parse(&code).map_err(|e| Error::Other(e.message))?,
+            name,
+        }),
+        None => None,
+    };
+    Ok(SessionUser {
+        id,
+        name,
+        email,
+        role,
+        company,
+    })
 }

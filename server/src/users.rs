@@ -7,8 +7,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use shared::auth::{CompanyRef, CreatedUser, CustomerUser, LoginInput, Role, SessionUser};
-use shared::company::CompanyCode;
+use shared::auth::{CreatedUser, CustomerUser, LoginInput, Role, SessionUser};
 use shared::AppError;
 use sqlx::PgPool;
 use std::sync::OnceLock;
@@ -74,31 +73,6 @@ struct LoginRow {
     company_id: Option<i64>,
     company_code: Option<String>,
     company_name: Option<String>,
-}
-
-pub(crate) fn session_user(
-    id: i64,
-    name: String,
-    email: String,
-    role: &str,
-    company: Option<(i64, String, String)>,
-) -> Result<SessionUser> {
-    let role = Role::from_db(role).ok_or_else(|| Error::Other(format!("unknown role {role}")))?;
-    let company = match company {
-        Some((id, code, name)) => Some(CompanyRef {
-            id,
-            code: CompanyCode::parse(&code).map_err(|e| Error::Other(e.message))?,
-            name,
-        }),
-        None => None,
-    };
-    Ok(SessionUser {
-        id,
-        name,
-        email,
-        role,
-        company,
-    })
 }
 
 /// The outcome of a good sign-in: who, and the new session's cookie token.
@@ -242,7 +216,7 @@ pub async fn login(
         (Some(id), Some(code), Some(name)) => Some((id, code, name)),
         _ => None,
     };
-    let user = session_user(row.id, row.name, row.email, &row.role, company)?;
+    let user = sessions::session_user(row.id, row.name, row.email, &row.role, company)?;
     Ok(SignedIn { user, token })
 }
 

@@ -6,6 +6,9 @@ use crate::error::FieldError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// Where documents are uploaded (POST) and opened (GET `/{id}`).
+pub const DOCUMENTS_PATH: &str = "/api/documents";
+
 /// The largest file Settle keeps: 10 MB.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 

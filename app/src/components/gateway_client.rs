@@ -5,13 +5,12 @@
 use crate::error::ApiError;
 use chrono::NaiveDate;
 use shared::document::UploadedDocument;
+use shared::document::DOCUMENTS_PATH;
 use shared::error::FieldError;
 use shared::method::{TokenizeError, TokenizeRequest, TokenizeResponse, SANDBOX_TOKENIZER_PATH};
 use shared::AppError;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-
-const DOCUMENTS_PATH: &str = "/api/documents";
 
 fn transport(e: JsValue) -> String {
     e.as_string()

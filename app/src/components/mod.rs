@@ -257,7 +257,7 @@ pub fn ErrorView(error: ApiError) -> impl IntoView {
 #[component]
 pub fn NotAllowed() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::web::set_page_status(http::StatusCode::FORBIDDEN);
+    crate::request::set_page_status(http::StatusCode::FORBIDDEN);
     view! {
         <Title text="Not allowed"/>
         <main class="standalone">
@@ -275,7 +275,7 @@ pub fn NotAllowed() -> impl IntoView {
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::web::set_page_status(http::StatusCode::NOT_FOUND);
+    crate::request::set_page_status(http::StatusCode::NOT_FOUND);
     view! {
         <Title text="Page not found"/>
         <main class="standalone">

@@ -23,7 +23,7 @@ pub fn PortalInvoice() -> impl IntoView {
                 match detail.await {
                     Err(e) => {
                         #[cfg(feature = "ssr")]
-                        crate::web::set_page_status(crate::web::status_for(e.app()));
+                        crate::request::set_page_status(crate::request::status_for(e.app()));
                         view! { <Title text="Not found"/><ErrorView error=e/> }.into_any()
                     }
                     Ok(d) => {

@@ -44,7 +44,7 @@ pub fn PortalReceipt() -> impl IntoView {
                 match receipt.await {
                     Err(e) => {
                         #[cfg(feature = "ssr")]
-                        crate::web::set_page_status(crate::web::status_for(e.app()));
+                        crate::request::set_page_status(crate::request::status_for(e.app()));
                         view! { <Title text="Not found"/><ErrorView error=e/> }.into_any()
                     }
                     Ok(r) => view! {

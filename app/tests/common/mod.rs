@@ -26,7 +26,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         .output_name("settle")
         .site_root("target/site")
         .build();
-    let router = app::web::router(state, options);
+    let router = app::serve::router(state, options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

@@ -1,87 +1,25 @@
-//! HTTP routes that are not server functions: the sandbox gateway's tokenizer (its own
-//! endpoint, as a hosted gateway's would be: card and account numbers go there, never to
-//! Settle's server functions), and uploading and opening documents (raw bytes, not JSON).
+//! Documents (an ACH debit authorization): uploaded as raw bytes by staff, judged by content,
+//! and opened by whoever may see the company's documents.
 
-use crate::web::{api_error_response, status_for, CurrentUser};
-use axum::body::{Body, Bytes};
+use super::api_error_response;
+use crate::request::{status_for, CurrentUser};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
-use server::gateway::TokenizeRefusal;
 use server::AppState;
 use shared::auth::{Role, SessionUser};
-use shared::document::{check_size, MAX_BYTES};
-use shared::error::FieldError;
-use shared::method::{TokenizeError, TokenizeRequest, SANDBOX_TOKENIZER_PATH};
+use shared::document::{check_size, DOCUMENTS_PATH, MAX_BYTES};
 use shared::AppError;
-
-/// Where documents are uploaded (POST) and opened (GET `/{id}`).
-pub const DOCUMENTS_PATH: &str = "/api/documents";
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
-        .route(SANDBOX_TOKENIZER_PATH, post(tokenize))
         .route(DOCUMENTS_PATH, post(upload))
         .route(&format!("{DOCUMENTS_PATH}/{{id}}"), get(download))
         .with_state(state)
-}
-
-fn tokenizer_refusal(status: StatusCode, error: FieldError) -> Response {
-    (status, Json(TokenizeError { error })).into_response()
-}
-
-/// The sandbox tokenizer. Signed-in users only (a hosted gateway asks for its publishable
-/// key instead). The body is never logged, and a body it cannot read is answered without
-/// echoing it.
-async fn tokenize(
-    State(state): State<AppState>,
-    Extension(CurrentUser(user)): Extension<CurrentUser>,
-    body: Bytes,
-) -> Response {
-    let Some(user) = user else {
-        return tokenizer_refusal(
-            StatusCode::UNAUTHORIZED,
-            FieldError::new("request", "Your session has ended. Please sign in again."),
-        );
-    };
-    if !state.gateway.allow_tokenization(&user.id.to_string()) {
-        tracing::warn!(user_id = user.id, "tokenization limit reached");
-        return tokenizer_refusal(
-            StatusCode::TOO_MANY_REQUESTS,
-            FieldError::new(
-                "request",
-                "Too many cards or accounts entered in a short time. Wait a few minutes and try again.",
-            ),
-        );
-    }
-    let Ok(request) = serde_json::from_slice::<TokenizeRequest>(&body) else {
-        return tokenizer_refusal(
-            StatusCode::BAD_REQUEST,
-            FieldError::new(
-                "request",
-                "The payment gateway could not read this request.",
-            ),
-        );
-    };
-    let tokenizing =
-        server::gateway::tokenize(state.gateway.as_ref(), &request, server::companies::today());
-    match server::gateway::within(state.config.gateway_timeout, tokenizing).await {
-        Ok(token) => Json(token).into_response(),
-        Err(TokenizeRefusal::Field(e)) => tokenizer_refusal(StatusCode::UNPROCESSABLE_ENTITY, e),
-        Err(TokenizeRefusal::Gateway(e)) => {
-            tracing::warn!(error = %e, "sandbox tokenizer failed");
-            tokenizer_refusal(
-                StatusCode::BAD_GATEWAY,
-                FieldError::new(
-                    "request",
-                    "The payment gateway is not answering. Nothing was saved; try again.",
-                ),
-            )
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -91,7 +29,6 @@ struct UploadParams {
     name: Option<String>,
 }
 
-/// The company a user acts for: staff name it, a customer has their own.
 /// The company a staff upload is for. Customers never upload: in the portal they authorize a
 /// debit by typing their name, which is kept as the document.
 async fn acting_company(

@@ -1,0 +1,207 @@
+//! The current request as server functions and pages see it: the signed-in user and the role
+//! guards, the back end, where the request came from, cookies, and the HTTP status of the
+//! answer. The floor every server function stands on; it knows nothing of routes or screens.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use server::sessions::COOKIE;
+use server::{AppState, Config};
+use shared::auth::{Role, SessionUser};
+use shared::AppError;
+
+/// The signed-in user of the current request, put there by the session middleware.
+#[derive(Clone, Debug)]
+pub struct CurrentUser(pub Option<SessionUser>);
+
+/// Which role a page area is for.
+pub fn area_allows(path: &str) -> Option<fn(Role) -> bool> {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under("/ops") {
+        Some(Role::is_staff)
+    } else if under("/portal") {
+        Some(|r| r == Role::Customer)
+    } else {
+        None
+    }
+}
+
+/// Whether `next` (from the login URL) is a local page the role may see.
+pub fn is_safe_next(next: &str, role: Role) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.starts_with("/login")
+        && area_allows(next.split('?').next().unwrap_or(next)).is_none_or(|allows| allows(role))
+}
+
+pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+fn request_parts() -> Option<http::request::Parts> {
+    use_context::<http::request::Parts>()
+}
+
+/// The signed-in user of the current request.
+pub fn session_user() -> Option<SessionUser> {
+    request_parts()
+        .and_then(|p| p.extensions.get::<CurrentUser>().cloned())
+        .and_then(|c| c.0)
+}
+
+/// The raw session token of the current request, if any.
+pub fn session_token() -> Option<String> {
+    request_parts().and_then(|p| cookie_token(&p.headers))
+}
+
+/// A request header of the current request.
+pub fn header(name: &str) -> Option<String> {
+    request_parts().and_then(|p| {
+        p.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    })
+}
+
+/// The back end, provided to every route.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from context");
+        AppError::Internal
+    })
+}
+
+/// The signed-in staff user, or the reason to refuse.
+pub fn require_staff() -> Result<SessionUser, AppError> {
+    match session_user() {
+        None => Err(AppError::Unauthenticated),
+        Some(u) if u.is_staff() => Ok(u),
+        Some(_) => Err(AppError::Forbidden),
+    }
+}
+
+/// The signed-in admin, or the reason to refuse.
+pub fn require_admin() -> Result<SessionUser, AppError> {
+    let user = require_staff()?;
+    if user.role == Role::Admin {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The signed-in customer user and their company id, or the reason to refuse.
+pub fn require_customer_user() -> Result<(SessionUser, i64), AppError> {
+    match session_user() {
+        None => Err(AppError::Unauthenticated),
+        Some(u) => match (u.role, u.company.as_ref().map(|c| c.id)) {
+            (Role::Customer, Some(company_id)) => Ok((u, company_id)),
+            _ => Err(AppError::Forbidden),
+        },
+    }
+}
+
+/// The signed-in customer user's company id, or the reason to refuse.
+pub fn require_customer() -> Result<i64, AppError> {
+    require_customer_user().map(|(_, company_id)| company_id)
+}
+
+/// Where the request came from: the peer address, and what a proxy says in
+/// `X-Forwarded-For`.
+pub fn client_address() -> Option<String> {
+    let parts = request_parts()?;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    match (peer, forwarded) {
+        (Some(p), Some(f)) => Some(format!("{p} (forwarded for {f})")),
+        (p, f) => p.or(f),
+    }
+}
+
+fn response_options() -> Option<ResponseOptions> {
+    use_context::<ResponseOptions>()
+}
+
+/// The HTTP status that fits an error.
+pub fn status_for(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Transport(_) => StatusCode::BAD_GATEWAY,
+        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Gives a failed server function the HTTP status that fits its error.
+pub fn set_error_status(e: &AppError) {
+    if let Some(r) = response_options() {
+        r.set_status(status_for(e));
+    }
+}
+
+/// Sets the HTTP status of the page being rendered (e.g. 404 for "not found").
+pub fn set_page_status(status: StatusCode) {
+    if let Some(r) = response_options() {
+        r.set_status(status);
+    }
+}
+
+pub fn set_session_cookie(token: &str, config: &Config) {
+    let secure = if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
+    if let (Some(r), Ok(v)) = (response_options(), HeaderValue::from_str(&value)) {
+        r.append_header(header::SET_COOKIE, v);
+    }
+}
+
+pub fn clear_cookie_value() -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    ))
+    .expect("valid header")
+}
+
+pub fn clear_session_cookie() {
+    if let Some(r) = response_options() {
+        r.append_header(header::SET_COOKIE, clear_cookie_value());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_next() {
+        assert!(is_safe_next("/ops/crm/companies?q=acme", Role::Clerk));
+        assert!(!is_safe_next("/ops/crm/companies", Role::Customer));
+        assert!(is_safe_next("/portal", Role::Customer));
+        assert!(!is_safe_next("/portal", Role::Admin));
+        assert!(!is_safe_next("//evil.example/x", Role::Clerk));
+        assert!(!is_safe_next("https://evil.example", Role::Clerk));
+        assert!(!is_safe_next("/\\evil.example", Role::Clerk));
+    }
+}

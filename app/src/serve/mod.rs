@@ -1,0 +1,161 @@
+//! The HTTP server: start-up, the axum router (Leptos pages, server functions, static files,
+//! documents and the sandbox tokenizer) and the middleware around it. The top floor: it
+//! stands on the application and on the request context, and nothing imports it back.
+
+pub mod catch_panic;
+pub mod documents;
+mod middleware;
+pub mod static_files;
+pub mod tokenizer;
+
+use crate::app::{shell, App};
+use crate::error::ApiError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use server::{AppState, Config};
+use shared::AppError;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Runs the server; returns the process exit code.
+pub async fn main() -> i32 {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let seed_only = std::env::args().nth(1).as_deref() == Some("seed");
+    let mut config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("settle: {e}");
+            return 1;
+        }
+    };
+    if seed_only {
+        config.demo = true;
+    }
+    let state = match server::start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("settle: {e}");
+            return 1;
+        }
+    };
+    if seed_only {
+        println!("demo data is in place");
+        return 0;
+    }
+    let mut leptos_options = match get_configuration(None) {
+        Ok(c) => c.leptos_options,
+        Err(e) => {
+            eprintln!("settle: bad LEPTOS_* setting: {e}");
+            return 1;
+        }
+    };
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        leptos_options.hash_files = static_files::hash_file_beside_binary(&leptos_options);
+    }
+    let addr = leptos_options.site_addr;
+    let app = router(state, leptos_options);
+    let listener = match tokio::net::TcpListener::bind(&addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("settle: cannot listen on {addr}: {e}");
+            return 1;
+        }
+    };
+    tracing::info!("Settle is listening on http://{addr}");
+    use axum::serve::ListenerExt;
+    // Without TCP_NODELAY, streamed responses stall ~40 ms per response on loopback.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    if let Err(e) = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    {
+        eprintln!("settle: server error: {e}");
+        return 1;
+    }
+    0
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The whole application router: pages, server functions, static files and middleware.
+pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let ctx = state.clone();
+    Router::new()
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || provide_context(ctx.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options.clone())
+        .merge(documents::routes(state.clone()).merge(tokenizer::routes(state.clone())))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::session,
+        ))
+        // Static files need no session (and no database round trip to look one up).
+        .merge(static_files::routes(&leptos_options))
+        // Inside compression, so a notice appended to a broken stream is compressed with it.
+        .layer(axum::middleware::from_fn(catch_panic::catch_panic))
+        .layer(CompressionLayer::new())
+        // Pages and server function answers are about one user at one moment: never stored.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+}
+
+/// An error answered the way server functions answer theirs (JSON of [`ApiError`]).
+pub fn api_error_response(status: StatusCode, e: AppError) -> Response {
+    let body = serde_json::to_string(&ApiError(e)).unwrap_or_default();
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}

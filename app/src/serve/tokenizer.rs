@@ -1,0 +1,77 @@
+//! The sandbox gateway's tokenizer endpoint: card and account numbers come here from the
+//! browser, as they would go to a hosted gateway's, and never to Settle's server functions.
+//! Only the token and display fields go back. (Beside the sandbox it fronts: with a hosted
+//! gateway this route goes away and the browser talks to the gateway.)
+
+use crate::request::CurrentUser;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use server::gateway::TokenizeRefusal;
+use server::AppState;
+use shared::error::FieldError;
+use shared::method::{TokenizeError, TokenizeRequest, SANDBOX_TOKENIZER_PATH};
+
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route(SANDBOX_TOKENIZER_PATH, post(tokenize))
+        .with_state(state)
+}
+
+fn tokenizer_refusal(status: StatusCode, error: FieldError) -> Response {
+    (status, Json(TokenizeError { error })).into_response()
+}
+
+/// The sandbox tokenizer. Signed-in users only (a hosted gateway asks for its publishable
+/// key instead). The body is never logged, and a body it cannot read is answered without
+/// echoing it.
+async fn tokenize(
+    State(state): State<AppState>,
+    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    body: Bytes,
+) -> Response {
+    let Some(user) = user else {
+        return tokenizer_refusal(
+            StatusCode::UNAUTHORIZED,
+            FieldError::new("request", "Your session has ended. Please sign in again."),
+        );
+    };
+    if !state.gateway.allow_tokenization(&user.id.to_string()) {
+        tracing::warn!(user_id = user.id, "tokenization limit reached");
+        return tokenizer_refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            FieldError::new(
+                "request",
+                "Too many cards or accounts entered in a short time. Wait a few minutes and try again.",
+            ),
+        );
+    }
+    let Ok(request) = serde_json::from_slice::<TokenizeRequest>(&body) else {
+        return tokenizer_refusal(
+            StatusCode::BAD_REQUEST,
+            FieldError::new(
+                "request",
+                "The payment gateway could not read this request.",
+            ),
+        );
+    };
+    let tokenizing =
+        server::gateway::tokenize(state.gateway.as_ref(), &request, server::companies::today());
+    match server::gateway::within(state.config.gateway_timeout, tokenizing).await {
+        Ok(token) => Json(token).into_response(),
+        Err(TokenizeRefusal::Field(e)) => tokenizer_refusal(StatusCode::UNPROCESSABLE_ENTITY, e),
+        Err(TokenizeRefusal::Gateway(e)) => {
+            tracing::warn!(error = %e, "sandbox tokenizer failed");
+            tokenizer_refusal(
+                StatusCode::BAD_GATEWAY,
+                FieldError::new(
+                    "request",
+                    "The payment gateway is not answering. Nothing was saved; try again.",
+                ),
+            )
+        }
+    }
+}
