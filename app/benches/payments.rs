@@ -171,7 +171,7 @@ async fn main() {
     println!("left processing: {processing}");
 }
 
-async fn load<G: PaymentGateway>(pool: &PgPool, gateway: &G) {
+async fn load(pool: &PgPool, gateway: &dyn PaymentGateway) {
     sqlx::query(
         "INSERT INTO companies (code, name) SELECT 'B' || lpad(g::text, 5, '0'), 'Bench Company ' || g \
          FROM generate_series(1, $1) g",

@@ -929,7 +929,7 @@ async fn the_tokenizer_limits_how_many_numbers_one_user_may_try(pool: PgPool) {
     let customer = app.session_for(CUSTOMER).await;
     let mut bad = visa_request();
     bad["number"] = "4242 4242 4242 4241".into();
-    for _ in 0..server::gateway::TOKENIZE_LIMIT {
+    for _ in 0..server::gateway::sandbox::TOKENIZE_LIMIT {
         let res = app.tokenize(&bad, Some(&clerk)).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }

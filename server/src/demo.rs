@@ -129,15 +129,15 @@ pub enum SeedReport {
 }
 
 /// Seeds the demo data into an empty database, dated around today.
-pub async fn seed<G: PaymentGateway>(pool: &PgPool, gateway: &G) -> Result<SeedReport> {
+pub async fn seed(pool: &PgPool, gateway: &dyn PaymentGateway) -> Result<SeedReport> {
     seed_as_of(pool, gateway, crate::companies::today()).await
 }
 
 /// Seeds the demo data with invoices dated around `today`. Concurrent calls are serialised;
 /// only the first into an empty database adds anything.
-pub async fn seed_as_of<G: PaymentGateway>(
+pub async fn seed_as_of(
     pool: &PgPool,
-    gateway: &G,
+    gateway: &dyn PaymentGateway,
     today: NaiveDate,
 ) -> Result<SeedReport> {
     let mut tx = pool.begin().await?;
@@ -364,9 +364,9 @@ fn authorization_pdf(company: &str) -> Vec<u8> {
 /// Saved methods made through the gateway: every company has a Visa that approves (its
 /// default); the first ten also have cards that decline; the first five an ACH account with
 /// its authorization document (C1003's is the sandbox account that gets returned).
-async fn add_methods<G: PaymentGateway>(
+async fn add_methods(
     conn: &mut PgConnection,
-    gateway: &G,
+    gateway: &dyn PaymentGateway,
     company_id: i64,
     index: usize,
     company: &str,

@@ -25,17 +25,34 @@ use std::sync::Arc;
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
-    pub gateway: Arc<gateway::SandboxGateway>,
+    /// The payment gateway, whichever it is: the engine knows only the trait.
+    pub gateway: Arc<dyn gateway::PaymentGateway>,
+    /// The built-in sandbox when it is the gateway: its tokenizer endpoint and its bank
+    /// network's clock run here. `None` with a hosted gateway.
+    pub sandbox: Option<Arc<gateway::SandboxGateway>>,
 }
 
 impl AppState {
     /// The state for `pool` and `config`, with the sandbox gateway on the same database.
     pub fn new(pool: PgPool, config: Config) -> Self {
-        let gateway = gateway::SandboxGateway::new(pool.clone(), config.sandbox_delay);
+        let sandbox = Arc::new(gateway::SandboxGateway::new(
+            pool.clone(),
+            config.sandbox_delay,
+        ));
+        Self::with_sandbox(pool, config, sandbox)
+    }
+
+    /// The state with this sandbox as the gateway.
+    pub fn with_sandbox(
+        pool: PgPool,
+        config: Config,
+        sandbox: Arc<gateway::SandboxGateway>,
+    ) -> Self {
         AppState {
             pool,
             config: Arc::new(config),
-            gateway: Arc::new(gateway),
+            gateway: sandbox.clone(),
+            sandbox: Some(sandbox),
         }
     }
 }

@@ -101,7 +101,7 @@ fn field(name: &str, message: &str) -> Error {
 }
 
 /// The display fields of a token, from the gateway (never from the browser).
-async fn token_details<G: PaymentGateway>(gateway: &G, token: &str) -> Result<TokenDetails> {
+async fn token_details(gateway: &dyn PaymentGateway, token: &str) -> Result<TokenDetails> {
     let lookup = gateway.token_details(token);
     let details = crate::gateway::within(crate::gateway::LOOKUP_TIMEOUT, lookup)
         .await
@@ -121,7 +121,7 @@ async fn token_details<G: PaymentGateway>(gateway: &G, token: &str) -> Result<To
 }
 
 /// The routing number and last 4 of a bank account token.
-async fn bank_account_of<G: PaymentGateway>(gateway: &G, token: &str) -> Result<(String, String)> {
+async fn bank_account_of(gateway: &dyn PaymentGateway, token: &str) -> Result<(String, String)> {
     match token_details(gateway, token).await? {
         TokenDetails::BankAccount {
             routing_number,
@@ -261,9 +261,9 @@ struct NewMethod<'a> {
 
 /// Saves a card the gateway tokenized, for `company_id`. The brand, last 4 and expiry come
 /// from the gateway; a card already past its expiry is refused.
-pub async fn add_card<G: PaymentGateway>(
+pub async fn add_card(
     pool: &PgPool,
-    gateway: &G,
+    gateway: &dyn PaymentGateway,
     user: &SessionUser,
     company_id: i64,
     token: &str,
@@ -312,9 +312,9 @@ pub async fn add_card<G: PaymentGateway>(
 
 /// Saves an ACH bank account the gateway tokenized, with the customer's signed debit
 /// authorization: a document this user uploaded for this company and not yet used.
-pub async fn add_bank_account<G: PaymentGateway>(
+pub async fn add_bank_account(
     pool: &PgPool,
-    gateway: &G,
+    gateway: &dyn PaymentGateway,
     user: &SessionUser,
     company_id: i64,
     input: &NewBankAccountInput,
@@ -410,9 +410,9 @@ async fn insert_ach(
 /// Saves an ACH bank account a customer adds in the portal. They authorize the debit
 /// themselves: the authorization's version and wording, their typed name, when and from
 /// which address are kept as the method's authorization document.
-pub async fn add_bank_account_portal<G: PaymentGateway>(
+pub async fn add_bank_account_portal(
     pool: &PgPool,
-    gateway: &G,
+    gateway: &dyn PaymentGateway,
     user: &SessionUser,
     company_id: i64,
     input: &PortalBankAccountInput,

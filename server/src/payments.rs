@@ -106,9 +106,9 @@ fn refusal() -> AppError {
 }
 
 /// Pays `req` for `company_id` on behalf of (or as) `user`, exactly once per key.
-pub async fn pay<G: PaymentGateway>(
+pub async fn pay(
     pool: &PgPool,
-    gateway: &G,
+    gateway: &dyn PaymentGateway,
     config: &crate::Config,
     user: &SessionUser,
     company_id: i64,
@@ -549,9 +549,9 @@ fn stored_answer(
 /// gateway cannot be asked about now is checked again later, backing off. Safe with several
 /// instances: a pass claims its payments by moving their next check past its own end.
 /// Returns how many payments it resolved.
-pub async fn reconcile<G: PaymentGateway>(
+pub async fn reconcile(
     pool: &PgPool,
-    gateway: &G,
+    gateway: &dyn PaymentGateway,
     config: &crate::Config,
 ) -> Result<usize> {
     let lease = config.reconcile_timeout + Duration::from_secs(5);
@@ -793,7 +793,7 @@ pub async fn awaiting_gateway(pool: &PgPool) -> Result<Vec<AwaitingGateway>> {
 /// its own transaction. A failure leaves that payment pending for the next pass and the others
 /// go on: nothing the gateway reported is lost. Returns how many it recorded, and how many
 /// it could not.
-pub async fn sync_ach<G: PaymentGateway>(pool: &PgPool, gateway: &G) -> Result<AchSync> {
+pub async fn sync_ach(pool: &PgPool, gateway: &dyn PaymentGateway) -> Result<AchSync> {
     let pending: Vec<(i64, String)> = sqlx::query_as(
         "SELECT id, COALESCE(gateway_key, idempotency_key::text) FROM payments \
          WHERE status = 'pending' AND idempotency_key IS NOT NULL ORDER BY created_at LIMIT 500",
@@ -903,8 +903,10 @@ pub fn spawn_housekeeping(state: crate::AppState) {
         loop {
             tick.tick().await;
             // The sandbox's books move on by themselves, as a bank network's would.
-            if let Err(e) = state.gateway.advance_ach(Duration::from_secs(60)).await {
-                tracing::warn!(error = %e, "sandbox ACH clock");
+            if let Some(sandbox) = &state.sandbox {
+                if let Err(e) = sandbox.advance_ach(Duration::from_secs(60)).await {
+                    tracing::warn!(error = %e, "sandbox ACH clock");
+                }
             }
             match sync_ach(&state.pool, state.gateway.as_ref()).await {
                 Ok(AchSync {

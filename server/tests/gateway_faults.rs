@@ -132,11 +132,11 @@ async fn a_charge_the_clerk_stopped_waiting_for_is_approved_once_by_the_reconcil
     assert_eq!(f.balance(inv.0).await, Decimal::ZERO, "held while checked");
 
     // The gateway finishes the charge it received; the reconciler finds it by key.
-    payments::spawn_housekeeping(AppState {
-        pool: f.pool.clone(),
-        config: Arc::new(config.clone()),
-        gateway: Arc::new(slow.clone()),
-    });
+    payments::spawn_housekeeping(AppState::with_sandbox(
+        f.pool.clone(),
+        config.clone(),
+        Arc::new(slow.clone()),
+    ));
     let started = Instant::now();
     let mut seen_checking = false;
     let status = loop {

@@ -39,7 +39,16 @@ async fn tokenize(
             FieldError::new("request", "Your session has ended. Please sign in again."),
         );
     };
-    if !state.gateway.allow_tokenization(&user.id.to_string()) {
+    let Some(sandbox) = &state.sandbox else {
+        return tokenizer_refusal(
+            StatusCode::NOT_FOUND,
+            FieldError::new(
+                "request",
+                "This gateway takes card and account numbers itself.",
+            ),
+        );
+    };
+    if !sandbox.allow_tokenization(&user.id.to_string()) {
         tracing::warn!(user_id = user.id, "tokenization limit reached");
         return tokenizer_refusal(
             StatusCode::TOO_MANY_REQUESTS,
@@ -59,7 +68,7 @@ async fn tokenize(
         );
     };
     let tokenizing =
-        server::gateway::tokenize(state.gateway.as_ref(), &request, server::companies::today());
+        server::gateway::tokenize(sandbox.as_ref(), &request, server::companies::today());
     match server::gateway::within(state.config.gateway_timeout, tokenizing).await {
         Ok(token) => Json(token).into_response(),
         Err(TokenizeRefusal::Field(e)) => tokenizer_refusal(StatusCode::UNPROCESSABLE_ENTITY, e),

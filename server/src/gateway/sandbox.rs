@@ -1,17 +1,16 @@
-//! The payment gateway: a trait for what Settle asks of any gateway, and the built-in
-//! deterministic sandbox that answers like a hosted one (tokens, charges with idempotency
-//! keys, declines by test number, ACH pending → settled or returned). The sandbox keeps its
-//! own books in PostgreSQL, as a hosted gateway keeps them on its side.
+//! The built-in sandbox gateway: deterministic, and answering like a hosted one — tokens,
+//! charges with idempotency keys, declines by test number, ACH pending → settled or returned,
+//! calls that finish even when the caller stopped waiting. It keeps its own books in
+//! PostgreSQL, as a hosted gateway keeps them on its side.
 
+use super::{
+    CardToken, Charge, ChargeStatus, GatewayError, GatewayFuture, PaymentGateway, TokenDetails,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::NaiveDate;
 use rand::RngCore;
 use rust_decimal::Decimal;
-use shared::bank::{check_account_number, RoutingNumber};
-use shared::card::{check_cvc, check_holder_name, check_postal_code, CardExpiry, CardNumber};
-use shared::error::FieldError;
-use shared::method::{TokenizeRequest, TokenizeResponse};
+use shared::card::CardNumber;
 use shared::money::Money;
 use sqlx::PgPool;
 use std::collections::{HashMap, VecDeque};
@@ -19,104 +18,6 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A card's token and the display fields Settle may keep.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CardToken {
-    pub token: String,
-    pub brand: String,
-    pub last4: String,
-}
-
-/// How a charge ended at the gateway.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChargeStatus {
-    Approved,
-    Declined,
-    /// ACH: accepted, money not yet moved.
-    Pending,
-    Settled,
-    Returned,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Charge {
-    pub id: String,
-    pub status: ChargeStatus,
-    /// Decline or return code, e.g. `insufficient_funds`, `R01`.
-    pub code: Option<String>,
-    /// The gateway's reason, fit to show to the payer.
-    pub message: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GatewayError {
-    /// No answer in time: the charge may or may not have happened. Ask again by key.
-    #[error("the payment gateway did not answer in time")]
-    Timeout,
-    #[error("the payment gateway is unavailable: {0}")]
-    Unavailable(String),
-    /// The request itself was refused (unknown token, same key with another amount).
-    #[error("the payment gateway refused the request: {0}")]
-    Refused(String),
-}
-
-/// What the gateway keeps about a token, which Settle may show.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenDetails {
-    Card {
-        brand: String,
-        last4: String,
-        exp_month: u32,
-        exp_year: i32,
-    },
-    BankAccount {
-        routing_number: String,
-        last4: String,
-    },
-}
-
-/// What Settle asks of a payment gateway. Every charge carries an idempotency key: the same
-/// key always means the same charge.
-pub trait PaymentGateway: Send + Sync + 'static {
-    fn tokenize_card(
-        &self,
-        number: &CardNumber,
-        exp_month: u32,
-        exp_year: i32,
-    ) -> impl Future<Output = Result<CardToken, GatewayError>> + Send;
-
-    fn tokenize_bank_account(
-        &self,
-        routing_number: &str,
-        account_number: &str,
-    ) -> impl Future<Output = Result<String, GatewayError>> + Send;
-
-    fn charge(
-        &self,
-        token: &str,
-        amount: Money,
-        idempotency_key: &str,
-    ) -> impl Future<Output = Result<Charge, GatewayError>> + Send;
-
-    /// The display fields of a token the gateway issued, or `None` for an unknown token.
-    fn token_details(
-        &self,
-        token: &str,
-    ) -> impl Future<Output = Result<Option<TokenDetails>, GatewayError>> + Send;
-
-    /// The charge made with `idempotency_key`, if the gateway has one.
-    fn find_charge(
-        &self,
-        idempotency_key: &str,
-    ) -> impl Future<Output = Result<Option<Charge>, GatewayError>> + Send;
-
-    fn refund(
-        &self,
-        charge_id: &str,
-        amount: Money,
-    ) -> impl Future<Output = Result<(), GatewayError>> + Send;
-}
 
 /// The sandbox's test card numbers and what they do.
 pub const TEST_CARDS: [(&str, &str, &str); 6] = [
@@ -166,20 +67,6 @@ pub struct SandboxGateway {
     reachable: Arc<AtomicBool>,
     /// Recent tokenizations per caller, for [`SandboxGateway::allow_tokenization`].
     tokenizations: Arc<Mutex<HashMap<String, VecDeque<Instant>>>>,
-}
-
-/// How long Settle waits for a gateway lookup that moves no money (a token's details).
-pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// Waits at most `limit` for a gateway call. The call itself goes on at the gateway (a hosted
-/// gateway finishes what it received): a [`GatewayError::Timeout`] means "not known yet".
-pub async fn within<T, E: From<GatewayError>>(
-    limit: Duration,
-    call: impl Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    tokio::time::timeout(limit, call)
-        .await
-        .map_err(|_| E::from(GatewayError::Timeout))?
 }
 
 /// Tokenizations one caller may ask for within [`TOKENIZE_WINDOW`]: enough for a clerk
@@ -311,14 +198,14 @@ impl ChargeRow {
 }
 
 impl PaymentGateway for SandboxGateway {
-    async fn tokenize_card(
+    fn tokenize_card(
         &self,
         number: &CardNumber,
         exp_month: u32,
         exp_year: i32,
-    ) -> Result<CardToken, GatewayError> {
+    ) -> GatewayFuture<'_, CardToken> {
         let (pool, number) = (self.pool.clone(), number.clone());
-        self.slow(async move {
+        Box::pin(self.slow(async move {
             let behaviour = TEST_CARDS
                 .iter()
                 .find(|(n, _, _)| *n == number.expose())
@@ -343,19 +230,18 @@ impl PaymentGateway for SandboxGateway {
                 brand: number.brand().as_db().to_string(),
                 last4: number.last4().to_string(),
             })
-        })
-        .await
+        }))
     }
 
-    async fn tokenize_bank_account(
+    fn tokenize_bank_account(
         &self,
         routing_number: &str,
         account_number: &str,
-    ) -> Result<String, GatewayError> {
+    ) -> GatewayFuture<'_, String> {
         let pool = self.pool.clone();
         let (routing_number, account_number) =
             (routing_number.to_string(), account_number.to_string());
-        self.slow(async move {
+        Box::pin(self.slow(async move {
             let behaviour = match (routing_number.as_str(), account_number.as_str()) {
                 (TEST_ROUTING, TEST_ACH_RETURNS) => "ach_returns",
                 _ => "ach_settles",
@@ -371,19 +257,18 @@ impl PaymentGateway for SandboxGateway {
                 .await
                 .map_err(unavailable)?;
             Ok(token)
-        })
-        .await
+        }))
     }
 
-    async fn charge(
+    fn charge(
         &self,
         token: &str,
         amount: Money,
         idempotency_key: &str,
-    ) -> Result<Charge, GatewayError> {
+    ) -> GatewayFuture<'_, Charge> {
         let pool = self.pool.clone();
         let (token, idempotency_key) = (token.to_string(), idempotency_key.to_string());
-        self.slow(async move {
+        Box::pin(self.slow(async move {
             let behaviour: Option<(String, String)> =
                 sqlx::query_as("SELECT kind, behaviour FROM sandbox_tokens WHERE token = $1")
                     .bind(&token)
@@ -427,13 +312,12 @@ impl PaymentGateway for SandboxGateway {
                 ));
             }
             Ok(row.into_charge())
-        })
-        .await
+        }))
     }
 
-    async fn token_details(&self, token: &str) -> Result<Option<TokenDetails>, GatewayError> {
+    fn token_details(&self, token: &str) -> GatewayFuture<'_, Option<TokenDetails>> {
         let (pool, token) = (self.pool.clone(), token.to_string());
-        self.slow(async move {
+        Box::pin(self.slow(async move {
             let row: Option<TokenRow> = sqlx::query_as(
                 "SELECT kind, brand, last4::text AS last4, exp_month, exp_year, routing_number::text AS routing_number \
                  FROM sandbox_tokens WHERE token = $1",
@@ -454,13 +338,12 @@ impl PaymentGateway for SandboxGateway {
                     last4: r.last4,
                 },
             }))
-        })
-        .await
+        }))
     }
 
-    async fn find_charge(&self, idempotency_key: &str) -> Result<Option<Charge>, GatewayError> {
+    fn find_charge(&self, idempotency_key: &str) -> GatewayFuture<'_, Option<Charge>> {
         let (pool, idempotency_key) = (self.pool.clone(), idempotency_key.to_string());
-        self.slow(async move {
+        Box::pin(self.slow(async move {
             let row: Option<ChargeRow> = sqlx::query_as(
                 "SELECT id, status, code, message, amount FROM sandbox_charges WHERE idempotency_key = $1",
             )
@@ -469,13 +352,12 @@ impl PaymentGateway for SandboxGateway {
             .await
             .map_err(unavailable)?;
             Ok(row.map(ChargeRow::into_charge))
-        })
-        .await
+        }))
     }
 
-    async fn refund(&self, charge_id: &str, _amount: Money) -> Result<(), GatewayError> {
+    fn refund(&self, charge_id: &str, _amount: Money) -> GatewayFuture<'_, ()> {
         let (pool, charge_id) = (self.pool.clone(), charge_id.to_string());
-        self.slow(async move {
+        Box::pin(self.slow(async move {
             let done = sqlx::query("UPDATE sandbox_charges SET status = 'refunded' WHERE id = $1 AND status IN ('approved', 'settled')")
                 .bind(&charge_id)
                 .execute(&pool)
@@ -485,83 +367,6 @@ impl PaymentGateway for SandboxGateway {
                 return Err(GatewayError::Refused("no refundable charge with that id".into()));
             }
             Ok(())
-        })
-        .await
-    }
-}
-
-/// Why the tokenizer refused a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenizeRefusal {
-    /// A field the payer typed is wrong.
-    Field(FieldError),
-    Gateway(GatewayError),
-}
-
-impl From<GatewayError> for TokenizeRefusal {
-    fn from(e: GatewayError) -> Self {
-        TokenizeRefusal::Gateway(e)
-    }
-}
-
-/// The tokenizer's front door, as a hosted gateway's: checks what the payer typed (card
-/// number, expiry, security code, postal code; routing and account number), then issues a
-/// token. The numbers are used here and dropped; only the token and display fields leave.
-pub async fn tokenize<G: PaymentGateway>(
-    gateway: &G,
-    request: &TokenizeRequest,
-    today: NaiveDate,
-) -> Result<TokenizeResponse, TokenizeRefusal> {
-    let field = TokenizeRefusal::Field;
-    match request {
-        TokenizeRequest::Card {
-            number,
-            exp_month,
-            exp_year,
-            cvc,
-            postal_code,
-            holder_name,
-        } => {
-            check_holder_name(holder_name).map_err(field)?;
-            let number = CardNumber::parse(number).map_err(field)?;
-            let expiry = CardExpiry::new(*exp_month, *exp_year, today).map_err(field)?;
-            check_cvc(cvc, Some(number.brand())).map_err(field)?;
-            check_postal_code(postal_code).map_err(field)?;
-            let token = gateway
-                .tokenize_card(&number, expiry.month, expiry.year)
-                .await
-                .map_err(TokenizeRefusal::Gateway)?;
-            Ok(TokenizeResponse {
-                token: token.token,
-                last4: token.last4,
-                brand: Some(token.brand),
-                exp_month: Some(expiry.month),
-                exp_year: Some(expiry.year),
-                routing_number: None,
-                bank_name: None,
-            })
-        }
-        TokenizeRequest::BankAccount {
-            routing_number,
-            account_number,
-            holder_name,
-        } => {
-            check_holder_name(holder_name).map_err(field)?;
-            let routing = RoutingNumber::parse(routing_number).map_err(field)?;
-            let account = check_account_number(account_number, account_number).map_err(field)?;
-            let token = gateway
-                .tokenize_bank_account(routing.as_str(), &account)
-                .await
-                .map_err(TokenizeRefusal::Gateway)?;
-            Ok(TokenizeResponse {
-                token,
-                last4: account[account.len() - 4..].to_string(),
-                brand: None,
-                exp_month: None,
-                exp_year: None,
-                bank_name: routing.bank_name().map(str::to_string),
-                routing_number: Some(routing.as_str().to_string()),
-            })
-        }
+        }))
     }
 }

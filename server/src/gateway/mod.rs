@@ -1,0 +1,121 @@
+//! The payment gateway as Settle sees any gateway: a trait for what Settle asks of it, and the
+//! charges, tokens and errors it answers with. The engine holds it as a trait object
+//! (`Arc<dyn PaymentGateway>`), so an adapter for a hosted gateway replaces the built-in
+//! [`sandbox`] without touching the engine.
+
+pub mod sandbox;
+pub mod tokenizer;
+
+pub use sandbox::{SandboxGateway, TEST_ACH_RETURNS, TEST_ACH_SETTLES, TEST_CARDS, TEST_ROUTING};
+pub use tokenizer::{tokenize, TokenizeRefusal};
+
+use shared::card::CardNumber;
+use shared::money::Money;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// What a gateway call returns: its answer, later.
+pub type GatewayFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, GatewayError>> + Send + 'a>>;
+
+/// A card's token and the display fields Settle may keep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardToken {
+    pub token: String,
+    pub brand: String,
+    pub last4: String,
+}
+
+/// How a charge ended at the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChargeStatus {
+    Approved,
+    Declined,
+    /// ACH: accepted, money not yet moved.
+    Pending,
+    Settled,
+    Returned,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Charge {
+    pub id: String,
+    pub status: ChargeStatus,
+    /// Decline or return code, e.g. `insufficient_funds`, `R01`.
+    pub code: Option<String>,
+    /// The gateway's reason, fit to show to the payer.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// No answer in time: the charge may or may not have happened. Ask again by key.
+    #[error("the payment gateway did not answer in time")]
+    Timeout,
+    #[error("the payment gateway is unavailable: {0}")]
+    Unavailable(String),
+    /// The request itself was refused (unknown token, same key with another amount).
+    #[error("the payment gateway refused the request: {0}")]
+    Refused(String),
+}
+
+/// What the gateway keeps about a token, which Settle may show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenDetails {
+    Card {
+        brand: String,
+        last4: String,
+        exp_month: u32,
+        exp_year: i32,
+    },
+    BankAccount {
+        routing_number: String,
+        last4: String,
+    },
+}
+
+/// What Settle asks of a payment gateway. Every charge carries an idempotency key: the same
+/// key always means the same charge.
+pub trait PaymentGateway: Send + Sync + 'static {
+    fn tokenize_card(
+        &self,
+        number: &CardNumber,
+        exp_month: u32,
+        exp_year: i32,
+    ) -> GatewayFuture<'_, CardToken>;
+
+    fn tokenize_bank_account(
+        &self,
+        routing_number: &str,
+        account_number: &str,
+    ) -> GatewayFuture<'_, String>;
+
+    fn charge(
+        &self,
+        token: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> GatewayFuture<'_, Charge>;
+
+    /// The display fields of a token the gateway issued, or `None` for an unknown token.
+    fn token_details(&self, token: &str) -> GatewayFuture<'_, Option<TokenDetails>>;
+
+    /// The charge made with `idempotency_key`, if the gateway has one.
+    fn find_charge(&self, idempotency_key: &str) -> GatewayFuture<'_, Option<Charge>>;
+
+    fn refund(&self, charge_id: &str, amount: Money) -> GatewayFuture<'_, ()>;
+}
+
+/// How long Settle waits for a gateway lookup that moves no money (a token's details).
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Waits at most `limit` for a gateway call. The call itself goes on at the gateway (a hosted
+/// gateway finishes what it received): a [`GatewayError::Timeout`] means "not known yet".
+pub async fn within<T, E: From<GatewayError>>(
+    limit: Duration,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    tokio::time::timeout(limit, call)
+        .await
+        .map_err(|_| E::from(GatewayError::Timeout))?
+}
