@@ -2,7 +2,7 @@
 # Both install what is missing first (see scripts/tools.sh).
 SHELL := /bin/bash
 
-.PHONY: run test seed tools release db-url bench-search bench-payments bench-tti bench-recovery
+.PHONY: run test seed tools release db-url sqlx-prepare bench-search bench-payments bench-tti bench-recovery
 
 run: tools
 	@scripts/run.sh
@@ -20,6 +20,10 @@ tools:
 # served in production and as driven by the browser tests.
 release: tools
 	@scripts/release.sh
+
+# Writes the query macros' offline data (.sqlx) after a query or a migration changed.
+sqlx-prepare: tools
+	@scripts/sqlx-prepare.sh
 
 # Prints the DATABASE_URL of the project's local PostgreSQL (starting it if needed).
 db-url:

@@ -25,6 +25,9 @@ fi
 step "unit, database and HTTP tests"
 cargo test --workspace --features app/ssr
 
+step "the query macros' offline data (.sqlx) matches the migrations"
+scripts/sqlx-prepare.sh --check
+
 step "the release build (what make release ships)"
 scripts/release.sh
 

@@ -1,5 +1,7 @@
-//! Server functions: thin. Each reads the session, checks the role, parses its input into
-//! `shared` types, calls one `server` function and maps the error.
+//! Server functions: thin. Each resolves who acts for which company ([`acting`]), parses its
+//! input into `shared` types, calls one `server` function and maps the error. Staff and
+//! customers call the same functions: a staff member names the company (its Company ID), a
+//! customer acts for their own, whatever they send.
 
 use crate::codec::{Form, Json};
 use crate::error::ApiError;
@@ -8,17 +10,16 @@ use shared::auth::{CreatedUser, CustomerUser, DemoAccount, SessionUser};
 use shared::company::{CompanyDetail, CompanySummary};
 use shared::invoice::{InvoiceDetail, OpenInvoice};
 use shared::method::{
-    MethodDetail, MethodQuery, MethodSummary, NewBankAccountInput, NewCardInput,
-    PortalBankAccountInput,
+    MethodDetail, MethodOption, MethodQuery, MethodSummary, NewBankAccountInput, NewCardInput,
 };
 use shared::page::Page;
-use shared::payment::{AwaitingGateway, MethodOption, PaymentInput, PaymentOutcome, Receipt};
+use shared::payment::{AwaitingGateway, PaymentInput, PaymentOutcome, Receipt};
+use shared::{InvoiceId, MethodId, PaymentId, UserId};
 
 #[cfg(feature = "ssr")]
 use {
-    crate::request::{
-        require_admin, require_customer, require_customer_user, require_staff, state,
-    },
+    crate::request::{acting, state},
+    server::companies::today,
     shared::company::CompanySearch,
 };
 
@@ -81,178 +82,188 @@ pub async fn logout() -> Result<(), ApiError> {
     Ok(())
 }
 
-/// CRM → Companies: one page of companies matching `q` (Company ID or name).
+// ---- Companies and invoices ----
+
+/// CRM → Companies: one page of companies matching `q` (Company ID or name). Staff only.
 #[server(endpoint = "list_companies", input = Form)]
 pub async fn list_companies(q: String, page: i64) -> Result<Page<CompanySummary>, ApiError> {
-    require_staff()?;
+    acting()?.staff()?;
     let st = state()?;
     let search = CompanySearch::parse(&q)?;
-    Ok(server::companies::search(&st.pool, &search, page, server::companies::today()).await?)
+    Ok(server::companies::search(&st.pool, &search, page, today()).await?)
 }
 
-/// A company's header figures and contacts, by Company ID.
+/// A company's header figures and contacts: staff name it; a customer gets their own.
 #[server(endpoint = "get_company", input = Form)]
 pub async fn get_company(code: String) -> Result<CompanyDetail, ApiError> {
-    require_staff()?;
-    let st = state()?;
-    let id = company_id(&st, &code).await?;
-    Ok(server::companies::detail(&st.pool, id, server::companies::today()).await?)
+    let (st, acting) = (state()?, acting()?);
+    let company = acting.company(&st.pool, &code).await?;
+    Ok(server::companies::detail(&st.pool, company, today()).await?)
 }
 
-/// A company's open invoices, by Company ID.
-#[server(endpoint = "company_open_invoices", input = Form)]
-pub async fn company_open_invoices(code: String) -> Result<Vec<OpenInvoice>, ApiError> {
-    require_staff()?;
-    let st = state()?;
-    let id = company_id(&st, &code).await?;
-    Ok(server::companies::open_invoices(&st.pool, id, server::companies::today()).await?)
+/// A company's open invoices.
+#[server(endpoint = "open_invoices", input = Form)]
+pub async fn open_invoices(code: String) -> Result<Vec<OpenInvoice>, ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    let company = acting.company(&st.pool, &code).await?;
+    Ok(server::invoices::open(&st.pool, company, today()).await?)
 }
 
-/// The customer's own company: header figures and contacts.
-#[server(endpoint = "portal_company", input = Form)]
-pub async fn portal_company() -> Result<CompanyDetail, ApiError> {
-    let company_id = require_customer()?;
-    let st = state()?;
-    Ok(server::companies::detail(&st.pool, company_id, server::companies::today()).await?)
+/// One invoice (open or paid) with what was paid on it.
+#[server(endpoint = "get_invoice", input = Form)]
+pub async fn get_invoice(id: InvoiceId) -> Result<InvoiceDetail, ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    Ok(server::invoices::detail(&st.pool, &acting, id, today()).await?)
 }
 
-/// The customer's own company's open invoices.
-#[server(endpoint = "portal_open_invoices", input = Form)]
-pub async fn portal_open_invoices() -> Result<Vec<OpenInvoice>, ApiError> {
-    let company_id = require_customer()?;
-    let st = state()?;
-    Ok(server::companies::open_invoices(&st.pool, company_id, server::companies::today()).await?)
+// ---- Payments ----
+
+/// The company's active saved methods, default first (the payment dialog).
+#[server(endpoint = "payment_options", input = Form)]
+pub async fn payment_options(code: String) -> Result<Vec<MethodOption>, ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    let company = acting.company(&st.pool, &code).await?;
+    Ok(server::methods::active_methods(&st.pool, company).await?)
 }
 
-/// The company's active saved payment methods, default first.
-#[server(endpoint = "company_methods", input = Form)]
-pub async fn company_methods(code: String) -> Result<Vec<MethodOption>, ApiError> {
-    require_staff()?;
-    let st = state()?;
-    let id = company_id(&st, &code).await?;
-    Ok(server::methods::active_methods(&st.pool, id).await?)
-}
-
-/// Pays open invoices of a company on the customer's behalf, exactly once per
-/// idempotency key.
+/// Pays open invoices exactly once per idempotency key: staff on the customer's behalf with
+/// the customer's consent, a customer for their own company.
 #[server(endpoint = "pay_invoices", input = Json)]
 pub async fn pay_invoices(payment: PaymentInput) -> Result<PaymentOutcome, ApiError> {
-    let user = require_staff()?;
-    let st = state()?;
-    let consent = shared::payment::Consent::parse_staff(
-        &payment.consent_channel,
-        &payment.consent_reference,
-    )?;
-    let request =
-        shared::payment::PaymentRequest::parse(&payment, consent, shared::money::Currency::USD)?;
-    let id = company_id(&st, request.company.as_str()).await?;
+    let (st, acting) = (state()?, acting()?);
+    let consent = if acting.is_staff() {
+        shared::payment::Consent::parse_staff(&payment.consent_channel, &payment.consent_reference)?
+    } else {
+        shared::payment::Consent::portal(&acting.user.email)
+    };
+    let currency = payment
+        .lines
+        .first()
+        .map(|l| l.amount.currency())
+        .unwrap_or_default();
+    let request = shared::payment::PaymentRequest::parse(&payment, consent, currency)?;
+    let company = acting.company(&st.pool, &payment.company).await?;
     Ok(server::payments::pay(
         &st.pool,
         st.gateway.as_ref(),
         &st.config,
-        &user,
-        id,
+        &acting,
+        company,
         &request,
+        today(),
     )
     .await?)
 }
 
-/// System → Awaiting gateway: payments whose gateway answer is overdue, oldest first.
+/// A company's payments, newest first, each with its receipt.
+#[server(endpoint = "payments", input = Form)]
+pub async fn payments(code: String) -> Result<Vec<Receipt>, ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    let company = acting.company(&st.pool, &code).await?;
+    Ok(server::payments::history(&st.pool, company).await?)
+}
+
+/// One payment's receipt.
+#[server(endpoint = "payment_receipt", input = Form)]
+pub async fn payment_receipt(id: PaymentId) -> Result<Receipt, ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    Ok(server::payments::receipt(&st.pool, &acting, id).await?)
+}
+
+/// System → Awaiting gateway: payments whose gateway answer is overdue. Staff only.
 #[server(endpoint = "payments_awaiting_gateway", input = Form)]
 pub async fn payments_awaiting_gateway() -> Result<Vec<AwaitingGateway>, ApiError> {
-    require_staff()?;
+    acting()?.staff()?;
     let st = state()?;
     Ok(server::payments::awaiting_gateway(&st.pool).await?)
 }
 
-/// A company's payments, newest first, each with its receipt.
-#[server(endpoint = "company_payments", input = Form)]
-pub async fn company_payments(code: String) -> Result<Vec<Receipt>, ApiError> {
-    require_staff()?;
-    let st = state()?;
-    let id = company_id(&st, &code).await?;
-    Ok(server::payments::history(&st.pool, id).await?)
+// ---- Saved payment methods ----
+
+/// Every saved method of a company, active and inactive.
+#[server(endpoint = "saved_methods", input = Form)]
+pub async fn saved_methods(code: String) -> Result<Vec<MethodSummary>, ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    let company = acting.company(&st.pool, &code).await?;
+    Ok(server::methods::company_methods(&st.pool, company, today()).await?)
 }
 
-/// Saves a card for a company from the gateway's token (staff, on the customer's behalf).
+/// Saves a card from the gateway's token.
 #[server(endpoint = "add_card", input = Json)]
 pub async fn add_card(card: NewCardInput) -> Result<MethodOption, ApiError> {
-    let user = require_staff()?;
-    let st = state()?;
-    let id = company_id(&st, &card.company).await?;
+    let (st, acting) = (state()?, acting()?);
+    let parsed = shared::method::NewCard::parse(&card)?;
+    let company = acting.company(&st.pool, &card.company).await?;
     Ok(server::methods::add_card(
         &st.pool,
         st.gateway.as_ref(),
-        &user,
-        id,
-        &card.token,
-        &card.holder_name,
-        server::companies::today(),
+        &acting,
+        company,
+        &parsed,
+        today(),
     )
     .await?)
 }
 
-/// Saves an ACH bank account for a company from the gateway's token, with the uploaded
-/// debit authorization (staff, on the customer's behalf).
+/// Saves an ACH bank account from the gateway's token, with the customer's debit
+/// authorization (staff: the uploaded signed document; a customer: agreed in the portal).
 #[server(endpoint = "add_bank_account", input = Json)]
 pub async fn add_bank_account(account: NewBankAccountInput) -> Result<MethodOption, ApiError> {
-    let user = require_staff()?;
-    let st = state()?;
-    let id = company_id(&st, &account.company).await?;
+    let (st, acting) = (state()?, acting()?);
+    let parsed = shared::method::NewBankAccount::parse(&account, today())?;
+    let company = acting.company(&st.pool, &account.company).await?;
+    let address = crate::request::client_address();
     Ok(server::methods::add_bank_account(
         &st.pool,
         st.gateway.as_ref(),
-        &user,
-        id,
-        &account,
-        server::companies::today(),
+        &acting,
+        company,
+        &parsed,
+        address.as_deref(),
+        today(),
     )
     .await?)
 }
 
-/// Every saved method of a company, active and inactive.
-#[server(endpoint = "company_payment_methods", input = Form)]
-pub async fn company_payment_methods(code: String) -> Result<Vec<MethodSummary>, ApiError> {
-    require_staff()?;
-    let st = state()?;
-    let id = company_id(&st, &code).await?;
-    Ok(server::methods::company_methods(&st.pool, id, server::companies::today()).await?)
-}
-
-/// System → Payment Methods: one page of every company's saved methods.
+/// System → Payment Methods: one page of every company's saved methods. Staff only.
 #[server(endpoint = "list_payment_methods", input = Json)]
 pub async fn list_payment_methods(query: MethodQuery) -> Result<Page<MethodSummary>, ApiError> {
-    require_staff()?;
-    let st = state()?;
+    let (st, acting) = (state()?, acting()?);
     let search = shared::method::MethodSearch::parse(&query)?;
-    Ok(server::methods::search(&st.pool, &search, server::companies::today()).await?)
+    Ok(server::methods::search(&st.pool, &acting, &search, today()).await?)
 }
 
 /// A saved method with its authorization document and history.
 #[server(endpoint = "payment_method_detail", input = Form)]
-pub async fn payment_method_detail(id: i64) -> Result<MethodDetail, ApiError> {
-    require_staff()?;
-    let st = state()?;
-    Ok(server::methods::detail(&st.pool, id, None, server::companies::today()).await?)
+pub async fn payment_method_detail(id: MethodId) -> Result<MethodDetail, ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    acting.staff()?;
+    Ok(server::methods::detail(&st.pool, &acting, id, today()).await?)
 }
 
 /// Activates or deactivates a saved method.
 #[server(endpoint = "set_method_active", input = Form)]
-pub async fn set_method_active(id: i64, active: bool) -> Result<(), ApiError> {
-    let user = require_staff()?;
-    let st = state()?;
-    Ok(server::methods::set_active(&st.pool, &user, id, None, active).await?)
+pub async fn set_method_active(id: MethodId, active: bool) -> Result<(), ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    Ok(server::methods::set_active(&st.pool, &acting, id, active).await?)
+}
+
+/// Makes a method its company's default.
+#[server(endpoint = "set_default_method", input = Form)]
+pub async fn set_default_method(id: MethodId) -> Result<(), ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    Ok(server::methods::set_default(&st.pool, &acting, id, today()).await?)
 }
 
 // ---- Customer users (company → Users tab) ----
 
-/// A company's customer users.
+/// A company's customer users. Staff only.
 #[server(endpoint = "company_users", input = Form)]
 pub async fn company_users(code: String) -> Result<Vec<CustomerUser>, ApiError> {
-    require_staff()?;
-    let st = state()?;
-    let id = company_id(&st, &code).await?;
-    Ok(server::users::company_users(&st.pool, id).await?)
+    let (st, acting) = (state()?, acting()?);
+    acting.staff()?;
+    let company = acting.company(&st.pool, &code).await?;
+    Ok(server::users::company_users(&st.pool, company).await?)
 }
 
 /// Creates a customer user with a temporary password (admins only).
@@ -262,150 +273,21 @@ pub async fn create_customer_user(
     name: String,
     email: String,
 ) -> Result<CreatedUser, ApiError> {
-    let admin = require_admin()?;
-    let st = state()?;
-    let id = company_id(&st, &code).await?;
-    Ok(server::users::create_customer(&st.pool, &admin, id, &name, &email).await?)
+    let (st, acting) = (state()?, acting()?);
+    acting.admin()?;
+    let company = acting.company(&st.pool, &code).await?;
+    Ok(server::users::create_customer(&st.pool, &acting, company, &name, &email).await?)
 }
 
 /// Enables or disables a customer user; disabling ends their sessions (admins only).
 #[server(endpoint = "set_customer_user_active", input = Form)]
 pub async fn set_customer_user_active(
     code: String,
-    user_id: i64,
+    user_id: UserId,
     active: bool,
 ) -> Result<(), ApiError> {
-    let admin = require_admin()?;
-    let st = state()?;
-    let id = company_id(&st, &code).await?;
-    Ok(server::users::set_customer_active(&st.pool, &admin, id, user_id, active).await?)
-}
-
-// ---- Customer portal: every call is scoped to the signed-in customer's own company ----
-
-/// One of the customer's own invoices, with what was paid on it.
-#[server(endpoint = "portal_invoice", input = Form)]
-pub async fn portal_invoice(id: i64) -> Result<InvoiceDetail, ApiError> {
-    let company_id = require_customer()?;
-    let st = state()?;
-    Ok(
-        server::companies::invoice_detail(&st.pool, id, company_id, server::companies::today())
-            .await?,
-    )
-}
-
-/// The customer's active saved methods, default first (the payment dialog).
-#[server(endpoint = "portal_methods", input = Form)]
-pub async fn portal_methods() -> Result<Vec<MethodOption>, ApiError> {
-    let company_id = require_customer()?;
-    let st = state()?;
-    Ok(server::methods::active_methods(&st.pool, company_id).await?)
-}
-
-/// Pays the customer's own invoices, exactly once per idempotency key.
-#[server(endpoint = "portal_pay", input = Json)]
-pub async fn portal_pay(payment: PaymentInput) -> Result<PaymentOutcome, ApiError> {
-    let (user, company_id) = require_customer_user()?;
-    let st = state()?;
-    let consent = shared::payment::Consent::portal(&user.email);
-    let request =
-        shared::payment::PaymentRequest::parse(&payment, consent, shared::money::Currency::USD)?;
-    Ok(server::payments::pay(
-        &st.pool,
-        st.gateway.as_ref(),
-        &st.config,
-        &user,
-        company_id,
-        &request,
-    )
-    .await?)
-}
-
-/// The customer's payments, newest first.
-#[server(endpoint = "portal_payments", input = Form)]
-pub async fn portal_payments() -> Result<Vec<Receipt>, ApiError> {
-    let company_id = require_customer()?;
-    let st = state()?;
-    Ok(server::payments::history(&st.pool, company_id).await?)
-}
-
-/// One of the customer's payments: its receipt.
-#[server(endpoint = "portal_payment", input = Form)]
-pub async fn portal_payment(id: i64) -> Result<Receipt, ApiError> {
-    let company_id = require_customer()?;
-    let st = state()?;
-    Ok(server::payments::receipt(&st.pool, id, company_id).await?)
-}
-
-/// My payment methods: every saved method of the customer's company.
-#[server(endpoint = "portal_payment_methods", input = Form)]
-pub async fn portal_payment_methods() -> Result<Vec<MethodSummary>, ApiError> {
-    let company_id = require_customer()?;
-    let st = state()?;
-    Ok(server::methods::company_methods(&st.pool, company_id, server::companies::today()).await?)
-}
-
-/// Activates or deactivates one of the customer's own methods.
-#[server(endpoint = "portal_set_method_active", input = Form)]
-pub async fn portal_set_method_active(id: i64, active: bool) -> Result<(), ApiError> {
-    let (user, company_id) = require_customer_user()?;
-    let st = state()?;
-    Ok(server::methods::set_active(&st.pool, &user, id, Some(company_id), active).await?)
-}
-
-/// Makes one of the customer's own methods the default.
-#[server(endpoint = "portal_set_default_method", input = Form)]
-pub async fn portal_set_default_method(id: i64) -> Result<(), ApiError> {
-    let (user, company_id) = require_customer_user()?;
-    let st = state()?;
-    Ok(server::methods::set_default(
-        &st.pool,
-        &user,
-        id,
-        Some(company_id),
-        server::companies::today(),
-    )
-    .await?)
-}
-
-/// Saves a card for the customer's own company from the gateway's token.
-#[server(endpoint = "portal_add_card", input = Json)]
-pub async fn portal_add_card(card: NewCardInput) -> Result<MethodOption, ApiError> {
-    let (user, company_id) = require_customer_user()?;
-    let st = state()?;
-    Ok(server::methods::add_card(
-        &st.pool,
-        st.gateway.as_ref(),
-        &user,
-        company_id,
-        &card.token,
-        &card.holder_name,
-        server::companies::today(),
-    )
-    .await?)
-}
-
-/// Saves an ACH account for the customer's own company, with their in-portal authorization.
-#[server(endpoint = "portal_add_bank_account", input = Json)]
-pub async fn portal_add_bank_account(
-    account: PortalBankAccountInput,
-) -> Result<MethodOption, ApiError> {
-    let (user, company_id) = require_customer_user()?;
-    let st = state()?;
-    let ip = crate::request::client_address();
-    Ok(server::methods::add_bank_account_portal(
-        &st.pool,
-        st.gateway.as_ref(),
-        &user,
-        company_id,
-        &account,
-        ip.as_deref(),
-        server::companies::today(),
-    )
-    .await?)
-}
-
-#[cfg(feature = "ssr")]
-async fn company_id(st: &server::AppState, code: &str) -> Result<i64, ApiError> {
-    Ok(server::companies::id_of_raw(&st.pool, code).await?)
+    let (st, acting) = (state()?, acting()?);
+    acting.admin()?;
+    let company = acting.company(&st.pool, &code).await?;
+    Ok(server::users::set_customer_active(&st.pool, &acting, company, user_id, active).await?)
 }

@@ -5,6 +5,7 @@
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
+use server::acting::Acting;
 use server::sessions::COOKIE;
 use server::{AppState, Config};
 use shared::auth::{Role, SessionUser};
@@ -80,39 +81,9 @@ pub fn state() -> Result<AppState, AppError> {
     })
 }
 
-/// The signed-in staff user, or the reason to refuse.
-pub fn require_staff() -> Result<SessionUser, AppError> {
-    match session_user() {
-        None => Err(AppError::Unauthenticated),
-        Some(u) if u.is_staff() => Ok(u),
-        Some(_) => Err(AppError::Forbidden),
-    }
-}
-
-/// The signed-in admin, or the reason to refuse.
-pub fn require_admin() -> Result<SessionUser, AppError> {
-    let user = require_staff()?;
-    if user.role == Role::Admin {
-        Ok(user)
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
-/// The signed-in customer user and their company id, or the reason to refuse.
-pub fn require_customer_user() -> Result<(SessionUser, i64), AppError> {
-    match session_user() {
-        None => Err(AppError::Unauthenticated),
-        Some(u) => match (u.role, u.company.as_ref().map(|c| c.id)) {
-            (Role::Customer, Some(company_id)) => Ok((u, company_id)),
-            _ => Err(AppError::Forbidden),
-        },
-    }
-}
-
-/// The signed-in customer user's company id, or the reason to refuse.
-pub fn require_customer() -> Result<i64, AppError> {
-    require_customer_user().map(|(_, company_id)| company_id)
+/// Who acts, for which company: the signed-in user and their scope, or the reason to refuse.
+pub fn acting() -> Result<Acting, AppError> {
+    Acting::of(session_user().ok_or(AppError::Unauthenticated)?)
 }
 
 /// Where the request came from: the peer address, and what a proxy says in

@@ -116,42 +116,54 @@ async fn signing_in_again_rotates_the_session_and_logout_ends_it(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../server/migrations")]
-async fn staff_server_functions_refuse_customers_and_signed_out_callers(pool: PgPool) {
+async fn server_functions_refuse_signed_out_callers_and_keep_customers_to_their_company(
+    pool: PgPool,
+) {
     let app = spawn(pool).await;
     let customer = app.session_for(CUSTOMER).await;
     let clerk = app.session_for(CLERK).await;
-    let staff_calls: [(&str, &[(&str, &str)]); 5] = [
-        ("list_companies", &[("q", ""), ("page", "1")]),
+    let company_calls: [(&str, &[(&str, &str)]); 5] = [
         ("get_company", &[("code", "C1002")]),
-        ("company_open_invoices", &[("code", "C1002")]),
-        ("company_methods", &[("code", "C1002")]),
-        ("company_payments", &[("code", "C1002")]),
+        ("open_invoices", &[("code", "C1002")]),
+        ("payment_options", &[("code", "C1002")]),
+        ("payments", &[("code", "C1002")]),
+        ("saved_methods", &[("code", "C1002")]),
     ];
-    for (name, args) in staff_calls {
+    for (name, args) in company_calls {
         let res = app.call(name, args, None).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{name} signed out");
         let res = app.call(name, args, Some(&customer)).await;
-        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name} as a customer");
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "{name}: another company, as a customer"
+        );
         let body = res.text().await.unwrap();
         assert!(!body.contains("INV-"), "{name} leaked data: {body}");
         let res = app.call(name, args, Some(&clerk)).await;
         assert_eq!(res.status(), StatusCode::OK, "{name} as a clerk");
-    }
-    // Customer functions refuse staff and signed-out callers, and serve only the own company.
-    for name in ["portal_company", "portal_open_invoices"] {
+        // A customer naming no company (or their own) gets their own.
+        let res = app.call(name, &[("code", "")], Some(&customer)).await;
         assert_eq!(
-            app.call(name, &[], None).await.status(),
-            StatusCode::UNAUTHORIZED,
-            "{name}"
-        );
-        assert_eq!(
-            app.call(name, &[], Some(&clerk)).await.status(),
-            StatusCode::FORBIDDEN,
-            "{name}"
+            res.status(),
+            StatusCode::OK,
+            "{name} for the customer's own company"
         );
     }
+    let res = app
+        .call(
+            "list_companies",
+            &[("q", ""), ("page", "1")],
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "only staff browse companies"
+    );
     let own: Value = app
-        .call("portal_company", &[], Some(&customer))
+        .call("get_company", &[("code", "")], Some(&customer))
         .await
         .json()
         .await
@@ -174,7 +186,7 @@ async fn staff_data_answers_match_the_database(pool: PgPool) {
     assert_eq!(page["total"], 1);
     assert_eq!(page["items"][0]["code"], "C1007");
     let res = app
-        .call("company_open_invoices", &[("code", "C1007")], Some(&clerk))
+        .call("open_invoices", &[("code", "C1007")], Some(&clerk))
         .await;
     let invoices: Value = res.json().await.unwrap();
     let expected: i64 = sqlx::query_scalar(
@@ -268,7 +280,7 @@ fn payment_body(method_id: i64, invoice_id: i64, amount: &str, key: &str) -> Val
     serde_json::json!({ "payment": {
         "company": "C1002",
         "method_id": method_id,
-        "lines": [{ "invoice_id": invoice_id, "amount": amount, "short_pay_reason": "" }],
+        "lines": [{ "invoice_id": invoice_id, "amount": { "amount": amount, "currency": "USD" }, "short_pay_reason": "" }],
         "consent_channel": "phone",
         "consent_reference": "Call with AP",
         "idempotency_key": key,
@@ -298,18 +310,33 @@ async fn paying_over_http_checks_the_role_and_the_input_and_happens_once(pool: P
         app.call_json("pay_invoices", &body, None).await.status(),
         StatusCode::UNAUTHORIZED
     );
+    // A customer naming another company's invoices: that company is not theirs to see.
     assert_eq!(
         app.call_json("pay_invoices", &body, Some(&customer))
             .await
             .status(),
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
-
+    // An amount that is not money at all is a malformed argument, named.
+    for amount in ["0.001", "ten"] {
+        let res = app
+            .call_json(
+                "pay_invoices",
+                &payment_body(method_id, invoice_id, amount, key),
+                Some(&clerk),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{amount}");
+        let v: Value = res.json().await.unwrap();
+        let field = v["Invalid"]["field"].as_str().unwrap_or("");
+        assert!(
+            field.starts_with("payment.lines[0].amount"),
+            "{amount}: {v}"
+        );
+    }
     for (amount, message) in [
         ("0", "Enter an amount above zero."),
         ("-5", "Enter an amount above zero."),
-        ("0.001", "Use at most 2 decimal places."),
-        ("ten", "Enter an amount as a number, like 125.00."),
     ] {
         let res = app
             .call_json(
@@ -471,7 +498,7 @@ async fn a_card_goes_to_the_tokenizer_and_only_its_token_to_settle(pool: PgPool)
     assert_eq!(added.status(), StatusCode::OK);
     let m: Value = added.json().await.unwrap();
     let listed: Value = app
-        .call("company_methods", &[("code", "C1002")], Some(&clerk))
+        .call("payment_options", &[("code", "C1002")], Some(&clerk))
         .await
         .json()
         .await
@@ -481,7 +508,7 @@ async fn a_card_goes_to_the_tokenizer_and_only_its_token_to_settle(pool: PgPool)
         .unwrap()
         .iter()
         .any(|x| x["id"] == m["id"] && x["holder_name"] == "Dana Payer"));
-    // A customer may not use the staff server functions for methods.
+    // Another company's customer cannot touch it: to them it does not exist.
     let customer = app.session_for(CUSTOMER).await;
     let res = app
         .call(
@@ -490,7 +517,7 @@ async fn a_card_goes_to_the_tokenizer_and_only_its_token_to_settle(pool: PgPool)
             Some(&customer),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
 #[sqlx::test(migrations = "../server/migrations")]
@@ -570,7 +597,7 @@ async fn other_company_state(pool: &PgPool) -> Vec<String> {
 }
 
 #[sqlx::test(migrations = "../server/migrations")]
-async fn every_portal_server_function_answers_only_for_the_customers_own_company(pool: PgPool) {
+async fn every_server_function_a_customer_calls_answers_only_for_their_own_company(pool: PgPool) {
     let app = spawn(pool.clone()).await;
     let clerk = app.session_for(CLERK).await;
     let customer = app.session_for(CUSTOMER).await;
@@ -612,81 +639,118 @@ async fn every_portal_server_function_answers_only_for_the_customers_own_company
     );
     let mut covered = Vec::new();
 
-    covered.push("portal_invoice");
-    not_found(
-        app.call("portal_invoice", &[("id", &oi)], Some(&customer))
-            .await,
-        "invoice",
-    )
-    .await;
-    covered.push("portal_payment");
-    not_found(
-        app.call("portal_payment", &[("id", &op)], Some(&customer))
-            .await,
-        "payment",
-    )
-    .await;
-    covered.push("portal_set_method_active");
-    not_found(
-        app.call(
-            "portal_set_method_active",
-            &[("id", &om), ("active", "false")],
-            Some(&customer),
+    // Another company's things by id: not found, and nothing changes.
+    for (name, form, what) in [
+        ("get_invoice", vec![("id", oi.as_str())], "invoice"),
+        ("payment_receipt", vec![("id", op.as_str())], "payment"),
+        (
+            "set_method_active",
+            vec![("id", om.as_str()), ("active", "false")],
+            "deactivate",
+        ),
+        ("set_default_method", vec![("id", om.as_str())], "default"),
+    ] {
+        covered.push(name);
+        not_found(app.call(name, &form, Some(&customer)).await, what).await;
+    }
+    // Another company named by Company ID: not found.
+    for name in [
+        "get_company",
+        "open_invoices",
+        "payment_options",
+        "payments",
+        "saved_methods",
+    ] {
+        covered.push(name);
+        not_found(
+            app.call(name, &[("code", "C1002")], Some(&customer)).await,
+            name,
         )
-        .await,
-        "deactivate",
-    )
-    .await;
-    covered.push("portal_set_default_method");
-    not_found(
-        app.call("portal_set_default_method", &[("id", &om)], Some(&customer))
-            .await,
-        "default",
-    )
-    .await;
-
-    covered.push("portal_pay");
-    // Another company's invoice with the customer's own method, and the other way round.
-    for (method, invoice) in [(own_method, other_invoice), (other_method, other_invoice)] {
-        let mut body = payment_body(method, invoice, "10.00", &uuid::Uuid::new_v4().to_string());
-        body["payment"]["company"] = "C1002".into();
-        let res = app.call_json("portal_pay", &body, Some(&customer)).await;
-        assert!(
-            res.status() == StatusCode::NOT_FOUND
-                || res.status() == StatusCode::UNPROCESSABLE_ENTITY,
-            "{}",
-            res.status()
-        );
+        .await;
+        // Their own (named, or not named) lists only their own rows.
+        for code in ["", "C1001"] {
+            let res = app.call(name, &[("code", code)], Some(&customer)).await;
+            assert_eq!(res.status(), StatusCode::OK, "{name}");
+            let text = res.text().await.unwrap();
+            assert!(!text.contains("C1002"), "{name} shows another company");
+            if name == "open_invoices" {
+                let own_company =
+                    id_of(&pool, "SELECT id FROM companies WHERE code = 'C1001'").await;
+                let list: Vec<Value> = serde_json::from_str(&text).unwrap();
+                for inv in list {
+                    let owner = id_of(
+                        &pool,
+                        &format!("SELECT company_id FROM invoices WHERE id = {}", inv["id"]),
+                    )
+                    .await;
+                    assert_eq!(owner, own_company);
+                }
+            }
+            if name == "payment_options" {
+                let list: Vec<Value> = serde_json::from_str(&text).unwrap();
+                assert!(list.iter().all(|m| m["id"] != other_method));
+            }
+        }
     }
 
-    // Adding a method: a Company ID in the request is ignored; it is saved for the customer's own.
-    for name in ["portal_add_card", "portal_add_bank_account"] {
+    covered.push("pay_invoices");
+    // Another company's invoice under the customer's own company, with either method.
+    for method in [own_method, other_method] {
+        let mut body = payment_body(
+            method,
+            other_invoice,
+            "10.00",
+            &uuid::Uuid::new_v4().to_string(),
+        );
+        body["payment"]["company"] = "".into();
+        let res = app.call_json("pay_invoices", &body, Some(&customer)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let mut body = payment_body(
+            method,
+            other_invoice,
+            "10.00",
+            &uuid::Uuid::new_v4().to_string(),
+        );
+        body["payment"]["company"] = "C1002".into();
+        let res = app.call_json("pay_invoices", &body, Some(&customer)).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+
+    // Adding a method: for another company, not found; for their own, saved there.
+    for name in ["add_card", "add_bank_account"] {
         covered.push(name);
-        let token: Value = if name == "portal_add_card" {
-            app.tokenize(&visa_request(), Some(&customer))
-                .await
-                .json()
-                .await
-                .unwrap()
+        let request = if name == "add_card" {
+            visa_request()
         } else {
-            app.tokenize(
-                &serde_json::json!({ "type": "bank_account", "routing_number": "110000000", "account_number": "000777888999", "holder_name": "A" }),
-                Some(&customer),
-            )
+            serde_json::json!({ "type": "bank_account", "routing_number": "110000000", "account_number": "000777888999", "holder_name": "A" })
+        };
+        let tokenized: Value = app
+            .tokenize(&request, Some(&customer))
             .await
             .json()
             .await
-            .unwrap()
+            .unwrap();
+        let body = |company: &str, token: Value| {
+            if name == "add_card" {
+                serde_json::json!({ "card": { "company": company, "token": token, "holder_name": "Pat" }})
+            } else {
+                serde_json::json!({ "account": {
+                    "company": company, "token": token, "holder_name": "Pat", "holder_type": "business",
+                    "account_type": "checking",
+                    "authorization": { "InPortal": {
+                        "version": shared::method::ACH_AUTHORIZATION_VERSION, "signed_name": "Pat Doe", "agreed": true,
+                    }},
+                }})
+            }
         };
-        let body = if name == "portal_add_card" {
-            serde_json::json!({ "card": { "company": "C1002", "token": token["token"], "holder_name": "Pat" }})
-        } else {
-            serde_json::json!({ "account": {
-                "token": token["token"], "holder_name": "Pat", "holder_type": "business", "account_type": "checking",
-                "authorization_version": shared::method::ACH_AUTHORIZATION_VERSION, "signed_name": "Pat Doe", "agreed": true,
-            }})
-        };
-        let res = app.call_json(name, &body, Some(&customer)).await;
+        let t = tokenized["token"].clone();
+        not_found(
+            app.call_json(name, &body("C1002", t.clone()), Some(&customer))
+                .await,
+            name,
+        )
+        .await;
+        let res = app.call_json(name, &body("", t), Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::OK, "{name}");
         let m: Value = res.json().await.unwrap();
         let owner: String = sqlx::query_scalar("SELECT c.code FROM payment_methods m JOIN companies c ON c.id = m.company_id WHERE m.id = $1")
@@ -697,62 +761,23 @@ async fn every_portal_server_function_answers_only_for_the_customers_own_company
         assert_eq!(owner, "C1001", "{name}");
     }
 
-    // Lists and figures without ids: only the customer's own company's rows.
-    let own_company = id_of(&pool, "SELECT id FROM companies WHERE code = 'C1001'").await;
+    // What only staff do: refused outright.
     for name in [
-        "portal_company",
-        "portal_open_invoices",
-        "portal_methods",
-        "portal_payments",
-        "portal_payment_methods",
-    ] {
-        covered.push(name);
-        let res = app.call(name, &[], Some(&customer)).await;
-        assert_eq!(res.status(), StatusCode::OK, "{name}");
-        let text = res.text().await.unwrap();
-        assert!(!text.contains("C1002"), "{name} shows another company");
-        if name == "portal_open_invoices" {
-            let list: Vec<Value> = serde_json::from_str(&text).unwrap();
-            for inv in list {
-                let owner = id_of(
-                    &pool,
-                    &format!("SELECT company_id FROM invoices WHERE id = {}", inv["id"]),
-                )
-                .await;
-                assert_eq!(owner, own_company);
-            }
-        }
-        if name == "portal_methods" {
-            let list: Vec<Value> = serde_json::from_str(&text).unwrap();
-            assert!(list.iter().all(|m| m["id"] != other_method));
-        }
-    }
-    assert_eq!(
-        other_company_state(&pool).await,
-        before,
-        "nothing of C1002 changed"
-    );
-
-    // Every portal server function is covered above: a new one without a test fails here.
-    let mut registered: Vec<String> = server_fn::axum::server_fn_paths()
-        .filter_map(|(path, _)| path.strip_prefix("/api/").map(str::to_string))
-        .filter(|name| name.starts_with("portal_"))
-        .collect();
-    registered.sort();
-    let mut covered: Vec<String> = covered.into_iter().map(str::to_string).collect();
-    covered.sort();
-    assert_eq!(registered, covered);
-    // And the staff server functions refuse the customer outright.
-    for name in [
-        "company_payment_methods",
+        "list_companies",
         "payment_method_detail",
-        "set_method_active",
         "company_users",
         "create_customer_user",
+        "set_customer_user_active",
+        "payments_awaiting_gateway",
     ] {
+        covered.push(name);
+        let own = own_method.to_string();
         let form = [
-            ("code", "C1002"),
-            ("id", om.as_str()),
+            ("q", ""),
+            ("page", "1"),
+            ("code", "C1001"),
+            ("id", own.as_str()),
+            ("user_id", "1"),
             ("active", "false"),
             ("name", "X"),
             ("email", "x@x.example"),
@@ -760,14 +785,7 @@ async fn every_portal_server_function_answers_only_for_the_customers_own_company
         let res = app.call(name, &form, Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");
     }
-    let card =
-        serde_json::json!({ "card": { "company": "C1002", "token": "tok_x", "holder_name": "A" }});
-    assert_eq!(
-        app.call_json("add_card", &card, Some(&customer))
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
-    );
+    covered.push("list_payment_methods");
     let query =
         serde_json::json!({ "query": { "q": "", "company": "", "sort": "", "dir": "", "page": 1 }});
     assert_eq!(
@@ -776,7 +794,22 @@ async fn every_portal_server_function_answers_only_for_the_customers_own_company
             .status(),
         StatusCode::FORBIDDEN
     );
-    assert_eq!(other_company_state(&pool).await, before);
+    assert_eq!(
+        other_company_state(&pool).await,
+        before,
+        "nothing of C1002 changed"
+    );
+
+    // Every server function is covered above: a new one without a test fails here.
+    let public = ["current_user", "demo_accounts", "login", "logout"];
+    let mut registered: Vec<String> = server_fn::axum::server_fn_paths()
+        .filter_map(|(path, _)| path.strip_prefix("/api/").map(str::to_string))
+        .filter(|name| !public.contains(&name.as_str()))
+        .collect();
+    registered.sort();
+    let mut covered: Vec<String> = covered.into_iter().map(str::to_string).collect();
+    covered.sort();
+    assert_eq!(registered, covered);
 }
 
 #[sqlx::test(migrations = "../server/migrations")]
@@ -856,7 +889,9 @@ async fn a_new_customer_user_chooses_a_password_and_a_disabled_one_is_signed_out
     assert_eq!(res.status(), StatusCode::OK);
     for s in [&session, &mine] {
         assert_eq!(
-            app.call("portal_company", &[], Some(s)).await.status(),
+            app.call("get_company", &[("code", "")], Some(s))
+                .await
+                .status(),
             StatusCode::UNAUTHORIZED
         );
     }

@@ -3,12 +3,13 @@
 
 use serde_json::Value;
 use shared::auth::Role;
+use shared::{CompanyId, UserId};
 use sqlx::PgConnection;
 
 /// Who acted.
 #[derive(Clone, Copy, Debug)]
 pub struct Actor {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub role: Option<Role>,
 }
 
@@ -18,7 +19,7 @@ impl Actor {
         role: None,
     };
 
-    pub fn user(id: i64, role: Role) -> Self {
+    pub fn user(id: UserId, role: Role) -> Self {
         Actor {
             user_id: Some(id),
             role: Some(role),
@@ -26,28 +27,82 @@ impl Actor {
     }
 }
 
+/// What happened (`audit_events.action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text")]
+pub enum Action {
+    #[sqlx(rename = "payment.started")]
+    PaymentStarted,
+    #[sqlx(rename = "payment.approved")]
+    PaymentApproved,
+    #[sqlx(rename = "payment.pending")]
+    PaymentPending,
+    #[sqlx(rename = "payment.declined")]
+    PaymentDeclined,
+    #[sqlx(rename = "payment.failed")]
+    PaymentFailed,
+    #[sqlx(rename = "payment.settled")]
+    PaymentSettled,
+    #[sqlx(rename = "payment.returned")]
+    PaymentReturned,
+    #[sqlx(rename = "payment_method.added")]
+    MethodAdded,
+    #[sqlx(rename = "payment_method.activated")]
+    MethodActivated,
+    #[sqlx(rename = "payment_method.deactivated")]
+    MethodDeactivated,
+    #[sqlx(rename = "payment_method.default_set")]
+    MethodDefaultSet,
+    #[sqlx(rename = "user.created")]
+    UserCreated,
+    #[sqlx(rename = "user.enabled")]
+    UserEnabled,
+    #[sqlx(rename = "user.disabled")]
+    UserDisabled,
+    #[sqlx(rename = "user.login")]
+    UserLogin,
+    #[sqlx(rename = "user.login_failed")]
+    UserLoginFailed,
+    #[sqlx(rename = "user.locked_out")]
+    UserLockedOut,
+    #[sqlx(rename = "user.password_set")]
+    UserPasswordSet,
+    #[sqlx(rename = "demo.seeded")]
+    DemoSeeded,
+}
+
+/// What an event is about (`audit_events.entity_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Entity {
+    Payment,
+    PaymentMethod,
+    User,
+    Database,
+}
+
 /// One audit event.
-pub struct Event<'a> {
+pub struct Event {
     pub actor: Actor,
-    pub on_behalf_company_id: Option<i64>,
-    pub action: &'a str,
-    pub entity_type: &'a str,
+    pub on_behalf_of: Option<CompanyId>,
+    pub action: Action,
+    pub entity: Entity,
     pub entity_id: Option<String>,
     pub details: Value,
 }
 
-pub async fn record(conn: &mut PgConnection, e: Event<'_>) -> sqlx::Result<()> {
-    sqlx::query(
+pub async fn record(conn: &mut PgConnection, e: Event) -> sqlx::Result<()> {
+    sqlx::query!(
         "INSERT INTO audit_events (actor_user_id, actor_role, on_behalf_company_id, action, \
          entity_type, entity_id, details) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        e.actor.user_id as Option<UserId>,
+        e.actor.role as Option<Role>,
+        e.on_behalf_of as Option<CompanyId>,
+        e.action as Action,
+        e.entity as Entity,
+        e.entity_id,
+        e.details,
     )
-    .bind(e.actor.user_id)
-    .bind(e.actor.role.map(Role::as_db))
-    .bind(e.on_behalf_company_id)
-    .bind(e.action)
-    .bind(e.entity_type)
-    .bind(e.entity_id)
-    .bind(e.details)
     .execute(conn)
     .await?;
     Ok(())

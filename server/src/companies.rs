@@ -1,14 +1,12 @@
-//! Companies, their key figures and their open invoices.
+//! Companies and their key figures: the CRM list and search, a company's header and contacts.
 
 use crate::{Error, Result};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use shared::company::{CompanyCode, CompanyDetail, CompanySearch, CompanySummary, Contact};
-use shared::invoice::{days_overdue, InvoiceDetail, InvoicePayment, OpenInvoice};
 use shared::money::{Currency, Money};
 use shared::page::{last_page, Page, PAGE_SIZE};
-use shared::payment::PaymentStatus;
-use shared::AppError;
+use shared::{AppError, CompanyId};
 use sqlx::PgPool;
 
 /// Today's date where the seller works (the server's local date).
@@ -16,9 +14,10 @@ pub fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-fn currency(code: &str) -> Result<Currency> {
+/// A currency code from the database.
+pub(crate) fn currency(code: &str) -> Result<Currency> {
     code.parse::<Currency>()
-        .map_err(|e| crate::Error::Other(e.to_string()))
+        .map_err(|e| Error::Other(e.to_string()))
 }
 
 /// A pattern for ILIKE that matches `text` anywhere, with LIKE's wildcards escaped.
@@ -35,7 +34,7 @@ pub(crate) fn contains_pattern(text: &str) -> String {
     p
 }
 
-#[derive(sqlx::FromRow)]
+/// A company with its figures (`company_figures`), as every query here reads it.
 struct SummaryRow {
     code: String,
     name: String,
@@ -58,12 +57,6 @@ impl SummaryRow {
     }
 }
 
-/// The open balance, open count and overdue amount of one company, as SQL over `c`.
-const FIGURES: &str = "LEFT JOIN LATERAL ( \
-        SELECT COALESCE(sum(i.balance), 0) AS open_balance, count(*) AS open_invoices, \
-               COALESCE(sum(i.balance) FILTER (WHERE i.due_date < $1), 0) AS overdue \
-        FROM invoices i WHERE i.company_id = c.id AND i.balance > 0) f ON true";
-
 /// CRM → Companies: companies whose Company ID or name contains `search`, by name, one page.
 pub async fn search(
     pool: &PgPool,
@@ -75,47 +68,53 @@ pub async fn search(
     let pattern = contains_pattern(search.as_str());
     // Two shapes, so each gets its own plan: the whole book walks the name index; a search
     // uses the trigram indexes on Company ID and name.
-    let total: i64 = if search.is_empty() {
-        sqlx::query_scalar("SELECT count(*) FROM companies")
+    let total = if search.is_empty() {
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM companies"#)
             .fetch_one(pool)
             .await?
     } else {
-        sqlx::query_scalar(
-            "SELECT count(*) FROM companies c WHERE c.code ILIKE $1 OR c.name ILIKE $1",
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM companies c WHERE c.code ILIKE $1 OR c.name ILIKE $1"#,
+            pattern
         )
-        .bind(&pattern)
         .fetch_one(pool)
         .await?
     };
     let page = page.clamp(1, last_page(total, per_page));
     let offset = (page - 1) * per_page;
     // Pick the page's companies first, then add up the figures of those companies only.
-    let rows: Vec<SummaryRow> = if search.is_empty() {
-        sqlx::query_as(&format!(
-            "SELECT c.code, c.name, c.currency::text AS currency, f.open_balance, f.open_invoices, f.overdue \
-             FROM (SELECT id, code, name, currency FROM companies \
-                   ORDER BY lower(name), code LIMIT $2 OFFSET $3) c \
-             {FIGURES} ORDER BY lower(c.name), c.code"
-        ))
-        .bind(today)
-        .bind(per_page)
-        .bind(offset)
+    let rows = if search.is_empty() {
+        sqlx::query_as!(
+            SummaryRow,
+            r#"SELECT c.code, c.name, c.currency::text AS "currency!", f.open_balance AS "open_balance!",
+                      f.open_invoices AS "open_invoices!", f.overdue AS "overdue!"
+               FROM (SELECT id, code, name, currency FROM companies
+                     ORDER BY lower(name), code LIMIT $2 OFFSET $3) c
+               CROSS JOIN LATERAL company_figures(c.id, $1) f
+               ORDER BY lower(c.name), c.code"#,
+            today,
+            per_page,
+            offset
+        )
         .fetch_all(pool)
         .await?
     } else {
         // A search equal to a Company ID puts that company first.
-        sqlx::query_as(&format!(
-            "SELECT c.code, c.name, c.currency::text AS currency, f.open_balance, f.open_invoices, f.overdue \
-             FROM (SELECT id, code, name, currency, code = upper($2) AS exact FROM companies \
-                   WHERE code ILIKE $3 OR name ILIKE $3 \
-                   ORDER BY exact DESC, lower(name), code LIMIT $4 OFFSET $5) c \
-             {FIGURES} ORDER BY c.exact DESC, lower(c.name), c.code"
-        ))
-        .bind(today)
-        .bind(search.as_str())
-        .bind(&pattern)
-        .bind(per_page)
-        .bind(offset)
+        sqlx::query_as!(
+            SummaryRow,
+            r#"SELECT c.code, c.name, c.currency::text AS "currency!", f.open_balance AS "open_balance!",
+                      f.open_invoices AS "open_invoices!", f.overdue AS "overdue!"
+               FROM (SELECT id, code, name, currency, code = upper($2) AS exact FROM companies
+                     WHERE code ILIKE $3 OR name ILIKE $3
+                     ORDER BY exact DESC, lower(name), code LIMIT $4 OFFSET $5) c
+               CROSS JOIN LATERAL company_figures(c.id, $1) f
+               ORDER BY c.exact DESC, lower(c.name), c.code"#,
+            today,
+            search.as_str(),
+            pattern,
+            per_page,
+            offset
+        )
         .fetch_all(pool)
         .await?
     };
@@ -132,38 +131,35 @@ pub async fn search(
 }
 
 /// The internal id of a company by its Company ID.
-pub async fn id_of(pool: &PgPool, code: &CompanyCode) -> Result<i64> {
-    sqlx::query_scalar("SELECT id FROM companies WHERE code = $1")
-        .bind(code.as_str())
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| AppError::NotFound("Company".into()).into())
-}
-
-/// The internal id of a company by a Company ID as a caller sent it: a malformed one cannot
-/// name a company, so it is "not found" like an unknown one.
-pub async fn id_of_raw(pool: &PgPool, raw: &str) -> Result<i64> {
-    let code = CompanyCode::parse(raw).map_err(|_| AppError::NotFound("Company".into()))?;
-    id_of(pool, &code).await
+pub async fn id_of(pool: &PgPool, code: &CompanyCode) -> Result<CompanyId> {
+    sqlx::query_scalar!(
+        r#"SELECT id AS "id: CompanyId" FROM companies WHERE code = $1"#,
+        code.as_str()
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("Company".into()).into())
 }
 
 /// A company's header figures and contacts.
-pub async fn detail(pool: &PgPool, company_id: i64, today: NaiveDate) -> Result<CompanyDetail> {
-    let row: Option<SummaryRow> = sqlx::query_as(&format!(
-        "SELECT c.code, c.name, c.currency::text AS currency, f.open_balance, f.open_invoices, f.overdue \
-         FROM companies c {FIGURES} WHERE c.id = $2"
-    ))
-    .bind(today)
-    .bind(company_id)
-    .fetch_optional(pool)
-    .await?;
-    let summary = row
-        .ok_or_else(|| AppError::NotFound("Company".into()))?
-        .into_summary()?;
-    let contacts: Vec<ContactRow> = sqlx::query_as(
-        "SELECT name, title, email, phone FROM contacts WHERE company_id = $1 ORDER BY id",
+pub async fn detail(pool: &PgPool, company: CompanyId, today: NaiveDate) -> Result<CompanyDetail> {
+    let summary = sqlx::query_as!(
+        SummaryRow,
+        r#"SELECT c.code, c.name, c.currency::text AS "currency!", f.open_balance AS "open_balance!",
+                  f.open_invoices AS "open_invoices!", f.overdue AS "overdue!"
+           FROM companies c CROSS JOIN LATERAL company_figures(c.id, $1) f WHERE c.id = $2"#,
+        today,
+        company as CompanyId
     )
-    .bind(company_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("Company".into()))?
+    .into_summary()?;
+    let contacts = sqlx::query_as!(
+        Contact,
+        "SELECT name, title, email, phone FROM contacts WHERE company_id = $1 ORDER BY id",
+        company as CompanyId
+    )
     .fetch_all(pool)
     .await?;
     Ok(CompanyDetail {
@@ -172,116 +168,8 @@ pub async fn detail(pool: &PgPool, company_id: i64, today: NaiveDate) -> Result<
         open_balance: summary.open_balance,
         open_invoices: summary.open_invoices,
         overdue: summary.overdue,
-        contacts: contacts
-            .into_iter()
-            .map(|c| Contact {
-                name: c.name,
-                title: c.title,
-                email: c.email,
-                phone: c.phone,
-            })
-            .collect(),
+        contacts,
     })
-}
-
-#[derive(sqlx::FromRow)]
-struct ContactRow {
-    name: String,
-    title: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct InvoiceRow {
-    id: i64,
-    number: String,
-    po_number: Option<String>,
-    issue_date: NaiveDate,
-    due_date: NaiveDate,
-    currency: String,
-    total: Decimal,
-    balance: Decimal,
-}
-
-/// Every invoice of a company with a balance above zero, oldest due date first.
-pub async fn open_invoices(
-    pool: &PgPool,
-    company_id: i64,
-    today: NaiveDate,
-) -> Result<Vec<OpenInvoice>> {
-    let rows: Vec<InvoiceRow> = sqlx::query_as(
-        "SELECT id, number, po_number, issue_date, due_date, currency::text AS currency, total, balance \
-         FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date, number",
-    )
-    .bind(company_id)
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter().map(|r| r.into_invoice(today)).collect()
-}
-
-impl InvoiceRow {
-    fn into_invoice(self, today: NaiveDate) -> Result<OpenInvoice> {
-        let cur = currency(&self.currency)?;
-        Ok(OpenInvoice {
-            id: self.id,
-            number: self.number,
-            po_number: self.po_number,
-            issue_date: self.issue_date,
-            due_date: self.due_date,
-            days_overdue: days_overdue(self.due_date, today),
-            total: Money::new(self.total, cur),
-            balance: Money::new(self.balance, cur),
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct PaidRow(i64, String, chrono::DateTime<chrono::Utc>, Decimal, String);
-
-/// One of `company_id`'s invoices (open or paid) with the payments applied to it. Another
-/// company's invoice is "not found".
-pub async fn invoice_detail(
-    pool: &PgPool,
-    invoice_id: i64,
-    company_id: i64,
-    today: NaiveDate,
-) -> Result<InvoiceDetail> {
-    let row: Option<InvoiceRow> = sqlx::query_as(
-        "SELECT id, number, po_number, issue_date, due_date, currency::text AS currency, total, balance \
-         FROM invoices WHERE id = $1 AND company_id = $2",
-    )
-    .bind(invoice_id)
-    .bind(company_id)
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else {
-        return Err(AppError::NotFound("Invoice".into()).into());
-    };
-    let invoice = row.into_invoice(today)?;
-    let cur = invoice.total.currency();
-    let paid: Vec<PaidRow> = sqlx::query_as(
-        "SELECT p.id, p.number, p.created_at, a.amount, p.status FROM payment_allocations a \
-             JOIN payments p ON p.id = a.payment_id WHERE a.invoice_id = $1 \
-             ORDER BY p.created_at DESC, p.id DESC",
-    )
-    .bind(invoice_id)
-    .fetch_all(pool)
-    .await?;
-    let payments = paid
-        .into_iter()
-        .map(|PaidRow(payment_id, number, at, amount, status)| {
-            Ok(InvoicePayment {
-                payment_id,
-                number,
-                at,
-                applied: Money::new(amount, cur),
-                status: PaymentStatus::from_db(&status)
-                    .ok_or_else(|| Error::Other(format!("unknown payment status {status}")))?,
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(InvoiceDetail { invoice, payments })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! bucket (some partly paid, some paid), staff and customer users. Seeded only into an empty
 //! database, so running it again changes nothing.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit::{self, Action, Actor, Entity, Event};
 use crate::gateway::{PaymentGateway, TEST_ACH_RETURNS, TEST_ACH_SETTLES, TEST_ROUTING};
 use crate::users::{self, NewUser};
 use crate::Result;
@@ -14,6 +14,7 @@ use serde_json::json;
 use sha2::Digest;
 use shared::auth::{DemoAccount, Role};
 use shared::card::CardNumber;
+use shared::CompanyId;
 use sqlx::{PgConnection, PgPool};
 
 const COMPANIES: [&str; 40] = [
@@ -141,10 +142,10 @@ pub async fn seed_as_of(
     today: NaiveDate,
 ) -> Result<SeedReport> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(7243501)")
-        .execute(&mut *tx)
+    sqlx::query!("SELECT pg_advisory_xact_lock(7243501) AS locked")
+        .fetch_one(&mut *tx)
         .await?;
-    let has_data: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM companies)")
+    let has_data = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM companies) AS "any!""#)
         .fetch_one(&mut *tx)
         .await?;
     if has_data {
@@ -156,12 +157,13 @@ pub async fn seed_as_of(
     let mut company_ids = Vec::new();
     for (i, name) in COMPANIES.iter().enumerate() {
         let code = format!("C{}", 1001 + i);
-        let id: i64 =
-            sqlx::query_scalar("INSERT INTO companies (code, name) VALUES ($1, $2) RETURNING id")
-                .bind(&code)
-                .bind(name)
-                .fetch_one(&mut *tx)
-                .await?;
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO companies (code, name) VALUES ($1, $2) RETURNING id AS "id: CompanyId""#,
+            code,
+            name
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         company_ids.push((code.clone(), id));
         add_methods(&mut tx, gateway, id, i, name).await?;
         add_contacts(&mut tx, &mut rng, id, name).await?;
@@ -217,9 +219,9 @@ pub async fn seed_as_of(
         &mut tx,
         Event {
             actor: Actor::SYSTEM,
-            on_behalf_company_id: None,
-            action: "demo.seeded",
-            entity_type: "database",
+            on_behalf_of: None,
+            action: Action::DemoSeeded,
+            entity: Entity::Database,
             entity_id: None,
             details: json!({ "companies": COMPANIES.len(), "invoices": invoices, "as_of": today }),
         },
@@ -236,7 +238,7 @@ pub async fn seed_as_of(
 async fn add_contacts(
     conn: &mut PgConnection,
     rng: &mut StdRng,
-    company_id: i64,
+    company_id: CompanyId,
     company: &str,
 ) -> Result<()> {
     let domain: String = company
@@ -253,14 +255,16 @@ async fn add_contacts(
     {
         let first = FIRST[rng.gen_range(0..FIRST.len())];
         let last = LAST[rng.gen_range(0..LAST.len())];
-        sqlx::query("INSERT INTO contacts (company_id, name, title, email, phone) VALUES ($1, $2, $3, $4, $5)")
-            .bind(company_id)
-            .bind(format!("{first} {last}"))
-            .bind(*title)
-            .bind(format!("{}.{}@{domain}.example", first.to_lowercase(), last.to_lowercase()))
-            .bind(format!("(555) {:03}-{:04}", rng.gen_range(200..999), rng.gen_range(0..10000)))
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO contacts (company_id, name, title, email, phone) VALUES ($1, $2, $3, $4, $5)",
+            company_id as CompanyId,
+            format!("{first} {last}"),
+            *title,
+            format!("{}.{}@{domain}.example", first.to_lowercase(), last.to_lowercase()),
+            format!("(555) {:03}-{:04}", rng.gen_range(200..999), rng.gen_range(0..10000))
+        )
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -268,7 +272,7 @@ async fn add_contacts(
 async fn add_invoice(
     conn: &mut PgConnection,
     rng: &mut StdRng,
-    company_id: i64,
+    company_id: CompanyId,
     number: i64,
     today: NaiveDate,
 ) -> Result<()> {
@@ -291,37 +295,37 @@ async fn add_invoice(
         _ => Decimal::ZERO,
     };
     let po = (rng.gen_range(0..10) < 7).then(|| format!("PO-{}", rng.gen_range(10_000..99_999)));
-    let invoice_id: i64 = sqlx::query_scalar(
+    let invoice_id = sqlx::query_scalar!(
         "INSERT INTO invoices (company_id, number, po_number, issue_date, due_date, total, balance) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        company_id as CompanyId,
+        format!("INV-{number}"),
+        po,
+        issue,
+        due,
+        total,
+        total - paid
     )
-    .bind(company_id)
-    .bind(format!("INV-{number}"))
-    .bind(po)
-    .bind(issue)
-    .bind(due)
-    .bind(total)
-    .bind(total - paid)
     .fetch_one(&mut *conn)
     .await?;
     if paid > Decimal::ZERO {
         let paid_on = (issue + Duration::days(rng.gen_range(1..=terms))).min(today);
-        let payment_id: i64 = sqlx::query_scalar(
+        let payment_id = sqlx::query_scalar!(
             "INSERT INTO payments (company_id, amount, status, memo, created_at, updated_at) \
              VALUES ($1, $2, 'settled', $3, $4::date + time '10:30', $4::date + time '10:30') RETURNING id",
+            company_id as CompanyId,
+            paid,
+            format!("Check {}", rng.gen_range(1000..9999)),
+            paid_on
         )
-        .bind(company_id)
-        .bind(paid)
-        .bind(format!("Check {}", rng.gen_range(1000..9999)))
-        .bind(paid_on)
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO payment_allocations (payment_id, invoice_id, amount) VALUES ($1, $2, $3)",
+            payment_id,
+            invoice_id,
+            paid
         )
-        .bind(payment_id)
-        .bind(invoice_id)
-        .bind(paid)
         .execute(&mut *conn)
         .await?;
     }
@@ -367,7 +371,7 @@ fn authorization_pdf(company: &str) -> Vec<u8> {
 async fn add_methods(
     conn: &mut PgConnection,
     gateway: &dyn PaymentGateway,
-    company_id: i64,
+    company_id: CompanyId,
     index: usize,
     company: &str,
 ) -> Result<()> {
@@ -383,18 +387,18 @@ async fn add_methods(
             .tokenize_card(&number, month, year)
             .await
             .map_err(|e| crate::Error::Other(e.to_string()))?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand, \
                  exp_month, exp_year, is_default) VALUES ($1, 'card', $2, $3, $4, $5, $6, $7, $8)",
+            company_id as CompanyId,
+            token.token,
+            holder,
+            token.last4,
+            token.brand,
+            month as i16,
+            year as i16,
+            default
         )
-        .bind(company_id)
-        .bind(&token.token)
-        .bind(&holder)
-        .bind(&token.last4)
-        .bind(&token.brand)
-        .bind(month as i16)
-        .bind(year as i16)
-        .bind(default)
         .execute(&mut *conn)
         .await?;
     }
@@ -409,29 +413,29 @@ async fn add_methods(
             .await
             .map_err(|e| crate::Error::Other(e.to_string()))?;
         let pdf = authorization_pdf(company);
-        let document_id: i64 = sqlx::query_scalar(
+        let document_id = sqlx::query_scalar!(
             "INSERT INTO documents (company_id, kind, file_name, content_type, size_bytes, sha256, content, signed_on) \
              VALUES ($1, 'ach_authorization', 'ach-authorization.pdf', 'application/pdf', $2, $3, $4, DATE '2026-01-15') \
              RETURNING id",
+            company_id as CompanyId,
+            pdf.len() as i32,
+            sha2::Sha256::digest(&pdf).to_vec(),
+            pdf
         )
-        .bind(company_id)
-        .bind(pdf.len() as i32)
-        .bind(sha2::Sha256::digest(&pdf).to_vec())
-        .bind(&pdf)
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, bank_name, \
                  routing_number, account_type, holder_type, authorization_document_id) \
              VALUES ($1, 'ach', $2, $3, $4, $7, $5, 'checking', 'business', $6)",
+            company_id as CompanyId,
+            token,
+            holder,
+            &account[account.len() - 4..],
+            TEST_ROUTING,
+            document_id,
+            shared::bank::bank_name(TEST_ROUTING)
         )
-        .bind(company_id)
-        .bind(&token)
-        .bind(&holder)
-        .bind(&account[account.len() - 4..])
-        .bind(TEST_ROUTING)
-        .bind(document_id)
-        .bind(shared::bank::bank_name(TEST_ROUTING))
         .execute(&mut *conn)
         .await?;
     }

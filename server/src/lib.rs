@@ -1,6 +1,8 @@
-//! Settle's back end: PostgreSQL, sign-in and sessions, audit, company and invoice queries,
-//! and demo data. Free of any UI framework so it can be tested on its own.
+//! Settle's back end: PostgreSQL, sign-in and sessions, who acts for which company, audit,
+//! companies and invoices, saved methods, the payment engine and its gateway, and demo data.
+//! Free of any UI framework so it can be tested on its own.
 
+pub mod acting;
 pub mod audit;
 pub mod card_guard;
 pub mod companies;
@@ -9,6 +11,8 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod gateway;
+pub mod housekeeping;
+pub mod invoices;
 pub mod methods;
 pub mod payments;
 pub mod sessions;
@@ -71,6 +75,6 @@ pub async fn start(config: Config) -> std::result::Result<AppState, db::StartupE
     }
     let state = AppState::new(pool, config);
     sessions::spawn_purger(state.pool.clone());
-    payments::spawn_housekeeping(state.clone());
+    housekeeping::spawn(state.clone());
     Ok(state)
 }

@@ -8,6 +8,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use shared::auth::{CompanyRef, Role, SessionUser};
 use shared::company::CompanyCode;
+use shared::{CompanyId, UserId};
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 
@@ -31,34 +32,54 @@ fn secs(d: Duration) -> f64 {
 /// Opens a session for `user_id` and returns its token (for the cookie).
 pub async fn create(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     config: &Config,
     user_agent: Option<&str>,
 ) -> Result<String> {
     let token = new_token();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO sessions (token_hash, user_id, expires_at, user_agent) \
          VALUES ($1, $2, now() + make_interval(secs => $3), $4)",
+        hash(&token),
+        user_id as UserId,
+        secs(config.session_max),
+        user_agent.map(|ua| ua.chars().take(300).collect::<String>()),
     )
-    .bind(hash(&token))
-    .bind(user_id)
-    .bind(secs(config.session_max))
-    .bind(user_agent.map(|ua| ua.chars().take(300).collect::<String>()))
     .execute(conn)
     .await?;
     Ok(token)
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: i64,
-    name: String,
-    email: String,
-    role: String,
-    company_id: Option<i64>,
-    company_code: Option<String>,
-    company_name: Option<String>,
-    stale: bool,
+/// A user and their company, as sign-in and sessions read them.
+pub(crate) struct UserRow {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub company_id: Option<CompanyId>,
+    pub company_code: Option<String>,
+    pub company_name: Option<String>,
+}
+
+impl UserRow {
+    /// The signed-in user as every screen and server function sees them.
+    pub fn into_session_user(self) -> Result<SessionUser> {
+        let company = match (self.company_id, self.company_code, self.company_name) {
+            (Some(id), Some(code), Some(name)) => Some(CompanyRef {
+                id,
+                code: CompanyCode::parse(&code).map_err(|e| Error::Other(e.message))?,
+                name,
+            }),
+            _ => None,
+        };
+        Ok(SessionUser {
+            id: self.id,
+            name: self.name,
+            email: self.email,
+            role: self.role,
+            company,
+        })
+    }
 }
 
 /// The user behind a session token, if the session is alive (not past its absolute expiry,
@@ -68,45 +89,52 @@ pub async fn resolve(pool: &PgPool, config: &Config, token: &str) -> Result<Opti
         return Ok(None);
     }
     let token_hash = hash(token);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT u.id, u.name, u.email, u.role, c.id AS company_id, c.code AS company_code, \
-                c.name AS company_name, s.last_seen_at < now() - interval '60 seconds' AS stale \
-         FROM sessions s JOIN users u ON u.id = s.user_id \
-         LEFT JOIN companies c ON c.id = u.company_id \
-         WHERE s.token_hash = $1 AND s.expires_at > now() \
-           AND s.last_seen_at > now() - make_interval(secs => $2) AND u.active",
+    let row = sqlx::query!(
+        r#"SELECT u.id AS "id: UserId", u.name, u.email, u.role AS "role: Role",
+                  c.id AS "company_id?: CompanyId", c.code AS "company_code?", c.name AS "company_name?",
+                  s.last_seen_at < now() - interval '60 seconds' AS "stale!"
+           FROM sessions s JOIN users u ON u.id = s.user_id
+           LEFT JOIN companies c ON c.id = u.company_id
+           WHERE s.token_hash = $1 AND s.expires_at > now()
+             AND s.last_seen_at > now() - make_interval(secs => $2) AND u.active"#,
+        token_hash,
+        secs(config.session_idle)
     )
-    .bind(&token_hash)
-    .bind(secs(config.session_idle))
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
     if row.stale {
-        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1")
-            .bind(&token_hash)
-            .execute(pool)
-            .await?;
+        sqlx::query!(
+            "UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1",
+            token_hash
+        )
+        .execute(pool)
+        .await?;
     }
-    let company = match (row.company_id, row.company_code, row.company_name) {
-        (Some(id), Some(code), Some(name)) => Some((id, code, name)),
-        _ => None,
-    };
-    session_user(row.id, row.name, row.email, &row.role, company).map(Some)
+    UserRow {
+        id: row.id,
+        name: row.name,
+        email: row.email,
+        role: row.role,
+        company_id: row.company_id,
+        company_code: row.company_code,
+        company_name: row.company_name,
+    }
+    .into_session_user()
+    .map(Some)
 }
 
 /// Ends one session.
 pub async fn destroy(pool: &PgPool, token: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(hash(token))
+    sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", hash(token))
         .execute(pool)
         .await?;
     Ok(())
 }
 
 /// Ends every session of a user (e.g. when the user is disabled).
-pub async fn destroy_all_for_user(conn: &mut PgConnection, user_id: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
+pub async fn destroy_all_for_user(conn: &mut PgConnection, user_id: UserId) -> Result<u64> {
+    let done = sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id as UserId)
         .execute(conn)
         .await?;
     Ok(done.rows_affected())
@@ -114,7 +142,7 @@ pub async fn destroy_all_for_user(conn: &mut PgConnection, user_id: i64) -> Resu
 
 /// Removes sessions past their absolute expiry.
 pub async fn purge_expired(pool: &PgPool) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
+    let done = sqlx::query!("DELETE FROM sessions WHERE expires_at <= now()")
         .execute(pool)
         .await?;
     Ok(done.rows_affected())
@@ -131,30 +159,4 @@ pub fn spawn_purger(pool: PgPool) {
             }
         }
     });
-}
-
-/// A signed-in user as a session knows them, from their row (and their company's).
-pub(crate) fn session_user(
-    id: i64,
-    name: String,
-    email: String,
-    role: &str,
-    company: Option<(i64, String, String)>,
-) -> Result<SessionUser> {
-    let role = Role::from_db(role).ok_or_else(|| Error::Other(format!("unknown role {role}")))?;
-    let company = match company {
-        Some((id, code, name)) => Some(CompanyRef {
-            id,
-            code: CompanyCode::parse(&code).map_err(|e| Error::Other(e.message))?,
-            name,
-        }),
-        None => None,
-    };
-    Ok(SessionUser {
-        id,
-        name,
-        email,
-        role,
-        company,
-    })
 }

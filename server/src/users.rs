@@ -1,14 +1,15 @@
 //! Users, password hashing and sign-in with lockout.
 
-use crate::audit::{self, Actor, Event};
+use crate::acting::Acting;
+use crate::audit::{self, Action, Actor, Entity, Event};
 use crate::sessions;
 use crate::{Config, Error, Result};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::json;
 use shared::auth::{CreatedUser, CustomerUser, LoginInput, Role, SessionUser};
-use shared::AppError;
+use shared::{AppError, CompanyId, UserId};
 use sqlx::PgPool;
 use std::sync::OnceLock;
 
@@ -59,22 +60,6 @@ async fn verify_blocking(password: String, phc: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
-#[derive(sqlx::FromRow)]
-struct LoginRow {
-    id: i64,
-    name: String,
-    email: String,
-    role: String,
-    password_hash: Option<String>,
-    active: bool,
-    failed_logins: i32,
-    locked_until: Option<DateTime<Utc>>,
-    must_set_password: bool,
-    company_id: Option<i64>,
-    company_code: Option<String>,
-    company_name: Option<String>,
-}
-
 /// The outcome of a good sign-in: who, and the new session's cookie token.
 pub struct SignedIn {
     pub user: SessionUser,
@@ -99,13 +84,14 @@ pub async fn login(
         sessions::destroy(pool, old).await?;
     }
     let mut tx = pool.begin().await?;
-    let row: Option<LoginRow> = sqlx::query_as(
-        "SELECT u.id, u.name, u.email, u.role, u.password_hash, u.active, u.failed_logins, \
-                u.locked_until, u.must_set_password, c.id AS company_id, c.code AS company_code, c.name AS company_name \
-         FROM users u LEFT JOIN companies c ON c.id = u.company_id \
-         WHERE u.email = $1 FOR UPDATE OF u",
+    let row = sqlx::query!(
+        r#"SELECT u.id AS "id: UserId", u.name, u.email, u.role AS "role: Role", u.password_hash,
+                  u.active, u.failed_logins, u.locked_until, u.must_set_password,
+                  c.id AS "company_id?: CompanyId", c.code AS "company_code?", c.name AS "company_name?"
+           FROM users u LEFT JOIN companies c ON c.id = u.company_id
+           WHERE u.email = $1 FOR UPDATE OF u"#,
+        input.email.as_str()
     )
-    .bind(input.email.as_str())
     .fetch_optional(&mut *tx)
     .await?;
 
@@ -119,38 +105,36 @@ pub async fn login(
         return Err(AppError::LockedOut { minutes }.into());
     }
     let ok = verify_blocking(input.password.clone(), row.password_hash.clone()).await;
-    let actor = Actor::user(row.id, Role::from_db(&row.role).unwrap_or(Role::Customer));
+    let actor = Actor::user(row.id, row.role);
+    let event = |action: Action, details: serde_json::Value| Event {
+        actor,
+        on_behalf_of: row.company_id,
+        action,
+        entity: Entity::User,
+        entity_id: Some(row.id.to_string()),
+        details,
+    };
     if !ok {
         let failed = row.failed_logins + 1;
         let locks = failed >= MAX_FAILED_LOGINS;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE users SET failed_logins = $2, \
                  locked_until = CASE WHEN $3 THEN now() + make_interval(mins => $4) ELSE NULL END, \
                  updated_at = now() \
              WHERE id = $1",
+            row.id as UserId,
+            if locks { 0 } else { failed },
+            locks,
+            LOCKOUT_MINUTES as i32
         )
-        .bind(row.id)
-        .bind(if locks { 0 } else { failed })
-        .bind(locks)
-        .bind(LOCKOUT_MINUTES as i32)
         .execute(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
-            Event {
-                actor,
-                on_behalf_company_id: row.company_id,
-                action: if locks {
-                    "user.locked_out"
-                } else {
-                    "user.login_failed"
-                },
-                entity_type: "user",
-                entity_id: Some(row.id.to_string()),
-                details: json!({ "failed_attempts": failed }),
-            },
-        )
-        .await?;
+        let action = if locks {
+            Action::UserLockedOut
+        } else {
+            Action::UserLoginFailed
+        };
+        audit::record(&mut tx, event(action, json!({ "failed_attempts": failed }))).await?;
         tx.commit().await?;
         return Err(if locks {
             AppError::LockedOut {
@@ -172,51 +156,34 @@ pub async fn login(
         let new = new_password.unwrap_or("");
         shared::auth::check_new_password(new, &input.password)?;
         let hash = hash_blocking(new.to_string()).await?;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE users SET password_hash = $2, must_set_password = false, updated_at = now() WHERE id = $1",
+            row.id as UserId,
+            hash
         )
-        .bind(row.id)
-        .bind(hash)
         .execute(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
-            Event {
-                actor,
-                on_behalf_company_id: row.company_id,
-                action: "user.password_set",
-                entity_type: "user",
-                entity_id: Some(row.id.to_string()),
-                details: json!({}),
-            },
-        )
-        .await?;
+        audit::record(&mut tx, event(Action::UserPasswordSet, json!({}))).await?;
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1",
+        row.id as UserId
     )
-    .bind(row.id)
     .execute(&mut *tx)
     .await?;
     let token = sessions::create(&mut tx, row.id, config, user_agent).await?;
-    audit::record(
-        &mut tx,
-        Event {
-            actor,
-            on_behalf_company_id: row.company_id,
-            action: "user.login",
-            entity_type: "user",
-            entity_id: Some(row.id.to_string()),
-            details: json!({}),
-        },
-    )
-    .await?;
+    audit::record(&mut tx, event(Action::UserLogin, json!({}))).await?;
     tx.commit().await?;
-    let company = match (row.company_id, row.company_code, row.company_name) {
-        (Some(id), Some(code), Some(name)) => Some((id, code, name)),
-        _ => None,
-    };
-    let user = sessions::session_user(row.id, row.name, row.email, &row.role, company)?;
+    let user = sessions::UserRow {
+        id: row.id,
+        name: row.name,
+        email: row.email,
+        role: row.role,
+        company_id: row.company_id,
+        company_code: row.company_code,
+        company_name: row.company_name,
+    }
+    .into_session_user()?;
     Ok(SignedIn { user, token })
 }
 
@@ -225,7 +192,7 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub role: Role,
-    pub company_id: Option<i64>,
+    pub company_id: Option<CompanyId>,
     pub password: &'a str,
 }
 
@@ -236,70 +203,46 @@ async fn hash_blocking(password: String) -> Result<String> {
 }
 
 /// Creates a user with a password (used by demo data and tests).
-pub async fn create(conn: &mut sqlx::PgConnection, u: NewUser<'_>) -> Result<i64> {
+pub async fn create(conn: &mut sqlx::PgConnection, u: NewUser<'_>) -> Result<UserId> {
     let hash = hash_blocking(u.password.to_string()).await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (email, name, role, company_id, password_hash) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO users (email, name, role, company_id, password_hash)
+           VALUES ($1, $2, $3, $4, $5) RETURNING id AS "id: UserId""#,
+        u.email.trim().to_lowercase(),
+        u.name,
+        u.role as Role,
+        u.company_id as Option<CompanyId>,
+        hash
     )
-    .bind(u.email.trim().to_lowercase())
-    .bind(u.name)
-    .bind(u.role.as_db())
-    .bind(u.company_id)
-    .bind(hash)
     .fetch_one(&mut *conn)
     .await?;
     audit::record(
         conn,
         Event {
             actor: Actor::SYSTEM,
-            on_behalf_company_id: u.company_id,
-            action: "user.created",
-            entity_type: "user",
+            on_behalf_of: u.company_id,
+            action: Action::UserCreated,
+            entity: Entity::User,
             entity_id: Some(id.to_string()),
-            details: json!({ "email": u.email, "role": u.role.as_db() }),
+            details: json!({ "email": u.email, "role": format!("{:?}", u.role).to_lowercase() }),
         },
     )
     .await?;
     Ok(id)
 }
 
-const CUSTOMER_USER_SELECT: &str = "SELECT u.id, u.name, u.email, u.active, u.must_set_password, \
-     (SELECT max(s.created_at) FROM sessions s WHERE s.user_id = u.id) AS last_sign_in \
-     FROM users u";
-
-#[derive(sqlx::FromRow)]
-struct CustomerUserRow {
-    id: i64,
-    name: String,
-    email: String,
-    active: bool,
-    must_set_password: bool,
-    last_sign_in: Option<DateTime<Utc>>,
-}
-
-impl From<CustomerUserRow> for CustomerUser {
-    fn from(r: CustomerUserRow) -> Self {
-        CustomerUser {
-            id: r.id,
-            name: r.name,
-            email: r.email,
-            active: r.active,
-            must_set_password: r.must_set_password,
-            last_sign_in: r.last_sign_in,
-        }
-    }
-}
-
 /// A company's customer users, active first, by name.
-pub async fn company_users(pool: &PgPool, company_id: i64) -> Result<Vec<CustomerUser>> {
-    let rows: Vec<CustomerUserRow> = sqlx::query_as(&format!(
-        "{CUSTOMER_USER_SELECT} WHERE u.company_id = $1 AND u.role = 'customer' ORDER BY u.active DESC, lower(u.name), u.id"
-    ))
-    .bind(company_id)
+pub async fn company_users(pool: &PgPool, company: CompanyId) -> Result<Vec<CustomerUser>> {
+    Ok(sqlx::query_as!(
+        CustomerUser,
+        r#"SELECT u.id AS "id: UserId", u.name, u.email, u.active, u.must_set_password,
+                  (SELECT max(s.created_at) FROM sessions s WHERE s.user_id = u.id) AS last_sign_in
+           FROM users u WHERE u.company_id = $1 AND u.role = 'customer'
+           ORDER BY u.active DESC, lower(u.name), u.id"#,
+        company as CompanyId
+    )
     .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(CustomerUser::from).collect())
+    .await?)
 }
 
 /// A temporary password to hand over: 16 characters from an alphabet without look-alikes.
@@ -319,15 +262,16 @@ fn temporary_password() -> String {
         .collect()
 }
 
-/// Creates a customer user for `company_id` with a temporary password (returned once, to
-/// hand over); they choose their own at their first sign-in.
+/// Creates a customer user for `company` with a temporary password (returned once, to hand
+/// over); they choose their own at their first sign-in. Admins only.
 pub async fn create_customer(
     pool: &PgPool,
-    by: &SessionUser,
-    company_id: i64,
+    acting: &Acting,
+    company: CompanyId,
     name: &str,
     email: &str,
 ) -> Result<CreatedUser> {
+    acting.admin()?;
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
         return Err(AppError::invalid("name", "Enter the person's name.").into());
@@ -341,14 +285,15 @@ pub async fn create_customer(
     let temporary = temporary_password();
     let hash = hash_blocking(temporary.clone()).await?;
     let mut tx = pool.begin().await?;
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO users (email, name, role, company_id, password_hash, must_set_password) \
-         VALUES ($1, $2, 'customer', $3, $4, true) ON CONFLICT (email) DO NOTHING RETURNING id",
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO users (email, name, role, company_id, password_hash, must_set_password)
+           VALUES ($1, $2, 'customer', $3, $4, true) ON CONFLICT (email) DO NOTHING
+           RETURNING id AS "id: UserId""#,
+        email.as_str(),
+        name,
+        company as CompanyId,
+        hash
     )
-    .bind(email.as_str())
-    .bind(&name)
-    .bind(company_id)
-    .bind(hash)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
@@ -357,41 +302,45 @@ pub async fn create_customer(
     audit::record(
         &mut tx,
         Event {
-            actor: Actor::user(by.id, by.role),
-            on_behalf_company_id: Some(company_id),
-            action: "user.created",
-            entity_type: "user",
+            actor: acting.actor(),
+            on_behalf_of: Some(company),
+            action: Action::UserCreated,
+            entity: Entity::User,
             entity_id: Some(id.to_string()),
             details: json!({ "email": email.as_str(), "name": name, "role": "customer" }),
         },
     )
     .await?;
     tx.commit().await?;
-    let user: CustomerUserRow = sqlx::query_as(&format!("{CUSTOMER_USER_SELECT} WHERE u.id = $1"))
-        .bind(id)
-        .fetch_one(pool)
-        .await?;
     Ok(CreatedUser {
-        user: user.into(),
+        user: CustomerUser {
+            id,
+            name,
+            email: email.as_str().to_string(),
+            active: true,
+            must_set_password: true,
+            last_sign_in: None,
+        },
         temporary_password: temporary,
     })
 }
 
-/// Enables or disables one of `company_id`'s customer users. Disabling ends their sessions
-/// at once.
+/// Enables or disables one of `company`'s customer users (admins only). Disabling ends
+/// their sessions at once.
 pub async fn set_customer_active(
     pool: &PgPool,
-    by: &SessionUser,
-    company_id: i64,
-    user_id: i64,
+    acting: &Acting,
+    company: CompanyId,
+    user: UserId,
     active: bool,
 ) -> Result<()> {
+    acting.admin()?;
     let mut tx = pool.begin().await?;
-    let was: Option<bool> = sqlx::query_scalar(
+    let was = sqlx::query_scalar!(
         "SELECT active FROM users WHERE id = $1 AND company_id = $2 AND role = 'customer' FOR UPDATE",
+        user as UserId,
+        company as CompanyId
     )
-    .bind(user_id)
-    .bind(company_id)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(was) = was else {
@@ -400,28 +349,30 @@ pub async fn set_customer_active(
     if was == active {
         return Ok(());
     }
-    sqlx::query("UPDATE users SET active = $2, updated_at = now() WHERE id = $1")
-        .bind(user_id)
-        .bind(active)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET active = $2, updated_at = now() WHERE id = $1",
+        user as UserId,
+        active
+    )
+    .execute(&mut *tx)
+    .await?;
     let ended = if active {
         0
     } else {
-        sessions::destroy_all_for_user(&mut tx, user_id).await?
+        sessions::destroy_all_for_user(&mut tx, user).await?
     };
     audit::record(
         &mut tx,
         Event {
-            actor: Actor::user(by.id, by.role),
-            on_behalf_company_id: Some(company_id),
+            actor: acting.actor(),
+            on_behalf_of: Some(company),
             action: if active {
-                "user.enabled"
+                Action::UserEnabled
             } else {
-                "user.disabled"
+                Action::UserDisabled
             },
-            entity_type: "user",
-            entity_id: Some(user_id.to_string()),
+            entity: Entity::User,
+            entity_id: Some(user.to_string()),
             details: json!({ "sessions_ended": ended }),
         },
     )

@@ -92,7 +92,7 @@ async fn demo_invoices_cover_every_aging_bucket_and_payment_state(pool: PgPool) 
             .unwrap();
         for c in &companies.items {
             let id = companies::id_of(&pool, &c.code).await.unwrap();
-            for inv in companies::open_invoices(&pool, id, today()).await.unwrap() {
+            for inv in server::invoices::open(&pool, id, today()).await.unwrap() {
                 buckets.insert(inv.aging());
             }
         }
@@ -140,7 +140,7 @@ async fn balances_match_allocations(pool: PgPool) {
         .unwrap()
         .items[0];
     let id = companies::id_of(&pool, &c.code).await.unwrap();
-    let invoices = companies::open_invoices(&pool, id, today()).await.unwrap();
+    let invoices = server::invoices::open(&pool, id, today()).await.unwrap();
     let sum: Decimal = invoices.iter().map(|i| i.balance.amount()).sum();
     let overdue: Decimal = invoices
         .iter()
@@ -244,7 +244,7 @@ async fn open_invoices_are_the_ones_with_a_balance_by_due_date(pool: PgPool) {
     let id = companies::id_of(&pool, &CompanyCode::parse("C1003").unwrap())
         .await
         .unwrap();
-    let open = companies::open_invoices(&pool, id, today()).await.unwrap();
+    let open = server::invoices::open(&pool, id, today()).await.unwrap();
     let expected: i64 =
         sqlx::query_scalar("SELECT count(*) FROM invoices WHERE company_id = $1 AND balance > 0")
             .bind(id)
@@ -302,7 +302,7 @@ fn config() -> Config {
     Config::for_tests("postgres://unused")
 }
 
-async fn user(pool: &PgPool, email: &str, password: &str) -> i64 {
+async fn user(pool: &PgPool, email: &str, password: &str) -> shared::UserId {
     let mut conn = pool.acquire().await.unwrap();
     users::create(
         &mut conn,

@@ -14,7 +14,7 @@ use shared::money::Currency;
 use shared::payment::{
     Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest, PaymentStatus,
 };
-use shared::AppError;
+use shared::{AppError, CompanyId, InvoiceId, MethodId, PaymentId};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,13 +24,18 @@ fn key() -> String {
 }
 
 /// A request paying `invoice` in full with `method` for the company `code`, under `key`.
-fn request(code: &str, method: i64, invoice: (i64, Decimal), key: &str) -> PaymentRequest {
+fn request(
+    code: &str,
+    method: MethodId,
+    invoice: (InvoiceId, Decimal),
+    key: &str,
+) -> PaymentRequest {
     let input = PaymentInput {
         company: code.into(),
         method_id: method,
         lines: vec![LineInput {
             invoice_id: invoice.0,
-            amount: invoice.1.to_string(),
+            amount: shared::money::Money::usd(invoice.1),
             short_pay_reason: String::new(),
         }],
         consent_channel: "phone".into(),
@@ -57,13 +62,13 @@ impl Fixture {
         sqlx::raw_sql(sql).execute(&self.pool).await.unwrap();
     }
 
-    async fn company(&self, code: &str) -> i64 {
+    async fn company(&self, code: &str) -> CompanyId {
         self.scalar(&format!("SELECT id FROM companies WHERE code = '{code}'"))
             .await
     }
 
     /// The company's oldest open invoices as (id, balance).
-    async fn open_of(&self, company_id: i64, n: i64) -> Vec<(i64, Decimal)> {
+    async fn open_of(&self, company_id: CompanyId, n: i64) -> Vec<(InvoiceId, Decimal)> {
         sqlx::query_as("SELECT id, balance FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date, id LIMIT $2")
             .bind(company_id)
             .bind(n)
@@ -72,7 +77,7 @@ impl Fixture {
             .unwrap()
     }
 
-    async fn balance(&self, invoice: i64) -> Decimal {
+    async fn balance(&self, invoice: InvoiceId) -> Decimal {
         self.scalar(&format!(
             "SELECT balance FROM invoices WHERE id = {invoice}"
         ))
@@ -83,16 +88,24 @@ impl Fixture {
         &self,
         gateway: &SandboxGateway,
         config: &server::Config,
-        company_id: i64,
+        company_id: CompanyId,
         req: &PaymentRequest,
     ) -> Result<PaymentOutcome, AppError> {
-        payments::pay(&self.pool, gateway, config, &self.clerk, company_id, req)
-            .await
-            .map_err(|e| e.into_app())
+        payments::pay(
+            &self.pool,
+            gateway,
+            config,
+            &self.clerk,
+            company_id,
+            req,
+            server::companies::today(),
+        )
+        .await
+        .map_err(|e| e.into_app())
     }
 
     /// A card the gateway does not know (revoked on its side): it refuses any charge.
-    async fn revoked_card(&self) -> i64 {
+    async fn revoked_card(&self) -> MethodId {
         self.scalar(&format!(
             "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand, exp_month, exp_year) \
              VALUES ({}, 'card', 'tok_revoked_at_the_gateway', 'Maria Alvarez', '1881', 'visa', 12, 2031) RETURNING id",
@@ -132,7 +145,7 @@ async fn a_charge_the_clerk_stopped_waiting_for_is_approved_once_by_the_reconcil
     assert_eq!(f.balance(inv.0).await, Decimal::ZERO, "held while checked");
 
     // The gateway finishes the charge it received; the reconciler finds it by key.
-    payments::spawn_housekeeping(AppState::with_sandbox(
+    server::housekeeping::spawn(AppState::with_sandbox(
         f.pool.clone(),
         config.clone(),
         Arc::new(slow.clone()),
@@ -216,11 +229,9 @@ async fn with_the_gateway_out_of_reach_a_payment_shows_as_checking_until_it_is_b
     assert_eq!(awaiting.len(), 1);
     assert_eq!(awaiting[0].checks, 2);
     let ours = f
-        .scalar::<i64>("SELECT id FROM payments WHERE idempotency_key IS NOT NULL")
+        .scalar::<PaymentId>("SELECT id FROM payments WHERE idempotency_key IS NOT NULL")
         .await;
-    let receipt = payments::receipt(&f.pool, ours, f.company_id)
-        .await
-        .unwrap();
+    let receipt = payments::receipt(&f.pool, &f.clerk, ours).await.unwrap();
     assert!(receipt.checking_with_gateway);
     assert_eq!(receipt.status, PaymentStatus::Processing);
     assert_eq!(f.balance(inv.0).await, Decimal::ZERO, "still held");
@@ -242,9 +253,7 @@ async fn with_the_gateway_out_of_reach_a_payment_shows_as_checking_until_it_is_b
         .await
         .unwrap()
         .is_empty());
-    let receipt = payments::receipt(&f.pool, ours, f.company_id)
-        .await
-        .unwrap();
+    let receipt = payments::receipt(&f.pool, &f.clerk, ours).await.unwrap();
     assert!(!receipt.checking_with_gateway);
     assert_eq!(receipt.status, PaymentStatus::Approved);
     assert_eq!(f.balance(inv.0).await, Decimal::ZERO);
@@ -377,7 +386,7 @@ async fn ach_results_are_never_lost_when_recording_fails_midway(pool: PgPool) {
     let mut paid = Vec::new();
     for code in ["C1001", "C1002", "C1003", "C1004", "C1005"] {
         let company = f.company(code).await;
-        let ach: i64 = f
+        let ach: MethodId = f
             .scalar(&format!(
                 "SELECT id FROM payment_methods WHERE company_id = {company} AND kind = 'ach'"
             ))
@@ -431,7 +440,7 @@ async fn ach_results_are_never_lost_when_recording_fails_midway(pool: PgPool) {
             failed: 0
         }
     );
-    let statuses: Vec<(i64, String)> = sqlx::query_as(
+    let statuses: Vec<(PaymentId, String)> = sqlx::query_as(
         "SELECT id, status FROM payments WHERE idempotency_key IS NOT NULL ORDER BY id",
     )
     .fetch_all(&f.pool)

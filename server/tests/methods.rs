@@ -5,13 +5,15 @@
 mod common;
 
 use common::{card_request, fixture, Fixture};
+use server::acting::Acting;
 use server::gateway::{tokenize, TokenizeRefusal, TEST_ACH_SETTLES, TEST_CARDS, TEST_ROUTING};
 use server::methods;
+use shared::card::CardBrand;
 use shared::method::{
-    MethodQuery, MethodSearch, MethodSort, MethodStatus, NewBankAccountInput, TokenizeRequest,
+    AuthorizationInput, Instrument, MethodKind, MethodOption, MethodQuery, MethodSearch,
+    MethodSort, MethodStatus, NewBankAccount, NewBankAccountInput, NewCard, TokenizeRequest,
 };
-use shared::payment::MethodKind;
-use shared::AppError;
+use shared::{AppError, CompanyId, DocumentId};
 use sqlx::PgPool;
 
 fn today() -> chrono::NaiveDate {
@@ -52,7 +54,7 @@ impl Fixture {
     fn ach_input(
         &self,
         token: &str,
-        document_id: Option<i64>,
+        document_id: Option<DocumentId>,
         signed_on: &str,
     ) -> NewBankAccountInput {
         NewBankAccountInput {
@@ -61,9 +63,59 @@ impl Fixture {
             holder_name: "C1002 AP".into(),
             holder_type: "business".into(),
             account_type: "savings".into(),
-            document_id,
-            signed_on: signed_on.into(),
+            authorization: AuthorizationInput::Uploaded {
+                document_id,
+                signed_on: signed_on.into(),
+            },
         }
+    }
+
+    /// Adds a bank account as the server function does: parsed at the edge, then saved for
+    /// C1002 by `who`.
+    async fn add_ach(
+        &self,
+        who: &Acting,
+        input: NewBankAccountInput,
+    ) -> server::Result<MethodOption> {
+        self.add_ach_for(who, self.company_id, input).await
+    }
+
+    /// [`Fixture::add_ach`] for another company.
+    async fn add_ach_for(
+        &self,
+        who: &Acting,
+        company: CompanyId,
+        input: NewBankAccountInput,
+    ) -> server::Result<MethodOption> {
+        let account = NewBankAccount::parse(&input, today())?;
+        methods::add_bank_account(
+            &self.pool,
+            &self.gateway,
+            who,
+            company,
+            &account,
+            Some("203.0.113.7"),
+            today(),
+        )
+        .await
+    }
+
+    /// Saves a card from `token` as the server function does.
+    async fn add_card_token(&self, token: &str, holder: &str) -> server::Result<MethodOption> {
+        let card = NewCard::parse(&shared::method::NewCardInput {
+            company: "C1002".into(),
+            token: token.into(),
+            holder_name: holder.into(),
+        })?;
+        methods::add_card(
+            &self.pool,
+            &self.gateway,
+            &self.clerk,
+            self.company_id,
+            &card,
+            today(),
+        )
+        .await
     }
 
     /// Every row of every table, as text, holding none of the test card numbers.
@@ -100,16 +152,22 @@ async fn a_card_is_saved_from_its_token_with_an_audit_row_and_no_number(pool: Pg
         .into_iter()
         .find(|m| m.id == id)
         .expect("the new card is offered at once");
+    assert_eq!((m.kind(), m.last4.as_str()), (MethodKind::Card, "4444"));
     assert_eq!(
-        (m.kind, m.brand.as_deref(), m.last4.as_str()),
-        (MethodKind::Card, Some("mastercard"), "4444")
+        m.instrument,
+        Instrument::Card {
+            brand: CardBrand::Mastercard,
+            exp_month: 12,
+            exp_year: 2030
+        }
     );
-    assert_eq!((m.exp_month, m.exp_year), (Some(12), Some(2030)));
     assert_eq!(
         f.count(&format!("SELECT count(*) FROM audit_events WHERE action = 'payment_method.added' AND entity_id = '{id}'")).await,
         1
     );
-    let d = methods::detail(&f.pool, id, None, today()).await.unwrap();
+    let d = methods::detail(&f.pool, &f.clerk, id, today())
+        .await
+        .unwrap();
     assert_eq!(d.summary.added_by.as_deref(), Some("Casey Clerk"));
     assert_eq!(d.history.len(), 1);
     assert!(d.history[0].what.starts_with("Added Mastercard"));
@@ -170,18 +228,7 @@ async fn a_card_token_must_be_known_a_card_and_saved_once(pool: PgPool) {
     let before = f.count("SELECT count(*) FROM payment_methods").await;
     let add = |token: String| {
         let f = &f;
-        async move {
-            methods::add_card(
-                &f.pool,
-                &f.gateway,
-                &f.clerk,
-                f.company_id,
-                &token,
-                "A Holder",
-                today(),
-            )
-            .await
-        }
+        async move { f.add_card_token(&token, "A Holder").await }
     };
     assert_eq!(
         field_of(add("tok_unknown".into()).await.unwrap_err()).0,
@@ -211,16 +258,10 @@ async fn ach_cannot_be_added_without_its_signed_authorization(pool: PgPool) {
     let f = fixture(pool).await;
     let before = f.count("SELECT count(*) FROM payment_methods").await;
     let token = f.bank_token(TEST_ACH_SETTLES).await;
-    let e = methods::add_bank_account(
-        &f.pool,
-        &f.gateway,
-        &f.clerk,
-        f.company_id,
-        &f.ach_input(&token, None, "2026-01-15"),
-        today(),
-    )
-    .await
-    .unwrap_err();
+    let e = f
+        .add_ach(&f.clerk, f.ach_input(&token, None, "2026-01-15"))
+        .await
+        .unwrap_err();
     let (field, message) = field_of(e);
     assert_eq!(field, "document");
     assert!(
@@ -244,16 +285,10 @@ async fn ach_cannot_be_added_without_its_signed_authorization(pool: PgPool) {
         .await
         .unwrap();
     let tomorrow = (today() + chrono::Days::new(1)).to_string();
-    let e = methods::add_bank_account(
-        &f.pool,
-        &f.gateway,
-        &f.clerk,
-        f.company_id,
-        &f.ach_input(&token, Some(doc.id), &tomorrow),
-        today(),
-    )
-    .await
-    .unwrap_err();
+    let e = f
+        .add_ach(&f.clerk, f.ach_input(&token, Some(doc.id), &tomorrow))
+        .await
+        .unwrap_err();
     assert_eq!(
         field_of(e),
         (
@@ -261,27 +296,22 @@ async fn ach_cannot_be_added_without_its_signed_authorization(pool: PgPool) {
             "The signed date cannot be in the future.".into()
         )
     );
-    let e = methods::add_bank_account(
-        &f.pool,
-        &f.gateway,
-        &f.other_clerk,
-        f.company_id,
-        &f.ach_input(&token, Some(doc.id), "2026-01-15"),
-        today(),
-    )
-    .await
-    .unwrap_err();
+    let e = f
+        .add_ach(
+            &f.other_clerk,
+            f.ach_input(&token, Some(doc.id), "2026-01-15"),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(field_of(e).0, "document");
-    let e = methods::add_bank_account(
-        &f.pool,
-        &f.gateway,
-        &f.clerk,
-        f.company_id + 1,
-        &f.ach_input(&token, Some(doc.id), "2026-01-15"),
-        today(),
-    )
-    .await
-    .unwrap_err();
+    let e = f
+        .add_ach_for(
+            &f.clerk,
+            CompanyId(f.company_id.0 + 1),
+            f.ach_input(&token, Some(doc.id), "2026-01-15"),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(field_of(e).0, "document");
     assert_eq!(
         f.count("SELECT count(*) FROM payment_methods").await,
@@ -301,18 +331,12 @@ async fn ach_with_its_authorization_is_saved_and_keeps_the_document(pool: PgPool
         (doc.file_name.as_str(), doc.content_type.as_str()),
         ("auth.pdf", "application/pdf")
     );
-    let m = methods::add_bank_account(
-        &f.pool,
-        &f.gateway,
-        &f.clerk,
-        f.company_id,
-        &f.ach_input(&token, Some(doc.id), "2026-01-15"),
-        today(),
-    )
-    .await
-    .unwrap();
+    let m = f
+        .add_ach(&f.clerk, f.ach_input(&token, Some(doc.id), "2026-01-15"))
+        .await
+        .unwrap();
     assert_eq!(m.label(), "First Sandbox Bank savings •••• 6777");
-    let d = methods::detail(&f.pool, m.id, Some(f.company_id), today())
+    let d = methods::detail(&f.pool, &f.clerk, m.id, today())
         .await
         .unwrap();
     let kept = d
@@ -325,7 +349,7 @@ async fn ach_with_its_authorization_is_saved_and_keeps_the_document(pool: PgPool
     );
     assert_eq!(kept.sha256.len(), 64);
     assert_eq!(d.routing_number.as_deref(), Some(TEST_ROUTING));
-    let (name, content_type, bytes) = methods::document_file(&f.pool, doc.id, Some(f.company_id))
+    let (name, content_type, bytes) = methods::document_file(&f.pool, &f.clerk, doc.id)
         .await
         .unwrap();
     assert_eq!(
@@ -334,23 +358,17 @@ async fn ach_with_its_authorization_is_saved_and_keeps_the_document(pool: PgPool
     );
     // Another company cannot open it; the same document cannot authorize a second account.
     assert!(matches!(
-        methods::document_file(&f.pool, doc.id, Some(f.company_id + 1))
+        methods::document_file(&f.pool, &f.customer_of("C1003").await, doc.id)
             .await
             .unwrap_err()
             .into_app(),
         AppError::NotFound(_)
     ));
     let second = f.bank_token("000111222333").await;
-    let e = methods::add_bank_account(
-        &f.pool,
-        &f.gateway,
-        &f.clerk,
-        f.company_id,
-        &f.ach_input(&second, Some(doc.id), "2026-01-15"),
-        today(),
-    )
-    .await
-    .unwrap_err();
+    let e = f
+        .add_ach(&f.clerk, f.ach_input(&second, Some(doc.id), "2026-01-15"))
+        .await
+        .unwrap_err();
     assert!(field_of(e).1.contains("already on file"));
 }
 
@@ -417,12 +435,12 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
         .unwrap()
     };
     let all = f.count("SELECT count(*) FROM payment_methods").await;
-    let page1 = methods::search(&f.pool, &search("", "", "", "", 1), today())
+    let page1 = methods::search(&f.pool, &f.clerk, &search("", "", "", "", 1), today())
         .await
         .unwrap();
     assert_eq!(page1.total, all);
     assert_eq!(page1.items.len() as i64, all.min(50));
-    let page2 = methods::search(&f.pool, &search("", "", "", "", 2), today())
+    let page2 = methods::search(&f.pool, &f.clerk, &search("", "", "", "", 2), today())
         .await
         .unwrap();
     assert!(page2
@@ -430,7 +448,7 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
         .iter()
         .all(|m| !page1.items.iter().any(|p| p.method.id == m.method.id)));
 
-    let c1002 = methods::search(&f.pool, &search("", "C1002", "", "", 1), today())
+    let c1002 = methods::search(&f.pool, &f.clerk, &search("", "C1002", "", "", 1), today())
         .await
         .unwrap();
     assert!(
@@ -440,7 +458,7 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
                 .iter()
                 .all(|m| m.company_code.as_str() == "C1002")
     );
-    let by_last4 = methods::search(&f.pool, &search("9995", "", "", "", 1), today())
+    let by_last4 = methods::search(&f.pool, &f.clerk, &search("9995", "", "", "", 1), today())
         .await
         .unwrap();
     assert_eq!(by_last4.total, 10);
@@ -449,9 +467,14 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
         .fetch_one(&f.pool)
         .await
         .unwrap();
-    let by_name = methods::search(&f.pool, &search(&name[..6], "", "", "", 1), today())
-        .await
-        .unwrap();
+    let by_name = methods::search(
+        &f.pool,
+        &f.clerk,
+        &search(&name[..6], "", "", "", 1),
+        today(),
+    )
+    .await
+    .unwrap();
     assert!(by_name
         .items
         .iter()
@@ -459,6 +482,7 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
 
     let sorted = methods::search(
         &f.pool,
+        &f.clerk,
         &search("", "", MethodSort::Company.key(), "desc", 1),
         today(),
     )
@@ -473,11 +497,12 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
 
     // Deactivated shows as inactive, and sorts after active ones by status.
     let visa = f.method("4242").await;
-    methods::set_active(&f.pool, &f.clerk, visa, None, false)
+    methods::set_active(&f.pool, &f.clerk, visa, false)
         .await
         .unwrap();
     let by_status = methods::search(
         &f.pool,
+        &f.clerk,
         &search("", "C1002", MethodSort::Status.key(), "asc", 1),
         today(),
     )
@@ -501,7 +526,7 @@ async fn one_default_per_company_and_only_an_active_method_can_be_it(pool: PgPoo
     let visa = f.method("4242").await;
     let other = f.method("0002").await;
     let default_of = || async {
-        sqlx::query_scalar::<_, i64>(
+        sqlx::query_scalar::<_, shared::MethodId>(
             "SELECT id FROM payment_methods WHERE company_id = $1 AND is_default",
         )
         .bind(f.company_id)
@@ -510,7 +535,7 @@ async fn one_default_per_company_and_only_an_active_method_can_be_it(pool: PgPoo
         .unwrap()
     };
     assert_eq!(default_of().await, vec![visa]);
-    methods::set_default(&f.pool, &f.clerk, other, Some(f.company_id), today())
+    methods::set_default(&f.pool, &f.clerk, other, today())
         .await
         .unwrap();
     assert_eq!(default_of().await, vec![other]);
@@ -524,13 +549,13 @@ async fn one_default_per_company_and_only_an_active_method_can_be_it(pool: PgPoo
     );
     // Another company's scope cannot touch it; an inactive method cannot be the default.
     assert!(matches!(
-        methods::set_default(&f.pool, &f.clerk, visa, Some(f.company_id + 1), today())
+        methods::set_default(&f.pool, &f.customer_of("C1003").await, visa, today())
             .await
             .unwrap_err()
             .into_app(),
         AppError::NotFound(_)
     ));
-    methods::set_active(&f.pool, &f.clerk, other, Some(f.company_id), false)
+    methods::set_active(&f.pool, &f.clerk, other, false)
         .await
         .unwrap();
     assert!(
@@ -538,12 +563,12 @@ async fn one_default_per_company_and_only_an_active_method_can_be_it(pool: PgPoo
         "deactivating the default leaves none"
     );
     let (field, _) = field_of(
-        methods::set_default(&f.pool, &f.clerk, other, None, today())
+        methods::set_default(&f.pool, &f.clerk, other, today())
             .await
             .unwrap_err(),
     );
     assert_eq!(field, "method");
-    methods::set_default(&f.pool, &f.clerk, visa, None, today())
+    methods::set_default(&f.pool, &f.clerk, visa, today())
         .await
         .unwrap();
     assert_eq!(default_of().await, vec![visa]);
@@ -556,43 +581,24 @@ async fn one_default_per_company_and_only_an_active_method_can_be_it(pool: PgPoo
 #[sqlx::test(migrations = "./migrations")]
 async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool: PgPool) {
     let f = fixture(pool).await;
-    let customer_id: i64 =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = 'ap@c1002.example'")
-            .fetch_one(&f.pool)
-            .await
-            .unwrap();
-    let customer = shared::auth::SessionUser {
-        id: customer_id,
-        name: "C1002 AP".into(),
-        email: "ap@c1002.example".into(),
-        role: shared::auth::Role::Customer,
-        company: None,
-    };
+    let customer = f.customer_of("C1002").await;
     let token = f.bank_token("000777888999").await;
-    let input = |agreed: bool, name: &str, version: &str| shared::method::PortalBankAccountInput {
+    let input = |agreed: bool, name: &str, version: &str| NewBankAccountInput {
+        company: String::new(),
         token: token.clone(),
         holder_name: "C1002 AP".into(),
         holder_type: "business".into(),
         account_type: "checking".into(),
-        authorization_version: version.into(),
-        signed_name: name.into(),
-        agreed,
+        authorization: AuthorizationInput::InPortal {
+            version: version.into(),
+            signed_name: name.into(),
+            agreed,
+        },
     };
     let before = f.count("SELECT count(*) FROM payment_methods").await;
-    let add = |i: shared::method::PortalBankAccountInput| {
+    let add = |i: NewBankAccountInput| {
         let (f, customer) = (&f, &customer);
-        async move {
-            methods::add_bank_account_portal(
-                &f.pool,
-                &f.gateway,
-                customer,
-                f.company_id,
-                &i,
-                Some("203.0.113.7"),
-                today(),
-            )
-            .await
-        }
+        async move { f.add_ach(customer, i).await }
     };
     let v = shared::method::ACH_AUTHORIZATION_VERSION;
     assert_eq!(
@@ -614,7 +620,7 @@ async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool:
     );
 
     let m = add(input(true, "Ana  Diaz", v)).await.unwrap();
-    let d = methods::detail(&f.pool, m.id, Some(f.company_id), today())
+    let d = methods::detail(&f.pool, &f.clerk, m.id, today())
         .await
         .unwrap();
     let doc = d
@@ -622,7 +628,7 @@ async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool:
         .expect("the agreement is the authorization document");
     assert_eq!(doc.content_type, "text/plain");
     assert_eq!(doc.signed_on, Some(today()));
-    let (_, _, bytes) = methods::document_file(&f.pool, doc.id, Some(f.company_id))
+    let (_, _, bytes) = methods::document_file(&f.pool, &f.clerk, doc.id)
         .await
         .unwrap();
     let text = String::from_utf8(bytes).unwrap();
@@ -657,10 +663,7 @@ async fn one_authorization_attached_twice_at_once_makes_one_method(pool: PgPool)
         f.ach_input(&a, Some(doc.id), "2026-01-15"),
         f.ach_input(&b, Some(doc.id), "2026-01-15"),
     );
-    let (ra, rb) = tokio::join!(
-        methods::add_bank_account(&f.pool, &f.gateway, &f.clerk, f.company_id, &ia, today()),
-        methods::add_bank_account(&f.pool, &f.gateway, &f.clerk, f.company_id, &ib, today()),
-    );
+    let (ra, rb) = tokio::join!(f.add_ach(&f.clerk, ia), f.add_ach(&f.clerk, ib),);
     let (ok, err): (Vec<_>, Vec<_>) = [ra, rb].into_iter().partition(Result::is_ok);
     assert_eq!(ok.len(), 1, "exactly one account gets the authorization");
     let (field, message) = field_of(err.into_iter().next().unwrap().unwrap_err());
@@ -685,45 +688,29 @@ async fn the_same_card_or_account_is_not_saved_twice(pool: PgPool) {
     let again = tokenize(&f.gateway, &card_request("5555 5555 5555 4444"), today())
         .await
         .unwrap();
-    let e = methods::add_card(
-        &f.pool,
-        &f.gateway,
-        &f.clerk,
-        f.company_id,
-        &again.token,
-        "A",
-        today(),
-    )
-    .await
-    .unwrap_err();
+    let e = f.add_card_token(&again.token, "A").await.unwrap_err();
     assert_eq!(
         field_of(e).1,
         "This card is already saved for this company."
     );
     // C1002's demo ACH account (routing 110000000, •••• 6789), deactivated: activate it instead.
-    let ach: i64 =
+    let ach: shared::MethodId =
         sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND kind = 'ach'")
             .bind(f.company_id)
             .fetch_one(&f.pool)
             .await
             .unwrap();
-    methods::set_active(&f.pool, &f.clerk, ach, None, false)
+    methods::set_active(&f.pool, &f.clerk, ach, false)
         .await
         .unwrap();
     let token = f.bank_token(TEST_ACH_SETTLES).await;
     let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "auth.pdf", PDF)
         .await
         .unwrap();
-    let e = methods::add_bank_account(
-        &f.pool,
-        &f.gateway,
-        &f.clerk,
-        f.company_id,
-        &f.ach_input(&token, Some(doc.id), "2026-01-15"),
-        today(),
-    )
-    .await
-    .unwrap_err();
+    let e = f
+        .add_ach(&f.clerk, f.ach_input(&token, Some(doc.id), "2026-01-15"))
+        .await
+        .unwrap_err();
     assert!(field_of(e).1.contains("inactive: activate it instead"));
     assert_eq!(
         f.count("SELECT count(*) FROM payment_methods").await,

@@ -4,17 +4,22 @@ mod common;
 
 use common::{fixture, Fixture};
 use rust_decimal::Decimal;
+use server::acting::Acting;
 use server::gateway::{PaymentGateway, TEST_CARDS};
 use server::payments::{self, StartOutcome};
-use shared::auth::SessionUser;
 use shared::money::{Currency, Money};
 use shared::payment::{
     Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest, PaymentStatus,
 };
 use shared::AppError;
+use shared::{CompanyId, InvoiceId, MethodId, UserId};
 use sqlx::PgPool;
 use std::str::FromStr;
 use std::time::Duration;
+
+fn today() -> chrono::NaiveDate {
+    server::companies::today()
+}
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -26,7 +31,7 @@ fn key() -> String {
 
 impl Fixture {
     /// The company's open invoices as (id, balance), oldest due first.
-    async fn open(&self) -> Vec<(i64, Decimal)> {
+    async fn open(&self) -> Vec<(InvoiceId, Decimal)> {
         sqlx::query_as("SELECT id, balance FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date, id")
             .bind(self.company_id)
             .fetch_all(&self.pool)
@@ -34,7 +39,7 @@ impl Fixture {
             .unwrap()
     }
 
-    async fn balance(&self, invoice_id: i64) -> Decimal {
+    async fn balance(&self, invoice_id: InvoiceId) -> Decimal {
         sqlx::query_scalar("SELECT balance FROM invoices WHERE id = $1")
             .bind(invoice_id)
             .fetch_one(&self.pool)
@@ -42,7 +47,12 @@ impl Fixture {
             .unwrap()
     }
 
-    fn request(&self, method_id: i64, lines: &[(i64, &str, &str)], key: &str) -> PaymentRequest {
+    fn request(
+        &self,
+        method_id: MethodId,
+        lines: &[(InvoiceId, &str, &str)],
+        key: &str,
+    ) -> PaymentRequest {
         let input = PaymentInput {
             company: "C1002".into(),
             method_id,
@@ -50,7 +60,7 @@ impl Fixture {
                 .iter()
                 .map(|(id, amount, reason)| LineInput {
                     invoice_id: *id,
-                    amount: amount.to_string(),
+                    amount: Money::usd(d(amount)),
                     short_pay_reason: reason.to_string(),
                 })
                 .collect(),
@@ -66,11 +76,7 @@ impl Fixture {
         .unwrap()
     }
 
-    async fn pay(
-        &self,
-        who: &SessionUser,
-        req: &PaymentRequest,
-    ) -> Result<PaymentOutcome, AppError> {
+    async fn pay(&self, who: &Acting, req: &PaymentRequest) -> Result<PaymentOutcome, AppError> {
         payments::pay(
             &self.pool,
             &self.gateway,
@@ -78,6 +84,7 @@ impl Fixture {
             who,
             self.company_id,
             req,
+            today(),
         )
         .await
         .map_err(|e| e.into_app())
@@ -86,8 +93,8 @@ impl Fixture {
     /// Pays `inv` (id, balance) in full with `method` as the clerk, under a new key.
     async fn pay_in_full(
         &self,
-        method: i64,
-        inv: (i64, Decimal),
+        method: MethodId,
+        inv: (InvoiceId, Decimal),
     ) -> Result<PaymentOutcome, AppError> {
         self.pay(
             &self.clerk,
@@ -126,13 +133,13 @@ async fn paying_two_invoices_with_a_saved_card_gives_a_receipt(pool: PgPool) {
     assert_eq!(f.balance(a.0).await, Decimal::ZERO);
     assert_eq!(f.balance(b.0).await, Decimal::ZERO);
     // Audited: who, on whose behalf, with the customer's consent.
-    let started: (i64, i64, serde_json::Value) = sqlx::query_as(
+    let started: (UserId, CompanyId, serde_json::Value) = sqlx::query_as(
         "SELECT actor_user_id, on_behalf_company_id, details FROM audit_events WHERE action = 'payment.started'",
     )
     .fetch_one(&f.pool)
     .await
     .unwrap();
-    assert_eq!((started.0, started.1), (f.clerk.id, f.company_id));
+    assert_eq!((started.0, started.1), (f.clerk.user.id, f.company_id));
     assert_eq!(started.2["consent_channel"], "phone");
     assert_eq!(started.2["consent_reference"], "Call with Maria Alvarez");
     assert_eq!(
@@ -317,7 +324,7 @@ async fn a_crash_after_the_gateway_approved_is_reconciled_to_exactly_one_payment
     let visa = f.method("4242").await;
     let req = f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key());
     let StartOutcome::New(started) =
-        payments::start(&f.pool, &f.config, &f.clerk, f.company_id, &req)
+        payments::start(&f.pool, &f.config, &f.clerk, f.company_id, &req, today())
             .await
             .unwrap()
     else {
@@ -370,7 +377,7 @@ async fn a_crash_before_the_gateway_call_is_completed_by_the_reconciler_with_one
     let inv = f.open().await[0];
     let visa = f.method("4242").await;
     let req = f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key());
-    payments::start(&f.pool, &f.config, &f.clerk, f.company_id, &req)
+    payments::start(&f.pool, &f.config, &f.clerk, f.company_id, &req, today())
         .await
         .unwrap();
     // Not before the request that started it has stopped waiting for the gateway.
@@ -401,7 +408,7 @@ async fn a_crash_before_the_gateway_call_is_completed_by_the_reconciler_with_one
 async fn ach_goes_pending_then_settles_or_is_returned_and_reopens_the_balance(pool: PgPool) {
     let f = fixture(pool).await;
     let open = f.open().await;
-    let ach: i64 =
+    let ach: MethodId =
         sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND kind = 'ach'")
             .bind(f.company_id)
             .fetch_one(&f.pool)
@@ -424,18 +431,19 @@ async fn ach_goes_pending_then_settles_or_is_returned_and_reopens_the_balance(po
         "pending ACH reduces the balance"
     );
     // C1003's demo account is the sandbox account that gets returned.
-    let returned_company: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE code = 'C1003'")
-        .fetch_one(&f.pool)
-        .await
-        .unwrap();
-    let (inv3, bal3): (i64, Decimal) = sqlx::query_as(
+    let returned_company: CompanyId =
+        sqlx::query_scalar("SELECT id FROM companies WHERE code = 'C1003'")
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let (inv3, bal3): (InvoiceId, Decimal) = sqlx::query_as(
         "SELECT id, balance FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date LIMIT 1",
     )
     .bind(returned_company)
     .fetch_one(&f.pool)
     .await
     .unwrap();
-    let ach3: i64 =
+    let ach3: MethodId =
         sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND kind = 'ach'")
             .bind(returned_company)
             .fetch_one(&f.pool)
@@ -450,6 +458,7 @@ async fn ach_goes_pending_then_settles_or_is_returned_and_reopens_the_balance(po
         &f.clerk,
         returned_company,
         &req3,
+        today(),
     )
     .await
     .unwrap();
@@ -490,7 +499,7 @@ async fn inactive_foreign_and_expired_methods_are_refused(pool: PgPool) {
         e.message_for("method").as_deref(),
         Some("This payment method is inactive. Choose another.")
     );
-    let foreign: i64 =
+    let foreign: MethodId =
         sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id <> $1 LIMIT 1")
             .bind(f.company_id)
             .fetch_one(&f.pool)
@@ -525,7 +534,7 @@ async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_rea
         .map(|inv| f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key()))
         .collect();
     let pays = futures::future::join_all(reqs.iter().map(|r| f.pay(&f.clerk, r)));
-    let deactivate = server::methods::set_active(&f.pool, &f.other_clerk, visa, None, false);
+    let deactivate = server::methods::set_active(&f.pool, &f.other_clerk, visa, false);
     let (results, deactivated) = tokio::join!(pays, deactivate);
     deactivated.unwrap();
     let paid = results
@@ -549,7 +558,7 @@ async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_rea
     let inv = f.open().await[0];
     let e = f.pay_in_full(visa, inv).await.unwrap_err();
     assert_eq!(e.field().unwrap().field, "method");
-    server::methods::set_active(&f.pool, &f.other_clerk, visa, None, true)
+    server::methods::set_active(&f.pool, &f.other_clerk, visa, true)
         .await
         .unwrap();
     assert!(server::methods::active_methods(&f.pool, f.company_id)
@@ -564,8 +573,9 @@ async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_rea
             .await,
         2
     );
-    // Another company's scope cannot touch it.
-    let e = server::methods::set_active(&f.pool, &f.clerk, visa, Some(f.company_id + 1), false)
+    // Another company's customer cannot touch it.
+    let other = f.customer_of("C1003").await;
+    let e = server::methods::set_active(&f.pool, &other, visa, false)
         .await
         .unwrap_err()
         .into_app();

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 /// What a user may do. Staff work in the operations portal; customers in the customer portal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
 pub enum Role {
     /// Staff who also manage staff and customer users.
     Admin,
@@ -18,24 +23,6 @@ pub enum Role {
 impl Role {
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Admin | Role::Clerk)
-    }
-
-    /// The value stored in the database.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Clerk => "clerk",
-            Role::Customer => "customer",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "clerk" => Some(Role::Clerk),
-            "customer" => Some(Role::Customer),
-            _ => None,
-        }
     }
 
     pub fn label(self) -> &'static str {
@@ -59,7 +46,7 @@ impl Role {
 /// The signed-in user, as every screen and server function sees them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
-    pub id: i64,
+    pub id: crate::UserId,
     pub name: String,
     pub email: String,
     pub role: Role,
@@ -76,7 +63,7 @@ impl SessionUser {
 /// A company by its Company ID and name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompanyRef {
-    pub id: i64,
+    pub id: crate::CompanyId,
     pub code: CompanyCode,
     pub name: String,
 }
@@ -163,7 +150,7 @@ pub fn check_new_password(new: &str, old: &str) -> Result<(), FieldError> {
 /// A customer user as staff see them on the company's Users tab.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerUser {
-    pub id: i64,
+    pub id: crate::UserId,
     pub name: String,
     pub email: String,
     pub active: bool,
@@ -222,9 +209,6 @@ mod tests {
 
     #[test]
     fn roles() {
-        for r in [Role::Admin, Role::Clerk, Role::Customer] {
-            assert_eq!(Role::from_db(r.as_db()), Some(r));
-        }
         assert!(Role::Clerk.is_staff());
         assert!(!Role::Customer.is_staff());
         assert_eq!(Role::Customer.home(), "/portal");

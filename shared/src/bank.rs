@@ -86,6 +86,11 @@ pub fn check_account_number(raw: &str, confirm: &str) -> Result<String, FieldErr
 
 /// Checking or savings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
 pub enum AccountType {
     Checking,
     Savings,
@@ -103,7 +108,8 @@ impl AccountType {
         }
     }
 
-    pub fn as_db(self) -> &'static str {
+    /// `checking` or `savings`, as forms send it.
+    pub fn as_str(self) -> &'static str {
         match self {
             AccountType::Checking => "checking",
             AccountType::Savings => "savings",
@@ -113,6 +119,11 @@ impl AccountType {
 
 /// Whose account it is: a business's or a person's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
 pub enum HolderType {
     Business,
     Personal,
@@ -130,7 +141,8 @@ impl HolderType {
         }
     }
 
-    pub fn as_db(self) -> &'static str {
+    /// `business` or `personal`, as forms send it.
+    pub fn as_str(self) -> &'static str {
         match self {
             HolderType::Business => "business",
             HolderType::Personal => "personal",
@@ -178,7 +190,7 @@ mod tests {
             "An account number has only digits."
         );
         assert_eq!(err("1234", "1235").field, "account_number_confirm");
-        assert_eq!(AccountType::parse("savings").unwrap().as_db(), "savings");
+        assert_eq!(AccountType::parse("savings").unwrap().as_str(), "savings");
         assert!(HolderType::parse("").is_err());
     }
 }

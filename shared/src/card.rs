@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 /// Card brands Settle accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
 pub enum CardBrand {
     Visa,
     Mastercard,
@@ -14,13 +19,36 @@ pub enum CardBrand {
 }
 
 impl CardBrand {
-    pub fn as_db(self) -> &'static str {
+    /// The brand as Settle's forms and the gateway name it (`visa`).
+    pub fn as_str(self) -> &'static str {
         match self {
             CardBrand::Visa => "visa",
             CardBrand::Mastercard => "mastercard",
             CardBrand::Amex => "amex",
             CardBrand::Discover => "discover",
         }
+    }
+
+    /// `Visa`, `American Express`.
+    pub fn label(self) -> &'static str {
+        match self {
+            CardBrand::Visa => "Visa",
+            CardBrand::Mastercard => "Mastercard",
+            CardBrand::Amex => "American Express",
+            CardBrand::Discover => "Discover",
+        }
+    }
+
+    /// A brand as a gateway names it.
+    pub fn parse(raw: &str) -> Option<CardBrand> {
+        [
+            CardBrand::Visa,
+            CardBrand::Mastercard,
+            CardBrand::Amex,
+            CardBrand::Discover,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == raw)
     }
 
     /// The brand of a (possibly partly typed) number, as soon as its first digits tell.
@@ -95,7 +123,7 @@ impl std::fmt::Debug for CardNumber {
         write!(
             f,
             "CardNumber({} •••• {})",
-            self.brand.as_db(),
+            self.brand.as_str(),
             self.last4()
         )
     }
@@ -292,30 +320,6 @@ pub fn check_postal_code(raw: &str) -> Result<String, FieldError> {
     Ok(v.to_uppercase())
 }
 
-/// A card or account holder's name as typed: required, at most 100 characters.
-pub fn check_holder_name(raw: &str) -> Result<String, FieldError> {
-    let v = raw.trim();
-    if v.is_empty() {
-        return Err(FieldError::new(
-            "holder_name",
-            "Enter the name on the account.",
-        ));
-    }
-    if v.chars().count() > 100 {
-        return Err(FieldError::new(
-            "holder_name",
-            "The name is too long (100 characters at most).",
-        ));
-    }
-    if v.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            "holder_name",
-            "The name has characters that are not allowed.",
-        ));
-    }
-    Ok(v.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +406,5 @@ mod tests {
         assert_eq!(group_card_digits("378282246310005"), "3782 822463 10005");
         assert_eq!(check_postal_code(" sw1a 1aa ").unwrap(), "SW1A 1AA");
         assert!(check_postal_code("9").is_err());
-        assert_eq!(check_holder_name("  ").unwrap_err().field, "holder_name");
     }
 }

@@ -148,7 +148,7 @@ pub fn parse_signed_on(raw: &str, today: NaiveDate) -> Result<NaiveDate, FieldEr
 /// An uploaded file as the upload answers it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadedDocument {
-    pub id: i64,
+    pub id: crate::DocumentId,
     pub file_name: String,
     pub content_type: String,
     pub size_bytes: i64,

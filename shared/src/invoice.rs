@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// An invoice with a balance still to pay.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OpenInvoice {
-    pub id: i64,
+    pub id: crate::InvoiceId,
     pub number: String,
     pub po_number: Option<String>,
     pub issue_date: NaiveDate,
@@ -116,7 +116,7 @@ pub struct InvoiceDetail {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InvoicePayment {
-    pub payment_id: i64,
+    pub payment_id: crate::PaymentId,
     pub number: String,
     pub at: chrono::DateTime<chrono::Utc>,
     pub applied: Money,

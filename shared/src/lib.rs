@@ -9,6 +9,7 @@ pub mod company;
 pub mod document;
 pub mod error;
 pub mod format;
+pub mod ids;
 pub mod invoice;
 pub mod method;
 pub mod money;
@@ -16,4 +17,5 @@ pub mod page;
 pub mod payment;
 
 pub use error::{AppError, FieldError};
+pub use ids::{CompanyId, DocumentId, InvoiceId, MethodId, PaymentId, UserId};
 pub use money::{Currency, Money};

@@ -3,12 +3,120 @@
 //! number), the System → Payment Methods list and its search, and a method's detail.
 
 use crate::bank::{bank_name, AccountType};
+use crate::card::CardBrand;
 use crate::company::CompanyCode;
 use crate::error::FieldError;
 use crate::page::parse_page;
-use crate::payment::MethodOption;
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::MethodId;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+
+/// Card or ACH bank account: how a method is stored (`payment_methods.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
+pub enum MethodKind {
+    Card,
+    Ach,
+}
+
+impl MethodKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            MethodKind::Card => "Card",
+            MethodKind::Ach => "ACH",
+        }
+    }
+}
+
+/// What only one kind of method has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Instrument {
+    Card {
+        brand: CardBrand,
+        exp_month: u32,
+        exp_year: i32,
+    },
+    Ach {
+        /// The bank, when its routing number is one Settle knows.
+        bank_name: Option<String>,
+        account_type: AccountType,
+    },
+}
+
+/// A saved payment method as a payer chooses it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodOption {
+    pub id: MethodId,
+    pub holder_name: String,
+    pub last4: String,
+    pub is_default: bool,
+    pub instrument: Instrument,
+}
+
+impl MethodOption {
+    pub fn kind(&self) -> MethodKind {
+        match self.instrument {
+            Instrument::Card { .. } => MethodKind::Card,
+            Instrument::Ach { .. } => MethodKind::Ach,
+        }
+    }
+
+    /// `Visa •••• 4242` or `First Sandbox Bank checking •••• 6789`.
+    pub fn label(&self) -> String {
+        match &self.instrument {
+            Instrument::Card { brand, .. } => format!("{} •••• {}", brand.label(), self.last4),
+            Instrument::Ach {
+                bank_name,
+                account_type,
+            } => format!(
+                "{} {} •••• {}",
+                bank_name.as_deref().unwrap_or("Bank account"),
+                account_type.as_str(),
+                self.last4
+            ),
+        }
+    }
+
+    /// `Expires 04/2028` for cards, `ACH debit` for bank accounts.
+    pub fn detail(&self) -> String {
+        match &self.instrument {
+            Instrument::Card {
+                exp_month,
+                exp_year,
+                ..
+            } => format!("Expires {exp_month:02}/{exp_year}"),
+            Instrument::Ach { .. } => "ACH debit".to_string(),
+        }
+    }
+
+    /// `04/2028` for a card.
+    pub fn expiry(&self) -> Option<String> {
+        match &self.instrument {
+            Instrument::Card {
+                exp_month,
+                exp_year,
+                ..
+            } => Some(format!("{exp_month:02}/{exp_year}")),
+            Instrument::Ach { .. } => None,
+        }
+    }
+
+    /// A card past its expiry month cannot be charged.
+    pub fn is_expired(&self, today: NaiveDate) -> bool {
+        match &self.instrument {
+            Instrument::Card {
+                exp_month,
+                exp_year,
+                ..
+            } => (*exp_year, *exp_month) < (today.year(), today.month()),
+            Instrument::Ach { .. } => false,
+        }
+    }
+}
 
 /// Where the browser sends card and account numbers: the sandbox gateway's tokenizer, its
 /// own HTTP endpoint as a hosted gateway's would be. Settle's server functions never see
@@ -64,27 +172,157 @@ pub struct TokenizeError {
     pub error: FieldError,
 }
 
-/// Adding a card: the tokenizer's token and the name on the card.
+/// The name on a card or bank account, as typed: not empty, at most 100 characters.
+pub fn check_holder_name(raw: &str) -> Result<String, FieldError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(
+            "holder_name",
+            "Enter the name on the account.",
+        ));
+    }
+    if v.chars().count() > 100 {
+        return Err(FieldError::new(
+            "holder_name",
+            "The name is too long (100 characters at most).",
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "holder_name",
+            "The name has characters that are not allowed.",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn check_token(raw: &str) -> Result<String, FieldError> {
+    let t = raw.trim();
+    if t.is_empty() || t.len() > 200 || !t.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(FieldError::new(
+            "token",
+            "The card or account details were not taken by the payment gateway. Enter them again.",
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Adding a card, as the form sends it: the tokenizer's token and the name on the card.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCardInput {
-    /// Company ID (staff); ignored in the customer portal, where it is the user's own.
+    /// Company ID (staff); a customer adds for their own company.
     pub company: String,
     pub token: String,
     pub holder_name: String,
 }
 
-/// Adding an ACH bank account: the token, the holder, and the signed debit authorization.
+/// A card to save: a token the gateway issued and a checked holder name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCard {
+    pub token: String,
+    pub holder_name: String,
+}
+
+impl NewCard {
+    pub fn parse(input: &NewCardInput) -> Result<Self, FieldError> {
+        Ok(NewCard {
+            token: check_token(&input.token)?,
+            holder_name: check_holder_name(&input.holder_name)?,
+        })
+    }
+}
+
+/// The customer's permission to debit the account, as the form sends it: staff upload the
+/// signed document; a customer authorizes in the portal by typing their name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthorizationInput {
+    Uploaded {
+        /// The uploaded authorization document; required.
+        document_id: Option<crate::DocumentId>,
+        /// `YYYY-MM-DD`.
+        signed_on: String,
+    },
+    InPortal {
+        /// The wording's version shown ([`ACH_AUTHORIZATION_VERSION`]).
+        version: String,
+        /// The customer's name, typed as a signature.
+        signed_name: String,
+        agreed: bool,
+    },
+}
+
+/// Adding an ACH bank account, as the form sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewBankAccountInput {
+    /// Company ID (staff); a customer adds for their own company.
     pub company: String,
     pub token: String,
     pub holder_name: String,
     pub holder_type: String,
     pub account_type: String,
-    /// The uploaded authorization document; required.
-    pub document_id: Option<i64>,
-    /// `YYYY-MM-DD`.
-    pub signed_on: String,
+    pub authorization: AuthorizationInput,
+}
+
+/// A checked debit authorization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Authorization {
+    /// A signed document staff uploaded, and the day it was signed.
+    Uploaded {
+        document: crate::DocumentId,
+        signed_on: NaiveDate,
+    },
+    /// Agreed in the portal to the current wording, signed with the typed name.
+    InPortal { signed_name: String },
+}
+
+/// A bank account to save: a token the gateway issued, and everything checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewBankAccount {
+    pub token: String,
+    pub holder_name: String,
+    pub holder_type: crate::bank::HolderType,
+    pub account_type: AccountType,
+    pub authorization: Authorization,
+}
+
+impl NewBankAccount {
+    pub fn parse(input: &NewBankAccountInput, today: NaiveDate) -> Result<Self, FieldError> {
+        let token = check_token(&input.token)?;
+        let holder_name = check_holder_name(&input.holder_name)?;
+        let holder_type = crate::bank::HolderType::parse(&input.holder_type)?;
+        let account_type = AccountType::parse(&input.account_type)?;
+        let authorization = match &input.authorization {
+            AuthorizationInput::Uploaded {
+                document_id,
+                signed_on,
+            } => {
+                let Some(document) = *document_id else {
+                    return Err(FieldError::new(
+                        crate::document::FIELD,
+                        "Upload the customer's signed debit authorization. ACH cannot be added without it.",
+                    ));
+                };
+                Authorization::Uploaded {
+                    document,
+                    signed_on: crate::document::parse_signed_on(signed_on, today)?,
+                }
+            }
+            AuthorizationInput::InPortal {
+                version,
+                signed_name,
+                agreed,
+            } => Authorization::InPortal {
+                signed_name: check_agreement(version, signed_name, *agreed)?,
+            },
+        };
+        Ok(NewBankAccount {
+            token,
+            holder_name,
+            holder_type,
+            account_type,
+            authorization,
+        })
+    }
 }
 
 /// The ACH debit authorization a customer agrees to in the portal. A new wording gets a new
@@ -123,55 +361,39 @@ pub fn ach_authorization_text(a: AuthorizedAccount<'_>) -> String {
     )
 }
 
-/// Adding an ACH account in the customer portal: the customer authorizes the debit
-/// themselves instead of uploading a signed document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortalBankAccountInput {
-    pub token: String,
-    pub holder_name: String,
-    pub holder_type: String,
-    pub account_type: String,
-    /// The authorization version shown ([`ACH_AUTHORIZATION_VERSION`]).
-    pub authorization_version: String,
-    /// The customer's name, typed as a signature.
-    pub signed_name: String,
-    pub agreed: bool,
-}
-
-impl PortalBankAccountInput {
-    /// Checks the in-portal authorization: the current version, a typed name, the box ticked.
-    pub fn check_authorization(&self) -> Result<String, FieldError> {
-        if self.authorization_version != ACH_AUTHORIZATION_VERSION {
-            return Err(FieldError::new(
-                "agreed",
-                "The authorization wording has changed. Reload the page and read it again.",
-            ));
-        }
-        let name = self
-            .signed_name
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if name.is_empty() {
-            return Err(FieldError::new(
-                "signed_name",
-                "Type your full name to sign.",
-            ));
-        }
-        if name.chars().count() > 100 {
-            return Err(FieldError::new(
-                "signed_name",
-                "The name is too long (100 characters at most).",
-            ));
-        }
-        if !self.agreed {
-            return Err(FieldError::new(
-                "agreed",
-                "Tick the box to authorize the debits.",
-            ));
-        }
-        Ok(name)
+/// Checks an in-portal authorization: the current wording's version, a typed name, the box
+/// ticked. Returns the name as signed.
+pub fn check_agreement(
+    version: &str,
+    signed_name: &str,
+    agreed: bool,
+) -> Result<String, FieldError> {
+    if version != ACH_AUTHORIZATION_VERSION {
+        return Err(FieldError::new(
+            "agreed",
+            "The authorization wording has changed. Reload the page and read it again.",
+        ));
     }
+    let name = signed_name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err(FieldError::new(
+            "signed_name",
+            "Type your full name to sign.",
+        ));
+    }
+    if name.chars().count() > 100 {
+        return Err(FieldError::new(
+            "signed_name",
+            "The name is too long (100 characters at most).",
+        ));
+    }
+    if !agreed {
+        return Err(FieldError::new(
+            "agreed",
+            "Tick the box to authorize the debits.",
+        ));
+    }
+    Ok(name)
 }
 
 /// Active, inactive, or a card past its expiry.
@@ -227,7 +449,7 @@ pub struct MethodSummary {
 /// The authorization document kept with a method.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentInfo {
-    pub id: i64,
+    pub id: crate::DocumentId,
     pub file_name: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -360,6 +582,36 @@ mod tests {
         assert!(!s.descending);
         let e = MethodSearch::parse(&query("", "no such id!", "", "")).unwrap_err();
         assert_eq!(e.field, "company");
+    }
+
+    #[test]
+    fn expired_cards() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let card = |m: u32, y: i32| MethodOption {
+            id: MethodId(1),
+            holder_name: "A".into(),
+            last4: "4242".into(),
+            is_default: false,
+            instrument: Instrument::Card {
+                brand: CardBrand::Visa,
+                exp_month: m,
+                exp_year: y,
+            },
+        };
+        assert!(!card(11, 2026).is_expired(today));
+        assert!(card(10, 2026).is_expired(today));
+        assert!(!card(1, 2027).is_expired(today));
+        assert_eq!(card(4, 2028).label(), "Visa •••• 4242");
+        assert_eq!(card(4, 2028).detail(), "Expires 04/2028");
+        let ach = MethodOption {
+            instrument: Instrument::Ach {
+                bank_name: Some("First Sandbox Bank".into()),
+                account_type: AccountType::Checking,
+            },
+            ..card(1, 2030)
+        };
+        assert_eq!(ach.label(), "First Sandbox Bank checking •••• 4242");
+        assert!(!ach.is_expired(today));
     }
 
     #[test]

@@ -47,11 +47,38 @@ impl FromStr for Currency {
 #[error("unknown currency {0:?}")]
 pub struct UnknownCurrency(pub String);
 
-/// An amount in a currency, always rounded (half-even) to the currency's minor unit.
+/// An amount in a currency, always rounded (half-even) to the currency's minor unit. Read
+/// from the wire only through [`Money::exact`]: an amount with more decimals than its
+/// currency has is refused, never rounded silently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "MoneyParts")]
 pub struct Money {
     amount: Decimal,
     currency: Currency,
+}
+
+/// [`Money`] as it travels, before its rule is checked.
+#[derive(Deserialize)]
+struct MoneyParts {
+    amount: Decimal,
+    currency: Currency,
+}
+
+impl TryFrom<MoneyParts> for Money {
+    type Error = MoreDecimalsThanTheCurrency;
+
+    fn try_from(p: MoneyParts) -> Result<Self, Self::Error> {
+        Money::exact(p.amount, p.currency)
+    }
+}
+
+/// An amount with more decimals than its currency's minor unit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{amount} has more decimals than {currency} has ({places})")]
+pub struct MoreDecimalsThanTheCurrency {
+    pub amount: Decimal,
+    pub currency: &'static str,
+    pub places: u32,
 }
 
 impl Money {
@@ -63,6 +90,19 @@ impl Money {
         );
         amount.rescale(currency.minor_units());
         Money { amount, currency }
+    }
+
+    /// Money for an amount that already fits the currency's minor unit, as it is read from a
+    /// form or the wire: `12.345` USD is refused rather than rounded.
+    pub fn exact(amount: Decimal, currency: Currency) -> Result<Self, MoreDecimalsThanTheCurrency> {
+        if amount.normalize().scale() > currency.minor_units() {
+            return Err(MoreDecimalsThanTheCurrency {
+                amount,
+                currency: currency.code(),
+                places: currency.minor_units(),
+            });
+        }
+        Ok(Money::new(amount, currency))
     }
 
     pub fn zero(currency: Currency) -> Self {
@@ -143,6 +183,15 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_from_the_wire_only_when_exact() {
+        let m: Money = serde_json::from_str(r#"{"amount":"12.30","currency":"USD"}"#).unwrap();
+        assert_eq!(m, Money::usd(Decimal::new(1230, 2)));
+        assert!(serde_json::from_str::<Money>(r#"{"amount":"12.345","currency":"USD"}"#).is_err());
+        assert!(serde_json::from_str::<Money>(r#"{"amount":12.3,"currency":"USD"}"#).is_err());
+        assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"EUR"}"#).is_err());
+    }
     use proptest::prelude::*;
 
     fn d(s: &str) -> Decimal {

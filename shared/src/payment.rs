@@ -4,13 +4,19 @@
 use crate::company::CompanyCode;
 use crate::error::FieldError;
 use crate::money::{Currency, Money};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::{InvoiceId, MethodId, PaymentId};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// How the customer gave permission for a payment taken on their behalf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
 pub enum ConsentChannel {
     Phone,
     Email,
@@ -20,22 +26,13 @@ pub enum ConsentChannel {
 }
 
 impl ConsentChannel {
-    pub fn as_db(self) -> &'static str {
+    /// `phone`, `email`, `other`, `portal`: as forms send it.
+    pub fn as_str(self) -> &'static str {
         match self {
             ConsentChannel::Phone => "phone",
             ConsentChannel::Email => "email",
             ConsentChannel::Other => "other",
             ConsentChannel::Portal => "portal",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        match s {
-            "phone" => Some(ConsentChannel::Phone),
-            "email" => Some(ConsentChannel::Email),
-            "other" => Some(ConsentChannel::Other),
-            "portal" => Some(ConsentChannel::Portal),
-            _ => None,
         }
     }
 
@@ -138,30 +135,45 @@ pub fn parse_amount(field: &str, raw: &str, currency: Currency) -> Result<Money,
     Ok(Money::new(value, currency))
 }
 
+/// An amount already read as [`Money`]: in the payment's currency, and above zero.
+pub fn check_amount(field: &str, amount: Money, currency: Currency) -> Result<Money, FieldError> {
+    if amount.currency() != currency {
+        return Err(FieldError::new(
+            field,
+            format!("Enter the amount in {}.", currency.code()),
+        ));
+    }
+    if !amount.is_positive() {
+        return Err(FieldError::new(field, "Enter an amount above zero."));
+    }
+    Ok(amount)
+}
+
 /// One invoice of a payment and what it gets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentLine {
-    pub invoice_id: i64,
+    pub invoice_id: InvoiceId,
     pub amount: Money,
     /// Why less than the balance is paid (required for a short payment).
     pub short_pay_reason: Option<String>,
 }
 
 /// The form field of a line's amount: `amount_<invoice id>`.
-pub fn amount_field(invoice_id: i64) -> String {
+pub fn amount_field(invoice_id: InvoiceId) -> String {
     format!("amount_{invoice_id}")
 }
 
 /// The form field of a line's short-pay reason: `reason_<invoice id>`.
-pub fn reason_field(invoice_id: i64) -> String {
+pub fn reason_field(invoice_id: InvoiceId) -> String {
     format!("reason_{invoice_id}")
 }
 
-/// A line as the form sends it: amounts and reasons still as typed.
+/// A line as the form sends it: the amount already checked in the browser (and checked again
+/// as it is read: [`Money`] refuses more decimals than its currency has), the reason as typed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineInput {
-    pub invoice_id: i64,
-    pub amount: String,
+    pub invoice_id: InvoiceId,
+    pub amount: Money,
     #[serde(default)]
     pub short_pay_reason: String,
 }
@@ -170,7 +182,7 @@ pub struct LineInput {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentInput {
     pub company: String,
-    pub method_id: i64,
+    pub method_id: MethodId,
     pub lines: Vec<LineInput>,
     pub consent_channel: String,
     pub consent_reference: String,
@@ -179,11 +191,12 @@ pub struct PaymentInput {
 }
 
 /// A checked payment request. Exists only when every rule that does not need the database
-/// holds; the balances are checked again under lock when it is paid.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// holds; the balances are checked again under lock when it is paid. Made only by
+/// [`PaymentRequest::parse`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentRequest {
     pub company: CompanyCode,
-    pub method_id: i64,
+    pub method_id: MethodId,
     pub lines: Vec<PaymentLine>,
     pub consent: Consent,
     pub idempotency_key: IdempotencyKey,
@@ -202,7 +215,7 @@ impl PaymentRequest {
     ) -> Result<Self, FieldError> {
         let company = CompanyCode::parse(&input.company)?;
         let idempotency_key = IdempotencyKey::parse(&input.idempotency_key)?;
-        if input.method_id <= 0 {
+        if input.method_id.0 <= 0 {
             return Err(FieldError::new("method", "Choose a payment method."));
         }
         if input.lines.is_empty() {
@@ -225,7 +238,7 @@ impl PaymentRequest {
                     "An invoice is in the payment twice.",
                 ));
             }
-            let amount = parse_amount(&amount_field(l.invoice_id), &l.amount, currency)?;
+            let amount = check_amount(&amount_field(l.invoice_id), l.amount, currency)?;
             let reason = l
                 .short_pay_reason
                 .split_whitespace()
@@ -312,6 +325,11 @@ impl IdempotencyKey {
 
 /// Where a payment stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
 pub enum PaymentStatus {
     /// Recorded, the gateway not yet answered (or the answer not yet recorded).
     Processing,
@@ -327,31 +345,6 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
-    pub fn as_db(self) -> &'static str {
-        match self {
-            PaymentStatus::Processing => "processing",
-            PaymentStatus::Pending => "pending",
-            PaymentStatus::Approved => "approved",
-            PaymentStatus::Declined => "declined",
-            PaymentStatus::Settled => "settled",
-            PaymentStatus::Returned => "returned",
-            PaymentStatus::Failed => "failed",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "processing" => PaymentStatus::Processing,
-            "pending" => PaymentStatus::Pending,
-            "approved" => PaymentStatus::Approved,
-            "declined" => PaymentStatus::Declined,
-            "settled" => PaymentStatus::Settled,
-            "returned" => PaymentStatus::Returned,
-            "failed" => PaymentStatus::Failed,
-            _ => return None,
-        })
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             PaymentStatus::Processing => "Processing",
@@ -376,78 +369,6 @@ impl PaymentStatus {
     }
 }
 
-/// A saved payment method as a payer chooses it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MethodOption {
-    pub id: i64,
-    pub kind: MethodKind,
-    pub holder_name: String,
-    pub last4: String,
-    pub brand: Option<String>,
-    pub exp_month: Option<i16>,
-    pub exp_year: Option<i16>,
-    pub bank_name: Option<String>,
-    pub account_type: Option<String>,
-    pub is_default: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum MethodKind {
-    Card,
-    Ach,
-}
-
-impl MethodOption {
-    /// `Visa •••• 4242` or `First Sandbox Bank checking •••• 6789`.
-    pub fn label(&self) -> String {
-        match self.kind {
-            MethodKind::Card => format!(
-                "{} •••• {}",
-                brand_label(self.brand.as_deref().unwrap_or("card")),
-                self.last4
-            ),
-            MethodKind::Ach => format!(
-                "{} {} •••• {}",
-                self.bank_name.as_deref().unwrap_or("Bank account"),
-                self.account_type.as_deref().unwrap_or(""),
-                self.last4
-            )
-            .replace("  ", " "),
-        }
-    }
-
-    /// `Expires 04/2028` for cards.
-    pub fn detail(&self) -> String {
-        match (self.kind, self.exp_month, self.exp_year) {
-            (MethodKind::Card, Some(m), Some(y)) => format!("Expires {m:02}/{y}"),
-            (MethodKind::Ach, _, _) => "ACH debit".to_string(),
-            _ => String::new(),
-        }
-    }
-
-    /// A card past its expiry month cannot be charged.
-    pub fn is_expired(&self, today: NaiveDate) -> bool {
-        use chrono::Datelike;
-        match (self.kind, self.exp_month, self.exp_year) {
-            (MethodKind::Card, Some(m), Some(y)) => {
-                (i32::from(y), u32::try_from(m).unwrap_or(12)) < (today.year(), today.month())
-            }
-            _ => false,
-        }
-    }
-}
-
-pub fn brand_label(brand: &str) -> &'static str {
-    match brand {
-        "visa" => "Visa",
-        "mastercard" => "Mastercard",
-        "amex" => "American Express",
-        "discover" => "Discover",
-        _ => "Card",
-    }
-}
-
-/// What one invoice got from a payment, and its balance after.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptLine {
     pub invoice_number: String,
@@ -458,7 +379,7 @@ pub struct ReceiptLine {
 /// A payment's receipt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
-    pub payment_id: i64,
+    pub payment_id: PaymentId,
     pub number: String,
     pub status: PaymentStatus,
     pub company_code: CompanyCode,
@@ -481,7 +402,7 @@ pub struct Receipt {
 /// asking (System → Awaiting gateway).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwaitingGateway {
-    pub payment_id: i64,
+    pub payment_id: PaymentId,
     pub number: String,
     pub company_code: CompanyCode,
     pub company_name: String,
@@ -556,12 +477,12 @@ mod tests {
     fn input(lines: Vec<(i64, &str, &str)>) -> PaymentInput {
         PaymentInput {
             company: "C1001".into(),
-            method_id: 7,
+            method_id: MethodId(7),
             lines: lines
                 .into_iter()
                 .map(|(id, a, r)| LineInput {
-                    invoice_id: id,
-                    amount: a.into(),
+                    invoice_id: InvoiceId(id),
+                    amount: usd(a),
                     short_pay_reason: r.into(),
                 })
                 .collect(),
@@ -641,7 +562,7 @@ mod tests {
     #[test]
     fn lines_against_balances() {
         let line = |a: &str, r: Option<&str>| PaymentLine {
-            invoice_id: 3,
+            invoice_id: InvoiceId(3),
             amount: usd(a),
             short_pay_reason: r.map(str::to_string),
         };
@@ -662,28 +583,6 @@ mod tests {
             check_line_against_balance(&line("9.99", Some("Disputed freight")), usd("10.00"))
                 .is_ok()
         );
-    }
-
-    #[test]
-    fn expired_cards() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-        let card = |m: i16, y: i16| MethodOption {
-            id: 1,
-            kind: MethodKind::Card,
-            holder_name: "A".into(),
-            last4: "4242".into(),
-            brand: Some("visa".into()),
-            exp_month: Some(m),
-            exp_year: Some(y),
-            bank_name: None,
-            account_type: None,
-            is_default: false,
-        };
-        assert!(!card(11, 2026).is_expired(today));
-        assert!(card(10, 2026).is_expired(today));
-        assert!(!card(1, 2027).is_expired(today));
-        assert_eq!(card(4, 2028).label(), "Visa •••• 4242");
-        assert_eq!(card(4, 2028).detail(), "Expires 04/2028");
     }
 
     proptest! {

@@ -1,6 +1,7 @@
 //! Widgets used on several screens.
 
 pub mod add_method;
+pub mod focus;
 pub mod gateway_client;
 pub mod invoice_table;
 pub mod methods_table;
@@ -20,9 +21,9 @@ use shared::AppError;
 pub use add_method::AddMethodForm;
 pub use invoice_table::InvoiceTable;
 pub use pager::Pager;
-pub use pay_invoices::PayInvoices;
+pub use pay_invoices::{OpenInvoicesToPay, PayInvoices};
 pub use payment_dialog::PaymentDialog;
-pub use payments_history::PaymentsHistory;
+pub use payments_history::{CompanyPayments, PaymentsHistory};
 pub use receipt::{PaymentBadge, ReceiptView};
 pub use selection::Selection;
 
@@ -52,15 +53,18 @@ impl Payer {
     }
 }
 
-/// The numeric `:id` of the current route (0 when it is not a number, which finds nothing).
-pub fn use_id_param() -> Memo<i64> {
+/// The numeric `:id` of the current route as a typed id (0 when it is not a number, which
+/// finds nothing).
+pub fn use_id_param<Id: From<i64> + Clone + PartialEq + Send + Sync + 'static>() -> Memo<Id> {
     let params = leptos_router::hooks::use_params_map();
     Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0)
+        Id::from(
+            params
+                .read()
+                .get("id")
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(0),
+        )
     })
 }
 
@@ -71,6 +75,33 @@ pub fn loading_page() -> impl IntoView {
             <span class="spinner" aria-hidden="true"></span>
             " Loading…"
         </div>
+    }
+}
+
+/// A list once its resource has loaded, the same way everywhere: loading rows meanwhile (the
+/// previous list stays while it reloads), the error, the empty state, or the rows.
+pub fn loaded<T, V>(
+    resource: Resource<Result<Vec<T>, ApiError>>,
+    empty: impl Fn() -> AnyView + Clone + Send + Sync + 'static,
+    rows: impl Fn(Vec<T>) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=move || loading_rows(6)>
+            {move || {
+                let (empty, rows) = (empty.clone(), rows.clone());
+                Suspend::new(async move {
+                    match resource.await {
+                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                        Ok(list) if list.is_empty() => empty(),
+                        Ok(list) => rows(list).into_any(),
+                    }
+                })
+            }}
+        </Transition>
     }
 }
 

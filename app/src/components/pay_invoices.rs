@@ -2,11 +2,44 @@
 //! and the payment dialog. The staff Open Invoices tab and the customer portal both use it;
 //! they differ only by the [`Payer`].
 
+use super::focus::focus_field;
 use super::payment_dialog::PayLine;
-use super::{InvoiceTable, Payer, PaymentDialog, Selection};
+use super::{loading_rows, ErrorView, InvoiceTable, Payer, PaymentDialog, Selection};
+use crate::api::open_invoices;
 use leptos::prelude::*;
 use shared::invoice::OpenInvoice;
 use shared::money::Currency;
+
+/// The payer's company's open invoices, loaded and ready to select and pay. Bumping
+/// `version` (a payment does) loads them again.
+#[component]
+pub fn OpenInvoicesToPay(
+    payer: Payer,
+    version: RwSignal<u32>,
+    empty: &'static str,
+    #[prop(optional)] invoice_base: Option<&'static str>,
+) -> impl IntoView {
+    let company = payer.company();
+    let invoices = Resource::new(
+        move || (company.clone(), version.get()),
+        |(c, _)| open_invoices(c),
+    );
+    let paid = Callback::new(move |_| version.update(|v| *v += 1));
+    let payer = StoredValue::new(payer);
+    view! {
+        <Transition fallback=move || loading_rows(8)>
+            {move || Suspend::new(async move {
+                match invoices.await {
+                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    Ok(list) => view! {
+                        <PayInvoices payer=payer.get_value() invoices=list empty=empty
+                            invoice_base=invoice_base on_paid=paid/>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
 
 #[component]
 pub fn PayInvoices(
@@ -16,7 +49,7 @@ pub fn PayInvoices(
     #[prop(into)]
     empty: String,
     /// Where an invoice's own page is (`{base}/{id}`), if it has one.
-    #[prop(optional)]
+    #[prop(default = None)]
     invoice_base: Option<&'static str>,
     /// Called after a payment went through, to load the balances again.
     on_paid: Callback<()>,
@@ -32,18 +65,7 @@ pub fn PayInvoices(
                 .collect(),
         )),
         Ok(_) => {}
-        Err(e) => {
-            if let Some(el) = document()
-                .query_selector(&format!("[name={}]", e.field))
-                .ok()
-                .flatten()
-            {
-                use wasm_bindgen::JsCast;
-                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                    let _ = el.focus();
-                }
-            }
-        }
+        Err(e) => focus_field(&e.field),
     };
     let closed = Callback::new(move |paid: bool| {
         paying.set(None);

@@ -2,15 +2,18 @@
 //! authorization, and the result — a receipt, or the gateway's reason for a decline with
 //! everything kept to try another method.
 
+use super::focus::focus_field;
 use super::modal::{new_key, Modal};
 use super::{AddMethodForm, ErrorBanner, FieldMessage, Payer, ReceiptView};
-use crate::api::{company_methods, pay_invoices, portal_methods, portal_pay};
+use crate::api::{pay_invoices, payment_options};
 use crate::error::ApiError;
 use leptos::prelude::*;
 use shared::error::FieldError;
 use shared::invoice::OpenInvoice;
+use shared::method::MethodOption;
 use shared::money::{Currency, Money};
 use shared::payment::{Consent, LineInput, PaymentInput, PaymentLine, PaymentOutcome, Receipt};
+use shared::MethodId;
 
 /// One invoice of the payment and its line.
 #[derive(Clone, Debug)]
@@ -33,20 +36,10 @@ pub fn PaymentDialog(
     let total =
         Money::sum(currency, lines.iter().map(|l| &l.line.amount)).unwrap_or(Money::zero(currency));
     let key = RwSignal::new(new_key());
-    let methods = Resource::new(
-        {
-            let payer = payer.clone();
-            move || payer.clone()
-        },
-        |payer| async move {
-            match payer {
-                Payer::Staff(code) => company_methods(code).await,
-                Payer::Customer => portal_methods().await,
-            }
-        },
-    );
+    let company = payer.company();
+    let methods = Resource::new(move || company.clone(), payment_options);
     let staff = payer.is_staff();
-    let method = RwSignal::new(None::<i64>);
+    let method = RwSignal::new(None::<MethodId>);
     // The default is chosen when the dialog opens, never again after a method was refused.
     let auto_pick = RwSignal::new(true);
     let today = super::gateway_client::today;
@@ -59,7 +52,7 @@ pub fn PaymentDialog(
         }
     });
     let adding = RwSignal::new(false);
-    let on_added = Callback::new(move |m: shared::payment::MethodOption| {
+    let on_added = Callback::new(move |m: MethodOption| {
         method.set(Some(m.id));
         adding.set(false);
         methods.refetch();
@@ -69,16 +62,7 @@ pub fn PaymentDialog(
     let receipt = RwSignal::new(None::<Receipt>);
     let declined = RwSignal::new(None::<String>);
     let client_error = RwSignal::new(None::<FieldError>);
-    let pay = Action::new(move |input: &PaymentInput| {
-        let input = input.clone();
-        async move {
-            if staff {
-                pay_invoices(input).await
-            } else {
-                portal_pay(input).await
-            }
-        }
-    });
+    let pay = Action::new(move |input: &PaymentInput| pay_invoices(input.clone()));
     let server_error = move || pay.value().get().and_then(|r| r.err());
     Effect::new(move |_| match pay.value().get() {
         Some(Ok(PaymentOutcome::Paid(r))) => receipt.set(Some(r)),
@@ -95,10 +79,9 @@ pub fn PaymentDialog(
                 method.set(None);
                 methods.refetch();
             }
-            focus_field(
-                e.app().field().map(|f| f.field.as_str()),
-                method.get_untracked(),
-            )
+            if let Some(f) = e.app().field() {
+                focus_field(&f.field);
+            }
         }
         None => {}
     });
@@ -133,14 +116,14 @@ pub fn PaymentDialog(
             client_error.set(None);
             let Some(method_id) = method.get_untracked() else {
                 client_error.set(Some(FieldError::new("method", "Choose a payment method.")));
-                focus_field(Some("method"), None);
+                focus_field("method");
                 return;
             };
             if staff {
                 if let Err(e) =
                     Consent::parse_staff(&channel.get_untracked(), &reference.get_untracked())
                 {
-                    focus_field(Some(&e.field), None);
+                    focus_field(&e.field);
                     client_error.set(Some(e));
                     return;
                 }
@@ -153,7 +136,7 @@ pub fn PaymentDialog(
                     ls.iter()
                         .map(|l| LineInput {
                             invoice_id: l.line.invoice_id,
-                            amount: l.line.amount.amount().to_string(),
+                            amount: l.line.amount,
                             short_pay_reason: l.line.short_pay_reason.clone().unwrap_or_default(),
                         })
                         .collect()
@@ -301,27 +284,5 @@ pub fn PaymentDialog(
                 }.into_any(),
             }}
         </Modal>
-    }
-}
-
-/// Puts focus on the field an error belongs to.
-fn focus_field(field: Option<&str>, method: Option<i64>) {
-    use wasm_bindgen::JsCast;
-    let id = match field {
-        Some("method") => match method {
-            Some(m) => format!("method-{m}"),
-            None => "consent_channel".into(),
-        },
-        Some(f) => f.to_string(),
-        None => return,
-    };
-    let target = document().get_element_by_id(&id).or_else(|| {
-        document()
-            .query_selector("input[name=method]")
-            .ok()
-            .flatten()
-    });
-    if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-        let _ = el.focus();
     }
 }

@@ -3,7 +3,9 @@
 //! customer portal's Payments page.
 
 use super::modal::Modal;
-use super::{DataTable, PaymentBadge, ReceiptView};
+use super::{loading_rows, ErrorView};
+use super::{DataTable, Payer, PaymentBadge, ReceiptView};
+use crate::api::payments;
 use leptos::prelude::*;
 use shared::format::date;
 use shared::payment::Receipt;
@@ -20,6 +22,26 @@ pub fn payer_label(r: &Receipt) -> String {
         format!("{} (customer)", r.taken_by)
     } else {
         r.taken_by.clone()
+    }
+}
+
+/// The payer's company's payments, loaded; `version` bumped loads them again.
+#[component]
+pub fn CompanyPayments(payer: Payer, version: RwSignal<u32>, empty: &'static str) -> impl IntoView {
+    let company = payer.company();
+    let list = Resource::new(
+        move || (company.clone(), version.get()),
+        |(c, _)| payments(c),
+    );
+    view! {
+        <Transition fallback=move || loading_rows(7)>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    Ok(list) => view! { <PaymentsHistory payments=list empty=empty/> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

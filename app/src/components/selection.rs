@@ -6,15 +6,16 @@ use shared::error::FieldError;
 use shared::invoice::OpenInvoice;
 use shared::money::{Currency, Money};
 use shared::payment::{amount_field, check_line_against_balance, parse_amount, PaymentLine};
+use shared::InvoiceId;
 use std::collections::BTreeMap;
 
 /// Which invoices are selected and what is typed for each. Cheap to copy into closures.
 #[derive(Clone, Copy)]
 pub struct Selection {
     /// Selected invoice id → amount as typed.
-    pub amounts: RwSignal<BTreeMap<i64, String>>,
+    pub amounts: RwSignal<BTreeMap<InvoiceId, String>>,
     /// Invoice id → short-pay reason as typed.
-    pub reasons: RwSignal<BTreeMap<i64, String>>,
+    pub reasons: RwSignal<BTreeMap<InvoiceId, String>>,
     /// Errors shown under the table's inputs after an attempt to pay.
     pub errors: RwSignal<Vec<FieldError>>,
 }
@@ -34,7 +35,7 @@ impl Selection {
         }
     }
 
-    pub fn is_selected(&self, id: i64) -> bool {
+    pub fn is_selected(&self, id: InvoiceId) -> bool {
         self.amounts.with(|m| m.contains_key(&id))
     }
 

@@ -1,7 +1,7 @@
 //! Portal → an invoice: its figures and the payments applied to it. Only the customer's own
 //! company's invoices exist here; any other id is "not found".
 
-use crate::api::portal_invoice;
+use crate::api::get_invoice;
 use crate::components::{loading_page, use_id_param, DataTable, ErrorView, PaymentBadge};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,8 +10,8 @@ use shared::format::date;
 
 #[component]
 pub fn PortalInvoice() -> impl IntoView {
-    let id = use_id_param();
-    let detail = Resource::new(move || id.get(), portal_invoice);
+    let id = use_id_param::<shared::InvoiceId>();
+    let detail = Resource::new(move || id.get(), get_invoice);
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumb">
             <A href="/portal">"Invoices"</A>

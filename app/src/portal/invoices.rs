@@ -1,7 +1,7 @@
 //! Portal → Invoices: the customer's own open invoices, selected and paid as staff do.
 
-use crate::api::{portal_company, portal_open_invoices};
-use crate::components::{loading_rows, ErrorView, Figure, PayInvoices, Payer};
+use crate::api::get_company;
+use crate::components::{Figure, OpenInvoicesToPay, Payer};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::format::count;
@@ -10,9 +10,8 @@ use shared::format::count;
 pub fn PortalInvoices() -> impl IntoView {
     // Bumped after a payment: the figures and the list load again.
     let version = RwSignal::new(0u32);
-    let company = Resource::new(move || version.get(), |_| portal_company());
-    let invoices = Resource::new(move || version.get(), |_| portal_open_invoices());
-    let paid = Callback::new(move |_| version.update(|v| *v += 1));
+    // A customer's own company, whatever is named.
+    let company = Resource::new(move || version.get(), |_| get_company(String::new()));
     view! {
         <Title text="Invoices"/>
         <div class="page-head company-head">
@@ -32,16 +31,7 @@ pub fn PortalInvoices() -> impl IntoView {
                 })}
             </Suspense>
         </div>
-        <Transition fallback=move || loading_rows(7)>
-            {move || Suspend::new(async move {
-                match invoices.await {
-                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                    Ok(list) => view! {
-                        <PayInvoices payer=Payer::Customer invoices=list empty="You have no open invoices. Thank you!"
-                            invoice_base="/portal/invoices" on_paid=paid/>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <OpenInvoicesToPay payer=Payer::Customer version=version
+            empty="You have no open invoices. Thank you!" invoice_base="/portal/invoices"/>
     }
 }

@@ -1,18 +1,19 @@
 //! Portal → Payment methods: the company's saved cards and bank accounts; deactivate one,
 //! activate it again, choose the default (pre-selected when paying), add a new one.
 
-use crate::api::{portal_payment_methods, portal_set_default_method, portal_set_method_active};
-use crate::components::methods_table::CompanyMethodsTable;
+use crate::api::{set_default_method, set_method_active};
+use crate::components::methods_table::SavedMethods;
 use crate::components::modal::Modal;
-use crate::components::{loading_rows, AddMethodForm, ErrorBanner, ErrorView, Payer};
+use crate::components::{ErrorBanner, Payer};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::method::{MethodStatus, MethodSummary};
+use shared::method::{MethodOption, MethodStatus, MethodSummary};
+use shared::MethodId;
 
 /// A change waiting for the customer's confirmation.
 #[derive(Clone)]
 struct Pending {
-    id: i64,
+    id: MethodId,
     label: String,
     active: bool,
 }
@@ -20,7 +21,6 @@ struct Pending {
 #[component]
 pub fn PortalPaymentMethods() -> impl IntoView {
     let version = RwSignal::new(0u32);
-    let methods = Resource::new(move || version.get(), |_| portal_payment_methods());
     let adding = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
     let confirming = RwSignal::new(None::<Pending>);
@@ -30,11 +30,11 @@ pub fn PortalPaymentMethods() -> impl IntoView {
     };
     let set_active = Action::new(move |p: &Pending| {
         let p = p.clone();
-        async move { portal_set_method_active(p.id, p.active).await.map(|_| p) }
+        async move { set_method_active(p.id, p.active).await.map(|_| p) }
     });
     let set_default = Action::new(move |p: &Pending| {
         let p = p.clone();
-        async move { portal_set_default_method(p.id).await.map(|_| p) }
+        async move { set_default_method(p.id).await.map(|_| p) }
     });
     Effect::new(move |_| {
         if let Some(Ok(p)) = set_active.value().get() {
@@ -62,11 +62,11 @@ pub fn PortalPaymentMethods() -> impl IntoView {
             .or_else(|| set_default.value().get().and_then(|r| r.err()))
             .map(|e| e.to_string())
     });
-    let on_added = Callback::new(move |m: shared::payment::MethodOption| {
+    let on_added = Callback::new(move |m: MethodOption| {
         adding.set(false);
         reload(format!("Added {}. You can pay with it now.", m.label()));
     });
-    let actions = move |m: &MethodSummary| {
+    let actions = move |m: MethodSummary| {
         let pending = |active| Pending {
             id: m.method.id,
             label: m.method.label(),
@@ -110,23 +110,9 @@ pub fn PortalPaymentMethods() -> impl IntoView {
             {move || message.get().map(|m| view! { <div class="banner banner-success" data-testid="methods-message">{m}</div> })}
         </div>
         <ErrorBanner message=error/>
-        <Transition fallback=move || loading_rows(7)>
-            {move || Suspend::new(async move {
-                match methods.await {
-                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <div class="empty-state">
-                            <p>"You have no saved payment methods."</p>
-                            <button type="button" class="btn" on:click=move |_| adding.set(true)>"Add a payment method"</button>
-                        </div>
-                    }.into_any(),
-                    Ok(list) => view! {
-                        <CompanyMethodsTable testid="my-methods"
-                            rows=list.into_iter().map(|m| { let a = actions(&m); (m, a) }).collect()/>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <SavedMethods payer=Payer::Customer version=version testid="my-methods"
+            empty="You have no saved payment methods."
+            row_actions=Callback::new(actions) adding=adding on_added=on_added/>
         {move || confirming.get().map(|p| {
             let verb = if p.active { "Activate" } else { "Deactivate" };
             let consequence = if p.active {
@@ -149,11 +135,6 @@ pub fn PortalPaymentMethods() -> impl IntoView {
                     </div>
                 </Modal>
             }
-        })}
-        {move || adding.get().then(|| view! {
-            <Modal title="Add a payment method" on_close=Callback::new(move |_| adding.set(false)) class="payment-dialog">
-                <AddMethodForm payer=Payer::Customer on_added=on_added on_cancel=Callback::new(move |_| adding.set(false))/>
-            </Modal>
         })}
     }
 }

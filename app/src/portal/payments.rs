@@ -1,9 +1,9 @@
 //! Portal → Payments: the company's payments, who made them (the customer, or a named staff
 //! member on their behalf), and each receipt, also at its own address.
 
-use crate::api::{portal_payment, portal_payments};
+use crate::api::payment_receipt;
 use crate::components::{
-    loading_page, loading_rows, use_id_param, ErrorView, PaymentsHistory, ReceiptView,
+    loading_page, use_id_param, CompanyPayments, ErrorView, Payer, ReceiptView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,28 +11,20 @@ use leptos_router::components::A;
 
 #[component]
 pub fn PortalPayments() -> impl IntoView {
-    let payments = Resource::new(|| (), |_| portal_payments());
     view! {
         <Title text="Payments"/>
         <div class="page-head">
             <h1>"Payments"</h1>
             <p class="subtitle">"Every payment on your invoices, made by you or by our staff on your behalf."</p>
         </div>
-        <Transition fallback=move || loading_rows(7)>
-            {move || Suspend::new(async move {
-                match payments.await {
-                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                    Ok(list) => view! { <PaymentsHistory payments=list empty="No payments yet."/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <CompanyPayments payer=Payer::Customer version=RwSignal::new(0) empty="No payments yet."/>
     }
 }
 
 #[component]
 pub fn PortalReceipt() -> impl IntoView {
-    let id = use_id_param();
-    let receipt = Resource::new(move || id.get(), portal_payment);
+    let id = use_id_param::<shared::PaymentId>();
+    let receipt = Resource::new(move || id.get(), payment_receipt);
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumb">
             <A href="/portal/payments">"Payments"</A>

@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
+use server::acting::Acting;
 use server::AppState;
-use shared::auth::{Role, SessionUser};
+use shared::auth::SessionUser;
 use shared::document::{check_size, DOCUMENTS_PATH, MAX_BYTES};
-use shared::AppError;
+use shared::{AppError, DocumentId};
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
@@ -24,24 +25,14 @@ pub fn routes(state: AppState) -> Router {
 
 #[derive(Deserialize)]
 struct UploadParams {
-    /// Company ID (staff); a customer uploads for their own company.
+    /// Company ID.
     company: Option<String>,
     name: Option<String>,
 }
 
-/// The company a staff upload is for. Customers never upload: in the portal they authorize a
-/// debit by typing their name, which is kept as the document.
-async fn acting_company(
-    state: &AppState,
-    user: &SessionUser,
-    company: Option<&str>,
-) -> Result<i64, AppError> {
-    if !user.is_staff() {
-        return Err(AppError::Forbidden);
-    }
-    server::companies::id_of_raw(&state.pool, company.unwrap_or(""))
-        .await
-        .map_err(server::Error::into_app)
+/// Who uploads or opens, for which company.
+fn acting_of(user: Option<SessionUser>) -> Result<Acting, AppError> {
+    Acting::of(user.ok_or(AppError::Unauthenticated)?)
 }
 
 fn refuse(e: AppError) -> Response {
@@ -57,12 +48,17 @@ async fn upload(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(user) = user else {
-        return refuse(AppError::Unauthenticated);
-    };
-    let company_id = match acting_company(&state, &user, params.company.as_deref()).await {
-        Ok(id) => id,
+    // Staff only: in the portal a customer authorizes a debit by typing their name instead.
+    let acting = match acting_of(user).and_then(|a| a.staff().map(|_| a)) {
+        Ok(a) => a,
         Err(e) => return refuse(e),
+    };
+    let company = match acting
+        .company(&state.pool, params.company.as_deref().unwrap_or(""))
+        .await
+    {
+        Ok(id) => id,
+        Err(e) => return refuse(e.into_app()),
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -84,7 +80,7 @@ async fn upload(
         }
     };
     let name = params.name.unwrap_or_default();
-    match server::methods::store_document(&state.pool, &user, company_id, &name, &bytes).await {
+    match server::methods::store_document(&state.pool, &acting, company, &name, &bytes).await {
         Ok(doc) => Json(doc).into_response(),
         Err(e) => refuse(e.into_app()),
     }
@@ -96,18 +92,14 @@ async fn download(
     Extension(CurrentUser(user)): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(user) = user else {
-        return refuse(AppError::Unauthenticated);
+    let acting = match acting_of(user) {
+        Ok(a) => a,
+        Err(e) => return refuse(e),
     };
-    let scope = match (user.role, &user.company) {
-        (Role::Customer, Some(c)) => Some(c.id),
-        (Role::Customer, None) => return refuse(AppError::Forbidden),
-        _ => None,
-    };
-    let Ok(id) = id.parse::<i64>() else {
+    let Ok(id) = id.parse::<DocumentId>() else {
         return refuse(AppError::NotFound("Document".into()));
     };
-    match server::methods::document_file(&state.pool, id, scope).await {
+    match server::methods::document_file(&state.pool, &acting, id).await {
         Ok((name, content_type, bytes)) => {
             let disposition = format!("inline; filename=\"{name}\"");
             let mut res = (StatusCode::OK, bytes).into_response();

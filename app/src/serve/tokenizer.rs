@@ -49,7 +49,7 @@ async fn tokenize(
         );
     };
     if !sandbox.allow_tokenization(&user.id.to_string()) {
-        tracing::warn!(user_id = user.id, "tokenization limit reached");
+        tracing::warn!(user_id = %user.id, "tokenization limit reached");
         return tokenizer_refusal(
             StatusCode::TOO_MANY_REQUESTS,
             FieldError::new(

@@ -11,6 +11,7 @@ use base64::Engine;
 use rand::RngCore;
 use rust_decimal::Decimal;
 use shared::card::CardNumber;
+use shared::method::MethodKind;
 use shared::money::Money;
 use sqlx::PgPool;
 use std::collections::{HashMap, VecDeque};
@@ -145,14 +146,14 @@ impl SandboxGateway {
     /// returning one come back returned (R01). Settle learns of it by asking
     /// ([`PaymentGateway::find_charge`]). Returns how many moved.
     pub async fn advance_ach(&self, older_than: Duration) -> Result<u64, GatewayError> {
-        let moved = sqlx::query(
+        let moved = sqlx::query!(
             "UPDATE sandbox_charges c SET status = CASE t.behaviour WHEN 'ach_returns' THEN 'returned' ELSE 'settled' END, \
                  code = CASE t.behaviour WHEN 'ach_returns' THEN 'R01' ELSE NULL END, \
                  message = CASE t.behaviour WHEN 'ach_returns' THEN 'Insufficient funds (R01).' ELSE NULL END \
              FROM sandbox_tokens t WHERE t.token = c.token AND c.status = 'pending' \
                AND c.created_at <= now() - make_interval(secs => $1)",
+            older_than.as_secs_f64()
         )
-        .bind(older_than.as_secs_f64())
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
@@ -160,20 +161,21 @@ impl SandboxGateway {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct TokenRow {
-    kind: String,
-    brand: Option<String>,
-    last4: String,
-    exp_month: Option<i16>,
-    exp_year: Option<i16>,
-    routing_number: Option<String>,
+/// A charge's state in the sandbox's books (`sandbox_charges.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+enum BookedStatus {
+    Approved,
+    Declined,
+    Pending,
+    Settled,
+    Returned,
+    Refunded,
 }
 
-#[derive(sqlx::FromRow)]
 struct ChargeRow {
     id: String,
-    status: String,
+    status: BookedStatus,
     code: Option<String>,
     message: Option<String>,
     amount: Decimal,
@@ -181,12 +183,13 @@ struct ChargeRow {
 
 impl ChargeRow {
     fn into_charge(self) -> Charge {
-        let status = match self.status.as_str() {
-            "approved" | "refunded" => ChargeStatus::Approved,
-            "declined" => ChargeStatus::Declined,
-            "pending" => ChargeStatus::Pending,
-            "settled" => ChargeStatus::Settled,
-            _ => ChargeStatus::Returned,
+        let status = match self.status {
+            // A refund is a later event; the charge itself was approved.
+            BookedStatus::Approved | BookedStatus::Refunded => ChargeStatus::Approved,
+            BookedStatus::Declined => ChargeStatus::Declined,
+            BookedStatus::Pending => ChargeStatus::Pending,
+            BookedStatus::Settled => ChargeStatus::Settled,
+            BookedStatus::Returned => ChargeStatus::Returned,
         };
         Charge {
             id: self.id,
@@ -212,22 +215,22 @@ impl PaymentGateway for SandboxGateway {
                 .map(|(_, b, _)| *b)
                 .unwrap_or("approve");
             let token = random_id("tok");
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO sandbox_tokens (token, kind, behaviour, brand, last4, exp_month, exp_year) \
                  VALUES ($1, 'card', $2, $3, $4, $5, $6)",
+                token,
+                behaviour,
+                number.brand().as_str(),
+                number.last4(),
+                exp_month as i16,
+                exp_year as i16
             )
-            .bind(&token)
-            .bind(behaviour)
-            .bind(number.brand().as_db())
-            .bind(number.last4())
-            .bind(exp_month as i16)
-            .bind(exp_year as i16)
             .execute(&pool)
             .await
             .map_err(unavailable)?;
             Ok(CardToken {
                 token,
-                brand: number.brand().as_db().to_string(),
+                brand: number.brand().as_str().to_string(),
                 last4: number.last4().to_string(),
             })
         }))
@@ -248,14 +251,16 @@ impl PaymentGateway for SandboxGateway {
             };
             let last4 = &account_number[account_number.len().saturating_sub(4)..];
             let token = random_id("ba");
-            sqlx::query("INSERT INTO sandbox_tokens (token, kind, behaviour, last4, routing_number) VALUES ($1, 'ach', $2, $3, $4)")
-                .bind(&token)
-                .bind(behaviour)
-                .bind(last4)
-                .bind(&routing_number)
-                .execute(&pool)
-                .await
-                .map_err(unavailable)?;
+            sqlx::query!(
+                "INSERT INTO sandbox_tokens (token, kind, behaviour, last4, routing_number) VALUES ($1, 'ach', $2, $3, $4)",
+                token,
+                behaviour,
+                last4,
+                routing_number
+            )
+            .execute(&pool)
+            .await
+            .map_err(unavailable)?;
             Ok(token)
         }))
     }
@@ -269,40 +274,47 @@ impl PaymentGateway for SandboxGateway {
         let pool = self.pool.clone();
         let (token, idempotency_key) = (token.to_string(), idempotency_key.to_string());
         Box::pin(self.slow(async move {
-            let behaviour: Option<(String, String)> =
-                sqlx::query_as("SELECT kind, behaviour FROM sandbox_tokens WHERE token = $1")
-                    .bind(&token)
-                    .fetch_optional(&pool)
-                    .await
-                    .map_err(unavailable)?;
-            let Some((kind, behaviour)) = behaviour else {
+            let behaviour = sqlx::query!(
+                r#"SELECT kind AS "kind: MethodKind", behaviour FROM sandbox_tokens WHERE token = $1"#,
+                token
+            )
+            .fetch_optional(&pool)
+            .await
+            .map_err(unavailable)?;
+            let Some(t) = behaviour else {
                 return Err(GatewayError::Refused("unknown payment token".into()));
             };
-            let (status, code, message) = match (kind.as_str(), behaviour.as_str()) {
-                ("ach", _) => ("pending", None, None),
-                (_, "approve") => ("approved", None, None),
-                (_, code) => ("declined", Some(code.to_string()), Some(decline_message(code).to_string())),
+            let (status, code, message) = match (t.kind, t.behaviour.as_str()) {
+                (MethodKind::Ach, _) => (BookedStatus::Pending, None, None),
+                (MethodKind::Card, "approve") => (BookedStatus::Approved, None, None),
+                (MethodKind::Card, code) => (
+                    BookedStatus::Declined,
+                    Some(code.to_string()),
+                    Some(decline_message(code).to_string()),
+                ),
             };
             // The same key is the same charge: insert once, then read back whatever is there.
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO sandbox_charges (id, idempotency_key, token, amount, currency, status, code, message) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING",
+                random_id("ch"),
+                idempotency_key,
+                token,
+                amount.amount(),
+                amount.currency().code(),
+                status as BookedStatus,
+                code,
+                message
             )
-            .bind(random_id("ch"))
-            .bind(&idempotency_key)
-            .bind(&token)
-            .bind(amount.amount())
-            .bind(amount.currency().code())
-            .bind(status)
-            .bind(code)
-            .bind(message)
             .execute(&pool)
             .await
             .map_err(unavailable)?;
-            let row: ChargeRow = sqlx::query_as(
-                "SELECT id, status, code, message, amount FROM sandbox_charges WHERE idempotency_key = $1",
+            let row = sqlx::query_as!(
+                ChargeRow,
+                r#"SELECT id, status AS "status: BookedStatus", code, message, amount
+                   FROM sandbox_charges WHERE idempotency_key = $1"#,
+                idempotency_key
             )
-            .bind(&idempotency_key)
             .fetch_one(&pool)
             .await
             .map_err(unavailable)?;
@@ -318,23 +330,26 @@ impl PaymentGateway for SandboxGateway {
     fn token_details(&self, token: &str) -> GatewayFuture<'_, Option<TokenDetails>> {
         let (pool, token) = (self.pool.clone(), token.to_string());
         Box::pin(self.slow(async move {
-            let row: Option<TokenRow> = sqlx::query_as(
-                "SELECT kind, brand, last4::text AS last4, exp_month, exp_year, routing_number::text AS routing_number \
-                 FROM sandbox_tokens WHERE token = $1",
+            let row = sqlx::query!(
+                r#"SELECT kind AS "kind: MethodKind", brand, last4::text AS "last4!", exp_month, exp_year,
+                          routing_number::text AS routing_number
+                   FROM sandbox_tokens WHERE token = $1"#,
+                token
             )
-            .bind(&token)
             .fetch_optional(&pool)
             .await
             .map_err(unavailable)?;
-            Ok(row.map(|r| match r.kind.as_str() {
-                "card" => TokenDetails::Card {
-                    brand: r.brand.unwrap_or_default(),
+            let Some(r) = row else { return Ok(None) };
+            let broken = || GatewayError::Unavailable(format!("token {token} is incomplete in the books"));
+            Ok(Some(match r.kind {
+                MethodKind::Card => TokenDetails::Card {
+                    brand: r.brand.ok_or_else(broken)?,
                     last4: r.last4,
-                    exp_month: r.exp_month.unwrap_or(0) as u32,
-                    exp_year: i32::from(r.exp_year.unwrap_or(0)),
+                    exp_month: r.exp_month.and_then(|m| u32::try_from(m).ok()).ok_or_else(broken)?,
+                    exp_year: i32::from(r.exp_year.ok_or_else(broken)?),
                 },
-                _ => TokenDetails::BankAccount {
-                    routing_number: r.routing_number.unwrap_or_default(),
+                MethodKind::Ach => TokenDetails::BankAccount {
+                    routing_number: r.routing_number.ok_or_else(broken)?,
                     last4: r.last4,
                 },
             }))
@@ -344,10 +359,12 @@ impl PaymentGateway for SandboxGateway {
     fn find_charge(&self, idempotency_key: &str) -> GatewayFuture<'_, Option<Charge>> {
         let (pool, idempotency_key) = (self.pool.clone(), idempotency_key.to_string());
         Box::pin(self.slow(async move {
-            let row: Option<ChargeRow> = sqlx::query_as(
-                "SELECT id, status, code, message, amount FROM sandbox_charges WHERE idempotency_key = $1",
+            let row = sqlx::query_as!(
+                ChargeRow,
+                r#"SELECT id, status AS "status: BookedStatus", code, message, amount
+                   FROM sandbox_charges WHERE idempotency_key = $1"#,
+                idempotency_key
             )
-            .bind(&idempotency_key)
             .fetch_optional(&pool)
             .await
             .map_err(unavailable)?;
@@ -358,11 +375,13 @@ impl PaymentGateway for SandboxGateway {
     fn refund(&self, charge_id: &str, _amount: Money) -> GatewayFuture<'_, ()> {
         let (pool, charge_id) = (self.pool.clone(), charge_id.to_string());
         Box::pin(self.slow(async move {
-            let done = sqlx::query("UPDATE sandbox_charges SET status = 'refunded' WHERE id = $1 AND status IN ('approved', 'settled')")
-                .bind(&charge_id)
-                .execute(&pool)
-                .await
-                .map_err(unavailable)?;
+            let done = sqlx::query!(
+                "UPDATE sandbox_charges SET status = 'refunded' WHERE id = $1 AND status IN ('approved', 'settled')",
+                charge_id
+            )
+            .execute(&pool)
+            .await
+            .map_err(unavailable)?;
             if done.rows_affected() == 0 {
                 return Err(GatewayError::Refused("no refundable charge with that id".into()));
             }

@@ -4,8 +4,9 @@
 use super::{GatewayError, PaymentGateway};
 use chrono::NaiveDate;
 use shared::bank::{check_account_number, RoutingNumber};
-use shared::card::{check_cvc, check_holder_name, check_postal_code, CardExpiry, CardNumber};
+use shared::card::{check_cvc, check_postal_code, CardExpiry, CardNumber};
 use shared::error::FieldError;
+use shared::method::check_holder_name;
 use shared::method::{TokenizeRequest, TokenizeResponse};
 
 /// Why the tokenizer refused a request.

@@ -2,10 +2,12 @@
 //! and a company (C1002), and saving a card the way the add-method flow does.
 #![allow(dead_code)]
 
+use server::acting::Acting;
 use server::demo;
 use server::gateway::SandboxGateway;
 use shared::auth::{Role, SessionUser};
-use shared::method::TokenizeRequest;
+use shared::method::{NewCard, TokenizeRequest};
+use shared::{CompanyId, MethodId, UserId};
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -14,32 +16,35 @@ pub struct Fixture {
     pub gateway: SandboxGateway,
     /// Gateway timeout 15 s, reconcile timeout 60 s, as in production.
     pub config: server::Config,
-    pub clerk: SessionUser,
-    pub other_clerk: SessionUser,
-    pub company_id: i64,
+    pub clerk: Acting,
+    pub other_clerk: Acting,
+    pub company_id: CompanyId,
 }
 
 pub async fn fixture(pool: PgPool) -> Fixture {
     let gateway = SandboxGateway::new(pool.clone(), Duration::ZERO);
     demo::seed(&pool, &gateway).await.unwrap();
-    let user = |id: i64, name: &str| SessionUser {
-        id,
-        name: name.into(),
-        email: format!("{id}@settle.example"),
-        role: Role::Clerk,
-        company: None,
+    let user = |id: UserId, name: &str| {
+        Acting::of(SessionUser {
+            id,
+            name: name.into(),
+            email: format!("{id}@settle.example"),
+            role: Role::Clerk,
+            company: None,
+        })
+        .unwrap()
     };
-    let clerk_id: i64 =
+    let clerk_id: UserId =
         sqlx::query_scalar("SELECT id FROM users WHERE email = 'clerk@settle.example'")
             .fetch_one(&pool)
             .await
             .unwrap();
-    let admin_id: i64 =
+    let admin_id: UserId =
         sqlx::query_scalar("SELECT id FROM users WHERE email = 'admin@settle.example'")
             .fetch_one(&pool)
             .await
             .unwrap();
-    let company_id = sqlx::query_scalar("SELECT id FROM companies WHERE code = 'C1002'")
+    let company_id: CompanyId = sqlx::query_scalar("SELECT id FROM companies WHERE code = 'C1002'")
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -66,6 +71,30 @@ pub fn card_request(number: &str) -> TokenizeRequest {
 }
 
 impl Fixture {
+    /// A customer user of the company `code`, as the portal's requests act.
+    pub async fn customer_of(&self, code: &str) -> Acting {
+        let (user, id, name): (UserId, CompanyId, String) = sqlx::query_as(
+            "SELECT u.id, c.id, c.name FROM companies c JOIN users u ON u.company_id = c.id \
+             WHERE c.code = $1 AND u.role = 'customer' LIMIT 1",
+        )
+        .bind(code)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap();
+        Acting::of(SessionUser {
+            id: user,
+            name: "Customer".into(),
+            email: format!("ap@{}.example", code.to_lowercase()),
+            role: Role::Customer,
+            company: Some(shared::auth::CompanyRef {
+                id,
+                code: shared::company::CompanyCode::parse(code).unwrap(),
+                name,
+            }),
+        })
+        .unwrap()
+    }
+
     /// Makes every payment still `processing` due for the reconciler now (as if its first
     /// check time had come).
     pub async fn checks_due_now(&self) {
@@ -87,7 +116,7 @@ impl Fixture {
     }
 
     /// The company's saved card ending in `last4`.
-    pub async fn method(&self, last4: &str) -> i64 {
+    pub async fn method(&self, last4: &str) -> MethodId {
         sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND last4 = $2")
             .bind(self.company_id)
             .bind(last4)
@@ -98,7 +127,7 @@ impl Fixture {
 
     /// Saves a card for the company as the add-method flow does: the tokenizer, then
     /// `methods::add_card` with the token.
-    pub async fn add_card(&self, number: &str) -> i64 {
+    pub async fn add_card(&self, number: &str) -> MethodId {
         let today = server::companies::today();
         let token = server::gateway::tokenize(&self.gateway, &card_request(number), today)
             .await
@@ -108,8 +137,10 @@ impl Fixture {
             &self.gateway,
             &self.clerk,
             self.company_id,
-            &token.token,
-            "Test Holder",
+            &NewCard {
+                token: token.token,
+                holder_name: "Test Holder".into(),
+            },
             today,
         )
         .await

@@ -2,7 +2,7 @@
 //! and the *Activate* dropdown (Active / Inactive), saved after a confirmation.
 
 use crate::api::{payment_method_detail, set_method_active};
-use crate::components::methods_table::{expiry_label, kind_label, MethodStatusBadge};
+use crate::components::methods_table::{expiry_label, MethodStatusBadge};
 use crate::components::modal::Modal;
 use crate::components::{loading_page, use_id_param, ErrorBanner, ErrorView};
 use leptos::prelude::*;
@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use shared::document::size_label;
 use shared::format::date;
-use shared::method::MethodDetail;
+use shared::method::{Instrument, MethodDetail, MethodKind};
 
 fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     format!("{} {}", date(at.date_naive()), at.format("%H:%M UTC"))
@@ -18,7 +18,7 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 
 #[component]
 pub fn PaymentMethodPage() -> impl IntoView {
-    let id = use_id_param();
+    let id = use_id_param::<shared::MethodId>();
     let version = RwSignal::new(0u32);
     // Outlives the reload of the detail after a change, so its message stays.
     let saved = RwSignal::new(None::<String>);
@@ -137,20 +137,27 @@ fn MethodDetailView(
             <h2 id="method-fields">"Details"</h2>
             <dl class="detail-grid">
                 <dt>"Status"</dt><dd><MethodStatusBadge status=s.status/></dd>
-                <dt>"Type"</dt><dd>{kind_label(m.kind)}</dd>
+                <dt>"Type"</dt><dd>{m.kind().label()}</dd>
                 <dt>"Holder"</dt><dd>{m.holder_name.clone()}</dd>
-                {m.brand.clone().map(|b| view! { <dt>"Brand"</dt><dd>{shared::payment::brand_label(&b)}</dd> })}
-                <dt>"Last 4"</dt><dd class="mono">{m.last4.clone()}</dd>
-                {m.exp_month.map(|_| view! { <dt>"Expiry"</dt><dd>{expiry_label(&s)}</dd> })}
-                {m.bank_name.clone().map(|b| view! { <dt>"Bank"</dt><dd>{b}</dd> })}
-                {detail.routing_number.clone().map(|r| view! { <dt>"Routing number"</dt><dd class="mono">{r}</dd> })}
-                {m.account_type.clone().map(|t| view! { <dt>"Account type"</dt><dd class="capitalize">{t}</dd> })}
+                {match m.instrument.clone() {
+                    Instrument::Card { brand, .. } => view! {
+                        <dt>"Brand"</dt><dd>{brand.label()}</dd>
+                        <dt>"Last 4"</dt><dd class="mono">{m.last4.clone()}</dd>
+                        <dt>"Expiry"</dt><dd>{expiry_label(&s)}</dd>
+                    }.into_any(),
+                    Instrument::Ach { bank_name, account_type } => view! {
+                        <dt>"Last 4"</dt><dd class="mono">{m.last4.clone()}</dd>
+                        {bank_name.map(|b| view! { <dt>"Bank"</dt><dd>{b}</dd> })}
+                        {detail.routing_number.clone().map(|r| view! { <dt>"Routing number"</dt><dd class="mono">{r}</dd> })}
+                        <dt>"Account type"</dt><dd class="capitalize">{account_type.as_str()}</dd>
+                    }.into_any(),
+                }}
                 {detail.holder_type.clone().map(|t| view! { <dt>"Holder type"</dt><dd class="capitalize">{t}</dd> })}
                 <dt>"Default"</dt><dd>{if m.is_default { "Yes" } else { "No" }}</dd>
                 <dt>"Added"</dt><dd>{format!("{} by {}", when(s.added_at), s.added_by.clone().unwrap_or_else(|| "Settle (demo data)".into()))}</dd>
             </dl>
         </section>
-        {m.kind.eq(&shared::payment::MethodKind::Ach).then(|| view! {
+        {(m.kind() == MethodKind::Ach).then(|| view! {
             <section class="card-panel" aria-labelledby="method-document">
                 <h2 id="method-document">"Debit authorization"</h2>
                 {match detail.document.clone() {

@@ -1,0 +1,144 @@
+//! Changing a saved method: active or inactive, and the company's default.
+
+use super::{field, not_found, MethodRow};
+use crate::acting::Acting;
+use crate::audit::{self, Action, Entity, Event};
+use crate::Result;
+use chrono::NaiveDate;
+use serde_json::json;
+use shared::bank::AccountType;
+use shared::card::CardBrand;
+use shared::method::MethodKind;
+use shared::{CompanyId, MethodId};
+use sqlx::PgPool;
+
+/// Makes an active, unexpired method its company's default (pre-selected when paying), if
+/// the user may: staff any company's, a customer their own.
+pub async fn set_default(
+    pool: &PgPool,
+    acting: &Acting,
+    method: MethodId,
+    today: NaiveDate,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!(
+        r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
+                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
+                  m.exp_year, m.bank_name, m.account_type AS "account_type: AccountType",
+                  m.is_default, m.active, m.company_id AS "owner: CompanyId"
+           FROM payment_methods m WHERE m.id = $1 AND ($2::bigint IS NULL OR m.company_id = $2)
+           FOR UPDATE"#,
+        method as MethodId,
+        acting.only() as Option<CompanyId>
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(not_found)?;
+    if !row.active {
+        return Err(field(
+            "method",
+            "Activate this method before making it the default.",
+        ));
+    }
+    let owner = row.owner;
+    let option = MethodRow {
+        id: row.id,
+        kind: row.kind,
+        holder_name: row.holder_name,
+        last4: row.last4,
+        card_brand: row.card_brand,
+        exp_month: row.exp_month,
+        exp_year: row.exp_year,
+        bank_name: row.bank_name,
+        account_type: row.account_type,
+        is_default: row.is_default,
+    }
+    .into_option()?;
+    if option.is_expired(today) {
+        return Err(field("method", "An expired card cannot be the default."));
+    }
+    if option.is_default {
+        return Ok(());
+    }
+    // One default change at a time per company (the one-default index would refuse a race).
+    sqlx::query!(
+        "SELECT 1 AS one FROM companies WHERE id = $1 FOR UPDATE",
+        owner as CompanyId
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE payment_methods SET is_default = false, updated_at = now() WHERE company_id = $1 AND is_default",
+        owner as CompanyId
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE payment_methods SET is_default = true, updated_at = now() WHERE id = $1",
+        method as MethodId
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor: acting.actor(),
+            on_behalf_of: Some(owner),
+            action: Action::MethodDefaultSet,
+            entity: Entity::PaymentMethod,
+            entity_id: Some(method.to_string()),
+            details: json!({ "method": option.label() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a method active or inactive on behalf of its company, if the user may: staff any
+/// company's, a customer their own.
+pub async fn set_active(
+    pool: &PgPool,
+    acting: &Acting,
+    method: MethodId,
+    active: bool,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!(
+        r#"SELECT company_id AS "owner: CompanyId", active, kind AS "kind: MethodKind", last4::text AS "last4!"
+           FROM payment_methods WHERE id = $1 AND ($2::bigint IS NULL OR company_id = $2) FOR UPDATE"#,
+        method as MethodId,
+        acting.only() as Option<CompanyId>
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(not_found)?;
+    if row.active == active {
+        return Ok(());
+    }
+    sqlx::query!(
+        "UPDATE payment_methods SET active = $2, is_default = is_default AND $2, updated_at = now() WHERE id = $1",
+        method as MethodId,
+        active
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor: acting.actor(),
+            on_behalf_of: Some(row.owner),
+            action: if active {
+                Action::MethodActivated
+            } else {
+                Action::MethodDeactivated
+            },
+            entity: Entity::PaymentMethod,
+            entity_id: Some(method.to_string()),
+            details: json!({ "kind": row.kind, "last4": row.last4, "active": { "from": row.active, "to": active } }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

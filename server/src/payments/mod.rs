@@ -1,0 +1,535 @@
+//! The payment engine. A payment happens exactly once:
+//!
+//! 1. **Start** (one transaction): claim the idempotency key (a replay of the same key gets
+//!    the first answer; the same key with other content is refused, unless its first attempt
+//!    was refused by the gateway, which gives the key back), lock the invoices in id order and
+//!    check them again, check the method, record the payment as `processing` and take its
+//!    lines off the balances (so no one else can pay the same money meanwhile).
+//! 2. **Charge** the gateway with the payment's gateway key, outside any transaction, waiting
+//!    at most `SETTLE_GATEWAY_TIMEOUT_MS`.
+//! 3. **Resolve** (one transaction): approved → `approved` (card) or `pending` (ACH);
+//!    declined → `declined`; refused (nothing charged) → `failed`; the balances restored when
+//!    no money moves, an audit row, and the answer stored with the key.
+//!
+//! A payment left `processing` (the gateway did not answer in time, a crash) is checked again
+//! by [`reconcile`]; ACH payments are followed to their end by [`sync_ach`]; receipts are
+//! read in [`receipts`].
+
+mod ach;
+mod receipts;
+mod reconcile;
+
+pub use ach::{sync_ach, AchSync};
+pub use receipts::{history, receipt};
+pub use reconcile::{awaiting_gateway, backoff, first_check_after, reconcile};
+
+use crate::acting::Acting;
+use crate::audit::{self, Action, Actor, Entity, Event};
+use crate::gateway::{within, Charge, ChargeStatus, GatewayError, PaymentGateway};
+use crate::{Error, Result};
+use chrono::NaiveDate;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use shared::auth::Role;
+use shared::method::MethodKind;
+use shared::money::Money;
+use shared::payment::{
+    amount_field, check_line_against_balance, PaymentOutcome, PaymentRequest, PaymentStatus,
+};
+use shared::{AppError, CompanyId, InvoiceId, MethodId, PaymentId, UserId};
+use sqlx::{PgConnection, PgPool};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long a replay of a key still being processed waits for the first request's outcome.
+const REPLAY_WAIT: Duration = Duration::from_secs(30);
+
+fn request_hash(req: &PaymentRequest, company: CompanyId) -> Vec<u8> {
+    let canonical = json!({
+        "company": company,
+        "method": req.method_id,
+        "lines": req.lines.iter().map(|l| json!([l.invoice_id, l.amount.amount().to_string(), l.short_pay_reason])).collect::<Vec<_>>(),
+        "consent": [req.consent.channel.as_str(), req.consent.reference],
+    });
+    Sha256::digest(canonical.to_string().as_bytes()).to_vec()
+}
+
+fn parse_key(req: &PaymentRequest) -> Result<Uuid> {
+    Uuid::parse_str(req.idempotency_key.as_str()).map_err(|_| {
+        AppError::invalid(
+            "idempotency_key",
+            "This payment form is out of date. Close it and open it again.",
+        )
+        .into()
+    })
+}
+
+/// A payment recorded as `processing`, ready to be charged.
+#[derive(Debug)]
+pub struct Started {
+    pub payment_id: PaymentId,
+    pub key: Uuid,
+    /// The idempotency key the gateway gets: the form's key, and for a later attempt under a
+    /// key whose first attempt was refused, the key and the attempt's number.
+    pub gateway_key: String,
+    pub token: String,
+    pub amount: Money,
+    pub kind: MethodKind,
+}
+
+/// What [`start`] found.
+#[derive(Debug)]
+pub enum StartOutcome {
+    /// A new payment, to be charged.
+    New(Started),
+    /// The key was used before: here is its first answer.
+    Replay(PaymentOutcome),
+}
+
+/// The answer to a gateway that refused the method itself (an unknown or revoked token):
+/// nothing was charged, and the same form may pay with another method.
+fn refusal() -> AppError {
+    AppError::invalid(
+        "method",
+        "The payment gateway refused this payment method. Nothing was charged; choose another.",
+    )
+}
+
+/// Pays `req` for `company` on behalf of (or as) the acting user, exactly once per key.
+pub async fn pay(
+    pool: &PgPool,
+    gateway: &dyn PaymentGateway,
+    config: &crate::Config,
+    acting: &Acting,
+    company: CompanyId,
+    req: &PaymentRequest,
+    today: NaiveDate,
+) -> Result<PaymentOutcome> {
+    let started = match start(pool, config, acting, company, req, today).await? {
+        StartOutcome::Replay(outcome) => return Ok(outcome),
+        StartOutcome::New(s) => s,
+    };
+    let charging = gateway.charge(&started.token, started.amount, &started.gateway_key);
+    match within(config.gateway_timeout, charging).await {
+        Ok(charge) => resolve(pool, started.payment_id, Resolution::Charged(&charge)).await,
+        Err(GatewayError::Refused(reason)) => {
+            resolve(pool, started.payment_id, Resolution::Refused(&reason)).await
+        }
+        Err(e) => {
+            // The charge may or may not have happened: the reconciler asks again with the same
+            // key. The balances stay held meanwhile.
+            tracing::warn!(payment_id = %started.payment_id, error = %e, "gateway did not answer; payment left for reconciliation");
+            Err(AppError::invalid(
+                "method",
+                "The payment gateway did not answer. The payment is being checked and will show in the Payments tab; do not pay again.",
+            )
+            .into())
+        }
+    }
+}
+
+/// Step 1: claim the key, check everything under lock, record the payment as `processing`
+/// and hold its amounts off the balances.
+pub async fn start(
+    pool: &PgPool,
+    config: &crate::Config,
+    acting: &Acting,
+    company: CompanyId,
+    req: &PaymentRequest,
+    today: NaiveDate,
+) -> Result<StartOutcome> {
+    let key = parse_key(req)?;
+    let hash = request_hash(req, company);
+    let user = acting.user.id;
+    let mut tx = pool.begin().await?;
+    let claimed = sqlx::query!(
+        "INSERT INTO idempotency_keys (key, user_id, scope, request_hash) VALUES ($1, $2, 'payment', $3) \
+         ON CONFLICT (key) DO NOTHING",
+        key,
+        user as UserId,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    // A key whose first attempt the gateway refused is free for another request (another
+    // method); the same request again gets the refusal replayed.
+    let claimed = claimed
+        || sqlx::query!(
+            "UPDATE idempotency_keys SET request_hash = $2, user_id = $3, refusal = NULL, response = NULL, \
+                 completed_at = NULL WHERE key = $1 AND refusal IS NOT NULL AND request_hash <> $2",
+            key,
+            hash,
+            user as UserId
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+    if !claimed {
+        tx.rollback().await?;
+        return replay(pool, key, &hash).await.map(StartOutcome::Replay);
+    }
+    let earlier_attempts = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM payments WHERE idempotency_key = $1"#,
+        key
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let gateway_key = if earlier_attempts == 0 {
+        key.to_string()
+    } else {
+        format!("{key}.{}", earlier_attempts + 1)
+    };
+
+    // Lock the invoices in id order (no deadlocks between payments) and check them again.
+    let ids: Vec<i64> = req.lines.iter().map(|l| l.invoice_id.0).collect();
+    let invoices = sqlx::query!(
+        r#"SELECT id AS "id: InvoiceId", number, balance, company_id AS "company: CompanyId",
+                  currency::text AS "currency!"
+           FROM invoices WHERE id = ANY($1) ORDER BY id FOR UPDATE"#,
+        &ids
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let currency = req.total().currency();
+    for line in &req.lines {
+        let Some(invoice) = invoices
+            .iter()
+            .find(|i| i.id == line.invoice_id && i.company == company)
+        else {
+            return Err(AppError::invalid(
+                "invoices",
+                "An invoice in this payment does not exist. Reload the page.",
+            )
+            .into());
+        };
+        if crate::companies::currency(&invoice.currency)? != currency {
+            return Err(AppError::invalid(
+                amount_field(line.invoice_id),
+                format!("{} is billed in {}.", invoice.number, invoice.currency),
+            )
+            .into());
+        }
+        let balance = Money::new(invoice.balance, currency);
+        if balance.is_zero() {
+            return Err(AppError::invalid(
+                amount_field(line.invoice_id),
+                format!(
+                    "The balance changed: {} has just been paid in full. Reload to see it.",
+                    invoice.number
+                ),
+            )
+            .into());
+        }
+        if line.amount.amount() > balance.amount() {
+            return Err(AppError::invalid(
+                amount_field(line.invoice_id),
+                format!(
+                    "The balance changed: {} now has {} left to pay. Enter at most that.",
+                    invoice.number,
+                    balance.display()
+                ),
+            )
+            .into());
+        }
+        // What is left (a short payment needs its reason) is the same rule the form applies.
+        check_line_against_balance(line, balance)?;
+    }
+
+    // The method: this company's, active, not expired. Locked so a deactivation waits for us
+    // (or we see it).
+    let Some(method) = crate::methods::lock_for_payment(&mut tx, req.method_id, company).await?
+    else {
+        return Err(
+            AppError::invalid("method", "Choose one of this company's payment methods.").into(),
+        );
+    };
+    if !method.active {
+        return Err(AppError::invalid(
+            "method",
+            "This payment method is inactive. Choose another.",
+        )
+        .into());
+    }
+    let option = method.option;
+    if option.is_expired(today) {
+        return Err(AppError::invalid(
+            "method",
+            "This card has expired. Choose another payment method.",
+        )
+        .into());
+    }
+
+    let amount = req.total();
+    let payment = sqlx::query!(
+        r#"INSERT INTO payments (company_id, method_id, method_label, currency, amount, status, idempotency_key,
+               initiated_by, consent_channel, consent_reference, request_hash, gateway_key, gateway_answer_due_at,
+               next_gateway_check_at)
+           VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12),
+               now() + make_interval(secs => $12))
+           RETURNING id AS "id: PaymentId", number"#,
+        company as CompanyId,
+        option.id as MethodId,
+        option.label(),
+        amount.currency().code(),
+        amount.amount(),
+        key,
+        user as UserId,
+        req.consent.channel.as_str(),
+        req.consent.reference,
+        hash,
+        gateway_key,
+        first_check_after(config).as_secs_f64()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    for line in &req.lines {
+        let after = sqlx::query_scalar!(
+            "UPDATE invoices SET balance = balance - $2, updated_at = now() WHERE id = $1 RETURNING balance",
+            line.invoice_id as InvoiceId,
+            line.amount.amount()
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO payment_allocations (payment_id, invoice_id, amount, short_pay_reason, balance_after) \
+             VALUES ($1, $2, $3, $4, $5)",
+            payment.id as PaymentId,
+            line.invoice_id as InvoiceId,
+            line.amount.amount(),
+            line.short_pay_reason,
+            after
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        Event {
+            actor: acting.actor(),
+            on_behalf_of: Some(company),
+            action: Action::PaymentStarted,
+            entity: Entity::Payment,
+            entity_id: Some(payment.number.clone()),
+            details: json!({
+                "amount": amount.amount().to_string(),
+                "method": option.label(),
+                "consent_channel": req.consent.channel.as_str(),
+                "consent_reference": req.consent.reference,
+                "invoices": req.lines.iter().map(|l| json!({"invoice_id": l.invoice_id, "amount": l.amount.amount().to_string(), "short_pay_reason": l.short_pay_reason})).collect::<Vec<_>>(),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StartOutcome::New(Started {
+        payment_id: payment.id,
+        key,
+        gateway_key,
+        token: method.token,
+        amount,
+        kind: option.kind(),
+    }))
+}
+
+/// The first answer to a key used before, waiting (up to 30 s) while its first request
+/// finishes.
+async fn replay(pool: &PgPool, key: Uuid, hash: &[u8]) -> Result<PaymentOutcome> {
+    let deadline = tokio::time::Instant::now() + REPLAY_WAIT;
+    loop {
+        let row = sqlx::query!(
+            "SELECT request_hash, response, refusal FROM idempotency_keys WHERE key = $1",
+            key
+        )
+        .fetch_optional(pool)
+        .await?;
+        let Some(row) = row else {
+            return Err(Error::Other("idempotency key vanished".into()));
+        };
+        if row.request_hash != hash {
+            return Err(AppError::invalid(
+                "idempotency_key",
+                "This payment form was already used for a different payment. Close it and open it again.",
+            )
+            .into());
+        }
+        if row.response.is_some() || row.refusal.is_some() {
+            return stored_answer(row.response, row.refusal);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(AppError::invalid(
+                "method",
+                "This payment is still being processed. Check the Payments tab before trying again.",
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What the gateway said about a charge.
+#[derive(Clone, Copy, Debug)]
+pub enum Resolution<'a> {
+    /// It has the charge (approved, declined, pending…).
+    Charged(&'a Charge),
+    /// It refused the request itself (e.g. an unknown token): nothing was charged.
+    Refused(&'a str),
+}
+
+/// Step 3: records the gateway's answer. Idempotent: a payment already resolved is left as
+/// it is and its stored answer returned.
+pub async fn finish(pool: &PgPool, payment: PaymentId, charge: &Charge) -> Result<PaymentOutcome> {
+    resolve(pool, payment, Resolution::Charged(charge)).await
+}
+
+/// [`finish`] for any [`Resolution`] — status, balances, audit row and the key's stored answer
+/// in one transaction. A refusal answers with the refusal error.
+pub async fn resolve(
+    pool: &PgPool,
+    payment: PaymentId,
+    resolution: Resolution<'_>,
+) -> Result<PaymentOutcome> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!(
+        r#"SELECT p.status AS "status: PaymentStatus", p.idempotency_key AS "key!",
+                  p.company_id AS "company: CompanyId", p.initiated_by AS "by?: UserId",
+                  u.role AS "role?: Role", p.number
+           FROM payments p LEFT JOIN users u ON u.id = p.initiated_by WHERE p.id = $1 FOR UPDATE OF p"#,
+        payment as PaymentId
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::Other(format!("payment {payment} not found")))?;
+    if row.status != PaymentStatus::Processing {
+        tx.rollback().await?;
+        return stored_outcome(pool, row.key).await;
+    }
+    let (new_status, action, charge_id, code, message) = match resolution {
+        Resolution::Charged(charge) => {
+            let (status, action) = match charge.status {
+                ChargeStatus::Approved => (PaymentStatus::Approved, Action::PaymentApproved),
+                ChargeStatus::Pending => (PaymentStatus::Pending, Action::PaymentPending),
+                ChargeStatus::Settled => (PaymentStatus::Settled, Action::PaymentSettled),
+                ChargeStatus::Declined => (PaymentStatus::Declined, Action::PaymentDeclined),
+                ChargeStatus::Returned => (PaymentStatus::Returned, Action::PaymentReturned),
+            };
+            (
+                status,
+                action,
+                Some(charge.id.clone()),
+                charge.code.clone(),
+                charge.message.clone(),
+            )
+        }
+        Resolution::Refused(reason) => (
+            PaymentStatus::Failed,
+            Action::PaymentFailed,
+            None,
+            Some("refused".to_string()),
+            Some(format!(
+                "Not charged: the gateway refused the method ({reason})."
+            )),
+        ),
+    };
+    sqlx::query!(
+        "UPDATE payments SET status = $2, gateway_charge_id = $3, failure_code = $4, failure_message = $5, \
+             next_gateway_check_at = NULL, last_gateway_error = NULL, updated_at = now() WHERE id = $1",
+        payment as PaymentId,
+        new_status as PaymentStatus,
+        charge_id,
+        code,
+        message
+    )
+    .execute(&mut *tx)
+    .await?;
+    if !new_status.reduces_balance() {
+        restore_balances(&mut tx, payment).await?;
+    }
+    let actor = match (row.by, row.role) {
+        (Some(id), Some(role)) => Actor::user(id, role),
+        _ => Actor::SYSTEM,
+    };
+    audit::record(
+        &mut tx,
+        Event {
+            actor,
+            on_behalf_of: Some(row.company),
+            action,
+            entity: Entity::Payment,
+            entity_id: Some(row.number.clone()),
+            details: json!({ "gateway_charge_id": charge_id, "code": code, "message": message }),
+        },
+    )
+    .await?;
+    let answer = match resolution {
+        Resolution::Refused(_) => Err(refusal()),
+        Resolution::Charged(_) if new_status.reduces_balance() => Ok(PaymentOutcome::Paid(
+            receipts::receipt_in(&mut tx, payment).await?,
+        )),
+        Resolution::Charged(_) => Ok(PaymentOutcome::Declined {
+            payment_number: row.number,
+            code: code.unwrap_or_else(|| "declined".into()),
+            message: message.unwrap_or_else(|| "The payment was declined.".into()),
+        }),
+    };
+    let (response, refused) = match &answer {
+        Ok(outcome) => (Some(to_json(outcome)?), None),
+        Err(e) => (None, Some(to_json(e)?)),
+    };
+    sqlx::query!(
+        "UPDATE idempotency_keys SET response = $2, refusal = $3, completed_at = now() WHERE key = $1",
+        row.key,
+        response,
+        refused
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    answer.map_err(Error::from)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| Error::Other(e.to_string()))
+}
+
+/// Puts a payment's lines back on its invoices' balances (no money moved, or it came back).
+async fn restore_balances(conn: &mut PgConnection, payment: PaymentId) -> Result<()> {
+    sqlx::query!(
+        "UPDATE invoices i SET balance = i.balance + a.amount, updated_at = now() \
+         FROM (SELECT invoice_id, amount FROM payment_allocations WHERE payment_id = $1 ORDER BY invoice_id) a \
+         WHERE i.id = a.invoice_id",
+        payment as PaymentId
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn stored_outcome(pool: &PgPool, key: Uuid) -> Result<PaymentOutcome> {
+    let row = sqlx::query!(
+        "SELECT response, refusal FROM idempotency_keys WHERE key = $1",
+        key
+    )
+    .fetch_one(pool)
+    .await?;
+    stored_answer(row.response, row.refusal)
+}
+
+/// A key's stored first answer: an outcome, or the refusal error.
+fn stored_answer(
+    response: Option<serde_json::Value>,
+    refusal: Option<serde_json::Value>,
+) -> Result<PaymentOutcome> {
+    let stored = |e: serde_json::Error| Error::Other(format!("stored answer: {e}"));
+    match (response, refusal) {
+        (Some(response), _) => serde_json::from_value(response).map_err(stored),
+        (None, Some(refusal)) => Err(serde_json::from_value::<AppError>(refusal)
+            .map_err(stored)?
+            .into()),
+        (None, None) => Err(Error::Other(
+            "finished payment without a stored answer".into(),
+        )),
+    }
+}

@@ -1,0 +1,136 @@
+//! Receipts: what a payment was, what each invoice got, and who took it on whose behalf.
+
+use crate::acting::Acting;
+use crate::companies::currency;
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use shared::auth::Role;
+use shared::company::CompanyCode;
+use shared::money::Money;
+use shared::payment::{Consent, ConsentChannel, PaymentStatus, Receipt, ReceiptLine};
+use shared::{AppError, CompanyId, PaymentId};
+use sqlx::{PgConnection, PgPool};
+
+struct ReceiptRow {
+    id: PaymentId,
+    number: String,
+    status: PaymentStatus,
+    code: String,
+    name: String,
+    amount: Decimal,
+    currency: String,
+    method_label: Option<String>,
+    memo: Option<String>,
+    created_at: DateTime<Utc>,
+    user_name: Option<String>,
+    user_role: Option<Role>,
+    consent_channel: Option<ConsentChannel>,
+    consent_reference: Option<String>,
+    failure_message: Option<String>,
+    checking: bool,
+}
+
+pub(super) async fn receipt_in(conn: &mut PgConnection, payment: PaymentId) -> Result<Receipt> {
+    receipts_in(conn, &[payment])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::Other(format!("payment {payment} not found")))
+}
+
+/// The receipts of `ids`, newest first, in two queries whatever their number.
+async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<Receipt>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows = sqlx::query_as!(
+        ReceiptRow,
+        r#"SELECT p.id AS "id: PaymentId", p.number, p.status AS "status: PaymentStatus", c.code,
+                  c.name, p.amount, p.currency::text AS "currency!", p.method_label, p.memo,
+                  p.created_at, u.name AS "user_name?", u.role AS "user_role?: Role",
+                  p.consent_channel AS "consent_channel: ConsentChannel", p.consent_reference,
+                  p.failure_message,
+                  (p.status = 'processing' AND p.gateway_answer_due_at <= now()) AS "checking!"
+           FROM payments p JOIN companies c ON c.id = p.company_id
+           LEFT JOIN users u ON u.id = p.initiated_by
+           WHERE p.id = ANY($1) ORDER BY p.created_at DESC, p.id DESC"#,
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut lines = sqlx::query!(
+        r#"SELECT a.payment_id AS "payment_id: PaymentId", i.number, a.amount, a.balance_after
+           FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id
+           WHERE a.payment_id = ANY($1) ORDER BY i.due_date, i.number"#,
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let cur = currency(&r.currency)?;
+            let consent = match (r.consent_channel, r.consent_reference) {
+                (Some(channel), Some(reference)) => Some(Consent { channel, reference }),
+                _ => None,
+            };
+            let on_behalf = r.user_role.is_some_and(Role::is_staff);
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut lines)
+                .into_iter()
+                .partition(|l| l.payment_id == r.id);
+            lines = rest;
+            Ok(Receipt {
+                payment_id: r.id,
+                number: r.number,
+                status: r.status,
+                company_code: CompanyCode::parse(&r.code)?,
+                company_name: r.name,
+                amount: Money::new(r.amount, cur),
+                method: r
+                    .method_label
+                    .or(r.memo)
+                    .unwrap_or_else(|| "Recorded outside Settle".into()),
+                lines: mine
+                    .into_iter()
+                    .map(|l| ReceiptLine {
+                        invoice_number: l.number,
+                        applied: Money::new(l.amount, cur),
+                        new_balance: Money::new(l.balance_after.unwrap_or_default(), cur),
+                    })
+                    .collect(),
+                at: r.created_at,
+                taken_by: r.user_name.unwrap_or_else(|| "ERP import".into()),
+                on_behalf,
+                consent,
+                failure_message: r.failure_message,
+                checking_with_gateway: r.checking,
+            })
+        })
+        .collect()
+}
+
+/// A company's payments, newest first (the latest 200).
+pub async fn history(pool: &PgPool, company: CompanyId) -> Result<Vec<Receipt>> {
+    let ids = sqlx::query_scalar!(
+        r#"SELECT id AS "id: PaymentId" FROM payments WHERE company_id = $1
+           ORDER BY created_at DESC, id DESC LIMIT 200"#,
+        company as CompanyId
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut conn = pool.acquire().await?;
+    receipts_in(&mut conn, &ids).await
+}
+
+/// One payment's receipt, if the user may see it: staff any, a customer their own company's.
+pub async fn receipt(pool: &PgPool, acting: &Acting, payment: PaymentId) -> Result<Receipt> {
+    let mine = sqlx::query_scalar!(
+        r#"SELECT id AS "id: PaymentId" FROM payments WHERE id = $1 AND ($2::bigint IS NULL OR company_id = $2)"#,
+        payment as PaymentId,
+        acting.only() as Option<CompanyId>
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(id) = mine else {
+        return Err(AppError::NotFound("Payment".into()).into());
+    };
+    let mut conn = pool.acquire().await?;
+    receipt_in(&mut conn, id).await
+}
