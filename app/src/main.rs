@@ -1,3 +1,5 @@
+//! The Settle server binary: starts the HTTP server (`serve::main`).
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() {
