@@ -2,13 +2,17 @@
 # Both install what is missing first (see scripts/tools.sh).
 SHELL := /bin/bash
 
-.PHONY: run test seed tools release db-url sqlx-prepare bench-search bench-payments bench-tti bench-recovery
+.PHONY: run cluster test seed tools release db-url sqlx-prepare bench-search bench-payments bench-tti bench-recovery
 
 run: tools
 	@scripts/run.sh
 
 test: tools
 	@scripts/test.sh
+
+# Two (SETTLE_INSTANCES) release instances on one PostgreSQL behind HAProxy, at :3300.
+cluster: tools
+	@scripts/cluster-run.sh
 
 seed: tools
 	@scripts/run.sh seed

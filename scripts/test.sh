@@ -37,9 +37,17 @@ source scripts/e2e-server.sh
   npx playwright test)
 stop_e2e_server
 
-step "no panic in the server log"
-if grep -n "panicked" "$e2e_log" | head -5; then
-  echo "the server panicked while the browser tests ran (see $e2e_log)" >&2
+step "two instances behind HAProxy: shared sessions and limits, an instance killed under load"
+cluster_db_url=$(scripts/e2e-db.sh "$DATABASE_URL" settle_cluster)
+# Short gateway waits, so what the killed instance left processing is due within seconds.
+SETTLE_GATEWAY_TIMEOUT_MS=2000 SETTLE_RECONCILE_EVERY_MS=1000 source scripts/cluster.sh
+(cd end2end && BASE_URL="$cluster_url" E2E_DATABASE_URL="$cluster_db_url" \
+  CLUSTER_PIDS=$(IFS=,; echo "${cluster_pids[*]}") npx playwright test --config cluster.config.ts)
+stop_cluster
+
+step "no panic in the server logs"
+if grep -n "panicked" "$e2e_log" "$cluster_dir"/instance-*.log | head -5; then
+  echo "a server panicked while the browser tests ran (see $e2e_log, $cluster_dir)" >&2
   exit 1
 fi
 

@@ -36,3 +36,14 @@ if [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
+
+if ! command -v haproxy >/dev/null 2>&1; then
+  echo "installing Debian's haproxy"
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy ||
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy; }
+  else
+    echo "haproxy is missing: install it (apt-get install haproxy) as root" >&2
+    exit 1
+  fi
+fi

@@ -1,53 +1,127 @@
-//! Background work, each unit safe to run on every instance at once (the claims and row
-//! locks decide who does what).
+//! Background work, run by every instance but each unit by one instance at a time: a unit
+//! runs only while its instance holds the unit's PostgreSQL advisory lock (taken with
+//! `pg_try_advisory_lock` on a connection held for the unit; released when the unit ends, or by
+//! PostgreSQL when the instance dies). Units are also safe on their own (claims, row locks and
+//! idempotent recording), so the lock saves duplicate work and gateway calls, not correctness.
 
-use crate::{methods, payments};
+use crate::{methods, payments, sessions, AppState};
+use sqlx::PgPool;
+use std::future::Future;
 use std::time::Duration;
 
-/// Background work: payments the gateway has not answered for, checked every
+/// The periodic units, each with its own advisory lock key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Payments the gateway has not answered for.
+    Reconcile = 7_243_001,
+    /// The sandbox bank network's clock.
+    SandboxClock = 7_243_002,
+    /// Pending ACH payments read again from the gateway.
+    AchSync = 7_243_003,
+    /// Uploads never attached to a method.
+    ClearUploads = 7_243_004,
+    /// Sessions past their absolute expiry.
+    PurgeSessions = 7_243_005,
+    /// The sandbox tokenizer's old rate-limit rows.
+    ForgetTokenizations = 7_243_006,
+}
+
+/// Runs `work` if no other instance is running `unit` now; `None` when another is.
+pub async fn exclusively<T>(
+    pool: &PgPool,
+    unit: Unit,
+    work: impl Future<Output = T>,
+) -> crate::Result<Option<T>> {
+    let mut conn = pool.acquire().await?;
+    let key = unit as i64;
+    let got = sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "got!""#, key)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !got {
+        return Ok(None);
+    }
+    let out = work.await;
+    sqlx::query_scalar!(r#"SELECT pg_advisory_unlock($1) AS "released!""#, key)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Some(out))
+}
+
+/// Logs a unit's outcome: what it did, or why it could not.
+fn report<T: std::fmt::Debug, E: std::fmt::Display>(
+    unit: Unit,
+    outcome: crate::Result<Option<Result<T, E>>>,
+    idle: impl Fn(&T) -> bool,
+) {
+    match outcome {
+        Ok(Some(Ok(done))) if idle(&done) => {}
+        Ok(Some(Ok(done))) => tracing::info!(?unit, ?done, "housekeeping"),
+        Ok(Some(Err(e))) => tracing::warn!(?unit, error = %e, "housekeeping failed"),
+        Ok(None) => tracing::debug!(?unit, "another instance is on it"),
+        Err(e) => tracing::warn!(?unit, error = %e, "housekeeping lock"),
+    }
+}
+
+/// Starts the background work: payments whose gateway answer is overdue every
 /// `SETTLE_RECONCILE_EVERY_MS` (the first pass at start-up, so a crash is recovered as soon as
-/// its payments are due); and every 30 s the sandbox's own clock for ACH, the ACH sync and the
-/// clearing of uploads never attached to a method.
-pub fn spawn(state: crate::AppState) {
-    let reconciling = state.clone();
-    tokio::spawn(async move {
-        let state = reconciling;
-        let mut tick = tokio::time::interval(state.config.reconcile_every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match payments::reconcile(&state.pool, state.gateway.as_ref(), &state.config).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(payments = n, "reconciled payments left processing"),
-                Err(e) => tracing::warn!(error = %e, "reconciling payments"),
-            }
+/// its payments are due); every 30 s the sandbox's clock, the ACH sync and clearing old
+/// uploads and rate-limit rows; every 10 minutes expired sessions.
+pub fn spawn(state: AppState) {
+    let s = state.clone();
+    every(s.config.reconcile_every, move || {
+        let s = s.clone();
+        async move {
+            let run = payments::reconcile(&s.pool, s.gateway.as_ref(), &s.config);
+            let outcome = exclusively(&s.pool, Unit::Reconcile, run).await;
+            report(Unit::Reconcile, outcome, |n| *n == 0);
         }
     });
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
-        loop {
-            tick.tick().await;
+    let s = state.clone();
+    every(Duration::from_secs(30), move || {
+        let s = s.clone();
+        async move {
             // The sandbox's books move on by themselves, as a bank network's would.
-            if let Some(sandbox) = &state.sandbox {
-                if let Err(e) = sandbox.advance_ach(Duration::from_secs(60)).await {
-                    tracing::warn!(error = %e, "sandbox ACH clock");
-                }
+            if let Some(sandbox) = s.sandbox.clone() {
+                let run = sandbox.advance_ach(Duration::from_secs(60));
+                let outcome = exclusively(&s.pool, Unit::SandboxClock, run).await;
+                report(Unit::SandboxClock, outcome, |n| *n == 0);
+                let run = sandbox.forget_old_tokenizations();
+                let outcome = exclusively(&s.pool, Unit::ForgetTokenizations, run).await;
+                report(Unit::ForgetTokenizations, outcome, |n| *n == 0);
             }
-            match payments::sync_ach(&state.pool, state.gateway.as_ref()).await {
-                Ok(payments::AchSync {
-                    recorded: 0,
-                    failed: 0,
-                }) => {}
-                Ok(r) => tracing::info!(recorded = r.recorded, failed = r.failed, "ACH sync"),
-                Err(e) => tracing::warn!(error = %e, "syncing ACH payments"),
-            }
-            match methods::clear_unattached_documents(&state.pool).await {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(documents = n, "cleared uploads never attached to a method")
-                }
-                Err(e) => tracing::warn!(error = %e, "clearing unattached uploads"),
-            }
+            let run = payments::sync_ach(&s.pool, s.gateway.as_ref());
+            let outcome = exclusively(&s.pool, Unit::AchSync, run).await;
+            report(Unit::AchSync, outcome, |r| {
+                *r == payments::AchSync::default()
+            });
+            let run = methods::clear_unattached_documents(&s.pool);
+            let outcome = exclusively(&s.pool, Unit::ClearUploads, run).await;
+            report(Unit::ClearUploads, outcome, |n| *n == 0);
+        }
+    });
+    let s = state;
+    every(Duration::from_secs(600), move || {
+        let s = s.clone();
+        async move {
+            let run = sessions::purge_expired(&s.pool);
+            let outcome = exclusively(&s.pool, Unit::PurgeSessions, run).await;
+            report(Unit::PurgeSessions, outcome, |n| *n == 0);
+        }
+    });
+}
+
+/// Runs `tick` at once and then every `period`, never two at a time.
+fn every<F, Fut>(period: Duration, tick: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            tick().await;
         }
     });
 }

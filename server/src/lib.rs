@@ -74,7 +74,6 @@ pub async fn start(config: Config) -> std::result::Result<AppState, db::StartupE
         tracing::info!(?report, "demo data");
     }
     let state = AppState::new(pool, config);
-    sessions::spawn_purger(state.pool.clone());
     housekeeping::spawn(state.clone());
     Ok(state)
 }

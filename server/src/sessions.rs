@@ -147,16 +147,3 @@ pub async fn purge_expired(pool: &PgPool) -> Result<u64> {
         .await?;
     Ok(done.rows_affected())
 }
-
-/// Purges expired sessions every ten minutes.
-pub fn spawn_purger(pool: PgPool) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            if let Err(e) = purge_expired(&pool).await {
-                tracing::warn!(error = %e, "purging expired sessions");
-            }
-        }
-    });
-}

@@ -489,3 +489,66 @@ async fn an_unreachable_database_fails_fast_with_one_clear_line() {
         "{bad}"
     );
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_housekeeping_unit_runs_on_one_instance_at_a_time(pool: PgPool) {
+    use server::housekeeping::{exclusively, Unit};
+    let (started, release) = (
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    );
+    let (s, r) = (started.clone(), release.clone());
+    let first = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            exclusively(&pool, Unit::Reconcile, async move {
+                s.notify_one();
+                r.notified().await;
+                1
+            })
+            .await
+            .unwrap()
+        }
+    });
+    started.notified().await;
+    // Another instance (another connection) finds the unit taken, and runs nothing.
+    let ran = std::sync::atomic::AtomicBool::new(false);
+    let second = exclusively(&pool, Unit::Reconcile, async {
+        ran.store(true, std::sync::atomic::Ordering::SeqCst);
+    })
+    .await
+    .unwrap();
+    assert_eq!(second, None);
+    assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+    // A different unit is free meanwhile.
+    assert_eq!(
+        exclusively(&pool, Unit::AchSync, async { 2 })
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    release.notify_one();
+    assert_eq!(first.await.unwrap(), Some(1));
+    // Released: the next pass runs.
+    assert_eq!(
+        exclusively(&pool, Unit::Reconcile, async { 3 })
+            .await
+            .unwrap(),
+        Some(3)
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_tokenizer_limit_is_shared_by_every_instance(pool: PgPool) {
+    use server::gateway::sandbox::TOKENIZE_LIMIT;
+    // Two instances: two gateways on one database, one caller alternating between them.
+    let (a, b) = (gw(&pool), gw(&pool));
+    for i in 0..TOKENIZE_LIMIT {
+        let g = if i % 2 == 0 { &a } else { &b };
+        assert!(g.allow_tokenization("203.0.113.9").await.unwrap(), "{i}");
+    }
+    assert!(!a.allow_tokenization("203.0.113.9").await.unwrap());
+    assert!(!b.allow_tokenization("203.0.113.9").await.unwrap());
+    // Another caller is unaffected.
+    assert!(b.allow_tokenization("203.0.113.10").await.unwrap());
+}

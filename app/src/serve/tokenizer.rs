@@ -48,7 +48,20 @@ async fn tokenize(
             ),
         );
     };
-    if !sandbox.allow_tokenization(&user.id.to_string()) {
+    let allowed = match sandbox.allow_tokenization(&user.id.to_string()).await {
+        Ok(allowed) => allowed,
+        Err(e) => {
+            tracing::warn!(error = %e, "sandbox tokenizer limit unavailable");
+            return tokenizer_refusal(
+                StatusCode::BAD_GATEWAY,
+                FieldError::new(
+                    "request",
+                    "The payment gateway is not answering. Nothing was saved; try again.",
+                ),
+            );
+        }
+    };
+    if !allowed {
         tracing::warn!(user_id = %user.id, "tokenization limit reached");
         return tokenizer_refusal(
             StatusCode::TOO_MANY_REQUESTS,

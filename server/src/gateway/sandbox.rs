@@ -14,11 +14,10 @@ use shared::card::CardNumber;
 use shared::method::MethodKind;
 use shared::money::Money;
 use sqlx::PgPool;
-use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The sandbox's test card numbers and what they do.
 pub const TEST_CARDS: [(&str, &str, &str); 6] = [
@@ -66,8 +65,6 @@ pub struct SandboxGateway {
     pub delay: Duration,
     /// Whether the gateway can be reached at all; [`SandboxGateway::set_reachable`].
     reachable: Arc<AtomicBool>,
-    /// Recent tokenizations per caller, for [`SandboxGateway::allow_tokenization`].
-    tokenizations: Arc<Mutex<HashMap<String, VecDeque<Instant>>>>,
 }
 
 /// Tokenizations one caller may ask for within [`TOKENIZE_WINDOW`]: enough for a clerk
@@ -91,7 +88,6 @@ impl SandboxGateway {
             pool,
             delay,
             reachable: Arc::new(AtomicBool::new(true)),
-            tokenizations: Arc::default(),
         }
     }
 
@@ -103,19 +99,50 @@ impl SandboxGateway {
 
     /// Counts a tokenization for `caller` and says whether it may go ahead: at most
     /// [`TOKENIZE_LIMIT`] in any [`TOKENIZE_WINDOW`], as hosted gateways limit card testing.
-    pub fn allow_tokenization(&self, caller: &str) -> bool {
-        let now = Instant::now();
-        let mut seen = self.tokenizations.lock().unwrap_or_else(|e| e.into_inner());
-        seen.retain(|_, times| {
-            times.retain(|t| now.duration_since(*t) < TOKENIZE_WINDOW);
-            !times.is_empty()
-        });
-        let times = seen.entry(caller.to_string()).or_default();
-        if times.len() >= TOKENIZE_LIMIT {
-            return false;
+    /// Kept in PostgreSQL, so the limit holds across every instance; one caller's attempts
+    /// are counted one at a time (an advisory lock on the caller).
+    pub async fn allow_tokenization(&self, caller: &str) -> Result<bool, GatewayError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query!(
+            "SELECT pg_advisory_xact_lock(hashtextextended('sandbox-tokenize:' || $1, 0)) AS locked",
+            caller
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let recent = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM sandbox_tokenize_attempts
+               WHERE caller = $1 AND at > now() - make_interval(secs => $2)"#,
+            caller,
+            TOKENIZE_WINDOW.as_secs_f64()
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        if recent >= TOKENIZE_LIMIT as i64 {
+            return Ok(false);
         }
-        times.push_back(now);
-        true
+        sqlx::query!(
+            "INSERT INTO sandbox_tokenize_attempts (caller) VALUES ($1)",
+            caller
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(true)
+    }
+
+    /// Forgets tokenizations older than the window. Returns how many.
+    pub async fn forget_old_tokenizations(&self) -> Result<u64, GatewayError> {
+        let done = sqlx::query!(
+            "DELETE FROM sandbox_tokenize_attempts WHERE at < now() - make_interval(secs => $1)",
+            TOKENIZE_WINDOW.as_secs_f64()
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected())
     }
 
     /// Runs a call as a hosted gateway does: after the configured delay, and to the end even
