@@ -2,7 +2,7 @@
 # Both install what is missing first (see scripts/tools.sh).
 SHELL := /bin/bash
 
-.PHONY: run cluster test seed tools release db-url sqlx-prepare bench-search bench-payments bench-tti bench-recovery
+.PHONY: run cluster test seed seed-large tools release db-url sqlx-prepare bench-search bench-payments bench-tti bench-recovery
 
 run: tools
 	@scripts/run.sh
@@ -16,6 +16,11 @@ cluster: tools
 
 seed: tools
 	@scripts/run.sh seed
+
+# A fresh database settle_large (SETTLE_LARGE_DB) with the demo data and 100,000 companies,
+# 1,000,000 invoices, 200,000 saved cards and 500,000 payments, loaded with COPY; prints the time.
+seed-large: tools
+	@scripts/seed-large.sh
 
 tools:
 	@scripts/tools.sh

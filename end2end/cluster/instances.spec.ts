@@ -118,6 +118,13 @@ test("killing an instance during a payment load loses and doubles nothing", asyn
   expect(Number(before) - Number(after)).toBeCloseTo(Number(paid), 2);
   expect(charges).toBe(approved);
   expect(doubled).toBe("0");
+  // Each company's kept figures still add up to its open invoices.
+  const [[figuresOff]] = sql(
+    "SELECT count(*) FROM (SELECT company_id, sum(balance) AS b, count(*) AS n FROM invoices WHERE balance > 0 " +
+      "GROUP BY company_id) x FULL JOIN company_balances c USING (company_id) " +
+      "WHERE COALESCE(x.b, 0) <> COALESCE(c.open_balance, 0) OR COALESCE(x.n, 0) <> COALESCE(c.open_invoices, 0)",
+  );
+  expect(figuresOff).toBe("0");
   // Every key answered "paid" has exactly one approved payment.
   for (const [key, answer] of answered) {
     if (!answer.startsWith("200")) continue;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod gateway;
 pub mod housekeeping;
 pub mod invoices;
+pub mod large;
 pub mod methods;
 pub mod payments;
 pub mod sessions;

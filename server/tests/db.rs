@@ -552,3 +552,43 @@ async fn the_tokenizer_limit_is_shared_by_every_instance(pool: PgPool) {
     // Another caller is unaffected.
     assert!(b.allow_tokenization("203.0.113.10").await.unwrap());
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_large_book_keeps_the_ledger_and_the_kept_company_figures(pool: PgPool) {
+    use server::large::{self, Loaded, Scale};
+    seeded(&pool).await;
+    let scale = Scale {
+        companies: 40,
+        invoices: 2_000,
+        big_company_invoices: 300,
+    };
+    let loaded = large::load(&pool, scale, today()).await.unwrap();
+    assert_eq!(
+        loaded,
+        Loaded {
+            companies: 40,
+            invoices: 2_000,
+            methods: 80,
+            payments: 1_000,
+        }
+    );
+    assert_eq!(large::balances_off(&pool).await.unwrap(), 0);
+    assert_eq!(large::company_balances_off(&pool).await.unwrap(), 0);
+    // The big company's figures come from the kept row, and agree with its invoices.
+    let code = CompanyCode::parse(&large::company_code(1)).unwrap();
+    let id = companies::id_of(&pool, &code).await.unwrap();
+    let detail = companies::detail(&pool, id, today()).await.unwrap();
+    assert_eq!(detail.open_invoices, 300);
+    // Every kind of change keeps the kept figures: a part payment, a payment in full of
+    // several companies' invoices in one statement, a new invoice, a deleted one.
+    for sql in [
+        "UPDATE invoices SET balance = balance - 1 WHERE id IN (SELECT id FROM invoices WHERE balance > 1 ORDER BY id LIMIT 5)",
+        "UPDATE invoices SET balance = 0 WHERE id IN (SELECT id FROM invoices WHERE balance > 0 ORDER BY id DESC LIMIT 50)",
+        "INSERT INTO invoices (company_id, number, issue_date, due_date, total, balance) \
+         SELECT id, 'NEW-' || id, DATE '2026-11-01', DATE '2026-12-01', 10, 10 FROM companies ORDER BY id LIMIT 3",
+        "DELETE FROM invoices WHERE number LIKE 'NEW-%' AND company_id = (SELECT min(id) FROM companies)",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        assert_eq!(large::company_balances_off(&pool).await.unwrap(), 0, "{sql}");
+    }
+}
