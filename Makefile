@@ -2,7 +2,7 @@
 # Both install what is missing first (see scripts/tools.sh).
 SHELL := /bin/bash
 
-.PHONY: run cluster test seed seed-large tools release db-url sqlx-prepare bench-search bench-payments bench-tti bench-recovery
+.PHONY: run cluster test seed seed-large tools release db-url sqlx-prepare bench bench-tti bench-recovery
 
 run: tools
 	@scripts/run.sh
@@ -38,16 +38,12 @@ sqlx-prepare: tools
 db-url:
 	@scripts/pg.sh
 
-# Prints the latency of CRM → Companies searches on 100,000 companies (a benchmark, not a test).
-bench-search: tools
-	@source scripts/env.sh && export DATABASE_URL=$${DATABASE_URL:-$$(scripts/pg.sh settle)} && \
-	  cargo bench -p server --bench search
-
-# Pays invoices over real HTTP with 16 concurrent clients for BENCH_SECONDS (default 20) and
-# prints payments/s, p50/p99 latency and a money check (a benchmark, not a test).
-bench-payments: tools
-	@source scripts/env.sh && export DATABASE_URL=$${DATABASE_URL:-$$(scripts/pg.sh settle)} && \
-	  cargo bench -p app --features ssr --bench payments
+# Every figure of the release build in one run, as name=value lines: Open Invoices pages (20 and
+# 10,000 invoices), company search per kind with its plans, payments over HTTP beside the bare
+# SQL of the same transaction (INVOICES_PER_PAYMENT, default 2), server RSS, bundle sizes.
+# Loads the large book (make seed-large) the first time. A benchmark, not a test.
+bench: tools
+	@scripts/bench.sh
 
 # Prints the time to interactive of a staff company page with the release build (median of 5
 # cold and 5 warm loads in Chromium; a benchmark, not a test).

@@ -31,6 +31,9 @@ scripts/sqlx-prepare.sh --check
 step "the release build (what make release ships)"
 scripts/release.sh
 
+step "the browser bundle within its size budget"
+scripts/bundle-size.sh --check
+
 step "browser tests against the release server and site"
 source scripts/e2e-server.sh
 (cd end2end && BASE_URL="http://127.0.0.1:$e2e_port" E2E_DATABASE_URL="$e2e_url" E2E_SERVER_LOG="$e2e_log" \

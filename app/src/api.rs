@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use leptos::prelude::*;
 use shared::auth::{CreatedUser, CustomerUser, DemoAccount, SessionUser};
 use shared::company::{CompanyDetail, CompanySummary};
-use shared::invoice::{InvoiceDetail, OpenInvoice};
+use shared::invoice::{InvoiceDetail, InvoicePage, InvoiceQuery};
 use shared::method::{
     MethodDetail, MethodOption, MethodQuery, MethodSummary, NewBankAccountInput, NewCardInput,
 };
@@ -21,6 +21,7 @@ use {
     crate::request::{acting, state},
     server::companies::today,
     shared::company::CompanySearch,
+    shared::invoice::InvoiceSearch,
 };
 
 /// The signed-in user, or `None`.
@@ -101,12 +102,32 @@ pub async fn get_company(code: String) -> Result<CompanyDetail, ApiError> {
     Ok(server::companies::detail(&st.pool, company, today()).await?)
 }
 
-/// A company's open invoices.
-#[server(endpoint = "open_invoices", input = Form)]
-pub async fn open_invoices(code: String) -> Result<Vec<OpenInvoice>, ApiError> {
+/// One page of a company's open invoices, searched, filtered by aging and sorted as the URL
+/// says, with the count and balance of every matching one.
+#[server(endpoint = "open_invoices", input = Json)]
+pub async fn open_invoices(code: String, query: InvoiceQuery) -> Result<InvoicePage, ApiError> {
+    matching(code, query, shared::page::PAGE_SIZE).await
+}
+
+/// "Select all matching": the first [`shared::payment::PaymentRequest::MAX_LINES`] matching invoices (at most
+/// one payment's worth) in the list's order, with the count and balance of all that match.
+#[server(endpoint = "matching_invoices", input = Json)]
+pub async fn matching_invoices(code: String, query: InvoiceQuery) -> Result<InvoicePage, ApiError> {
+    let mut all = query;
+    all.page = 1;
+    matching(code, all, shared::payment::PaymentRequest::MAX_LINES as i64).await
+}
+
+#[cfg(feature = "ssr")]
+async fn matching(
+    code: String,
+    query: InvoiceQuery,
+    per_page: i64,
+) -> Result<InvoicePage, ApiError> {
     let (st, acting) = (state()?, acting()?);
+    let search = InvoiceSearch::parse(&query)?;
     let company = acting.company(&st.pool, &code).await?;
-    Ok(server::invoices::open(&st.pool, company, today()).await?)
+    Ok(server::invoices::search(&st.pool, company, &search, per_page, today()).await?)
 }
 
 /// One invoice (open or paid) with what was paid on it.

@@ -76,6 +76,6 @@ $$;
 -- Open invoices of a company, by due date (the default order, the aging filters and the
 -- figures above, read from the index alone), by balance, and by number.
 DROP INDEX invoices_open;
-CREATE INDEX invoices_open ON invoices (company_id, due_date, id) INCLUDE (balance) WHERE balance > 0;
-CREATE INDEX invoices_open_balance ON invoices (company_id, balance, id) WHERE balance > 0;
+CREATE INDEX invoices_open ON invoices (company_id, due_date, number) INCLUDE (balance) WHERE balance > 0;
+CREATE INDEX invoices_open_balance ON invoices (company_id, balance, number) WHERE balance > 0;
 CREATE INDEX invoices_open_number ON invoices (company_id, number) WHERE balance > 0;

@@ -141,6 +141,48 @@ pub async fn id_of(pool: &PgPool, code: &CompanyCode) -> Result<CompanyId> {
     .ok_or_else(|| AppError::NotFound("Company".into()).into())
 }
 
+/// The plans (`EXPLAIN (ANALYZE, BUFFERS)`) of [`search`]'s two statements for `search`, for
+/// the benchmark's output: the same SQL as the macros above, as text.
+pub async fn explain_search(
+    pool: &PgPool,
+    search: &CompanySearch,
+    page: i64,
+    today: NaiveDate,
+) -> Result<Vec<String>> {
+    let offset = (page.max(1) - 1) * PAGE_SIZE;
+    let pattern = contains_pattern(search.as_str());
+    let (count, rows) = if search.is_empty() {
+        (
+            "SELECT count(*) FROM companies".to_string(),
+            format!(
+                "SELECT c.code, f.open_balance FROM (SELECT id, code, name, currency FROM companies \
+                 ORDER BY lower(name), code LIMIT {PAGE_SIZE} OFFSET {offset}) c \
+                 CROSS JOIN LATERAL company_figures(c.id, '{today}') f ORDER BY lower(c.name), c.code"
+            ),
+        )
+    } else {
+        let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let (text, pattern) = (quoted(search.as_str()), quoted(&pattern));
+        (
+            format!("SELECT count(*) FROM companies c WHERE c.code ILIKE {pattern} OR c.name ILIKE {pattern}"),
+            format!(
+                "SELECT c.code, f.open_balance FROM (SELECT id, code, name, currency, code = upper({text}) AS exact \
+                 FROM companies WHERE code ILIKE {pattern} OR name ILIKE {pattern} \
+                 ORDER BY exact DESC, lower(name), code LIMIT {PAGE_SIZE} OFFSET {offset}) c \
+                 CROSS JOIN LATERAL company_figures(c.id, '{today}') f ORDER BY c.exact DESC, lower(c.name), c.code"
+            ),
+        )
+    };
+    let mut out = Vec::new();
+    for sql in [count, rows] {
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"))
+            .fetch_all(pool)
+            .await?;
+        out.extend(plan);
+    }
+    Ok(out)
+}
+
 /// A company's header figures and contacts.
 pub async fn detail(pool: &PgPool, company: CompanyId, today: NaiveDate) -> Result<CompanyDetail> {
     let summary = sqlx::query_as!(

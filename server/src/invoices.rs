@@ -5,12 +5,17 @@ use crate::companies::currency;
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use shared::invoice::{days_overdue, InvoiceDetail, InvoicePayment, OpenInvoice};
+use shared::invoice::{
+    days_overdue, InvoiceDetail, InvoicePage, InvoicePayment, InvoiceSearch, InvoiceSort,
+    OpenInvoice,
+};
 use shared::money::Money;
+use shared::page::{last_page, Page};
 use shared::payment::PaymentStatus;
 use shared::{AppError, CompanyId, InvoiceId, PaymentId};
 use sqlx::PgPool;
 
+#[derive(sqlx::FromRow)]
 struct InvoiceRow {
     id: InvoiceId,
     number: String,
@@ -38,20 +43,97 @@ impl InvoiceRow {
     }
 }
 
-/// Every invoice of a company with a balance above zero, oldest due date first.
-pub async fn open(pool: &PgPool, company: CompanyId, today: NaiveDate) -> Result<Vec<OpenInvoice>> {
-    sqlx::query_as!(
-        InvoiceRow,
-        r#"SELECT id AS "id: InvoiceId", number, po_number, issue_date, due_date,
-                  currency::text AS "currency!", total, balance
-           FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date, number"#,
-        company as CompanyId
-    )
+struct Matching {
+    n: i64,
+    balance: Decimal,
+    currency: String,
+}
+
+/// A company's open invoices (balance above zero) matching `search`: one page of `per_page`
+/// in the order asked for, with the count and balance of all that match. Unfiltered, those
+/// figures are the kept ones (`company_balances`); filtered, they add up the matching
+/// index range only. Each page reads one range of an index on (company, sort column).
+///
+/// The one query here built at run time: its ORDER BY is the column the user sorts by.
+pub async fn search(
+    pool: &PgPool,
+    company: CompanyId,
+    search: &InvoiceSearch,
+    per_page: i64,
+    today: NaiveDate,
+) -> Result<InvoicePage> {
+    let (from, to) = search
+        .aging
+        .map(|b| b.due_range(today))
+        .unwrap_or((None, None));
+    let pattern = search.q.as_deref().map(crate::companies::contains_pattern);
+    let matching = if search.filters() {
+        sqlx::query_as!(
+            Matching,
+            r#"SELECT count(i.id) AS "n!", COALESCE(sum(i.balance), 0) AS "balance!",
+                      min(c.currency)::text AS "currency!"
+               FROM companies c LEFT JOIN invoices i ON i.company_id = c.id AND i.balance > 0
+                    AND ($2::date IS NULL OR i.due_date >= $2) AND ($3::date IS NULL OR i.due_date <= $3)
+                    AND ($4::text IS NULL OR i.number ILIKE $4 OR i.po_number ILIKE $4)
+               WHERE c.id = $1"#,
+            company as CompanyId,
+            from,
+            to,
+            pattern
+        )
+        .fetch_one(pool)
+        .await?
+    } else {
+        sqlx::query_as!(
+            Matching,
+            r#"SELECT COALESCE(b.open_invoices, 0) AS "n!", COALESCE(b.open_balance, 0) AS "balance!",
+                      c.currency::text AS "currency!"
+               FROM companies c LEFT JOIN company_balances b ON b.company_id = c.id WHERE c.id = $1"#,
+            company as CompanyId
+        )
+        .fetch_one(pool)
+        .await?
+    };
+    let page = search.page.clamp(1, last_page(matching.n, per_page));
+    let (dir, reverse) = if search.descending {
+        ("DESC", "ASC")
+    } else {
+        ("ASC", "DESC")
+    };
+    let order = match search.sort {
+        InvoiceSort::Number => format!("number {dir}"),
+        InvoiceSort::Due => format!("due_date {dir}, number {dir}"),
+        // The most days overdue is the earliest due date.
+        InvoiceSort::DaysOverdue => format!("due_date {reverse}, number {reverse}"),
+        InvoiceSort::Balance => format!("balance {dir}, number {dir}"),
+    };
+    let rows: Vec<InvoiceRow> = sqlx::query_as(&format!(
+        "SELECT id, number, po_number, issue_date, due_date, currency::text AS currency, total, balance \
+         FROM invoices WHERE company_id = $1 AND balance > 0 \
+           AND ($2::date IS NULL OR due_date >= $2) AND ($3::date IS NULL OR due_date <= $3) \
+           AND ($4::text IS NULL OR number ILIKE $4 OR po_number ILIKE $4) \
+         ORDER BY {order} LIMIT $5 OFFSET $6"
+    ))
+    .bind(company)
+    .bind(from)
+    .bind(to)
+    .bind(&pattern)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
     .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|r| r.into_invoice(today))
-    .collect()
+    .await?;
+    Ok(InvoicePage {
+        page: Page {
+            items: rows
+                .into_iter()
+                .map(|r| r.into_invoice(today))
+                .collect::<Result<_>>()?,
+            total: matching.n,
+            page,
+            per_page,
+        },
+        balance: Money::new(matching.balance, currency(&matching.currency)?),
+    })
 }
 
 struct PaidRow {

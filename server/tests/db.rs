@@ -9,7 +9,7 @@ use server::users::{self, NewUser};
 use server::{sessions, Config};
 use shared::auth::{LoginInput, Role};
 use shared::company::{CompanyCode, CompanySearch};
-use shared::invoice::AgingBucket;
+use shared::invoice::{AgingBucket, InvoiceQuery, InvoiceSearch, InvoiceSort};
 use shared::AppError;
 use sqlx::PgPool;
 use std::collections::HashSet;
@@ -30,6 +30,16 @@ fn gw(pool: &PgPool) -> SandboxGateway {
 
 fn search(s: &str) -> CompanySearch {
     CompanySearch::parse(s).unwrap()
+}
+
+/// Every open invoice of a company, in the list's default order (one page that holds them all).
+async fn all_open(pool: &PgPool, id: shared::CompanyId) -> Vec<shared::invoice::OpenInvoice> {
+    let all = InvoiceSearch::parse(&InvoiceQuery::default()).unwrap();
+    server::invoices::search(pool, id, &all, 100_000, today())
+        .await
+        .unwrap()
+        .page
+        .items
 }
 
 async fn count(pool: &PgPool, table: &str) -> i64 {
@@ -92,7 +102,7 @@ async fn demo_invoices_cover_every_aging_bucket_and_payment_state(pool: PgPool) 
             .unwrap();
         for c in &companies.items {
             let id = companies::id_of(&pool, &c.code).await.unwrap();
-            for inv in server::invoices::open(&pool, id, today()).await.unwrap() {
+            for inv in all_open(&pool, id).await {
                 buckets.insert(inv.aging());
             }
         }
@@ -140,7 +150,7 @@ async fn balances_match_allocations(pool: PgPool) {
         .unwrap()
         .items[0];
     let id = companies::id_of(&pool, &c.code).await.unwrap();
-    let invoices = server::invoices::open(&pool, id, today()).await.unwrap();
+    let invoices = all_open(&pool, id).await;
     let sum: Decimal = invoices.iter().map(|i| i.balance.amount()).sum();
     let overdue: Decimal = invoices
         .iter()
@@ -244,7 +254,7 @@ async fn open_invoices_are_the_ones_with_a_balance_by_due_date(pool: PgPool) {
     let id = companies::id_of(&pool, &CompanyCode::parse("C1003").unwrap())
         .await
         .unwrap();
-    let open = server::invoices::open(&pool, id, today()).await.unwrap();
+    let open = all_open(&pool, id).await;
     let expected: i64 =
         sqlx::query_scalar("SELECT count(*) FROM invoices WHERE company_id = $1 AND balance > 0")
             .bind(id)
@@ -591,4 +601,99 @@ async fn the_large_book_keeps_the_ledger_and_the_kept_company_figures(pool: PgPo
         sqlx::query(sql).execute(&pool).await.unwrap();
         assert_eq!(large::company_balances_off(&pool).await.unwrap(), 0, "{sql}");
     }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_large_company_s_invoices_page_sort_and_filter_on_the_server(pool: PgPool) {
+    use server::large::{self, Scale};
+    let scale = Scale {
+        companies: 10,
+        invoices: 3_000,
+        big_company_invoices: 1_200,
+    };
+    large::load(&pool, scale, today()).await.unwrap();
+    let code = CompanyCode::parse(&large::company_code(1)).unwrap();
+    let id = companies::id_of(&pool, &code).await.unwrap();
+    let every = all_open(&pool, id).await;
+    assert_eq!(every.len(), 1_200);
+    let page = |q: InvoiceQuery, per_page: i64| {
+        let pool = pool.clone();
+        async move {
+            let s = InvoiceSearch::parse(&q).unwrap();
+            server::invoices::search(&pool, id, &s, per_page, today())
+                .await
+                .unwrap()
+        }
+    };
+    let query = |q: &str, aging: &str, sort: &str, dir: &str, page: i64| InvoiceQuery {
+        q: q.into(),
+        aging: aging.into(),
+        sort: sort.into(),
+        dir: dir.into(),
+        page,
+    };
+    // Unfiltered: the kept figures, and pages that together are the whole list, in order.
+    let first = page(query("", "", "", "", 1), 50).await;
+    let sum: Decimal = every.iter().map(|i| i.balance.amount()).sum();
+    assert_eq!((first.page.total, first.balance.amount()), (1_200, sum));
+    let mut paged = Vec::new();
+    for p in 1..=24 {
+        paged.extend(page(query("", "", "", "", p), 50).await.page.items);
+    }
+    assert_eq!(paged, every);
+    // A page past the end is the last page.
+    assert_eq!(page(query("", "", "", "", 99), 50).await.page.page, 24);
+    // Every order, both ways.
+    for sort in InvoiceSort::ALL {
+        for dir in ["asc", "desc"] {
+            let items = page(query("", "", sort.key(), dir, 1), 2_000)
+                .await
+                .page
+                .items;
+            let key = |i: &shared::invoice::OpenInvoice| match sort {
+                InvoiceSort::Number => (0, i.number.clone()),
+                InvoiceSort::Due | InvoiceSort::DaysOverdue => {
+                    (0, format!("{}{}", i.due_date, i.number))
+                }
+                InvoiceSort::Balance => (0, format!("{:020}", i.balance.amount())),
+            };
+            let ordered = items.windows(2).all(|w| match (sort, dir) {
+                (InvoiceSort::DaysOverdue, "desc") => w[0].due_date <= w[1].due_date,
+                (InvoiceSort::DaysOverdue, _) => w[0].due_date >= w[1].due_date,
+                (_, "asc") => key(&w[0]) <= key(&w[1]),
+                _ => key(&w[0]) >= key(&w[1]),
+            });
+            assert!(ordered, "{sort:?} {dir}");
+            assert_eq!(items.len(), 1_200);
+        }
+    }
+    // Aging buckets: exactly the invoices of the bucket, with their count and balance.
+    for bucket in AgingBucket::ALL {
+        let got = page(query("", bucket.key(), "", "", 1), 2_000).await;
+        let want: Vec<_> = every
+            .iter()
+            .filter(|i| i.aging() == bucket)
+            .cloned()
+            .collect();
+        let want_sum: Decimal = want.iter().map(|i| i.balance.amount()).sum();
+        assert_eq!(got.page.total, want.len() as i64, "{bucket:?}");
+        assert_eq!(got.balance.amount(), want_sum, "{bucket:?}");
+        assert_eq!(got.page.items, want, "{bucket:?}");
+    }
+    // A search by part of an invoice or PO number, case aside; a search that matches nothing.
+    let got = page(query("l-10001", "", "", "", 1), 2_000).await;
+    assert!(got.page.total > 0);
+    assert!(got.page.items.iter().all(|i| i.number.contains("L-10001")));
+    let po = every.iter().find_map(|i| i.po_number.clone()).unwrap();
+    let got = page(query(&po.to_lowercase(), "", "", "", 1), 2_000).await;
+    assert!(got
+        .page
+        .items
+        .iter()
+        .all(|i| i.po_number.as_deref() == Some(po.as_str())));
+    let none = page(query("no-such-invoice", "", "", "", 1), 50).await;
+    assert_eq!((none.page.total, none.page.items.len()), (0, 0));
+    assert!(none.balance.amount().is_zero());
+    // Wildcards are searched for, not obeyed.
+    assert_eq!(page(query("%", "", "", "", 1), 50).await.page.total, 0);
 }

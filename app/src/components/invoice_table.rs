@@ -1,16 +1,26 @@
 //! The open-invoice table, shared by the staff company page and the customer portal. With a
 //! [`Selection`] it has a checkbox per row, select-all, and the amount to pay on each row.
 
+use super::pager::sort_header;
 use super::selection::Selection;
 use super::DataTable;
 use leptos::prelude::*;
 use shared::format::{count, date};
-use shared::invoice::OpenInvoice;
+use shared::invoice::{InvoiceSort, OpenInvoice};
 use shared::money::{Currency, Money};
 use shared::payment::{amount_field, parse_amount, reason_field};
 
+/// How the list is sorted and the URL of each order (see [`super::pager::sort_header`]).
+#[derive(Clone)]
+pub struct Sorting {
+    pub sort: InvoiceSort,
+    pub descending: bool,
+    pub href: Callback<(InvoiceSort, bool), String>,
+}
+
 #[component]
 pub fn InvoiceTable(
+    /// The invoices shown (one page of the list).
     invoices: Vec<OpenInvoice>,
     /// The sentence shown when there are none.
     #[prop(into)]
@@ -21,6 +31,16 @@ pub fn InvoiceTable(
     /// Where an invoice's own page is (`{base}/{id}`): the number becomes a link.
     #[prop(optional_no_strip)]
     invoice_base: Option<&'static str>,
+    /// Makes the columns sortable.
+    #[prop(optional)]
+    sorting: Option<Sorting>,
+    /// The count and balance of the whole list (every page), for the footer; those of the
+    /// rows shown when not given.
+    #[prop(optional)]
+    figures: Option<(i64, Money)>,
+    /// The footer's noun: "open invoice" or "matching invoice".
+    #[prop(default = "open invoice")]
+    noun: &'static str,
 ) -> impl IntoView {
     if invoices.is_empty() {
         return view! { <div class="empty-state"><p>{empty}</p></div> }.into_any();
@@ -29,46 +49,59 @@ pub fn InvoiceTable(
         .first()
         .map(|i| i.balance.currency())
         .unwrap_or(Currency::USD);
-    let total_balance = Money::sum(currency, invoices.iter().map(|i| &i.balance))
-        .map(|m| m.display())
-        .unwrap_or_default();
-    let n = invoices.len() as i64;
-    let all = StoredValue::new(invoices.clone());
+    let (n, balance) = figures.unwrap_or_else(|| {
+        (
+            invoices.len() as i64,
+            Money::sum(currency, invoices.iter().map(|i| &i.balance))
+                .unwrap_or(Money::zero(currency)),
+        )
+    });
+    let page = StoredValue::new(invoices.clone());
     let select_all = selection.map(|sel| {
-        let state = move || {
-            let picked = sel.count();
-            (
-                picked > 0 && picked == all.with_value(|a| a.len()),
-                picked > 0 && picked < all.with_value(|a| a.len()),
-            )
-        };
+        let state = move || page.with_value(|p| sel.page_state(p));
         view! {
             <th scope="col" class="check">
                 <input
                     type="checkbox"
-                    aria-label="Select all invoices"
+                    aria-label="Select all invoices on this page"
                     prop:checked=move || state().0
                     prop:indeterminate=move || state().1
-                    on:change=move |_| all.with_value(|a| sel.toggle_all(a))
+                    on:change=move |_| page.with_value(|p| sel.toggle_page(p))
                 />
             </th>
         }
     });
+    let header = move |column: InvoiceSort, label: &'static str, class: &'static str| match &sorting
+    {
+        Some(s) => {
+            let active = (s.sort == column).then_some(s.descending);
+            let href = s.href;
+            sort_header(
+                label,
+                class,
+                move || active,
+                column.descending_first(),
+                move |desc| href.run((column, desc)),
+            )
+            .into_any()
+        }
+        None => view! { <th scope="col" class=class>{label}</th> }.into_any(),
+    };
     let pay_header = selection.map(|_| view! { <th scope="col" class="num pay-col">"Pay"</th> });
     let footer_span = if selection.is_some() { 7 } else { 6 };
-    let footer_label = format!("{} open invoice{}", count(n), if n == 1 { "" } else { "s" });
+    let footer_label = format!("{} {noun}{}", count(n), if n == 1 { "" } else { "s" });
     view! {
         <DataTable label="Open invoices" testid="open-invoices">
             <thead>
                 <tr>
                     {select_all}
-                    <th scope="col">"Invoice"</th>
+                    {header(InvoiceSort::Number, "Invoice", "")}
                     <th scope="col" class="hide-phone">"PO"</th>
                     <th scope="col" class="hide-phone">"Issued"</th>
-                    <th scope="col">"Due"</th>
-                    <th scope="col" class="num hide-phone">"Days overdue"</th>
+                    {header(InvoiceSort::Due, "Due", "")}
+                    {header(InvoiceSort::DaysOverdue, "Days overdue", "num hide-phone")}
                     <th scope="col" class="num hide-phone">"Total"</th>
-                    <th scope="col" class="num">"Balance"</th>
+                    {header(InvoiceSort::Balance, "Balance", "num")}
                     {pay_header}
                 </tr>
             </thead>
@@ -118,7 +151,7 @@ pub fn InvoiceTable(
                     // On a phone four columns are hidden, so the label spans four fewer.
                     <th scope="row" class="hide-phone" colspan=footer_span>{footer_label.clone()}</th>
                     <th scope="row" class="show-phone" colspan=footer_span - 4>{footer_label}</th>
-                    <td class="num strong" data-testid="balance-total">{total_balance}</td>
+                    <td class="num strong" data-testid="balance-total">{balance.display()}</td>
                     {selection.map(|_| view! { <td></td> })}
                 </tr>
             </tfoot>

@@ -21,7 +21,7 @@ use shared::AppError;
 pub use add_method::AddMethodForm;
 pub use invoice_table::InvoiceTable;
 pub use pager::Pager;
-pub use pay_invoices::{OpenInvoicesToPay, PayInvoices};
+pub use pay_invoices::OpenInvoicesToPay;
 pub use payment_dialog::PaymentDialog;
 pub use payments_history::{CompanyPayments, PaymentsHistory};
 pub use receipt::{PaymentBadge, ReceiptView};

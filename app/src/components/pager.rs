@@ -49,6 +49,70 @@ pub fn Pager(
     }
 }
 
+/// A list's URL: `base` with the non-empty `params` and the page (when past the first).
+pub fn list_href(base: &str, params: &[(&str, &str)], page: i64) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in params {
+        if !v.trim().is_empty() {
+            parts.push(format!("{k}={}", encode(v.trim())));
+        }
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", parts.join("&"))
+    }
+}
+
+/// A column header that sorts the list by its column: `active` is `Some(descending)` when the
+/// list is sorted by it; `href(descending)` is the list sorted by it that way. A click sorts
+/// by the column (in its usual direction), a second click reverses.
+pub fn sort_header(
+    label: &'static str,
+    class: &'static str,
+    active: impl Fn() -> Option<bool> + Copy + Send + Sync + 'static,
+    descending_first: bool,
+    href: impl Fn(bool) -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <th scope="col" class=class aria-sort=aria_sort(active)>
+            {sort_link(label, active, descending_first, href)}
+        </th>
+    }
+}
+
+/// The `aria-sort` of a sortable column header (see [`sort_header`]).
+pub fn aria_sort(
+    active: impl Fn() -> Option<bool> + Copy + Send + Sync + 'static,
+) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || match active() {
+        None => "none",
+        Some(true) => "descending",
+        Some(false) => "ascending",
+    }
+}
+
+/// The link inside a sortable column header (see [`sort_header`]).
+pub fn sort_link(
+    label: &'static str,
+    active: impl Fn() -> Option<bool> + Copy + Send + Sync + 'static,
+    descending_first: bool,
+    href: impl Fn(bool) -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    let target = move || href(active().map(|d| !d).unwrap_or(descending_first));
+    let arrow = move || match active() {
+        None => "",
+        Some(true) => " ▼",
+        Some(false) => " ▲",
+    };
+    // A plain link (the router still takes the click): `A` would mark every header as the
+    // current page.
+    view! { <a href=target class="sort-btn">{label}<span aria-hidden="true">{arrow}</span></a> }
+}
+
 /// Encodes a query-string value.
 pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());

@@ -5,11 +5,14 @@ use leptos::prelude::*;
 use shared::error::FieldError;
 use shared::invoice::OpenInvoice;
 use shared::money::{Currency, Money};
-use shared::payment::{amount_field, check_line_against_balance, parse_amount, PaymentLine};
+use shared::payment::{
+    amount_field, check_line_against_balance, parse_amount, reason_field, PaymentLine,
+};
 use shared::InvoiceId;
 use std::collections::BTreeMap;
 
-/// Which invoices are selected and what is typed for each. Cheap to copy into closures.
+/// Which invoices are selected (on any page of the list) and what is typed for each. Cheap to
+/// copy into closures.
 #[derive(Clone, Copy)]
 pub struct Selection {
     /// Selected invoice id → amount as typed.
@@ -18,6 +21,9 @@ pub struct Selection {
     pub reasons: RwSignal<BTreeMap<InvoiceId, String>>,
     /// Errors shown under the table's inputs after an attempt to pay.
     pub errors: RwSignal<Vec<FieldError>>,
+    /// The selected invoices as they were listed when picked, so a selection outlives the
+    /// page it was made on.
+    picked: StoredValue<BTreeMap<InvoiceId, OpenInvoice>>,
 }
 
 impl Default for Selection {
@@ -32,6 +38,7 @@ impl Selection {
             amounts: RwSignal::new(BTreeMap::new()),
             reasons: RwSignal::new(BTreeMap::new()),
             errors: RwSignal::new(Vec::new()),
+            picked: StoredValue::new(BTreeMap::new()),
         }
     }
 
@@ -40,36 +47,57 @@ impl Selection {
     }
 
     pub fn toggle(&self, inv: &OpenInvoice) {
-        let (id, balance) = (inv.id, inv.balance.amount().to_string());
+        if self.is_selected(inv.id) {
+            self.amounts.update(|m| {
+                m.remove(&inv.id);
+            });
+            self.errors.set(Vec::new());
+        } else {
+            self.add(std::slice::from_ref(inv));
+        }
+    }
+
+    /// Adds `invoices` (each at its balance), keeping what is typed on those already selected.
+    pub fn add(&self, invoices: &[OpenInvoice]) {
+        self.picked.update_value(|p| {
+            p.extend(invoices.iter().map(|i| (i.id, i.clone())));
+        });
         self.amounts.update(|m| {
-            if m.remove(&id).is_none() {
-                m.insert(id, balance);
+            for i in invoices {
+                m.entry(i.id)
+                    .or_insert_with(|| i.balance.amount().to_string());
             }
         });
         self.errors.set(Vec::new());
     }
 
-    /// Selects all of `invoices`, or none when all are already selected.
-    pub fn toggle_all(&self, invoices: &[OpenInvoice]) {
-        let all = self
-            .amounts
-            .with(|m| invoices.iter().all(|i| m.contains_key(&i.id)));
-        self.amounts.update(|m| {
-            m.clear();
-            if !all {
-                m.extend(
-                    invoices
-                        .iter()
-                        .map(|i| (i.id, i.balance.amount().to_string())),
-                );
-            }
-        });
-        self.errors.set(Vec::new());
+    /// Selects every invoice of a page, or unselects them when all already are; the other
+    /// pages' selection stays.
+    pub fn toggle_page(&self, page: &[OpenInvoice]) {
+        if self.page_state(page).0 {
+            self.amounts.update(|m| {
+                for i in page {
+                    m.remove(&i.id);
+                }
+            });
+            self.errors.set(Vec::new());
+        } else {
+            self.add(page);
+        }
+    }
+
+    /// (all of the page selected, some but not all of it).
+    pub fn page_state(&self, page: &[OpenInvoice]) -> (bool, bool) {
+        self.amounts.with(|m| {
+            let n = page.iter().filter(|i| m.contains_key(&i.id)).count();
+            (n > 0 && n == page.len(), n > 0 && n < page.len())
+        })
     }
 
     pub fn clear(&self) {
         self.amounts.update(|m| m.clear());
         self.reasons.update(|m| m.clear());
+        self.picked.update_value(|p| p.clear());
         self.errors.set(Vec::new());
     }
 
@@ -88,17 +116,18 @@ impl Selection {
         })
     }
 
-    /// The selected lines, checked against the balances shown; the first error otherwise
-    /// (also kept in `errors` for the inputs to show).
-    pub fn lines(
-        &self,
-        invoices: &[OpenInvoice],
-    ) -> Result<Vec<(OpenInvoice, PaymentLine)>, FieldError> {
+    /// The selected lines, oldest due first, checked against the balances listed; the first
+    /// error otherwise (also kept in `errors` for the inputs to show).
+    pub fn lines(&self) -> Result<Vec<(OpenInvoice, PaymentLine)>, FieldError> {
         let amounts = self.amounts.get_untracked();
         let reasons = self.reasons.get_untracked();
+        let mut invoices: Vec<OpenInvoice> = self
+            .picked
+            .with_value(|p| amounts.keys().filter_map(|id| p.get(id).cloned()).collect());
+        invoices.sort_by(|a, b| (a.due_date, &a.number).cmp(&(b.due_date, &b.number)));
         let mut out = Vec::new();
         let mut errors = Vec::new();
-        for inv in invoices.iter().filter(|i| amounts.contains_key(&i.id)) {
+        for inv in invoices {
             let typed = &amounts[&inv.id];
             let reason = reasons
                 .get(&inv.id)
@@ -114,7 +143,7 @@ impl Selection {
                     };
                     match check_line_against_balance(&line, inv.balance) {
                         Err(e) => errors.push(e),
-                        Ok(()) => out.push((inv.clone(), line)),
+                        Ok(()) => out.push((inv, line)),
                     }
                 }
             }
@@ -125,6 +154,15 @@ impl Selection {
             Some(e) => Err(e),
             None => Ok(out),
         }
+    }
+
+    /// The number of the selected invoice a table field (amount or reason) belongs to.
+    pub fn number_of_field(&self, field: &str) -> Option<String> {
+        self.picked.with_value(|p| {
+            p.values()
+                .find(|i| amount_field(i.id) == field || reason_field(i.id) == field)
+                .map(|i| i.number.clone())
+        })
     }
 
     /// The error for a field of the table, if any.

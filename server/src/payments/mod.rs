@@ -28,6 +28,7 @@ use crate::audit::{self, Action, Actor, Entity, Event};
 use crate::gateway::{within, Charge, ChargeStatus, GatewayError, PaymentGateway};
 use crate::{Error, Result};
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use shared::auth::Role;
@@ -142,7 +143,7 @@ pub async fn start(
     let hash = request_hash(req, company);
     let user = acting.user.id;
     let mut tx = pool.begin().await?;
-    let claimed = sqlx::query!(
+    let fresh = sqlx::query!(
         "INSERT INTO idempotency_keys (key, user_id, scope, request_hash) VALUES ($1, $2, 'payment', $3) \
          ON CONFLICT (key) DO NOTHING",
         key,
@@ -155,7 +156,7 @@ pub async fn start(
         == 1;
     // A key whose first attempt the gateway refused is free for another request (another
     // method); the same request again gets the refusal replayed.
-    let claimed = claimed
+    let claimed = fresh
         || sqlx::query!(
             "UPDATE idempotency_keys SET request_hash = $2, user_id = $3, refusal = NULL, response = NULL, \
                  completed_at = NULL WHERE key = $1 AND refusal IS NOT NULL AND request_hash <> $2",
@@ -171,12 +172,17 @@ pub async fn start(
         tx.rollback().await?;
         return replay(pool, key, &hash).await.map(StartOutcome::Replay);
     }
-    let earlier_attempts = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM payments WHERE idempotency_key = $1"#,
-        key
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    // A fresh key has no earlier attempt; a refused one taken again has.
+    let earlier_attempts = if fresh {
+        0
+    } else {
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM payments WHERE idempotency_key = $1"#,
+            key
+        )
+        .fetch_one(&mut *tx)
+        .await?
+    };
     let gateway_key = if earlier_attempts == 0 {
         key.to_string()
     } else {
@@ -285,25 +291,39 @@ pub async fn start(
     )
     .fetch_one(&mut *tx)
     .await?;
-    for line in &req.lines {
-        let after = sqlx::query_scalar!(
-            "UPDATE invoices SET balance = balance - $2, updated_at = now() WHERE id = $1 RETURNING balance",
-            line.invoice_id as InvoiceId,
-            line.amount.amount()
+    // Every line off its balance and recorded as an allocation, in one statement (one round
+    // trip, one run of the company-figures trigger).
+    let (line_ids, line_amounts, line_reasons): (Vec<i64>, Vec<Decimal>, Vec<Option<String>>) = req
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.invoice_id.0,
+                l.amount.amount(),
+                l.short_pay_reason.clone(),
+            )
+        })
+        .collect();
+    let allocated = sqlx::query!(
+        "WITH line AS (SELECT * FROM unnest($2::bigint[], $3::numeric[], $4::text[]) AS l(invoice_id, amount, reason)), \
+              taken AS (UPDATE invoices i SET balance = i.balance - line.amount, updated_at = now() \
+                        FROM line WHERE i.id = line.invoice_id RETURNING i.id, i.balance) \
+         INSERT INTO payment_allocations (payment_id, invoice_id, amount, short_pay_reason, balance_after) \
+         SELECT $1, line.invoice_id, line.amount, line.reason, taken.balance FROM line JOIN taken ON taken.id = line.invoice_id",
+        payment.id as PaymentId,
+        &line_ids,
+        &line_amounts,
+        &line_reasons as &[Option<String>]
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if allocated != req.lines.len() as u64 {
+        return Err(AppError::invalid(
+            "invoices",
+            "An invoice in this payment does not exist. Reload the page.",
         )
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "INSERT INTO payment_allocations (payment_id, invoice_id, amount, short_pay_reason, balance_after) \
-             VALUES ($1, $2, $3, $4, $5)",
-            payment.id as PaymentId,
-            line.invoice_id as InvoiceId,
-            line.amount.amount(),
-            line.short_pay_reason,
-            after
-        )
-        .execute(&mut *tx)
-        .await?;
+        .into());
     }
     audit::record(
         &mut tx,

@@ -4,7 +4,9 @@
 
 use crate::api::list_payment_methods;
 use crate::components::methods_table::{method_row, more_details};
-use crate::components::pager::{debounced_navigate, encode, follow_url};
+use crate::components::pager::{
+    aria_sort, debounced_navigate, follow_url, list_href, sort_header, sort_link,
+};
 use crate::components::{loading_rows, DataTable, ErrorView, Pager, SearchBar};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,20 +19,11 @@ const BASE: &str = "/ops/system/payment-methods";
 
 /// The list's URL for a query (page 1 unless given).
 fn href(q: &str, company: &str, sort: &str, dir: &str, page: i64) -> String {
-    let mut parts = Vec::new();
-    for (k, v) in [("q", q), ("company", company), ("sort", sort), ("dir", dir)] {
-        if !v.trim().is_empty() {
-            parts.push(format!("{k}={}", encode(v.trim())));
-        }
-    }
-    if page > 1 {
-        parts.push(format!("page={page}"));
-    }
-    if parts.is_empty() {
-        BASE.to_string()
-    } else {
-        format!("{BASE}?{}", parts.join("&"))
-    }
+    list_href(
+        BASE,
+        &[("q", q), ("company", company), ("sort", sort), ("dir", dir)],
+        page,
+    )
 }
 
 #[component]
@@ -84,31 +77,15 @@ pub fn PaymentMethodsPage() -> impl IntoView {
         "desc" => true,
         _ => current() == MethodSort::Added,
     };
-    let aria_sort = move |column: MethodSort| {
-        move || match (current() == column, descending()) {
-            (false, _) => "none",
-            (true, true) => "descending",
-            (true, false) => "ascending",
+    let active = move |column: MethodSort| move || (current() == column).then(descending);
+    let sorted = move |column: MethodSort| {
+        move |desc: bool| {
+            let dir = if desc { "desc" } else { "asc" };
+            href(&q.get(), &company.get(), column.key(), dir, 1)
         }
     };
-    let sort_link = move |column: MethodSort, label: &'static str| {
-        let target = move || {
-            let next_dir = if current() == column && !descending() {
-                "desc"
-            } else {
-                "asc"
-            };
-            href(&q.get(), &company.get(), column.key(), next_dir, 1)
-        };
-        let arrow = move || match (current() == column, descending()) {
-            (false, _) => "",
-            (true, true) => " ▼",
-            (true, false) => " ▲",
-        };
-        view! { <A href=target attr:class="sort-btn">{label}<span aria-hidden="true">{arrow}</span></A> }
-    };
     let sort_header = move |column: MethodSort, label: &'static str, class: &'static str| {
-        view! { <th scope="col" class=class aria-sort=aria_sort(column)>{sort_link(column, label)}</th> }
+        sort_header(label, class, active(column), false, sorted(column))
     };
 
     view! {
@@ -125,8 +102,8 @@ pub fn PaymentMethodsPage() -> impl IntoView {
         <DataTable label="Payment methods" testid="payment-methods" class="dense">
             <thead>
                 <tr>
-                    <th scope="col" aria-sort=aria_sort(MethodSort::Company)>
-                        {sort_link(MethodSort::Company, "Company ID")}
+                    <th scope="col" aria-sort=aria_sort(active(MethodSort::Company))>
+                        {sort_link("Company ID", active(MethodSort::Company), false, sorted(MethodSort::Company))}
                         <label for="company-filter" class="sr-only">"Filter by Company ID"</label>
                         <input
                             id="company-filter"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make bench`: every figure of the release build in one run, each a `name=value` line. Builds
+# what `make release` ships, loads the large book once (`make seed-large`; reused while it is
+# there), starts the release server on it and runs app/benches/load.rs against it: Open
+# Invoices pages (20 and 10,000 invoices), company search per kind with its plans, payments
+# over HTTP beside the bare SQL of the same transaction, the server's RSS; then the browser
+# bundle's sizes. Prints figures; asserts nothing about time.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$root"
+export DATABASE_URL=${DATABASE_URL:-$(scripts/pg.sh settle)}
+scripts/release.sh >/dev/null
+cargo bench -q -p app --features ssr --bench load --no-run 2>/dev/null
+
+large_db=${SETTLE_LARGE_DB:-settle_large}
+base=${DATABASE_URL%%\?*}
+query=""
+[[ "$DATABASE_URL" == *\?* ]] && query="?${DATABASE_URL#*\?}"
+large_url="${base%/*}/$large_db$query"
+if [ "$(psql -tA "$large_url" -c "SELECT count(*) >= 100000 FROM companies" 2>/dev/null)" != "t" ]; then
+  SETTLE_LARGE_DB=$large_db scripts/seed-large.sh
+fi
+
+port=${BENCH_PORT:-3190}
+log="$target_dir/bench-server.log"
+LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+  DATABASE_URL="$large_url" SETTLE_DEMO=1 RUST_LOG=warn "$target_dir/release/app" >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do
+  curl -fs -o /dev/null "http://127.0.0.1:$port/login" && break
+  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "the app did not start" >&2; exit 1; }
+  sleep 0.2
+done
+
+BENCH_URL="http://127.0.0.1:$port" BENCH_DATABASE_URL="$large_url" BENCH_SERVER_PID=$pid \
+  cargo bench -q -p app --features ssr --bench load
+
+scripts/bundle-size.sh --print
