@@ -195,11 +195,22 @@ impl Bench {
             }));
         }
         let peak = self.sample_rss(deadline);
+        let cpu_before = (self.server_cpu_ms(), machine_busy_ms());
         let mut times = Vec::new();
         for t in tasks {
             times.extend(t.await.unwrap());
         }
         times.sort();
+        // Where the time goes: the server's own CPU, and the whole machine's (the server,
+        // PostgreSQL and this load generator share its cores).
+        let n = times.len().max(1) as f64;
+        if let (Some(before), Some(after)) = (cpu_before.0, self.server_cpu_ms()) {
+            print(&format!("{name}_server_cpu_ms_per_req"), format!("{:.2}", (after - before) / n));
+        }
+        print(
+            &format!("{name}_machine_cpu_ms_per_req"),
+            format!("{:.2}", (machine_busy_ms() - cpu_before.1) / n),
+        );
         print(&format!("{name}_html_bytes"), bytes.load(Ordering::Relaxed));
         print(
             &format!("{name}_p50_ms"),
@@ -217,6 +228,16 @@ impl Bench {
         if let Some(mb) = peak.await.unwrap() {
             print(&format!("{name}_rss_max_mb"), format!("{mb:.1}"));
         }
+    }
+
+    /// CPU time the server process has used (user and system), in ms.
+    fn server_cpu_ms(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid?)).ok()?;
+        // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        Some(ticks * 10.0)
     }
 
     /// The largest RSS seen every 100 ms until `deadline`.
@@ -444,6 +465,27 @@ impl Bench {
                 .unwrap(),
         );
     }
+}
+
+/// CPU time every core of the machine has been busy, in ms (from /proc/stat, 100 ticks/s).
+fn machine_busy_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(cpu) = stat.lines().next() else {
+        return 0.0;
+    };
+    let ticks: Vec<f64> = cpu
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    let busy: f64 = ticks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, t)| t)
+        .sum();
+    busy * 10.0
 }
 
 #[derive(sqlx::FromRow)]
