@@ -205,7 +205,10 @@ impl Bench {
         // PostgreSQL and this load generator share its cores).
         let n = times.len().max(1) as f64;
         if let (Some(before), Some(after)) = (cpu_before.0, self.server_cpu_ms()) {
-            print(&format!("{name}_server_cpu_ms_per_req"), format!("{:.2}", (after - before) / n));
+            print(
+                &format!("{name}_server_cpu_ms_per_req"),
+                format!("{:.2}", (after - before) / n),
+            );
         }
         print(
             &format!("{name}_machine_cpu_ms_per_req"),
@@ -236,7 +239,8 @@ impl Bench {
         // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
         let rest = stat.rsplit_once(')')?.1;
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        let ticks: f64 =
+            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
         Some(ticks * 10.0)
     }
 

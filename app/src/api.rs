@@ -104,15 +104,21 @@ pub async fn get_company(code: String) -> Result<CompanyDetail, ApiError> {
 
 /// One page of a company's open invoices, searched, filtered by aging and sorted as the URL
 /// says, with the count and balance of every matching one.
-#[server(endpoint = "open_invoices", input = Json)]
-pub async fn open_invoices(code: String, query: InvoiceQuery) -> Result<InvoicePage, ApiError> {
+#[server(endpoint = "open_invoices", input = Form)]
+pub async fn open_invoices(
+    code: String,
+    #[server(default)] query: InvoiceQuery,
+) -> Result<InvoicePage, ApiError> {
     matching(code, query, shared::page::PAGE_SIZE).await
 }
 
 /// "Select all matching": the first [`shared::payment::PaymentRequest::MAX_LINES`] matching invoices (at most
 /// one payment's worth) in the list's order, with the count and balance of all that match.
-#[server(endpoint = "matching_invoices", input = Json)]
-pub async fn matching_invoices(code: String, query: InvoiceQuery) -> Result<InvoicePage, ApiError> {
+#[server(endpoint = "matching_invoices", input = Form)]
+pub async fn matching_invoices(
+    code: String,
+    #[server(default)] query: InvoiceQuery,
+) -> Result<InvoicePage, ApiError> {
     let mut all = query;
     all.page = 1;
     matching(code, all, shared::payment::PaymentRequest::MAX_LINES as i64).await

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use shared::company::{CompanyCode, CompanyDetail, CompanySearch, CompanySummary, Contact};
 use shared::money::{Currency, Money};
-use shared::page::{last_page, Page, PAGE_SIZE};
+use shared::page::{last_page, Page, Total, PAGE_SIZE};
 use shared::{AppError, CompanyId};
 use sqlx::PgPool;
 
@@ -57,7 +57,21 @@ impl SummaryRow {
     }
 }
 
-/// CRM → Companies: companies whose Company ID or name contains `search`, by name, one page.
+/// Past this many matches a search stops counting ("1,000+"): a count of every company that
+/// contains two common letters would read a large part of the book for one figure.
+pub const SEARCH_COUNT_LIMIT: i64 = 1_000;
+
+/// Past this many companies the whole book's total is the database's estimate ("about
+/// 100,040") rather than a count of every row on every page view.
+const ESTIMATE_ABOVE: f32 = 10_000.0;
+
+/// CRM → Companies: companies whose Company ID or name contains `search`, by name, one page;
+/// a company whose Company ID is the search comes first.
+///
+/// Every kind of search reads an index: the whole book and deep pages walk the covering sort
+/// index (`sort_name, code`) alone; a search of three letters or more reads the trigram index
+/// on `search_text`, or walks the sort index while matches are common; counts stop at
+/// [`SEARCH_COUNT_LIMIT`].
 pub async fn search(
     pool: &PgPool,
     search: &CompanySearch,
@@ -65,69 +79,159 @@ pub async fn search(
     today: NaiveDate,
 ) -> Result<Page<CompanySummary>> {
     let per_page = PAGE_SIZE;
-    let pattern = contains_pattern(search.as_str());
-    // Two shapes, so each gets its own plan: the whole book walks the name index; a search
-    // uses the trigram indexes on Company ID and name.
-    let total = if search.is_empty() {
-        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM companies"#)
-            .fetch_one(pool)
-            .await?
-    } else {
-        sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM companies c WHERE c.code ILIKE $1 OR c.name ILIKE $1"#,
-            pattern
+    if search.is_empty() {
+        let total = sqlx::query!(
+            r#"SELECT COALESCE((SELECT reltuples::bigint FROM pg_class
+                                WHERE oid = 'companies'::regclass AND reltuples > $1),
+                               (SELECT count(*) FROM companies)) AS "n!",
+                      EXISTS (SELECT 1 FROM pg_class WHERE oid = 'companies'::regclass AND reltuples > $1) AS "about!""#,
+            ESTIMATE_ABOVE
         )
         .fetch_one(pool)
-        .await?
+        .await?;
+        let page = page.clamp(1, last_page(total.n, per_page));
+        // The page's ids from the sort index alone, then those companies and their figures.
+        let rows = sqlx::query_as!(
+            SummaryRow,
+            r#"SELECT c.code, c.name, c.currency::text AS "currency!", f.open_balance AS "open_balance!",
+                      f.open_invoices AS "open_invoices!", f.overdue AS "overdue!"
+               FROM (SELECT id FROM companies ORDER BY sort_name, code LIMIT $2 OFFSET $3) p
+               JOIN companies c ON c.id = p.id
+               CROSS JOIN LATERAL company_figures(c.id, $1) f
+               ORDER BY c.sort_name, c.code"#,
+            today,
+            per_page,
+            (page - 1) * per_page
+        )
+        .fetch_all(pool)
+        .await?;
+        return summaries(
+            rows,
+            total.n,
+            if total.about {
+                Total::About
+            } else {
+                Total::Exact
+            },
+            page,
+        );
+    }
+    let pattern = contains_pattern(&search.as_str().to_lowercase());
+    let counted = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM (SELECT 1 FROM companies WHERE search_text LIKE $1 LIMIT $3) m) AS "n!",
+                  EXISTS (SELECT 1 FROM companies WHERE code = upper($2)) AS "exact!""#,
+        pattern,
+        search.as_str(),
+        SEARCH_COUNT_LIMIT + 1
+    )
+    .fetch_one(pool)
+    .await?;
+    let (total, total_is) = if counted.n > SEARCH_COUNT_LIMIT {
+        (SEARCH_COUNT_LIMIT, Total::AtLeast)
+    } else {
+        (counted.n, Total::Exact)
     };
     let page = page.clamp(1, last_page(total, per_page));
     let offset = (page - 1) * per_page;
-    // Pick the page's companies first, then add up the figures of those companies only.
-    let rows = if search.is_empty() {
-        sqlx::query_as!(
-            SummaryRow,
-            r#"SELECT c.code, c.name, c.currency::text AS "currency!", f.open_balance AS "open_balance!",
-                      f.open_invoices AS "open_invoices!", f.overdue AS "overdue!"
-               FROM (SELECT id, code, name, currency FROM companies
-                     ORDER BY lower(name), code LIMIT $2 OFFSET $3) c
-               CROSS JOIN LATERAL company_figures(c.id, $1) f
-               ORDER BY lower(c.name), c.code"#,
-            today,
-            per_page,
-            offset
-        )
-        .fetch_all(pool)
-        .await?
+    // The exact Company ID first (on the first page), then the others by name.
+    let exact = i64::from(counted.exact);
+    let (rest_limit, rest_offset) = if page == 1 {
+        (per_page - exact, 0)
     } else {
-        // A search equal to a Company ID puts that company first.
-        sqlx::query_as!(
-            SummaryRow,
-            r#"SELECT c.code, c.name, c.currency::text AS "currency!", f.open_balance AS "open_balance!",
-                      f.open_invoices AS "open_invoices!", f.overdue AS "overdue!"
-               FROM (SELECT id, code, name, currency, code = upper($2) AS exact FROM companies
-                     WHERE code ILIKE $3 OR name ILIKE $3
-                     ORDER BY exact DESC, lower(name), code LIMIT $4 OFFSET $5) c
-               CROSS JOIN LATERAL company_figures(c.id, $1) f
-               ORDER BY c.exact DESC, lower(c.name), c.code"#,
-            today,
-            search.as_str(),
-            pattern,
-            per_page,
-            offset
-        )
-        .fetch_all(pool)
-        .await?
+        (per_page, offset - exact)
     };
-    let items = rows
-        .into_iter()
-        .map(SummaryRow::into_summary)
-        .collect::<Result<Vec<_>>>()?;
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        r#"SELECT c.code AS "code!", c.name AS "name!", c.currency::text AS "currency!",
+                  f.open_balance AS "open_balance!", f.open_invoices AS "open_invoices!", f.overdue AS "overdue!"
+           FROM (SELECT id, code, name, currency, 0 AS rank, sort_name FROM companies
+                 WHERE code = upper($2) AND $3
+                 UNION ALL
+                 (SELECT id, code, name, currency, 1, sort_name FROM companies
+                  WHERE search_text LIKE $4 AND code <> upper($2)
+                  ORDER BY sort_name, code LIMIT $5 OFFSET $6)) c
+           CROSS JOIN LATERAL company_figures(c.id, $1) f
+           ORDER BY c.rank, c.sort_name, c.code"#,
+        today,
+        search.as_str(),
+        page == 1,
+        pattern,
+        rest_limit,
+        rest_offset
+    )
+    .fetch_all(pool)
+    .await?;
+    summaries(rows, total, total_is, page)
+}
+
+fn summaries(
+    rows: Vec<SummaryRow>,
+    total: i64,
+    total_is: Total,
+    page: i64,
+) -> Result<Page<CompanySummary>> {
     Ok(Page {
-        items,
+        items: rows
+            .into_iter()
+            .map(SummaryRow::into_summary)
+            .collect::<Result<Vec<_>>>()?,
         total,
+        total_is,
         page,
-        per_page,
+        per_page: PAGE_SIZE,
     })
+}
+
+/// The plans (`EXPLAIN (ANALYZE, BUFFERS)`) of [`search`]'s statements for a search, for the
+/// benchmark's output: the same SQL as the macros above, as text.
+pub async fn explain_search(
+    pool: &PgPool,
+    search: &CompanySearch,
+    page: i64,
+    today: NaiveDate,
+) -> Result<Vec<String>> {
+    let offset = (page.max(1) - 1) * PAGE_SIZE;
+    let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let statements = if search.is_empty() {
+        vec![
+            format!(
+                "SELECT COALESCE((SELECT reltuples::bigint FROM pg_class WHERE oid = 'companies'::regclass \
+                 AND reltuples > {ESTIMATE_ABOVE}), (SELECT count(*) FROM companies))"
+            ),
+            format!(
+                "SELECT c.code, f.open_balance FROM (SELECT id FROM companies ORDER BY sort_name, code \
+                 LIMIT {PAGE_SIZE} OFFSET {offset}) p JOIN companies c ON c.id = p.id \
+                 CROSS JOIN LATERAL company_figures(c.id, '{today}') f ORDER BY c.sort_name, c.code"
+            ),
+        ]
+    } else {
+        let text = quoted(search.as_str());
+        let pattern = quoted(&contains_pattern(&search.as_str().to_lowercase()));
+        vec![
+            format!(
+                "SELECT (SELECT count(*) FROM (SELECT 1 FROM companies WHERE search_text LIKE {pattern} \
+                 LIMIT {}) m), EXISTS (SELECT 1 FROM companies WHERE code = upper({text}))",
+                SEARCH_COUNT_LIMIT + 1
+            ),
+            format!(
+                "SELECT c.code, f.open_balance FROM (SELECT id, code, name, currency, 0 AS rank, sort_name \
+                 FROM companies WHERE code = upper({text}) AND {first} UNION ALL \
+                 (SELECT id, code, name, currency, 1, sort_name FROM companies \
+                  WHERE search_text LIKE {pattern} AND code <> upper({text}) \
+                  ORDER BY sort_name, code LIMIT {PAGE_SIZE} OFFSET {offset})) c \
+                 CROSS JOIN LATERAL company_figures(c.id, '{today}') f ORDER BY c.rank, c.sort_name, c.code",
+                first = offset == 0
+            ),
+        ]
+    };
+    let mut out = Vec::new();
+    for sql in statements {
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"))
+            .fetch_all(pool)
+            .await?;
+        out.extend(plan);
+    }
+    Ok(out)
 }
 
 /// The internal id of a company by its Company ID.
@@ -139,48 +243,6 @@ pub async fn id_of(pool: &PgPool, code: &CompanyCode) -> Result<CompanyId> {
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| AppError::NotFound("Company".into()).into())
-}
-
-/// The plans (`EXPLAIN (ANALYZE, BUFFERS)`) of [`search`]'s two statements for `search`, for
-/// the benchmark's output: the same SQL as the macros above, as text.
-pub async fn explain_search(
-    pool: &PgPool,
-    search: &CompanySearch,
-    page: i64,
-    today: NaiveDate,
-) -> Result<Vec<String>> {
-    let offset = (page.max(1) - 1) * PAGE_SIZE;
-    let pattern = contains_pattern(search.as_str());
-    let (count, rows) = if search.is_empty() {
-        (
-            "SELECT count(*) FROM companies".to_string(),
-            format!(
-                "SELECT c.code, f.open_balance FROM (SELECT id, code, name, currency FROM companies \
-                 ORDER BY lower(name), code LIMIT {PAGE_SIZE} OFFSET {offset}) c \
-                 CROSS JOIN LATERAL company_figures(c.id, '{today}') f ORDER BY lower(c.name), c.code"
-            ),
-        )
-    } else {
-        let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
-        let (text, pattern) = (quoted(search.as_str()), quoted(&pattern));
-        (
-            format!("SELECT count(*) FROM companies c WHERE c.code ILIKE {pattern} OR c.name ILIKE {pattern}"),
-            format!(
-                "SELECT c.code, f.open_balance FROM (SELECT id, code, name, currency, code = upper({text}) AS exact \
-                 FROM companies WHERE code ILIKE {pattern} OR name ILIKE {pattern} \
-                 ORDER BY exact DESC, lower(name), code LIMIT {PAGE_SIZE} OFFSET {offset}) c \
-                 CROSS JOIN LATERAL company_figures(c.id, '{today}') f ORDER BY c.exact DESC, lower(c.name), c.code"
-            ),
-        )
-    };
-    let mut out = Vec::new();
-    for sql in [count, rows] {
-        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"))
-            .fetch_all(pool)
-            .await?;
-        out.extend(plan);
-    }
-    Ok(out)
 }
 
 /// A company's header figures and contacts.

@@ -129,6 +129,7 @@ pub async fn search(
                 .map(|r| r.into_invoice(today))
                 .collect::<Result<_>>()?,
             total: matching.n,
+            total_is: shared::page::Total::Exact,
             page,
             per_page,
         },

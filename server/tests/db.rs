@@ -697,3 +697,90 @@ async fn a_large_company_s_invoices_page_sort_and_filter_on_the_server(pool: PgP
     // Wildcards are searched for, not obeyed.
     assert_eq!(page(query("%", "", "", "", 1), 50).await.page.total, 0);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool: PgPool) {
+    use server::companies::SEARCH_COUNT_LIMIT;
+    use server::large::{self, Scale};
+    use shared::page::Total;
+    let scale = Scale {
+        companies: 12_000,
+        invoices: 100,
+        big_company_invoices: 10,
+    };
+    large::load(&pool, scale, today()).await.unwrap();
+    // The whole book past 10,000 companies: the planner's estimate, said to be one.
+    let book = companies::search(&pool, &search(""), 1, today())
+        .await
+        .unwrap();
+    assert_eq!(book.total_is, Total::About);
+    assert!((11_000..13_000).contains(&book.total), "{}", book.total);
+    // A deep page of the whole book, in order.
+    let deep = companies::search(&pool, &search(""), 200, today())
+        .await
+        .unwrap();
+    assert_eq!((deep.page, deep.items.len()), (200, 50));
+    assert!(deep
+        .items
+        .windows(2)
+        .all(|w| w[0].name.to_lowercase() <= w[1].name.to_lowercase()));
+    // Two common letters: counting stops at the limit; each page still in name order.
+    let common = companies::search(&pool, &search("an"), 1, today())
+        .await
+        .unwrap();
+    assert_eq!(
+        (common.total, common.total_is),
+        (SEARCH_COUNT_LIMIT, Total::AtLeast)
+    );
+    assert!(common
+        .items
+        .iter()
+        .all(|c| c.name.to_lowercase().contains("an") || c.code.as_str().contains("AN")));
+    // A search that is also a Company ID: that company first on page 1 only, every match
+    // once across the pages, case aside.
+    let code = large::company_code(1_000);
+    let mut seen = HashSet::new();
+    let first = companies::search(&pool, &search(&code[..5].to_lowercase()), 1, today())
+        .await
+        .unwrap();
+    assert_eq!(first.total_is, Total::Exact);
+    assert!(first.total > 50, "{}", first.total);
+    for p in 1..=first.last_page() {
+        let page = companies::search(&pool, &search(&code[..5]), p, today())
+            .await
+            .unwrap();
+        for c in page.items {
+            assert!(c.code.as_str().starts_with(&code[..5]), "{}", c.code);
+            assert!(seen.insert(c.code.to_string()), "{} twice", c.code);
+        }
+    }
+    assert_eq!(seen.len() as i64, first.total);
+    let exact = companies::search(&pool, &search(&code.to_lowercase()), 1, today())
+        .await
+        .unwrap();
+    assert_eq!(exact.items[0].code.as_str(), code);
+    // A Company ID inside 100 others ("C0019" is in "C001900"…): exact first, then the
+    // others by name, none twice over the pages.
+    sqlx::query("INSERT INTO companies (code, name) VALUES ('C0019', 'Zephyr Holdings')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let p1 = companies::search(&pool, &search("c0019"), 1, today())
+        .await
+        .unwrap();
+    assert_eq!((p1.total, p1.last_page()), (101, 3));
+    assert_eq!(p1.items[0].code.as_str(), "C0019");
+    for p in 1..=p1.last_page() {
+        for c in companies::search(&pool, &search("c0019"), p, today())
+            .await
+            .unwrap()
+            .items
+        {
+            assert!(!seen.contains(&c.code.to_string()), "{} twice", c.code);
+            seen.push(c.code.to_string());
+        }
+    }
+    assert_eq!(seen.len(), 101);
+    assert!(seen[1..].iter().all(|c| c != "C0019"));
+}

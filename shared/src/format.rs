@@ -31,15 +31,15 @@ pub fn date(d: NaiveDate) -> String {
 }
 
 /// `1–50 of 1,234` for a page of a list; `0 of 0` when empty.
-pub fn range_of(offset: i64, shown: i64, total: i64) -> String {
+pub fn range_of(offset: i64, shown: i64, total: i64, total_is: crate::page::Total) -> String {
     if shown == 0 {
-        return format!("0 of {}", count(total));
+        return format!("0 of {}", total_is.describe(total));
     }
     format!(
         "{}–{} of {}",
         count(offset + 1),
         count(offset + shown),
-        count(total)
+        total_is.describe(total)
     )
 }
 
@@ -70,8 +70,17 @@ mod tests {
 
     #[test]
     fn formats_ranges() {
-        assert_eq!(range_of(0, 50, 1234), "1–50 of 1,234");
-        assert_eq!(range_of(1200, 34, 1234), "1,201–1,234 of 1,234");
-        assert_eq!(range_of(0, 0, 0), "0 of 0");
+        use crate::page::Total;
+        assert_eq!(range_of(0, 50, 1234, Total::Exact), "1–50 of 1,234");
+        assert_eq!(
+            range_of(1200, 34, 1234, Total::Exact),
+            "1,201–1,234 of 1,234"
+        );
+        assert_eq!(range_of(0, 0, 0, Total::Exact), "0 of 0");
+        assert_eq!(range_of(50, 50, 1000, Total::AtLeast), "51–100 of 1,000+");
+        assert_eq!(
+            range_of(0, 50, 100_040, Total::About),
+            "1–50 of about 100,040"
+        );
     }
 }

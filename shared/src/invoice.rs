@@ -144,8 +144,10 @@ impl InvoiceSort {
     }
 }
 
-/// The open-invoice list as the URL holds it (`?q=&aging=&sort=&dir=&page=`).
+/// The open-invoice list as the URL holds it (`?q=&aging=&sort=&dir=&page=`); anything
+/// missing is the default list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InvoiceQuery {
     /// Part of an invoice or PO number.
     pub q: String,

@@ -5,12 +5,37 @@ use serde::{Deserialize, Serialize};
 /// Rows per page on list screens.
 pub const PAGE_SIZE: i64 = 50;
 
+/// How far a page's total can be trusted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Total {
+    /// Counted.
+    #[default]
+    Exact,
+    /// At least this many: counting stopped there ("1,000+").
+    AtLeast,
+    /// The database's estimate of a large table ("about 100,040").
+    About,
+}
+
+impl Total {
+    /// `n` as a person reads it: "1,234", "1,000+" or "about 100,040".
+    pub fn describe(self, n: i64) -> String {
+        match self {
+            Total::Exact => crate::format::count(n),
+            Total::AtLeast => format!("{}+", crate::format::count(n)),
+            Total::About => format!("about {}", crate::format::count(n)),
+        }
+    }
+}
+
 /// One page of a server-side list, with the total count for "1–50 of 1,234".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Rows matching the query, across all pages.
+    /// Rows matching the query, across all pages (see `total_is`).
     pub total: i64,
+    #[serde(default)]
+    pub total_is: Total,
     /// 1-based page number actually served (clamped to the last page).
     pub page: i64,
     pub per_page: i64,

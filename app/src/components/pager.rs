@@ -17,6 +17,9 @@ pub fn Pager(
     total: i64,
     page: i64,
     last_page: i64,
+    /// How exact `total` is.
+    #[prop(optional)]
+    total_is: shared::page::Total,
 ) -> impl IntoView {
     let href = move |p: i64| {
         let mut parts: Vec<String> = Vec::new();
@@ -36,7 +39,7 @@ pub fn Pager(
     let next = (page < last_page).then(|| href(page + 1));
     view! {
         <nav class="pager" aria-label="Pages">
-            <span class="pager-range" aria-live="polite">{range_of(offset, shown, total)}</span>
+            <span class="pager-range" aria-live="polite">{range_of(offset, shown, total, total_is)}</span>
             {match prev {
                 Some(h) => view! { <A href=h attr:class="btn btn-small" attr:rel="prev">"‹ Previous"</A> }.into_any(),
                 None => view! { <span class="btn btn-small" aria-disabled="true">"‹ Previous"</span> }.into_any(),

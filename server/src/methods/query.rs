@@ -192,6 +192,7 @@ pub async fn search(
             .map(|r| r.into_summary(today))
             .collect::<Result<_>>()?,
         total,
+        total_is: shared::page::Total::Exact,
         page,
         per_page: PAGE_SIZE,
     })

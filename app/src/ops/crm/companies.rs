@@ -61,6 +61,7 @@ pub fn CompaniesPage() -> impl IntoView {
                     Ok(page) => {
                         let query_part = if q.get_untracked().is_empty() { String::new() } else { format!("q={}", encode(&q.get_untracked())) };
                         let (offset, shown, total, current, last) = (page.offset(), page.items.len() as i64, page.total, page.page, page.last_page());
+                        let total_is = page.total_is;
                         view! {
                             <DataTable label="Companies" testid="companies">
                                     <thead>
@@ -93,7 +94,7 @@ pub fn CompaniesPage() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </DataTable>
-                            <Pager base=BASE query=query_part offset=offset shown=shown total=total page=current last_page=last/>
+                            <Pager base=BASE query=query_part offset=offset shown=shown total=total total_is=total_is page=current last_page=last/>
                         }.into_any()
                     }
                 }
