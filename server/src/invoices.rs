@@ -120,6 +120,9 @@ pub async fn search(
     .bind(&pattern)
     .bind(per_page)
     .bind((page - 1) * per_page)
+    // Planned for these values every time: a plan kept for any company (PostgreSQL's generic
+    // plan) sorts all of a large company's invoices where this one walks the index.
+    .persistent(false)
     .fetch_all(pool)
     .await?;
     Ok(InvoicePage {

@@ -320,10 +320,13 @@ impl PaymentGateway for SandboxGateway {
                     Some(decline_message(code).to_string()),
                 ),
             };
-            // The same key is the same charge: insert once, then read back whatever is there.
-            sqlx::query!(
-                "INSERT INTO sandbox_charges (id, idempotency_key, token, amount, currency, status, code, message) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING",
+            // The same key is the same charge: insert once (and read it back in the same
+            // statement); on a repeat, read what is there.
+            let inserted = sqlx::query_as!(
+                ChargeRow,
+                r#"INSERT INTO sandbox_charges (id, idempotency_key, token, amount, currency, status, code, message)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING
+                   RETURNING id, status AS "status: BookedStatus", code, message, amount"#,
                 random_id("ch"),
                 idempotency_key,
                 token,
@@ -333,18 +336,21 @@ impl PaymentGateway for SandboxGateway {
                 code,
                 message
             )
-            .execute(&pool)
+            .fetch_optional(&pool)
             .await
             .map_err(unavailable)?;
-            let row = sqlx::query_as!(
-                ChargeRow,
-                r#"SELECT id, status AS "status: BookedStatus", code, message, amount
-                   FROM sandbox_charges WHERE idempotency_key = $1"#,
-                idempotency_key
-            )
-            .fetch_one(&pool)
-            .await
-            .map_err(unavailable)?;
+            let row = match inserted {
+                Some(row) => row,
+                None => sqlx::query_as!(
+                    ChargeRow,
+                    r#"SELECT id, status AS "status: BookedStatus", code, message, amount
+                       FROM sandbox_charges WHERE idempotency_key = $1"#,
+                    idempotency_key
+                )
+                .fetch_one(&pool)
+                .await
+                .map_err(unavailable)?,
+            };
             if row.amount != amount.amount() {
                 return Err(GatewayError::Refused(
                     "this idempotency key was used for another amount".into(),
