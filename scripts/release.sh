@@ -6,4 +6,4 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split

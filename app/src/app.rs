@@ -1,17 +1,12 @@
 //! The document shell and the route table.
 
 use crate::components::{NotAllowed, NotFound};
+use crate::lazy::{
+    AwaitingGatewayScreen, CompaniesScreen, CompanyMethodsScreen, CompanyPaymentsScreen,
+    CompanyScreen, ContactsScreen, MethodScreen, MethodsScreen, OpenInvoicesScreen, OpsScreen,
+    UsersScreen,
+};
 use crate::login::LoginPage;
-use crate::ops::crm::companies::CompaniesPage;
-use crate::ops::crm::company::{
-    contacts::ContactsTab, open_invoices::OpenInvoicesTab, payment_methods::PaymentMethodsTab,
-    payments::PaymentsTab, users::UsersTab, CompanyPage,
-};
-use crate::ops::system::{
-    awaiting_gateway::AwaitingGatewayPage, payment_method::PaymentMethodPage,
-    payment_methods::PaymentMethodsPage,
-};
-use crate::ops::OpsShell;
 use crate::portal::{
     invoice::PortalInvoice,
     invoices::PortalInvoices,
@@ -22,7 +17,7 @@ use crate::portal::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -58,19 +53,20 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/not-allowed") view=NotAllowed/>
-                <ParentRoute path=path!("/ops") view=OpsShell>
+                // Staff screens: split out of the WASM a customer downloads (see lazy.rs).
+                <ParentRoute path=path!("/ops") view={Lazy::<OpsScreen>::new()}>
                     <Route path=path!("") view=|| view! { <Redirect path="/ops/crm/companies"/> }/>
-                    <Route path=path!("crm/companies") view=CompaniesPage/>
-                    <ParentRoute path=path!("crm/companies/:code") view=CompanyPage>
-                        <Route path=path!("") view=OpenInvoicesTab/>
-                        <Route path=path!("payments") view=PaymentsTab/>
-                        <Route path=path!("payment-methods") view=PaymentMethodsTab/>
-                        <Route path=path!("contacts") view=ContactsTab/>
-                        <Route path=path!("users") view=UsersTab/>
+                    <Route path=path!("crm/companies") view={Lazy::<CompaniesScreen>::new()}/>
+                    <ParentRoute path=path!("crm/companies/:code") view={Lazy::<CompanyScreen>::new()}>
+                        <Route path=path!("") view={Lazy::<OpenInvoicesScreen>::new()}/>
+                        <Route path=path!("payments") view={Lazy::<CompanyPaymentsScreen>::new()}/>
+                        <Route path=path!("payment-methods") view={Lazy::<CompanyMethodsScreen>::new()}/>
+                        <Route path=path!("contacts") view={Lazy::<ContactsScreen>::new()}/>
+                        <Route path=path!("users") view={Lazy::<UsersScreen>::new()}/>
                     </ParentRoute>
-                    <Route path=path!("system/payment-methods") view=PaymentMethodsPage/>
-                    <Route path=path!("system/payment-methods/:id") view=PaymentMethodPage/>
-                    <Route path=path!("system/awaiting-gateway") view=AwaitingGatewayPage/>
+                    <Route path=path!("system/payment-methods") view={Lazy::<MethodsScreen>::new()}/>
+                    <Route path=path!("system/payment-methods/:id") view={Lazy::<MethodScreen>::new()}/>
+                    <Route path=path!("system/awaiting-gateway") view={Lazy::<AwaitingGatewayScreen>::new()}/>
                 </ParentRoute>
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalInvoices/>

@@ -18,6 +18,7 @@ pub mod app;
 pub mod codec;
 pub mod components;
 pub mod error;
+pub mod lazy;
 pub mod login;
 pub mod ops;
 pub mod portal;
@@ -30,7 +31,8 @@ pub mod serve;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Loads the split-out code of the screen being shown before hydrating it.
+    leptos::mount::hydrate_lazy(app::App);
     // Lets browser tests wait until the page is interactive, and the time-to-interactive
     // benchmark read when it became so (ms since the navigation started).
     if let Some(window) = web_sys::window() {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { request as httpRequest, IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { test, expect } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, signIn, waitForHydration } from "./helpers";
 
 /**
  * The release site's static files are served as a production site serves them: hashed names,
@@ -77,4 +77,29 @@ test("pages are never stored, and an unhashed or unknown file name is not found"
   const unhashed = await rawGet("/pkg/settle.wasm", {});
   expect(unhashed.status).toBe(404);
   expect(unhashed.headers["cache-control"] ?? "").not.toMatch(/immutable/);
+});
+
+test("a customer never downloads the staff screens; staff load them when they go to one", async ({ page }) => {
+  const wasm: string[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.endsWith(".wasm")) wasm.push(path);
+  });
+  await signIn(page, CUSTOMER, /\/portal/);
+  for (const path of ["/portal", "/portal/payments", "/portal/payment-methods"]) {
+    await page.goto(path);
+    await waitForHydration(page);
+  }
+  await page.getByRole("link", { name: "Invoices" }).first().click();
+  await waitForHydration(page);
+  expect(wasm.length).toBeGreaterThan(0);
+  expect(wasm.filter((p) => p.includes("_screen_view")), "staff screens loaded by a customer").toEqual([]);
+
+  // Staff: the Companies screen's own chunk arrives with it.
+  wasm.length = 0;
+  await page.context().clearCookies();
+  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await waitForHydration(page);
+  await expect(page.locator("[data-testid=companies] tbody tr").first()).toBeVisible();
+  expect(wasm.some((p) => p.includes("companies_screen_view")), `chunks: ${wasm.join(", ")}`).toBe(true);
 });

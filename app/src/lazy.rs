@@ -1,0 +1,37 @@
+//! The screens a browser loads only when it goes to one of them: every staff screen is split
+//! out of the WASM the login page and the customer portal load (`cargo leptos build --split`),
+//! so a customer never downloads them. The server renders them like any other route.
+
+use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// A route whose view is a component loaded on demand (it loads its own data).
+macro_rules! lazy_screen {
+    ($route:ident => $component:path) => {
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                $component().into_any()
+            }
+        }
+    };
+}
+
+lazy_screen!(OpsScreen => crate::ops::OpsShell);
+lazy_screen!(CompaniesScreen => crate::ops::crm::companies::CompaniesPage);
+lazy_screen!(CompanyScreen => crate::ops::crm::company::CompanyPage);
+lazy_screen!(OpenInvoicesScreen => crate::ops::crm::company::open_invoices::OpenInvoicesTab);
+lazy_screen!(CompanyPaymentsScreen => crate::ops::crm::company::payments::PaymentsTab);
+lazy_screen!(CompanyMethodsScreen => crate::ops::crm::company::payment_methods::PaymentMethodsTab);
+lazy_screen!(ContactsScreen => crate::ops::crm::company::contacts::ContactsTab);
+lazy_screen!(UsersScreen => crate::ops::crm::company::users::UsersTab);
+lazy_screen!(MethodsScreen => crate::ops::system::payment_methods::PaymentMethodsPage);
+lazy_screen!(MethodScreen => crate::ops::system::payment_method::PaymentMethodPage);
+lazy_screen!(AwaitingGatewayScreen => crate::ops::system::awaiting_gateway::AwaitingGatewayPage);
