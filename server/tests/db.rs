@@ -724,14 +724,24 @@ async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool
         .items
         .windows(2)
         .all(|w| w[0].name.to_lowercase() <= w[1].name.to_lowercase()));
-    // Two common letters: counting stops at the limit; each page still in name order.
-    let common = companies::search(&pool, &search("an"), 1, today())
+    // A search matching most of the book: counting stops at the limit.
+    let most = companies::search(&pool, &search("c0"), 1, today())
         .await
         .unwrap();
     assert_eq!(
-        (common.total, common.total_is),
+        (most.total, most.total_is),
         (SEARCH_COUNT_LIMIT, Total::AtLeast)
     );
+    assert_eq!(most.items.len(), 50);
+    // Two common letters, counted, each page in name order.
+    let common = companies::search(&pool, &search("an"), 2, today())
+        .await
+        .unwrap();
+    assert_eq!(common.total_is, Total::Exact);
+    assert!(common
+        .items
+        .windows(2)
+        .all(|w| w[0].name.to_lowercase() <= w[1].name.to_lowercase()));
     assert!(common
         .items
         .iter()
