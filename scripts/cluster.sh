@@ -35,7 +35,7 @@ frontend settle
     default_backend instances
 backend instances
     balance roundrobin
-    option httpchk GET /login
+    option httpchk GET /healthz
     http-check expect status 200
 $servers
 CFG

@@ -986,3 +986,16 @@ async fn the_tokenizer_limits_how_many_numbers_one_user_may_try(pool: PgPool) {
         StatusCode::OK
     );
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn the_health_check_answers_without_a_session_or_a_page(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let res = app.page("/healthz", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert_eq!(res.text().await.unwrap(), "ok");
+    // The database gone: the instance says so, and the load balancer takes it out.
+    pool.close().await;
+    let res = app.page("/healthz", None).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+}

@@ -62,6 +62,14 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StartupE
         .map_err(|e| fail(e.to_string()))
 }
 
+/// Whether the database answers: the load balancer's health check (`/healthz`).
+pub async fn answers(pool: &PgPool) -> bool {
+    sqlx::query_scalar!(r#"SELECT 1 AS "one!""#)
+        .fetch_one(pool)
+        .await
+        .is_ok()
+}
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub async fn migrate(pool: &PgPool) -> Result<(), StartupError> {

@@ -64,6 +64,19 @@ pub fn last_page(total: i64, per_page: i64) -> i64 {
     ((total + per_page - 1) / per_page).max(1)
 }
 
+/// `1–50 of 1,234` for a page of a list; `0 of 0` when empty.
+pub fn range_of(offset: i64, shown: i64, total: i64, total_is: Total) -> String {
+    if shown == 0 {
+        return format!("0 of {}", total_is.describe(total));
+    }
+    format!(
+        "{}–{} of {}",
+        crate::format::count(offset + 1),
+        crate::format::count(offset + shown),
+        total_is.describe(total)
+    )
+}
+
 /// Parses a page number from a URL: anything missing or invalid is page 1.
 pub fn parse_page(raw: Option<&str>) -> i64 {
     raw.and_then(|s| s.trim().parse::<i64>().ok())
@@ -74,6 +87,21 @@ pub fn parse_page(raw: Option<&str>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_ranges() {
+        assert_eq!(range_of(0, 50, 1234, Total::Exact), "1–50 of 1,234");
+        assert_eq!(
+            range_of(1200, 34, 1234, Total::Exact),
+            "1,201–1,234 of 1,234"
+        );
+        assert_eq!(range_of(0, 0, 0, Total::Exact), "0 of 0");
+        assert_eq!(range_of(50, 50, 1000, Total::AtLeast), "51–100 of 1,000+");
+        assert_eq!(
+            range_of(0, 50, 100_040, Total::About),
+            "1–50 of about 100,040"
+        );
+    }
 
     #[test]
     fn pages() {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::format::range_of;
+use shared::page::range_of;
 
 #[component]
 pub fn Pager(

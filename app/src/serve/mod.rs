@@ -105,6 +105,7 @@ async fn shutdown_signal() {
 pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let ctx = state.clone();
+    let state_for_health = state.clone();
     Router::new()
         .leptos_routes_with_context(
             &leptos_options,
@@ -124,6 +125,9 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         ))
         // Static files need no session (and no database round trip to look one up).
         .merge(static_files::routes(&leptos_options))
+        // The load balancer's health check: no session, no page render, just "the database
+        // answers" (a check that closes early never leaves a half-rendered page behind).
+        .merge(health_route(state_for_health))
         // Inside compression, so a notice appended to a broken stream is compressed with it.
         .layer(axum::middleware::from_fn(catch_panic::catch_panic))
         .layer(CompressionLayer::new())
@@ -144,6 +148,26 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+}
+
+/// `GET /healthz`: 200 "ok" when the database answers, 503 otherwise.
+fn health_route(state: AppState) -> Router {
+    Router::new().route(
+        "/healthz",
+        axum::routing::get(move || {
+            let pool = state.pool.clone();
+            async move {
+                if server::db::answers(&pool).await {
+                    (StatusCode::OK, "ok")
+                } else {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the database does not answer",
+                    )
+                }
+            }
+        }),
+    )
 }
 
 /// An error answered the way server functions answer theirs (JSON of [`ApiError`]).
