@@ -199,13 +199,16 @@ pub fn OpenInvoicesToPay(
             <input id="invoice-search" type="search" name="q" class="search" autocomplete="off"
                 placeholder="Search by invoice or PO number" maxlength=InvoiceSearch::MAX_SEARCH
                 value=url.q.get_untracked() node_ref=search_ref on:input=on_search/>
-            <label for="invoice-aging" class="inline-label">"Aging"</label>
-            <select id="invoice-aging" name="aging" on:change=on_aging prop:value=move || url.aging.get()>
-                <option value="">"All"</option>
-                {AgingBucket::ALL.into_iter().map(|b| view! {
-                    <option value=b.key() selected=move || url.aging.get() == b.key()>{b.label()}</option>
-                }).collect_view()}
-            </select>
+            // The label and its list wrap together on a narrow screen.
+            <span class="filter-group">
+                <label for="invoice-aging" class="inline-label">"Aging"</label>
+                <select id="invoice-aging" name="aging" on:change=on_aging prop:value=move || url.aging.get()>
+                    <option value="">"All"</option>
+                    {AgingBucket::ALL.into_iter().map(|b| view! {
+                        <option value=b.key() selected=move || url.aging.get() == b.key()>{b.label()}</option>
+                    }).collect_view()}
+                </select>
+            </span>
             <input type="hidden" name="sort" prop:value=move || url.sort.get()/>
             <input type="hidden" name="dir" prop:value=move || url.dir.get()/>
             <button type="submit" class="btn">"Search"</button>
