@@ -128,6 +128,21 @@ fn company_name(n: i64) -> String {
 
 /// Loads `scale` into a database that holds the demo data (or nothing), one `COPY` per table.
 pub async fn load(pool: &PgPool, scale: Scale, today: NaiveDate) -> Result<Loaded> {
+    load_with_progress(pool, scale, today, |_, _| {}).await
+}
+
+/// [`load`], telling `progress` each step's name and how long it took.
+pub async fn load_with_progress(
+    pool: &PgPool,
+    scale: Scale,
+    today: NaiveDate,
+    mut progress: impl FnMut(&str, std::time::Duration),
+) -> Result<Loaded> {
+    let mut step = std::time::Instant::now();
+    let mut done = |name: &str| {
+        progress(name, step.elapsed());
+        step = std::time::Instant::now();
+    };
     let base = |table: &str| format!("SELECT COALESCE(max(id), 0) FROM {table}");
     let company0: i64 = sqlx::query_scalar(&base("companies"))
         .fetch_one(pool)
@@ -154,6 +169,7 @@ pub async fn load(pool: &PgPool, scale: Scale, today: NaiveDate) -> Result<Loade
         .await?;
     }
     loaded.companies = rows.finish().await?;
+    done("companies");
 
     // Two saved cards per company: a Visa (the default) and a Mastercard, with the sandbox's
     // tokens behind them.
@@ -186,6 +202,7 @@ pub async fn load(pool: &PgPool, scale: Scale, today: NaiveDate) -> Result<Loade
     }
     tokens.finish().await?;
     loaded.methods = methods.finish().await?;
+    done("payment methods and their tokens");
 
     // Invoices, their payments and the allocations stream side by side as three COPYs that
     // end in this order: each COPY checks its foreign keys when it ends, by which time the
@@ -248,8 +265,11 @@ pub async fn load(pool: &PgPool, scale: Scale, today: NaiveDate) -> Result<Loade
         }
     }
     loaded.invoices = invoices.finish().await?;
+    done("invoices");
     loaded.payments = payments.finish().await?;
+    done("payments");
     allocations.finish().await?;
+    done("allocations");
 
     for (table, seq) in [
         ("companies", "companies_id_seq"),
@@ -264,6 +284,7 @@ pub async fn load(pool: &PgPool, scale: Scale, today: NaiveDate) -> Result<Loade
         .await?;
     }
     sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+    done("sequences, VACUUM ANALYZE");
     Ok(loaded)
 }
 

@@ -1,7 +1,6 @@
 //! "1–50 of 1,234" with previous / next links that keep the rest of the query.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use shared::page::range_of;
 
 #[component]
@@ -40,12 +39,14 @@ pub fn Pager(
     view! {
         <nav class="pager" aria-label="Pages">
             <span class="pager-range" aria-live="polite">{range_of(offset, shown, total, total_is)}</span>
+            // Plain links (the router still takes the click): `A` would mark both as the
+            // current page, their path being this page's.
             {match prev {
-                Some(h) => view! { <A href=h attr:class="btn btn-small" attr:rel="prev">"‹ Previous"</A> }.into_any(),
+                Some(h) => view! { <a href=h class="btn btn-small" rel="prev">"‹ Previous"</a> }.into_any(),
                 None => view! { <span class="btn btn-small" aria-disabled="true">"‹ Previous"</span> }.into_any(),
             }}
             {match next {
-                Some(h) => view! { <A href=h attr:class="btn btn-small" attr:rel="next">"Next ›"</A> }.into_any(),
+                Some(h) => view! { <a href=h class="btn btn-small" rel="next">"Next ›"</a> }.into_any(),
                 None => view! { <span class="btn btn-small" aria-disabled="true">"Next ›"</span> }.into_any(),
             }}
         </nav>
@@ -111,8 +112,7 @@ pub fn sort_link(
         Some(true) => " ▼",
         Some(false) => " ▲",
     };
-    // A plain link (the router still takes the click): `A` would mark every header as the
-    // current page.
+    // A plain link, as in the pager.
     view! { <a href=target class="sort-btn">{label}<span aria-hidden="true">{arrow}</span></a> }
 }
 

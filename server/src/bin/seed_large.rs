@@ -18,9 +18,14 @@ async fn main() {
         .await
         .expect("the demo data");
     let today = server::companies::today();
-    let loaded = server::large::load(&pool, server::large::Scale::FULL, today)
-        .await
-        .expect("the large book");
+    let loaded = server::large::load_with_progress(
+        &pool,
+        server::large::Scale::FULL,
+        today,
+        |step, took| println!("seed-large: {step} in {:.1} s", took.as_secs_f64()),
+    )
+    .await
+    .expect("the large book");
     println!(
         "seed-large: {} companies, {} invoices, {} payment methods, {} payments into {name} in {:.1} s",
         loaded.companies,
