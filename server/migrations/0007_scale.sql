@@ -15,44 +15,50 @@ INSERT INTO company_balances (company_id, open_balance, open_invoices)
 
 -- One statement-level trigger per kind of change: the statement's rows arrive as transition
 -- tables, so a COPY of a million invoices is one aggregate, a payment one row per company.
-CREATE FUNCTION company_balances_add(delta_balance NUMERIC, delta_count BIGINT, company BIGINT)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE company_balances
-        SET open_balance = open_balance + delta_balance, open_invoices = open_invoices + delta_count
-        WHERE company_id = company;
-    IF NOT FOUND THEN
-        -- A company's first open invoice (two at once: the second adds to the first).
-        INSERT INTO company_balances AS b (company_id, open_balance, open_invoices)
-        VALUES (company, delta_balance, delta_count)
-        ON CONFLICT (company_id) DO UPDATE
-            SET open_balance = b.open_balance + EXCLUDED.open_balance,
-                open_invoices = b.open_invoices + EXCLUDED.open_invoices;
-    END IF;
-END $$;
+-- The deltas are applied in one set-based statement (an update of the companies that have a
+-- row, an insert of the others), never one call per company: a plan cached while the table
+-- was small would otherwise scan it once per company.
+CREATE FUNCTION company_balances_apply(companies BIGINT[], balances NUMERIC[], counts BIGINT[])
+RETURNS void LANGUAGE sql AS $$
+    WITH d AS (SELECT * FROM unnest(companies, balances, counts) AS d(company_id, balance, n)),
+         updated AS (
+             UPDATE company_balances b
+             SET open_balance = b.open_balance + d.balance, open_invoices = b.open_invoices + d.n
+             FROM d WHERE b.company_id = d.company_id
+             RETURNING b.company_id)
+    -- A company's first open invoice. Two at once: the second adds to the first.
+    INSERT INTO company_balances AS b (company_id, open_balance, open_invoices)
+    SELECT d.company_id, d.balance, d.n FROM d
+    WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.company_id = d.company_id)
+    ON CONFLICT (company_id) DO UPDATE
+        SET open_balance = b.open_balance + EXCLUDED.open_balance,
+            open_invoices = b.open_invoices + EXCLUDED.open_invoices
+$$;
 
 CREATE FUNCTION invoices_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM company_balances_add(sum(balance), count(*), company_id)
-    FROM new_rows WHERE balance > 0 GROUP BY company_id ORDER BY company_id;
+    PERFORM company_balances_apply(array_agg(company_id), array_agg(balance), array_agg(n))
+    FROM (SELECT company_id, sum(balance) AS balance, count(*) AS n
+          FROM new_rows WHERE balance > 0 GROUP BY company_id) d;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION invoices_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM company_balances_add(sum(d.balance), sum(d.n)::bigint, d.company_id)
-    FROM (SELECT company_id, balance, 1 AS n FROM new_rows WHERE balance > 0
-          UNION ALL
-          SELECT company_id, -balance, -1 FROM old_rows WHERE balance > 0) d
-    GROUP BY d.company_id HAVING sum(d.balance) <> 0 OR sum(d.n) <> 0
-    ORDER BY d.company_id;
+    PERFORM company_balances_apply(array_agg(company_id), array_agg(balance), array_agg(n))
+    FROM (SELECT d.company_id, sum(d.balance) AS balance, sum(d.n)::bigint AS n
+          FROM (SELECT company_id, balance, 1 AS n FROM new_rows WHERE balance > 0
+                UNION ALL
+                SELECT company_id, -balance, -1 FROM old_rows WHERE balance > 0) d
+          GROUP BY d.company_id HAVING sum(d.balance) <> 0 OR sum(d.n) <> 0) d;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION invoices_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM company_balances_add(-sum(balance), -count(*), company_id)
-    FROM old_rows WHERE balance > 0 GROUP BY company_id ORDER BY company_id;
+    PERFORM company_balances_apply(array_agg(company_id), array_agg(-balance), array_agg(-n))
+    FROM (SELECT company_id, sum(balance) AS balance, count(*) AS n
+          FROM old_rows WHERE balance > 0 GROUP BY company_id) d;
     RETURN NULL;
 END $$;
 
