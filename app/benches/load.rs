@@ -145,25 +145,9 @@ impl Bench {
     /// The server's resident memory now and at its peak, in MB.
     fn rss(&self, name: &str) {
         let Some(pid) = self.pid else { return };
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-            return;
-        };
-        let kb = |field: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        print(
-            &format!("{name}_mb"),
-            format!("{:.1}", kb("VmRSS:") / 1024.0),
-        );
-        print(
-            &format!("{name}_peak_mb"),
-            format!("{:.1}", kb("VmHWM:") / 1024.0),
-        );
+        let mb = |field: &str| status_kb(pid, field).unwrap_or(0.0) / 1024.0;
+        print(&format!("{name}_mb"), format!("{:.1}", mb("VmRSS:")));
+        print(&format!("{name}_peak_mb"), format!("{:.1}", mb("VmHWM:")));
     }
 
     /// GETs `path` from every client for the phase's time; prints the figures.
@@ -251,15 +235,8 @@ impl Bench {
             let pid = pid?;
             let mut max: f64 = 0.0;
             while Instant::now() < deadline {
-                if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-                    if let Some(kb) = s
-                        .lines()
-                        .find(|l| l.starts_with("VmRSS:"))
-                        .and_then(|l| l.split_whitespace().nth(1))
-                        .and_then(|v| v.parse::<f64>().ok())
-                    {
-                        max = max.max(kb / 1024.0);
-                    }
+                if let Some(kb) = status_kb(pid, "VmRSS:") {
+                    max = max.max(kb / 1024.0);
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -469,6 +446,18 @@ impl Bench {
                 .unwrap(),
         );
     }
+}
+
+/// A kB field (`VmRSS:`, `VmHWM:`) of a process's /proc status.
+fn status_kb(pid: u32, field: &str) -> Option<f64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// CPU time every core of the machine has been busy, in ms (from /proc/stat, 100 ticks/s).

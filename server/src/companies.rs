@@ -118,13 +118,7 @@ pub async fn search(
         );
     }
     let pattern = contains_pattern(&search.as_str().to_lowercase());
-    let (n, exact): (i64, bool) = sqlx::query_as(COUNT_MATCHES)
-        .bind(&pattern)
-        .bind(search.as_str())
-        .bind(SEARCH_COUNT_LIMIT + 1)
-        .persistent(false)
-        .fetch_one(pool)
-        .await?;
+    let (n, exact) = count_matches(pool, search, &pattern).await?;
     let (total, total_is) = if n > SEARCH_COUNT_LIMIT {
         (SEARCH_COUNT_LIMIT, Total::AtLeast)
     } else {
@@ -157,6 +151,21 @@ pub async fn search(
 /// [`matches_sql`]): a plan kept for any pattern cannot know whether the trigram index helps.
 const COUNT_MATCHES: &str = "SELECT (SELECT count(*) FROM (SELECT 1 FROM companies WHERE search_text LIKE $1 LIMIT $3) m), \
      EXISTS (SELECT 1 FROM companies WHERE code = upper($2))";
+
+/// [`COUNT_MATCHES`] for a search: (matches up to the limit + 1, an exact Company ID exists).
+async fn count_matches(
+    pool: &PgPool,
+    search: &CompanySearch,
+    pattern: &str,
+) -> Result<(i64, bool)> {
+    Ok(sqlx::query_as(COUNT_MATCHES)
+        .bind(pattern)
+        .bind(search.as_str())
+        .bind(SEARCH_COUNT_LIMIT + 1)
+        .persistent(false)
+        .fetch_one(pool)
+        .await?)
+}
 
 /// One page of a search's matches: the exact Company ID first on the first page ($3), then
 /// the others by name. With `few` matches (counted, at most the limit) they are all read
@@ -227,13 +236,7 @@ pub async fn explain_search(
         ]
     } else {
         let pattern = contains_pattern(&search.as_str().to_lowercase());
-        let (n, _): (i64, bool) = sqlx::query_as(COUNT_MATCHES)
-            .bind(&pattern)
-            .bind(search.as_str())
-            .bind(SEARCH_COUNT_LIMIT + 1)
-            .persistent(false)
-            .fetch_one(pool)
-            .await?;
+        let (n, _) = count_matches(pool, search, &pattern).await?;
         let mut out = Vec::new();
         for (sql, rows) in [
             (COUNT_MATCHES.to_string(), false),
