@@ -11,18 +11,30 @@ use sqlx::PgConnection;
 pub struct Actor {
     pub user_id: Option<UserId>,
     pub role: Option<Role>,
+    /// The API key a machine acted with.
+    pub api_key_id: Option<i64>,
 }
 
 impl Actor {
     pub const SYSTEM: Actor = Actor {
         user_id: None,
         role: None,
+        api_key_id: None,
     };
 
     pub fn user(id: UserId, role: Role) -> Self {
         Actor {
             user_id: Some(id),
             role: Some(role),
+            api_key_id: None,
+        }
+    }
+
+    pub fn api_key(id: i64) -> Self {
+        Actor {
+            user_id: None,
+            role: None,
+            api_key_id: Some(id),
         }
     }
 }
@@ -69,6 +81,26 @@ pub enum Action {
     UserPasswordSet,
     #[sqlx(rename = "demo.seeded")]
     DemoSeeded,
+    #[sqlx(rename = "api_key.created")]
+    ApiKeyCreated,
+    #[sqlx(rename = "api_key.revoked")]
+    ApiKeyRevoked,
+    #[sqlx(rename = "company.upserted")]
+    CompanyUpserted,
+    #[sqlx(rename = "contact.upserted")]
+    ContactUpserted,
+    #[sqlx(rename = "invoice.upserted")]
+    InvoiceUpserted,
+    #[sqlx(rename = "payment.recorded_in_erp")]
+    ErpPaymentRecorded,
+    #[sqlx(rename = "webhook.created")]
+    WebhookCreated,
+    #[sqlx(rename = "webhook.changed")]
+    WebhookChanged,
+    #[sqlx(rename = "webhook.retried")]
+    WebhookRetried,
+    #[sqlx(rename = "import.committed")]
+    ImportCommitted,
 }
 
 /// What an event is about (`audit_events.entity_type`).
@@ -79,6 +111,12 @@ pub enum Entity {
     PaymentMethod,
     User,
     Database,
+    ApiKey,
+    Company,
+    Contact,
+    Invoice,
+    WebhookEndpoint,
+    Import,
 }
 
 /// One audit event.
@@ -94,7 +132,7 @@ pub struct Event {
 pub async fn record(conn: &mut PgConnection, e: Event) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO audit_events (actor_user_id, actor_role, on_behalf_company_id, action, \
-         entity_type, entity_id, details) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         entity_type, entity_id, details, actor_api_key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         e.actor.user_id as Option<UserId>,
         e.actor.role as Option<Role>,
         e.on_behalf_of as Option<CompanyId>,
@@ -102,6 +140,7 @@ pub async fn record(conn: &mut PgConnection, e: Event) -> sqlx::Result<()> {
         e.entity as Entity,
         e.entity_id,
         e.details,
+        e.actor.api_key_id,
     )
     .execute(conn)
     .await?;

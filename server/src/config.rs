@@ -30,6 +30,19 @@ pub struct Config {
     /// `SETTLE_RECONCILE_TIMEOUT_MS` (default 60000): how long one such check waits for the
     /// gateway (longer than a payer is kept waiting: nobody is).
     pub reconcile_timeout: Duration,
+    /// `SETTLE_API_RATE_PER_MINUTE` (default 600): requests one API key may make in a clock
+    /// minute, across every instance; past it, 429 with `Retry-After`.
+    pub api_rate_per_minute: u32,
+    /// `SETTLE_WEBHOOK_POLL_MS` (default 1000): how often due webhook deliveries are sent.
+    pub webhook_poll: Duration,
+    /// `SETTLE_WEBHOOK_RETRY_BASE_MS` (default 30000): the wait after a failed delivery,
+    /// doubled after each further failure (at most 6 hours).
+    pub webhook_retry_base: Duration,
+    /// `SETTLE_WEBHOOK_MAX_ATTEMPTS` (default 12): attempts before a delivery is marked failed
+    /// (an admin can still retry it).
+    pub webhook_max_attempts: u32,
+    /// `SETTLE_IMPORT_MAX_MB` (default 20): the largest CSV file an import takes.
+    pub import_max_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +112,11 @@ impl Config {
                 "SETTLE_RECONCILE_TIMEOUT_MS",
                 60_000,
             )?),
+            api_rate_per_minute: number("SETTLE_API_RATE_PER_MINUTE", 600)? as u32,
+            webhook_poll: Duration::from_millis(number("SETTLE_WEBHOOK_POLL_MS", 1_000)?),
+            webhook_retry_base: Duration::from_millis(number("SETTLE_WEBHOOK_RETRY_BASE_MS", 30_000)?),
+            webhook_max_attempts: number("SETTLE_WEBHOOK_MAX_ATTEMPTS", 12)? as u32,
+            import_max_bytes: (number("SETTLE_IMPORT_MAX_MB", 20)? as usize) << 20,
         })
     }
 
@@ -115,6 +133,11 @@ impl Config {
             gateway_timeout: Duration::from_secs(15),
             reconcile_every: Duration::from_secs(5),
             reconcile_timeout: Duration::from_secs(60),
+            api_rate_per_minute: 600,
+            webhook_poll: Duration::from_millis(200),
+            webhook_retry_base: Duration::from_millis(200),
+            webhook_max_attempts: 5,
+            import_max_bytes: 20 << 20,
         }
     }
 }

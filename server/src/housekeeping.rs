@@ -4,7 +4,7 @@
 //! PostgreSQL when the instance dies). Units are also safe on their own (claims, row locks and
 //! idempotent recording), so the lock saves duplicate work and gateway calls, not correctness.
 
-use crate::{methods, payments, sessions, AppState};
+use crate::{api_keys, methods, payments, sessions, webhooks, AppState};
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;
@@ -24,6 +24,8 @@ pub enum Unit {
     PurgeSessions = 7_243_005,
     /// The sandbox tokenizer's old rate-limit rows.
     ForgetTokenizations = 7_243_006,
+    /// The API's finished rate-limit windows and day-old idempotent answers.
+    ForgetApiRequests = 7_243_007,
 }
 
 /// Runs `work` if no other instance is running `unit` now; `None` when another is.
@@ -65,8 +67,29 @@ fn report<T: std::fmt::Debug, E: std::fmt::Display>(
 /// Starts the background work: payments whose gateway answer is overdue every
 /// `SETTLE_RECONCILE_EVERY_MS` (the first pass at start-up, so a crash is recovered as soon as
 /// its payments are due); every 30 s the sandbox's clock, the ACH sync and clearing old
-/// uploads and rate-limit rows; every 10 minutes expired sessions.
+/// uploads and rate-limit rows; every 10 minutes expired sessions. Webhook deliveries go out
+/// every `SETTLE_WEBHOOK_POLL_MS` from every instance at once (each delivery is claimed with
+/// `SKIP LOCKED`, so instances share the work instead of taking turns).
 pub fn spawn(state: AppState) {
+    let s = state.clone();
+    let client = webhooks::client();
+    every(s.config.webhook_poll, move || {
+        let s = s.clone();
+        let client = client.clone();
+        async move {
+            // Drain what is due, a batch at a time.
+            loop {
+                match webhooks::deliver_due(&s.pool, &client, &s.config).await {
+                    Ok(n) if n > 0 => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhook deliveries");
+                        break;
+                    }
+                }
+            }
+        }
+    });
     let s = state.clone();
     every(s.config.reconcile_every, move || {
         let s = s.clone();
@@ -106,6 +129,9 @@ pub fn spawn(state: AppState) {
             let run = sessions::purge_expired(&s.pool);
             let outcome = exclusively(&s.pool, Unit::PurgeSessions, run).await;
             report(Unit::PurgeSessions, outcome, |n| *n == 0);
+            let run = api_keys::forget_old(&s.pool);
+            let outcome = exclusively(&s.pool, Unit::ForgetApiRequests, run).await;
+            report(Unit::ForgetApiRequests, outcome, |n| *n == 0);
         }
     });
 }

@@ -3,13 +3,16 @@
 //! Free of any UI framework so it can be tested on its own.
 
 pub mod acting;
+pub mod api_keys;
 pub mod audit;
 pub mod card_guard;
 pub mod companies;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod erp;
 pub mod error;
+pub mod feed;
 pub mod gateway;
 pub mod housekeeping;
 pub mod invoices;
@@ -18,6 +21,7 @@ pub mod methods;
 pub mod payments;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 pub use config::Config;
 pub use error::{Error, Result};

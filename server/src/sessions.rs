@@ -15,11 +15,13 @@ use std::time::Duration;
 /// The session cookie's name.
 pub const COOKIE: &str = "settle_session";
 
-fn hash(token: &str) -> Vec<u8> {
+/// The SHA-256 of a random token: what the database keeps instead of the token.
+pub(crate) fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn new_token() -> String {
+/// 256 random bits, URL-safe base64.
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)

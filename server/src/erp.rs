@@ -1,0 +1,553 @@
+//! Data in from the seller's ERP: companies, AP contacts, invoices and payments booked in the
+//! ERP, upserted by the ERP's identifiers, a batch at a time, with a result per record.
+//!
+//! The balance rule: the ERP owns an invoice's total, Settle owns its balance. An open
+//! invoice's balance is always its total less what payments that count applied to it
+//! (Settle's and the ERP's), recomputed under the invoice's row lock — so a payment taken in
+//! Settle is never undone by an update the ERP sent before it knew of it; a payment booked in
+//! the ERP is its own record, applied once by its id; a total below what is already applied,
+//! or cancelling an invoice that has payments, is refused.
+
+use crate::audit::Actor;
+use crate::Result;
+use rust_decimal::Decimal;
+use serde_json::json;
+use shared::erp::{self, InvoiceStatus};
+use shared::FieldError;
+use sqlx::PgConnection;
+use std::collections::HashMap;
+
+/// What became of one record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    /// Already so: nothing written.
+    Unchanged,
+    /// Refused, changing nothing, for these reasons (fields of the record).
+    Refused(Vec<FieldError>),
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Refused(_) => "error",
+        }
+    }
+
+    fn refused(field: &str, message: impl Into<String>) -> Self {
+        Outcome::Refused(vec![FieldError::new(field, message)])
+    }
+}
+
+/// One audit row per written record, in one statement.
+async fn audit_writes(
+    conn: &mut PgConnection,
+    by: Actor,
+    action: &str,
+    entity: &str,
+    written: &[(Option<i64>, String, serde_json::Value)],
+) -> Result<()> {
+    if written.is_empty() {
+        return Ok(());
+    }
+    let companies: Vec<Option<i64>> = written.iter().map(|w| w.0).collect();
+    let ids: Vec<String> = written.iter().map(|w| w.1.clone()).collect();
+    let details: Vec<serde_json::Value> = written.iter().map(|w| w.2.clone()).collect();
+    sqlx::query(
+        "INSERT INTO audit_events (actor_user_id, actor_role, actor_api_key_id, on_behalf_company_id, \
+         action, entity_type, entity_id, details) \
+         SELECT $1, $2, $3, c, $4, $5, e, d FROM unnest($6::bigint[], $7::text[], $8::jsonb[]) AS w(c, e, d)",
+    )
+    .bind(by.user_id.map(|u| u.0))
+    .bind(by.role)
+    .bind(by.api_key_id)
+    .bind(action)
+    .bind(entity)
+    .bind(&companies)
+    .bind(&ids)
+    .bind(&details)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The ids of these Company IDs (the ones that exist).
+async fn company_ids(conn: &mut PgConnection, codes: &[String]) -> Result<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT code, id FROM companies WHERE code = ANY($1)")
+            .bind(codes)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+fn unknown_company(code: &str) -> Outcome {
+    Outcome::refused(
+        "company_id",
+        format!("There is no company {code}: send the company first."),
+    )
+}
+
+/// Upserts companies by Company ID (a name change updates it).
+pub async fn upsert_companies(
+    conn: &mut PgConnection,
+    by: Actor,
+    records: &[erp::CompanyRecord],
+) -> Result<Vec<Outcome>> {
+    let mut out = vec![Outcome::Unchanged; records.len()];
+    let mut rows: Vec<(usize, erp::Company)> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        match r.check() {
+            Err(errs) => out[i] = Outcome::Refused(errs),
+            Ok(c) => {
+                if let Some(first) = seen.insert(c.code.as_str().to_string(), i) {
+                    out[i] = Outcome::refused(
+                        "id",
+                        format!("Company {} is also record {first} of this batch.", c.code),
+                    );
+                } else {
+                    rows.push((i, c));
+                }
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    let codes: Vec<String> = rows.iter().map(|(_, c)| c.code.as_str().to_string()).collect();
+    let names: Vec<String> = rows.iter().map(|(_, c)| c.name.clone()).collect();
+    let written: Vec<(String, i64, bool)> = sqlx::query_as(
+        "INSERT INTO companies (code, name) SELECT * FROM unnest($1::text[], $2::text[]) \
+         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name \
+         WHERE companies.name IS DISTINCT FROM EXCLUDED.name \
+         RETURNING code, id, (xmax = 0)",
+    )
+    .bind(&codes)
+    .bind(&names)
+    .fetch_all(&mut *conn)
+    .await?;
+    let by_code: HashMap<&str, usize> = rows
+        .iter()
+        .map(|(i, c)| (c.code.as_str(), *i))
+        .collect();
+    let mut audited = Vec::new();
+    for (code, id, inserted) in &written {
+        let i = by_code[code.as_str()];
+        out[i] = if *inserted {
+            Outcome::Created
+        } else {
+            Outcome::Updated
+        };
+        audited.push((
+            Some(*id),
+            code.clone(),
+            json!({ "name": names[rows.iter().position(|(j, _)| *j == i).unwrap_or(0)], "result": out[i].as_str() }),
+        ));
+    }
+    audit_writes(conn, by, "company.upserted", "company", &audited).await?;
+    Ok(out)
+}
+
+/// Upserts AP contacts by (company, email).
+pub async fn upsert_contacts(
+    conn: &mut PgConnection,
+    by: Actor,
+    records: &[erp::ContactRecord],
+) -> Result<Vec<Outcome>> {
+    let mut out = vec![Outcome::Unchanged; records.len()];
+    let mut checked = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        match r.check() {
+            Err(errs) => out[i] = Outcome::Refused(errs),
+            Ok(c) => checked.push((i, c)),
+        }
+    }
+    let codes: Vec<String> = checked.iter().map(|(_, c)| c.company.as_str().to_string()).collect();
+    let ids = company_ids(conn, &codes).await?;
+    let mut seen: HashMap<(i64, String), usize> = HashMap::new();
+    let mut rows = Vec::new();
+    for (i, c) in checked {
+        let Some(&company) = ids.get(c.company.as_str()) else {
+            out[i] = unknown_company(c.company.as_str());
+            continue;
+        };
+        if let Some(first) = seen.insert((company, c.email.as_str().to_string()), i) {
+            out[i] = Outcome::refused(
+                "email",
+                format!("{} is also record {first} of this batch.", c.email.as_str()),
+            );
+            continue;
+        }
+        rows.push((i, company, c));
+    }
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    let companies: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let emails: Vec<String> = rows.iter().map(|r| r.2.email.as_str().to_string()).collect();
+    let names: Vec<String> = rows.iter().map(|r| r.2.name.clone()).collect();
+    let titles: Vec<Option<String>> = rows.iter().map(|r| r.2.title.clone()).collect();
+    let phones: Vec<Option<String>> = rows.iter().map(|r| r.2.phone.clone()).collect();
+    let written: Vec<(i64, String, i64, bool)> = sqlx::query_as(
+        "INSERT INTO contacts (company_id, email, name, title, phone) \
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) \
+         ON CONFLICT (company_id, lower(email)) WHERE email IS NOT NULL DO UPDATE \
+         SET name = EXCLUDED.name, title = EXCLUDED.title, phone = EXCLUDED.phone \
+         WHERE (contacts.name, contacts.title, contacts.phone) IS DISTINCT FROM \
+               (EXCLUDED.name, EXCLUDED.title, EXCLUDED.phone) \
+         RETURNING company_id, lower(email), id, (xmax = 0)",
+    )
+    .bind(&companies)
+    .bind(&emails)
+    .bind(&names)
+    .bind(&titles)
+    .bind(&phones)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut audited = Vec::new();
+    for (company, email, id, inserted) in written {
+        if let Some(&i) = seen.get(&(company, email.clone())) {
+            out[i] = if inserted {
+                Outcome::Created
+            } else {
+                Outcome::Updated
+            };
+            audited.push((Some(company), id.to_string(), json!({ "email": email, "result": out[i].as_str() })));
+        }
+    }
+    audit_writes(conn, by, "contact.upserted", "contact", &audited).await?;
+    Ok(out)
+}
+
+/// An invoice as it stands, locked.
+#[derive(sqlx::FromRow)]
+struct Existing {
+    company_id: i64,
+    number: String,
+    po_number: Option<String>,
+    issue_date: chrono::NaiveDate,
+    due_date: chrono::NaiveDate,
+    total: Decimal,
+    status: String,
+    applied: Decimal,
+}
+
+/// Upserts invoices by (company, number), keeping the balance rule (see the module's note).
+pub async fn upsert_invoices(
+    conn: &mut PgConnection,
+    by: Actor,
+    records: &[erp::InvoiceRecord],
+) -> Result<Vec<Outcome>> {
+    let mut out = vec![Outcome::Unchanged; records.len()];
+    let mut checked = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        match r.check() {
+            Err(errs) => out[i] = Outcome::Refused(errs),
+            Ok(v) => checked.push((i, v)),
+        }
+    }
+    let codes: Vec<String> = checked.iter().map(|(_, v)| v.company.as_str().to_string()).collect();
+    let ids = company_ids(conn, &codes).await?;
+    let mut seen: HashMap<(i64, String), usize> = HashMap::new();
+    let mut rows = Vec::new();
+    for (i, v) in checked {
+        let Some(&company) = ids.get(v.company.as_str()) else {
+            out[i] = unknown_company(v.company.as_str());
+            continue;
+        };
+        if let Some(first) = seen.insert((company, v.number.clone()), i) {
+            out[i] = Outcome::refused(
+                "number",
+                format!("Invoice {} is also record {first} of this batch.", v.number),
+            );
+            continue;
+        }
+        rows.push((i, company, v));
+    }
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    // Lock the invoices that exist, in a fixed order (no deadlock between two batches), with
+    // what is applied to them: a payment waits for this transaction, or this for it.
+    let companies: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let numbers: Vec<String> = rows.iter().map(|r| r.2.number.clone()).collect();
+    let existing: Vec<Existing> = sqlx::query_as(
+        "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number)), \
+              locked AS (SELECT i.id, i.company_id, i.number, i.po_number, i.issue_date, i.due_date, \
+                                i.total, i.status FROM invoices i JOIN k USING (company_id, number) \
+                         ORDER BY i.id FOR UPDATE OF i) \
+         SELECT l.*, invoice_applied(l.id) AS applied FROM locked l",
+    )
+    .bind(&companies)
+    .bind(&numbers)
+    .fetch_all(&mut *conn)
+    .await?;
+    let existing: HashMap<(i64, &str), &Existing> = existing
+        .iter()
+        .map(|e| ((e.company_id, e.number.as_str()), e))
+        .collect();
+    let mut write = Vec::new();
+    for (i, company, v) in &rows {
+        match existing.get(&(*company, v.number.as_str())) {
+            None => write.push((*i, *company, v, true)),
+            Some(e) => {
+                let same = e.po_number == v.po_number
+                    && e.issue_date == v.issue_date
+                    && e.due_date == v.due_date
+                    && e.total == v.total
+                    && e.status == v.status.as_str();
+                if same {
+                    continue;
+                }
+                if v.status == InvoiceStatus::Open && v.total < e.applied {
+                    out[*i] = Outcome::refused(
+                        "total",
+                        format!(
+                            "Invoice {} already has {} applied to it; its total cannot be lowered to {}.",
+                            v.number,
+                            shared::Money::usd(e.applied).display(),
+                            shared::Money::usd(v.total).display()
+                        ),
+                    );
+                } else if v.status != InvoiceStatus::Open && e.applied > Decimal::ZERO {
+                    out[*i] = Outcome::refused(
+                        "status",
+                        format!(
+                            "Invoice {} has {} of payments applied; it cannot become {} (record a credit or refund the payments first).",
+                            v.number,
+                            shared::Money::usd(e.applied).display(),
+                            v.status.as_str().replace('_', " ")
+                        ),
+                    );
+                } else {
+                    write.push((*i, *company, v, false));
+                }
+            }
+        }
+    }
+    if write.is_empty() {
+        return Ok(out);
+    }
+    let w_company: Vec<i64> = write.iter().map(|w| w.1).collect();
+    let w_number: Vec<String> = write.iter().map(|w| w.2.number.clone()).collect();
+    let w_po: Vec<Option<String>> = write.iter().map(|w| w.2.po_number.clone()).collect();
+    let w_issue: Vec<chrono::NaiveDate> = write.iter().map(|w| w.2.issue_date).collect();
+    let w_due: Vec<chrono::NaiveDate> = write.iter().map(|w| w.2.due_date).collect();
+    let w_total: Vec<Decimal> = write.iter().map(|w| w.2.total).collect();
+    let w_status: Vec<&str> = write.iter().map(|w| w.2.status.as_str()).collect();
+    // A new row's balance is its total (open) or 0; an existing row's is recomputed from what
+    // is applied to it, under the lock taken above.
+    let written: Vec<(i64, i64, String)> = sqlx::query_as(
+        "INSERT INTO invoices AS i (company_id, number, po_number, issue_date, due_date, total, balance, status) \
+         SELECT c, n, po, iss, due, t, CASE WHEN s = 'open' THEN t ELSE 0 END, s \
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::date[], $6::numeric[], $7::text[]) \
+              AS w(c, n, po, iss, due, t, s) \
+         ON CONFLICT (company_id, number) DO UPDATE SET \
+           po_number = EXCLUDED.po_number, issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date, \
+           total = EXCLUDED.total, status = EXCLUDED.status, updated_at = now(), \
+           balance = CASE WHEN EXCLUDED.status = 'open' THEN EXCLUDED.total - invoice_applied(i.id) ELSE 0 END \
+         RETURNING i.id, i.company_id, i.number",
+    )
+    .bind(&w_company)
+    .bind(&w_number)
+    .bind(&w_po)
+    .bind(&w_issue)
+    .bind(&w_due)
+    .bind(&w_total)
+    .bind(&w_status)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut audited = Vec::with_capacity(written.len());
+    for (id, company, number) in written {
+        if let Some(&i) = seen.get(&(company, number.clone())) {
+            let created = write.iter().any(|w| w.0 == i && w.3);
+            out[i] = if created {
+                Outcome::Created
+            } else {
+                Outcome::Updated
+            };
+            let v = &records[i];
+            audited.push((
+                Some(company),
+                id.to_string(),
+                json!({ "number": number, "total": v.total.trim(), "status": v.status.as_str(), "result": out[i].as_str() }),
+            ));
+        }
+    }
+    audit_writes(conn, by, "invoice.upserted", "invoice", &audited).await?;
+    Ok(out)
+}
+
+/// A payment booked in the ERP as Settle shows it back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    pub outcome: Outcome,
+    /// Settle's payment number, when recorded.
+    pub payment: Option<String>,
+}
+
+/// Records payments booked in the ERP, each once by its id: it reduces its invoices'
+/// balances (never below zero). Sent again with the same content it changes nothing; with
+/// other content it is refused (an ERP payment is not edited: reverse it in the ERP).
+pub async fn record_external_payments(
+    conn: &mut PgConnection,
+    by: Actor,
+    records: &[erp::ExternalPaymentRecord],
+) -> Result<Vec<Recorded>> {
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        out.push(record_external_payment(conn, by, r).await?);
+    }
+    Ok(out)
+}
+
+async fn record_external_payment(
+    conn: &mut PgConnection,
+    by: Actor,
+    r: &erp::ExternalPaymentRecord,
+) -> Result<Recorded> {
+    let refused = |o: Outcome| Recorded {
+        outcome: o,
+        payment: None,
+    };
+    let p = match r.check() {
+        Ok(p) => p,
+        Err(errs) => return Ok(refused(Outcome::Refused(errs))),
+    };
+    let Some(&company) = company_ids(conn, &[p.company.as_str().to_string()])
+        .await?
+        .get(p.company.as_str())
+    else {
+        return Ok(refused(unknown_company(p.company.as_str())));
+    };
+    let numbers: Vec<String> = p.allocations.iter().map(|(n, _)| n.clone()).collect();
+    // Lock the invoices first: two sends of one payment, or a payment in Settle, wait here.
+    let invoices: Vec<(i64, String, Decimal, String)> = sqlx::query_as(
+        "SELECT id, number, balance, status FROM invoices WHERE company_id = $1 AND number = ANY($2) \
+         ORDER BY id FOR UPDATE",
+    )
+    .bind(company)
+    .bind(&numbers)
+    .fetch_all(&mut *conn)
+    .await?;
+    let same_again = sqlx::query_as::<_, (String, i64, Decimal, Option<serde_json::Value>)>(
+        "SELECT p.number, p.company_id, p.amount, \
+                (SELECT jsonb_object_agg(i.number, to_char(a.amount, 'FM999999999990.00')) \
+                 FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) \
+         FROM payments p WHERE p.external_id = $1",
+    )
+    .bind(&p.external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((number, c, amount, lines)) = same_again {
+        let wanted: serde_json::Map<String, serde_json::Value> = p
+            .allocations
+            .iter()
+            .map(|(n, a)| (n.clone(), json!(format!("{a:.2}"))))
+            .collect();
+        let same = c == company && amount == p.amount && lines == Some(serde_json::Value::Object(wanted));
+        return Ok(if same {
+            Recorded {
+                outcome: Outcome::Unchanged,
+                payment: Some(number),
+            }
+        } else {
+            refused(Outcome::refused(
+                "id",
+                format!(
+                    "Payment {} was already recorded (as {number}) with other amounts; an ERP payment is not changed — reverse it in the ERP and send a new one.",
+                    p.external_id
+                ),
+            ))
+        });
+    }
+    let by_number: HashMap<&str, &(i64, String, Decimal, String)> =
+        invoices.iter().map(|i| (i.1.as_str(), i)).collect();
+    let mut errs = Vec::new();
+    let mut line_ids = Vec::new();
+    let mut line_amounts = Vec::new();
+    for (k, (n, a)) in p.allocations.iter().enumerate() {
+        match by_number.get(n.as_str()) {
+            None => errs.push(FieldError::new(
+                format!("allocations/{k}/invoice"),
+                format!("Company {} has no invoice {n}.", p.company),
+            )),
+            Some((_, _, _, status)) if status != "open" => errs.push(FieldError::new(
+                format!("allocations/{k}/invoice"),
+                format!("Invoice {n} is {}: nothing can be applied to it.", status.replace('_', " ")),
+            )),
+            Some((_, _, balance, _)) if a > balance => errs.push(FieldError::new(
+                format!("allocations/{k}/amount"),
+                format!(
+                    "{} is more than invoice {n}'s balance of {}.",
+                    shared::Money::usd(*a).display(),
+                    shared::Money::usd(*balance).display()
+                ),
+            )),
+            Some((id, ..)) => {
+                line_ids.push(*id);
+                line_amounts.push(*a);
+            }
+        }
+    }
+    if !errs.is_empty() {
+        return Ok(refused(Outcome::Refused(errs)));
+    }
+    let label = match &p.reference {
+        Some(r) => format!("{} {r}", p.kind.label()),
+        None => p.kind.label().to_string(),
+    };
+    let inserted: Option<(i64, String)> = sqlx::query_as(
+        "INSERT INTO payments (company_id, amount, status, source, external_id, external_kind, received_on, \
+                               method_label, memo) \
+         VALUES ($1, $2, 'settled', 'erp', $3, $4, $5, $6, $7) \
+         ON CONFLICT (external_id) DO NOTHING RETURNING id, number",
+    )
+    .bind(company)
+    .bind(p.amount)
+    .bind(&p.external_id)
+    .bind(p.kind.as_str())
+    .bind(p.received_on)
+    .bind(&label)
+    .bind(&p.reference)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((payment_id, number)) = inserted else {
+        // Sent twice at once: the other send recorded it while this one waited.
+        return Box::pin(record_external_payment(conn, by, r)).await;
+    };
+    sqlx::query(
+        "WITH line AS (SELECT * FROM unnest($2::bigint[], $3::numeric[]) AS l(invoice_id, amount)), \
+              taken AS (UPDATE invoices i SET balance = i.balance - line.amount, updated_at = now() \
+                        FROM line WHERE i.id = line.invoice_id RETURNING i.id, i.balance) \
+         INSERT INTO payment_allocations (payment_id, invoice_id, amount, balance_after) \
+         SELECT $1, line.invoice_id, line.amount, taken.balance FROM line JOIN taken ON taken.id = line.invoice_id",
+    )
+    .bind(payment_id)
+    .bind(&line_ids)
+    .bind(&line_amounts)
+    .execute(&mut *conn)
+    .await?;
+    audit_writes(
+        conn,
+        by,
+        "payment.recorded_in_erp",
+        "payment",
+        &[(
+            Some(company),
+            number.clone(),
+            json!({ "external_id": p.external_id, "kind": p.kind.as_str(), "amount": format!("{:.2}", p.amount),
+                    "allocations": p.allocations.iter().map(|(n, a)| json!({"invoice": n, "amount": format!("{a:.2}")})).collect::<Vec<_>>() }),
+        )],
+    )
+    .await?;
+    Ok(Recorded {
+        outcome: Outcome::Created,
+        payment: Some(number),
+    })
+}

@@ -1,0 +1,404 @@
+//! Webhooks: admins register endpoints; every event (written to the `events` outbox by the
+//! transaction that made the change) gets a delivery per subscribed endpoint in that same
+//! transaction; a background worker on every instance sends due deliveries, each claimed with
+//! `FOR UPDATE SKIP LOCKED` and a lease (an instance that dies mid-send leaves it to another
+//! once the lease ends), retrying with exponential backoff. Delivery is at least once:
+//! receivers de-duplicate by the event id.
+//!
+//! Signature: header `Settle-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
+//! "<t>.<body>")>`; a receiver recomputes it and refuses a `t` older than its replay window
+//! (5 minutes recommended, see [`verify`]).
+
+use crate::audit::{self, Action, Actor, Entity};
+use crate::sessions::new_token;
+use crate::{Config, Result};
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use shared::integration::{webhook_events, webhook_url, Delivery, DeliveryStatus, WebhookEndpoint};
+use shared::AppError;
+use sqlx::PgPool;
+use std::time::{Duration, Instant};
+
+/// The header carrying the signature.
+pub const SIGNATURE_HEADER: &str = "Settle-Signature";
+/// How old a signature's timestamp may be for [`verify`].
+pub const REPLAY_WINDOW: Duration = Duration::from_secs(300);
+
+/// The signature header's value for `body` sent at `t` (unix seconds).
+pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={t},v1={hex}")
+}
+
+/// Checks a signature header as a receiver would: the HMAC matches and `t` is within the
+/// replay window of `now`.
+pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> bool {
+    let mut t = None;
+    let mut v1 = Vec::new();
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => v1.push(v),
+            _ => {}
+        }
+    }
+    let Some(t) = t else { return false };
+    if (now - t).unsigned_abs() > REPLAY_WINDOW.as_secs() {
+        return false;
+    }
+    let expected = sign(secret, t, body);
+    let expected = expected.split_once(",v1=").map(|(_, h)| h).unwrap_or("");
+    v1.iter().any(|h| constant_time_eq(h.as_bytes(), expected.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Registers an endpoint; its signing secret is made here.
+pub async fn create(
+    pool: &PgPool,
+    by: Actor,
+    url: &str,
+    description: &str,
+    events: &[String],
+) -> Result<i64> {
+    let url = webhook_url(url)?;
+    let events = webhook_events(events)?;
+    let description = Some(description.trim()).filter(|d| !d.is_empty());
+    if description.is_some_and(|d| d.chars().count() > 200) {
+        return Err(AppError::invalid("description", "A description has at most 200 characters.").into());
+    }
+    let secret = format!("whsec_{}", new_token());
+    let mut tx = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO webhook_endpoints (url, description, secret, event_types, created_by) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        url,
+        description,
+        secret,
+        &events,
+        by.user_id.map(|u| u.0),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::Event {
+            actor: by,
+            on_behalf_of: None,
+            action: Action::WebhookCreated,
+            entity: Entity::WebhookEndpoint,
+            entity_id: Some(id.to_string()),
+            details: json!({ "url": url, "events": events }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Turns an endpoint on or off (off: no new deliveries; pending ones wait).
+pub async fn set_active(pool: &PgPool, by: Actor, id: i64, active: bool) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query!(
+        "UPDATE webhook_endpoints SET active = $2, updated_at = now() WHERE id = $1",
+        id,
+        active
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AppError::NotFound("Webhook endpoint".into()).into());
+    }
+    audit::record(
+        &mut tx,
+        audit::Event {
+            actor: by,
+            on_behalf_of: None,
+            action: Action::WebhookChanged,
+            entity: Entity::WebhookEndpoint,
+            entity_id: Some(id.to_string()),
+            details: json!({ "active": active }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every endpoint with its delivery counts, newest first.
+pub async fn list(pool: &PgPool) -> Result<Vec<WebhookEndpoint>> {
+    Ok(sqlx::query_as!(
+        WebhookEndpoint,
+        r#"SELECT e.id, e.url, e.description, e.event_types AS events, e.active, e.secret, e.created_at,
+                  (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'delivered') AS "delivered!",
+                  (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS "pending!",
+                  (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed') AS "failed!"
+           FROM webhook_endpoints e ORDER BY e.id DESC"#
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// One endpoint.
+pub async fn get(pool: &PgPool, id: i64) -> Result<WebhookEndpoint> {
+    list(pool)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| AppError::NotFound("Webhook endpoint".into()).into())
+}
+
+/// An endpoint's latest deliveries (at most 100), newest first.
+pub async fn deliveries(pool: &PgPool, endpoint: i64) -> Result<Vec<Delivery>> {
+    let rows = sqlx::query!(
+        r#"SELECT d.id, d.event_id, e.type AS event_type, d.status AS "status: DeliveryStatus", d.attempts,
+                  d.last_status, d.last_error, d.created_at, d.next_attempt_at, d.delivered_at
+           FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+           WHERE d.endpoint_id = $1 ORDER BY d.id DESC LIMIT 100"#,
+        endpoint
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Delivery {
+            id: r.id,
+            event_id: crate::feed::Event::public_id(r.event_id),
+            event_type: r.event_type,
+            next_attempt_at: (r.status == DeliveryStatus::Pending).then_some(r.next_attempt_at),
+            status: r.status,
+            attempts: r.attempts,
+            last_status: r.last_status,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            delivered_at: r.delivered_at,
+        })
+        .collect())
+}
+
+/// Sends a delivery again now (a failed one, or a delivered one the receiver lost).
+pub async fn retry(pool: &PgPool, by: Actor, endpoint: i64, delivery: i64) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query!(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), lease_until = NULL \
+         WHERE id = $1 AND endpoint_id = $2",
+        delivery,
+        endpoint
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AppError::NotFound("Delivery".into()).into());
+    }
+    audit::record(
+        &mut tx,
+        audit::Event {
+            actor: by,
+            on_behalf_of: None,
+            action: Action::WebhookRetried,
+            entity: Entity::WebhookEndpoint,
+            entity_id: Some(endpoint.to_string()),
+            details: json!({ "delivery": delivery }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The HTTP client deliveries go out with: no redirects followed, 10 s per attempt.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .user_agent("Settle-Webhooks/1")
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
+/// The wait after the `attempts`-th failure: base × 2^(attempts−1), at most 6 hours.
+pub fn backoff(base: Duration, attempts: u32) -> Duration {
+    let factor = 1u32 << attempts.saturating_sub(1).min(20);
+    (base * factor).min(Duration::from_secs(6 * 3600))
+}
+
+/// What one due delivery needs.
+struct Due {
+    id: i64,
+    attempts: i32,
+    url: String,
+    secret: String,
+    event_id: i64,
+    event_type: String,
+    created_at: DateTime<Utc>,
+    data: serde_json::Value,
+}
+
+/// The body of an event as sent (and signed).
+pub fn body(event_id: i64, event_type: &str, created_at: DateTime<Utc>, data: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "id": crate::feed::Event::public_id(event_id),
+        "object": "event",
+        "type": event_type,
+        "created_at": created_at,
+        "data": data,
+    }))
+    .expect("JSON values serialize")
+}
+
+/// Sends the deliveries that are due (up to 20 at a time, at once); how many were tried.
+pub async fn deliver_due(pool: &PgPool, client: &reqwest::Client, config: &Config) -> Result<usize> {
+    let claimed = sqlx::query!(
+        r#"WITH due AS (SELECT id FROM webhook_deliveries
+                        WHERE status = 'pending' AND next_attempt_at <= now()
+                          AND (lease_until IS NULL OR lease_until < now())
+                        ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED),
+                leased AS (UPDATE webhook_deliveries d SET lease_until = now() + interval '60 seconds'
+                           FROM due WHERE d.id = due.id RETURNING d.id, d.attempts, d.event_id, d.endpoint_id)
+           SELECT l.id AS "id!", l.attempts AS "attempts!", w.url, w.secret, e.id AS event_id,
+                  e.type AS event_type, e.created_at, e.data
+           FROM leased l JOIN webhook_endpoints w ON w.id = l.endpoint_id JOIN events e ON e.id = l.event_id"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let due: Vec<Due> = claimed
+        .into_iter()
+        .map(|r| Due {
+            id: r.id,
+            attempts: r.attempts,
+            url: r.url,
+            secret: r.secret,
+            event_id: r.event_id,
+            event_type: r.event_type,
+            created_at: r.created_at,
+            data: r.data,
+        })
+        .collect();
+    let n = due.len();
+    let sends = due.into_iter().map(|d| async move {
+        let outcome = send(client, &d).await;
+        record(pool, config, &d, outcome).await
+    });
+    for r in futures_util::future::join_all(sends).await {
+        r?;
+    }
+    Ok(n)
+}
+
+/// An attempt's outcome: the status code (when there was an answer), the error (when it
+/// failed), how long it took.
+struct Sent {
+    status: Option<u16>,
+    error: Option<String>,
+    took: Duration,
+}
+
+async fn send(client: &reqwest::Client, d: &Due) -> Sent {
+    let started = Instant::now();
+    let body = body(d.event_id, &d.event_type, d.created_at, &d.data);
+    let signature = sign(&d.secret, Utc::now().timestamp(), &body);
+    let res = client
+        .post(&d.url)
+        .header("content-type", "application/json")
+        .header(SIGNATURE_HEADER, signature)
+        .header("Settle-Event-Id", crate::feed::Event::public_id(d.event_id))
+        .header("Settle-Event-Type", &d.event_type)
+        .body(body)
+        .send()
+        .await;
+    let took = started.elapsed();
+    match res {
+        Ok(r) if r.status().is_success() => Sent {
+            status: Some(r.status().as_u16()),
+            error: None,
+            took,
+        },
+        Ok(r) => Sent {
+            status: Some(r.status().as_u16()),
+            error: Some(format!("the receiver answered {}", r.status())),
+            took,
+        },
+        Err(e) => Sent {
+            status: None,
+            error: Some(if e.is_timeout() {
+                "no answer within 10 s".to_string()
+            } else if e.is_connect() {
+                "could not connect to the receiver".to_string()
+            } else {
+                format!("sending failed: {e}")
+            }),
+            took,
+        },
+    }
+}
+
+async fn record(pool: &PgPool, config: &Config, d: &Due, s: Sent) -> Result<()> {
+    let attempts = d.attempts + 1;
+    let delivered = s.error.is_none();
+    let gave_up = !delivered && attempts as u32 >= config.webhook_max_attempts;
+    let wait = backoff(config.webhook_retry_base, attempts as u32);
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "UPDATE webhook_deliveries SET attempts = $2, lease_until = NULL, last_status = $3, last_error = $4, \
+           status = CASE WHEN $5 THEN 'delivered' WHEN $6 THEN 'failed' ELSE 'pending' END, \
+           delivered_at = CASE WHEN $5 THEN now() ELSE delivered_at END, \
+           next_attempt_at = now() + make_interval(secs => $7) \
+         WHERE id = $1",
+        d.id,
+        attempts,
+        s.status.map(i32::from),
+        s.error.as_deref(),
+        delivered,
+        gave_up,
+        wait.as_secs_f64(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO webhook_attempts (delivery_id, status_code, error, duration_ms) VALUES ($1, $2, $3, $4)",
+        d.id,
+        s.status.map(i32::from),
+        s.error.as_deref(),
+        s.took.as_millis().min(i32::MAX as u128) as i32,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_verifies_within_its_window_only() {
+        let h = sign("whsec_x", 1_700_000_000, b"{}");
+        assert!(h.starts_with("t=1700000000,v1="));
+        assert!(verify("whsec_x", &h, b"{}", 1_700_000_100));
+        assert!(!verify("whsec_x", &h, b"{ }", 1_700_000_100));
+        assert!(!verify("whsec_y", &h, b"{}", 1_700_000_100));
+        assert!(!verify("whsec_x", &h, b"{}", 1_700_000_000 + 301));
+        assert!(!verify("whsec_x", "v1=abc", b"{}", 1_700_000_000));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_six_hours() {
+        let b = Duration::from_secs(30);
+        assert_eq!(backoff(b, 1), Duration::from_secs(30));
+        assert_eq!(backoff(b, 2), Duration::from_secs(60));
+        assert_eq!(backoff(b, 4), Duration::from_secs(240));
+        assert_eq!(backoff(b, 30), Duration::from_secs(6 * 3600));
+    }
+}
