@@ -169,13 +169,16 @@ pub async fn authenticate(
 
 /// Forgets finished rate-limit windows and idempotency answers older than a day.
 pub async fn forget_old(pool: &PgPool) -> Result<u64> {
-    let windows = sqlx::query!("DELETE FROM api_rate_windows WHERE window_start < now() - interval '2 minutes'")
-        .execute(pool)
-        .await?
-        .rows_affected();
-    let answers = sqlx::query!("DELETE FROM api_idempotency WHERE created_at < now() - interval '24 hours'")
-        .execute(pool)
-        .await?
-        .rows_affected();
+    let windows = sqlx::query!(
+        "DELETE FROM api_rate_windows WHERE window_start < now() - interval '2 minutes'"
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    let answers =
+        sqlx::query!("DELETE FROM api_idempotency WHERE created_at < now() - interval '24 hours'")
+            .execute(pool)
+            .await?
+            .rows_affected();
     Ok(windows + answers)
 }

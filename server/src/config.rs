@@ -114,7 +114,10 @@ impl Config {
             )?),
             api_rate_per_minute: number("SETTLE_API_RATE_PER_MINUTE", 600)? as u32,
             webhook_poll: Duration::from_millis(number("SETTLE_WEBHOOK_POLL_MS", 1_000)?),
-            webhook_retry_base: Duration::from_millis(number("SETTLE_WEBHOOK_RETRY_BASE_MS", 30_000)?),
+            webhook_retry_base: Duration::from_millis(number(
+                "SETTLE_WEBHOOK_RETRY_BASE_MS",
+                30_000,
+            )?),
             webhook_max_attempts: number("SETTLE_WEBHOOK_MAX_ATTEMPTS", 12)? as u32,
             import_max_bytes: (number("SETTLE_IMPORT_MAX_MB", 20)? as usize) << 20,
         })

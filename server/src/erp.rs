@@ -105,12 +105,13 @@ pub async fn upsert_companies(
         match r.check() {
             Err(errs) => out[i] = Outcome::Refused(errs),
             Ok(c) => {
-                if let Some(first) = seen.insert(c.code.as_str().to_string(), i) {
+                if let Some(&first) = seen.get(c.code.as_str()) {
                     out[i] = Outcome::refused(
                         "id",
                         format!("Company {} is also record {first} of this batch.", c.code),
                     );
                 } else {
+                    seen.insert(c.code.as_str().to_string(), i);
                     rows.push((i, c));
                 }
             }
@@ -119,7 +120,10 @@ pub async fn upsert_companies(
     if rows.is_empty() {
         return Ok(out);
     }
-    let codes: Vec<String> = rows.iter().map(|(_, c)| c.code.as_str().to_string()).collect();
+    let codes: Vec<String> = rows
+        .iter()
+        .map(|(_, c)| c.code.as_str().to_string())
+        .collect();
     let names: Vec<String> = rows.iter().map(|(_, c)| c.name.clone()).collect();
     let written: Vec<(String, i64, bool)> = sqlx::query_as(
         "INSERT INTO companies (code, name) SELECT * FROM unnest($1::text[], $2::text[]) \
@@ -131,10 +135,7 @@ pub async fn upsert_companies(
     .bind(&names)
     .fetch_all(&mut *conn)
     .await?;
-    let by_code: HashMap<&str, usize> = rows
-        .iter()
-        .map(|(i, c)| (c.code.as_str(), *i))
-        .collect();
+    let by_code: HashMap<&str, usize> = rows.iter().map(|(i, c)| (c.code.as_str(), *i)).collect();
     let mut audited = Vec::new();
     for (code, id, inserted) in &written {
         let i = by_code[code.as_str()];
@@ -167,7 +168,10 @@ pub async fn upsert_contacts(
             Ok(c) => checked.push((i, c)),
         }
     }
-    let codes: Vec<String> = checked.iter().map(|(_, c)| c.company.as_str().to_string()).collect();
+    let codes: Vec<String> = checked
+        .iter()
+        .map(|(_, c)| c.company.as_str().to_string())
+        .collect();
     let ids = company_ids(conn, &codes).await?;
     let mut seen: HashMap<(i64, String), usize> = HashMap::new();
     let mut rows = Vec::new();
@@ -176,20 +180,24 @@ pub async fn upsert_contacts(
             out[i] = unknown_company(c.company.as_str());
             continue;
         };
-        if let Some(first) = seen.insert((company, c.email.as_str().to_string()), i) {
+        if let Some(&first) = seen.get(&(company, c.email.as_str().to_string())) {
             out[i] = Outcome::refused(
                 "email",
                 format!("{} is also record {first} of this batch.", c.email.as_str()),
             );
             continue;
         }
+        seen.insert((company, c.email.as_str().to_string()), i);
         rows.push((i, company, c));
     }
     if rows.is_empty() {
         return Ok(out);
     }
     let companies: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let emails: Vec<String> = rows.iter().map(|r| r.2.email.as_str().to_string()).collect();
+    let emails: Vec<String> = rows
+        .iter()
+        .map(|r| r.2.email.as_str().to_string())
+        .collect();
     let names: Vec<String> = rows.iter().map(|r| r.2.name.clone()).collect();
     let titles: Vec<Option<String>> = rows.iter().map(|r| r.2.title.clone()).collect();
     let phones: Vec<Option<String>> = rows.iter().map(|r| r.2.phone.clone()).collect();
@@ -217,7 +225,11 @@ pub async fn upsert_contacts(
             } else {
                 Outcome::Updated
             };
-            audited.push((Some(company), id.to_string(), json!({ "email": email, "result": out[i].as_str() })));
+            audited.push((
+                Some(company),
+                id.to_string(),
+                json!({ "email": email, "result": out[i].as_str() }),
+            ));
         }
     }
     audit_writes(conn, by, "contact.upserted", "contact", &audited).await?;
@@ -251,7 +263,10 @@ pub async fn upsert_invoices(
             Ok(v) => checked.push((i, v)),
         }
     }
-    let codes: Vec<String> = checked.iter().map(|(_, v)| v.company.as_str().to_string()).collect();
+    let codes: Vec<String> = checked
+        .iter()
+        .map(|(_, v)| v.company.as_str().to_string())
+        .collect();
     let ids = company_ids(conn, &codes).await?;
     let mut seen: HashMap<(i64, String), usize> = HashMap::new();
     let mut rows = Vec::new();
@@ -260,13 +275,14 @@ pub async fn upsert_invoices(
             out[i] = unknown_company(v.company.as_str());
             continue;
         };
-        if let Some(first) = seen.insert((company, v.number.clone()), i) {
+        if let Some(&first) = seen.get(&(company, v.number.clone())) {
             out[i] = Outcome::refused(
                 "number",
                 format!("Invoice {} is also record {first} of this batch.", v.number),
             );
             continue;
         }
+        seen.insert((company, v.number.clone()), i);
         rows.push((i, company, v));
     }
     if rows.is_empty() {
@@ -450,7 +466,8 @@ async fn record_external_payment(
             .iter()
             .map(|(n, a)| (n.clone(), json!(format!("{a:.2}"))))
             .collect();
-        let same = c == company && amount == p.amount && lines == Some(serde_json::Value::Object(wanted));
+        let same =
+            c == company && amount == p.amount && lines == Some(serde_json::Value::Object(wanted));
         return Ok(if same {
             Recorded {
                 outcome: Outcome::Unchanged,
@@ -479,7 +496,10 @@ async fn record_external_payment(
             )),
             Some((_, _, _, status)) if status != "open" => errs.push(FieldError::new(
                 format!("allocations/{k}/invoice"),
-                format!("Invoice {n} is {}: nothing can be applied to it.", status.replace('_', " ")),
+                format!(
+                    "Invoice {n} is {}: nothing can be applied to it.",
+                    status.replace('_', " ")
+                ),
             )),
             Some((_, _, balance, _)) if a > balance => errs.push(FieldError::new(
                 format!("allocations/{k}/amount"),
@@ -550,4 +570,53 @@ async fn record_external_payment(
         outcome: Outcome::Created,
         payment: Some(number),
     })
+}
+
+/// A company as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CompanyRow {
+    pub code: String,
+    pub name: String,
+    pub currency: String,
+    pub open_balance: Decimal,
+    pub open_invoices: i64,
+}
+
+/// A company by its Company ID.
+pub async fn company(pool: &sqlx::PgPool, code: &str) -> Result<Option<CompanyRow>> {
+    Ok(sqlx::query_as(
+        "SELECT c.code, c.name, c.currency::text AS currency, COALESCE(b.open_balance, 0) AS open_balance, \
+                COALESCE(b.open_invoices, 0) AS open_invoices \
+         FROM companies c LEFT JOIN company_balances b ON b.company_id = c.id WHERE c.code = $1",
+    )
+    .bind(code)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// An invoice as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct InvoiceRow {
+    pub company_id: String,
+    pub number: String,
+    pub po_number: Option<String>,
+    pub issue_date: chrono::NaiveDate,
+    pub due_date: chrono::NaiveDate,
+    pub currency: String,
+    pub total: Decimal,
+    pub balance: Decimal,
+    pub status: String,
+}
+
+/// An invoice by Company ID and number.
+pub async fn invoice(pool: &sqlx::PgPool, code: &str, number: &str) -> Result<Option<InvoiceRow>> {
+    Ok(sqlx::query_as(
+        "SELECT c.code AS company_id, i.number, i.po_number, i.issue_date, i.due_date, i.currency::text AS currency, \
+                i.total, i.balance, i.status \
+         FROM invoices i JOIN companies c ON c.id = i.company_id WHERE c.code = $1 AND i.number = $2",
+    )
+    .bind(code)
+    .bind(number)
+    .fetch_optional(pool)
+    .await?)
 }

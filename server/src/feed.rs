@@ -111,7 +111,17 @@ mod tests {
     fn cursors_round_trip_and_refuse_anything_else() {
         let c = Cursor::parse("123.45").unwrap();
         assert_eq!(c.to_string(), "123.45");
-        for bad in ["", ".", "1.", ".1", "a.1", "1.2.3", "-1.2", "1 .2", "99999999999999999999999.1"] {
+        for bad in [
+            "",
+            ".",
+            "1.",
+            ".1",
+            "a.1",
+            "1.2.3",
+            "-1.2",
+            "1 .2",
+            "99999999999999999999999.1",
+        ] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
         }
     }

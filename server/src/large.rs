@@ -349,13 +349,14 @@ pub async fn company_balances_off(pool: &PgPool) -> Result<i64> {
 }
 
 /// The invoices whose balance is not their total less what was allocated to them by payments
-/// that count (not declined, returned or failed).
+/// that count (not declined, returned or failed), or, cancelled and credit memos, not 0.
 pub async fn balances_off(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT count(*) FROM invoices i LEFT JOIN (SELECT a.invoice_id, sum(a.amount) AS paid \
          FROM payment_allocations a JOIN payments p ON p.id = a.payment_id \
          WHERE p.status NOT IN ('declined', 'returned', 'failed') GROUP BY a.invoice_id) a \
-         ON a.invoice_id = i.id WHERE i.balance <> i.total - COALESCE(a.paid, 0)",
+         ON a.invoice_id = i.id \
+         WHERE i.balance <> CASE WHEN i.status = 'open' THEN i.total - COALESCE(a.paid, 0) ELSE 0 END",
     )
     .fetch_one(pool)
     .await?)

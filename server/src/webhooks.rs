@@ -55,7 +55,8 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> bool {
     }
     let expected = sign(secret, t, body);
     let expected = expected.split_once(",v1=").map(|(_, h)| h).unwrap_or("");
-    v1.iter().any(|h| constant_time_eq(h.as_bytes(), expected.as_bytes()))
+    v1.iter()
+        .any(|h| constant_time_eq(h.as_bytes(), expected.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -74,7 +75,9 @@ pub async fn create(
     let events = webhook_events(events)?;
     let description = Some(description.trim()).filter(|d| !d.is_empty());
     if description.is_some_and(|d| d.chars().count() > 200) {
-        return Err(AppError::invalid("description", "A description has at most 200 characters.").into());
+        return Err(
+            AppError::invalid("description", "A description has at most 200 characters.").into(),
+        );
     }
     let secret = format!("whsec_{}", new_token());
     let mut tx = pool.begin().await?;
@@ -246,7 +249,12 @@ struct Due {
 }
 
 /// The body of an event as sent (and signed).
-pub fn body(event_id: i64, event_type: &str, created_at: DateTime<Utc>, data: &serde_json::Value) -> Vec<u8> {
+pub fn body(
+    event_id: i64,
+    event_type: &str,
+    created_at: DateTime<Utc>,
+    data: &serde_json::Value,
+) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "id": crate::feed::Event::public_id(event_id),
         "object": "event",
@@ -258,7 +266,11 @@ pub fn body(event_id: i64, event_type: &str, created_at: DateTime<Utc>, data: &s
 }
 
 /// Sends the deliveries that are due (up to 20 at a time, at once); how many were tried.
-pub async fn deliver_due(pool: &PgPool, client: &reqwest::Client, config: &Config) -> Result<usize> {
+pub async fn deliver_due(
+    pool: &PgPool,
+    client: &reqwest::Client,
+    config: &Config,
+) -> Result<usize> {
     let claimed = sqlx::query!(
         r#"WITH due AS (SELECT id FROM webhook_deliveries
                         WHERE status = 'pending' AND next_attempt_at <= now()

@@ -22,7 +22,10 @@ pub struct CompanyRecord {
     /// The Company ID (letters, digits and dashes, at most 20; stored upper-case).
     #[cfg_attr(feature = "openapi", schema(example = "C2001", max_length = 20))]
     pub id: String,
-    #[cfg_attr(feature = "openapi", schema(example = "Acme Supply Co.", max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Acme Supply Co.", max_length = 200)
+    )]
     pub name: String,
     /// `USD` (the only currency so far); omitted means `USD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,7 +75,12 @@ impl InvoiceStatus {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw.trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+        match raw
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
             "" | "open" => Some(InvoiceStatus::Open),
             "cancelled" | "canceled" => Some(InvoiceStatus::Cancelled),
             "credit_memo" => Some(InvoiceStatus::CreditMemo),
@@ -104,7 +112,10 @@ pub struct InvoiceRecord {
     #[cfg_attr(feature = "openapi", schema(example = "USD"))]
     pub currency: Option<String>,
     /// A decimal string with at most 2 decimals, above 0.
-    #[cfg_attr(feature = "openapi", schema(example = "1250.00", pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "1250.00", pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
+    )]
     pub total: String,
     #[serde(default)]
     pub status: InvoiceStatus,
@@ -158,7 +169,10 @@ impl ExternalKind {
 pub struct ExternalAllocation {
     #[cfg_attr(feature = "openapi", schema(example = "INV-10001"))]
     pub invoice: String,
-    #[cfg_attr(feature = "openapi", schema(example = "250.00", pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "250.00", pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
+    )]
     pub amount: String,
 }
 
@@ -322,7 +336,9 @@ pub fn amount(field: &str, raw: &str, what: &str) -> Result<Decimal, FieldError>
     if t.is_empty() {
         return Err(FieldError::new(field, format!("Enter the {what}.")));
     }
-    let plain = t.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-');
+    let plain = t
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == '-');
     let d = match Decimal::from_str(t) {
         Ok(d) if plain => d,
         _ => {
@@ -356,7 +372,8 @@ pub fn amount(field: &str, raw: &str, what: &str) -> Result<Decimal, FieldError>
 impl CompanyRecord {
     pub fn check(&self) -> Result<Company, Vec<FieldError>> {
         let mut p = Problems::default();
-        let code = p.take(CompanyCode::parse(&self.id).map_err(|e| FieldError::new("id", e.message)));
+        let code =
+            p.take(CompanyCode::parse(&self.id).map_err(|e| FieldError::new("id", e.message)));
         let name = p.take(text("name", &self.name, "company name", 200));
         p.take(currency(self.currency.as_deref()));
         p.finish(|| Company {
@@ -382,7 +399,12 @@ impl ContactRecord {
         }));
         let name = p.take(text("name", &self.name, "contact name", 200));
         let title = p.take(optional_text("title", self.title.as_deref(), "title", 100));
-        let phone = p.take(optional_text("phone", self.phone.as_deref(), "phone number", 40));
+        let phone = p.take(optional_text(
+            "phone",
+            self.phone.as_deref(),
+            "phone number",
+            40,
+        ));
         p.finish(|| Contact {
             company: company.expect("checked"),
             email: email.expect("checked"),

@@ -50,7 +50,10 @@ pub fn key_name(raw: &str) -> Result<String, FieldError> {
             "Name the key after what uses it, e.g. \"NetSuite sync\".",
         ))
     } else if t.chars().count() > 100 {
-        Err(FieldError::new("name", "A key's name has at most 100 characters."))
+        Err(FieldError::new(
+            "name",
+            "A key's name has at most 100 characters.",
+        ))
     } else {
         Ok(t.to_string())
     }
@@ -83,7 +86,10 @@ pub const EVENT_TYPES: [(&str, &str); 7] = [
     ("payment.pending", "An ACH debit was submitted (pending)"),
     ("payment.declined", "A payment was declined"),
     ("payment.settled", "An ACH debit settled"),
-    ("payment.returned", "An ACH debit was returned (invoices reopened)"),
+    (
+        "payment.returned",
+        "An ACH debit was returned (invoices reopened)",
+    ),
     ("method.added", "A payment method was added"),
     ("method.deactivated", "A payment method was deactivated"),
 ];
@@ -110,9 +116,15 @@ pub fn webhook_url(raw: &str) -> Result<String, FieldError> {
             "The URL starts with https:// (or http:// for a test receiver).",
         )),
         Some(r) if r.is_empty() || r.starts_with('/') || t.chars().any(char::is_whitespace) => {
-            Err(FieldError::new("url", "Enter a whole URL, like https://erp.example.com/settle-events."))
+            Err(FieldError::new(
+                "url",
+                "Enter a whole URL, like https://erp.example.com/settle-events.",
+            ))
         }
-        Some(_) if t.len() > 2000 => Err(FieldError::new("url", "The URL has at most 2,000 characters.")),
+        Some(_) if t.len() > 2000 => Err(FieldError::new(
+            "url",
+            "The URL has at most 2,000 characters.",
+        )),
         Some(_) => Ok(t.to_string()),
     }
 }
@@ -122,7 +134,10 @@ pub fn webhook_events(chosen: &[String]) -> Result<Vec<String>, FieldError> {
     let mut out = Vec::new();
     for c in chosen {
         if !event_types().any(|(t, _)| t == c) {
-            return Err(FieldError::new("events", format!("{c:?} is not an event type.")));
+            return Err(FieldError::new(
+                "events",
+                format!("{c:?} is not an event type."),
+            ));
         }
         if !out.contains(c) {
             out.push(c.clone());

@@ -2,6 +2,7 @@
 //! documents and the sandbox tokenizer) and the middleware around it. The top floor: it
 //! stands on the application and on the request context, and nothing imports it back.
 
+pub mod api;
 pub mod catch_panic;
 pub mod documents;
 mod middleware;
@@ -106,6 +107,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let ctx = state.clone();
     let state_for_health = state.clone();
+    let state_for_api = state.clone();
     Router::new()
         .leptos_routes_with_context(
             &leptos_options,
@@ -123,6 +125,8 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
             state,
             middleware::session,
         ))
+        // The machine API: API keys, never a session.
+        .merge(api::routes(state_for_api))
         // Static files need no session (and no database round trip to look one up).
         .merge(static_files::routes(&leptos_options))
         // The load balancer's health check: no session, no page render, just "the database

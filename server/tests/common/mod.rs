@@ -2,13 +2,19 @@
 //! and a company (C1002), and saving a card the way the add-method flow does.
 #![allow(dead_code)]
 
+use rust_decimal::Decimal;
 use server::acting::Acting;
 use server::demo;
 use server::gateway::SandboxGateway;
+use server::payments;
 use shared::auth::{Role, SessionUser};
 use shared::method::{NewCard, TokenizeRequest};
+use shared::money::{Currency, Money};
+use shared::payment::{Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest};
+use shared::{AppError, InvoiceId};
 use shared::{CompanyId, MethodId, UserId};
 use sqlx::PgPool;
+use std::str::FromStr;
 use std::time::Duration;
 
 pub struct Fixture {
@@ -146,5 +152,100 @@ impl Fixture {
         .await
         .unwrap()
         .id
+    }
+}
+
+pub fn today() -> chrono::NaiveDate {
+    server::companies::today()
+}
+
+pub fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+pub fn key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Fixture {
+    /// The company's open invoices as (id, balance), oldest due first.
+    pub async fn open(&self) -> Vec<(InvoiceId, Decimal)> {
+        sqlx::query_as("SELECT id, balance FROM invoices WHERE company_id = $1 AND balance > 0 ORDER BY due_date, id")
+            .bind(self.company_id)
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn balance(&self, invoice_id: InvoiceId) -> Decimal {
+        sqlx::query_scalar("SELECT balance FROM invoices WHERE id = $1")
+            .bind(invoice_id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub fn request(
+        &self,
+        method_id: MethodId,
+        lines: &[(InvoiceId, &str, &str)],
+        key: &str,
+    ) -> PaymentRequest {
+        let input = PaymentInput {
+            company: "C1002".into(),
+            method_id,
+            lines: lines
+                .iter()
+                .map(|(id, amount, reason)| LineInput {
+                    invoice_id: *id,
+                    amount: Money::usd(d(amount)),
+                    short_pay_reason: reason.to_string(),
+                })
+                .collect(),
+            consent_channel: "phone".into(),
+            consent_reference: "Call with Maria Alvarez".into(),
+            idempotency_key: key.into(),
+        };
+        PaymentRequest::parse(
+            &input,
+            Consent::parse_staff("phone", "Call with Maria Alvarez").unwrap(),
+            Currency::USD,
+        )
+        .unwrap()
+    }
+
+    pub async fn pay(
+        &self,
+        who: &Acting,
+        req: &PaymentRequest,
+    ) -> Result<PaymentOutcome, AppError> {
+        payments::pay(
+            &self.pool,
+            &self.gateway,
+            &self.config,
+            who,
+            self.company_id,
+            req,
+            today(),
+        )
+        .await
+        .map_err(|e| e.into_app())
+    }
+
+    /// Pays `inv` (id, balance) in full with `method` as the clerk, under a new key.
+    pub async fn pay_in_full(
+        &self,
+        method: MethodId,
+        inv: (InvoiceId, Decimal),
+    ) -> Result<PaymentOutcome, AppError> {
+        self.pay(
+            &self.clerk,
+            &self.request(method, &[(inv.0, &inv.1.to_string(), "")], &key()),
+        )
+        .await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
     }
 }

@@ -1,0 +1,212 @@
+//! What the API answers with, as the OpenAPI document describes it. Amounts are decimal
+//! strings with 2 decimals (`"1250.00"`), dates `YYYY-MM-DD`, times RFC 3339.
+
+use serde::{Deserialize, Serialize};
+use shared::erp::{CompanyRecord, ContactRecord, ExternalPaymentRecord, InvoiceRecord};
+use utoipa::ToSchema;
+
+use super::problem::ProblemItem;
+
+/// What became of one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    Created,
+    Updated,
+    Unchanged,
+    Error,
+}
+
+/// One record's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RecordResult {
+    /// The record's position in the request (0 for a single record).
+    pub index: usize,
+    /// The record's key as sent: Company ID, contact email, invoice number or ERP payment id.
+    pub id: String,
+    pub result: ResultKind,
+    /// Settle's payment number (ERP payments).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment: Option<String>,
+    /// Why it was refused (`result` = `error`); pointers are into the request body.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemItem>,
+}
+
+/// A batch's results, one per record in order, and their counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub results: Vec<RecordResult>,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub errors: usize,
+}
+
+/// Up to 1,000 companies.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyBatch {
+    #[schema(max_items = 1000)]
+    pub records: Vec<CompanyRecord>,
+}
+
+/// Up to 1,000 contacts.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBatch {
+    #[schema(max_items = 1000)]
+    pub records: Vec<ContactRecord>,
+}
+
+/// Up to 1,000 invoices.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceBatch {
+    #[schema(max_items = 1000)]
+    pub records: Vec<InvoiceRecord>,
+}
+
+/// Up to 1,000 ERP payments.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalPaymentBatch {
+    #[schema(max_items = 1000)]
+    pub records: Vec<ExternalPaymentRecord>,
+}
+
+/// A company with its open figures.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Company {
+    #[schema(example = "C2001")]
+    pub id: String,
+    pub name: String,
+    #[schema(example = "USD")]
+    pub currency: String,
+    #[schema(example = "1250.00")]
+    pub open_balance: String,
+    pub open_invoices: i64,
+}
+
+/// An invoice with the balance Settle keeps.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Invoice {
+    pub company_id: String,
+    pub number: String,
+    pub po_number: Option<String>,
+    #[schema(format = Date)]
+    pub issue_date: String,
+    #[schema(format = Date)]
+    pub due_date: String,
+    pub currency: String,
+    #[schema(example = "1250.00")]
+    pub total: String,
+    /// The total less every payment applied (0 unless open).
+    #[schema(example = "250.00")]
+    pub balance: String,
+    pub status: shared::erp::InvoiceStatus,
+}
+
+/// A payment's company.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct CompanyRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// How a payment was made (never more than the last 4 digits).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct MethodSummary {
+    /// `card` or `ach`.
+    pub kind: String,
+    pub brand: Option<String>,
+    pub bank_name: Option<String>,
+    pub account_type: Option<String>,
+    pub last4: String,
+}
+
+/// Who took a payment.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TakenBy {
+    pub name: String,
+    pub email: String,
+    /// `admin`, `clerk` (staff, on the company's behalf) or `customer` (for their own company).
+    pub role: String,
+}
+
+/// The payer's authorization.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Consent {
+    /// `phone`, `email`, `other` or `portal`.
+    pub channel: Option<String>,
+    pub reference: Option<String>,
+}
+
+/// Why a payment was declined or returned.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Failure {
+    /// E.g. `card_declined`, or an ACH return code such as `R01`.
+    pub code: String,
+    pub message: Option<String>,
+}
+
+/// What one invoice got.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Allocation {
+    pub invoice: String,
+    #[schema(example = "250.00")]
+    pub amount: String,
+    /// The invoice's balance right after this payment.
+    pub balance_after: Option<String>,
+}
+
+/// A payment as it stood at the event.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Payment {
+    /// Always `payment`.
+    pub object: String,
+    /// Settle's payment number.
+    #[schema(example = "P-100042")]
+    pub id: String,
+    /// `approved`, `pending`, `declined`, `settled` or `returned`.
+    pub status: String,
+    #[schema(example = "1250.00")]
+    pub amount: String,
+    pub currency: String,
+    pub company: CompanyRef,
+    pub method: Option<MethodSummary>,
+    pub taken_by: Option<TakenBy>,
+    /// The Company ID the payment was made for.
+    pub on_behalf_of: String,
+    pub consent: Consent,
+    pub failure: Option<Failure>,
+    pub allocations: Vec<Allocation>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One payment event.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PaymentEvent {
+    /// The event's id (`evt_…`); the same event never comes with another id.
+    #[schema(example = "evt_1042")]
+    pub id: String,
+    /// `payment.approved`, `payment.pending`, `payment.declined`, `payment.settled` or
+    /// `payment.returned`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_at: String,
+    pub data: Payment,
+}
+
+/// A page of payment events.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PaymentEventList {
+    /// Always `list`.
+    pub object: String,
+    pub data: Vec<PaymentEvent>,
+    /// Pass as `since` for the next page (the same value when nothing was new).
+    pub next_cursor: String,
+    /// More events are ready now.
+    pub has_more: bool,
+}
