@@ -134,18 +134,21 @@ CREATE FUNCTION method_json(mid BIGINT) RETURNS jsonb LANGUAGE sql STABLE AS $$
 $$;
 
 -- A Settle payment reaching approved, pending, declined, settled or returned is an event,
--- written by the statement that changes it (whichever code path that is).
+-- written by the transaction that changes it (whichever code path that is). The trigger runs
+-- at commit, so the payment's allocations are in the event even when the payment was inserted
+-- with its final status before them; the status is the one the change set.
 CREATE FUNCTION payments_event() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.source = 'settle' AND NEW.status IN ('approved', 'pending', 'declined', 'settled', 'returned')
        AND (TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM NEW.status) THEN
         INSERT INTO events (type, company_id, payment_id, data)
-        VALUES ('payment.' || NEW.status, NEW.company_id, NEW.id, payment_json(NEW.id));
+        VALUES ('payment.' || NEW.status, NEW.company_id, NEW.id,
+                payment_json(NEW.id) || jsonb_build_object('status', NEW.status));
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER payments_event AFTER INSERT OR UPDATE OF status ON payments
-    FOR EACH ROW EXECUTE FUNCTION payments_event();
+CREATE CONSTRAINT TRIGGER payments_event AFTER INSERT OR UPDATE OF status ON payments
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION payments_event();
 
 CREATE FUNCTION methods_event() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

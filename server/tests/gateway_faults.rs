@@ -77,13 +77,6 @@ impl Fixture {
             .unwrap()
     }
 
-    async fn balance(&self, invoice: InvoiceId) -> Decimal {
-        self.scalar(&format!(
-            "SELECT balance FROM invoices WHERE id = {invoice}"
-        ))
-        .await
-    }
-
     async fn pay_with(
         &self,
         gateway: &SandboxGateway,

@@ -40,10 +40,6 @@ fn field_of(e: server::Error) -> (String, String) {
 }
 
 impl Fixture {
-    async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
-    }
-
     async fn bank_token(&self, account: &str) -> String {
         tokenize(&self.gateway, &bank_request(account), today())
             .await

@@ -15,10 +15,16 @@ pub const CUSTOMER: (&str, &str) = ("ap@c1001.example", "demo-customer-pass");
 pub struct TestApp {
     pub base: String,
     pub http: Client,
+    pub pool: PgPool,
 }
 
 pub async fn spawn(pool: PgPool) -> TestApp {
-    let state = AppState::new(pool, Config::for_tests("postgres://unused"));
+    spawn_with(pool, Config::for_tests("postgres://unused")).await
+}
+
+/// The app with this configuration.
+pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
+    let state = AppState::new(pool.clone(), config);
     server::demo::seed(&state.pool, state.gateway.as_ref())
         .await
         .unwrap();
@@ -31,6 +37,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     TestApp {
+        pool,
         base: format!("http://{addr}"),
         // No cookie jar: each test says which session a request carries.
         http: Client::builder().redirect(Policy::none()).build().unwrap(),

@@ -84,7 +84,10 @@ pub fn routes(state: AppState) -> Router {
             post(records::post_external_payments),
         )
         .route("/api/v1/payments", get(records::list_payments))
-        .fallback(|| async { Problem::not_found("This API path") })
+        .route(
+            "/api/v1/{*rest}",
+            axum::routing::any(|| async { Problem::not_found("This API path") }),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,

@@ -1,0 +1,522 @@
+//! The machine API over real HTTP: keys and scopes, idempotency, problem+json with field
+//! paths, batches, the payments feed's cursor, the rate limit, and the OpenAPI document.
+
+mod common;
+
+use common::{spawn, spawn_with, TestApp, CLERK};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use server::audit::Actor;
+use shared::auth::Role;
+use shared::integration::ApiScope;
+use sqlx::PgPool;
+
+async fn key(app: &TestApp, scope: ApiScope) -> (i64, String) {
+    let admin: i64 = sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin' LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let k = server::api_keys::create(
+        &app.pool,
+        Actor::user(shared::UserId(admin), Role::Admin),
+        "ERP sync",
+        scope,
+    )
+    .await
+    .unwrap();
+    (k.key.id, k.secret)
+}
+
+impl TestApp {
+    async fn api_post(
+        &self,
+        path: &str,
+        secret: &str,
+        body: &Value,
+        idem: Option<&str>,
+    ) -> Response {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(AUTHORIZATION, format!("Bearer {secret}"))
+            .json(body);
+        if let Some(k) = idem {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn api_get(&self, path: &str, secret: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(AUTHORIZATION, format!("Bearer {secret}"))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+async fn problem(res: Response, status: StatusCode) -> Value {
+    assert_eq!(res.status(), status);
+    assert_eq!(
+        res.headers()[CONTENT_TYPE].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["status"], status.as_u16());
+    assert!(v["type"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:settle:problem:"));
+    v
+}
+
+fn company(id: &str, name: &str) -> Value {
+    json!({ "id": id, "name": name })
+}
+
+fn invoice(number: &str, total: &str) -> Value {
+    json!({ "company_id": "C2001", "number": number, "issue_date": "2026-11-01", "due_date": "2026-12-01", "total": total })
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn keys_are_required_checked_scoped_and_revocable(pool: PgPool) {
+    let app = spawn(pool).await;
+    let (_, read) = key(&app, ApiScope::Read).await;
+    let (write_id, write) = key(&app, ApiScope::ReadWrite).await;
+    // No key, a wrong key, a session instead of a key.
+    let res = app
+        .http
+        .get(format!("{}/api/v1/payments", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("www-authenticate"));
+    problem(res, StatusCode::UNAUTHORIZED).await;
+    problem(
+        app.api_get("/api/v1/payments", "sk_settle_wrong").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let session = app.session_for(CLERK).await;
+    let res = app
+        .http
+        .get(format!("{}/api/v1/payments", app.base))
+        .header(COOKIE, format!("settle_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNAUTHORIZED).await;
+    // A key never opens a session: a page with it is a page without sign-in.
+    let res = app
+        .http
+        .get(format!("{}/ops/crm/companies", app.base))
+        .header(AUTHORIZATION, format!("Bearer {write}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert!(common::session_cookie(&res).is_none_or(|c| c.is_empty()));
+    // A read key reads, and may not write.
+    assert_eq!(
+        app.api_get("/api/v1/payments", &read).await.status(),
+        StatusCode::OK
+    );
+    let p = problem(
+        app.api_post("/api/v1/companies", &read, &company("C2001", "Acme"), None)
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(p["type"], "urn:settle:problem:read-only-key");
+    // A read-write key writes; the write is audited with the key as the actor.
+    let res = app
+        .api_post("/api/v1/companies", &write, &company("C2001", "Acme"), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let actor: Option<i64> = sqlx::query_scalar(
+        "SELECT actor_api_key_id FROM audit_events WHERE action = 'company.upserted' AND entity_id IS NOT NULL",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(actor, Some(write_id));
+    let used: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE id = $1")
+            .bind(write_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(used.is_some(), "the key shows when it was last used");
+    // Revoked: refused from the next request on.
+    let admin = Actor::user(shared::UserId(1), Role::Admin);
+    server::api_keys::revoke(&app.pool, admin, write_id)
+        .await
+        .unwrap();
+    problem(
+        app.api_get("/api/v1/payments", &write).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn records_upsert_by_the_erp_ids_with_errors_at_their_fields(pool: PgPool) {
+    let app = spawn(pool).await;
+    let (_, k) = key(&app, ApiScope::ReadWrite).await;
+    let res = app
+        .api_post(
+            "/api/v1/companies",
+            &k,
+            &company("c2001", "Acme Supply"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(
+        (v["result"].as_str(), v["id"].as_str()),
+        (Some("created"), Some("c2001"))
+    );
+    let res = app
+        .api_post(
+            "/api/v1/companies",
+            &k,
+            &company("C2001", "Acme Supply"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["result"], "unchanged");
+    let res = app
+        .api_post(
+            "/api/v1/companies",
+            &k,
+            &company("C2001", "Acme Supply Co."),
+            None,
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["result"], "updated");
+    let c: Value = app
+        .api_get("/api/v1/companies/C2001", &k)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (c["name"].as_str(), c["open_balance"].as_str()),
+        (Some("Acme Supply Co."), Some("0.00"))
+    );
+    // A contact, by email whatever its case.
+    let contact =
+        json!({ "company_id": "C2001", "email": "AP@acme.example", "name": "Dana Reyes" });
+    assert_eq!(
+        app.api_post("/api/v1/contacts", &k, &contact, None)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let contact = json!({ "company_id": "C2001", "email": "ap@ACME.example", "name": "Dana Reyes", "title": "AP lead" });
+    assert_eq!(
+        app.api_post("/api/v1/contacts", &k, &contact, None)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["result"],
+        "updated"
+    );
+    // An invoice; its balance.
+    assert_eq!(
+        app.api_post("/api/v1/invoices", &k, &invoice("INV-1", "1250.00"), None)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let i: Value = app
+        .api_get("/api/v1/companies/C2001/invoices/INV-1", &k)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            i["total"].as_str(),
+            i["balance"].as_str(),
+            i["status"].as_str()
+        ),
+        (Some("1250.00"), Some("1250.00"), Some("open"))
+    );
+    problem(
+        app.api_get("/api/v1/companies/C2001/invoices/NOPE", &k)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // A bad record: 422, each problem at its field, nothing written.
+    let mut bad = invoice("INV-2", "10.999");
+    bad["due_date"] = json!("12/01/2026");
+    let p = problem(
+        app.api_post("/api/v1/invoices", &k, &bad, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/due_date", "/total"]);
+    // The wrong shape: 422 at the field; not JSON: 400; not declared JSON: 415.
+    let p = problem(
+        app.api_post(
+            "/api/v1/invoices",
+            &k,
+            &json!({ "company_id": "C2001", "number": 7 }),
+            None,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["pointer"], "/number");
+    let res = app
+        .http
+        .post(format!("{}/api/v1/invoices", app.base))
+        .header(AUTHORIZATION, format!("Bearer {k}"))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{\"company_id\": ")
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::BAD_REQUEST).await;
+    let res = app
+        .http
+        .post(format!("{}/api/v1/invoices", app.base))
+        .header(AUTHORIZATION, format!("Bearer {k}"))
+        .body("company_id=C2001")
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    // A batch: a result per record, pointers into the batch.
+    let batch = json!({ "records": [invoice("INV-3", "10.00"), invoice("INV-4", "1.234"), invoice("INV-1", "1250.00")] });
+    let res = app
+        .api_post("/api/v1/invoices/batch", &k, &batch, None)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let b: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            b["created"].as_u64(),
+            b["errors"].as_u64(),
+            b["unchanged"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(b["results"][1]["errors"][0]["pointer"], "/records/1/total");
+    let many: Vec<Value> = (0..1001)
+        .map(|i| invoice(&format!("B-{i}"), "1.00"))
+        .collect();
+    let p = problem(
+        app.api_post(
+            "/api/v1/invoices/batch",
+            &k,
+            &json!({ "records": many }),
+            None,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["pointer"], "/records");
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body(pool: PgPool) {
+    let app = spawn(pool).await;
+    let (_, k) = key(&app, ApiScope::ReadWrite).await;
+    app.api_post("/api/v1/companies", &k, &company("C2001", "Acme"), None)
+        .await;
+    let pay = json!({ "id": "CHK-9", "company_id": "C2001", "kind": "check", "received_on": "2026-11-20",
+                      "allocations": [{ "invoice": "INV-1", "amount": "100.00" }] });
+    app.api_post("/api/v1/invoices", &k, &invoice("INV-1", "500.00"), None)
+        .await;
+    // Ten at once with one key: one write, ten identical answers.
+    let sends =
+        (0..10).map(|_| app.api_post("/api/v1/external-payments", &k, &pay, Some("retry-1")));
+    let answers = futures::future::join_all(sends).await;
+    let mut bodies = Vec::new();
+    let mut replayed = 0;
+    for res in answers {
+        assert_eq!(res.status(), StatusCode::CREATED);
+        replayed += res.headers().contains_key("idempotent-replayed") as usize;
+        bodies.push(res.json::<Value>().await.unwrap());
+    }
+    assert_eq!(replayed, 9);
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
+    let i: Value = app
+        .api_get("/api/v1/companies/C2001/invoices/INV-1", &k)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(i["balance"], "400.00", "applied once");
+    // The same key with another body: 409 at the header.
+    let mut other = pay.clone();
+    other["allocations"][0]["amount"] = json!("50.00");
+    let p = problem(
+        app.api_post("/api/v1/external-payments", &k, &other, Some("retry-1"))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["header"], "Idempotency-Key");
+    // A refused request stores nothing: the same key works once the record is fixed.
+    let bad = json!({ "id": "NEW", "name": "" });
+    problem(
+        app.api_post("/api/v1/companies", &k, &bad, Some("retry-2"))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    problem(
+        app.api_post("/api/v1/companies", &k, &bad, Some("retry-2"))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let bad_key = "x".repeat(256);
+    let p = problem(
+        app.api_post("/api/v1/companies", &k, &company("C3", "C"), Some(&bad_key))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["header"], "Idempotency-Key");
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn the_payments_feed_pages_by_cursor_with_allocations_and_who_took_them(pool: PgPool) {
+    let app = spawn(pool).await;
+    let (_, k) = key(&app, ApiScope::Read).await;
+    let mut since = String::new();
+    let mut seen = Vec::new();
+    loop {
+        let res = app
+            .api_get(&format!("/api/v1/payments?limit=5&since={since}"), &k)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page: Value = res.json().await.unwrap();
+        for e in page["data"].as_array().unwrap() {
+            seen.push(e["id"].as_str().unwrap().to_string());
+            let p = &e["data"];
+            assert_eq!(
+                e["type"].as_str().unwrap(),
+                format!("payment.{}", p["status"].as_str().unwrap())
+            );
+            assert!(!p["allocations"].as_array().unwrap().is_empty());
+            assert!(p["company"]["id"].is_string() && p["on_behalf_of"].is_string());
+        }
+        since = page["next_cursor"].as_str().unwrap().to_string();
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE payment_id IS NOT NULL")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(total > 5, "the demo data's payments");
+    assert_eq!(seen.len() as i64, total);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no repeats");
+    // Nothing new: an empty page and the same cursor.
+    let page: Value = app
+        .api_get(&format!("/api/v1/payments?since={since}"), &k)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            page["data"].as_array().unwrap().len(),
+            page["next_cursor"].as_str()
+        ),
+        (0, Some(since.as_str()))
+    );
+    let p = problem(
+        app.api_get("/api/v1/payments?since=abc", &k).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["parameter"], "since");
+    problem(
+        app.api_get("/api/v1/payments?limit=0", &k).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    problem(
+        app.api_get("/api/v1/payments?limit=x", &k).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn each_key_has_its_own_rate_limit_with_retry_after(pool: PgPool) {
+    let mut config = server::Config::for_tests("postgres://unused");
+    config.api_rate_per_minute = 3;
+    let app = spawn_with(pool, config).await;
+    let (_, a) = key(&app, ApiScope::Read).await;
+    let (_, b) = key(&app, ApiScope::Read).await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.api_get("/api/v1/payments", &a).await.status(),
+            StatusCode::OK
+        );
+    }
+    let res = app.api_get("/api/v1/payments", &a).await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    let p = problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(p["retry_after"], retry);
+    assert_eq!(
+        app.api_get("/api/v1/payments", &b).await.status(),
+        StatusCode::OK,
+        "another key is not limited"
+    );
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn the_openapi_document_is_served_without_a_key(pool: PgPool) {
+    let app = spawn(pool).await;
+    let res = app
+        .http
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/companies",
+        "/api/v1/invoices/batch",
+        "/api/v1/payments",
+        "/api/v1/external-payments",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
