@@ -15,6 +15,7 @@ pub mod error;
 pub mod feed;
 pub mod gateway;
 pub mod housekeeping;
+pub mod import;
 pub mod invoices;
 pub mod large;
 pub mod methods;

@@ -422,3 +422,106 @@ async fn paging_the_feed_while_payments_are_written_never_skips_or_repeats(pool:
     assert_eq!(unique.len(), seen.len(), "no event twice");
     assert_eq!(seen, all, "every event, in feed order");
 }
+
+async fn admin(pool: &PgPool) -> Actor {
+    let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin' LIMIT 1")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    Actor::user(shared::UserId(id), shared::auth::Role::Admin)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_import_previews_exactly_and_commits_all_or_nothing_or_the_valid_rows(pool: PgPool) {
+    use server::import;
+    use shared::import::{CommitMode, ImportKind};
+    let f = fixture(pool).await;
+    let by = admin(&f.pool).await;
+    let csv = "Company ID,Invoice Number,PO,Issue Date,Due Date,Total\n\
+               C1002,IMP-1,PO-1,2026-10-01,2026-11-01,100.00\n\
+               C1002,IMP-2,,2026-10-01,2026-11-01,12.345\n\
+               C1002,IMP-3,,01/10/2026,2026-11-01,10.00\n\
+               NOPE,IMP-4,,2026-10-01,2026-11-01,10.00\n\
+               C1002,IMP-1,PO-1,2026-10-01,2026-11-01,100.00\n\
+               C1002,IMP-5,,2026-10-01,2026-11-01,5.00\n";
+    let p = import::upload(
+        &f.pool,
+        by,
+        ImportKind::Invoices,
+        "book.csv",
+        csv.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (p.counts.rows, p.counts.created, p.counts.invalid),
+        (6, 2, 4),
+        "{p:?}"
+    );
+    let at: Vec<(u64, &str)> = p
+        .errors
+        .iter()
+        .map(|e| (e.line, e.column.as_str()))
+        .collect();
+    assert_eq!(
+        at,
+        [(3, "total"), (4, "issue_date"), (5, "company_id"), (6, "—")]
+    );
+    assert!(p.errors[0].message.contains("more than 2 decimals"));
+    assert!(p.errors[3].message.contains("line 2"), "{:?}", p.errors[3]);
+    let n = |sql: &'static str| {
+        let pool = f.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        n("SELECT count(*) FROM invoices WHERE number LIKE 'IMP-%'").await,
+        0,
+        "a preview writes nothing"
+    );
+    let refused = import::commit(&f.pool, by, p.id, CommitMode::AllOrNothing)
+        .await
+        .unwrap_err()
+        .into_app();
+    assert!(
+        refused
+            .to_string()
+            .contains("Nothing was imported: 4 rows have errors (the first: line 3"),
+        "{refused}"
+    );
+    assert_eq!(
+        n("SELECT count(*) FROM invoices WHERE number LIKE 'IMP-%'").await,
+        0
+    );
+    let done = import::commit(&f.pool, by, p.id, CommitMode::ValidOnly)
+        .await
+        .unwrap();
+    assert_eq!((done.created, done.invalid), (2, 4));
+    assert_eq!(
+        n("SELECT count(*) FROM invoices WHERE number LIKE 'IMP-%'").await,
+        2
+    );
+    // Committing again (a double click) answers the same and writes nothing more.
+    assert_eq!(
+        import::commit(&f.pool, by, p.id, CommitMode::ValidOnly)
+            .await
+            .unwrap(),
+        done
+    );
+    // The same file again: nothing new.
+    let again = import::upload(
+        &f.pool,
+        by,
+        ImportKind::Invoices,
+        "book.csv",
+        csv.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((again.counts.created, again.counts.unchanged), (0, 2));
+    assert_eq!(f.off().await, (0, 0));
+}

@@ -11,12 +11,14 @@ pub mod erp;
 pub mod error;
 pub mod format;
 pub mod ids;
+pub mod import;
 pub mod integration;
 pub mod invoice;
 pub mod method;
 pub mod money;
 pub mod page;
 pub mod payment;
+pub mod report;
 
 pub use error::{AppError, FieldError};
 pub use ids::{CompanyId, DocumentId, InvoiceId, MethodId, PaymentId, UserId};

@@ -18,6 +18,7 @@
 mod ach;
 mod receipts;
 mod reconcile;
+pub mod report;
 
 pub use ach::{sync_ach, AchSync};
 pub use receipts::{history, receipt};

@@ -1,0 +1,195 @@
+//! Payments across all companies for staff (the Payments screen) and its CSV export: the
+//! same rows, newest first, filtered by day, status and kind of method.
+
+use crate::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use shared::money::Money;
+use shared::page::{Page, Total, PAGE_SIZE};
+use shared::payment::PaymentStatus;
+use shared::report::{MethodFilter, PaymentFilter, PaymentRow, COLUMNS};
+use sqlx::PgPool;
+
+/// The most rows one CSV export holds.
+pub const EXPORT_MAX: i64 = 100_000;
+/// Counting stops here ("10,000+").
+const COUNT_LIMIT: i64 = 10_000;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    number: String,
+    created_at: DateTime<Utc>,
+    status: PaymentStatus,
+    code: String,
+    name: String,
+    method: Option<String>,
+    amount: Decimal,
+    taken_by: Option<String>,
+    role: Option<String>,
+    source: String,
+    consent_channel: Option<String>,
+    consent_reference: Option<String>,
+    invoices: Option<Vec<String>>,
+    amounts: Option<Vec<Decimal>>,
+}
+
+const FROM_WHERE: &str = "FROM payments p \
+     WHERE ($1::date IS NULL OR p.created_at >= $1::date::timestamptz) \
+       AND ($2::date IS NULL OR p.created_at < ($2::date + 1)::timestamptz) \
+       AND ($3::text IS NULL OR p.status = $3) \
+       AND ($4::text IS NULL OR ($4 = 'erp' AND p.source = 'erp') \
+            OR (p.source = 'settle' AND EXISTS (SELECT 1 FROM payment_methods m WHERE m.id = p.method_id AND m.kind = $4)))";
+
+fn bind_filter<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    f: &PaymentFilter,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    q.bind(f.from)
+        .bind(f.to)
+        .bind(f.status.map(shared::report::status_key))
+        .bind(f.method.map(MethodFilter::key))
+}
+
+async fn rows(
+    pool: &PgPool,
+    f: &PaymentFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<PaymentRow>> {
+    let sql = format!(
+        "SELECT p.number, p.created_at, p.status, c.code, c.name, \
+                COALESCE(p.method_label, m.card_brand || ' ' || m.last4, m.bank_name || ' ' || m.last4) AS method, \
+                p.amount, u.name AS taken_by, u.role, p.source, p.consent_channel, p.consent_reference, \
+                (SELECT array_agg(i.number ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS invoices, \
+                (SELECT array_agg(a.amount ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS amounts \
+         FROM (SELECT p.* {FROM_WHERE} ORDER BY p.created_at DESC, p.id DESC LIMIT $5 OFFSET $6) p \
+         JOIN companies c ON c.id = p.company_id \
+         LEFT JOIN payment_methods m ON m.id = p.method_id \
+         LEFT JOIN users u ON u.id = p.initiated_by \
+         ORDER BY p.created_at DESC, p.id DESC"
+    );
+    let rows: Vec<Row> = bind_filter(sqlx::query_as(&sql), f)
+        .bind(limit)
+        .bind(offset)
+        .persistent(false)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(to_row).collect())
+}
+
+fn to_row(r: Row) -> PaymentRow {
+    let invoices = r
+        .invoices
+        .unwrap_or_default()
+        .into_iter()
+        .zip(r.amounts.unwrap_or_default())
+        .map(|(n, a)| (n, Money::usd(a)))
+        .collect();
+    let consent = match (r.consent_channel.as_deref(), r.consent_reference) {
+        (Some("portal"), _) => "In the customer portal".to_string(),
+        (Some(ch), Some(reference)) => format!("{} — {reference}", capitalise(ch)),
+        (Some(ch), None) => capitalise(ch),
+        (None, _) => String::new(),
+    };
+    PaymentRow {
+        number: r.number,
+        created_at: r.created_at,
+        status: r.status,
+        company_code: r.code,
+        company_name: r.name,
+        method: match (r.source.as_str(), r.method) {
+            ("erp", Some(m)) => format!("{m} (ERP)"),
+            (_, Some(m)) => m,
+            (_, None) => "—".into(),
+        },
+        invoices,
+        amount: Money::usd(r.amount),
+        on_behalf: matches!(r.role.as_deref(), Some("admin" | "clerk")),
+        taken_by: match (r.source.as_str(), r.taken_by) {
+            ("erp", _) => "ERP".into(),
+            (_, Some(n)) => n,
+            (_, None) => "—".into(),
+        },
+        consent,
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// One page of payments matching `f`.
+pub async fn list(pool: &PgPool, f: &PaymentFilter) -> Result<Page<PaymentRow>> {
+    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {FROM_WHERE} LIMIT {COUNT_LIMIT}) x");
+    let (counted,): (i64,) = bind_filter(sqlx::query_as(&count_sql), f)
+        .persistent(false)
+        .fetch_one(pool)
+        .await?;
+    let total_is = if counted >= COUNT_LIMIT {
+        Total::AtLeast
+    } else {
+        Total::Exact
+    };
+    let last = shared::page::last_page(counted, PAGE_SIZE);
+    let page = f.page.min(last.max(1));
+    let items = rows(pool, f, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    Ok(Page {
+        items,
+        total: counted,
+        total_is,
+        page,
+        per_page: PAGE_SIZE,
+    })
+}
+
+/// Every payment matching `f` (at most [`EXPORT_MAX`]) as CSV, with the screen's columns.
+/// A cell that a spreadsheet would run as a formula is prefixed with `'`.
+pub async fn csv(pool: &PgPool, f: &PaymentFilter) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| crate::Error::Other(format!("writing CSV: {e}"));
+    w.write_record(COLUMNS).map_err(io)?;
+    let mut offset = 0;
+    while offset < EXPORT_MAX {
+        let batch = rows(pool, f, 5_000, offset).await?;
+        for r in &batch {
+            w.write_record(r.cells().iter().map(|c| defuse(c)))
+                .map_err(io)?;
+        }
+        if batch.len() < 5_000 {
+            break;
+        }
+        offset += 5_000;
+    }
+    w.into_inner()
+        .map_err(|e| crate::Error::Other(format!("writing CSV: {e}")))
+}
+
+/// A cell safe to open in a spreadsheet (no formula injection).
+fn defuse(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+/// The export's file name for the filter.
+pub fn file_name(f: &PaymentFilter, today: NaiveDate) -> String {
+    match (f.from, f.to) {
+        (Some(a), Some(b)) => format!("settle-payments-{a}-to-{b}.csv"),
+        (Some(a), None) => format!("settle-payments-from-{a}.csv"),
+        (None, Some(b)) => format!("settle-payments-to-{b}.csv"),
+        (None, None) => format!("settle-payments-{today}.csv"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formulas_are_defused() {
+        assert_eq!(super::defuse("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(super::defuse("P-100"), "P-100");
+    }
+}
