@@ -7,7 +7,8 @@ e2e_port=${E2E_PORT:-3107}
 e2e_log="$root/target/e2e-server.log"
 mkdir -p "$root/target"
 LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$e2e_port" \
-  DATABASE_URL="$e2e_url" SETTLE_DEMO=1 RUST_LOG=info "$target_dir/release/app" >"$e2e_log" 2>&1 &
+  DATABASE_URL="$e2e_url" SETTLE_DEMO=1 RUST_LOG=info \
+  SETTLE_WEBHOOK_POLL_MS=300 SETTLE_WEBHOOK_RETRY_BASE_MS=500 SETTLE_API_RATE_PER_MINUTE=100000 "$target_dir/release/app" >"$e2e_log" 2>&1 &
 server_pid=$!
 stop_e2e_server() {
   kill "$server_pid" 2>/dev/null || true

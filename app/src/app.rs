@@ -2,9 +2,10 @@
 
 use crate::components::{NotAllowed, NotFound};
 use crate::lazy::{
-    AwaitingGatewayScreen, CompaniesScreen, CompanyMethodsScreen, CompanyPaymentsScreen,
-    CompanyScreen, ContactsScreen, MethodScreen, MethodsScreen, OpenInvoicesScreen, OpsScreen,
-    UsersScreen,
+    ApiKeysScreen, AwaitingGatewayScreen, CompaniesScreen, CompanyMethodsScreen,
+    CompanyPaymentsScreen, CompanyScreen, ContactsScreen, ImportScreen, MethodScreen,
+    MethodsScreen, OpenInvoicesScreen, OpsScreen, PaymentsScreen, UsersScreen, WebhookScreen,
+    WebhooksScreen,
 };
 use crate::login::LoginPage;
 use crate::portal::{
@@ -67,6 +68,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system/payment-methods") view={Lazy::<MethodsScreen>::new()}/>
                     <Route path=path!("system/payment-methods/:id") view={Lazy::<MethodScreen>::new()}/>
                     <Route path=path!("system/awaiting-gateway") view={Lazy::<AwaitingGatewayScreen>::new()}/>
+                    <Route path=path!("payments") view={Lazy::<PaymentsScreen>::new()}/>
+                    <Route path=path!("system/api-keys") view={Lazy::<ApiKeysScreen>::new()}/>
+                    <Route path=path!("system/webhooks") view={Lazy::<WebhooksScreen>::new()}/>
+                    <Route path=path!("system/webhooks/:id") view={Lazy::<WebhookScreen>::new()}/>
+                    <Route path=path!("system/import") view={Lazy::<ImportScreen>::new()}/>
                 </ParentRoute>
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalInvoices/>

@@ -14,6 +14,7 @@ compile_error!(
 );
 
 pub mod api;
+pub mod api_system;
 pub mod app;
 pub mod codec;
 pub mod components;

@@ -3,6 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Where a CSV file is uploaded (raw bytes, `?kind=&name=`).
+pub const IMPORTS_PATH: &str = "/api/imports";
+/// Where the Payments screen's CSV export is read (with its filter).
+pub const PAYMENTS_CSV_PATH: &str = "/exports/payments.csv";
+
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

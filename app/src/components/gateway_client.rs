@@ -83,6 +83,16 @@ pub async fn tokenize(request: &TokenizeRequest) -> Result<TokenizeResponse, Fie
     }
 }
 
+/// An upload's JSON answer, or the error it carries.
+fn answer<T: serde::de::DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiError> {
+    if status == 200 {
+        serde_json::from_str(text).map_err(|e| ApiError(AppError::Transport(e.to_string())))
+    } else {
+        Err(serde_json::from_str::<ApiError>(text)
+            .unwrap_or_else(|_| ApiError(AppError::Transport(format!("HTTP {status}")))))
+    }
+}
+
 /// Uploads a file for `company` (staff; `None` in the customer portal).
 pub async fn upload_document(
     company: Option<&str>,
@@ -105,12 +115,24 @@ pub async fn upload_document(
     let (status, text) = post(&url, file.as_ref(), &content_type)
         .await
         .map_err(|e| ApiError(AppError::Transport(e)))?;
-    if status == 200 {
-        serde_json::from_str(&text).map_err(|e| ApiError(AppError::Transport(e.to_string())))
-    } else {
-        Err(serde_json::from_str::<ApiError>(&text)
-            .unwrap_or_else(|_| ApiError(AppError::Transport(format!("HTTP {status}")))))
-    }
+    answer(status, &text)
+}
+
+/// Uploads a CSV file for System → Import; answers with its preview.
+pub async fn upload_import(
+    kind: shared::import::ImportKind,
+    file: &web_sys::File,
+) -> Result<shared::import::ImportPreview, ApiError> {
+    let url = format!(
+        "{}?kind={}&name={}",
+        shared::import::IMPORTS_PATH,
+        kind.key(),
+        String::from(js_sys::encode_uri_component(&file.name()))
+    );
+    let (status, text) = post(&url, file.as_ref(), "text/csv")
+        .await
+        .map_err(|e| ApiError(AppError::Transport(e)))?;
+    answer(status, &text)
 }
 
 /// Today in the browser's time zone.

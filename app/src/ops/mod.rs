@@ -1,6 +1,7 @@
 //! The operations portal (staff): shell with left navigation, and its screens.
 
 pub mod crm;
+pub mod payments;
 pub mod system;
 
 use crate::components::{loading_page, ErrorView, NotAllowed, SignOut};
@@ -34,6 +35,7 @@ pub fn OpsShell() -> impl IntoView {
 
 #[component]
 fn StaffLayout(user: SessionUser) -> impl IntoView {
+    let is_admin = user.role == shared::auth::Role::Admin;
     view! {
         <div class="ops">
             <a class="skip-link" href="#content">"Skip to content"</a>
@@ -43,6 +45,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <div class="nav-group-title" id="nav-crm">"CRM"</div>
                     <ul aria-labelledby="nav-crm">
                         <li><A href="/ops/crm/companies" attr:class="nav-link">"Companies"</A></li>
+                        <li><A href="/ops/payments" attr:class="nav-link">"Payments"</A></li>
                     </ul>
                 </div>
                 <div class="nav-group">
@@ -50,6 +53,11 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <ul aria-labelledby="nav-system">
                         <li><A href="/ops/system/payment-methods" attr:class="nav-link">"Payment Methods"</A></li>
                         <li><A href="/ops/system/awaiting-gateway" attr:class="nav-link">"Awaiting gateway"</A></li>
+                        <Show when=move || is_admin>
+                            <li><A href="/ops/system/api-keys" attr:class="nav-link">"API Keys"</A></li>
+                            <li><A href="/ops/system/webhooks" attr:class="nav-link">"Webhooks"</A></li>
+                            <li><A href="/ops/system/import" attr:class="nav-link">"Import"</A></li>
+                        </Show>
                     </ul>
                 </div>
             </nav>

@@ -50,6 +50,7 @@ fn foreign_call_body(req: &Request) -> bool {
     if req.method() != Method::POST
         || !path.starts_with("/api/")
         || path.starts_with(shared::document::DOCUMENTS_PATH)
+        || path.starts_with(shared::import::IMPORTS_PATH)
     {
         return false;
     }
@@ -153,7 +154,10 @@ const MAX_CALL_BODY: usize = 1024 * 1024;
 /// field, or a full card number anywhere in it): those go to the gateway's tokenizer only.
 async fn refuse_card_data(req: Request) -> Result<Request, Response> {
     let path = req.uri().path();
-    if !path.starts_with("/api/") || path.starts_with(shared::document::DOCUMENTS_PATH) {
+    if !path.starts_with("/api/")
+        || path.starts_with(shared::document::DOCUMENTS_PATH)
+        || path.starts_with(shared::import::IMPORTS_PATH)
+    {
         return Ok(req);
     }
     let refused = || {

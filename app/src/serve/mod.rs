@@ -5,6 +5,7 @@
 pub mod api;
 pub mod catch_panic;
 pub mod documents;
+pub mod imports;
 mod middleware;
 pub mod static_files;
 pub mod tokenizer;
@@ -29,7 +30,9 @@ pub async fn main() -> i32 {
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
         )
         .init();
-    let seed_only = std::env::args().nth(1).as_deref() == Some("seed");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seed_only = args.first().map(String::as_str) == Some("seed");
+    let make_key = args.first().map(String::as_str) == Some("api-key");
     let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -50,6 +53,9 @@ pub async fn main() -> i32 {
     if seed_only {
         println!("demo data is in place");
         return 0;
+    }
+    if make_key {
+        return api_key_command(&state, &args[1..]).await;
     }
     let mut leptos_options = match get_configuration(None) {
         Ok(c) => c.leptos_options,
@@ -89,6 +95,42 @@ pub async fn main() -> i32 {
     0
 }
 
+/// `app api-key NAME [read|read_write]`: makes an API key on behalf of the first admin and
+/// prints its secret (for scripts and first set-up; System → API Keys does the same).
+async fn api_key_command(state: &AppState, args: &[String]) -> i32 {
+    let name = args.first().map(String::as_str).unwrap_or("");
+    let scope = match shared::integration::ApiScope::parse(
+        args.get(1).map(String::as_str).unwrap_or("read_write"),
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("settle: {e}");
+            return 2;
+        }
+    };
+    let admin: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id LIMIT 1",
+    )
+    .fetch_optional(&state.pool)
+    .await
+    .unwrap_or(None);
+    let Some(admin) = admin else {
+        eprintln!("settle: there is no admin user to make the key for");
+        return 1;
+    };
+    let by = server::audit::Actor::user(shared::UserId(admin), shared::auth::Role::Admin);
+    match server::api_keys::create(&state.pool, by, name, scope).await {
+        Ok(k) => {
+            println!("{}", k.secret);
+            0
+        }
+        Err(e) => {
+            eprintln!("settle: {}", e.into_app());
+            1
+        }
+    }
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -120,7 +162,11 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options.clone())
-        .merge(documents::routes(state.clone()).merge(tokenizer::routes(state.clone())))
+        .merge(
+            documents::routes(state.clone())
+                .merge(tokenizer::routes(state.clone()))
+                .merge(imports::routes(state.clone())),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state,
             middleware::session,

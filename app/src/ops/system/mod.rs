@@ -1,5 +1,9 @@
-//! System menu: payment methods, and payments awaiting the gateway.
+//! System menu: payment methods, payments awaiting the gateway, and (admins) the
+//! integration with the seller's ERP: API keys, webhooks, CSV import.
 
+pub mod api_keys;
 pub mod awaiting_gateway;
+pub mod import;
 pub mod payment_method;
 pub mod payment_methods;
+pub mod webhooks;

@@ -1,0 +1,125 @@
+//! CSV files in and out for staff: an import's upload (raw bytes, previewed at once) and the
+//! Payments screen's CSV export. Both behind the session, admins (import) and staff (export).
+
+use super::api_error_response;
+use crate::request::{status_for, CurrentUser};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use server::acting::Acting;
+use server::AppState;
+use shared::import::{ImportKind, IMPORTS_PATH, PAYMENTS_CSV_PATH};
+use shared::report::{PaymentFilter, PaymentFilterInput};
+use shared::AppError;
+
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route(IMPORTS_PATH, post(upload))
+        .route(PAYMENTS_CSV_PATH, get(export))
+        .with_state(state)
+}
+
+fn refuse(e: AppError) -> Response {
+    api_error_response(status_for(&e), e)
+}
+
+fn acting_of(user: Option<shared::auth::SessionUser>) -> Result<Acting, AppError> {
+    Acting::of(user.ok_or(AppError::Unauthenticated)?)
+}
+
+#[derive(Deserialize)]
+struct UploadParams {
+    kind: Option<String>,
+    name: Option<String>,
+}
+
+fn too_big(max: usize, size: Option<usize>) -> AppError {
+    let mb = |n: usize| format!("{:.1} MB", n as f64 / (1 << 20) as f64);
+    AppError::invalid(
+        "file",
+        match size {
+            Some(n) => format!("The file is {}; an import takes at most {}. Split it into smaller files.", mb(n), mb(max)),
+            None => format!("The file is larger than {}; an import takes at most that. Split it into smaller files.", mb(max)),
+        },
+    )
+}
+
+/// Uploads a CSV file for System → Import: the raw file as the body, `?kind=&name=`. Read no
+/// further than the configured limit. Answers with the preview.
+async fn upload(
+    State(state): State<AppState>,
+    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    Query(params): Query<UploadParams>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Response {
+    let acting = match acting_of(user).and_then(|a| a.admin().map(|_| a)) {
+        Ok(a) => a,
+        Err(e) => return refuse(e),
+    };
+    let Some(kind) = params.kind.as_deref().and_then(ImportKind::parse) else {
+        return refuse(AppError::invalid(
+            "kind",
+            "Choose what the file holds: companies, AP contacts or invoices.",
+        ));
+    };
+    let max = state.config.import_max_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return refuse(too_big(max, declared));
+    }
+    let bytes = match axum::body::to_bytes(body, max).await {
+        Ok(b) => b,
+        Err(_) => return refuse(too_big(max, declared)),
+    };
+    match server::import::upload(
+        &state.pool,
+        acting.actor(),
+        kind,
+        params.name.as_deref().unwrap_or(""),
+        &bytes,
+    )
+    .await
+    {
+        Ok(preview) => Json(preview).into_response(),
+        Err(e) => refuse(e.into_app()),
+    }
+}
+
+/// The Payments screen's rows as CSV (staff), with its filter.
+async fn export(
+    State(state): State<AppState>,
+    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    Query(input): Query<PaymentFilterInput>,
+) -> Response {
+    if let Err(e) = acting_of(user).and_then(|a| a.staff()) {
+        return refuse(e);
+    }
+    let filter = match PaymentFilter::parse(&input) {
+        Ok(f) => f,
+        Err(e) => return refuse(e.into()),
+    };
+    match server::payments::report::csv(&state.pool, &filter).await {
+        Ok(bytes) => {
+            let name = server::payments::report::file_name(&filter, server::companies::today());
+            let mut res = (StatusCode::OK, bytes).into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            res
+        }
+        Err(e) => refuse(e.into_app()),
+    }
+}
