@@ -47,3 +47,14 @@ if ! command -v haproxy >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+# Schemathesis (the API fuzzer `make test` runs from the OpenAPI document), in a virtualenv
+# of its own under .data.
+schemathesis=4.32.5
+if [ "$(.data/venv/bin/st --version 2>/dev/null | awk '{print $NF}')" != "$schemathesis" ]; then
+  echo "installing schemathesis $schemathesis"
+  mkdir -p .data
+  python3 -m venv .data/venv
+  .data/venv/bin/pip install -q "schemathesis==$schemathesis"
+fi
+

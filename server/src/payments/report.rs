@@ -58,7 +58,7 @@ async fn rows(
 ) -> Result<Vec<PaymentRow>> {
     let sql = format!(
         "SELECT p.number, p.created_at, p.status, c.code, c.name, \
-                COALESCE(p.method_label, m.card_brand || ' ' || m.last4, m.bank_name || ' ' || m.last4) AS method, \
+                COALESCE(p.method_label, m.card_brand || ' ' || m.last4, m.bank_name || ' ' || m.last4, p.memo) AS method, \
                 p.amount, u.name AS taken_by, u.role, p.source, p.consent_channel, p.consent_reference, \
                 (SELECT array_agg(i.number ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS invoices, \
                 (SELECT array_agg(a.amount ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS amounts \

@@ -38,6 +38,8 @@ use utoipa::{Modify, OpenApi};
         records::post_external_payment, records::post_external_payments,
         records::list_payments,
     ),
+    components(schemas(Problem, ProblemItem)),
+    servers((url = "/", description = "This Settle server")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags((name = "records", description = "Data in from the ERP"), (name = "payments", description = "Payments out to the ERP"))
@@ -160,23 +162,31 @@ fn json_body<T: serde::de::DeserializeOwned>(
             "Send the body as JSON with `Content-Type: application/json`.",
         ));
     }
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-        return Err(Problem::new(
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed-json",
             "The body is not valid JSON",
             format!("The body is not valid JSON: {e}."),
-        ));
+        )
+    })?;
+    // PostgreSQL text cannot hold a NUL character: refused here, at its field.
+    if let Some(pointer) = nul_at(&value, String::new()) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-body",
+            "The body does not match the schema",
+            format!("Text may not contain a NUL character (at {pointer})."),
+        )
+        .with(ProblemItem {
+            detail: "Text may not contain a NUL character.".into(),
+            pointer: Some(pointer),
+            ..Default::default()
+        }));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = pointer_of(e.path());
         let detail = e.inner().to_string();
-        let detail = detail
-            .split(" at line ")
-            .next()
-            .unwrap_or(&detail)
-            .to_string();
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-body",
@@ -189,6 +199,27 @@ fn json_body<T: serde::de::DeserializeOwned>(
             ..Default::default()
         })
     })
+}
+
+/// Where in `v` a string (or key) holds a NUL character, as a JSON pointer.
+fn nul_at(v: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => Some(if at.is_empty() { "/".into() } else { at }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_at(x, format!("{at}/{i}"))),
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_at(x, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// A serde path as a JSON pointer (`records[3].total` → `/records/3/total`).

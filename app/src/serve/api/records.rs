@@ -137,10 +137,9 @@ fn too_many(n: usize) -> Option<Problem> {
 }
 
 macro_rules! upsert_handlers {
-    ($single:ident, $batch:ident, $record:ty, $batch_ty:ty, $path:literal, $upsert:path, $key:ident, $what:literal) => {
-        #[doc = concat!("Upsert one ", $what, ".")]
-        #[utoipa::path(post, path = $path, tag = "records", request_body = $record,
-            params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retry of the same request.")),
+    ($single:ident, $batch:ident, $record:ty, $batch_ty:ty, $path:literal, $upsert:path, $key:ident, $one:literal, $many:literal) => {
+        #[utoipa::path(post, path = $path, tag = "records", request_body = $record, summary = $one,
+            params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retry of the same request (1–255 visible ASCII characters; a UUID is a good choice).", pattern = r"^[!-~]{1,255}$")),
             responses((status = 201, description = "Created", body = RecordResult),
                       (status = 200, description = "Updated, or already so", body = RecordResult),
                       WriteErrors))]
@@ -159,9 +158,9 @@ macro_rules! upsert_handlers {
             .await
         }
 
-        #[doc = concat!("Upsert up to 1,000 ", $what, " records, with a result per record (a refused record changes nothing; the others are written).")]
-        #[utoipa::path(post, path = concat!($path, "/batch"), tag = "records", request_body = $batch_ty,
-            params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retry of the same request.")),
+        #[utoipa::path(post, path = concat!($path, "/batch"), tag = "records", request_body = $batch_ty, summary = $many,
+            description = "A result per record, in order: a refused record changes nothing; the others are written.",
+            params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retry of the same request (1–255 visible ASCII characters; a UUID is a good choice).", pattern = r"^[!-~]{1,255}$")),
             responses((status = 200, description = "A result per record", body = BatchResult), WriteErrors))]
         pub async fn $batch(State(state): State<AppState>, key: Key, headers: HeaderMap, body: Bytes) -> Response {
             let b: $batch_ty = match json_body(&headers, &body) {
@@ -197,7 +196,8 @@ upsert_handlers!(
     "/api/v1/companies",
     erp::upsert_companies,
     id,
-    "company"
+    "Upsert a company by its Company ID",
+    "Upsert up to 1,000 companies"
 );
 upsert_handlers!(
     post_contact,
@@ -207,7 +207,8 @@ upsert_handlers!(
     "/api/v1/contacts",
     erp::upsert_contacts,
     email,
-    "AP contact"
+    "Upsert an AP contact by company and email",
+    "Upsert up to 1,000 AP contacts"
 );
 upsert_handlers!(
     post_invoice,
@@ -217,14 +218,15 @@ upsert_handlers!(
     "/api/v1/invoices",
     erp::upsert_invoices,
     number,
-    "invoice"
+    "Upsert an invoice by company and number",
+    "Upsert up to 1,000 invoices"
 );
 
 /// Record one payment booked in the ERP (a check, a wire, a credit applied). Applied once by
 /// its `id`: sent again with the same content it answers `unchanged`; with other content it is
 /// refused.
 #[utoipa::path(post, path = "/api/v1/external-payments", tag = "records", request_body = ExternalPaymentRecord,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retry of the same request.")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retry of the same request (1–255 visible ASCII characters; a UUID is a good choice).", pattern = r"^[!-~]{1,255}$")),
     responses((status = 201, description = "Recorded", body = RecordResult),
               (status = 200, description = "Already recorded", body = RecordResult),
               WriteErrors))]
@@ -259,7 +261,7 @@ pub async fn post_external_payment(
 
 /// Record up to 1,000 ERP payments, with a result per record.
 #[utoipa::path(post, path = "/api/v1/external-payments/batch", tag = "records", request_body = ExternalPaymentBatch,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retry of the same request.")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retry of the same request (1–255 visible ASCII characters; a UUID is a good choice).", pattern = r"^[!-~]{1,255}$")),
     responses((status = 200, description = "A result per record", body = BatchResult), WriteErrors))]
 pub async fn post_external_payments(
     State(state): State<AppState>,
@@ -317,6 +319,9 @@ pub async fn get_company(
     _key: Key,
     Path(id): Path<String>,
 ) -> Response {
+    if id.chars().any(char::is_control) {
+        return Problem::not_found("This company").into_response();
+    }
     match erp::company(&state.pool, &id.trim().to_ascii_uppercase()).await {
         Ok(Some(c)) => Json(Company {
             id: c.code,
@@ -340,6 +345,9 @@ pub async fn get_invoice(
     _key: Key,
     Path((id, number)): Path<(String, String)>,
 ) -> Response {
+    if id.chars().chain(number.chars()).any(char::is_control) {
+        return Problem::not_found("This invoice").into_response();
+    }
     match erp::invoice(&state.pool, &id.trim().to_ascii_uppercase(), &number).await {
         Ok(Some(i)) => Json(Invoice {
             company_id: i.company_id,
@@ -365,6 +373,7 @@ pub async fn get_invoice(
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// The `next_cursor` of the previous page; omitted: from the first event.
+    #[param(pattern = r"^[0-9]{1,20}\.[0-9]{1,20}$")]
     since: Option<String>,
     /// Events per page, 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]
@@ -387,7 +396,7 @@ pub async fn list_payments(
             .into_response();
     };
     let since = match q.since.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => match server::feed::Cursor::parse(s) {
             Some(c) => Some(c),
             None => {
