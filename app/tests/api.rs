@@ -268,6 +268,24 @@ async fn records_upsert_by_the_erp_ids_with_errors_at_their_fields(pool: PgPool)
         .map(|e| e["pointer"].as_str().unwrap())
         .collect();
     assert_eq!(pointers, ["/due_date", "/total"]);
+    // A NUL character (which PostgreSQL text cannot hold): 422 at its field, nothing written.
+    let p = problem(
+        app.api_post(
+            "/api/v1/invoices/batch",
+            &k,
+            &json!({ "records": [invoice("INV-\u{0}", "1.00")] }),
+            None,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["pointer"], "/records/0/number");
+    problem(
+        app.api_get("/api/v1/companies/C%00", &k).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     // The wrong shape: 422 at the field; not JSON: 400; not declared JSON: 415.
     let p = problem(
         app.api_post(
@@ -404,9 +422,12 @@ async fn the_payments_feed_pages_by_cursor_with_allocations_and_who_took_them(po
     let mut since = String::new();
     let mut seen = Vec::new();
     loop {
-        let res = app
-            .api_get(&format!("/api/v1/payments?limit=5&since={since}"), &k)
-            .await;
+        let path = if since.is_empty() {
+            "/api/v1/payments?limit=5".to_string()
+        } else {
+            format!("/api/v1/payments?limit=5&since={since}")
+        };
+        let res = app.api_get(&path, &k).await;
         assert_eq!(res.status(), StatusCode::OK);
         let page: Value = res.json().await.unwrap();
         for e in page["data"].as_array().unwrap() {
@@ -448,12 +469,15 @@ async fn the_payments_feed_pages_by_cursor_with_allocations_and_who_took_them(po
         ),
         (0, Some(since.as_str()))
     );
-    let p = problem(
-        app.api_get("/api/v1/payments?since=abc", &k).await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
-    assert_eq!(p["errors"][0]["parameter"], "since");
+    for bad in ["abc", "", "1.2.3"] {
+        let p = problem(
+            app.api_get(&format!("/api/v1/payments?since={bad}"), &k)
+                .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(p["errors"][0]["parameter"], "since");
+    }
     problem(
         app.api_get("/api/v1/payments?limit=0", &k).await,
         StatusCode::BAD_REQUEST,
