@@ -544,3 +544,110 @@ async fn the_openapi_document_is_served_without_a_key(pool: PgPool) {
         "bearer"
     );
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn only_admins_manage_keys_webhooks_and_imports(pool: PgPool) {
+    let app = spawn(pool).await;
+    let clerk = app.session_for(CLERK).await;
+    let admin = app.session_for(common::ADMIN).await;
+    let form = [("name", "ERP"), ("scope", "read")];
+    assert_eq!(
+        app.call("create_api_key", &form, Some(&clerk))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = app.call("create_api_key", &form, Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let made: Value = res.json().await.unwrap();
+    assert!(made["secret"].as_str().unwrap().starts_with("sk_settle_"));
+    let bad = app
+        .call(
+            "create_api_key",
+            &[("name", " "), ("scope", "read")],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The upload route: admins only, and a file too big is named before it is read.
+    let upload = |session: String, body: &'static str| {
+        app.http
+            .post(format!(
+                "{}/api/imports?kind=companies&name=c.csv",
+                app.base
+            ))
+            .header(COOKIE, format!("settle_session={session}"))
+            .header(CONTENT_TYPE, "text/csv")
+            .body(body)
+            .send()
+    };
+    assert_eq!(
+        upload(clerk.clone(), "company_id,name\nC9,X\n")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = upload(admin.clone(), "company_id,name\nC9,X\n")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let preview: Value = res.json().await.unwrap();
+    assert_eq!(preview["counts"]["created"], 1);
+    let res = upload(admin.clone(), "company_id;name\nC9;X\n")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = res.json().await.unwrap();
+    assert!(e.to_string().contains("semicolons"), "{e}");
+    // Staff (clerks too) read every company's payments and export them.
+    let res = app
+        .page("/exports/payments.csv?status=settled", Some(&clerk))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .starts_with("Payment,Date (UTC),Status"));
+    let customer = app.session_for(common::CUSTOMER).await;
+    assert_eq!(
+        app.page("/exports/payments.csv", Some(&customer))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn an_import_file_too_big_is_refused_with_its_size(pool: PgPool) {
+    let mut config = server::Config::for_tests("postgres://unused");
+    config.import_max_bytes = 1 << 20;
+    let app = spawn_with(pool, config).await;
+    let admin = app.session_for(common::ADMIN).await;
+    let big = format!("company_id,name\n{}", "C1,Acme\n".repeat(200_000));
+    let res = app
+        .http
+        .post(format!(
+            "{}/api/imports?kind=companies&name=big.csv",
+            app.base
+        ))
+        .header(COOKIE, format!("settle_session={admin}"))
+        .header(CONTENT_TYPE, "text/csv")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = res.json().await.unwrap();
+    assert!(
+        e.to_string()
+            .contains("The file is 1.5 MB; an import takes at most 1.0 MB"),
+        "{e}"
+    );
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM imports")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+}

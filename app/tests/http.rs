@@ -775,6 +775,15 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "create_customer_user",
         "set_customer_user_active",
         "payments_awaiting_gateway",
+        "all_payments",
+        "api_keys",
+        "create_api_key",
+        "revoke_api_key",
+        "webhooks",
+        "webhook",
+        "set_webhook_active",
+        "retry_webhook_delivery",
+        "commit_import",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -787,10 +796,22 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             ("active", "false"),
             ("name", "X"),
             ("email", "x@x.example"),
+            ("scope", "read"),
+            ("endpoint", "1"),
+            ("delivery", "1"),
+            ("mode", "valid_only"),
         ];
         let res = app.call(name, &form, Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");
     }
+    covered.push("create_webhook");
+    let hook = serde_json::json!({ "url": "https://x.example/hook", "description": "", "events": ["payment.approved"] });
+    assert_eq!(
+        app.call_json("create_webhook", &hook, Some(&customer))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
     covered.push("list_payment_methods");
     let query =
         serde_json::json!({ "query": { "q": "", "company": "", "sort": "", "dir": "", "page": 1 }});
