@@ -58,16 +58,13 @@ pub async fn create(
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(
+    audit::system_change(
         &mut tx,
-        audit::Event {
-            actor: by,
-            on_behalf_of: None,
-            action: Action::ApiKeyCreated,
-            entity: Entity::ApiKey,
-            entity_id: Some(id.to_string()),
-            details: json!({ "name": name, "scope": scope.as_str(), "prefix": prefix }),
-        },
+        by,
+        Action::ApiKeyCreated,
+        Entity::ApiKey,
+        id,
+        json!({ "name": name, "scope": scope.as_str(), "prefix": prefix }),
     )
     .await?;
     tx.commit().await?;
@@ -110,16 +107,13 @@ pub async fn revoke(pool: &PgPool, by: Actor, id: i64) -> Result<()> {
             None => Err(AppError::NotFound("API key".into()).into()),
         };
     };
-    audit::record(
+    audit::system_change(
         &mut tx,
-        audit::Event {
-            actor: by,
-            on_behalf_of: None,
-            action: Action::ApiKeyRevoked,
-            entity: Entity::ApiKey,
-            entity_id: Some(id.to_string()),
-            details: json!({ "name": name }),
-        },
+        by,
+        Action::ApiKeyRevoked,
+        Entity::ApiKey,
+        id,
+        json!({ "name": name }),
     )
     .await?;
     tx.commit().await?;

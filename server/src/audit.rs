@@ -129,6 +129,29 @@ pub struct Event {
     pub details: Value,
 }
 
+/// Records a change that is no company's (a key, an endpoint, an import).
+pub async fn system_change(
+    conn: &mut PgConnection,
+    actor: Actor,
+    action: Action,
+    entity: Entity,
+    entity_id: impl ToString,
+    details: Value,
+) -> sqlx::Result<()> {
+    record(
+        conn,
+        Event {
+            actor,
+            on_behalf_of: None,
+            action,
+            entity,
+            entity_id: Some(entity_id.to_string()),
+            details,
+        },
+    )
+    .await
+}
+
 pub async fn record(conn: &mut PgConnection, e: Event) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO audit_events (actor_user_id, actor_role, on_behalf_company_id, action, \

@@ -85,6 +85,52 @@ async fn company_ids(conn: &mut PgConnection, codes: &[String]) -> Result<HashMa
     Ok(rows.into_iter().collect())
 }
 
+/// The records of a batch that belong to a company, checked: each with its company's id and
+/// its key (`key_field`) once; the others refused in `out`. Also the (company, key) → index
+/// of what is left, to map written rows back to their records.
+#[allow(clippy::type_complexity)]
+async fn of_companies<R, V>(
+    conn: &mut PgConnection,
+    records: &[R],
+    out: &mut [Outcome],
+    check: impl Fn(&R) -> std::result::Result<V, Vec<FieldError>>,
+    company: impl Fn(&V) -> &shared::company::CompanyCode,
+    key: impl Fn(&V) -> String,
+    key_field: &str,
+) -> Result<(Vec<(usize, i64, V)>, HashMap<(i64, String), usize>)> {
+    let mut checked = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        match check(r) {
+            Err(errs) => out[i] = Outcome::Refused(errs),
+            Ok(v) => checked.push((i, v)),
+        }
+    }
+    let codes: Vec<String> = checked
+        .iter()
+        .map(|(_, v)| company(v).as_str().to_string())
+        .collect();
+    let ids = company_ids(conn, &codes).await?;
+    let mut seen: HashMap<(i64, String), usize> = HashMap::new();
+    let mut rows = Vec::new();
+    for (i, v) in checked {
+        let Some(&id) = ids.get(company(&v).as_str()) else {
+            out[i] = unknown_company(company(&v).as_str());
+            continue;
+        };
+        let k = (id, key(&v));
+        if let Some(&first) = seen.get(&k) {
+            out[i] = Outcome::refused(
+                key_field,
+                format!("{} is also record {first} of this batch.", k.1),
+            );
+            continue;
+        }
+        seen.insert(k, i);
+        rows.push((i, id, v));
+    }
+    Ok((rows, seen))
+}
+
 fn unknown_company(code: &str) -> Outcome {
     Outcome::refused(
         "company_id",
@@ -161,35 +207,16 @@ pub async fn upsert_contacts(
     records: &[erp::ContactRecord],
 ) -> Result<Vec<Outcome>> {
     let mut out = vec![Outcome::Unchanged; records.len()];
-    let mut checked = Vec::new();
-    for (i, r) in records.iter().enumerate() {
-        match r.check() {
-            Err(errs) => out[i] = Outcome::Refused(errs),
-            Ok(c) => checked.push((i, c)),
-        }
-    }
-    let codes: Vec<String> = checked
-        .iter()
-        .map(|(_, c)| c.company.as_str().to_string())
-        .collect();
-    let ids = company_ids(conn, &codes).await?;
-    let mut seen: HashMap<(i64, String), usize> = HashMap::new();
-    let mut rows = Vec::new();
-    for (i, c) in checked {
-        let Some(&company) = ids.get(c.company.as_str()) else {
-            out[i] = unknown_company(c.company.as_str());
-            continue;
-        };
-        if let Some(&first) = seen.get(&(company, c.email.as_str().to_string())) {
-            out[i] = Outcome::refused(
-                "email",
-                format!("{} is also record {first} of this batch.", c.email.as_str()),
-            );
-            continue;
-        }
-        seen.insert((company, c.email.as_str().to_string()), i);
-        rows.push((i, company, c));
-    }
+    let (rows, seen) = of_companies(
+        conn,
+        records,
+        &mut out,
+        erp::ContactRecord::check,
+        |c| &c.company,
+        |c| c.email.as_str().to_string(),
+        "email",
+    )
+    .await?;
     if rows.is_empty() {
         return Ok(out);
     }
@@ -256,35 +283,16 @@ pub async fn upsert_invoices(
     records: &[erp::InvoiceRecord],
 ) -> Result<Vec<Outcome>> {
     let mut out = vec![Outcome::Unchanged; records.len()];
-    let mut checked = Vec::new();
-    for (i, r) in records.iter().enumerate() {
-        match r.check() {
-            Err(errs) => out[i] = Outcome::Refused(errs),
-            Ok(v) => checked.push((i, v)),
-        }
-    }
-    let codes: Vec<String> = checked
-        .iter()
-        .map(|(_, v)| v.company.as_str().to_string())
-        .collect();
-    let ids = company_ids(conn, &codes).await?;
-    let mut seen: HashMap<(i64, String), usize> = HashMap::new();
-    let mut rows = Vec::new();
-    for (i, v) in checked {
-        let Some(&company) = ids.get(v.company.as_str()) else {
-            out[i] = unknown_company(v.company.as_str());
-            continue;
-        };
-        if let Some(&first) = seen.get(&(company, v.number.clone())) {
-            out[i] = Outcome::refused(
-                "number",
-                format!("Invoice {} is also record {first} of this batch.", v.number),
-            );
-            continue;
-        }
-        seen.insert((company, v.number.clone()), i);
-        rows.push((i, company, v));
-    }
+    let (rows, seen) = of_companies(
+        conn,
+        records,
+        &mut out,
+        erp::InvoiceRecord::check,
+        |v| &v.company,
+        |v| v.number.clone(),
+        "number",
+    )
+    .await?;
     if rows.is_empty() {
         return Ok(out);
     }

@@ -485,16 +485,13 @@ pub async fn commit(pool: &PgPool, by: Actor, id: i64, mode: CommitMode) -> Resu
     .bind(&result)
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    audit::system_change(
         &mut tx,
-        audit::Event {
-            actor: by,
-            on_behalf_of: None,
-            action: Action::ImportCommitted,
-            entity: Entity::Import,
-            entity_id: Some(id.to_string()),
-            details: json!({ "kind": kind.key(), "mode": mode, "counts": result }),
-        },
+        by,
+        Action::ImportCommitted,
+        Entity::Import,
+        id,
+        json!({ "kind": kind.key(), "mode": mode, "counts": result }),
     )
     .await?;
     tx.commit().await?;

@@ -92,16 +92,13 @@ pub async fn create(
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(
+    audit::system_change(
         &mut tx,
-        audit::Event {
-            actor: by,
-            on_behalf_of: None,
-            action: Action::WebhookCreated,
-            entity: Entity::WebhookEndpoint,
-            entity_id: Some(id.to_string()),
-            details: json!({ "url": url, "events": events }),
-        },
+        by,
+        Action::WebhookCreated,
+        Entity::WebhookEndpoint,
+        id,
+        json!({ "url": url, "events": events }),
     )
     .await?;
     tx.commit().await?;
@@ -122,16 +119,13 @@ pub async fn set_active(pool: &PgPool, by: Actor, id: i64, active: bool) -> Resu
     if changed == 0 {
         return Err(AppError::NotFound("Webhook endpoint".into()).into());
     }
-    audit::record(
+    audit::system_change(
         &mut tx,
-        audit::Event {
-            actor: by,
-            on_behalf_of: None,
-            action: Action::WebhookChanged,
-            entity: Entity::WebhookEndpoint,
-            entity_id: Some(id.to_string()),
-            details: json!({ "active": active }),
-        },
+        by,
+        Action::WebhookChanged,
+        Entity::WebhookEndpoint,
+        id,
+        json!({ "active": active }),
     )
     .await?;
     tx.commit().await?;
@@ -204,16 +198,13 @@ pub async fn retry(pool: &PgPool, by: Actor, endpoint: i64, delivery: i64) -> Re
     if changed == 0 {
         return Err(AppError::NotFound("Delivery".into()).into());
     }
-    audit::record(
+    audit::system_change(
         &mut tx,
-        audit::Event {
-            actor: by,
-            on_behalf_of: None,
-            action: Action::WebhookRetried,
-            entity: Entity::WebhookEndpoint,
-            entity_id: Some(endpoint.to_string()),
-            details: json!({ "delivery": delivery }),
-        },
+        by,
+        Action::WebhookRetried,
+        Entity::WebhookEndpoint,
+        endpoint,
+        json!({ "delivery": delivery }),
     )
     .await?;
     tx.commit().await?;

@@ -68,6 +68,40 @@ pub fn use_id_param<Id: From<i64> + Clone + PartialEq + Send + Sync + 'static>()
     })
 }
 
+/// A form action's error for one field (shown beside it), or `None`.
+pub fn field_error<I, T>(
+    action: Action<I, Result<T, ApiError>>,
+    field: &'static str,
+) -> Signal<Option<String>>
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .and_then(|e| e.message_for(field))
+    })
+}
+
+/// A form action's error that belongs to no field (shown as a banner), or `None`.
+pub fn general_error<I, T>(action: Action<I, Result<T, ApiError>>) -> Signal<Option<String>>
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .filter(|e| e.app().field().is_none())
+            .map(|e| e.to_string())
+    })
+}
+
 /// A full-area loading state.
 pub fn loading_page() -> impl IntoView {
     view! {

@@ -58,3 +58,41 @@ pub fn new_key() -> String {
         .map(|c| c.random_uuid())
         .unwrap_or_default()
 }
+
+/// A yes-or-no question about an action, in a dialog: Cancel, or the action's own button.
+#[component]
+pub fn ConfirmDialog(
+    #[prop(into)] title: String,
+    #[prop(into)] question: String,
+    /// What follows from it, in a sentence or two.
+    #[prop(into)]
+    detail: String,
+    /// The confirming button's label, e.g. "Revoke".
+    #[prop(into)]
+    confirm: String,
+    /// A red button: the action cannot be undone.
+    #[prop(optional)]
+    danger: bool,
+    #[prop(into)] pending: Signal<bool>,
+    on_confirm: Callback<()>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let class = if danger {
+        "btn btn-danger"
+    } else {
+        "btn btn-primary"
+    };
+    view! {
+        <Modal title=title on_close=on_cancel>
+            <div class="modal-body">
+                <p>{question}</p>
+                <p class="muted">{detail}</p>
+                <div class="modal-actions">
+                    <button type="button" class="btn" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                    <button type="button" class=class disabled=move || pending.get()
+                        on:click=move |_| on_confirm.run(())>{confirm}</button>
+                </div>
+            </div>
+        </Modal>
+    }
+}

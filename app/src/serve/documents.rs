@@ -60,30 +60,34 @@ async fn upload(
         Ok(id) => id,
         Err(e) => return refuse(e.into_app()),
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if let Some(len) = declared {
-        if let Err(e) = check_size(len) {
-            return refuse(e.into());
-        }
-    }
-    let bytes = match axum::body::to_bytes(body, MAX_BYTES).await {
+    let bytes = match read_limited(&headers, body, MAX_BYTES).await {
         Ok(b) => b,
-        Err(_) => {
-            return refuse(
-                check_size(declared.unwrap_or(MAX_BYTES + 1).max(MAX_BYTES + 1))
-                    .unwrap_err()
-                    .into(),
-            )
-        }
+        Err(size) => return refuse(check_size(size.max(MAX_BYTES + 1)).unwrap_err().into()),
     };
     let name = params.name.unwrap_or_default();
     match server::methods::store_document(&state.pool, &acting, company, &name, &bytes).await {
         Ok(doc) => Json(doc).into_response(),
         Err(e) => refuse(e.into_app()),
     }
+}
+
+/// An uploaded body of at most `max` bytes, read no further than that; too big, the size it
+/// declared (or `max + 1` when it declared none).
+pub(super) async fn read_limited(
+    headers: &axum::http::HeaderMap,
+    body: Body,
+    max: usize,
+) -> Result<axum::body::Bytes, usize> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(n) = declared.filter(|n| *n > max) {
+        return Err(n);
+    }
+    axum::body::to_bytes(body, max)
+        .await
+        .map_err(|_| declared.unwrap_or(max + 1).max(max + 1))
 }
 
 /// Opens a stored document: staff any, a customer their own company's.

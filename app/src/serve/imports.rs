@@ -37,13 +37,18 @@ struct UploadParams {
     name: Option<String>,
 }
 
-fn too_big(max: usize, size: Option<usize>) -> AppError {
+fn too_big(max: usize, size: usize) -> AppError {
     let mb = |n: usize| format!("{:.1} MB", n as f64 / (1 << 20) as f64);
     AppError::invalid(
         "file",
-        match size {
-            Some(n) => format!("The file is {}; an import takes at most {}. Split it into smaller files.", mb(n), mb(max)),
-            None => format!("The file is larger than {}; an import takes at most that. Split it into smaller files.", mb(max)),
+        if size > max + 1 {
+            format!(
+                "The file is {}; an import takes at most {}. Split it into smaller files.",
+                mb(size),
+                mb(max)
+            )
+        } else {
+            format!("The file is larger than {}, the most an import takes. Split it into smaller files.", mb(max))
         },
     )
 }
@@ -68,16 +73,9 @@ async fn upload(
         ));
     };
     let max = state.config.import_max_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > max) {
-        return refuse(too_big(max, declared));
-    }
-    let bytes = match axum::body::to_bytes(body, max).await {
+    let bytes = match super::documents::read_limited(&headers, body, max).await {
         Ok(b) => b,
-        Err(_) => return refuse(too_big(max, declared)),
+        Err(size) => return refuse(too_big(max, size)),
     };
     match server::import::upload(
         &state.pool,

@@ -3,8 +3,11 @@
 //! scope and when it was last used.
 
 use crate::api_system::{api_keys, create_api_key, revoke_api_key};
-use crate::components::modal::Modal;
-use crate::components::{loading_rows, DataTable, ErrorBanner, ErrorView, FieldMessage, TextField};
+use crate::components::modal::{ConfirmDialog, Modal};
+use crate::components::{
+    field_error, general_error, loading_rows, DataTable, ErrorBanner, ErrorView, FieldMessage,
+    TextField,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::integration::{ApiKeySummary, ApiScope, CreatedApiKey};
@@ -110,21 +113,12 @@ pub fn ApiKeysPage() -> impl IntoView {
                 })}
             </Transition>
         </DataTable>
-        {move || confirming.get().map(|k| {
-            let question = format!("Revoke \"{}\" ({}…)?", k.name, k.prefix);
-            view! {
-                <Modal title="Revoke this key?" on_close=Callback::new(move |_| confirming.set(None))>
-                    <div class="modal-body">
-                        <p>{question}</p>
-                        <p class="muted">"Whatever uses it is refused from its next request on. This cannot be undone: make a new key instead."</p>
-                        <div class="modal-actions">
-                            <button type="button" class="btn" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                            <button type="button" class="btn btn-danger" disabled=move || revoke.pending().get()
-                                on:click=move |_| { revoke.dispatch(k.clone()); }>"Revoke"</button>
-                        </div>
-                    </div>
-                </Modal>
-            }
+        {move || confirming.get().map(|k| view! {
+            <ConfirmDialog title="Revoke this key?" question=format!("Revoke \"{}\" ({}…)?", k.name, k.prefix)
+                detail="Whatever uses it is refused from its next request on. This cannot be undone: make a new key instead."
+                confirm="Revoke" danger=true pending=revoke.pending()
+                on_confirm=Callback::new(move |_| { revoke.dispatch(k.clone()); })
+                on_cancel=Callback::new(move |_| confirming.set(None))/>
         })}
         {move || adding.get().then(|| view! {
             <Modal title="Create an API key" on_close=Callback::new(move |_| { adding.set(false); if created.get_untracked().is_some() { version.update(|v| *v += 1); } created.set(None); })>
@@ -147,21 +141,8 @@ fn CreateKeyForm(created: RwSignal<Option<CreatedApiKey>>, on_done: Callback<()>
             created.set(Some(k));
         }
     });
-    let error = move |f: &'static str| {
-        Signal::derive(move || {
-            save.value()
-                .get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.message_for(f))
-        })
-    };
-    let general = Signal::derive(move || {
-        save.value()
-            .get()
-            .and_then(|r| r.err())
-            .filter(|e| e.app().field().is_none())
-            .map(|e| e.to_string())
-    });
+    let error = move |f: &'static str| field_error(save, f);
+    let general = general_error(save);
     view! {
         {move || match created.get() {
             Some(k) => view! {

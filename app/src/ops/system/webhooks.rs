@@ -8,7 +8,8 @@ use crate::api_system::{
 };
 use crate::components::modal::Modal;
 use crate::components::{
-    loaded, use_id_param, DataTable, ErrorBanner, ErrorView, FieldMessage, TextField,
+    field_error, general_error, loaded, use_id_param, DataTable, ErrorBanner, ErrorView,
+    FieldMessage, TextField,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -84,21 +85,8 @@ fn AddEndpointForm(on_cancel: Callback<()>) -> impl IntoView {
             navigate(&format!("/ops/system/webhooks/{id}"), Default::default());
         }
     });
-    let error = move |f: &'static str| {
-        Signal::derive(move || {
-            save.value()
-                .get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.message_for(f))
-        })
-    };
-    let general = Signal::derive(move || {
-        save.value()
-            .get()
-            .and_then(|r| r.err())
-            .filter(|e| e.app().field().is_none())
-            .map(|e| e.to_string())
-    });
+    let error = move |f: &'static str| field_error(save, f);
+    let general = general_error(save);
     view! {
         <form class="form" novalidate on:submit=move |ev| {
             ev.prevent_default();

@@ -4,8 +4,10 @@
 
 use super::use_company_code;
 use crate::api::{company_users, create_customer_user, current_user, set_customer_user_active};
-use crate::components::modal::Modal;
-use crate::components::{loading_rows, DataTable, ErrorBanner, ErrorView, TextField};
+use crate::components::modal::{ConfirmDialog, Modal};
+use crate::components::{
+    field_error, general_error, loading_rows, DataTable, ErrorBanner, ErrorView, TextField,
+};
 use leptos::prelude::*;
 use shared::auth::{CreatedUser, CustomerUser, Role};
 use shared::format::date;
@@ -125,21 +127,12 @@ pub fn UsersTab() -> impl IntoView {
         <Show when=move || !is_admin()>
             <p class="help">"Only admins can add or disable users."</p>
         </Show>
-        {move || confirming.get().map(|u| {
-            let question = format!("Disable {} ({})?", u.name, u.email);
-            view! {
-                <Modal title="Disable this user?" on_close=Callback::new(move |_| confirming.set(None))>
-                    <div class="modal-body">
-                        <p>{question}</p>
-                        <p class="muted">"They are signed out at once and cannot sign in until enabled again. Their payments and payment methods stay."</p>
-                        <div class="modal-actions">
-                            <button type="button" class="btn" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                            <button type="button" class="btn btn-primary" disabled=move || toggle.pending().get()
-                                on:click=move |_| { toggle.dispatch(u.clone()); }>"Disable"</button>
-                        </div>
-                    </div>
-                </Modal>
-            }
+        {move || confirming.get().map(|u| view! {
+            <ConfirmDialog title="Disable this user?" question=format!("Disable {} ({})?", u.name, u.email)
+                detail="They are signed out at once and cannot sign in until enabled again. Their payments and payment methods stay."
+                confirm="Disable" pending=toggle.pending()
+                on_confirm=Callback::new(move |_| { toggle.dispatch(u.clone()); })
+                on_cancel=Callback::new(move |_| confirming.set(None))/>
         })}
         {move || adding.get().then(|| view! {
             <Modal title="Add a customer user" on_close=Callback::new(move |_| { adding.set(false); created.set(None); })>
@@ -166,21 +159,8 @@ fn AddUserForm(
             created.set(Some(u));
         }
     });
-    let error = move |f: &'static str| {
-        Signal::derive(move || {
-            save.value()
-                .get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.message_for(f))
-        })
-    };
-    let general = Signal::derive(move || {
-        save.value()
-            .get()
-            .and_then(|r| r.err())
-            .filter(|e| e.app().field().is_none())
-            .map(|e| e.to_string())
-    });
+    let error = move |f: &'static str| field_error(save, f);
+    let general = general_error(save);
     view! {
         {move || match created.get() {
             Some(u) => view! {
