@@ -139,8 +139,8 @@ test("a signed webhook reaches a receiver that fails twice, with the attempts in
     expect(secret).toMatch(/^whsec_/);
     await request.post(`${receiver.url}/config`, { data: { secret, failFirst: 2 } });
 
-    // An event: a clerk's colleague deactivates a saved card of C1004.
-    const [method] = sql("SELECT m.id FROM payment_methods m JOIN companies c ON c.id = m.company_id WHERE c.code = 'C1004' AND m.active ORDER BY m.id LIMIT 1")[0];
+    // An event: the saved card of C1025 (a company no other test pays) is deactivated.
+    const [method] = sql("SELECT m.id FROM payment_methods m JOIN companies c ON c.id = m.company_id WHERE c.code = 'C1025' AND m.active ORDER BY m.id LIMIT 1")[0];
     await page.goto(`/ops/system/payment-methods/${method}`);
     await waitForHydration(page);
     await page.getByLabel("Activate").selectOption("inactive");
@@ -157,7 +157,7 @@ test("a signed webhook reaches a receiver that fails twice, with the attempts in
     expect(ev.type).toBe("method.deactivated");
     expect(ev.attempt).toBe(3);
     expect(ev.id).toBe(ev.headerId);
-    expect(ev.data.company.id).toBe("C1004");
+    expect(ev.data.company.id).toBe("C1025");
     expect(ev.data.active).toBe(false);
     expect(JSON.stringify(ev.data)).not.toContain("tok_");
 
@@ -194,8 +194,8 @@ test("a signed webhook reaches a receiver that fails twice, with the attempts in
 test("staff see every company's payments, filter them and export the same rows as CSV", async ({ page }, testInfo) => {
   await signIn(page, { email: "clerk@settle.example", password: "demo-clerk-pass" }, /\/ops\/crm\/companies/);
   await expect(page.getByRole("link", { name: "API Keys" })).toHaveCount(0);
-  await page.getByRole("link", { name: "Payments", exact: true }).click();
-  await expect(page.getByRole("heading", { name: "Payments" })).toBeVisible();
+  await page.getByRole("link", { name: "All Payments" }).click();
+  await expect(page.getByRole("heading", { name: "All payments" })).toBeVisible();
   await waitForHydration(page);
   const total = Number(sql("SELECT count(*) FROM payments")[0][0]);
   await expect(page.locator(".pager-range")).toContainText(`of ${total.toLocaleString("en-US")}`);

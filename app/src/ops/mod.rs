@@ -45,7 +45,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <div class="nav-group-title" id="nav-crm">"CRM"</div>
                     <ul aria-labelledby="nav-crm">
                         <li><A href="/ops/crm/companies" attr:class="nav-link">"Companies"</A></li>
-                        <li><A href="/ops/payments" attr:class="nav-link">"Payments"</A></li>
+                        <li><A href="/ops/payments" attr:class="nav-link">"All Payments"</A></li>
                     </ul>
                 </div>
                 <div class="nav-group">

@@ -57,10 +57,10 @@ pub fn PaymentsPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Payments"/>
+        <Title text="All payments"/>
         <div class="page-head with-action">
             <div>
-                <h1>"Payments"</h1>
+                <h1>"All payments"</h1>
                 <p class="subtitle">"Every payment of every company: taken by staff, made in the portal, or recorded in the ERP. Dates are UTC."</p>
             </div>
             <a class="btn" href=csv_href download data-testid="export-csv">"Export CSV"</a>
