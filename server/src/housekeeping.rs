@@ -4,7 +4,7 @@
 //! PostgreSQL when the instance dies). Units are also safe on their own (claims, row locks and
 //! idempotent recording), so the lock saves duplicate work and gateway calls, not correctness.
 
-use crate::{api_keys, methods, payments, sessions, webhooks, AppState};
+use crate::{api_keys, import, methods, payments, sessions, webhooks, AppState};
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;
@@ -26,6 +26,8 @@ pub enum Unit {
     ForgetTokenizations = 7_243_006,
     /// The API's finished rate-limit windows and day-old idempotent answers.
     ForgetApiRequests = 7_243_007,
+    /// CSV uploads never committed.
+    ForgetImports = 7_243_008,
 }
 
 /// Runs `work` if no other instance is running `unit` now; `None` when another is.
@@ -132,6 +134,9 @@ pub fn spawn(state: AppState) {
             let run = api_keys::forget_old(&s.pool);
             let outcome = exclusively(&s.pool, Unit::ForgetApiRequests, run).await;
             report(Unit::ForgetApiRequests, outcome, |n| *n == 0);
+            let run = import::forget_uncommitted(&s.pool);
+            let outcome = exclusively(&s.pool, Unit::ForgetImports, run).await;
+            report(Unit::ForgetImports, outcome, |n| *n == 0);
         }
     });
 }
