@@ -498,6 +498,16 @@ pub async fn commit(pool: &PgPool, by: Actor, id: i64, mode: CommitMode) -> Resu
     Ok(counts)
 }
 
+/// Forgets uploads never committed within a day (their files held customers' data).
+pub async fn forget_uncommitted(pool: &PgPool) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM imports WHERE committed_at IS NULL AND created_at < now() - interval '1 day'",
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,14 +551,4 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(errors[0].line, 3);
     }
-}
-
-/// Forgets uploads never committed within a day (their files held customers' data).
-pub async fn forget_uncommitted(pool: &PgPool) -> Result<u64> {
-    Ok(sqlx::query(
-        "DELETE FROM imports WHERE committed_at IS NULL AND created_at < now() - interval '1 day'",
-    )
-    .execute(pool)
-    .await?
-    .rows_affected())
 }
