@@ -66,7 +66,7 @@ test("a clerk pays two invoices with a saved card and reads back the receipt", a
   expect(sql(`SELECT balance::text FROM invoices WHERE number IN ('${n1}', '${n2}')`)).toEqual([["0.00"], ["0.00"]]);
 
   // The Payments tab shows it, approved, taken on the customer's behalf.
-  await page.getByRole("link", { name: "Payments" }).click();
+  await page.getByRole("link", { name: "Payments", exact: true }).click();
   const row = page.locator(`[data-payment="${number}"]`);
   await expect(row).toContainText("Approved");
   await expect(row).toContainText("Casey Clerk (on behalf)");
@@ -160,7 +160,7 @@ test("a method the gateway refuses can be swapped in the same dialog, and the ch
     ["failed", "0"],
     ["approved", "1"],
   ]);
-  await page.getByRole("link", { name: "Payments" }).click();
+  await page.getByRole("link", { name: "Payments", exact: true }).click();
   await expect(page.locator("[data-testid=payments] tbody tr", { hasText: "Visa •••• 1881" })).toContainText("Failed");
 });
 

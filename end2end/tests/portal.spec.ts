@@ -35,7 +35,7 @@ test("a customer pays an invoice with a saved card and the clerk sees the custom
   await receipt.getByRole("button", { name: "Done" }).click();
   await expect(page.locator(`[data-invoice="${number}"]`)).toHaveCount(0);
 
-  await page.getByRole("link", { name: "Payments" }).click();
+  await page.getByRole("link", { name: "Payments", exact: true }).click();
   const mine = page.locator(`[data-payment="${paymentNumber}"]`);
   await expect(mine).toContainText("(customer)");
   await checkScreen(page, "portal-payments", testInfo);

@@ -12,9 +12,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::integration::{ApiKeySummary, ApiScope, CreatedApiKey};
 
-/// "2026-11-29 14:03 UTC", or the placeholder.
+/// "2026-11-29 14:03" (UTC, said in the column's header), or the placeholder.
 pub fn when(t: Option<chrono::DateTime<chrono::Utc>>, never: &'static str) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| never.to_string())
 }
 
@@ -66,8 +66,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                 <th scope="col">"Name"</th>
                 <th scope="col">"Key"</th>
                 <th scope="col">"Scope"</th>
-                <th scope="col">"Created"</th>
-                <th scope="col">"Last used"</th>
+                <th scope="col">"Created (UTC)"</th>
+                <th scope="col">"Last used (UTC)"</th>
                 <th scope="col">"Status"</th>
                 <th scope="col"><span class="sr-only">"Actions"</span></th>
             </tr></thead>
@@ -94,7 +94,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                                             <td>{when(Some(k.created_at), "")}</td>
                                             <td data-testid="last-used">{when(k.last_used_at, "Never")}</td>
                                             <td>{if revoked {
-                                                view! { <span class="badge badge-neutral">{format!("Revoked {}", when(k.revoked_at, ""))}</span> }.into_any()
+                                                view! { <span class="badge badge-neutral">"Revoked"</span><div class="muted small">{when(k.revoked_at, "")}</div> }.into_any()
                                             } else {
                                                 view! { <span class="badge badge-green">"Active"</span> }.into_any()
                                             }}</td>

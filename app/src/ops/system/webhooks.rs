@@ -200,8 +200,8 @@ pub fn WebhookPage() -> impl IntoView {
                                             <th scope="col">"Status"</th>
                                             <th scope="col" class="num">"Attempts"</th>
                                             <th scope="col">"Last answer"</th>
-                                            <th scope="col">"Created"</th>
-                                            <th scope="col">"Next attempt / delivered"</th>
+                                            <th scope="col">"Created (UTC)"</th>
+                                            <th scope="col">"Next attempt / delivered (UTC)"</th>
                                             <th scope="col"><span class="sr-only">"Actions"</span></th>
                                         </tr></thead>
                                         <tbody>
