@@ -24,7 +24,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Runs the server; returns the process exit code.
 pub async fn main() -> i32 {
+    // Logs go to stderr: stdout is for what a command prints (`app api-key` prints a key).
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
