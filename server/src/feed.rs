@@ -22,7 +22,8 @@ pub struct Cursor {
 impl Cursor {
     pub fn parse(raw: &str) -> Option<Cursor> {
         let (x, i) = raw.split_once('.')?;
-        let ok = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+        // At most 18 digits each: always within the transaction id's and the event id's range.
+        let ok = |s: &str| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
         if !ok(x) || !ok(i) {
             return None;
         }

@@ -373,7 +373,7 @@ pub async fn get_invoice(
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// The `next_cursor` of the previous page; omitted: from the first event.
-    #[param(pattern = r"^[0-9]{1,20}\.[0-9]{1,20}$")]
+    #[param(pattern = r"^[0-9]{1,18}\.[0-9]{1,18}$")]
     since: Option<String>,
     /// Events per page, 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]
