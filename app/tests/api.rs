@@ -651,3 +651,76 @@ async fn an_import_file_too_big_is_refused_with_its_size(pool: PgPool) {
         .unwrap();
     assert_eq!(kept, 0);
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn contact_and_erp_payment_batches_answer_each_record(pool: PgPool) {
+    let app = spawn(pool).await;
+    let (_, k) = key(&app, ApiScope::ReadWrite).await;
+    app.api_post("/api/v1/companies", &k, &company("C2001", "Acme"), None)
+        .await;
+    app.api_post("/api/v1/invoices", &k, &invoice("INV-1", "100.00"), None)
+        .await;
+    let contacts = json!({ "records": [
+        { "company_id": "C2001", "email": "ap@acme.example", "name": "Dana" },
+        { "company_id": "C2001", "email": "not-an-email", "name": "X" },
+        { "company_id": "NOPE", "email": "x@nope.example", "name": "Y" },
+        { "company_id": "C2001", "email": "AP@acme.example", "name": "Dana again" }
+    ]});
+    let b: Value = app
+        .api_post("/api/v1/contacts/batch", &k, &contacts, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let results: Vec<&str> = b["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["created", "error", "error", "error"]);
+    assert_eq!(b["results"][1]["errors"][0]["pointer"], "/records/1/email");
+    assert_eq!(
+        b["results"][2]["errors"][0]["pointer"],
+        "/records/2/company_id"
+    );
+    assert_eq!(b["results"][3]["errors"][0]["pointer"], "/records/3/email");
+    let pay = |id: &str, amount: &str| {
+        json!({ "id": id, "company_id": "C2001", "kind": "credit", "received_on": "2026-11-20",
+                "allocations": [{ "invoice": "INV-1", "amount": amount }] })
+    };
+    let batch =
+        json!({ "records": [pay("CR-1", "30.00"), pay("CR-2", "80.00"), pay("CR-1", "30.00")] });
+    let b: Value = app
+        .api_post("/api/v1/external-payments/batch", &k, &batch, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let results: Vec<&str> = b["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["created", "error", "unchanged"], "{b}");
+    assert_eq!(
+        b["results"][1]["errors"][0]["pointer"],
+        "/records/1/allocations/0/amount"
+    );
+    assert!(b["results"][0]["payment"]
+        .as_str()
+        .unwrap()
+        .starts_with("P-"));
+    assert_eq!(b["results"][2]["payment"], b["results"][0]["payment"]);
+    let i: Value = app
+        .api_get("/api/v1/companies/C2001/invoices/INV-1", &k)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        i["balance"], "70.00",
+        "the credit applied once; the 80.00 refused"
+    );
+}
