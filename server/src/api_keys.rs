@@ -68,21 +68,27 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let key = list(pool)
+    let key = keys(pool, Some(id))
         .await?
-        .into_iter()
-        .find(|k| k.id == id)
+        .pop()
         .ok_or_else(|| crate::Error::Other("a new key vanished".into()))?;
     Ok(CreatedApiKey { key, secret })
 }
 
 /// Every key, newest first (revoked ones too, marked).
 pub async fn list(pool: &PgPool) -> Result<Vec<ApiKeySummary>> {
+    keys(pool, None).await
+}
+
+/// The keys (all, or the one with `id`), newest first.
+async fn keys(pool: &PgPool, id: Option<i64>) -> Result<Vec<ApiKeySummary>> {
     Ok(sqlx::query_as!(
         ApiKeySummary,
         r#"SELECT k.id, k.name, k.scope AS "scope: ApiScope", k.prefix, u.name AS created_by,
                   k.created_at, k.last_used_at, k.revoked_at
-           FROM api_keys k JOIN users u ON u.id = k.created_by ORDER BY k.id DESC"#
+           FROM api_keys k JOIN users u ON u.id = k.created_by
+           WHERE $1::bigint IS NULL OR k.id = $1 ORDER BY k.id DESC"#,
+        id
     )
     .fetch_all(pool)
     .await?)

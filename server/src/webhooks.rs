@@ -134,25 +134,30 @@ pub async fn set_active(pool: &PgPool, by: Actor, id: i64, active: bool) -> Resu
 
 /// Every endpoint with its delivery counts, newest first.
 pub async fn list(pool: &PgPool) -> Result<Vec<WebhookEndpoint>> {
+    endpoints(pool, None).await
+}
+
+/// One endpoint.
+pub async fn get(pool: &PgPool, id: i64) -> Result<WebhookEndpoint> {
+    endpoints(pool, Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound("Webhook endpoint".into()).into())
+}
+
+/// The endpoints (all, or the one with `id`) with their delivery counts.
+async fn endpoints(pool: &PgPool, id: Option<i64>) -> Result<Vec<WebhookEndpoint>> {
     Ok(sqlx::query_as!(
         WebhookEndpoint,
         r#"SELECT e.id, e.url, e.description, e.event_types AS events, e.active, e.secret, e.created_at,
                   (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'delivered') AS "delivered!",
                   (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS "pending!",
                   (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed') AS "failed!"
-           FROM webhook_endpoints e ORDER BY e.id DESC"#
+           FROM webhook_endpoints e WHERE $1::bigint IS NULL OR e.id = $1 ORDER BY e.id DESC"#,
+        id
     )
     .fetch_all(pool)
     .await?)
-}
-
-/// One endpoint.
-pub async fn get(pool: &PgPool, id: i64) -> Result<WebhookEndpoint> {
-    list(pool)
-        .await?
-        .into_iter()
-        .find(|e| e.id == id)
-        .ok_or_else(|| AppError::NotFound("Webhook endpoint".into()).into())
 }
 
 /// An endpoint's latest deliveries (at most 100), newest first.

@@ -31,11 +31,12 @@ struct UploadParams {
 }
 
 /// Who uploads or opens, for which company.
-fn acting_of(user: Option<SessionUser>) -> Result<Acting, AppError> {
+pub(super) fn acting_of(user: Option<SessionUser>) -> Result<Acting, AppError> {
     Acting::of(user.ok_or(AppError::Unauthenticated)?)
 }
 
-fn refuse(e: AppError) -> Response {
+/// A refused upload or download, answered as server functions answer their errors.
+pub(super) fn refuse(e: AppError) -> Response {
     api_error_response(status_for(&e), e)
 }
 

@@ -1,8 +1,8 @@
 //! CSV files in and out for staff: an import's upload (raw bytes, previewed at once) and the
 //! Payments screen's CSV export. Both behind the session, admins (import) and staff (export).
 
-use super::api_error_response;
-use crate::request::{status_for, CurrentUser};
+use super::documents::{acting_of, read_limited, refuse};
+use crate::request::CurrentUser;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
-use server::acting::Acting;
 use server::AppState;
 use shared::import::{ImportKind, IMPORTS_PATH, PAYMENTS_CSV_PATH};
 use shared::report::{PaymentFilter, PaymentFilterInput};
@@ -21,14 +20,6 @@ pub fn routes(state: AppState) -> Router {
         .route(IMPORTS_PATH, post(upload))
         .route(PAYMENTS_CSV_PATH, get(export))
         .with_state(state)
-}
-
-fn refuse(e: AppError) -> Response {
-    api_error_response(status_for(&e), e)
-}
-
-fn acting_of(user: Option<shared::auth::SessionUser>) -> Result<Acting, AppError> {
-    Acting::of(user.ok_or(AppError::Unauthenticated)?)
 }
 
 #[derive(Deserialize)]
@@ -73,7 +64,7 @@ async fn upload(
         ));
     };
     let max = state.config.import_max_bytes;
-    let bytes = match super::documents::read_limited(&headers, body, max).await {
+    let bytes = match read_limited(&headers, body, max).await {
         Ok(b) => b,
         Err(size) => return refuse(too_big(max, size)),
     };
