@@ -6,7 +6,7 @@ use crate::audit::Actor;
 use crate::Result;
 use shared::auth::{Role, SessionUser};
 use shared::company::CompanyCode;
-use shared::{AppError, CompanyId};
+use shared::{AppError, CompanyId, UserId};
 use sqlx::PgPool;
 
 /// Whose data an operation may touch.
@@ -23,6 +23,9 @@ pub enum Scope {
 pub struct Acting {
     pub user: SessionUser,
     pub scope: Scope,
+    /// Set when a customer acts through an emailed pay link: `user` is then the link's
+    /// addressee (the id is the clerk who sent it, who owns the link), not a signed-in user.
+    pub pay_link: Option<i64>,
 }
 
 impl Acting {
@@ -33,7 +36,11 @@ impl Acting {
             (Role::Customer, Some(c)) => Scope::Company(c.id),
             (Role::Customer, None) => return Err(AppError::Forbidden),
         };
-        Ok(Acting { user, scope })
+        Ok(Acting {
+            user,
+            scope,
+            pay_link: None,
+        })
     }
 
     pub fn is_staff(&self) -> bool {
@@ -94,6 +101,20 @@ impl Acting {
 
     /// Who is recorded in the audit trail.
     pub fn actor(&self) -> Actor {
-        Actor::user(self.user.id, self.user.role)
+        match self.pay_link {
+            None => Actor::user(self.user.id, self.user.role),
+            // Nobody signed in: the customer through the link (its id is in the details).
+            Some(_) => Actor {
+                user_id: None,
+                role: Some(Role::Customer),
+                api_key_id: None,
+            },
+        }
+    }
+
+    /// The user who starts what this request does (a payment, a new method): `None` through
+    /// a pay link, where it is the customer who holds no account.
+    pub fn initiator(&self) -> Option<UserId> {
+        self.pay_link.is_none().then_some(self.user.id)
     }
 }

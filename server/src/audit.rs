@@ -101,6 +101,16 @@ pub enum Action {
     WebhookRetried,
     #[sqlx(rename = "import.committed")]
     ImportCommitted,
+    #[sqlx(rename = "email.resent")]
+    EmailResent,
+    #[sqlx(rename = "user.invited")]
+    UserInvited,
+    #[sqlx(rename = "user.password_reset_requested")]
+    PasswordResetRequested,
+    #[sqlx(rename = "pay_link.sent")]
+    PayLinkSent,
+    #[sqlx(rename = "pay_link.revoked")]
+    PayLinkRevoked,
 }
 
 /// What an event is about (`audit_events.entity_type`).
@@ -117,6 +127,8 @@ pub enum Entity {
     Invoice,
     WebhookEndpoint,
     Import,
+    Email,
+    PayLink,
 }
 
 /// One audit event.

@@ -43,6 +43,33 @@ pub struct Config {
     pub webhook_max_attempts: u32,
     /// `SETTLE_IMPORT_MAX_MB` (default 20): the largest CSV file an import takes.
     pub import_max_bytes: usize,
+    /// `SETTLE_SMTP_URL` (default `smtp://localhost:1025`, a local mail catcher): where email
+    /// goes out. `smtp://host:port` sends in clear (a local catcher or relay);
+    /// `smtp://user:pass@host:587?tls=required` upgrades with STARTTLS and refuses a server
+    /// without it; `smtps://user:pass@host:465` speaks TLS from the start. Certificates are
+    /// checked against the Mozilla roots (rustls).
+    pub smtp_url: String,
+    /// `SETTLE_EMAIL_FROM` (default `billing@settle.localhost`): the sender's address; the
+    /// display name is the seller's.
+    pub email_from: String,
+    /// `SETTLE_SELLER_NAME` (default `Northwind Supply`): whose emails and pay pages these are.
+    pub seller_name: String,
+    /// `SETTLE_PUBLIC_URL` (default `http://localhost:3000`): where links in emails point.
+    pub public_url: String,
+    /// `SETTLE_SECRET_KEY` (at least 32 characters): the key links are signed with. When not
+    /// set, a key made once and kept in the database is used; set it in production so a
+    /// copy of the database alone cannot make links.
+    pub secret_key: Option<String>,
+    /// `SETTLE_EMAIL_POLL_MS` (default 1000): how often due emails are sent.
+    pub email_poll: Duration,
+    /// `SETTLE_EMAIL_RETRY_BASE_MS` (default 30000): the wait after a failed attempt, doubled
+    /// after each further failure (at most 6 hours).
+    pub email_retry_base: Duration,
+    /// `SETTLE_EMAIL_MAX_ATTEMPTS` (default 12): attempts before an email is marked failed
+    /// (staff can still send it again).
+    pub email_max_attempts: u32,
+    /// `SETTLE_PAY_LINK_DAYS` (default 7): how long a pay link can be paid.
+    pub pay_link_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +107,12 @@ impl Config {
                     ),
                 }
             };
+        let text = |name: &'static str, default: &str| -> String {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
         let flag = |name: &'static str| -> Result<bool, ConfigError> {
             match get(name).as_deref().map(str::trim) {
                 None | Some("") | Some("0") | Some("false") => Ok(false),
@@ -120,6 +153,26 @@ impl Config {
             )?),
             webhook_max_attempts: number("SETTLE_WEBHOOK_MAX_ATTEMPTS", 12)? as u32,
             import_max_bytes: (number("SETTLE_IMPORT_MAX_MB", 20)? as usize) << 20,
+            smtp_url: text("SETTLE_SMTP_URL", "smtp://localhost:1025"),
+            email_from: text("SETTLE_EMAIL_FROM", "billing@settle.localhost"),
+            seller_name: text("SETTLE_SELLER_NAME", "Northwind Supply"),
+            public_url: text("SETTLE_PUBLIC_URL", "http://localhost:3000")
+                .trim_end_matches('/')
+                .to_string(),
+            secret_key: match get("SETTLE_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
+                Some(k) if k.trim().len() < 32 => {
+                    return Err(ConfigError::Invalid {
+                        name: "SETTLE_SECRET_KEY",
+                        expected: "at least 32 characters",
+                        value: "(hidden)".into(),
+                    })
+                }
+                k => k,
+            },
+            email_poll: Duration::from_millis(number("SETTLE_EMAIL_POLL_MS", 1_000)?),
+            email_retry_base: Duration::from_millis(number("SETTLE_EMAIL_RETRY_BASE_MS", 30_000)?),
+            email_max_attempts: number("SETTLE_EMAIL_MAX_ATTEMPTS", 12)? as u32,
+            pay_link_days: number("SETTLE_PAY_LINK_DAYS", 7)? as u32,
         })
     }
 
@@ -141,6 +194,15 @@ impl Config {
             webhook_retry_base: Duration::from_millis(200),
             webhook_max_attempts: 5,
             import_max_bytes: 20 << 20,
+            smtp_url: "smtp://127.0.0.1:9".into(),
+            email_from: "billing@settle.localhost".into(),
+            seller_name: "Northwind Supply".into(),
+            public_url: "http://localhost:3000".into(),
+            secret_key: None,
+            email_poll: Duration::from_millis(200),
+            email_retry_base: Duration::from_millis(200),
+            email_max_attempts: 5,
+            pay_link_days: 7,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! PostgreSQL when the instance dies). Units are also safe on their own (claims, row locks and
 //! idempotent recording), so the lock saves duplicate work and gateway calls, not correctness.
 
-use crate::{api_keys, import, methods, payments, sessions, webhooks, AppState};
+use crate::{api_keys, email, import, invitations, methods, payments, sessions, webhooks, AppState};
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;
@@ -28,6 +28,10 @@ pub enum Unit {
     ForgetApiRequests = 7_243_007,
     /// CSV uploads never committed.
     ForgetImports = 7_243_008,
+    /// The card-expiry notices of the day.
+    CardExpiry = 7_243_009,
+    /// Finished rate-limit windows of the sign-in links.
+    ForgetRateWindows = 7_243_010,
 }
 
 /// Runs `work` if no other instance is running `unit` now; `None` when another is.
@@ -71,7 +75,9 @@ fn report<T: std::fmt::Debug, E: std::fmt::Display>(
 /// its payments are due); every 30 s the sandbox's clock, the ACH sync and clearing old
 /// uploads and rate-limit rows; every 10 minutes expired sessions. Webhook deliveries go out
 /// every `SETTLE_WEBHOOK_POLL_MS` from every instance at once (each delivery is claimed with
-/// `SKIP LOCKED`, so instances share the work instead of taking turns).
+/// `SKIP LOCKED`, so instances share the work instead of taking turns), and so do emails every
+/// `SETTLE_EMAIL_POLL_MS`; every 10 minutes the card-expiry notices are written (once per card
+/// per month).
 pub fn spawn(state: AppState) {
     let s = state.clone();
     let client = webhooks::client();
@@ -92,6 +98,26 @@ pub fn spawn(state: AppState) {
             }
         }
     });
+    let s = state.clone();
+    match email::mailer(&s.config) {
+        Err(e) => tracing::error!(error = %e, "emails will not be sent"),
+        Ok(mailer) => every(s.config.email_poll, move || {
+            let s = s.clone();
+            let mailer = mailer.clone();
+            async move {
+                loop {
+                    match email::deliver_due(&s.pool, &mailer, &s.config).await {
+                        Ok(n) if n > 0 => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "email deliveries");
+                            break;
+                        }
+                    }
+                }
+            }
+        }),
+    }
     let s = state.clone();
     every(s.config.reconcile_every, move || {
         let s = s.clone();
@@ -137,6 +163,13 @@ pub fn spawn(state: AppState) {
             let run = import::forget_uncommitted(&s.pool);
             let outcome = exclusively(&s.pool, Unit::ForgetImports, run).await;
             report(Unit::ForgetImports, outcome, |n| *n == 0);
+            // Once per card per month (the outbox's key), so running it again changes nothing.
+            let run = email::queue_card_expiry(&s.pool, crate::companies::today());
+            let outcome = exclusively(&s.pool, Unit::CardExpiry, run).await;
+            report(Unit::CardExpiry, outcome, |n| *n == 0);
+            let run = invitations::forget_rate_windows(&s.pool);
+            let outcome = exclusively(&s.pool, Unit::ForgetRateWindows, run).await;
+            report(Unit::ForgetRateWindows, outcome, |n| *n == 0);
         }
     });
 }

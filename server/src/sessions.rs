@@ -84,6 +84,19 @@ impl UserRow {
     }
 }
 
+/// One user and their company.
+pub(crate) async fn user_row(conn: &mut PgConnection, id: UserId) -> Result<UserRow> {
+    Ok(sqlx::query_as!(
+        UserRow,
+        r#"SELECT u.id AS "id: UserId", u.name, u.email, u.role AS "role: Role",
+                  c.id AS "company_id?: CompanyId", c.code AS "company_code?", c.name AS "company_name?"
+           FROM users u LEFT JOIN companies c ON c.id = u.company_id WHERE u.id = $1"#,
+        id as UserId
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
 /// The user behind a session token, if the session is alive (not past its absolute expiry,
 /// not idle too long, user still active). Marks the session as used.
 pub async fn resolve(pool: &PgPool, config: &Config, token: &str) -> Result<Option<SessionUser>> {

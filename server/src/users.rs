@@ -8,7 +8,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::Utc;
 use serde_json::json;
-use shared::auth::{CreatedUser, CustomerUser, LoginInput, Role, SessionUser};
+use shared::auth::{CustomerUser, LoginInput, Role, SessionUser};
 use shared::{AppError, CompanyId, UserId};
 use sqlx::PgPool;
 use std::sync::OnceLock;
@@ -196,6 +196,11 @@ pub struct NewUser<'a> {
     pub password: &'a str,
 }
 
+/// Hashes a password off the async threads (Argon2 takes a while on purpose).
+pub(crate) async fn hash_password_blocking(password: String) -> Result<String> {
+    hash_blocking(password).await
+}
+
 async fn hash_blocking(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
@@ -243,86 +248,6 @@ pub async fn company_users(pool: &PgPool, company: CompanyId) -> Result<Vec<Cust
     )
     .fetch_all(pool)
     .await?)
-}
-
-/// A temporary password to hand over: 16 characters from an alphabet without look-alikes.
-fn temporary_password() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789";
-    let mut rng = rand::rngs::OsRng;
-    (0..16)
-        .map(|i| {
-            let c = ALPHABET[rng.gen_range(0..ALPHABET.len())] as char;
-            if i > 0 && i % 4 == 0 {
-                format!("-{c}")
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// Creates a customer user for `company` with a temporary password (returned once, to hand
-/// over); they choose their own at their first sign-in. Admins only.
-pub async fn create_customer(
-    pool: &PgPool,
-    acting: &Acting,
-    company: CompanyId,
-    name: &str,
-    email: &str,
-) -> Result<CreatedUser> {
-    acting.admin()?;
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "Enter the person's name.").into());
-    }
-    if name.chars().count() > 100 {
-        return Err(
-            AppError::invalid("name", "The name is too long (100 characters at most).").into(),
-        );
-    }
-    let email = shared::auth::Email::parse(email)?;
-    let temporary = temporary_password();
-    let hash = hash_blocking(temporary.clone()).await?;
-    let mut tx = pool.begin().await?;
-    let id = sqlx::query_scalar!(
-        r#"INSERT INTO users (email, name, role, company_id, password_hash, must_set_password)
-           VALUES ($1, $2, 'customer', $3, $4, true) ON CONFLICT (email) DO NOTHING
-           RETURNING id AS "id: UserId""#,
-        email.as_str(),
-        name,
-        company as CompanyId,
-        hash
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(id) = id else {
-        return Err(AppError::invalid("email", "A user with this email already exists.").into());
-    };
-    audit::record(
-        &mut tx,
-        Event {
-            actor: acting.actor(),
-            on_behalf_of: Some(company),
-            action: Action::UserCreated,
-            entity: Entity::User,
-            entity_id: Some(id.to_string()),
-            details: json!({ "email": email.as_str(), "name": name, "role": "customer" }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(CreatedUser {
-        user: CustomerUser {
-            id,
-            name,
-            email: email.as_str().to_string(),
-            active: true,
-            must_set_password: true,
-            last_sign_in: None,
-        },
-        temporary_password: temporary,
-    })
 }
 
 /// Enables or disables one of `company`'s customer users (admins only). Disabling ends

@@ -159,11 +159,17 @@ pub struct CustomerUser {
     pub last_sign_in: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// A customer user just created: the temporary password is shown once, to hand over.
+/// A staff user as admins see them on System → Staff Users.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreatedUser {
-    pub user: CustomerUser,
-    pub temporary_password: String,
+pub struct StaffUser {
+    pub id: crate::UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    /// Invited, and has not chosen a password yet.
+    pub must_set_password: bool,
+    pub last_sign_in: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A demo account listed on the sign-in page in demo mode.

@@ -7,6 +7,7 @@ pub mod bank;
 pub mod card;
 pub mod company;
 pub mod document;
+pub mod email;
 pub mod erp;
 pub mod error;
 pub mod format;

@@ -23,6 +23,9 @@ pub enum ConsentChannel {
     Other,
     /// The customer paid in the customer portal themselves.
     Portal,
+    /// The customer paid through a pay link a clerk emailed them (their own consent).
+    #[cfg_attr(feature = "sqlx", sqlx(rename = "pay_link"))]
+    PayLink,
 }
 
 impl ConsentChannel {
@@ -33,6 +36,7 @@ impl ConsentChannel {
             ConsentChannel::Email => "email",
             ConsentChannel::Other => "other",
             ConsentChannel::Portal => "portal",
+            ConsentChannel::PayLink => "pay_link",
         }
     }
 
@@ -42,6 +46,7 @@ impl ConsentChannel {
             ConsentChannel::Email => "Email",
             ConsentChannel::Other => "Other",
             ConsentChannel::Portal => "Customer portal",
+            ConsentChannel::PayLink => "Pay link",
         }
     }
 }
@@ -62,6 +67,15 @@ impl Consent {
         Consent {
             channel: ConsentChannel::Portal,
             reference: format!("Paid in the customer portal by {user_email}"),
+        }
+    }
+
+    /// A customer paying through an emailed pay link authorizes the payment themselves.
+    pub fn pay_link(payer_email: &str, sent_by: &str) -> Self {
+        let reference = format!("{payer_email}, paid through a link sent by {sent_by}");
+        Consent {
+            channel: ConsentChannel::PayLink,
+            reference: reference.chars().take(Self::MAX_REFERENCE).collect(),
         }
     }
 

@@ -126,7 +126,7 @@ async fn insert_method(
         m.account_type as Option<AccountType>,
         m.holder_type as Option<HolderType>,
         m.document as Option<DocumentId>,
-        acting.user.id as UserId
+        acting.initiator() as Option<UserId>
     )
     .fetch_optional(&mut *tx)
     .await
@@ -325,7 +325,7 @@ async fn attach_upload(
              AND d.kind = 'ach_authorization' FOR UPDATE"#,
         document as DocumentId,
         company as CompanyId,
-        acting.user.id as UserId
+        acting.initiator() as Option<UserId>
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -375,7 +375,10 @@ async fn keep_agreement(
          User: {email} (user id {uid})\nCompany: {company_name}\nAt: {at}\nFrom address: {ip}\n",
         version = ACH_AUTHORIZATION_VERSION,
         email = acting.user.email,
-        uid = acting.user.id,
+        uid = match acting.pay_link {
+            Some(link) => format!("none: through pay link {link}"),
+            None => acting.user.id.to_string(),
+        },
         at = Utc::now().to_rfc3339(),
         ip = address.unwrap_or("unknown"),
     );
@@ -390,7 +393,7 @@ async fn keep_agreement(
         Sha256::digest(&bytes).to_vec(),
         bytes,
         today,
-        acting.user.id as UserId
+        acting.initiator() as Option<UserId>
     )
     .fetch_one(&mut *tx)
     .await?)

@@ -190,6 +190,12 @@ pub async fn start(
         format!("{key}.{}", earlier_attempts + 1)
     };
 
+    // Through a pay link: the link must still be payable, for its own invoices only, with no
+    // other payment through it under way (its row lock orders two tabs paying at once).
+    if let Some(link) = acting.pay_link {
+        crate::pay_links::check_in_payment(&mut tx, link, req).await?;
+    }
+
     // Lock the invoices in id order (no deadlocks between payments) and check them again.
     let ids: Vec<i64> = req.lines.iter().map(|l| l.invoice_id.0).collect();
     let invoices = sqlx::query!(
@@ -273,9 +279,9 @@ pub async fn start(
     let payment = sqlx::query!(
         r#"INSERT INTO payments (company_id, method_id, method_label, currency, amount, status, idempotency_key,
                initiated_by, consent_channel, consent_reference, request_hash, gateway_key, gateway_answer_due_at,
-               next_gateway_check_at)
+               next_gateway_check_at, pay_link_id)
            VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12),
-               now() + make_interval(secs => $12))
+               now() + make_interval(secs => $12), $13)
            RETURNING id AS "id: PaymentId", number"#,
         company as CompanyId,
         option.id as MethodId,
@@ -283,12 +289,13 @@ pub async fn start(
         amount.currency().code(),
         amount.amount(),
         key,
-        user as UserId,
+        acting.initiator() as Option<UserId>,
         req.consent.channel.as_str(),
         req.consent.reference,
         hash,
         gateway_key,
-        first_check_after(config).as_secs_f64()
+        first_check_after(config).as_secs_f64(),
+        acting.pay_link
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -467,6 +474,15 @@ pub async fn resolve(
     .await?;
     if !new_status.reduces_balance() {
         restore_balances(&mut tx, payment).await?;
+    } else {
+        // A pay link is spent by the payment that went through it.
+        sqlx::query!(
+            "UPDATE pay_links l SET paid_at = now(), payment_id = p.id FROM payments p \
+             WHERE p.id = $1 AND l.id = p.pay_link_id AND l.paid_at IS NULL",
+            payment as PaymentId
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     let actor = match (row.by, row.role) {
         (Some(id), Some(role)) => Actor::user(id, role),

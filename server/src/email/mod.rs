@@ -1,0 +1,363 @@
+//! Outgoing email. Every message is a row of the `emails` outbox written in the transaction of
+//! the change it reports — by the `events_mail` trigger for payments and methods, by
+//! [`enqueue`] for invitations, resets and pay links, by [`queue_card_expiry`] daily — so a
+//! message exists exactly when its change does, once per recipient (`dedupe_key`).
+//!
+//! Any instance's worker sends what is due ([`deliver_due`]): rows claimed with
+//! `FOR UPDATE SKIP LOCKED` and a 60 s lease (a dead instance's claim is taken over), rendered
+//! from the templates, handed to SMTP (lettre), marked sent, or retried after
+//! base × 2^(n−1) until `SETTLE_EMAIL_MAX_ATTEMPTS`. Delivery is at least once: a crash
+//! between the server's acceptance and the mark can send a message again, with the same
+//! `Message-ID` for mail clients to fold.
+
+pub mod render;
+
+use crate::audit::{self, Action, Actor, Entity};
+use crate::links::{self, Purpose};
+use crate::webhooks::backoff;
+use crate::{Config, Error, Result};
+use chrono::NaiveDate;
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::{json, Value as Json};
+use shared::email::{EmailKind, EmailStatus, EmailSummary, Outbox};
+use shared::{AppError, CompanyId};
+use sqlx::{PgConnection, PgPool};
+use std::time::Duration;
+
+/// The SMTP connection emails go out on.
+pub type Mailer = AsyncSmtpTransport<Tokio1Executor>;
+
+/// The mailer for `SETTLE_SMTP_URL` (10 s per attempt).
+pub fn mailer(config: &Config) -> Result<Mailer> {
+    Ok(Mailer::from_url(&config.smtp_url)
+        .map_err(|e| Error::Other(format!("SETTLE_SMTP_URL is not usable: {e}")))?
+        .timeout(Some(Duration::from_secs(10)))
+        .build())
+}
+
+/// A message to write to the outbox.
+pub struct NewEmail<'a> {
+    pub kind: EmailKind,
+    pub recipient: &'a str,
+    pub recipient_name: Option<&'a str>,
+    pub subject: String,
+    pub data: Json,
+    /// One message per key, however often it is asked for.
+    pub dedupe_key: String,
+    pub company: Option<CompanyId>,
+}
+
+/// Writes a message to the outbox in the caller's transaction (nothing when its key is
+/// already there).
+pub async fn enqueue(conn: &mut PgConnection, e: NewEmail<'_>) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO emails (kind, recipient, recipient_name, subject, data, dedupe_key, company_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+        e.kind as EmailKind,
+        e.recipient.trim().to_lowercase(),
+        e.recipient_name,
+        e.subject,
+        e.data,
+        e.dedupe_key,
+        e.company as Option<CompanyId>
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The outbox, newest first (at most 200), filtered by status and by a recipient or subject
+/// fragment, with the counts per status.
+pub async fn outbox(pool: &PgPool, status: Option<EmailStatus>, q: &str) -> Result<Outbox> {
+    let like = format!(
+        "%{}%",
+        q.trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows = sqlx::query!(
+        r#"SELECT e.id, e.kind AS "kind: EmailKind", e.recipient, e.subject, c.code AS "company?",
+                  e.event_id, e.status AS "status: EmailStatus", e.attempts, e.last_error,
+                  e.created_at, e.sent_at, e.next_attempt_at
+           FROM emails e LEFT JOIN companies c ON c.id = e.company_id
+           WHERE ($1::text IS NULL OR e.status = $1)
+             AND (e.recipient LIKE $2 OR lower(e.subject) LIKE $2)
+           ORDER BY e.id DESC LIMIT 200"#,
+        status.map(EmailStatus::as_str),
+        like
+    )
+    .fetch_all(pool)
+    .await?;
+    let counts = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status = 'pending') AS "pending!",
+                  count(*) FILTER (WHERE status = 'sent') AS "sent!",
+                  count(*) FILTER (WHERE status = 'failed') AS "failed!"
+           FROM emails"#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Outbox {
+        emails: rows
+            .into_iter()
+            .map(|r| EmailSummary {
+                id: r.id,
+                kind: r.kind,
+                recipient: r.recipient,
+                subject: r.subject,
+                company: r.company,
+                event: r.event_id.map(crate::feed::Event::public_id),
+                next_attempt_at: (r.status == EmailStatus::Pending).then_some(r.next_attempt_at),
+                status: r.status,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                created_at: r.created_at,
+                sent_at: r.sent_at,
+            })
+            .collect(),
+        pending: counts.pending,
+        sent: counts.sent,
+        failed: counts.failed,
+    })
+}
+
+/// Sends a message again now (a failed one, or a sent one the recipient lost), with a fresh
+/// set of attempts.
+pub async fn resend(pool: &PgPool, by: Actor, id: i64) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query!(
+        "UPDATE emails SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL \
+         WHERE id = $1",
+        id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AppError::NotFound("Email".into()).into());
+    }
+    audit::system_change(
+        &mut tx,
+        by,
+        Action::EmailResent,
+        Entity::Email,
+        id,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes the card-expiry notices due today: every active card that expires within 30 days,
+/// to its company's AP contacts, once per card per month. How many were written.
+pub async fn queue_card_expiry(pool: &PgPool, today: NaiveDate) -> Result<u64> {
+    Ok(sqlx::query!(
+        r#"INSERT INTO emails (kind, recipient, recipient_name, subject, data, dedupe_key, company_id)
+           SELECT 'card_expiring', m.email, m.name,
+                  'Your ' || initcap(pm.card_brand) || ' ending in ' || pm.last4 || ' expires soon: update it for ' || c.name,
+                  method_json(pm.id),
+                  'card-expiring:' || pm.id || ':' || to_char($1::date, 'YYYY-MM') || ':' || m.email,
+                  pm.company_id
+           FROM payment_methods pm
+           JOIN companies c ON c.id = pm.company_id
+           CROSS JOIN LATERAL company_mail_contacts(pm.company_id) m
+           WHERE pm.kind = 'card' AND pm.active
+             AND (make_date(pm.exp_year, pm.exp_month, 1) + interval '1 month' - interval '1 day')::date
+                 BETWEEN $1::date AND $1::date + 30
+           ON CONFLICT (dedupe_key) DO NOTHING"#,
+        today
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// One due message.
+struct Due {
+    id: i64,
+    kind: EmailKind,
+    recipient: String,
+    recipient_name: Option<String>,
+    subject: String,
+    data: Json,
+    attempts: i32,
+}
+
+/// Sends the messages that are due (up to 20 at a time); how many were tried.
+pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Result<usize> {
+    let claimed = sqlx::query!(
+        r#"WITH due AS (SELECT id FROM emails
+                        WHERE status = 'pending' AND next_attempt_at <= now()
+                          AND (lease_until IS NULL OR lease_until < now())
+                        ORDER BY next_attempt_at, id LIMIT 20 FOR UPDATE SKIP LOCKED)
+           UPDATE emails e SET lease_until = now() + interval '60 seconds'
+           FROM due WHERE e.id = due.id
+           RETURNING e.id, e.kind AS "kind: EmailKind", e.recipient, e.recipient_name, e.subject,
+                     e.data, e.attempts"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let n = claimed.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    let key = links::key(&mut *pool.acquire().await?, config).await?;
+    let due = claimed.into_iter().map(|r| Due {
+        id: r.id,
+        kind: r.kind,
+        recipient: r.recipient,
+        recipient_name: r.recipient_name,
+        subject: r.subject,
+        data: r.data,
+        attempts: r.attempts,
+    });
+    let sends = due.map(|d| {
+        let key = &key;
+        async move {
+            let outcome = match message(pool, config, key, &d).await {
+                Ok(m) => mailer
+                    .send(m)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| smtp_error(&e)),
+                Err(e) => Err(format!("could not write the message: {e}")),
+            };
+            record(pool, config, &d, outcome).await
+        }
+    });
+    for r in futures_util::future::join_all(sends).await {
+        r?;
+    }
+    Ok(n)
+}
+
+/// An SMTP failure in a line staff can act on.
+fn smtp_error(e: &lettre::transport::smtp::Error) -> String {
+    if e.is_permanent() {
+        format!("the mail server refused the message: {e}")
+    } else if e.is_transient() {
+        format!("the mail server asked to try later: {e}")
+    } else {
+        format!("could not reach the mail server: {e}")
+    }
+}
+
+/// The link a message carries.
+async fn link(pool: &PgPool, config: &Config, key: &[u8], d: &Due) -> Result<String> {
+    let base = &config.public_url;
+    let number = d.data["id"].as_str().unwrap_or_default();
+    match d.kind {
+        EmailKind::PaymentReceipt | EmailKind::AchReturned => Ok(format!(
+            "{base}/receipts/{}",
+            links::receipt_token(key, number)
+        )),
+        EmailKind::CardExpiring | EmailKind::MethodAdded | EmailKind::MethodDeactivated => {
+            Ok(format!("{base}/portal/payment-methods"))
+        }
+        EmailKind::Invitation | EmailKind::PasswordReset | EmailKind::PayLink => {
+            let purpose = d.data["link"]["purpose"]
+                .as_str()
+                .and_then(Purpose::parse)
+                .ok_or_else(|| Error::Other("the message names no link".into()))?;
+            let id = d.data["link"]["id"]
+                .as_i64()
+                .ok_or_else(|| Error::Other("the message names no link".into()))?;
+            let nonce = match purpose {
+                Purpose::PayLink => {
+                    sqlx::query_scalar!("SELECT nonce FROM pay_links WHERE id = $1", id)
+                        .fetch_one(pool)
+                        .await?
+                }
+                _ => {
+                    sqlx::query_scalar!("SELECT nonce FROM user_tokens WHERE id = $1", id)
+                        .fetch_one(pool)
+                        .await?
+                }
+            };
+            Ok(links::url(
+                config,
+                purpose,
+                &links::token(key, purpose, id, &nonce),
+            ))
+        }
+    }
+}
+
+/// The whole message: both bodies, the seller as sender, a stable Message-ID.
+async fn message(pool: &PgPool, config: &Config, key: &[u8], d: &Due) -> Result<Message> {
+    let url = link(pool, config, key, d).await?;
+    let body = render::render(
+        d.kind,
+        &d.subject,
+        d.recipient_name.as_deref(),
+        &d.data,
+        &config.seller_name,
+        &url,
+    )?;
+    let bad = |what: &str, e: &dyn std::fmt::Display| Error::Other(format!("{what}: {e}"));
+    let from = Mailbox::new(
+        Some(config.seller_name.clone()),
+        config
+            .email_from
+            .parse()
+            .map_err(|e| bad("SETTLE_EMAIL_FROM", &e))?,
+    );
+    let to = Mailbox::new(
+        d.recipient_name.clone(),
+        d.recipient.parse().map_err(|e| bad("recipient", &e))?,
+    );
+    let domain = config.email_from.rsplit('@').next().unwrap_or("settle");
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(d.subject.clone())
+        .message_id(Some(format!("<settle-email-{}@{domain}>", d.id)))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(body.text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(body.html),
+                ),
+        )
+        .map_err(|e| bad("message", &e))
+}
+
+async fn record(
+    pool: &PgPool,
+    config: &Config,
+    d: &Due,
+    outcome: std::result::Result<(), String>,
+) -> Result<()> {
+    let attempts = d.attempts + 1;
+    let sent = outcome.is_ok();
+    let gave_up = !sent && attempts as u32 >= config.email_max_attempts;
+    let wait = backoff(config.email_retry_base, attempts as u32);
+    if let Err(e) = &outcome {
+        tracing::warn!(email = d.id, attempts, error = %e, "email not sent");
+    }
+    sqlx::query!(
+        "UPDATE emails SET attempts = $2, lease_until = NULL, last_error = $3, \
+           status = CASE WHEN $4 THEN 'sent' WHEN $5 THEN 'failed' ELSE 'pending' END, \
+           sent_at = CASE WHEN $4 THEN now() ELSE sent_at END, \
+           next_attempt_at = now() + make_interval(secs => $6) \
+         WHERE id = $1",
+        d.id,
+        attempts,
+        outcome.err(),
+        sent,
+        gave_up,
+        wait.as_secs_f64(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

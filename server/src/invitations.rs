@@ -1,0 +1,413 @@
+//! Invitations and password resets by emailed link. A link is single use, expires (an
+//! invitation in 72 hours, a reset in 1 hour), and only its hash is stored (see [`links`]).
+//! A reset request answers the same whether the address has an account or not, and is rate
+//! limited per address and per client address.
+
+use crate::acting::Acting;
+use crate::audit::{self, Action, Actor, Entity, Event};
+use crate::email::{self, NewEmail};
+use crate::links::{self, Purpose};
+use crate::sessions;
+use crate::users::SignedIn;
+use crate::{Config, Result};
+use serde_json::json;
+use shared::auth::{CustomerUser, Email, Role, StaffUser};
+use shared::email::{EmailKind, LinkedAccount};
+use shared::{AppError, CompanyId, UserId};
+use sqlx::{PgConnection, PgPool};
+
+/// How long an invitation can be accepted.
+pub const INVITATION_HOURS: i32 = 72;
+/// How long a reset link works.
+pub const RESET_HOURS: i32 = 1;
+/// Reset requests per email address per hour.
+pub const RESETS_PER_ADDRESS: i32 = 3;
+/// Reset requests per client (IP) address per hour.
+pub const RESETS_PER_CLIENT: i32 = 20;
+
+/// A name as typed: inner spaces folded, 1–100 characters.
+fn person_name(raw: &str) -> Result<String> {
+    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "Enter the person's name.").into());
+    }
+    if name.chars().count() > 100 {
+        return Err(
+            AppError::invalid("name", "The name is too long (100 characters at most).").into(),
+        );
+    }
+    Ok(name)
+}
+
+/// Writes a link row for `user` and its email, in the caller's transaction.
+async fn send_link(
+    tx: &mut PgConnection,
+    config: &Config,
+    purpose: Purpose,
+    user: UserId,
+    by: Option<UserId>,
+    to: (&str, &str),
+    company: Option<CompanyId>,
+    data: serde_json::Value,
+) -> Result<()> {
+    let (email, name) = to;
+    let hours = match purpose {
+        Purpose::Invitation => INVITATION_HOURS,
+        _ => RESET_HOURS,
+    };
+    let nonce = links::nonce();
+    // The hash column is unique and must be filled at insert; the token depends on the row's
+    // id, so a placeholder (the nonce's hash, never a token) is replaced once the id is known.
+    let id = sqlx::query_scalar!(
+        "INSERT INTO user_tokens (user_id, purpose, nonce, token_hash, created_by, expires_at) \
+         VALUES ($1, $2, $3, sha256($3), $4, now() + make_interval(hours => $5)) RETURNING id",
+        user as UserId,
+        purpose.as_str(),
+        nonce,
+        by as Option<UserId>,
+        hours
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    finish_token(tx, config, purpose, id, &nonce).await?;
+    let (kind, subject) = match purpose {
+        Purpose::Invitation => (EmailKind::Invitation, "You are invited to Settle".to_string()),
+        _ => (
+            EmailKind::PasswordReset,
+            "Reset your Settle password".to_string(),
+        ),
+    };
+    let mut data = data;
+    data["link"] = json!({ "purpose": purpose.as_str(), "id": id });
+    data["email"] = json!(email);
+    email::enqueue(
+        tx,
+        NewEmail {
+            kind,
+            recipient: email,
+            recipient_name: Some(name),
+            subject,
+            data,
+            dedupe_key: format!("{}:{id}", purpose.as_str()),
+            company,
+        },
+    )
+    .await
+}
+
+/// Stores the hash of row `id`'s token.
+async fn finish_token(
+    tx: &mut PgConnection,
+    config: &Config,
+    purpose: Purpose,
+    id: i64,
+    nonce: &[u8],
+) -> Result<()> {
+    let key = links::key(&mut *tx, config).await?;
+    let hash = links::hash(&links::token(&key, purpose, id, nonce));
+    match purpose {
+        Purpose::PayLink => {
+            sqlx::query!("UPDATE pay_links SET token_hash = $2 WHERE id = $1", id, hash)
+                .execute(&mut *tx)
+                .await?
+        }
+        _ => {
+            sqlx::query!("UPDATE user_tokens SET token_hash = $2 WHERE id = $1", id, hash)
+                .execute(&mut *tx)
+                .await?
+        }
+    };
+    Ok(())
+}
+
+/// Writes a pay link's token hash (see [`crate::pay_links`]).
+pub(crate) async fn finish_pay_link(
+    tx: &mut PgConnection,
+    config: &Config,
+    id: i64,
+    nonce: &[u8],
+) -> Result<()> {
+    finish_token(tx, config, Purpose::PayLink, id, nonce).await
+}
+
+/// Invites a user by email (admins only): a customer user of `company`, or staff (clerk or
+/// admin) when `company` is `None`. The user has no password until they accept.
+pub async fn invite(
+    pool: &PgPool,
+    config: &Config,
+    acting: &Acting,
+    company: Option<CompanyId>,
+    role: Role,
+    name: &str,
+    email: &str,
+) -> Result<CustomerUser> {
+    acting.admin()?;
+    let name = person_name(name)?;
+    let email = Email::parse(email)?;
+    let role = match (company, role) {
+        (Some(_), _) => Role::Customer,
+        (None, Role::Customer) => {
+            return Err(AppError::invalid("role", "Choose clerk or admin.").into())
+        }
+        (None, r) => r,
+    };
+    let mut tx = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO users (email, name, role, company_id, password_hash, must_set_password)
+           VALUES ($1, $2, $3, $4, NULL, true) ON CONFLICT (email) DO NOTHING
+           RETURNING id AS "id: UserId""#,
+        email.as_str(),
+        name,
+        role as Role,
+        company as Option<CompanyId>
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else {
+        return Err(AppError::invalid("email", "A user with this email already exists.").into());
+    };
+    let company_name = match company {
+        Some(c) => Some(
+            sqlx::query_scalar!("SELECT name FROM companies WHERE id = $1", c as CompanyId)
+                .fetch_one(&mut *tx)
+                .await?,
+        ),
+        None => None,
+    };
+    let role_label = match role {
+        Role::Admin => "an admin",
+        Role::Clerk => "a clerk",
+        Role::Customer => "a customer user",
+    };
+    send_link(
+        &mut tx,
+        config,
+        Purpose::Invitation,
+        id,
+        Some(acting.user.id),
+        (email.as_str(), &name),
+        company,
+        json!({ "invited_by": acting.user.name, "company_name": company_name, "role_label": role_label }),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor: acting.actor(),
+            on_behalf_of: company,
+            action: Action::UserInvited,
+            entity: Entity::User,
+            entity_id: Some(id.to_string()),
+            details: json!({ "email": email.as_str(), "name": name, "role": role_label }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CustomerUser {
+        id,
+        name,
+        email: email.as_str().to_string(),
+        active: true,
+        must_set_password: true,
+        last_sign_in: None,
+    })
+}
+
+/// Staff users (admins and clerks), active first, by name. Admins only.
+pub async fn staff_users(pool: &PgPool, acting: &Acting) -> Result<Vec<StaffUser>> {
+    acting.admin()?;
+    Ok(sqlx::query_as!(
+        StaffUser,
+        r#"SELECT u.id AS "id: UserId", u.name, u.email, u.role AS "role: Role", u.active,
+                  u.must_set_password,
+                  (SELECT max(s.created_at) FROM sessions s WHERE s.user_id = u.id) AS last_sign_in
+           FROM users u WHERE u.role IN ('admin', 'clerk')
+           ORDER BY u.active DESC, lower(u.name), u.id"#
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Counts one request against `key`'s hourly window; whether it is still within `limit`.
+async fn within_rate(pool: &PgPool, key: &str, limit: i32) -> Result<bool> {
+    let used = sqlx::query_scalar!(
+        "INSERT INTO rate_windows (key, window_start, used) VALUES ($1, date_trunc('hour', now()), 1) \
+         ON CONFLICT (key, window_start) DO UPDATE SET used = rate_windows.used + 1 RETURNING used",
+        key
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(used <= limit)
+}
+
+/// Drops rate windows older than a day.
+pub async fn forget_rate_windows(pool: &PgPool) -> Result<u64> {
+    Ok(
+        sqlx::query!("DELETE FROM rate_windows WHERE window_start < now() - interval '1 day'")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// The refusal when an address or client asked too often (the same for every address).
+fn too_many() -> AppError {
+    AppError::invalid(
+        "email",
+        "Too many reset requests. Wait an hour, then try again.",
+    )
+}
+
+/// Asks for a reset link: emailed when `email` is an active user's; the same answer (`Ok`)
+/// when it is not. Rate limited per address and per client before anything is looked up.
+pub async fn request_reset(
+    pool: &PgPool,
+    config: &Config,
+    email: &str,
+    client: Option<&str>,
+) -> Result<()> {
+    let email = Email::parse(email)?;
+    if !within_rate(pool, &format!("reset:{}", email.as_str()), RESETS_PER_ADDRESS).await?
+        || !within_rate(
+            pool,
+            &format!("reset-client:{}", client.unwrap_or("unknown")),
+            RESETS_PER_CLIENT,
+        )
+        .await?
+    {
+        return Err(too_many().into());
+    }
+    let mut tx = pool.begin().await?;
+    let user = sqlx::query!(
+        r#"SELECT id AS "id: UserId", name, role AS "role: Role", company_id AS "company: CompanyId"
+           FROM users WHERE email = $1 AND active FOR UPDATE"#,
+        email.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(u) = user {
+        send_link(
+            &mut tx,
+            config,
+            Purpose::PasswordReset,
+            u.id,
+            None,
+            (email.as_str(), &u.name),
+            u.company,
+            json!({}),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            Event {
+                actor: Actor::user(u.id, u.role),
+                on_behalf_of: u.company,
+                action: Action::PasswordResetRequested,
+                entity: Entity::User,
+                entity_id: Some(u.id.to_string()),
+                details: json!({ "client": client }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The refusal for a link that does not work (any reason: unknown, used, expired, disabled).
+fn dead_link(purpose: Purpose) -> AppError {
+    AppError::invalid(
+        "token",
+        match purpose {
+            Purpose::Invitation => "This invitation link has expired or was already used. Ask your administrator to invite you again.",
+            _ => "This reset link has expired or was already used. Ask for a new one.",
+        },
+    )
+}
+
+/// Who a live invitation or reset link is for (to greet them on its page).
+pub async fn linked_account(pool: &PgPool, purpose: Purpose, token: &str) -> Result<LinkedAccount> {
+    if !links::looks_like_token(token) {
+        return Err(dead_link(purpose).into());
+    }
+    let row = sqlx::query!(
+        r#"SELECT u.name, u.email FROM user_tokens t JOIN users u ON u.id = t.user_id
+           WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now()
+             AND u.active"#,
+        links::hash(token),
+        purpose.as_str()
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| dead_link(purpose))?;
+    Ok(LinkedAccount {
+        name: row.name,
+        email: row.email,
+        invitation: purpose == Purpose::Invitation,
+    })
+}
+
+/// Uses an invitation or reset link: sets the password, spends the link (and every other
+/// open link of the same kind for the user), ends the user's other sessions, unlocks the
+/// account, and signs in.
+pub async fn use_link(
+    pool: &PgPool,
+    config: &Config,
+    purpose: Purpose,
+    token: &str,
+    password: &str,
+    confirm: &str,
+    user_agent: Option<&str>,
+) -> Result<SignedIn> {
+    if !links::looks_like_token(token) {
+        return Err(dead_link(purpose).into());
+    }
+    shared::email::check_chosen_password(password, confirm)?;
+    let hash = crate::users::hash_password_blocking(password.to_string()).await?;
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!(
+        r#"SELECT t.id, t.user_id AS "user_id: UserId" FROM user_tokens t JOIN users u ON u.id = t.user_id
+           WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now()
+             AND u.active
+           FOR UPDATE OF t, u"#,
+        links::hash(token),
+        purpose.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| dead_link(purpose))?;
+    sqlx::query!(
+        "UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        row.user_id as UserId,
+        purpose.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, must_set_password = false, failed_logins = 0, \
+             locked_until = NULL, updated_at = now() WHERE id = $1",
+        row.user_id as UserId,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    sessions::destroy_all_for_user(&mut tx, row.user_id).await?;
+    let user = sessions::user_row(&mut tx, row.user_id)
+        .await?
+        .into_session_user()?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor: Actor::user(user.id, user.role),
+            on_behalf_of: user.company.as_ref().map(|c| c.id),
+            action: Action::UserPasswordSet,
+            entity: Entity::User,
+            entity_id: Some(user.id.to_string()),
+            details: json!({ "through": purpose.as_str(), "link": row.id }),
+        },
+    )
+    .await?;
+    let token = sessions::create(&mut tx, user.id, config, user_agent).await?;
+    tx.commit().await?;
+    Ok(SignedIn { user, token })
+}

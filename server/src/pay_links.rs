@@ -1,0 +1,423 @@
+//! Pay links: a clerk emails an AP contact a link to pay chosen invoices, so card or bank
+//! details never pass over the phone. The link is signed (see [`crate::links`]), payable
+//! without an account until it is paid, revoked or expired (`SETTLE_PAY_LINK_DAYS`), and only
+//! for its own invoices at their balances when paying (the payment engine checks them under
+//! lock as for any payment). The consent is the customer's own: "paid through a link sent by
+//! <clerk>".
+
+use crate::acting::{Acting, Scope};
+use crate::audit::{self, Action, Entity, Event};
+use crate::email::{self, NewEmail};
+use crate::links::{self, Purpose};
+use crate::{Config, Result};
+use chrono::{NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde_json::json;
+use shared::auth::{CompanyRef, Role, SessionUser};
+use shared::company::CompanyCode;
+use shared::email::{EmailKind, MailContact, PayLinkStatus, PayLinkSummary, PayLinkView};
+use shared::invoice::{days_overdue, OpenInvoice};
+use shared::money::{Currency, Money};
+use shared::payment::PaymentRequest;
+use shared::{AppError, CompanyId, InvoiceId, UserId};
+use sqlx::{PgConnection, PgPool};
+
+/// The company's AP contacts that have an email address (whom a link can go to).
+pub async fn contacts(pool: &PgPool, company: CompanyId) -> Result<Vec<MailContact>> {
+    Ok(sqlx::query_as!(
+        MailContact,
+        r#"SELECT id, name, lower(btrim(email)) AS "email!", title FROM contacts
+           WHERE company_id = $1 AND email ~ '^[^\s@]+@[^\s@]+$' ORDER BY lower(name), id"#,
+        company as CompanyId
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Sends a pay link for `invoices` of `company` to its contact `contact` (staff only).
+pub async fn send(
+    pool: &PgPool,
+    config: &Config,
+    acting: &Acting,
+    company: CompanyId,
+    contact: i64,
+    invoices: &[InvoiceId],
+) -> Result<PayLinkSummary> {
+    acting.staff()?;
+    if invoices.is_empty() {
+        return Err(AppError::invalid("invoices", "Select the invoices the link is for.").into());
+    }
+    if invoices.len() > PaymentRequest::MAX_LINES {
+        return Err(AppError::invalid(
+            "invoices",
+            format!(
+                "A pay link covers at most {} invoices.",
+                PaymentRequest::MAX_LINES
+            ),
+        )
+        .into());
+    }
+    let mut tx = pool.begin().await?;
+    let to = sqlx::query!(
+        "SELECT name, lower(btrim(email)) AS email FROM contacts \
+         WHERE id = $1 AND company_id = $2 AND email ~ '^[^\\s@]+@[^\\s@]+$'",
+        contact,
+        company as CompanyId
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::invalid("contact", "Choose one of this company's contacts."))?;
+    let email_address = to.email.unwrap_or_default();
+    let ids: Vec<i64> = invoices.iter().map(|i| i.0).collect();
+    let rows = sqlx::query!(
+        r#"SELECT id, number, balance FROM invoices
+           WHERE id = ANY($1) AND company_id = $2 AND status = 'open' AND balance > 0
+           ORDER BY due_date, number"#,
+        &ids,
+        company as CompanyId
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.len() != ids.len() {
+        return Err(AppError::invalid(
+            "invoices",
+            "An invoice was paid or closed meanwhile. Reload and select again.",
+        )
+        .into());
+    }
+    let total: Decimal = rows.iter().map(|r| r.balance).sum();
+    let nonce = links::nonce();
+    let link = sqlx::query!(
+        "INSERT INTO pay_links (company_id, contact_id, email, invoice_ids, nonce, token_hash, sent_by, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, sha256($5), $6, now() + make_interval(days => $7)) \
+         RETURNING id, expires_at",
+        company as CompanyId,
+        contact,
+        email_address,
+        &rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        nonce,
+        acting.user.id as UserId,
+        config.pay_link_days as i32
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    crate::invitations::finish_pay_link(&mut tx, config, link.id, &nonce).await?;
+    let company_name = sqlx::query_scalar!(
+        "SELECT name FROM companies WHERE id = $1",
+        company as CompanyId
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let money = |d: Decimal| format!("{d:.2}");
+    email::enqueue(
+        &mut tx,
+        NewEmail {
+            kind: EmailKind::PayLink,
+            recipient: &email_address,
+            recipient_name: Some(&to.name),
+            subject: format!(
+                "{} sent you a link to pay {} of {company_name}",
+                acting.user.name,
+                Money::new(total, Currency::USD).display()
+            ),
+            data: json!({
+                "link": { "purpose": Purpose::PayLink.as_str(), "id": link.id },
+                "sent_by": acting.user.name,
+                "company_name": company_name,
+                "invoices": rows.iter().map(|r| json!({ "number": r.number, "balance": money(r.balance) })).collect::<Vec<_>>(),
+                "total": money(total),
+                "expires_at": link.expires_at,
+            }),
+            dedupe_key: format!("pay_link:{}", link.id),
+            company: Some(company),
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor: acting.actor(),
+            on_behalf_of: Some(company),
+            action: Action::PayLinkSent,
+            entity: Entity::PayLink,
+            entity_id: Some(link.id.to_string()),
+            details: json!({ "to": email_address, "invoices": rows.iter().map(|r| &r.number).collect::<Vec<_>>(), "total": money(total) }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    list(pool, company, Some(link.id))
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound("Pay link".into()).into())
+}
+
+/// A company's pay links, newest first (the latest 100), or the one `id`.
+pub async fn list(
+    pool: &PgPool,
+    company: CompanyId,
+    id: Option<i64>,
+) -> Result<Vec<PayLinkSummary>> {
+    let now = Utc::now();
+    let rows = sqlx::query!(
+        r#"SELECT l.id, c.name AS contact_name, l.email, l.created_at, l.expires_at, l.opened_at,
+                  l.paid_at, l.revoked_at, u.name AS sent_by, p.number AS "payment_number?",
+                  ARRAY(SELECT i.number FROM invoices i WHERE i.id = ANY(l.invoice_ids) ORDER BY i.number) AS "invoices!"
+           FROM pay_links l JOIN contacts c ON c.id = l.contact_id JOIN users u ON u.id = l.sent_by
+           LEFT JOIN payments p ON p.id = l.payment_id
+           WHERE l.company_id = $1 AND ($2::bigint IS NULL OR l.id = $2)
+           ORDER BY l.id DESC LIMIT 100"#,
+        company as CompanyId,
+        id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PayLinkSummary {
+            id: r.id,
+            contact_name: r.contact_name,
+            email: r.email,
+            invoices: r.invoices,
+            status: PayLinkStatus::of(
+                r.revoked_at.is_some(),
+                r.paid_at.is_some(),
+                r.expires_at,
+                r.opened_at.is_some(),
+                now,
+            ),
+            sent_by: r.sent_by,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            opened_at: r.opened_at,
+            paid_at: r.paid_at,
+            payment_number: r.payment_number,
+        })
+        .collect())
+}
+
+/// Revokes a link that is not paid yet (staff only).
+pub async fn revoke(pool: &PgPool, acting: &Acting, company: CompanyId, id: i64) -> Result<()> {
+    acting.staff()?;
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query!(
+        "UPDATE pay_links SET revoked_at = now(), revoked_by = $3 \
+         WHERE id = $1 AND company_id = $2 AND revoked_at IS NULL AND paid_at IS NULL",
+        id,
+        company as CompanyId,
+        acting.user.id as UserId
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AppError::invalid("link", "This link is already paid or revoked.").into());
+    }
+    audit::record(
+        &mut tx,
+        Event {
+            actor: acting.actor(),
+            on_behalf_of: Some(company),
+            action: Action::PayLinkRevoked,
+            entity: Entity::PayLink,
+            entity_id: Some(id.to_string()),
+            details: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The refusal for a token that opens nothing (unknown or malformed: the same words).
+fn unknown() -> AppError {
+    AppError::NotFound("Pay link".into())
+}
+
+/// A link as its token finds it.
+struct Link {
+    id: i64,
+    company: CompanyId,
+    company_code: String,
+    company_name: String,
+    contact_name: String,
+    email: String,
+    invoice_ids: Vec<i64>,
+    sent_by: UserId,
+    sent_by_name: String,
+    status: PayLinkStatus,
+    expires_at: chrono::DateTime<Utc>,
+    payment_number: Option<String>,
+}
+
+async fn find(pool: &PgPool, token: &str) -> Result<Link> {
+    if !links::looks_like_token(token) {
+        return Err(unknown().into());
+    }
+    let r = sqlx::query!(
+        r#"SELECT l.id, l.company_id AS "company: CompanyId", co.code, co.name AS company_name,
+                  c.name AS contact_name, l.email, l.invoice_ids, l.sent_by AS "sent_by: UserId",
+                  u.name AS sent_by_name, l.expires_at, l.opened_at, l.paid_at, l.revoked_at,
+                  p.number AS "payment_number?"
+           FROM pay_links l JOIN contacts c ON c.id = l.contact_id JOIN users u ON u.id = l.sent_by
+           JOIN companies co ON co.id = l.company_id LEFT JOIN payments p ON p.id = l.payment_id
+           WHERE l.token_hash = $1"#,
+        links::hash(token)
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(unknown)?;
+    Ok(Link {
+        id: r.id,
+        company: r.company,
+        company_code: r.code,
+        company_name: r.company_name,
+        contact_name: r.contact_name,
+        email: r.email,
+        invoice_ids: r.invoice_ids,
+        sent_by: r.sent_by,
+        sent_by_name: r.sent_by_name,
+        status: PayLinkStatus::of(
+            r.revoked_at.is_some(),
+            r.paid_at.is_some(),
+            r.expires_at,
+            r.opened_at.is_some(),
+            Utc::now(),
+        ),
+        expires_at: r.expires_at,
+        payment_number: r.payment_number,
+    })
+}
+
+/// What the link's page shows; the first view marks the link opened.
+pub async fn view(
+    pool: &PgPool,
+    config: &Config,
+    token: &str,
+    today: NaiveDate,
+) -> Result<PayLinkView> {
+    let link = find(pool, token).await?;
+    let mut status = link.status;
+    if status == PayLinkStatus::Sent {
+        sqlx::query!(
+            "UPDATE pay_links SET opened_at = now() WHERE id = $1 AND opened_at IS NULL",
+            link.id
+        )
+        .execute(pool)
+        .await?;
+        status = PayLinkStatus::Opened;
+    }
+    let invoices = if status.is_live() {
+        sqlx::query!(
+            r#"SELECT id AS "id: InvoiceId", number, po_number, issue_date, due_date, total, balance
+               FROM invoices WHERE id = ANY($1) AND company_id = $2 AND status = 'open' AND balance > 0
+               ORDER BY due_date, number"#,
+            &link.invoice_ids,
+            link.company as CompanyId
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| OpenInvoice {
+            id: r.id,
+            number: r.number,
+            po_number: r.po_number,
+            issue_date: r.issue_date,
+            due_date: r.due_date,
+            days_overdue: days_overdue(r.due_date, today),
+            total: Money::new(r.total, Currency::USD),
+            balance: Money::new(r.balance, Currency::USD),
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(PayLinkView {
+        seller: config.seller_name.clone(),
+        company_name: link.company_name,
+        contact_name: link.contact_name,
+        sent_by: link.sent_by_name,
+        status,
+        expires_at: link.expires_at,
+        invoices,
+        payment_number: link.payment_number,
+    })
+}
+
+/// Who acts through a live link: the addressee, for the link's company only.
+pub async fn acting(pool: &PgPool, token: &str) -> Result<(Acting, CompanyId, String)> {
+    let link = find(pool, token).await?;
+    if !link.status.is_live() {
+        return Err(not_payable(link.status).into());
+    }
+    let code = CompanyCode::parse(&link.company_code).map_err(AppError::from)?;
+    let acting = Acting {
+        user: SessionUser {
+            id: link.sent_by,
+            name: link.contact_name,
+            email: link.email,
+            role: Role::Customer,
+            company: Some(CompanyRef {
+                id: link.company,
+                code,
+                name: link.company_name,
+            }),
+        },
+        scope: Scope::Company(link.company),
+        pay_link: Some(link.id),
+    };
+    Ok((acting, link.company, link.sent_by_name))
+}
+
+fn not_payable(status: PayLinkStatus) -> AppError {
+    AppError::invalid(
+        "link",
+        match status {
+            PayLinkStatus::Paid => "This link has been paid. Nothing more is due through it.",
+            PayLinkStatus::Revoked => "This link was withdrawn. Ask for a new one.",
+            _ => "This link has expired. Ask for a new one.",
+        },
+    )
+}
+
+/// In a payment's transaction: the link is still payable (locked, so two payments through it
+/// take turns), nothing else through it is under way, and every line is one of its invoices.
+pub(crate) async fn check_in_payment(
+    tx: &mut PgConnection,
+    link: i64,
+    req: &PaymentRequest,
+) -> Result<()> {
+    let row = sqlx::query!(
+        r#"SELECT invoice_ids, expires_at, paid_at, revoked_at, opened_at,
+                  EXISTS (SELECT 1 FROM payments p WHERE p.pay_link_id = l.id AND p.status = 'processing') AS "busy!"
+           FROM pay_links l WHERE id = $1 FOR UPDATE"#,
+        link
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let status = PayLinkStatus::of(
+        row.revoked_at.is_some(),
+        row.paid_at.is_some(),
+        row.expires_at,
+        row.opened_at.is_some(),
+        Utc::now(),
+    );
+    if !status.is_live() {
+        return Err(not_payable(status).into());
+    }
+    if row.busy {
+        return Err(AppError::invalid(
+            "method",
+            "A payment through this link is being processed. Wait a moment and reload the page.",
+        )
+        .into());
+    }
+    if req
+        .lines
+        .iter()
+        .any(|l| !row.invoice_ids.contains(&l.invoice_id.0))
+    {
+        return Err(AppError::invalid("invoices", "This link does not cover that invoice.").into());
+    }
+    Ok(())
+}
