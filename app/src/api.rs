@@ -6,7 +6,7 @@
 use crate::codec::{Form, Json};
 use crate::error::ApiError;
 use leptos::prelude::*;
-use shared::auth::{CreatedUser, CustomerUser, DemoAccount, SessionUser};
+use shared::auth::{CustomerUser, DemoAccount, SessionUser};
 use shared::company::{CompanyDetail, CompanySummary};
 use shared::invoice::{InvoiceDetail, InvoicePage, InvoiceQuery};
 use shared::method::{
@@ -163,18 +163,30 @@ pub async fn pay_invoices(payment: PaymentInput) -> Result<PaymentOutcome, ApiEr
     } else {
         shared::payment::Consent::portal(&acting.user.email)
     };
+    let company = acting.company(&st.pool, &payment.company).await?;
+    pay_as(&st, &acting, company, &payment, consent).await
+}
+
+/// Parses a payment form with its consent and pays it as `acting` for `company`.
+#[cfg(feature = "ssr")]
+pub(crate) async fn pay_as(
+    st: &server::AppState,
+    acting: &server::acting::Acting,
+    company: shared::CompanyId,
+    payment: &PaymentInput,
+    consent: shared::payment::Consent,
+) -> Result<PaymentOutcome, ApiError> {
     let currency = payment
         .lines
         .first()
         .map(|l| l.amount.currency())
         .unwrap_or_default();
-    let request = shared::payment::PaymentRequest::parse(&payment, consent, currency)?;
-    let company = acting.company(&st.pool, &payment.company).await?;
+    let request = shared::payment::PaymentRequest::parse(payment, consent, currency)?;
     Ok(server::payments::pay(
         &st.pool,
         st.gateway.as_ref(),
         &st.config,
-        &acting,
+        acting,
         company,
         &request,
         today(),
@@ -219,12 +231,23 @@ pub async fn saved_methods(code: String) -> Result<Vec<MethodSummary>, ApiError>
 #[server(endpoint = "add_card", input = Json)]
 pub async fn add_card(card: NewCardInput) -> Result<MethodOption, ApiError> {
     let (st, acting) = (state()?, acting()?);
-    let parsed = shared::method::NewCard::parse(&card)?;
     let company = acting.company(&st.pool, &card.company).await?;
+    add_card_as(&st, &acting, company, &card).await
+}
+
+/// Saves a card as `acting` for `company`.
+#[cfg(feature = "ssr")]
+pub(crate) async fn add_card_as(
+    st: &server::AppState,
+    acting: &server::acting::Acting,
+    company: shared::CompanyId,
+    card: &NewCardInput,
+) -> Result<MethodOption, ApiError> {
+    let parsed = shared::method::NewCard::parse(card)?;
     Ok(server::methods::add_card(
         &st.pool,
         st.gateway.as_ref(),
-        &acting,
+        acting,
         company,
         &parsed,
         today(),
@@ -237,13 +260,24 @@ pub async fn add_card(card: NewCardInput) -> Result<MethodOption, ApiError> {
 #[server(endpoint = "add_bank_account", input = Json)]
 pub async fn add_bank_account(account: NewBankAccountInput) -> Result<MethodOption, ApiError> {
     let (st, acting) = (state()?, acting()?);
-    let parsed = shared::method::NewBankAccount::parse(&account, today())?;
     let company = acting.company(&st.pool, &account.company).await?;
+    add_bank_account_as(&st, &acting, company, &account).await
+}
+
+/// Saves a bank account as `acting` for `company`, recording where the request came from.
+#[cfg(feature = "ssr")]
+pub(crate) async fn add_bank_account_as(
+    st: &server::AppState,
+    acting: &server::acting::Acting,
+    company: shared::CompanyId,
+    account: &NewBankAccountInput,
+) -> Result<MethodOption, ApiError> {
+    let parsed = shared::method::NewBankAccount::parse(account, today())?;
     let address = crate::request::client_address();
     Ok(server::methods::add_bank_account(
         &st.pool,
         st.gateway.as_ref(),
-        &acting,
+        acting,
         company,
         &parsed,
         address.as_deref(),
@@ -293,17 +327,26 @@ pub async fn company_users(code: String) -> Result<Vec<CustomerUser>, ApiError> 
     Ok(server::users::company_users(&st.pool, company).await?)
 }
 
-/// Creates a customer user with a temporary password (admins only).
+/// Invites a customer user by email; they choose their password from the link (admins only).
 #[server(endpoint = "create_customer_user", input = Form)]
 pub async fn create_customer_user(
     code: String,
     name: String,
     email: String,
-) -> Result<CreatedUser, ApiError> {
+) -> Result<CustomerUser, ApiError> {
     let (st, acting) = (state()?, acting()?);
     acting.admin()?;
     let company = acting.company(&st.pool, &code).await?;
-    Ok(server::users::create_customer(&st.pool, &acting, company, &name, &email).await?)
+    Ok(server::invitations::invite(
+        &st.pool,
+        &st.config,
+        &acting,
+        Some(company),
+        shared::auth::Role::Customer,
+        &name,
+        &email,
+    )
+    .await?)
 }
 
 /// Enables or disables a customer user; disabling ends their sessions (admins only).

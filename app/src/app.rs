@@ -3,9 +3,10 @@
 use crate::components::{NotAllowed, NotFound};
 use crate::lazy::{
     ApiKeysScreen, AwaitingGatewayScreen, CompaniesScreen, CompanyMethodsScreen,
-    CompanyPaymentsScreen, CompanyScreen, ContactsScreen, ImportScreen, MethodScreen,
-    MethodsScreen, OpenInvoicesScreen, OpsScreen, PaymentsScreen, UsersScreen, WebhookScreen,
-    WebhooksScreen,
+    CompanyPaymentsScreen, CompanyScreen, ContactsScreen, EmailScreen, ForgotPasswordScreen,
+    ImportScreen, InviteScreen, MethodScreen, MethodsScreen, OpenInvoicesScreen, OpsScreen,
+    PayLinkScreen, PayLinksScreen, PaymentsScreen, ReceiptLinkScreen, ResetPasswordScreen,
+    StaffUsersScreen, UsersScreen, WebhookScreen, WebhooksScreen,
 };
 use crate::login::LoginPage;
 use crate::portal::{
@@ -54,6 +55,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/not-allowed") view=NotAllowed/>
+                // Opened from an email, without signing in (each acts through its link only).
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordScreen>::new()}/>
+                <Route path=path!("/invite/:token") view={Lazy::<InviteScreen>::new()}/>
+                <Route path=path!("/reset-password/:token") view={Lazy::<ResetPasswordScreen>::new()}/>
+                <Route path=path!("/pay/:token") view={Lazy::<PayLinkScreen>::new()}/>
+                <Route path=path!("/receipts/:token") view={Lazy::<ReceiptLinkScreen>::new()}/>
                 // Staff screens: split out of the WASM a customer downloads (see lazy.rs).
                 <ParentRoute path=path!("/ops") view={Lazy::<OpsScreen>::new()}>
                     <Route path=path!("") view=|| view! { <Redirect path="/ops/crm/companies"/> }/>
@@ -62,6 +69,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view={Lazy::<OpenInvoicesScreen>::new()}/>
                         <Route path=path!("payments") view={Lazy::<CompanyPaymentsScreen>::new()}/>
                         <Route path=path!("payment-methods") view={Lazy::<CompanyMethodsScreen>::new()}/>
+                        <Route path=path!("pay-links") view={Lazy::<PayLinksScreen>::new()}/>
                         <Route path=path!("contacts") view={Lazy::<ContactsScreen>::new()}/>
                         <Route path=path!("users") view={Lazy::<UsersScreen>::new()}/>
                     </ParentRoute>
@@ -73,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system/webhooks") view={Lazy::<WebhooksScreen>::new()}/>
                     <Route path=path!("system/webhooks/:id") view={Lazy::<WebhookScreen>::new()}/>
                     <Route path=path!("system/import") view={Lazy::<ImportScreen>::new()}/>
+                    <Route path=path!("system/email") view={Lazy::<EmailScreen>::new()}/>
+                    <Route path=path!("system/staff-users") view={Lazy::<StaffUsersScreen>::new()}/>
                 </ParentRoute>
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalInvoices/>

@@ -14,6 +14,7 @@ compile_error!(
 );
 
 pub mod api;
+pub mod api_email;
 pub mod api_system;
 pub mod app;
 pub mod codec;
@@ -23,6 +24,7 @@ pub mod lazy;
 pub mod login;
 pub mod ops;
 pub mod portal;
+pub mod public;
 #[cfg(feature = "ssr")]
 pub mod request;
 #[cfg(feature = "ssr")]

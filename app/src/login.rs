@@ -71,6 +71,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <p class="login-links"><a href="/forgot-password">"Forgot your password?"</a></p>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let accounts = demo.await.unwrap_or_default();

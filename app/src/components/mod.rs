@@ -3,6 +3,7 @@
 pub mod add_method;
 pub mod focus;
 pub mod gateway_client;
+pub mod invite;
 pub mod invoice_table;
 pub mod methods_table;
 pub mod modal;
@@ -12,6 +13,7 @@ pub mod payment_dialog;
 pub mod payments_history;
 pub mod receipt;
 pub mod selection;
+pub mod send_pay_link;
 
 use crate::error::ApiError;
 use leptos::prelude::*;
@@ -34,11 +36,21 @@ pub use selection::Selection;
 pub enum Payer {
     Staff(String),
     Customer,
+    /// Whoever holds a pay link (its token): no account, the link's company and invoices only.
+    Link(String),
 }
 
 impl Payer {
     pub fn is_staff(&self) -> bool {
         matches!(self, Payer::Staff(_))
+    }
+
+    /// The pay link's token, when paying through one.
+    pub fn link(&self) -> Option<String> {
+        match self {
+            Payer::Link(token) => Some(token.clone()),
+            _ => None,
+        }
     }
 
     /// The Company ID staff act for, or the customer's own (from the portal's signed-in
@@ -49,6 +61,8 @@ impl Payer {
             Payer::Customer => use_context::<shared::auth::SessionUser>()
                 .and_then(|u| u.company.map(|c| c.code.to_string()))
                 .unwrap_or_default(),
+            // The link names its company; the server never reads one from a link's payer.
+            Payer::Link(_) => String::new(),
         }
     }
 }

@@ -4,8 +4,10 @@
 
 use super::focus::focus_field;
 use super::modal::{new_key, Modal};
+use super::send_pay_link::SendPayLink;
 use super::{AddMethodForm, ErrorBanner, FieldMessage, Payer, ReceiptView};
 use crate::api::{pay_invoices, payment_options};
+use crate::api_email::{pay_link_methods, pay_link_pay};
 use crate::error::ApiError;
 use leptos::prelude::*;
 use shared::error::FieldError;
@@ -37,7 +39,16 @@ pub fn PaymentDialog(
         Money::sum(currency, lines.iter().map(|l| &l.line.amount)).unwrap_or(Money::zero(currency));
     let key = RwSignal::new(new_key());
     let company = payer.company();
-    let methods = Resource::new(move || company.clone(), payment_options);
+    let link = payer.link();
+    let methods = Resource::new(
+        move || (company.clone(), link.clone()),
+        |(company, link)| async move {
+            match link {
+                Some(token) => pay_link_methods(token).await,
+                None => payment_options(company).await,
+            }
+        },
+    );
     let staff = payer.is_staff();
     let method = RwSignal::new(None::<MethodId>);
     // The default is chosen when the dialog opens, never again after a method was refused.
@@ -62,7 +73,18 @@ pub fn PaymentDialog(
     let receipt = RwSignal::new(None::<Receipt>);
     let declined = RwSignal::new(None::<String>);
     let client_error = RwSignal::new(None::<FieldError>);
-    let pay = Action::new(move |input: &PaymentInput| pay_invoices(input.clone()));
+    let link = StoredValue::new(payer.link());
+    let pay = Action::new(move |input: &PaymentInput| {
+        let (input, link) = (input.clone(), link.get_value());
+        async move {
+            match link {
+                Some(token) => pay_link_pay(token, input).await,
+                None => pay_invoices(input).await,
+            }
+        }
+    });
+    // Staff can send the invoices as a pay link instead of taking the details.
+    let linking = RwSignal::new(false);
     let server_error = move || pay.value().get().and_then(|r| r.err());
     Effect::new(move |_| match pay.value().get() {
         Some(Ok(PaymentOutcome::Paid(r))) => receipt.set(Some(r)),
@@ -151,6 +173,8 @@ pub fn PaymentDialog(
     let title = Signal::derive(move || {
         if receipt.get().is_some() {
             "Payment received".to_string()
+        } else if linking.get() {
+            "Send a pay link".to_string()
         } else if adding.get() {
             "Add a payment method".to_string()
         } else {
@@ -162,6 +186,12 @@ pub fn PaymentDialog(
     view! {
         <Modal title=title on_close=Callback::new(move |_| on_close.run(receipt.get_untracked().is_some())) class="payment-dialog">
             {move || match receipt.get() {
+                None if linking.get() => view! {
+                    <SendPayLink code=payer_for_add.get_value().company()
+                        invoices=lines_for_submit.with_value(|ls| ls.iter().map(|l| l.invoice.id).collect())
+                        on_back=Callback::new(move |_| linking.set(false))
+                        on_done=Callback::new(move |_| on_close.run(false))/>
+                }.into_any(),
                 None if adding.get() => view! {
                     <AddMethodForm payer=payer_for_add.get_value() on_added=on_added
                         on_cancel=Callback::new(move |_| adding.set(false)) cancel_label="Back"/>
@@ -272,6 +302,9 @@ pub fn PaymentDialog(
                             <p class="help">"By making this payment you authorize us to charge the method you chose for the total above."</p>
                         })}
                         <div class="modal-actions">
+                            {staff.then(|| view! {
+                                <button type="button" class="btn btn-ghost push-left" on:click=move |_| linking.set(true)>"Send a pay link instead"</button>
+                            })}
                             <button type="button" class="btn" on:click=move |_| on_close.run(false)>"Cancel"</button>
                             <button type="submit" class="btn btn-primary" disabled=move || pay.pending().get()>
                                 <Show when=move || pay.pending().get()>

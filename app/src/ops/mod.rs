@@ -53,10 +53,12 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <ul aria-labelledby="nav-system">
                         <li><A href="/ops/system/payment-methods" attr:class="nav-link">"Payment Methods"</A></li>
                         <li><A href="/ops/system/awaiting-gateway" attr:class="nav-link">"Awaiting gateway"</A></li>
+                        <li><A href="/ops/system/email" attr:class="nav-link">"Email"</A></li>
                         <Show when=move || is_admin>
                             <li><A href="/ops/system/api-keys" attr:class="nav-link">"API Keys"</A></li>
                             <li><A href="/ops/system/webhooks" attr:class="nav-link">"Webhooks"</A></li>
                             <li><A href="/ops/system/import" attr:class="nav-link">"Import"</A></li>
+                            <li><A href="/ops/system/staff-users" attr:class="nav-link">"Staff Users"</A></li>
                         </Show>
                     </ul>
                 </div>

@@ -21,7 +21,7 @@ mod reconcile;
 pub mod report;
 
 pub use ach::{sync_ach, AchSync};
-pub use receipts::{history, receipt};
+pub use receipts::{history, receipt, receipt_by_link};
 pub use reconcile::{awaiting_gateway, backoff, first_check_after, reconcile};
 
 use crate::acting::Acting;

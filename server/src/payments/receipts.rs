@@ -45,12 +45,13 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
         ReceiptRow,
         r#"SELECT p.id AS "id: PaymentId", p.number, p.status AS "status: PaymentStatus", c.code,
                   c.name, p.amount, p.currency::text AS "currency!", p.method_label, p.memo,
-                  p.created_at, u.name AS "user_name?", u.role AS "user_role?: Role",
+                  p.created_at, COALESCE(u.name, lc.name) AS "user_name?", u.role AS "user_role?: Role",
                   p.consent_channel AS "consent_channel: ConsentChannel", p.consent_reference,
                   p.failure_message,
                   (p.status = 'processing' AND p.gateway_answer_due_at <= now()) AS "checking!"
            FROM payments p JOIN companies c ON c.id = p.company_id
            LEFT JOIN users u ON u.id = p.initiated_by
+           LEFT JOIN pay_links l ON l.id = p.pay_link_id LEFT JOIN contacts lc ON lc.id = l.contact_id
            WHERE p.id = ANY($1) ORDER BY p.created_at DESC, p.id DESC"#,
         &ids
     )
@@ -132,5 +133,21 @@ pub async fn receipt(pool: &PgPool, acting: &Acting, payment: PaymentId) -> Resu
         return Err(AppError::NotFound("Payment".into()).into());
     };
     let mut conn = pool.acquire().await?;
+    receipt_in(&mut conn, id).await
+}
+
+/// A payment's receipt for whoever holds its signed link (the one in the receipt email).
+pub async fn receipt_by_link(pool: &PgPool, config: &crate::Config, token: &str) -> Result<Receipt> {
+    let mut conn = pool.acquire().await?;
+    let key = crate::links::key(&mut conn, config).await?;
+    let not_found = || Error::from(AppError::NotFound("Receipt".into()));
+    let number = crate::links::receipt_number(&key, token.trim()).ok_or_else(not_found)?;
+    let id = sqlx::query_scalar!(
+        r#"SELECT id AS "id: PaymentId" FROM payments WHERE number = $1"#,
+        number
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(not_found)?;
     receipt_in(&mut conn, id).await
 }

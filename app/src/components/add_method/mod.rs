@@ -13,6 +13,7 @@ use super::focus::focus_field;
 use super::gateway_client::{today, tokenize};
 use super::{ErrorBanner, Payer};
 use crate::api::{add_bank_account, add_card};
+use crate::api_email::{pay_link_add_bank_account, pay_link_add_card};
 use crate::error::ApiError;
 use leptos::prelude::*;
 use shared::bank::{check_account_number, AccountType, HolderType, RoutingNumber};
@@ -282,6 +283,7 @@ pub fn AddMethodForm(
     let busy = RwSignal::new(false);
     let staff = payer.is_staff();
     let company = StoredValue::new(payer.company());
+    let link = StoredValue::new(payer.link());
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -317,23 +319,29 @@ pub fn AddMethodForm(
             let (company, holder_name) = (company.get_value(), state.holder_name.get_untracked());
             let saved = match request {
                 TokenizeRequest::Card { .. } => {
-                    add_card(NewCardInput {
+                    let card = NewCardInput {
                         company,
                         token,
                         holder_name,
-                    })
-                    .await
+                    };
+                    match link.get_value() {
+                        Some(link) => pay_link_add_card(link, card).await,
+                        None => add_card(card).await,
+                    }
                 }
                 TokenizeRequest::BankAccount { .. } => {
-                    add_bank_account(NewBankAccountInput {
+                    let account = NewBankAccountInput {
                         company,
                         token,
                         holder_name,
                         holder_type: state.holder_type.get_untracked(),
                         account_type: state.account_type.get_untracked(),
                         authorization: state.authorization(staff),
-                    })
-                    .await
+                    };
+                    match link.get_value() {
+                        Some(link) => pay_link_add_bank_account(link, account).await,
+                        None => add_bank_account(account).await,
+                    }
                 }
             };
             busy.set(false);

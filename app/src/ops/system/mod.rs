@@ -1,9 +1,12 @@
 //! System menu: payment methods, payments awaiting the gateway, and (admins) the
-//! integration with the seller's ERP: API keys, webhooks, CSV import.
+//! integration with the seller's ERP: API keys, webhooks, CSV import; the email outbox; staff
+//! users (admins).
 
 pub mod api_keys;
 pub mod awaiting_gateway;
+pub mod email;
 pub mod import;
 pub mod payment_method;
 pub mod payment_methods;
+pub mod staff_users;
 pub mod webhooks;

@@ -2,6 +2,7 @@
 
 pub mod contacts;
 pub mod open_invoices;
+pub mod pay_links;
 pub mod payment_methods;
 pub mod payments;
 pub mod users;
@@ -67,6 +68,7 @@ pub fn CompanyPage() -> impl IntoView {
                                 <A href=base.clone() exact=true attr:class="tab">"Open Invoices"</A>
                                 <A href=format!("{base}/payments") attr:class="tab">"Payments"</A>
                                 <A href=format!("{base}/payment-methods") attr:class="tab">"Payment Methods"</A>
+                                <A href=format!("{base}/pay-links") attr:class="tab">"Pay Links"</A>
                                 <A href=format!("{base}/contacts") attr:class="tab">"Contacts"</A>
                                 <A href=format!("{base}/users") attr:class="tab">"Users"</A>
                             </nav>

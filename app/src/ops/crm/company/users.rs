@@ -1,15 +1,14 @@
-//! Company → Users: the company's customer users. Admins add one (a temporary password is
-//! shown once, to hand over; the user chooses their own at first sign-in) and disable or
-//! enable them; disabling ends their sessions at once.
+//! Company → Users: the company's customer users. Admins invite one by email (the user
+//! chooses their password from the link) and disable or enable them; disabling ends their
+//! sessions at once.
 
 use super::use_company_code;
 use crate::api::{company_users, create_customer_user, current_user, set_customer_user_active};
 use crate::components::modal::{ConfirmDialog, Modal};
-use crate::components::{
-    field_error, general_error, loading_rows, DataTable, ErrorBanner, ErrorView, TextField,
-};
+use crate::components::invite::{InviteAction, InviteForm};
+use crate::components::{loading_rows, DataTable, ErrorBanner, ErrorView};
 use leptos::prelude::*;
-use shared::auth::{CreatedUser, CustomerUser, Role};
+use shared::auth::{CustomerUser, Role};
 use shared::format::date;
 
 #[component]
@@ -28,7 +27,6 @@ pub fn UsersTab() -> impl IntoView {
             .is_some_and(|u| u.role == Role::Admin)
     };
     let adding = RwSignal::new(false);
-    let created = RwSignal::new(None::<CreatedUser>);
     let message = RwSignal::new(None::<String>);
     let toggle = Action::new(move |u: &CustomerUser| {
         let (id, active, name) = (u.id, !u.active, u.name.clone());
@@ -65,7 +63,7 @@ pub fn UsersTab() -> impl IntoView {
         <div class="tab-head">
             <h2>"Customer users"</h2>
             <Show when=is_admin>
-                <button type="button" class="btn btn-primary" on:click=move |_| { message.set(None); adding.set(true); }>"Add a user"</button>
+                <button type="button" class="btn btn-primary" on:click=move |_| { message.set(None); adding.set(true); }>"Invite a user"</button>
             </Show>
         </div>
         <div role="status" aria-live="polite">
@@ -92,7 +90,7 @@ pub fn UsersTab() -> impl IntoView {
                                 {list.into_iter().map(|u| {
                                     let (tone, status) = match (u.active, u.must_set_password) {
                                         (false, _) => ("badge-neutral", "Disabled"),
-                                        (true, true) => ("badge-amber", "Awaiting first sign-in"),
+                                        (true, true) => ("badge-amber", "Invited"),
                                         (true, false) => ("badge-green", "Active"),
                                     };
                                     let verb = if u.active { "Disable" } else { "Enable" };
@@ -134,64 +132,19 @@ pub fn UsersTab() -> impl IntoView {
                 on_confirm=Callback::new(move |_| { toggle.dispatch(u.clone()); })
                 on_cancel=Callback::new(move |_| confirming.set(None))/>
         })}
-        {move || adding.get().then(|| view! {
-            <Modal title="Add a customer user" on_close=Callback::new(move |_| { adding.set(false); created.set(None); })>
-                <AddUserForm code=code.get_untracked() created=created
-                    on_done=Callback::new(move |_| { adding.set(false); created.set(None); version.update(|v| *v += 1); })/>
-            </Modal>
+        {move || adding.get().then(|| {
+            let send: InviteAction = Action::new(move |(n, e, _): &(String, String, String)| {
+                create_customer_user(code.get_untracked(), n.clone(), e.clone())
+            });
+            let done = Callback::new(move |sent: bool| {
+                adding.set(false);
+                if sent { version.update(|v| *v += 1); }
+            });
+            view! {
+                <Modal title="Invite a customer user" on_close=Callback::new(move |_| done.run(send.value().get_untracked().is_some_and(|r| r.is_ok())))>
+                    <InviteForm send=send on_done=done/>
+                </Modal>
+            }
         })}
-    }
-}
-
-#[component]
-fn AddUserForm(
-    code: String,
-    created: RwSignal<Option<CreatedUser>>,
-    on_done: Callback<()>,
-) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    let save = Action::new(move |(n, e): &(String, String)| {
-        create_customer_user(code.clone(), n.clone(), e.clone())
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(u)) = save.value().get() {
-            created.set(Some(u));
-        }
-    });
-    let error = move |f: &'static str| field_error(save, f);
-    let general = general_error(save);
-    view! {
-        {move || match created.get() {
-            Some(u) => view! {
-                <div class="modal-body" data-testid="user-created">
-                    <p>{format!("{} ({}) can now sign in to the customer portal with this temporary password:", u.user.name, u.user.email)}</p>
-                    <p class="temp-password mono" data-testid="temporary-password">{u.temporary_password.clone()}</p>
-                    <p class="muted">"It is shown only now. Give it to them over a channel you trust; at their first sign-in they choose their own password."</p>
-                    <div class="modal-actions">
-                        <button type="button" class="btn btn-primary" on:click=move |_| on_done.run(())>"Done"</button>
-                    </div>
-                </div>
-            }.into_any(),
-            None => view! {
-                <form class="form" novalidate on:submit=move |ev| {
-                    ev.prevent_default();
-                    if !save.pending().get_untracked() {
-                        save.dispatch((name.get_untracked(), email.get_untracked()));
-                    }
-                }>
-                    <ErrorBanner message=general/>
-                    <TextField name="name" label="Name" autocomplete="off" value=name error=error("name")/>
-                    <TextField name="email" label="Email" input_type="email" autocomplete="off" value=email error=error("email")/>
-                    <div class="modal-actions">
-                        <button type="button" class="btn" on:click=move |_| on_done.run(())>"Cancel"</button>
-                        <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>
-                            <Show when=move || save.pending().get()><span class="spinner" aria-hidden="true"></span></Show>
-                            "Add user"
-                        </button>
-                    </div>
-                </form>
-            }.into_any(),
-        }}
     }
 }

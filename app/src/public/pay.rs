@@ -1,0 +1,136 @@
+//! `/pay/:token`: a pay link's page. The payer sees the seller, the company and the link's
+//! invoices at their balances now, keeps or lowers each amount (as in the portal), and pays
+//! with a saved method or a new card or bank account (authorizing the debit here). No account
+//! is needed; the link is spent once paid. `/receipts/:token`: a receipt by its emailed link.
+
+use super::{use_token, PublicFrame};
+use crate::api_email::{pay_link, receipt_by_link};
+use crate::components::payment_dialog::PayLine;
+use crate::components::{
+    loading_page, ErrorView, InvoiceTable, Payer, PaymentDialog, ReceiptView, Selection,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::email::PayLinkStatus;
+use shared::money::Currency;
+
+#[component]
+pub fn PayLinkPage() -> impl IntoView {
+    let token = use_token();
+    let version = RwSignal::new(0u32);
+    let link = Resource::new(move || (token.get(), version.get()), |(t, _)| pay_link(t));
+    let brand = Signal::derive(move || {
+        link.get()
+            .and_then(Result::ok)
+            .map(|l| l.seller)
+            .unwrap_or_default()
+    });
+    let selection = Selection::new();
+    let paying = RwSignal::new(None::<Vec<PayLine>>);
+    let problem = RwSignal::new(None::<String>);
+    let open = move |_| {
+        problem.set(None);
+        match selection.lines() {
+            Ok(lines) if !lines.is_empty() => paying.set(Some(
+                lines.into_iter().map(|(invoice, line)| PayLine { invoice, line }).collect(),
+            )),
+            Ok(_) => problem.set(Some("Select at least one invoice to pay.".into())),
+            Err(e) => {
+                if !crate::components::focus::focus_field(&e.field) {
+                    problem.set(Some(e.message));
+                }
+            }
+        }
+    };
+    let closed = Callback::new(move |paid: bool| {
+        paying.set(None);
+        if paid {
+            version.update(|v| *v += 1);
+        }
+    });
+    view! {
+        <Title text="Pay invoices"/>
+        <PublicFrame brand=brand>
+            <Suspense fallback=loading_page>
+                {move || Suspend::new(async move {
+                    match link.await {
+                        Err(e) => {
+                            #[cfg(feature = "ssr")]
+                            crate::request::set_page_status(crate::request::status_for(e.app()));
+                            view! { <h1>"This pay link does not work"</h1><ErrorView error=e/> }.into_any()
+                        }
+                        Ok(l) => {
+                            let expires = l.expires_at.format("%B %-d, %Y").to_string();
+                            let head = view! {
+                                <div class="page-head">
+                                    <h1>{format!("Pay {}'s invoices", l.company_name)}</h1>
+                                    <p class="subtitle">{format!("{} of {} sent this link to {}.", l.sent_by, l.seller, l.contact_name)}</p>
+                                </div>
+                            };
+                            let body = match l.status {
+                                PayLinkStatus::Paid => view! {
+                                    <div class="banner banner-success" role="status" data-testid="pay-link-paid">
+                                        {format!("Paid, thank you. Payment {}: a receipt is on its way by email. This link cannot be used again.", l.payment_number.clone().unwrap_or_default())}
+                                    </div>
+                                }.into_any(),
+                                PayLinkStatus::Expired => view! {
+                                    <div class="banner banner-error" role="alert">{format!("This link expired on {expires}. Ask {} for a new one.", l.seller)}</div>
+                                }.into_any(),
+                                PayLinkStatus::Revoked => view! {
+                                    <div class="banner banner-error" role="alert">{format!("This link was withdrawn. Ask {} for a new one.", l.seller)}</div>
+                                }.into_any(),
+                                _ if l.invoices.is_empty() => view! {
+                                    <div class="banner banner-info" role="status">"Nothing is due on these invoices any more: they have been paid or closed."</div>
+                                }.into_any(),
+                                _ => {
+                                    selection.clear();
+                                    selection.add(&l.invoices);
+                                    view! {
+                                        <p>{format!("Keep or lower the amount of each invoice, then review and pay. The link works until {expires}.")}</p>
+                                        <InvoiceTable invoices=l.invoices.clone() empty="" selection=selection/>
+                                        <div class="selection-bar" role="region" aria-label="Selection">
+                                            <span class="selection-summary" data-testid="selection-summary" aria-live="polite">
+                                                {move || format!("{} selected · {}", selection.count(), selection.total(Currency::USD).display())}
+                                            </span>
+                                            <button type="button" class="btn btn-primary" on:click=open disabled=move || selection.count() == 0>"Review and pay"</button>
+                                        </div>
+                                        <div role="alert">{move || problem.get().map(|m| view! { <div class="banner banner-error">{m}</div> })}</div>
+                                    }.into_any()
+                                }
+                            };
+                            view! { {head}{body} }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+            {move || paying.get().map(|lines| view! { <PaymentDialog payer=Payer::Link(token.get_untracked()) lines=lines on_close=closed/> })}
+        </PublicFrame>
+    }
+}
+
+/// `/receipts/:token`: a payment's receipt from the link in its email.
+#[component]
+pub fn ReceiptLinkPage() -> impl IntoView {
+    let token = use_token();
+    let receipt = Resource::new(move || token.get(), receipt_by_link);
+    view! {
+        <PublicFrame brand=Signal::derive(|| "Receipt".to_string())>
+            <Suspense fallback=loading_page>
+                {move || Suspend::new(async move {
+                    match receipt.await {
+                        Err(e) => {
+                            #[cfg(feature = "ssr")]
+                            crate::request::set_page_status(crate::request::status_for(e.app()));
+                            view! { <Title text="Not found"/><ErrorView error=e/> }.into_any()
+                        }
+                        Ok(r) => view! {
+                            <Title text=format!("Receipt {}", r.number)/>
+                            <section class="card-panel"><ReceiptView receipt=r/></section>
+                            <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print receipt"</button>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PublicFrame>
+    }
+}
