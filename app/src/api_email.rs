@@ -181,7 +181,10 @@ pub async fn pay_link_methods(token: String) -> Result<Vec<MethodOption>, ApiErr
 
 /// Saves a card through the link.
 #[server(endpoint = "pay_link_add_card", input = Json)]
-pub async fn pay_link_add_card(token: String, card: NewCardInput) -> Result<MethodOption, ApiError> {
+pub async fn pay_link_add_card(
+    token: String,
+    card: NewCardInput,
+) -> Result<MethodOption, ApiError> {
     let st = state()?;
     let (acting, company, _) = server::pay_links::acting(&st.pool, &token).await?;
     crate::api::add_card_as(&st, &acting, company, &card).await
@@ -200,7 +203,10 @@ pub async fn pay_link_add_bank_account(
 
 /// Pays through the link: the customer's own consent, "paid through a link sent by …".
 #[server(endpoint = "pay_link_pay", input = Json)]
-pub async fn pay_link_pay(token: String, payment: PaymentInput) -> Result<PaymentOutcome, ApiError> {
+pub async fn pay_link_pay(
+    token: String,
+    payment: PaymentInput,
+) -> Result<PaymentOutcome, ApiError> {
     let st = state()?;
     let (acting, company, sent_by) = server::pay_links::acting(&st.pool, &token).await?;
     let consent = shared::payment::Consent::pay_link(&acting.user.email, &sent_by);

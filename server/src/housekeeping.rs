@@ -4,7 +4,9 @@
 //! PostgreSQL when the instance dies). Units are also safe on their own (claims, row locks and
 //! idempotent recording), so the lock saves duplicate work and gateway calls, not correctness.
 
-use crate::{api_keys, email, import, invitations, methods, payments, sessions, webhooks, AppState};
+use crate::{
+    api_keys, email, import, invitations, methods, payments, sessions, webhooks, AppState,
+};
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;

@@ -39,18 +39,29 @@ fn person_name(raw: &str) -> Result<String> {
     Ok(name)
 }
 
-/// Writes a link row for `user` and its email, in the caller's transaction.
-async fn send_link(
-    tx: &mut PgConnection,
-    config: &Config,
+/// An invitation or reset link to write and email.
+struct LinkMail<'a> {
     purpose: Purpose,
     user: UserId,
+    /// Who asked for it (the inviting admin; `None` for a reset the user asked for).
     by: Option<UserId>,
-    to: (&str, &str),
+    email: &'a str,
+    name: &'a str,
     company: Option<CompanyId>,
     data: serde_json::Value,
-) -> Result<()> {
-    let (email, name) = to;
+}
+
+/// Writes a link row and its email, in the caller's transaction.
+async fn send_link(tx: &mut PgConnection, config: &Config, mail: LinkMail<'_>) -> Result<()> {
+    let LinkMail {
+        purpose,
+        user,
+        by,
+        email,
+        name,
+        company,
+        data,
+    } = mail;
     let hours = match purpose {
         Purpose::Invitation => INVITATION_HOURS,
         _ => RESET_HOURS,
@@ -71,7 +82,10 @@ async fn send_link(
     .await?;
     finish_token(tx, config, purpose, id, &nonce).await?;
     let (kind, subject) = match purpose {
-        Purpose::Invitation => (EmailKind::Invitation, "You are invited to Settle".to_string()),
+        Purpose::Invitation => (
+            EmailKind::Invitation,
+            "You are invited to Settle".to_string(),
+        ),
         _ => (
             EmailKind::PasswordReset,
             "Reset your Settle password".to_string(),
@@ -107,14 +121,22 @@ async fn finish_token(
     let hash = links::hash(&links::token(&key, purpose, id, nonce));
     match purpose {
         Purpose::PayLink => {
-            sqlx::query!("UPDATE pay_links SET token_hash = $2 WHERE id = $1", id, hash)
-                .execute(&mut *tx)
-                .await?
+            sqlx::query!(
+                "UPDATE pay_links SET token_hash = $2 WHERE id = $1",
+                id,
+                hash
+            )
+            .execute(&mut *tx)
+            .await?
         }
         _ => {
-            sqlx::query!("UPDATE user_tokens SET token_hash = $2 WHERE id = $1", id, hash)
-                .execute(&mut *tx)
-                .await?
+            sqlx::query!(
+                "UPDATE user_tokens SET token_hash = $2 WHERE id = $1",
+                id,
+                hash
+            )
+            .execute(&mut *tx)
+            .await?
         }
     };
     Ok(())
@@ -182,12 +204,15 @@ pub async fn invite(
     send_link(
         &mut tx,
         config,
-        Purpose::Invitation,
-        id,
-        Some(acting.user.id),
-        (email.as_str(), &name),
-        company,
-        json!({ "invited_by": acting.user.name, "company_name": company_name, "role_label": role_label }),
+        LinkMail {
+            purpose: Purpose::Invitation,
+            user: id,
+            by: Some(acting.user.id),
+            email: email.as_str(),
+            name: &name,
+            company,
+            data: json!({ "invited_by": acting.user.name, "company_name": company_name, "role_label": role_label }),
+        },
     )
     .await?;
     audit::record(
@@ -267,7 +292,12 @@ pub async fn request_reset(
     client: Option<&str>,
 ) -> Result<()> {
     let email = Email::parse(email)?;
-    if !within_rate(pool, &format!("reset:{}", email.as_str()), RESETS_PER_ADDRESS).await?
+    if !within_rate(
+        pool,
+        &format!("reset:{}", email.as_str()),
+        RESETS_PER_ADDRESS,
+    )
+    .await?
         || !within_rate(
             pool,
             &format!("reset-client:{}", client.unwrap_or("unknown")),
@@ -289,12 +319,15 @@ pub async fn request_reset(
         send_link(
             &mut tx,
             config,
-            Purpose::PasswordReset,
-            u.id,
-            None,
-            (email.as_str(), &u.name),
-            u.company,
-            json!({}),
+            LinkMail {
+                purpose: Purpose::PasswordReset,
+                user: u.id,
+                by: None,
+                email: email.as_str(),
+                name: &u.name,
+                company: u.company,
+                data: json!({}),
+            },
         )
         .await?;
         audit::record(

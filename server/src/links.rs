@@ -88,7 +88,11 @@ pub fn nonce() -> Vec<u8> {
 pub fn token(key: &[u8], purpose: Purpose, id: i64, nonce: &[u8]) -> String {
     mac(
         key,
-        &format!("{}:{id}:{}", purpose.as_str(), URL_SAFE_NO_PAD.encode(nonce)),
+        &format!(
+            "{}:{id}:{}",
+            purpose.as_str(),
+            URL_SAFE_NO_PAD.encode(nonce)
+        ),
     )
 }
 

@@ -242,7 +242,8 @@ pub struct LinkedAccount {
 /// A password chosen on an invitation or reset page: the sign-in's rule (12 to 128
 /// characters), typed the same twice.
 pub fn check_chosen_password(password: &str, confirm: &str) -> Result<(), FieldError> {
-    crate::auth::check_new_password(password, "\0").map_err(|e| FieldError::new("password", e.message))?;
+    crate::auth::check_new_password(password, "\0")
+        .map_err(|e| FieldError::new("password", e.message))?;
     if password != confirm {
         return Err(FieldError::new(
             "confirm",
@@ -279,7 +280,10 @@ mod tests {
 
     #[test]
     fn a_chosen_password_is_long_enough_and_confirmed() {
-        assert_eq!(check_chosen_password("short", "short").unwrap_err().field, "password");
+        assert_eq!(
+            check_chosen_password("short", "short").unwrap_err().field,
+            "password"
+        );
         assert_eq!(
             check_chosen_password("long enough pass", "long enough pasS")
                 .unwrap_err()
@@ -288,19 +292,39 @@ mod tests {
         );
         assert!(check_chosen_password("long enough pass", "long enough pass").is_ok());
         let long = "x".repeat(129);
-        assert_eq!(check_chosen_password(&long, &long).unwrap_err().field, "password");
+        assert_eq!(
+            check_chosen_password(&long, &long).unwrap_err().field,
+            "password"
+        );
     }
 
     #[test]
     fn a_pay_links_status_follows_its_dates() {
-        let now = DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let later = now + Duration::days(1);
         let earlier = now - Duration::days(1);
-        assert_eq!(PayLinkStatus::of(false, false, later, false, now), PayLinkStatus::Sent);
-        assert_eq!(PayLinkStatus::of(false, false, later, true, now), PayLinkStatus::Opened);
-        assert_eq!(PayLinkStatus::of(false, false, earlier, true, now), PayLinkStatus::Expired);
-        assert_eq!(PayLinkStatus::of(false, true, earlier, true, now), PayLinkStatus::Paid);
-        assert_eq!(PayLinkStatus::of(true, true, later, true, now), PayLinkStatus::Revoked);
+        assert_eq!(
+            PayLinkStatus::of(false, false, later, false, now),
+            PayLinkStatus::Sent
+        );
+        assert_eq!(
+            PayLinkStatus::of(false, false, later, true, now),
+            PayLinkStatus::Opened
+        );
+        assert_eq!(
+            PayLinkStatus::of(false, false, earlier, true, now),
+            PayLinkStatus::Expired
+        );
+        assert_eq!(
+            PayLinkStatus::of(false, true, earlier, true, now),
+            PayLinkStatus::Paid
+        );
+        assert_eq!(
+            PayLinkStatus::of(true, true, later, true, now),
+            PayLinkStatus::Revoked
+        );
         assert!(!PayLinkStatus::Expired.is_live());
     }
 

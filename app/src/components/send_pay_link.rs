@@ -15,10 +15,13 @@ pub fn SendPayLink(
     on_back: Callback<()>,
     on_done: Callback<()>,
 ) -> impl IntoView {
-    let contacts = Resource::new({
-        let code = code.clone();
-        move || code.clone()
-    }, pay_link_contacts);
+    let contacts = Resource::new(
+        {
+            let code = code.clone();
+            move || code.clone()
+        },
+        pay_link_contacts,
+    );
     let chosen = RwSignal::new(None::<i64>);
     let missing = RwSignal::new(None::<String>);
     let invoices = StoredValue::new(invoices);

@@ -12,7 +12,12 @@ use leptos_meta::Title;
 pub fn ForgotPasswordPage() -> impl IntoView {
     let ask = ServerAction::<RequestPasswordReset>::new();
     let error = move |f: &'static str| {
-        Signal::derive(move || ask.value().get().and_then(|r| r.err()).and_then(|e| e.message_for(f)))
+        Signal::derive(move || {
+            ask.value()
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.message_for(f))
+        })
     };
     let general = Signal::derive(move || {
         ask.value()
@@ -67,7 +72,12 @@ fn ChoosePassword(invitation: bool) -> impl IntoView {
     let account = Resource::new(move || token.get(), move |t| account_link(invitation, t));
     let save = ServerAction::<UseAccountLink>::new();
     let error = move |f: &'static str| {
-        Signal::derive(move || save.value().get().and_then(|r| r.err()).and_then(|e| e.message_for(f)))
+        Signal::derive(move || {
+            save.value()
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.message_for(f))
+        })
     };
     let general = Signal::derive(move || {
         save.value()

@@ -32,7 +32,10 @@ pub fn PayLinkPage() -> impl IntoView {
         problem.set(None);
         match selection.lines() {
             Ok(lines) if !lines.is_empty() => paying.set(Some(
-                lines.into_iter().map(|(invoice, line)| PayLine { invoice, line }).collect(),
+                lines
+                    .into_iter()
+                    .map(|(invoice, line)| PayLine { invoice, line })
+                    .collect(),
             )),
             Ok(_) => problem.set(Some("Select at least one invoice to pay.".into())),
             Err(e) => {

@@ -218,11 +218,7 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Res
         let key = &key;
         async move {
             let outcome = match message(pool, config, key, &d).await {
-                Ok(m) => mailer
-                    .send(m)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| smtp_error(&e)),
+                Ok(m) => mailer.send(m).await.map(|_| ()).map_err(|e| smtp_error(&e)),
                 Err(e) => Err(format!("could not write the message: {e}")),
             };
             record(pool, config, &d, outcome).await

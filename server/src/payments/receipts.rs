@@ -137,7 +137,11 @@ pub async fn receipt(pool: &PgPool, acting: &Acting, payment: PaymentId) -> Resu
 }
 
 /// A payment's receipt for whoever holds its signed link (the one in the receipt email).
-pub async fn receipt_by_link(pool: &PgPool, config: &crate::Config, token: &str) -> Result<Receipt> {
+pub async fn receipt_by_link(
+    pool: &PgPool,
+    config: &crate::Config,
+    token: &str,
+) -> Result<Receipt> {
     let mut conn = pool.acquire().await?;
     let key = crate::links::key(&mut conn, config).await?;
     let not_found = || Error::from(AppError::NotFound("Receipt".into()));

@@ -27,12 +27,18 @@ pub fn EmailPage() -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Ok(to)) = resend.value().get() {
-            message.set(Some(format!("The message to {to} goes out again within seconds.")));
+            message.set(Some(format!(
+                "The message to {to} goes out again within seconds."
+            )));
             version.update(|v| *v += 1);
         }
     });
     let resend_error = Signal::derive(move || {
-        resend.value().get().and_then(|r| r.err()).map(|e| e.to_string())
+        resend
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
     });
     view! {
         <Title text="Email"/>

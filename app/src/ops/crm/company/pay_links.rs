@@ -30,7 +30,11 @@ pub fn PayLinksTab() -> impl IntoView {
         }
     });
     let revoke_error = Signal::derive(move || {
-        revoke.value().get().and_then(|r| r.err()).map(|e| e.to_string())
+        revoke
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
     });
     view! {
         <div class="tab-head">

@@ -4,8 +4,8 @@
 
 use super::use_company_code;
 use crate::api::{company_users, create_customer_user, current_user, set_customer_user_active};
-use crate::components::modal::{ConfirmDialog, Modal};
 use crate::components::invite::{InviteAction, InviteForm};
+use crate::components::modal::{ConfirmDialog, Modal};
 use crate::components::{loading_rows, DataTable, ErrorBanner, ErrorView};
 use leptos::prelude::*;
 use shared::auth::{CustomerUser, Role};
