@@ -10,10 +10,16 @@ cluster_dir="$root/target/cluster"
 mkdir -p "$cluster_dir"
 cluster_pids=()
 servers=""
+# The instances share one mail catcher (CLUSTER_SMTP_PORT / CLUSTER_MAIL_PORT, default 1126 /
+# 1181), as they would share one mail server.
+cluster_smtp_port=${CLUSTER_SMTP_PORT:-1126}
+cluster_mail_port=${CLUSTER_MAIL_PORT:-1181}
+"$root/scripts/mail-catcher.sh" start "$cluster_smtp_port" "$cluster_mail_port"
 for i in $(seq 1 "$instances"); do
   port=$((cluster_port + i))
   LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     DATABASE_URL="$cluster_db_url" SETTLE_DEMO=${SETTLE_DEMO:-1} RUST_LOG=${RUST_LOG:-info} \
+    SETTLE_SMTP_URL="smtp://127.0.0.1:$cluster_smtp_port" SETTLE_PUBLIC_URL="http://127.0.0.1:$cluster_port" \
     "$target_dir/release/app" \
     >"$cluster_dir/instance-$i.log" 2>&1 &
   cluster_pids+=($!)
@@ -43,6 +49,7 @@ stop_cluster() {
   kill "$haproxy_pid" 2>/dev/null || true
   for p in "${cluster_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  "$root/scripts/mail-catcher.sh" stop "$cluster_mail_port"
 }
 trap stop_cluster EXIT
 for i in $(seq 1 "$instances"); do

@@ -1,18 +1,28 @@
 # Sourced (not run) by test.sh and the browser benchmarks: recreates the browser tests'
 # database `settle_e2e` on DATABASE_URL's server, starts the release server on it
 # (E2E_PORT, default 3107; demo data seeded at start) and waits until it answers.
-# Sets e2e_url, e2e_port, e2e_log and server_pid; `stop_e2e_server` stops it.
+# Its email goes to a fresh mail catcher (scripts/mail-catcher.sh; SMTP E2E_SMTP_PORT, default
+# 1125; inbox and API at E2E_MAIL_PORT, default 1180), exported as MAIL_URL for the tests.
+# Sets e2e_url, e2e_port, e2e_log and server_pid; `stop_e2e_server` stops both.
 e2e_url=$("$root/scripts/e2e-db.sh" "$DATABASE_URL")
 e2e_port=${E2E_PORT:-3107}
+e2e_smtp_port=${E2E_SMTP_PORT:-1125}
+e2e_mail_port=${E2E_MAIL_PORT:-1180}
+"$root/scripts/mail-catcher.sh" stop "$e2e_mail_port"
+"$root/scripts/mail-catcher.sh" start "$e2e_smtp_port" "$e2e_mail_port"
+export MAIL_URL="http://127.0.0.1:$e2e_mail_port" MAIL_SMTP_PORT="$e2e_smtp_port"
 e2e_log="$root/target/e2e-server.log"
 mkdir -p "$root/target"
 LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$e2e_port" \
   DATABASE_URL="$e2e_url" SETTLE_DEMO=1 RUST_LOG=info \
-  SETTLE_WEBHOOK_POLL_MS=300 SETTLE_WEBHOOK_RETRY_BASE_MS=500 SETTLE_API_RATE_PER_MINUTE=100000 "$target_dir/release/app" >"$e2e_log" 2>&1 &
+  SETTLE_WEBHOOK_POLL_MS=300 SETTLE_WEBHOOK_RETRY_BASE_MS=500 SETTLE_API_RATE_PER_MINUTE=100000 \
+  SETTLE_SMTP_URL="smtp://127.0.0.1:$e2e_smtp_port" SETTLE_PUBLIC_URL="http://127.0.0.1:$e2e_port" \
+  SETTLE_EMAIL_POLL_MS=300 SETTLE_EMAIL_RETRY_BASE_MS=500 "$target_dir/release/app" >"$e2e_log" 2>&1 &
 server_pid=$!
 stop_e2e_server() {
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
+  "$root/scripts/mail-catcher.sh" stop "$e2e_mail_port"
 }
 trap stop_e2e_server EXIT
 for _ in $(seq 1 300); do

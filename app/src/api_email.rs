@@ -198,6 +198,10 @@ pub async fn pay_link_add_bank_account(
 ) -> Result<MethodOption, ApiError> {
     let st = state()?;
     let (acting, company, _) = server::pay_links::acting(&st.pool, &token).await?;
+    let account = NewBankAccountInput {
+        company: link_company(&acting),
+        ..account
+    };
     crate::api::add_bank_account_as(&st, &acting, company, &account).await
 }
 
@@ -211,6 +215,17 @@ pub async fn pay_link_pay(
     let (acting, company, sent_by) = server::pay_links::acting(&st.pool, &token).await?;
     let consent = shared::payment::Consent::pay_link(&acting.user.email, &sent_by);
     crate::api::pay_as(&st, &acting, company, &payment, consent).await
+}
+
+/// The Company ID of a link's company: what the link's forms stand for, whatever they sent.
+#[cfg(feature = "ssr")]
+fn link_company(acting: &server::acting::Acting) -> String {
+    acting
+        .user
+        .company
+        .as_ref()
+        .map(|c| c.code.to_string())
+        .unwrap_or_default()
 }
 
 // ---- Receipts by emailed link ----

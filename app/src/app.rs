@@ -55,12 +55,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/not-allowed") view=NotAllowed/>
-                // Opened from an email, without signing in (each acts through its link only).
+                // Opened from an email, without signing in (each acts through its link only);
+                // rendered whole before answering, so a dead link is a real 404 / 410.
                 <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordScreen>::new()}/>
-                <Route path=path!("/invite/:token") view={Lazy::<InviteScreen>::new()}/>
-                <Route path=path!("/reset-password/:token") view={Lazy::<ResetPasswordScreen>::new()}/>
-                <Route path=path!("/pay/:token") view={Lazy::<PayLinkScreen>::new()}/>
-                <Route path=path!("/receipts/:token") view={Lazy::<ReceiptLinkScreen>::new()}/>
+                <Route path=path!("/invite/:token") view={Lazy::<InviteScreen>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password/:token") view={Lazy::<ResetPasswordScreen>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/pay/:token") view={Lazy::<PayLinkScreen>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/receipts/:token") view={Lazy::<ReceiptLinkScreen>::new()} ssr=SsrMode::Async/>
                 // Staff screens: split out of the WASM a customer downloads (see lazy.rs).
                 <ParentRoute path=path!("/ops") view={Lazy::<OpsScreen>::new()}>
                     <Route path=path!("") view=|| view! { <Redirect path="/ops/crm/companies"/> }/>

@@ -784,6 +784,13 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "set_webhook_active",
         "retry_webhook_delivery",
         "commit_import",
+        "email_outbox",
+        "resend_email",
+        "staff_users",
+        "invite_staff_user",
+        "pay_link_contacts",
+        "pay_links",
+        "revoke_pay_link",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -800,6 +807,8 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             ("endpoint", "1"),
             ("delivery", "1"),
             ("mode", "valid_only"),
+            ("status", ""),
+            ("role", "clerk"),
         ];
         let res = app.call(name, &form, Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");
@@ -808,6 +817,14 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
     let hook = serde_json::json!({ "url": "https://x.example/hook", "description": "", "events": ["payment.approved"] });
     assert_eq!(
         app.call_json("create_webhook", &hook, Some(&customer))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    covered.push("send_pay_link");
+    let link = serde_json::json!({ "code": "C1001", "contact": 1, "invoices": [1] });
+    assert_eq!(
+        app.call_json("send_pay_link", &link, Some(&customer))
             .await
             .status(),
         StatusCode::FORBIDDEN
@@ -828,7 +845,22 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
     );
 
     // Every server function is covered above: a new one without a test fails here.
-    let public = ["current_user", "demo_accounts", "login", "logout"];
+    // Public, or acting only through the link they are given (tests in links.rs).
+    let public = [
+        "current_user",
+        "demo_accounts",
+        "login",
+        "logout",
+        "request_password_reset",
+        "account_link",
+        "use_account_link",
+        "pay_link",
+        "pay_link_methods",
+        "pay_link_add_card",
+        "pay_link_add_bank_account",
+        "pay_link_pay",
+        "receipt_by_link",
+    ];
     let mut registered: Vec<String> = server_fn::axum::server_fn_paths()
         .filter_map(|(path, _)| path.strip_prefix("/api/").map(str::to_string))
         .filter(|name| !public.contains(&name.as_str()))
@@ -859,47 +891,85 @@ async fn a_new_customer_user_chooses_a_password_and_a_disabled_one_is_signed_out
     let res = app.call("create_customer_user", &form, Some(&admin)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let created: Value = res.json().await.unwrap();
-    let temporary = created["temporary_password"].as_str().unwrap().to_string();
-    let user_id = created["user"]["id"].as_i64().unwrap();
+    assert!(
+        created.get("temporary_password").is_none(),
+        "no password is handed over"
+    );
+    let user_id = created["id"].as_i64().unwrap();
     let again = app.call("create_customer_user", &form, Some(&admin)).await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // An invited user cannot sign in before choosing a password.
+    assert!(!app
+        .login(("jordan@c1001.example", ""), None)
+        .await
+        .status()
+        .is_redirection());
 
-    // The temporary password alone does not open a session: it asks for a new one.
-    let login = |new: Option<&'static str>| {
-        let app = &app;
-        let temporary = temporary.clone();
+    // The invitation email's link, as the worker signs it.
+    let (link_id, nonce): (i64, Vec<u8>) = sqlx::query_as(
+        "SELECT t.id, t.nonce FROM user_tokens t JOIN emails e ON (e.data->'link'->>'id')::bigint = t.id \
+         WHERE e.kind = 'invitation' AND e.recipient = 'jordan@c1001.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let key = server::links::key(
+        &mut pool.acquire().await.unwrap(),
+        &server::Config::for_tests("postgres://unused"),
+    )
+    .await
+    .unwrap();
+    let token = server::links::token(&key, server::links::Purpose::Invitation, link_id, &nonce);
+    let res = app
+        .call(
+            "account_link",
+            &[("invitation", "true"), ("token", &token)],
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let account: Value = res.json().await.unwrap();
+    assert_eq!(account["name"], "Jordan Lee");
+    let choose = |password: &'static str, confirm: &'static str| {
+        let (app, token) = (&app, token.clone());
         async move {
-            let mut fields = vec![
-                ("email", "jordan@c1001.example".to_string()),
-                ("password", temporary),
-            ];
-            if let Some(n) = new {
-                fields.push(("new_password", n.to_string()));
-            }
-            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.call("login", &pairs, None).await
+            app.form(
+                "use_account_link",
+                &[
+                    ("invitation", "true"),
+                    ("token", &token),
+                    ("password", password),
+                    ("confirm", confirm),
+                ],
+                None,
+            )
+            .await
         }
     };
-    let res = login(None).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(session_cookie(&res).is_none());
-    let v: Value = res.json().await.unwrap();
-    assert_eq!(v["Invalid"]["field"], "new_password");
-    let res = login(Some("short")).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = login(Some("a long passphrase of mine")).await;
-    assert!(
-        res.status().is_success() || res.status().is_redirection(),
-        "{}",
-        res.status()
+    assert_eq!(
+        choose("short", "short").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
     );
+    assert_eq!(
+        choose("a long passphrase of mine", "a long passphrase of mone")
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let res = choose("a long passphrase of mine", "a long passphrase of mine").await;
+    assert!(res.status().is_redirection(), "{}", res.status());
     let session = session_cookie(&res).expect("signed in");
     assert_eq!(
         app.current_email(&session).await.as_deref(),
         Some("jordan@c1001.example")
     );
-    // The temporary password is gone; the chosen one works.
-    assert_eq!(login(None).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The link worked once.
+    assert_eq!(
+        choose("another long passphrase", "another long passphrase")
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let mine = app
         .session_for(("jordan@c1001.example", "a long passphrase of mine"))
         .await;

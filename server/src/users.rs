@@ -61,6 +61,7 @@ async fn verify_blocking(password: String, phc: Option<String>) -> bool {
 }
 
 /// The outcome of a good sign-in: who, and the new session's cookie token.
+#[derive(Debug)]
 pub struct SignedIn {
     pub user: SessionUser,
     pub token: String,
