@@ -6,6 +6,10 @@ use crate::FieldError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The header a payer without a session presents a pay link's token in, to the gateway's
+/// tokenizer (card and account numbers never reach Settle's server functions).
+pub const PAY_LINK_HEADER: &str = "settle-pay-link";
+
 /// Which message an email is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::Type))]

@@ -22,7 +22,12 @@ fn transport(e: JsValue) -> String {
 }
 
 /// POSTs `body` and returns the status and the response text.
-async fn post(url: &str, body: &JsValue, content_type: &str) -> Result<(u16, String), String> {
+async fn post(
+    url: &str,
+    body: &JsValue,
+    content_type: &str,
+    extra: Option<(&str, &str)>,
+) -> Result<(u16, String), String> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(body);
@@ -34,6 +39,9 @@ async fn post(url: &str, body: &JsValue, content_type: &str) -> Result<(u16, Str
     headers
         .set("Accept", "application/json")
         .map_err(transport)?;
+    if let Some((name, value)) = extra {
+        headers.set(name, value).map_err(transport)?;
+    }
     init.set_headers(&headers);
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(transport)?;
     let window = web_sys::window().ok_or("no window")?;
@@ -51,14 +59,18 @@ async fn post(url: &str, body: &JsValue, content_type: &str) -> Result<(u16, Str
 }
 
 /// Sends what the payer typed to the gateway's tokenizer; a refusal comes back with the
-/// field it belongs to.
-pub async fn tokenize(request: &TokenizeRequest) -> Result<TokenizeResponse, FieldError> {
+/// field it belongs to. A payer without a session (a pay link) presents the link instead.
+pub async fn tokenize(
+    request: &TokenizeRequest,
+    pay_link: Option<&str>,
+) -> Result<TokenizeResponse, FieldError> {
     let body = serde_json::to_string(request)
         .map_err(|_| FieldError::new("request", "Could not send the details."))?;
     let (status, text) = post(
         SANDBOX_TOKENIZER_PATH,
         &JsValue::from_str(&body),
         "application/json",
+        pay_link.map(|t| (shared::email::PAY_LINK_HEADER, t)),
     )
     .await
     .map_err(|e| {
@@ -112,7 +124,7 @@ pub async fn upload_document(
         t if t.is_empty() => "application/octet-stream".to_string(),
         t => t,
     };
-    let (status, text) = post(&url, file.as_ref(), &content_type)
+    let (status, text) = post(&url, file.as_ref(), &content_type, None)
         .await
         .map_err(|e| ApiError(AppError::Transport(e)))?;
     answer(status, &text)
@@ -129,7 +141,7 @@ pub async fn upload_import(
         kind.key(),
         String::from(js_sys::encode_uri_component(&file.name()))
     );
-    let (status, text) = post(&url, file.as_ref(), "text/csv")
+    let (status, text) = post(&url, file.as_ref(), "text/csv", None)
         .await
         .map_err(|e| ApiError(AppError::Transport(e)))?;
     answer(status, &text)

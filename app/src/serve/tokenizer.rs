@@ -6,7 +6,7 @@
 use crate::request::CurrentUser;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
@@ -25,19 +25,37 @@ fn tokenizer_refusal(status: StatusCode, error: FieldError) -> Response {
     (status, Json(TokenizeError { error })).into_response()
 }
 
-/// The sandbox tokenizer. Signed-in users only (a hosted gateway asks for its publishable
-/// key instead). The body is never logged, and a body it cannot read is answered without
+/// The sandbox tokenizer. Signed-in users, or a live pay link's holder, only (a hosted
+/// gateway asks for its publishable key instead). The body is never logged, and a body it cannot read is answered without
 /// echoing it.
 async fn tokenize(
     State(state): State<AppState>,
     Extension(CurrentUser(user)): Extension<CurrentUser>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(user) = user else {
-        return tokenizer_refusal(
-            StatusCode::UNAUTHORIZED,
-            FieldError::new("request", "Your session has ended. Please sign in again."),
-        );
+    // Who is entering numbers: a signed-in user, or whoever holds a live pay link (limited
+    // per link, as a user is per user).
+    let link = headers
+        .get(shared::email::PAY_LINK_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let who = match (user, link) {
+        (Some(user), _) => user.id.to_string(),
+        (None, Some(token)) => match server::pay_links::acting(&state.pool, token).await {
+            Ok((acting, _, _)) => format!("pay-link:{}", acting.pay_link.unwrap_or_default()),
+            Err(_) => {
+                return tokenizer_refusal(
+                    StatusCode::UNAUTHORIZED,
+                    FieldError::new("request", "This pay link no longer works. Reload the page."),
+                )
+            }
+        },
+        (None, None) => {
+            return tokenizer_refusal(
+                StatusCode::UNAUTHORIZED,
+                FieldError::new("request", "Your session has ended. Please sign in again."),
+            )
+        }
     };
     let Some(sandbox) = &state.sandbox else {
         return tokenizer_refusal(
@@ -48,7 +66,7 @@ async fn tokenize(
             ),
         );
     };
-    let allowed = match sandbox.allow_tokenization(&user.id.to_string()).await {
+    let allowed = match sandbox.allow_tokenization(&who).await {
         Ok(allowed) => allowed,
         Err(e) => {
             tracing::warn!(error = %e, "sandbox tokenizer limit unavailable");
@@ -62,7 +80,7 @@ async fn tokenize(
         }
     };
     if !allowed {
-        tracing::warn!(user_id = %user.id, "tokenization limit reached");
+        tracing::warn!(who = %who, "tokenization limit reached");
         return tokenizer_refusal(
             StatusCode::TOO_MANY_REQUESTS,
             FieldError::new(

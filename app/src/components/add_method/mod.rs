@@ -307,7 +307,7 @@ pub fn AddMethodForm(
         state.errors.set(Vec::new());
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let token = match tokenize(&request).await {
+            let token = match tokenize(&request, link.get_value().as_deref()).await {
                 Ok(t) => t.token,
                 Err(e) => {
                     busy.set(false);
