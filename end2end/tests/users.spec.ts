@@ -1,45 +1,48 @@
 import { test, expect, checkScreen, signIn, waitForHydration } from "./helpers";
+import { linkIn, waitForMail } from "./mail";
 
 const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 
-test("an admin adds a customer user who chooses a password at first sign-in, then disables them", async ({ page, browser }, testInfo) => {
+test("an admin invites a customer user who accepts by email, then disables them", async ({ page, browser }, testInfo) => {
   await signIn(page, ADMIN, /\/ops\/crm\/companies$/);
   await page.goto("/ops/crm/companies/C1009/users");
   await waitForHydration(page);
   await expect(page.getByText("No one from this company can sign in")).toBeVisible();
-  await page.getByRole("button", { name: "Add a user" }).click();
-  const dialog = page.getByRole("dialog", { name: "Add a customer user" });
+  await page.getByRole("button", { name: "Invite a user" }).click();
+  const dialog = page.getByRole("dialog", { name: "Invite a customer user" });
   await dialog.getByLabel("Name").fill("Morgan Blake");
   await dialog.getByLabel("Email").fill("not-an-email");
-  await dialog.getByRole("button", { name: "Add user" }).click();
+  await dialog.getByRole("button", { name: "Send invitation" }).click();
   await expect(dialog.locator("#email-error")).not.toBeEmpty();
   await dialog.getByLabel("Email").fill("morgan@c1009.example");
-  await dialog.getByRole("button", { name: "Add user" }).click();
-  const temporary = (await dialog.getByTestId("temporary-password").textContent())!.trim();
-  expect(temporary).toMatch(/^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4}){3}$/);
-  await checkScreen(page, "user-created", testInfo);
+  await dialog.getByRole("button", { name: "Send invitation" }).click();
+  await expect(dialog.getByTestId("invitation-sent")).toContainText("morgan@c1009.example");
+  await checkScreen(page, "user-invited", testInfo);
   await dialog.getByRole("button", { name: "Done" }).click();
   const row = page.locator('[data-user="morgan@c1009.example"]');
-  await expect(row).toContainText("Awaiting first sign-in");
+  await expect(row).toContainText("Invited");
   await checkScreen(page, "company-users", testInfo);
 
-  // The new user signs in with the temporary password and is asked for their own.
+  // The invitation arrives by email; the link lets them choose a password and signs them in.
+  const mail = await waitForMail("morgan@c1009.example", /You are invited/);
+  expect(mail.text).toContain("customer portal");
   const customer = await (await browser.newContext()).newPage();
-  await customer.goto("/login");
+  await customer.goto(linkIn(mail, "/invite/"));
   await waitForHydration(customer);
-  await customer.getByLabel("Email").fill("morgan@c1009.example");
-  await customer.getByLabel("Password", { exact: true }).fill(temporary);
-  await customer.getByRole("button", { name: "Sign in" }).click();
-  await expect(customer.getByLabel("New password")).toBeVisible();
-  await checkScreen(customer, "first-sign-in", testInfo);
+  await customer.getByLabel("New password").fill("short");
+  await customer.getByLabel("Type it again").fill("short");
+  await customer.getByRole("button", { name: "Choose password and sign in" }).click();
+  await expect(customer.locator("#password-error")).toContainText("12 characters");
   await customer.getByLabel("New password").fill("my own passphrase 2026");
-  await customer.getByRole("button", { name: "Sign in" }).click();
+  await customer.getByLabel("Type it again").fill("my own passphrase 2026");
+  await customer.getByRole("button", { name: "Choose password and sign in" }).click();
   await expect(customer).toHaveURL(/\/portal$/);
   await expect(customer.getByRole("heading", { name: "Open invoices" })).toBeVisible();
 
   // Disabled: their session stops working at once.
   await page.reload();
   await waitForHydration(page);
+  await expect(row).toContainText("Active");
   await row.getByRole("button", { name: "Disable Morgan Blake" }).click();
   await page.getByRole("dialog", { name: "Disable this user?" }).getByRole("button", { name: "Disable" }).click();
   await expect(page.getByTestId("users-message")).toContainText("disabled");

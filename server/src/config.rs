@@ -70,6 +70,15 @@ pub struct Config {
     pub email_max_attempts: u32,
     /// `SETTLE_PAY_LINK_DAYS` (default 7): how long a pay link can be paid.
     pub pay_link_days: u32,
+    /// `SETTLE_CARD_NOTICES_EVERY_MS` (default 3600000, hourly): how often the card-expiry
+    /// notices due are written (each card's once a month, however often this runs).
+    pub card_notices_every: Duration,
+    /// `SETTLE_ACH_SYNC_MS` (default 30000): how often pending ACH payments are read again
+    /// from the gateway (and the sandbox's bank network moves on).
+    pub ach_sync_every: Duration,
+    /// `SETTLE_SANDBOX_ACH_AFTER_MS` (default 60000): how long the sandbox's bank network
+    /// takes to settle or return an ACH debit.
+    pub sandbox_ach_after: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +182,15 @@ impl Config {
             email_retry_base: Duration::from_millis(number("SETTLE_EMAIL_RETRY_BASE_MS", 30_000)?),
             email_max_attempts: number("SETTLE_EMAIL_MAX_ATTEMPTS", 12)? as u32,
             pay_link_days: number("SETTLE_PAY_LINK_DAYS", 7)? as u32,
+            card_notices_every: Duration::from_millis(number(
+                "SETTLE_CARD_NOTICES_EVERY_MS",
+                3_600_000,
+            )?),
+            ach_sync_every: Duration::from_millis(number("SETTLE_ACH_SYNC_MS", 30_000)?),
+            sandbox_ach_after: Duration::from_millis(number(
+                "SETTLE_SANDBOX_ACH_AFTER_MS",
+                60_000,
+            )?),
         })
     }
 
@@ -203,6 +221,9 @@ impl Config {
             email_retry_base: Duration::from_millis(200),
             email_max_attempts: 5,
             pay_link_days: 7,
+            card_notices_every: Duration::from_secs(3600),
+            ach_sync_every: Duration::from_secs(30),
+            sandbox_ach_after: Duration::from_secs(60),
         }
     }
 }

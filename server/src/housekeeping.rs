@@ -74,12 +74,12 @@ fn report<T: std::fmt::Debug, E: std::fmt::Display>(
 
 /// Starts the background work: payments whose gateway answer is overdue every
 /// `SETTLE_RECONCILE_EVERY_MS` (the first pass at start-up, so a crash is recovered as soon as
-/// its payments are due); every 30 s the sandbox's clock, the ACH sync and clearing old
+/// its payments are due); every `SETTLE_ACH_SYNC_MS` (30 s) the sandbox's clock, the ACH sync and clearing old
 /// uploads and rate-limit rows; every 10 minutes expired sessions. Webhook deliveries go out
 /// every `SETTLE_WEBHOOK_POLL_MS` from every instance at once (each delivery is claimed with
 /// `SKIP LOCKED`, so instances share the work instead of taking turns), and so do emails every
-/// `SETTLE_EMAIL_POLL_MS`; every 10 minutes the card-expiry notices are written (once per card
-/// per month).
+/// `SETTLE_EMAIL_POLL_MS`; the card-expiry notices are written every
+/// `SETTLE_CARD_NOTICES_EVERY_MS` (once per card per month whatever the period).
 pub fn spawn(state: AppState) {
     let s = state.clone();
     let client = webhooks::client();
@@ -130,12 +130,22 @@ pub fn spawn(state: AppState) {
         }
     });
     let s = state.clone();
-    every(Duration::from_secs(30), move || {
+    every(s.config.card_notices_every, move || {
+        let s = s.clone();
+        async move {
+            // Once per card per month (the outbox's key), so running it again changes nothing.
+            let run = email::queue_card_expiry(&s.pool, crate::companies::today());
+            let outcome = exclusively(&s.pool, Unit::CardExpiry, run).await;
+            report(Unit::CardExpiry, outcome, |n| *n == 0);
+        }
+    });
+    let s = state.clone();
+    every(s.config.ach_sync_every, move || {
         let s = s.clone();
         async move {
             // The sandbox's books move on by themselves, as a bank network's would.
             if let Some(sandbox) = s.sandbox.clone() {
-                let run = sandbox.advance_ach(Duration::from_secs(60));
+                let run = sandbox.advance_ach(s.config.sandbox_ach_after);
                 let outcome = exclusively(&s.pool, Unit::SandboxClock, run).await;
                 report(Unit::SandboxClock, outcome, |n| *n == 0);
                 let run = sandbox.forget_old_tokenizations();
@@ -165,10 +175,6 @@ pub fn spawn(state: AppState) {
             let run = import::forget_uncommitted(&s.pool);
             let outcome = exclusively(&s.pool, Unit::ForgetImports, run).await;
             report(Unit::ForgetImports, outcome, |n| *n == 0);
-            // Once per card per month (the outbox's key), so running it again changes nothing.
-            let run = email::queue_card_expiry(&s.pool, crate::companies::today());
-            let outcome = exclusively(&s.pool, Unit::CardExpiry, run).await;
-            report(Unit::CardExpiry, outcome, |n| *n == 0);
             let run = invitations::forget_rate_windows(&s.pool);
             let outcome = exclusively(&s.pool, Unit::ForgetRateWindows, run).await;
             report(Unit::ForgetRateWindows, outcome, |n| *n == 0);
