@@ -213,6 +213,10 @@ pub async fn pay_link_pay(
 ) -> Result<PaymentOutcome, ApiError> {
     let st = state()?;
     let (acting, company, sent_by) = server::pay_links::acting(&st.pool, &token).await?;
+    let payment = PaymentInput {
+        company: link_company(&acting),
+        ..payment
+    };
     let consent = shared::payment::Consent::pay_link(&acting.user.email, &sent_by);
     crate::api::pay_as(&st, &acting, company, &payment, consent).await
 }

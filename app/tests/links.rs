@@ -75,11 +75,11 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
         .as_i64()
         .unwrap();
 
-    // The form names another company: the link's company is paid, as the customer's own
-    // payment through the link.
-    let pay = |amount: String| {
+    // The form names another company (or none, as the page sends): the link's company is
+    // paid, as the customer's own payment through the link.
+    let pay = |amount: String, company: &str| {
         serde_json::json!({ "token": token, "payment": {
-            "company": "C1001",
+            "company": company,
             "method_id": card,
             "lines": [{ "invoice_id": invoice, "amount": { "amount": amount, "currency": "USD" }, "short_pay_reason": "" }],
             "consent_channel": "",
@@ -90,17 +90,21 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
     let over = app
         .call_json(
             "pay_link_pay",
-            &pay((balance + rust_decimal::Decimal::ONE).to_string()),
+            &pay((balance + rust_decimal::Decimal::ONE).to_string(), ""),
             None,
         )
         .await;
-    assert_eq!(
-        over.status(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "never more than the balance"
+    assert_eq!(over.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refusal: Value = over.json().await.unwrap();
+    assert!(
+        refusal["Invalid"]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("amount"),
+        "never more than the balance: {refusal}"
     );
     let res = app
-        .call_json("pay_link_pay", &pay(balance.to_string()), None)
+        .call_json("pay_link_pay", &pay(balance.to_string(), "C1001"), None)
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let outcome: Value = res.json().await.unwrap();
@@ -118,7 +122,7 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
     );
     // Spent.
     let res = app
-        .call_json("pay_link_pay", &pay("1.00".into()), None)
+        .call_json("pay_link_pay", &pay("1.00".into(), ""), None)
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let view: Value = app

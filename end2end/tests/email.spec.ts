@@ -35,7 +35,7 @@ test("a clerk sends a pay link; the customer pays part with a new card through i
   await page.getByRole("dialog", { name: "Make Payment" }).getByRole("button", { name: "Send a pay link instead" }).click();
   const send = page.getByRole("dialog", { name: "Send a pay link" });
   await send.getByRole("button", { name: "Send pay link" }).click();
-  await expect(send.locator("#contact-error")).toHaveText("Choose who receives the link.");
+  await expect(send.locator("#contact-error")).toContainText("Choose who receives the link.");
   await send.getByRole("radio").first().check();
   await checkScreen(page, "send-pay-link", testInfo);
   await send.getByRole("button", { name: "Send pay link" }).click();
@@ -129,7 +129,7 @@ test("an admin invites a clerk, who accepts; then the clerk resets a forgotten p
   await dialog.getByLabel("Name").fill("Riley Park");
   await dialog.getByLabel("Email").fill("clerk@settle.example");
   await dialog.getByRole("button", { name: "Send invitation" }).click();
-  await expect(dialog.locator("#email-error")).toHaveText("A user with this email already exists.");
+  await expect(dialog.locator("#email-error")).toContainText("A user with this email already exists.");
   await dialog.getByLabel("Email").fill(address);
   await dialog.getByLabel("Role").selectOption("clerk");
   await checkScreen(page, "invite-staff", testInfo);
@@ -149,7 +149,7 @@ test("an admin invites a clerk, who accepts; then the clerk resets a forgotten p
   await riley.getByLabel("New password").fill("riley's own passphrase");
   await riley.getByLabel("Type it again").fill("riley's own passphrase!");
   await riley.getByRole("button", { name: "Choose password and sign in" }).click();
-  await expect(riley.locator("#confirm-error")).toHaveText("The two passwords are not the same.");
+  await expect(riley.locator("#confirm-error")).toContainText("The two passwords are not the same.");
   await checkScreen(riley, "accept-invitation", testInfo);
   await riley.getByLabel("Type it again").fill("riley's own passphrase");
   await riley.getByRole("button", { name: "Choose password and sign in" }).click();
