@@ -10,10 +10,10 @@ use leptos::prelude::*;
 /// The plain frame of a page opened from an email: the seller's or Settle's name and the
 /// content, centred.
 #[component]
-pub fn PublicFrame(#[prop(into)] brand: Signal<String>, children: Children) -> impl IntoView {
+pub fn PublicFrame(#[prop(into)] brand: String, children: Children) -> impl IntoView {
     view! {
         <div class="public-page">
-            <header class="public-head"><span class="brand">{move || brand.get()}</span></header>
+            <header class="public-head"><span class="brand">{brand}</span></header>
             <main id="content" class="public-main">{children()}</main>
             <footer class="public-foot muted small">"Payments processed securely by Settle. Card and account numbers go straight to the payment gateway; we keep only the last 4 digits."</footer>
         </div>

@@ -19,12 +19,6 @@ pub fn PayLinkPage() -> impl IntoView {
     let token = use_token();
     let version = RwSignal::new(0u32);
     let link = Resource::new(move || (token.get(), version.get()), |(t, _)| pay_link(t));
-    let brand = Signal::derive(move || {
-        link.get()
-            .and_then(Result::ok)
-            .map(|l| l.seller)
-            .unwrap_or_default()
-    });
     let selection = Selection::new();
     let paying = RwSignal::new(None::<Vec<PayLine>>);
     let problem = RwSignal::new(None::<String>);
@@ -53,61 +47,66 @@ pub fn PayLinkPage() -> impl IntoView {
     });
     view! {
         <Title text="Pay invoices"/>
-        <PublicFrame brand=brand>
-            <Suspense fallback=loading_page>
-                {move || Suspend::new(async move {
-                    match link.await {
-                        Err(e) => {
-                            #[cfg(feature = "ssr")]
-                            crate::request::set_page_status(crate::request::status_for(e.app()));
-                            view! { <h1>"This pay link does not work"</h1><ErrorView error=e/> }.into_any()
-                        }
-                        Ok(l) => {
-                            let expires = l.expires_at.format("%B %-d, %Y").to_string();
-                            let head = view! {
+        <Suspense fallback=|| view! { <PublicFrame brand=String::new()>{loading_page()}</PublicFrame> }>
+            {move || Suspend::new(async move {
+                match link.await {
+                    Err(e) => {
+                        #[cfg(feature = "ssr")]
+                        crate::request::set_page_status(crate::request::status_for(e.app()));
+                        view! {
+                            <PublicFrame brand="Settle">
+                                <h1>"This pay link does not work"</h1>
+                                <ErrorView error=e/>
+                            </PublicFrame>
+                        }.into_any()
+                    }
+                    Ok(l) => {
+                        let expires = l.expires_at.format("%B %-d, %Y").to_string();
+                        let body = match l.status {
+                            PayLinkStatus::Paid => view! {
+                                <div class="banner banner-success" role="status" data-testid="pay-link-paid">
+                                    {format!("Paid, thank you. Payment {}: a receipt is on its way by email. This link cannot be used again.", l.payment_number.clone().unwrap_or_default())}
+                                </div>
+                            }.into_any(),
+                            PayLinkStatus::Expired => view! {
+                                <div class="banner banner-error" role="alert">{format!("This link expired on {expires}. Ask {} for a new one.", l.seller)}</div>
+                            }.into_any(),
+                            PayLinkStatus::Revoked => view! {
+                                <div class="banner banner-error" role="alert">{format!("This link was withdrawn. Ask {} for a new one.", l.seller)}</div>
+                            }.into_any(),
+                            _ if l.invoices.is_empty() => view! {
+                                <div class="banner banner-info" role="status">"Nothing is due on these invoices any more: they have been paid or closed."</div>
+                            }.into_any(),
+                            _ => {
+                                selection.clear();
+                                selection.add(&l.invoices);
+                                view! {
+                                    <p>{format!("Keep or lower the amount of each invoice, then review and pay. The link works until {expires}.")}</p>
+                                    <InvoiceTable invoices=l.invoices.clone() empty="" selection=selection/>
+                                    <div class="selection-bar" role="region" aria-label="Selection">
+                                        <span class="selection-summary" data-testid="selection-summary" aria-live="polite">
+                                            {move || format!("{} selected · {}", selection.count(), selection.total(Currency::USD).display())}
+                                        </span>
+                                        <button type="button" class="btn btn-primary" on:click=open disabled=move || selection.count() == 0>"Review and pay"</button>
+                                    </div>
+                                    <div role="alert">{move || problem.get().map(|m| view! { <div class="banner banner-error">{m}</div> })}</div>
+                                }.into_any()
+                            }
+                        };
+                        view! {
+                            <PublicFrame brand=l.seller.clone()>
                                 <div class="page-head">
                                     <h1>{format!("Pay {}'s invoices", l.company_name)}</h1>
                                     <p class="subtitle">{format!("{} of {} sent this link to {}.", l.sent_by, l.seller, l.contact_name)}</p>
                                 </div>
-                            };
-                            let body = match l.status {
-                                PayLinkStatus::Paid => view! {
-                                    <div class="banner banner-success" role="status" data-testid="pay-link-paid">
-                                        {format!("Paid, thank you. Payment {}: a receipt is on its way by email. This link cannot be used again.", l.payment_number.clone().unwrap_or_default())}
-                                    </div>
-                                }.into_any(),
-                                PayLinkStatus::Expired => view! {
-                                    <div class="banner banner-error" role="alert">{format!("This link expired on {expires}. Ask {} for a new one.", l.seller)}</div>
-                                }.into_any(),
-                                PayLinkStatus::Revoked => view! {
-                                    <div class="banner banner-error" role="alert">{format!("This link was withdrawn. Ask {} for a new one.", l.seller)}</div>
-                                }.into_any(),
-                                _ if l.invoices.is_empty() => view! {
-                                    <div class="banner banner-info" role="status">"Nothing is due on these invoices any more: they have been paid or closed."</div>
-                                }.into_any(),
-                                _ => {
-                                    selection.clear();
-                                    selection.add(&l.invoices);
-                                    view! {
-                                        <p>{format!("Keep or lower the amount of each invoice, then review and pay. The link works until {expires}.")}</p>
-                                        <InvoiceTable invoices=l.invoices.clone() empty="" selection=selection/>
-                                        <div class="selection-bar" role="region" aria-label="Selection">
-                                            <span class="selection-summary" data-testid="selection-summary" aria-live="polite">
-                                                {move || format!("{} selected · {}", selection.count(), selection.total(Currency::USD).display())}
-                                            </span>
-                                            <button type="button" class="btn btn-primary" on:click=open disabled=move || selection.count() == 0>"Review and pay"</button>
-                                        </div>
-                                        <div role="alert">{move || problem.get().map(|m| view! { <div class="banner banner-error">{m}</div> })}</div>
-                                    }.into_any()
-                                }
-                            };
-                            view! { {head}{body} }.into_any()
-                        }
+                                {body}
+                            </PublicFrame>
+                        }.into_any()
                     }
-                })}
-            </Suspense>
-            {move || paying.get().map(|lines| view! { <PaymentDialog payer=Payer::Link(token.get_untracked()) lines=lines on_close=closed/> })}
-        </PublicFrame>
+                }
+            })}
+        </Suspense>
+        {move || paying.get().map(|lines| view! { <PaymentDialog payer=Payer::Link(token.get_untracked()) lines=lines on_close=closed/> })}
     }
 }
 
@@ -117,7 +116,7 @@ pub fn ReceiptLinkPage() -> impl IntoView {
     let token = use_token();
     let receipt = Resource::new(move || token.get(), receipt_by_link);
     view! {
-        <PublicFrame brand=Signal::derive(|| "Receipt".to_string())>
+        <PublicFrame brand="Receipt">
             <Suspense fallback=loading_page>
                 {move || Suspend::new(async move {
                     match receipt.await {

@@ -49,7 +49,7 @@ pub fn EmailPage() -> impl IntoView {
             </div>
             <button type="button" class="btn" on:click=move |_| version.update(|v| *v += 1)>"Refresh"</button>
         </div>
-        <leptos_router::components::Form method="GET" action="" attr:class="toolbar" attr:role="search">
+        <leptos_router::components::Form method="GET" action="" attr:class="toolbar invoice-filters" attr:role="search">
             <label for="email-search" class="sr-only">"Search by recipient or subject"</label>
             <input id="email-search" type="search" name="q" class="search" placeholder="Search by recipient or subject"
                 maxlength="100" prop:value=move || q.get()/>
@@ -87,7 +87,6 @@ pub fn EmailPage() -> impl IntoView {
                                     <th scope="col">"Created (UTC)"</th>
                                     <th scope="col">"Recipient"</th>
                                     <th scope="col">"Subject"</th>
-                                    <th scope="col">"Message"</th>
                                     <th scope="col">"Status"</th>
                                     <th scope="col" class="num">"Attempts"</th>
                                     <th scope="col">"Last error"</th>
@@ -109,16 +108,14 @@ pub fn EmailPage() -> impl IntoView {
                                         let row = e.clone();
                                         view! {
                                             <tr data-email=e.id.to_string()>
-                                                <td class="nowrap">{when(Some(e.created_at), "")}</td>
+                                                <td>{when(Some(e.created_at), "")}</td>
                                                 <td>{e.recipient.clone()}</td>
-                                                <td>{e.subject.clone()}</td>
-                                                <td>{e.kind.label()}
-                                                    {e.company.clone().map(|c| view! { <div class="muted small">{c}</div> })}
-                                                    {e.event.clone().map(|ev| view! { <div class="muted small mono">{ev}</div> })}
+                                                <td class="wrap subject-cell">{e.subject.clone()}
+                                                    <div class="muted small">{[Some(e.kind.label().to_string()), e.company.clone(), e.event.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</div>
                                                 </td>
                                                 <td><span class=format!("badge {tone}")>{e.status.label()}</span><div class="muted small">{detail}</div></td>
                                                 <td class="num">{e.attempts}</td>
-                                                <td class="small">{e.last_error.clone().unwrap_or_default()}</td>
+                                                <td class="wrap small error-cell">{e.last_error.clone().unwrap_or_default()}</td>
                                                 <td class="actions-cell">
                                                     <button type="button" class="btn btn-small" aria-label=label
                                                         disabled=move || resend.pending().get()
