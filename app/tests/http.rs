@@ -896,8 +896,9 @@ async fn a_new_customer_user_chooses_a_password_and_a_disabled_one_is_signed_out
         "no password is handed over"
     );
     let user_id = created["id"].as_i64().unwrap();
+    // Invited again before accepting: a fresh link (the newest is used below).
     let again = app.call("create_customer_user", &form, Some(&admin)).await;
-    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.status(), StatusCode::OK);
     // An invited user cannot sign in before choosing a password.
     assert!(!app
         .login(("jordan@c1001.example", ""), None)
@@ -908,7 +909,7 @@ async fn a_new_customer_user_chooses_a_password_and_a_disabled_one_is_signed_out
     // The invitation email's link, as the worker signs it.
     let (link_id, nonce): (i64, Vec<u8>) = sqlx::query_as(
         "SELECT t.id, t.nonce FROM user_tokens t JOIN emails e ON (e.data->'link'->>'id')::bigint = t.id \
-         WHERE e.kind = 'invitation' AND e.recipient = 'jordan@c1001.example'",
+         WHERE e.kind = 'invitation' AND e.recipient = 'jordan@c1001.example' ORDER BY t.id DESC LIMIT 1",
     )
     .fetch_one(&pool)
     .await
@@ -973,6 +974,9 @@ async fn a_new_customer_user_chooses_a_password_and_a_disabled_one_is_signed_out
     let mine = app
         .session_for(("jordan@c1001.example", "a long passphrase of mine"))
         .await;
+    // Accepted: the address is taken now.
+    let taken = app.call("create_customer_user", &form, Some(&admin)).await;
+    assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Disabling ends every session at once.
     let id = user_id.to_string();

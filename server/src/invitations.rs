@@ -153,7 +153,8 @@ pub(crate) async fn finish_pay_link(
 }
 
 /// Invites a user by email (admins only): a customer user of `company`, or staff (clerk or
-/// admin) when `company` is `None`. The user has no password until they accept.
+/// admin) when `company` is `None`. The user has no password until they accept. Inviting
+/// someone again who never accepted sends a fresh link and spends the earlier ones.
 pub async fn invite(
     pool: &PgPool,
     config: &Config,
@@ -185,8 +186,35 @@ pub async fn invite(
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(id) = id else {
-        return Err(AppError::invalid("email", "A user with this email already exists.").into());
+    let id = match id {
+        Some(id) => id,
+        // Invited before and never accepted (the link expired or was lost): invited again,
+        // the earlier links spent. Anyone else with this address is refused.
+        None => {
+            let pending = sqlx::query_scalar!(
+                r#"SELECT id AS "id: UserId" FROM users
+                   WHERE email = $1 AND role = $2 AND company_id IS NOT DISTINCT FROM $3
+                     AND password_hash IS NULL AND must_set_password AND active
+                   FOR UPDATE"#,
+                email.as_str(),
+                role as Role,
+                company as Option<CompanyId>
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(id) = pending else {
+                return Err(
+                    AppError::invalid("email", "A user with this email already exists.").into(),
+                );
+            };
+            sqlx::query!(
+                "UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND purpose = 'invitation' AND used_at IS NULL",
+                id as UserId
+            )
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
     };
     let company_name = match company {
         Some(c) => Some(

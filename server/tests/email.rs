@@ -368,7 +368,38 @@ async fn an_invitation_and_a_reset_work_once_and_expire(pool: PgPool) {
         (sam.name.as_str(), sam.email.as_str()),
         ("Sam Lee", "sam@settle.example")
     );
+    let first = f.token_of("invitation").await;
+    // Invited again before accepting: a fresh link, the first one spent.
+    invitations::invite(
+        &f.pool,
+        &f.config,
+        &admin,
+        None,
+        Role::Clerk,
+        "Sam Lee",
+        "sam@settle.example",
+    )
+    .await
+    .unwrap();
     let token = f.token_of("invitation").await;
+    assert_ne!(token, first);
+    assert!(
+        invitations::linked_account(&f.pool, Purpose::Invitation, &first)
+            .await
+            .is_err()
+    );
+    // Not as an admin, though: that is someone else's address now.
+    assert!(invitations::invite(
+        &f.pool,
+        &f.config,
+        &admin,
+        None,
+        Role::Admin,
+        "Sam Lee",
+        "sam@settle.example"
+    )
+    .await
+    .is_err());
     // Only the hash is stored.
     assert_eq!(
         f.count(&format!(

@@ -57,7 +57,7 @@ pub fn InviteForm(
                             <super::FieldMessage id="role-error" message=error("role")/>
                         </div>
                     })}
-                    <p class="help">"An email with a link to choose a password goes to this address."</p>
+                    <p class="help">"An email with a link to choose a password goes to this address. Inviting someone again who has not accepted yet sends a fresh link."</p>
                     <div class="modal-actions">
                         <button type="button" class="btn" on:click=move |_| on_done.run(false)>"Cancel"</button>
                         <button type="submit" class="btn btn-primary" disabled=move || send.pending().get()>

@@ -13,7 +13,6 @@ pub mod payment_dialog;
 pub mod payments_history;
 pub mod receipt;
 pub mod selection;
-pub mod send_pay_link;
 
 use crate::error::ApiError;
 use leptos::prelude::*;
@@ -97,6 +96,21 @@ where
             .get()
             .and_then(|r| r.err())
             .and_then(|e| e.message_for(field))
+    })
+}
+
+/// An action's error, whatever it is about (a row action's banner), or `None`.
+pub fn action_error<I, T>(action: Action<I, Result<T, ApiError>>) -> Signal<Option<String>>
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
     })
 }
 

@@ -114,12 +114,7 @@ pub fn OpenInvoicesToPay(
             return;
         }
         match selection.lines() {
-            Ok(lines) if !lines.is_empty() => paying.set(Some(
-                lines
-                    .into_iter()
-                    .map(|(invoice, line)| PayLine { invoice, line })
-                    .collect(),
-            )),
+            Ok(lines) if !lines.is_empty() => paying.set(Some(lines)),
             Ok(_) => {}
             Err(e) => {
                 // The invoice may be on another page: then say which.

@@ -4,7 +4,6 @@
 
 use super::focus::focus_field;
 use super::modal::{new_key, Modal};
-use super::send_pay_link::SendPayLink;
 use super::{AddMethodForm, ErrorBanner, FieldMessage, Payer, ReceiptView};
 use crate::api::{pay_invoices, payment_options};
 use crate::api_email::{pay_link_methods, pay_link_pay};
@@ -16,6 +15,20 @@ use shared::method::MethodOption;
 use shared::money::{Currency, Money};
 use shared::payment::{Consent, LineInput, PaymentInput, PaymentLine, PaymentOutcome, Receipt};
 use shared::MethodId;
+
+/// What a staff page offers in the dialog instead of taking the details (the Open Invoices
+/// tab: send a pay link): the view for the company and invoices, with "back" and "done". Given
+/// by context, so its code stays with the staff screens.
+#[derive(Clone, Copy)]
+pub struct AlternativeToPaying(pub Callback<Alternative, AnyView>);
+
+/// What [`AlternativeToPaying`] is given.
+pub struct Alternative {
+    pub code: String,
+    pub invoices: Vec<shared::InvoiceId>,
+    pub on_back: Callback<()>,
+    pub on_done: Callback<()>,
+}
 
 /// One invoice of the payment and its line.
 #[derive(Clone, Debug)]
@@ -85,6 +98,7 @@ pub fn PaymentDialog(
     });
     // Staff can send the invoices as a pay link instead of taking the details.
     let linking = RwSignal::new(false);
+    let alternative = use_context::<AlternativeToPaying>().filter(|_| staff);
     let server_error = move || pay.value().get().and_then(|r| r.err());
     Effect::new(move |_| match pay.value().get() {
         Some(Ok(PaymentOutcome::Paid(r))) => receipt.set(Some(r)),
@@ -186,12 +200,12 @@ pub fn PaymentDialog(
     view! {
         <Modal title=title on_close=Callback::new(move |_| on_close.run(receipt.get_untracked().is_some())) class="payment-dialog">
             {move || match receipt.get() {
-                None if linking.get() => view! {
-                    <SendPayLink code=payer_for_add.get_value().company()
-                        invoices=lines_for_submit.with_value(|ls| ls.iter().map(|l| l.invoice.id).collect())
-                        on_back=Callback::new(move |_| linking.set(false))
-                        on_done=Callback::new(move |_| on_close.run(false))/>
-                }.into_any(),
+                None if linking.get() && alternative.is_some() => alternative.map(|a| a.0.run(Alternative {
+                    code: payer_for_add.get_value().company(),
+                    invoices: lines_for_submit.with_value(|ls| ls.iter().map(|l| l.invoice.id).collect()),
+                    on_back: Callback::new(move |_| linking.set(false)),
+                    on_done: Callback::new(move |_| on_close.run(false)),
+                })).into_any(),
                 None if adding.get() => view! {
                     <AddMethodForm payer=payer_for_add.get_value() on_added=on_added
                         on_cancel=Callback::new(move |_| adding.set(false)) cancel_label="Back"/>
@@ -302,7 +316,7 @@ pub fn PaymentDialog(
                             <p class="help">"By making this payment you authorize us to charge the method you chose for the total above."</p>
                         })}
                         <div class="modal-actions">
-                            {staff.then(|| view! {
+                            {alternative.is_some().then(|| view! {
                                 <button type="button" class="btn btn-ghost push-left" on:click=move |_| linking.set(true)>"Send a pay link instead"</button>
                             })}
                             <button type="button" class="btn" on:click=move |_| on_close.run(false)>"Cancel"</button>

@@ -1,6 +1,8 @@
 //! A payment's receipt: printable.
 
+use crate::error::ApiError;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use shared::format::date;
 use shared::payment::{PaymentStatus, Receipt};
 
@@ -67,5 +69,29 @@ pub fn ReceiptView(receipt: Receipt) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// A receipt's own page (the portal's, the emailed link's): the receipt and "Print receipt",
+/// or the error with its HTTP status (a real 404 for a payment that is not there).
+#[component]
+pub fn ReceiptPage(receipt: Resource<Result<Receipt, ApiError>>) -> impl IntoView {
+    view! {
+        <Suspense fallback=super::loading_page>
+            {move || Suspend::new(async move {
+                match receipt.await {
+                    Err(e) => {
+                        #[cfg(feature = "ssr")]
+                        crate::request::set_page_status(crate::request::status_for(e.app()));
+                        view! { <Title text="Not found"/><super::ErrorView error=e/> }.into_any()
+                    }
+                    Ok(r) => view! {
+                        <Title text=format!("Receipt {}", r.number)/>
+                        <section class="card-panel"><ReceiptView receipt=r/></section>
+                        <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print receipt"</button>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

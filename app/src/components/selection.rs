@@ -1,6 +1,7 @@
 //! Selecting open invoices to pay, with the amount to pay on each (its balance unless
 //! lowered, with a reason) and a running total.
 
+use super::payment_dialog::PayLine;
 use leptos::prelude::*;
 use shared::error::FieldError;
 use shared::invoice::OpenInvoice;
@@ -118,7 +119,7 @@ impl Selection {
 
     /// The selected lines, oldest due first, checked against the balances listed; the first
     /// error otherwise (also kept in `errors` for the inputs to show).
-    pub fn lines(&self) -> Result<Vec<(OpenInvoice, PaymentLine)>, FieldError> {
+    pub fn lines(&self) -> Result<Vec<PayLine>, FieldError> {
         let amounts = self.amounts.get_untracked();
         let reasons = self.reasons.get_untracked();
         let mut invoices: Vec<OpenInvoice> = self
@@ -143,7 +144,7 @@ impl Selection {
                     };
                     match check_line_against_balance(&line, inv.balance) {
                         Err(e) => errors.push(e),
-                        Ok(()) => out.push((inv, line)),
+                        Ok(()) => out.push(PayLine { invoice: inv, line }),
                     }
                 }
             }

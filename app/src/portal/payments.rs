@@ -2,9 +2,8 @@
 //! member on their behalf), and each receipt, also at its own address.
 
 use crate::api::payment_receipt;
-use crate::components::{
-    loading_page, use_id_param, CompanyPayments, ErrorView, Payer, ReceiptView,
-};
+use crate::components::receipt::ReceiptPage;
+use crate::components::{use_id_param, CompanyPayments, Payer};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -31,21 +30,6 @@ pub fn PortalReceipt() -> impl IntoView {
             <span aria-hidden="true">" / "</span>
             <span aria-current="page">"Receipt"</span>
         </nav>
-        <Suspense fallback=loading_page>
-            {move || Suspend::new(async move {
-                match receipt.await {
-                    Err(e) => {
-                        #[cfg(feature = "ssr")]
-                        crate::request::set_page_status(crate::request::status_for(e.app()));
-                        view! { <Title text="Not found"/><ErrorView error=e/> }.into_any()
-                    }
-                    Ok(r) => view! {
-                        <Title text=format!("Receipt {}", r.number)/>
-                        <section class="card-panel"><ReceiptView receipt=r/></section>
-                        <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print receipt"</button>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <ReceiptPage receipt=receipt/>
     }
 }

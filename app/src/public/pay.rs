@@ -6,9 +6,8 @@
 use super::{use_token, PublicFrame};
 use crate::api_email::{pay_link, receipt_by_link};
 use crate::components::payment_dialog::PayLine;
-use crate::components::{
-    loading_page, ErrorView, InvoiceTable, Payer, PaymentDialog, ReceiptView, Selection,
-};
+use crate::components::receipt::ReceiptPage;
+use crate::components::{loading_page, ErrorView, InvoiceTable, Payer, PaymentDialog, Selection};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::email::PayLinkStatus;
@@ -25,12 +24,7 @@ pub fn PayLinkPage() -> impl IntoView {
     let open = move |_| {
         problem.set(None);
         match selection.lines() {
-            Ok(lines) if !lines.is_empty() => paying.set(Some(
-                lines
-                    .into_iter()
-                    .map(|(invoice, line)| PayLine { invoice, line })
-                    .collect(),
-            )),
+            Ok(lines) if !lines.is_empty() => paying.set(Some(lines)),
             Ok(_) => problem.set(Some("Select at least one invoice to pay.".into())),
             Err(e) => {
                 if !crate::components::focus::focus_field(&e.field) {
@@ -117,22 +111,7 @@ pub fn ReceiptLinkPage() -> impl IntoView {
     let receipt = Resource::new(move || token.get(), receipt_by_link);
     view! {
         <PublicFrame brand="Receipt">
-            <Suspense fallback=loading_page>
-                {move || Suspend::new(async move {
-                    match receipt.await {
-                        Err(e) => {
-                            #[cfg(feature = "ssr")]
-                            crate::request::set_page_status(crate::request::status_for(e.app()));
-                            view! { <Title text="Not found"/><ErrorView error=e/> }.into_any()
-                        }
-                        Ok(r) => view! {
-                            <Title text=format!("Receipt {}", r.number)/>
-                            <section class="card-panel"><ReceiptView receipt=r/></section>
-                            <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print receipt"</button>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <ReceiptPage receipt=receipt/>
         </PublicFrame>
     }
 }

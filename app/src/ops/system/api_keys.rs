@@ -5,8 +5,8 @@
 use crate::api_system::{api_keys, create_api_key, revoke_api_key};
 use crate::components::modal::{ConfirmDialog, Modal};
 use crate::components::{
-    field_error, general_error, loading_rows, DataTable, ErrorBanner, ErrorView, FieldMessage,
-    TextField,
+    action_error, field_error, general_error, loading_rows, DataTable, ErrorBanner, ErrorView,
+    FieldMessage, TextField,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -41,13 +41,7 @@ pub fn ApiKeysPage() -> impl IntoView {
             }
         }
     });
-    let revoke_error = Signal::derive(move || {
-        revoke
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    });
+    let revoke_error = action_error(revoke);
     view! {
         <Title text="API Keys"/>
         <div class="page-head with-action">

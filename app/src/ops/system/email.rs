@@ -4,7 +4,7 @@
 
 use super::api_keys::when;
 use crate::api_email::{email_outbox, resend_email};
-use crate::components::{loading_rows, DataTable, ErrorBanner, ErrorView};
+use crate::components::{action_error, loading_rows, DataTable, ErrorBanner, ErrorView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -33,13 +33,7 @@ pub fn EmailPage() -> impl IntoView {
             version.update(|v| *v += 1);
         }
     });
-    let resend_error = Signal::derive(move || {
-        resend
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    });
+    let resend_error = action_error(resend);
     view! {
         <Title text="Email"/>
         <div class="page-head with-action">

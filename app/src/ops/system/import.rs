@@ -5,7 +5,7 @@
 
 use crate::api_system::commit_import;
 use crate::components::gateway_client::upload_import;
-use crate::components::{DataTable, ErrorBanner, FieldMessage};
+use crate::components::{action_error, DataTable, ErrorBanner, FieldMessage};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::format::count;
@@ -68,13 +68,7 @@ pub fn ImportPage() -> impl IntoView {
             }
         });
     };
-    let commit_error = Signal::derive(move || {
-        commit
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    });
+    let commit_error = action_error(commit);
     view! {
         <Title text="Import"/>
         <div class="page-head">

@@ -5,6 +5,7 @@ pub mod open_invoices;
 pub mod pay_links;
 pub mod payment_methods;
 pub mod payments;
+pub mod send_pay_link;
 pub mod users;
 
 use crate::api::get_company;

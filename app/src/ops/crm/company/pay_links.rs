@@ -4,7 +4,7 @@
 use super::use_company_code;
 use crate::api_email::{pay_links, revoke_pay_link};
 use crate::components::modal::ConfirmDialog;
-use crate::components::{loading_rows, DataTable, ErrorBanner, ErrorView};
+use crate::components::{action_error, loading_rows, DataTable, ErrorBanner, ErrorView};
 use crate::ops::system::api_keys::when;
 use leptos::prelude::*;
 use shared::email::{PayLinkStatus, PayLinkSummary};
@@ -29,13 +29,7 @@ pub fn PayLinksTab() -> impl IntoView {
             }
         }
     });
-    let revoke_error = Signal::derive(move || {
-        revoke
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    });
+    let revoke_error = action_error(revoke);
     view! {
         <div class="tab-head">
             <h2>"Pay links"</h2>

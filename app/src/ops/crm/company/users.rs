@@ -6,7 +6,7 @@ use super::use_company_code;
 use crate::api::{company_users, create_customer_user, current_user, set_customer_user_active};
 use crate::components::invite::{InviteAction, InviteForm};
 use crate::components::modal::{ConfirmDialog, Modal};
-use crate::components::{loading_rows, DataTable, ErrorBanner, ErrorView};
+use crate::components::{action_error, loading_rows, DataTable, ErrorBanner, ErrorView};
 use leptos::prelude::*;
 use shared::auth::{CustomerUser, Role};
 use shared::format::date;
@@ -52,13 +52,7 @@ pub fn UsersTab() -> impl IntoView {
             confirming.set(None);
         }
     });
-    let toggle_error = Signal::derive(move || {
-        toggle
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    });
+    let toggle_error = action_error(toggle);
     view! {
         <div class="tab-head">
             <h2>"Customer users"</h2>

@@ -1,9 +1,11 @@
 //! "Send a pay link" in the staff payment dialog: the selected invoices go to one of the
 //! company's AP contacts as a signed link they pay through themselves (no card numbers over
-//! the phone).
+//! the phone). Offered to the dialog by the Open Invoices tab (see
+//! [`crate::components::payment_dialog::AlternativeToPaying`]), so it stays out of the code a
+//! customer downloads.
 
-use super::{ErrorBanner, FieldMessage};
 use crate::api_email::{pay_link_contacts, send_pay_link};
+use crate::components::{ErrorBanner, FieldMessage};
 use leptos::prelude::*;
 use shared::email::PayLinkSummary;
 use shared::InvoiceId;
@@ -63,7 +65,7 @@ pub fn SendPayLink(
                     match chosen.get_untracked() {
                         None => {
                             missing.set(Some("Choose who receives the link.".into()));
-                            super::focus::focus_field("contact");
+                            crate::components::focus::focus_field("contact");
                         }
                         Some(c) => if !send.pending().get_untracked() { send.dispatch(c); },
                     }
