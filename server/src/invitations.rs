@@ -80,7 +80,7 @@ async fn send_link(tx: &mut PgConnection, config: &Config, mail: LinkMail<'_>) -
     )
     .fetch_one(&mut *tx)
     .await?;
-    finish_token(tx, config, purpose, id, &nonce).await?;
+    links::store_hash(tx, config, purpose, id, &nonce).await?;
     let (kind, subject) = match purpose {
         Purpose::Invitation => (
             EmailKind::Invitation,
@@ -107,49 +107,6 @@ async fn send_link(tx: &mut PgConnection, config: &Config, mail: LinkMail<'_>) -
         },
     )
     .await
-}
-
-/// Stores the hash of row `id`'s token.
-async fn finish_token(
-    tx: &mut PgConnection,
-    config: &Config,
-    purpose: Purpose,
-    id: i64,
-    nonce: &[u8],
-) -> Result<()> {
-    let key = links::key(&mut *tx, config).await?;
-    let hash = links::hash(&links::token(&key, purpose, id, nonce));
-    match purpose {
-        Purpose::PayLink => {
-            sqlx::query!(
-                "UPDATE pay_links SET token_hash = $2 WHERE id = $1",
-                id,
-                hash
-            )
-            .execute(&mut *tx)
-            .await?
-        }
-        _ => {
-            sqlx::query!(
-                "UPDATE user_tokens SET token_hash = $2 WHERE id = $1",
-                id,
-                hash
-            )
-            .execute(&mut *tx)
-            .await?
-        }
-    };
-    Ok(())
-}
-
-/// Writes a pay link's token hash (see [`crate::pay_links`]).
-pub(crate) async fn finish_pay_link(
-    tx: &mut PgConnection,
-    config: &Config,
-    id: i64,
-    nonce: &[u8],
-) -> Result<()> {
-    finish_token(tx, config, Purpose::PayLink, id, nonce).await
 }
 
 /// Invites a user by email (admins only): a customer user of `company`, or staff (clerk or

@@ -77,6 +77,40 @@ fn mac(key: &[u8], message: &str) -> String {
     URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
 }
 
+/// Stores the hash of row `id`'s token (a new invitation, reset or pay link row, in its
+/// transaction: the token depends on the row's id, so the row is written first).
+pub(crate) async fn store_hash(
+    tx: &mut PgConnection,
+    config: &Config,
+    purpose: Purpose,
+    id: i64,
+    nonce: &[u8],
+) -> Result<()> {
+    let key = key(&mut *tx, config).await?;
+    let hash = hash(&token(&key, purpose, id, nonce));
+    match purpose {
+        Purpose::PayLink => {
+            sqlx::query!(
+                "UPDATE pay_links SET token_hash = $2 WHERE id = $1",
+                id,
+                hash
+            )
+            .execute(&mut *tx)
+            .await?
+        }
+        Purpose::Invitation | Purpose::PasswordReset => {
+            sqlx::query!(
+                "UPDATE user_tokens SET token_hash = $2 WHERE id = $1",
+                id,
+                hash
+            )
+            .execute(&mut *tx)
+            .await?
+        }
+    };
+    Ok(())
+}
+
 /// A fresh random nonce for a new link's row.
 pub fn nonce() -> Vec<u8> {
     let mut n = vec![0u8; 16];

@@ -101,7 +101,7 @@ pub async fn send(
     )
     .fetch_one(&mut *tx)
     .await?;
-    crate::invitations::finish_pay_link(&mut tx, config, link.id, &nonce).await?;
+    links::store_hash(&mut tx, config, Purpose::PayLink, link.id, &nonce).await?;
     let company_name = sqlx::query_scalar!(
         "SELECT name FROM companies WHERE id = $1",
         company as CompanyId

@@ -36,12 +36,9 @@ pub fn EmailPage() -> impl IntoView {
     let resend_error = action_error(resend);
     view! {
         <Title text="Email"/>
-        <div class="page-head with-action">
-            <div>
-                <h1>"Email"</h1>
-                <p class="subtitle">"Every message Settle sends: receipts, returned ACH debits, card and method notices, invitations, password resets and pay links. A message waits here while the mail server cannot take it, and goes out when it can."</p>
-            </div>
-            <button type="button" class="btn" on:click=move |_| version.update(|v| *v += 1)>"Refresh"</button>
+        <div class="page-head">
+            <h1>"Email"</h1>
+            <p class="subtitle">"Every message Settle sends: receipts, returned ACH debits, card and method notices, invitations, password resets and pay links. A message waits here while the mail server cannot take it, and goes out when it can."</p>
         </div>
         <leptos_router::components::Form method="GET" action="" attr:class="toolbar invoice-filters" attr:role="search">
             <label for="email-search" class="sr-only">"Search by recipient or subject"</label>
@@ -57,6 +54,7 @@ pub fn EmailPage() -> impl IntoView {
                 </select>
             </span>
             <button type="submit" class="btn">"Search"</button>
+            <button type="button" class="btn" on:click=move |_| version.update(|v| *v += 1)>"Refresh"</button>
         </leptos_router::components::Form>
         <div role="status" aria-live="polite">
             {move || message.get().map(|m| view! { <div class="banner banner-success" data-testid="email-message">{m}</div> })}
