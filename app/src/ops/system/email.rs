@@ -76,8 +76,7 @@ pub fn EmailPage() -> impl IntoView {
                             <p class="muted" data-testid="email-counts">{counts}" · the latest 200 shown"</p>
                             <DataTable label="Outgoing email" testid="emails">
                                 <thead><tr>
-                                    <th scope="col">"Created (UTC)"</th>
-                                    <th scope="col">"Recipient"</th>
+                                    <th scope="col">"Recipient · created (UTC)"</th>
                                     <th scope="col">"Subject"</th>
                                     <th scope="col">"Status"</th>
                                     <th scope="col" class="num">"Attempts"</th>
@@ -100,8 +99,7 @@ pub fn EmailPage() -> impl IntoView {
                                         let row = e.clone();
                                         view! {
                                             <tr data-email=e.id.to_string()>
-                                                <td>{when(Some(e.created_at), "")}</td>
-                                                <td>{e.recipient.clone()}</td>
+                                                <td>{e.recipient.clone()}<div class="muted small">{when(Some(e.created_at), "")}</div></td>
                                                 <td class="wrap subject-cell">{e.subject.clone()}
                                                     <div class="muted small">{[Some(e.kind.label().to_string()), e.company.clone(), e.event.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</div>
                                                 </td>
