@@ -81,6 +81,18 @@ pub fn use_id_param<Id: From<i64> + Clone + PartialEq + Send + Sync + 'static>()
     })
 }
 
+/// What an action's last error says, picked by `pick` (reactive).
+fn error_signal<I, T>(
+    action: Action<I, Result<T, ApiError>>,
+    pick: impl Fn(ApiError) -> Option<String> + Send + Sync + 'static,
+) -> Signal<Option<String>>
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()).and_then(&pick))
+}
+
 /// A form action's error for one field (shown beside it), or `None`.
 pub fn field_error<I, T>(
     action: Action<I, Result<T, ApiError>>,
@@ -90,13 +102,7 @@ where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .and_then(|e| e.message_for(field))
-    })
+    error_signal(action, move |e| e.message_for(field))
 }
 
 /// An action's error, whatever it is about (a row action's banner), or `None`.
@@ -105,13 +111,7 @@ where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    })
+    error_signal(action, |e| Some(e.to_string()))
 }
 
 /// A form action's error that belongs to no field (shown as a banner), or `None`.
@@ -120,14 +120,7 @@ where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .filter(|e| e.app().field().is_none())
-            .map(|e| e.to_string())
-    })
+    error_signal(action, |e| e.app().field().is_none().then(|| e.to_string()))
 }
 
 /// A full-area loading state.
