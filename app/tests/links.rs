@@ -10,14 +10,14 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 async fn link_token(pool: &PgPool, purpose: server::links::Purpose, sql: &str) -> String {
-    let (id, nonce): (i64, Vec<u8>) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
+    let (_row, nonce): (i64, Vec<u8>) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
     let key = server::links::key(
         &mut pool.acquire().await.unwrap(),
         &server::Config::for_tests("postgres://unused"),
     )
     .await
     .unwrap();
-    server::links::token(&key, purpose, id, &nonce)
+    server::links::token(&key, purpose, &nonce)
 }
 
 #[sqlx::test(migrations = "../server/migrations")]

@@ -66,21 +66,19 @@ async fn send_link(tx: &mut PgConnection, config: &Config, mail: LinkMail<'_>) -
         Purpose::Invitation => INVITATION_HOURS,
         _ => RESET_HOURS,
     };
-    let nonce = links::nonce();
-    // The hash column is unique and must be filled at insert; the token depends on the row's
-    // id, so a placeholder (the nonce's hash, never a token) is replaced once the id is known.
+    let (nonce, hash) = links::new_link(tx, config, purpose).await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO user_tokens (user_id, purpose, nonce, token_hash, created_by, expires_at) \
-         VALUES ($1, $2, $3, sha256($3), $4, now() + make_interval(hours => $5)) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6)) RETURNING id",
         user as UserId,
         purpose.as_str(),
         nonce,
+        hash,
         by as Option<UserId>,
         hours
     )
     .fetch_one(&mut *tx)
     .await?;
-    links::store_hash(tx, config, purpose, id, &nonce).await?;
     let (kind, subject) = match purpose {
         Purpose::Invitation => (
             EmailKind::Invitation,

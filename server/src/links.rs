@@ -1,6 +1,6 @@
 //! Signed links in emails: invitations, password resets, pay links and receipts.
 //!
-//! A link's token is `HMAC-SHA256(key, "purpose:id:nonce")` (base64url): the database keeps
+//! A link's token is `HMAC-SHA256(key, "purpose:nonce")` (base64url): the database keeps
 //! the row's random nonce and the token's SHA-256, never the token, so neither a copy of the
 //! database nor the outbox can open a link without the key. The token is found again by its
 //! hash; the email worker signs the link when it sends (so a resend carries the same link).
@@ -77,38 +77,17 @@ fn mac(key: &[u8], message: &str) -> String {
     URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
 }
 
-/// Stores the hash of row `id`'s token (a new invitation, reset or pay link row, in its
-/// transaction: the token depends on the row's id, so the row is written first).
-pub(crate) async fn store_hash(
-    tx: &mut PgConnection,
+/// A new link's parts: the nonce its row keeps and the hash of its token (the token itself
+/// is made again from the nonce when the email goes out, and is never stored).
+pub(crate) async fn new_link(
+    conn: &mut PgConnection,
     config: &Config,
     purpose: Purpose,
-    id: i64,
-    nonce: &[u8],
-) -> Result<()> {
-    let key = key(&mut *tx, config).await?;
-    let hash = hash(&token(&key, purpose, id, nonce));
-    match purpose {
-        Purpose::PayLink => {
-            sqlx::query!(
-                "UPDATE pay_links SET token_hash = $2 WHERE id = $1",
-                id,
-                hash
-            )
-            .execute(&mut *tx)
-            .await?
-        }
-        Purpose::Invitation | Purpose::PasswordReset => {
-            sqlx::query!(
-                "UPDATE user_tokens SET token_hash = $2 WHERE id = $1",
-                id,
-                hash
-            )
-            .execute(&mut *tx)
-            .await?
-        }
-    };
-    Ok(())
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let key = key(conn, config).await?;
+    let nonce = nonce();
+    let hash = hash(&token(&key, purpose, &nonce));
+    Ok((nonce, hash))
 }
 
 /// A fresh random nonce for a new link's row.
@@ -118,15 +97,11 @@ pub fn nonce() -> Vec<u8> {
     n
 }
 
-/// The token of row `id` with `nonce`.
-pub fn token(key: &[u8], purpose: Purpose, id: i64, nonce: &[u8]) -> String {
+/// The token of the link whose row keeps `nonce` (16 random bytes, so one token per row).
+pub fn token(key: &[u8], purpose: Purpose, nonce: &[u8]) -> String {
     mac(
         key,
-        &format!(
-            "{}:{id}:{}",
-            purpose.as_str(),
-            URL_SAFE_NO_PAD.encode(nonce)
-        ),
+        &format!("{}:{}", purpose.as_str(), URL_SAFE_NO_PAD.encode(nonce)),
     )
 }
 
@@ -175,13 +150,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_depend_on_key_purpose_row_and_nonce() {
-        let t = token(b"k1", Purpose::Invitation, 7, &[1; 16]);
+    fn tokens_depend_on_key_purpose_and_nonce() {
+        let t = token(b"k1", Purpose::Invitation, &[1; 16]);
         assert!(looks_like_token(&t));
-        assert_ne!(t, token(b"k2", Purpose::Invitation, 7, &[1; 16]));
-        assert_ne!(t, token(b"k1", Purpose::PasswordReset, 7, &[1; 16]));
-        assert_ne!(t, token(b"k1", Purpose::Invitation, 8, &[1; 16]));
-        assert_ne!(t, token(b"k1", Purpose::Invitation, 7, &[2; 16]));
+        assert_ne!(t, token(b"k2", Purpose::Invitation, &[1; 16]));
+        assert_ne!(t, token(b"k1", Purpose::PasswordReset, &[1; 16]));
+        assert_ne!(t, token(b"k1", Purpose::Invitation, &[2; 16]));
         assert_eq!(hash(&t).len(), 32);
     }
 

@@ -86,22 +86,22 @@ pub async fn send(
         .into());
     }
     let total: Decimal = rows.iter().map(|r| r.balance).sum();
-    let nonce = links::nonce();
+    let (nonce, hash) = links::new_link(&mut tx, config, Purpose::PayLink).await?;
     let link = sqlx::query!(
         "INSERT INTO pay_links (company_id, contact_id, email, invoice_ids, nonce, token_hash, sent_by, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, sha256($5), $6, now() + make_interval(days => $7)) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(days => $8)) \
          RETURNING id, expires_at",
         company as CompanyId,
         contact,
         email_address,
         &rows.iter().map(|r| r.id).collect::<Vec<_>>(),
         nonce,
+        hash,
         acting.user.id as UserId,
         config.pay_link_days as i32
     )
     .fetch_one(&mut *tx)
     .await?;
-    links::store_hash(&mut tx, config, Purpose::PayLink, link.id, &nonce).await?;
     let company_name = sqlx::query_scalar!(
         "SELECT name FROM companies WHERE id = $1",
         company as CompanyId

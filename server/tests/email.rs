@@ -56,7 +56,7 @@ impl Fixture {
         let key = links::key(&mut self.pool.acquire().await.unwrap(), &self.config)
             .await
             .unwrap();
-        links::token(&key, purpose, id, &nonce)
+        links::token(&key, purpose, &nonce)
     }
 }
 

@@ -184,6 +184,8 @@ struct Due {
     subject: String,
     data: Json,
     attempts: i32,
+    /// The nonce of the invitation, reset or pay link it carries.
+    nonce: Option<Vec<u8>>,
 }
 
 /// Sends the messages that are due (up to 20 at a time); how many were tried.
@@ -192,11 +194,18 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Res
         r#"WITH due AS (SELECT id FROM emails
                         WHERE status = 'pending' AND next_attempt_at <= now()
                           AND (lease_until IS NULL OR lease_until < now())
-                        ORDER BY next_attempt_at, id LIMIT 20 FOR UPDATE SKIP LOCKED)
-           UPDATE emails e SET lease_until = now() + interval '60 seconds'
-           FROM due WHERE e.id = due.id
-           RETURNING e.id, e.kind AS "kind: EmailKind", e.recipient, e.recipient_name, e.subject,
-                     e.data, e.attempts"#
+                        ORDER BY next_attempt_at, id LIMIT 20 FOR UPDATE SKIP LOCKED),
+                leased AS (UPDATE emails e SET lease_until = now() + interval '60 seconds'
+                           FROM due WHERE e.id = due.id
+                           RETURNING e.id, e.kind, e.recipient, e.recipient_name, e.subject, e.data, e.attempts)
+           SELECT l.id AS "id!", l.kind AS "kind!: EmailKind", l.recipient AS "recipient!",
+                  l.recipient_name, l.subject AS "subject!", l.data AS "data!", l.attempts AS "attempts!",
+                  -- The nonce of the link the message carries (its token is made from it).
+                  COALESCE(p.nonce, t.nonce) AS "nonce?"
+           FROM leased l
+           LEFT JOIN pay_links p ON l.kind = 'pay_link' AND p.id = (l.data->'link'->>'id')::bigint
+           LEFT JOIN user_tokens t ON l.kind IN ('invitation', 'password_reset')
+                                  AND t.id = (l.data->'link'->>'id')::bigint"#
     )
     .fetch_all(pool)
     .await?;
@@ -213,11 +222,12 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Res
         subject: r.subject,
         data: r.data,
         attempts: r.attempts,
+        nonce: r.nonce,
     });
     let sends = due.map(|d| {
         let key = &key;
         async move {
-            let outcome = match message(pool, config, key, &d).await {
+            let outcome = match message(config, key, &d) {
                 Ok(m) => mailer.send(m).await.map(|_| ()).map_err(|e| smtp_error(&e)),
                 Err(e) => Err(format!("could not write the message: {e}")),
             };
@@ -242,7 +252,7 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> String {
 }
 
 /// The link a message carries.
-async fn link(pool: &PgPool, config: &Config, key: &[u8], d: &Due) -> Result<String> {
+fn link(config: &Config, key: &[u8], d: &Due) -> Result<String> {
     let base = &config.public_url;
     let number = d.data["id"].as_str().unwrap_or_default();
     match d.kind {
@@ -254,37 +264,22 @@ async fn link(pool: &PgPool, config: &Config, key: &[u8], d: &Due) -> Result<Str
             Ok(format!("{base}/portal/payment-methods"))
         }
         EmailKind::Invitation | EmailKind::PasswordReset | EmailKind::PayLink => {
-            let purpose = d.data["link"]["purpose"]
-                .as_str()
-                .and_then(Purpose::parse)
-                .ok_or_else(|| Error::Other("the message names no link".into()))?;
-            let id = d.data["link"]["id"]
-                .as_i64()
-                .ok_or_else(|| Error::Other("the message names no link".into()))?;
-            let nonce = match purpose {
-                Purpose::PayLink => {
-                    sqlx::query_scalar!("SELECT nonce FROM pay_links WHERE id = $1", id)
-                        .fetch_one(pool)
-                        .await?
-                }
-                _ => {
-                    sqlx::query_scalar!("SELECT nonce FROM user_tokens WHERE id = $1", id)
-                        .fetch_one(pool)
-                        .await?
-                }
-            };
-            Ok(links::url(
-                config,
-                purpose,
-                &links::token(key, purpose, id, &nonce),
-            ))
+            let purpose = d.data["link"]["purpose"].as_str().and_then(Purpose::parse);
+            match (purpose, &d.nonce) {
+                (Some(purpose), Some(nonce)) => Ok(links::url(
+                    config,
+                    purpose,
+                    &links::token(key, purpose, nonce),
+                )),
+                _ => Err(Error::Other("the message names no link".into())),
+            }
         }
     }
 }
 
 /// The whole message: both bodies, the seller as sender, a stable Message-ID.
-async fn message(pool: &PgPool, config: &Config, key: &[u8], d: &Due) -> Result<Message> {
-    let url = link(pool, config, key, d).await?;
+fn message(config: &Config, key: &[u8], d: &Due) -> Result<Message> {
+    let url = link(config, key, d)?;
     let body = render::render(
         d.kind,
         &d.subject,
