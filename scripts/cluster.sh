@@ -46,9 +46,7 @@ backend instances
 $servers
 CFG
 stop_cluster() {
-  kill "$haproxy_pid" 2>/dev/null || true
-  for p in "${cluster_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_processes "$haproxy_pid" "${cluster_pids[@]}"
   "$root/scripts/mail-catcher.sh" stop "$cluster_mail_port"
 }
 trap stop_cluster EXIT

@@ -21,9 +21,27 @@ LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="1
   SETTLE_ACH_SYNC_MS=1000 SETTLE_SANDBOX_ACH_AFTER_MS=3000 "$target_dir/release/app" >"$e2e_log" 2>&1 &
 server_pid=$!
 stop_e2e_server() {
-  kill "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
+  stop_processes "$server_pid"
   "$root/scripts/mail-catcher.sh" stop "$e2e_mail_port"
+}
+# After a failed browser run: whether the app still answers, what its database is doing and
+# the end of its log, so a failure far away (CI) says why.
+explain_e2e_failure() {
+  echo "==> after the failure: the app (pid $server_pid)" >&2
+  if kill -0 "$server_pid" 2>/dev/null; then
+    echo "running; $(ls "/proc/$server_pid/fd" 2>/dev/null | wc -l) open files," \
+      "/login answers: $(curl -s -m 5 -o /dev/null -w '%{http_code} in %{time_total} s' \
+        "http://127.0.0.1:$e2e_port/login" || echo 'nothing within 5 s')" >&2
+  else
+    echo "not running" >&2
+  fi
+  echo "==> its database sessions that are not idle" >&2
+  psql -X -q "$e2e_url" -c "SELECT pid, state, wait_event_type, wait_event,
+      (now() - xact_start)::interval(0) AS in_transaction, left(query, 120) AS query
+    FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+      AND state <> 'idle' ORDER BY xact_start" >&2 || true
+  echo "==> the end of its log ($e2e_log)" >&2
+  tail -n 60 "$e2e_log" | sed 's/\x1b\[[0-9;]*m//g' >&2
 }
 trap stop_e2e_server EXIT
 for _ in $(seq 1 300); do

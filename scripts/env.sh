@@ -8,3 +8,21 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 # The query macros read their offline data (.sqlx): no build needs a database, and a query
 # whose data is missing or stale fails to compile (`make sqlx-prepare` writes it).
 export SQLX_OFFLINE=true
+
+# Stops the given processes: SIGTERM, then up to 15 s for each to finish what it is doing
+# (the app cuts requests still open after 10 s), then SIGKILL, said, for any still running.
+stop_processes() {
+  local p
+  for p in "$@"; do kill "$p" 2>/dev/null || true; done
+  for p in "$@"; do
+    for _ in $(seq 1 150); do
+      kill -0 "$p" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$p" 2>/dev/null; then
+      echo "process $p did not stop within 15 s of SIGTERM: killed" >&2
+      kill -9 "$p" 2>/dev/null || true
+    fi
+    wait "$p" 2>/dev/null || true
+  done
+}

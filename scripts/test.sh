@@ -36,8 +36,11 @@ scripts/bundle-size.sh --check
 
 step "browser tests against the release server and site"
 source scripts/e2e-server.sh
-(cd end2end && BASE_URL="http://127.0.0.1:$e2e_port" E2E_DATABASE_URL="$e2e_url" E2E_SERVER_LOG="$e2e_log" \
-  npx playwright test)
+if ! (cd end2end && BASE_URL="http://127.0.0.1:$e2e_port" E2E_DATABASE_URL="$e2e_url" E2E_SERVER_LOG="$e2e_log" \
+  npx playwright test); then
+  explain_e2e_failure
+  exit 1
+fi
 
 step "the API from outside: OpenAPI document validated (Redocly), the running API fuzzed (Schemathesis)"
 scripts/api-check.sh "http://127.0.0.1:$e2e_port" "$e2e_url"

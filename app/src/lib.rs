@@ -34,10 +34,20 @@ pub mod serve;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Loads the split-out code of the screen being shown before hydrating it.
-    leptos::mount::hydrate_lazy(app::App);
-    // Lets browser tests wait until the page is interactive, and the time-to-interactive
-    // benchmark read when it became so (ms since the navigation started).
+    // Loads the split-out code of the screen being shown, then hydrates it (as
+    // `hydrate_lazy` does); the page is interactive only once that has finished.
+    wasm_bindgen_futures::spawn_local(async {
+        let mounted =
+            leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App).await;
+        mounted.forget();
+        mark_hydrated();
+    });
+}
+
+/// Lets browser tests wait until the page is interactive, and the time-to-interactive
+/// benchmark read when it became so (ms since the navigation started).
+#[cfg(feature = "hydrate")]
+fn mark_hydrated() {
     if let Some(window) = web_sys::window() {
         if let Some(performance) = window.performance() {
             let _ = js_sys::Reflect::set(

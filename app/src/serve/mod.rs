@@ -84,18 +84,42 @@ pub async fn main() -> i32 {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    if let Err(e) = axum::serve(
+    // On SIGTERM or Ctrl-C: no new connections, the requests under way finish, for at most
+    // SHUTDOWN_GRACE (a request stuck for longer must not keep the process, and what it was
+    // doing is safe to cut: payments are recovered by the reconciler, the rest is transactional).
+    let (stopping, mut stop_seen) = tokio::sync::watch::channel(false);
+    let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    {
-        eprintln!("settle: server error: {e}");
-        return 1;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("stopping: finishing the requests under way");
+        let _ = stopping.send(true);
+    });
+    let deadline = async move {
+        let _ = stop_seen.wait_for(|stop| *stop).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = serving => {
+            if let Err(e) = served {
+                eprintln!("settle: server error: {e}");
+                return 1;
+            }
+        }
+        () = deadline => {
+            tracing::warn!(
+                "stopping: requests still open after {} s are cut",
+                SHUTDOWN_GRACE.as_secs()
+            );
+        }
     }
     0
 }
+
+/// How long the requests under way may take to finish once the server is told to stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `app api-key NAME [read|read_write]`: makes an API key on behalf of the first admin and
 /// prints its secret (for scripts and first set-up; System → API Keys does the same).

@@ -32,9 +32,15 @@ pub type Mailer = AsyncSmtpTransport<Tokio1Executor>;
 pub fn mailer(config: &Config) -> Result<Mailer> {
     Ok(Mailer::from_url(&config.smtp_url)
         .map_err(|e| Error::Other(format!("SETTLE_SMTP_URL is not usable: {e}")))?
-        .timeout(Some(Duration::from_secs(10)))
+        .timeout(Some(SMTP_TIMEOUT))
         .build())
 }
+
+/// How long one connection attempt, and separately one whole message, may take. lettre's own
+/// timeout covers connecting only: a server that accepts and then stops answering would hold
+/// the worker (and the claimed messages) for good without the second bound.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A message to write to the outbox.
 pub struct NewEmail<'a> {
@@ -228,7 +234,13 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Res
         let key = &key;
         async move {
             let outcome = match message(config, key, &d) {
-                Ok(m) => mailer.send(m).await.map(|_| ()).map_err(|e| smtp_error(&e)),
+                Ok(m) => match tokio::time::timeout(SEND_TIMEOUT, mailer.send(m)).await {
+                    Ok(sent) => sent.map(|_| ()).map_err(|e| smtp_error(&e)),
+                    Err(_) => Err(format!(
+                        "the mail server did not answer within {} s",
+                        SEND_TIMEOUT.as_secs()
+                    )),
+                },
                 Err(e) => Err(format!("could not write the message: {e}")),
             };
             record(pool, config, &d, outcome).await
