@@ -71,7 +71,7 @@ test("every server-rendered route answers, sequentially and 16 at a time, with n
   const add = (request: APIRequestContext, paths: string[]) => paths.forEach((path) => targets.push({ request, path }));
   for (const code of companies) {
     const base = `/ops/crm/companies/${code}`;
-    add(staff.request, [base, `${base}/payments`, `${base}/payment-methods`, `${base}/contacts`, `${base}/users`]);
+    add(staff.request, [base, `${base}/payments`, `${base}/payment-methods`, `${base}/contacts`, `${base}/users`, `${base}/pay-links`]);
   }
   add(staff.request, [
     "/",
@@ -84,6 +84,9 @@ test("every server-rendered route answers, sequentially and 16 at a time, with n
     "/ops/system/payment-methods?company=C1001",
     "/ops/system/payment-methods/999999999",
     "/ops/system/awaiting-gateway",
+    "/ops/system/email",
+    "/ops/system/email?status=sent&q=receipt",
+    "/ops/payments",
     ...methods.map((id) => `/ops/system/payment-methods/${id}`),
     "/no-such-page",
   ]);
@@ -97,7 +100,20 @@ test("every server-rendered route answers, sequentially and 16 at a time, with n
     ...invoices.map((id) => `/portal/invoices/${id}`),
     ...payments.map((id) => `/portal/payments/${id}`),
   ]);
-  add(anonymous, ["/login", "/", "/ops/crm/companies", "/portal", "/no-such-page"]);
+  // The pages reached by an emailed link, with links that are not (or no longer) good.
+  add(anonymous, [
+    "/login",
+    "/",
+    "/ops/crm/companies",
+    "/portal",
+    "/no-such-page",
+    "/forgot-password",
+    "/pay/not-a-link",
+    `/pay/${"A".repeat(43)}`,
+    "/receipts/P-000001.forged",
+    "/invite/not-a-link",
+    "/reset-password/not-a-link",
+  ]);
 
   const rounds = Math.ceil(300 / targets.length);
   const failures: string[] = [];

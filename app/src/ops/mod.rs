@@ -35,6 +35,8 @@ pub fn OpsShell() -> impl IntoView {
 
 #[component]
 fn StaffLayout(user: SessionUser) -> impl IntoView {
+    // The screens read who is signed in from here (never from a resource of their own).
+    provide_context(user.clone());
     let is_admin = user.role == shared::auth::Role::Admin;
     view! {
         <div class="ops">

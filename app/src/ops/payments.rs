@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::import::PAYMENTS_CSV_PATH;
-use shared::report::{status_key, MethodFilter, PaymentFilterInput, STATUSES};
+use shared::report::{status_key, MethodFilter, PaymentFilter, PaymentFilterInput, STATUSES};
 
 const BASE: &str = "/ops/payments";
 
@@ -49,11 +49,15 @@ pub fn PaymentsPage() -> impl IntoView {
         let refs: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
         list_href(PAYMENTS_CSV_PATH, &refs, 1)
     };
+    // The filter's mistakes, from the URL by the rule the server applies (never by reading the
+    // rows: a resource read outside its Suspense can deadlock server rendering).
+    let filter_error = Memo::new(move |_| PaymentFilter::parse(&input.get()).err());
     let error_for = move |f: &'static str| {
         Signal::derive(move || {
-            rows.get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.message_for(f))
+            filter_error
+                .get()
+                .filter(|e| e.field == f)
+                .map(|e| e.message)
         })
     };
     view! {

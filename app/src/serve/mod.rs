@@ -9,6 +9,7 @@ pub mod imports;
 mod middleware;
 pub mod static_files;
 pub mod tokenizer;
+pub mod watchdog;
 
 use crate::app::{shell, App};
 use crate::error::ApiError;
@@ -78,6 +79,15 @@ pub async fn main() -> i32 {
             return 1;
         }
     };
+    if let Err(e) = watchdog::watch(
+        tokio::runtime::Handle::current(),
+        watchdog::EVERY,
+        watchdog::LIMIT,
+        watchdog::exit_when_stuck,
+    ) {
+        eprintln!("settle: cannot start the watchdog: {e}");
+        return 1;
+    }
     tracing::info!("Settle is listening on http://{addr}");
     use axum::serve::ListenerExt;
     // Without TCP_NODELAY, streamed responses stall ~40 ms per response on loopback.

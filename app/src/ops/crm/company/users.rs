@@ -3,12 +3,12 @@
 //! sessions at once.
 
 use super::use_company_code;
-use crate::api::{company_users, create_customer_user, current_user, set_customer_user_active};
+use crate::api::{company_users, create_customer_user, set_customer_user_active};
 use crate::components::invite::{InviteAction, InviteForm};
 use crate::components::modal::{ConfirmDialog, Modal};
 use crate::components::{action_error, loading_rows, DataTable, ErrorBanner, ErrorView};
 use leptos::prelude::*;
-use shared::auth::{CustomerUser, Role};
+use shared::auth::{CustomerUser, Role, SessionUser};
 use shared::format::date;
 
 #[component]
@@ -19,13 +19,9 @@ pub fn UsersTab() -> impl IntoView {
         move || (code.get(), version.get()),
         |(c, _)| company_users(c),
     );
-    let me = Resource::new(|| (), |_| current_user());
-    let is_admin = move || {
-        me.get()
-            .and_then(Result::ok)
-            .flatten()
-            .is_some_and(|u| u.role == Role::Admin)
-    };
+    // The staff shell provides who is signed in.
+    let admin = use_context::<SessionUser>().is_some_and(|u| u.role == Role::Admin);
+    let is_admin = move || admin;
     let adding = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
     let toggle = Action::new(move |u: &CustomerUser| {
