@@ -66,6 +66,21 @@ mod tests {
             .expect("runtime")
     }
 
+    /// Watches `rt` every 20 ms; the receiver gets a message when it is reported stuck.
+    fn reports(rt: &tokio::runtime::Runtime, limit: Duration) -> mpsc::Receiver<()> {
+        let (tx, rx) = mpsc::channel();
+        watch(
+            rt.handle().clone(),
+            Duration::from_millis(20),
+            limit,
+            move || {
+                let _ = tx.send(());
+            },
+        )
+        .expect("thread");
+        rx
+    }
+
     #[test]
     fn a_runtime_whose_only_thread_is_blocked_is_reported() {
         let rt = runtime();
@@ -76,16 +91,7 @@ mod tests {
         rt.spawn(async move {
             let _g = blocked.lock();
         });
-        let (tx, rx) = mpsc::channel();
-        watch(
-            rt.handle().clone(),
-            Duration::from_millis(20),
-            Duration::from_millis(300),
-            move || {
-                let _ = tx.send(());
-            },
-        )
-        .expect("thread");
+        let rx = reports(&rt, Duration::from_millis(300));
         assert!(
             rx.recv_timeout(Duration::from_secs(10)).is_ok(),
             "the stuck runtime was not reported"
@@ -96,16 +102,7 @@ mod tests {
     #[test]
     fn a_runtime_that_runs_its_tasks_is_left_alone() {
         let rt = runtime();
-        let (tx, rx) = mpsc::channel();
-        watch(
-            rt.handle().clone(),
-            Duration::from_millis(20),
-            Duration::from_secs(5),
-            move || {
-                let _ = tx.send(());
-            },
-        )
-        .expect("thread");
+        let rx = reports(&rt, Duration::from_secs(5));
         // Fifty checks or so, each answered.
         assert!(rx.recv_timeout(Duration::from_secs(1)).is_err());
         drop(rt);
