@@ -907,8 +907,8 @@ async fn a_new_customer_user_chooses_a_password_and_a_disabled_one_is_signed_out
         .is_redirection());
 
     // The invitation email's link, as the worker signs it.
-    let (_link, nonce): (i64, Vec<u8>) = sqlx::query_as(
-        "SELECT t.id, t.nonce FROM user_tokens t JOIN emails e ON (e.data->'link'->>'id')::bigint = t.id \
+    let nonce: Vec<u8> = sqlx::query_scalar(
+        "SELECT t.nonce FROM user_tokens t JOIN emails e ON (e.data->'link'->>'id')::bigint = t.id \
          WHERE e.kind = 'invitation' AND e.recipient = 'jordan@c1001.example' ORDER BY t.id DESC LIMIT 1",
     )
     .fetch_one(&pool)

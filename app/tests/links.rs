@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 async fn link_token(pool: &PgPool, purpose: server::links::Purpose, sql: &str) -> String {
-    let (_row, nonce): (i64, Vec<u8>) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
+    let nonce: Vec<u8> = sqlx::query_scalar(sql).fetch_one(pool).await.unwrap();
     let key = server::links::key(
         &mut pool.acquire().await.unwrap(),
         &server::Config::for_tests("postgres://unused"),
@@ -43,7 +43,7 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
     let token = link_token(
         &pool,
         server::links::Purpose::PayLink,
-        "SELECT id, nonce FROM pay_links",
+        "SELECT nonce FROM pay_links",
     )
     .await;
 
@@ -196,7 +196,7 @@ async fn a_reset_request_answers_the_same_for_any_address(pool: PgPool) {
     let token = link_token(
         &pool,
         server::links::Purpose::PasswordReset,
-        "SELECT id, nonce FROM user_tokens",
+        "SELECT nonce FROM user_tokens",
     )
     .await;
     let res = app

@@ -56,6 +56,11 @@ pub async fn key(conn: &mut PgConnection, config: &Config) -> Result<Vec<u8>> {
     if let Some(k) = &config.secret_key {
         return Ok(k.as_bytes().to_vec());
     }
+    let stored = || sqlx::query_scalar!("SELECT secret FROM server_keys WHERE name = 'links'");
+    if let Some(k) = stored().fetch_optional(&mut *conn).await? {
+        return Ok(k);
+    }
+    // The first use: make one, unless another instance just did (theirs is kept).
     let mut fresh = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut fresh);
     sqlx::query!(
@@ -64,11 +69,7 @@ pub async fn key(conn: &mut PgConnection, config: &Config) -> Result<Vec<u8>> {
     )
     .execute(&mut *conn)
     .await?;
-    Ok(
-        sqlx::query_scalar!("SELECT secret FROM server_keys WHERE name = 'links'")
-            .fetch_one(&mut *conn)
-            .await?,
-    )
+    Ok(stored().fetch_one(&mut *conn).await?)
 }
 
 fn mac(key: &[u8], message: &str) -> String {

@@ -97,18 +97,15 @@ pub async fn main() -> i32 {
     // On SIGTERM or Ctrl-C: no new connections, the requests under way finish, for at most
     // SHUTDOWN_GRACE (a request stuck for longer must not keep the process, and what it was
     // doing is safe to cut: payments are recovered by the reconciler, the rest is transactional).
-    let (stopping, mut stop_seen) = tokio::sync::watch::channel(false);
+    // (Every listener for a signal hears it: the server and the deadline each wait for it.)
     let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async move {
+    .with_graceful_shutdown(shutdown_signal());
+    let deadline = async {
         shutdown_signal().await;
         tracing::info!("stopping: finishing the requests under way");
-        let _ = stopping.send(true);
-    });
-    let deadline = async move {
-        let _ = stop_seen.wait_for(|stop| *stop).await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
     tokio::select! {
