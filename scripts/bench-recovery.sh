@@ -37,7 +37,7 @@ wait "$server_pid" 2>/dev/null || true
 echo "killed the server $(secs "$killed" "$started") s into the payment; status: $(q "SELECT status FROM payments WHERE idempotency_key = '$key'")"
 
 LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$e2e_port" \
-  DATABASE_URL="$e2e_url" RUST_LOG=info "$target_dir/release/app" >>"$e2e_log" 2>&1 &
+  DATABASE_URL="$e2e_url" SETTLE_DEMO=1 RUST_LOG=info "$target_dir/release/app" >>"$e2e_log" 2>&1 &
 server_pid=$!
 restarted=$(date +%s.%N)
 until [ "$(q "SELECT status FROM payments WHERE idempotency_key = '$key'")" != processing ]; do sleep 0.1; done

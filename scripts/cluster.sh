@@ -3,6 +3,8 @@
 # (Debian's haproxy, as an ordinary process with a config written here) on port
 # $cluster_port (default 3300; instances on the ports after it). Every instance runs the
 # background work; each unit runs on one instance at a time (PostgreSQL advisory locks).
+# HAProxy adds X-Forwarded-For, which the instances believe from it alone
+# (SETTLE_TRUSTED_PROXIES): the client's address, not the balancer's, keys sign-in limits.
 # Sets cluster_url, cluster_pids (instance PIDs), haproxy_pid; `stop_cluster` stops it all.
 cluster_port=${cluster_port:-3300}
 instances=${SETTLE_INSTANCES:-2}
@@ -20,6 +22,7 @@ for i in $(seq 1 "$instances"); do
   LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     DATABASE_URL="$cluster_db_url" SETTLE_DEMO=${SETTLE_DEMO:-1} RUST_LOG=${RUST_LOG:-info} \
     SETTLE_SMTP_URL="smtp://127.0.0.1:$cluster_smtp_port" SETTLE_PUBLIC_URL="http://127.0.0.1:$cluster_port" \
+    SETTLE_TRUSTED_PROXIES=127.0.0.1 \
     "$target_dir/release/app" \
     >"$cluster_dir/instance-$i.log" 2>&1 &
   cluster_pids+=($!)
@@ -53,7 +56,8 @@ trap stop_cluster EXIT
 for i in $(seq 1 "$instances"); do
   port=$((cluster_port + i))
   for _ in $(seq 1 300); do
-    if curl -fs -o /dev/null "http://127.0.0.1:$port/login"; then break; fi
+    # Each instance answers only for the public URL (HAProxy's): ask its health check.
+    if curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; then break; fi
     if ! kill -0 "${cluster_pids[$((i - 1))]}" 2>/dev/null; then
       cat "$cluster_dir/instance-$i.log"
       echo "instance $i did not start" >&2

@@ -31,6 +31,21 @@ scripts/sqlx-prepare.sh --check
 step "the release build (what make release ships)"
 scripts/release.sh
 
+step "a release server whose site and hash list disagree refuses to start, naming the file"
+# The binary copied on its own (no hash.txt beside it) would name unhashed files the site
+# does not hold: pages that never become interactive. It must say so and not serve.
+lonely=$(mktemp -d)
+cp "$target_dir/release/app" "$lonely/app"
+if refused=$(LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg SETTLE_DEMO=1 \
+  DATABASE_URL=postgres://nobody@127.0.0.1:9/none timeout 20 "$lonely/app" 2>&1); then
+  echo "the server started without hash.txt: $refused" >&2
+  exit 1
+fi
+rm -rf "$lonely"
+grep -q "settle.js that pages would name" <<<"$refused" ||
+  { echo "the refusal did not name the missing file: $refused" >&2; exit 1; }
+echo "refused: ${refused#settle: }"
+
 step "the browser bundle within its size budget"
 scripts/bundle-size.sh --check
 

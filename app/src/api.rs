@@ -53,6 +53,7 @@ pub async fn login(
     let input = shared::auth::LoginInput::parse(&email, &password)?;
     let previous = crate::request::session_token();
     let user_agent = crate::request::header("user-agent");
+    let client = crate::request::client_address();
     let signed_in = server::users::login(
         &st.pool,
         &st.config,
@@ -60,12 +61,13 @@ pub async fn login(
         new_password.as_deref().filter(|p| !p.is_empty()),
         previous.as_deref(),
         user_agent.as_deref(),
+        client.as_deref(),
     )
     .await?;
     crate::request::set_session_cookie(&signed_in.token, &st.config);
     let home = signed_in.user.role.home();
     let target = next
-        .filter(|n| crate::request::is_safe_next(n, signed_in.user.role))
+        .and_then(|n| crate::request::safe_next(&n, signed_in.user.role, &st.config))
         .unwrap_or_else(|| home.to_string());
     leptos_axum::redirect(&target);
     Ok(())
@@ -215,6 +217,15 @@ pub async fn payments_awaiting_gateway() -> Result<Vec<AwaitingGateway>, ApiErro
     acting()?.staff()?;
     let st = state()?;
     Ok(server::payments::awaiting_gateway(&st.pool).await?)
+}
+
+/// System → Awaiting gateway: pending ACH debits the gateway does not know, past the age at
+/// which they are shown to staff. Staff only.
+#[server(endpoint = "ach_debits_unknown", input = Form)]
+pub async fn ach_debits_unknown() -> Result<Vec<AwaitingGateway>, ApiError> {
+    acting()?.staff()?;
+    let st = state()?;
+    Ok(server::payments::unknown_ach(&st.pool).await?)
 }
 
 // ---- Saved payment methods ----

@@ -10,7 +10,7 @@ use shared::auth::{CustomerUser, StaffUser};
 use shared::email::{LinkedAccount, MailContact, Outbox, PayLinkSummary, PayLinkView};
 use shared::method::{MethodOption, NewBankAccountInput, NewCardInput};
 use shared::payment::{PaymentInput, PaymentOutcome, Receipt};
-use shared::InvoiceId;
+use shared::{InvoiceId, UserId};
 
 #[cfg(feature = "ssr")]
 use {
@@ -70,7 +70,51 @@ pub async fn invite_staff_user(
     )
 }
 
+/// Disables or re-enables a staff user (not oneself, never the last admin); disabling signs
+/// them out everywhere and spends their open links.
+#[server(endpoint = "set_staff_user_active", input = Form)]
+pub async fn set_staff_user_active(user: UserId, active: bool) -> Result<(), ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    Ok(server::users::set_staff_active(&st.pool, &acting, user, active).await?)
+}
+
+/// Makes a staff user a clerk or an admin (not oneself, never the last admin).
+#[server(endpoint = "set_staff_user_role", input = Form)]
+pub async fn set_staff_user_role(user: UserId, role: String) -> Result<(), ApiError> {
+    let (st, acting) = (state()?, acting()?);
+    let role = match role.as_str() {
+        "clerk" => shared::auth::Role::Clerk,
+        "admin" => shared::auth::Role::Admin,
+        _ => return Err(shared::AppError::invalid("role", "Choose clerk or admin.").into()),
+    };
+    Ok(server::users::set_staff_role(&st.pool, &acting, user, role).await?)
+}
+
 // ---- Invitation and reset links (no session) ----
+
+/// Runs what a link opens for the requesting client: refused at once after too many links
+/// that opened nothing from it this hour; a link that opens nothing (unknown, malformed)
+/// counts against it.
+#[cfg(feature = "ssr")]
+async fn by_link<T>(
+    work: impl std::future::Future<Output = server::Result<T>>,
+) -> Result<T, ApiError> {
+    let st = state()?;
+    let client = crate::request::client_address();
+    server::links::client_may_try(&st.pool, client.as_deref()).await?;
+    match work.await {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let e = e.into_app();
+            let dead =
+                matches!(e, shared::AppError::NotFound(_)) || e.message_for("token").is_some();
+            if dead {
+                server::links::count_dead_link(&st.pool, client.as_deref()).await?;
+            }
+            Err(e.into())
+        }
+    }
+}
 
 #[cfg(feature = "ssr")]
 fn account_purpose(invitation: bool) -> Purpose {
@@ -93,7 +137,12 @@ pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
 #[server(endpoint = "account_link", input = Form)]
 pub async fn account_link(invitation: bool, token: String) -> Result<LinkedAccount, ApiError> {
     let purpose = account_purpose(invitation);
-    Ok(server::invitations::linked_account(&state()?.pool, purpose, &token).await?)
+    by_link(server::invitations::linked_account(
+        &state()?.pool,
+        purpose,
+        &token,
+    ))
+    .await
 }
 
 /// Sets the password from an invitation or reset link and signs in (then goes home).
@@ -106,7 +155,7 @@ pub async fn use_account_link(
 ) -> Result<(), ApiError> {
     let st = state()?;
     let user_agent = crate::request::header("user-agent");
-    let signed_in = server::invitations::use_link(
+    let signed_in = by_link(server::invitations::use_link(
         &st.pool,
         &st.config,
         account_purpose(invitation),
@@ -114,7 +163,7 @@ pub async fn use_account_link(
         &password,
         &confirm,
         user_agent.as_deref(),
-    )
+    ))
     .await?;
     crate::request::set_session_cookie(&signed_in.token, &st.config);
     leptos_axum::redirect(signed_in.user.role.home());
@@ -168,15 +217,20 @@ pub async fn revoke_pay_link(code: String, id: i64) -> Result<(), ApiError> {
 #[server(endpoint = "pay_link", input = Form)]
 pub async fn pay_link(token: String) -> Result<PayLinkView, ApiError> {
     let st = state()?;
-    Ok(server::pay_links::view(&st.pool, &st.config, &token, server::companies::today()).await?)
+    by_link(server::pay_links::view(
+        &st.pool,
+        &st.config,
+        &token,
+        server::companies::today(),
+    ))
+    .await
 }
 
-/// The link's company's active saved methods.
+/// The methods the link offers: those saved through it, and the company's default (by its
+/// label only).
 #[server(endpoint = "pay_link_methods", input = Form)]
 pub async fn pay_link_methods(token: String) -> Result<Vec<MethodOption>, ApiError> {
-    let st = state()?;
-    let (_, company, _) = server::pay_links::acting(&st.pool, &token).await?;
-    Ok(server::methods::active_methods(&st.pool, company).await?)
+    by_link(server::pay_links::methods(&state()?.pool, &token)).await
 }
 
 /// Saves a card through the link.
@@ -186,7 +240,7 @@ pub async fn pay_link_add_card(
     card: NewCardInput,
 ) -> Result<MethodOption, ApiError> {
     let st = state()?;
-    let (acting, company, _) = server::pay_links::acting(&st.pool, &token).await?;
+    let (acting, company, _) = by_link(server::pay_links::acting(&st.pool, &token)).await?;
     crate::api::add_card_as(&st, &acting, company, &card).await
 }
 
@@ -197,7 +251,7 @@ pub async fn pay_link_add_bank_account(
     account: NewBankAccountInput,
 ) -> Result<MethodOption, ApiError> {
     let st = state()?;
-    let (acting, company, _) = server::pay_links::acting(&st.pool, &token).await?;
+    let (acting, company, _) = by_link(server::pay_links::acting(&st.pool, &token)).await?;
     let account = NewBankAccountInput {
         company: link_company(&acting),
         ..account
@@ -212,7 +266,7 @@ pub async fn pay_link_pay(
     payment: PaymentInput,
 ) -> Result<PaymentOutcome, ApiError> {
     let st = state()?;
-    let (acting, company, sent_by) = server::pay_links::acting(&st.pool, &token).await?;
+    let (acting, company, sent_by) = by_link(server::pay_links::acting(&st.pool, &token)).await?;
     let payment = PaymentInput {
         company: link_company(&acting),
         ..payment
@@ -238,5 +292,8 @@ fn link_company(acting: &server::acting::Acting) -> String {
 #[server(endpoint = "receipt_by_link", input = Form)]
 pub async fn receipt_by_link(token: String) -> Result<Receipt, ApiError> {
     let st = state()?;
-    Ok(server::payments::receipt_by_link(&st.pool, &st.config, &token).await?)
+    by_link(server::payments::receipt_by_link(
+        &st.pool, &st.config, &token,
+    ))
+    .await
 }

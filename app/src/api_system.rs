@@ -50,12 +50,17 @@ pub async fn create_webhook(
     description: String,
     events: Vec<String>,
 ) -> Result<i64, ApiError> {
-    let acting = acting()?;
+    let (st, acting) = (state()?, acting()?);
     acting.admin()?;
-    Ok(
-        server::webhooks::create(&state()?.pool, acting.actor(), &url, &description, &events)
-            .await?,
+    Ok(server::webhooks::create(
+        &st.pool,
+        &st.config,
+        acting.actor(),
+        &url,
+        &description,
+        &events,
     )
+    .await?)
 }
 
 /// One webhook endpoint and its latest deliveries (admins).

@@ -27,13 +27,12 @@ pub fn area_allows(path: &str) -> Option<fn(Role) -> bool> {
     }
 }
 
-/// Whether `next` (from the login URL) is a local page the role may see.
-pub fn is_safe_next(next: &str, role: Role) -> bool {
-    next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.starts_with("/login")
-        && area_allows(next.split('?').next().unwrap_or(next)).is_none_or(|allows| allows(role))
+/// `next` (from the login URL) as a path on Settle's own origin the role may see, or `None`.
+pub fn safe_next(next: &str, role: Role, config: &Config) -> Option<String> {
+    config.local_path(next).filter(|path| {
+        !path.starts_with("/login")
+            && area_allows(path.split('?').next().unwrap_or(path)).is_none_or(|allows| allows(role))
+    })
 }
 
 pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
@@ -86,23 +85,14 @@ pub fn acting() -> Result<Acting, AppError> {
     Acting::of(session_user().ok_or(AppError::Unauthenticated)?)
 }
 
-/// Where the request came from: the peer address, and what a proxy says in
-/// `X-Forwarded-For`.
+/// The client's address, as the middleware believes it (a trusted proxy's `X-Forwarded-For`,
+/// else the address that connected).
 pub fn client_address() -> Option<String> {
-    let parts = request_parts()?;
-    let peer = parts
+    request_parts()?
         .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    let forwarded = parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    match (peer, forwarded) {
-        (Some(p), Some(f)) => Some(format!("{p} (forwarded for {f})")),
-        (p, f) => p.or(f),
-    }
+        .get::<crate::serve::ClientIp>()?
+        .0
+        .map(|ip| ip.to_string())
 }
 
 fn response_options() -> Option<ResponseOptions> {
@@ -116,16 +106,28 @@ pub fn status_for(e: &AppError) -> StatusCode {
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::LockedOut { .. } | AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Transport(_) => StatusCode::BAD_GATEWAY,
         AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-/// Gives a failed server function the HTTP status that fits its error.
+/// Gives a failed server function the HTTP status that fits its error (and, when it is to be
+/// tried again later, `Retry-After`).
 pub fn set_error_status(e: &AppError) {
     if let Some(r) = response_options() {
         r.set_status(status_for(e));
+        let retry_after = match e {
+            AppError::Busy { seconds } => Some(*seconds),
+            AppError::LockedOut { minutes } | AppError::TooMany { minutes } => {
+                Some(60 * (*minutes).max(1) as u64)
+            }
+            _ => None,
+        };
+        if let Some(s) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            r.insert_header(header::RETRY_AFTER, s);
+        }
     }
 }
 
@@ -166,13 +168,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn safe_next() {
-        assert!(is_safe_next("/ops/crm/companies?q=acme", Role::Clerk));
-        assert!(!is_safe_next("/ops/crm/companies", Role::Customer));
-        assert!(is_safe_next("/portal", Role::Customer));
-        assert!(!is_safe_next("/portal", Role::Admin));
-        assert!(!is_safe_next("//evil.example/x", Role::Clerk));
-        assert!(!is_safe_next("https://evil.example", Role::Clerk));
-        assert!(!is_safe_next("/\\evil.example", Role::Clerk));
+    fn next_is_a_page_of_the_role_on_our_origin() {
+        let config = Config::for_tests("postgres://unused");
+        let ok = |next: &str, role| safe_next(next, role, &config).is_some();
+        assert!(ok("/ops/crm/companies?q=acme", Role::Clerk));
+        assert!(!ok("/ops/crm/companies", Role::Customer));
+        assert!(ok("/portal", Role::Customer));
+        assert!(!ok("/portal", Role::Admin));
+        assert!(!ok("/login?next=/ops", Role::Clerk));
+        assert!(!ok("//evil.example/x", Role::Clerk));
+        assert!(!ok("https://evil.example", Role::Clerk));
+        assert!(!ok("/\\evil.example", Role::Clerk));
+        assert!(!ok("/\t/evil.example", Role::Clerk));
+        assert!(!ok("/ops\r\nx", Role::Clerk));
     }
 }

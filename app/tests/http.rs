@@ -791,6 +791,9 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "pay_link_contacts",
         "pay_links",
         "revoke_pay_link",
+        "set_staff_user_active",
+        "set_staff_user_role",
+        "ach_debits_unknown",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -800,6 +803,7 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             ("code", "C1001"),
             ("id", own.as_str()),
             ("user_id", "1"),
+            ("user", "1"),
             ("active", "false"),
             ("name", "X"),
             ("email", "x@x.example"),

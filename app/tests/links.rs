@@ -141,12 +141,25 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
     )
     .await
     .unwrap();
-    let good = server::links::receipt_token(&key, &number);
+    let good = server::links::receipt_token(&key, &number, server::companies::today());
     let res = app.call("receipt_by_link", &[("token", &good)], None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let receipt: Value = res.json().await.unwrap();
     assert_eq!(receipt["number"], number);
-    let forged = format!("{number}.{}", "A".repeat(43));
+    // An old link: signed, but issued past the receipt-link days.
+    let old = server::links::receipt_token(
+        &key,
+        &number,
+        server::companies::today() - chrono::Duration::days(181),
+    );
+    let res = app.call("receipt_by_link", &[("token", &old)], None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["Invalid"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+    let forged = format!("{number}.20260101.{}", "A".repeat(43));
     let res = app
         .call("receipt_by_link", &[("token", &forged)], None)
         .await;

@@ -61,6 +61,7 @@ async fn endpoint(pool: &PgPool, url: &str) -> String {
     let by = Actor::user(shared::UserId(admin), Role::Admin);
     let id = server::webhooks::create(
         pool,
+        &server::Config::for_tests("postgres://unused"),
         by,
         url,
         "",
@@ -97,7 +98,10 @@ async fn two_workers_at_once_deliver_each_event_once_signed(pool: PgPool) {
     let n = events(&app.pool).await;
     assert!(n >= 2);
     let config = server::Config::for_tests("postgres://unused");
-    let (a, b) = (server::webhooks::client(), server::webhooks::client());
+    let (a, b) = (
+        server::webhooks::client(&config),
+        server::webhooks::client(&config),
+    );
     loop {
         let (x, y) = tokio::join!(
             server::webhooks::deliver_due(&app.pool, &a, &config),
@@ -133,7 +137,7 @@ async fn a_receiver_that_keeps_failing_is_retried_with_backoff_then_marked_faile
     let mut config = server::Config::for_tests("postgres://unused");
     config.webhook_retry_base = std::time::Duration::from_millis(50);
     config.webhook_max_attempts = 3;
-    let client = server::webhooks::client();
+    let client = server::webhooks::client(&config);
     let first: i64 = sqlx::query_scalar("SELECT min(id) FROM webhook_deliveries")
         .fetch_one(&app.pool)
         .await

@@ -111,6 +111,10 @@ pub enum Action {
     PayLinkSent,
     #[sqlx(rename = "pay_link.revoked")]
     PayLinkRevoked,
+    #[sqlx(rename = "pay_link.locked")]
+    PayLinkLocked,
+    #[sqlx(rename = "user.role_changed")]
+    UserRoleChanged,
 }
 
 /// What an event is about (`audit_events.entity_type`).

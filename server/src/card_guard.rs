@@ -3,7 +3,7 @@
 //! number field, a security code field, or anything that reads as a full card number is
 //! refused before any handler sees it.
 
-use shared::card::{digits_only, CardNumber};
+pub use shared::card::holds_card_number;
 
 /// Field names that only ever hold card or bank data (compared lower-case, without `_`/`-`).
 const FORBIDDEN_KEYS: [&str; 12] = [
@@ -28,47 +28,6 @@ fn forbidden_key(key: &str) -> bool {
         .map(|c| c.to_ascii_lowercase())
         .collect();
     FORBIDDEN_KEYS.contains(&norm.as_str())
-}
-
-/// Whether `text` holds a full card number: a run of 13 to 19 digits (single spaces or
-/// dashes between them allowed) of a known brand, of that brand's length, whose Luhn
-/// checksum holds.
-pub fn holds_card_number(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        // A run of digits with single spaces or dashes between them.
-        let start = i;
-        let mut end = i;
-        while end < bytes.len()
-            && (bytes[end].is_ascii_digit()
-                || ((bytes[end] == b' ' || bytes[end] == b'-')
-                    && end + 1 < bytes.len()
-                    && bytes[end + 1].is_ascii_digit()))
-        {
-            end += 1;
-        }
-        // A number on its own (not part of a word, code or UUID such as an idempotency key),
-        // the whole of which reads as a card number of a known brand, length and checksum.
-        let joined = |b: Option<&u8>| {
-            b.is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-        };
-        let standalone =
-            !joined(start.checked_sub(1).and_then(|p| bytes.get(p))) && !joined(bytes.get(end));
-        let run = &text[start..end];
-        if standalone
-            && digits_only(run).is_some_and(|d| (13..=19).contains(&d.len()))
-            && CardNumber::parse(run).is_ok()
-        {
-            return true;
-        }
-        i = end.max(i + 1);
-    }
-    false
 }
 
 fn json_carries(value: &serde_json::Value) -> bool {

@@ -1,5 +1,6 @@
 //! Configuration from environment variables, with defaults that suit a developer machine.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -54,7 +55,8 @@ pub struct Config {
     pub email_from: String,
     /// `SETTLE_SELLER_NAME` (default `Northwind Supply`): whose emails and pay pages these are.
     pub seller_name: String,
-    /// `SETTLE_PUBLIC_URL` (default `http://localhost:3000`): where links in emails point.
+    /// `SETTLE_PUBLIC_URL` (default: where the server listens, `http://` + `LEPTOS_SITE_ADDR`):
+    /// where links in emails point; the only `Host` (and `Origin`) requests may name.
     pub public_url: String,
     /// `SETTLE_SECRET_KEY` (at least 32 characters): the key links are signed with. When not
     /// set, a key made once and kept in the database is used; set it in production so a
@@ -79,12 +81,27 @@ pub struct Config {
     /// `SETTLE_SANDBOX_ACH_AFTER_MS` (default 60000): how long the sandbox's bank network
     /// takes to settle or return an ACH debit.
     pub sandbox_ach_after: Duration,
+    /// `SETTLE_TRUSTED_PROXIES` (default none): the load balancers and proxies (addresses or
+    /// CIDR ranges, comma-separated) whose `X-Forwarded-For` is believed. Anyone else's is
+    /// ignored: the client is the address that connected.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `SETTLE_RECEIPT_LINK_DAYS` (default 180): how long a receipt link in an email opens
+    /// its receipt.
+    pub receipt_link_days: u32,
+    /// `SETTLE_WEBHOOK_ALLOW_LOOPBACK` (`1`/`true`, default off): webhook endpoints may be on
+    /// this machine (a local receiver under test). Link-local, metadata and unspecified
+    /// addresses are refused whatever this says.
+    pub webhook_allow_loopback: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("DATABASE_URL is not set (run `make run`, which starts a local PostgreSQL, or set it to your server)")]
     MissingDatabaseUrl,
+    #[error("SETTLE_SECRET_KEY (or SETTLE_SECRET_KEY_FILE) is not set: links in emails are signed with it. Set it to at least 32 random characters, the same on every instance (only demo mode, SETTLE_DEMO=1, runs without one)")]
+    MissingSecretKey,
+    #[error("SETTLE_SECRET_KEY_FILE {path:?} cannot be read: {error}")]
+    SecretKeyFile { path: String, error: String },
     #[error("{name} must be {expected}, got {value:?}")]
     Invalid {
         name: &'static str,
@@ -165,10 +182,8 @@ impl Config {
             smtp_url: text("SETTLE_SMTP_URL", "smtp://localhost:1025"),
             email_from: text("SETTLE_EMAIL_FROM", "billing@settle.localhost"),
             seller_name: text("SETTLE_SELLER_NAME", "Northwind Supply"),
-            public_url: text("SETTLE_PUBLIC_URL", "http://localhost:3000")
-                .trim_end_matches('/')
-                .to_string(),
-            secret_key: match get("SETTLE_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
+            public_url: public_url(get("SETTLE_PUBLIC_URL"), get("LEPTOS_SITE_ADDR"))?,
+            secret_key: match secret_key(&get)? {
                 Some(k) if k.trim().len() < 32 => {
                     return Err(ConfigError::Invalid {
                         name: "SETTLE_SECRET_KEY",
@@ -191,6 +206,114 @@ impl Config {
                 "SETTLE_SANDBOX_ACH_AFTER_MS",
                 60_000,
             )?),
+            trusted_proxies: trusted_proxies(get("SETTLE_TRUSTED_PROXIES"))?,
+            receipt_link_days: number("SETTLE_RECEIPT_LINK_DAYS", 180)? as u32,
+            webhook_allow_loopback: flag("SETTLE_WEBHOOK_ALLOW_LOOPBACK")?,
+        })
+    }
+
+    /// What serving requires beyond what the settings hold: a key to sign links with, unless
+    /// demo mode is on (where the key kept in the database will do).
+    pub fn check_for_serving(&self) -> Result<(), ConfigError> {
+        if self.secret_key.is_none() && !self.demo {
+            return Err(ConfigError::MissingSecretKey);
+        }
+        Ok(())
+    }
+
+    /// The address of the client a request comes from: the address that connected, or, when
+    /// that is a trusted proxy, the nearest address in `X-Forwarded-For` that is not one.
+    pub fn client_ip(&self, peer: Option<IpAddr>, forwarded: Option<&str>) -> Option<IpAddr> {
+        let peer = peer?;
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
+        if !trusted(&peer) {
+            return Some(peer);
+        }
+        let mut client = peer;
+        for hop in forwarded.unwrap_or("").rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = ip;
+                    if !trusted(&ip) {
+                        break;
+                    }
+                }
+                // Not an address: what lies beyond it cannot be believed.
+                Err(_) => break,
+            }
+        }
+        Some(client)
+    }
+
+    /// Whether a request's `Host` header names this server as its public URL does. On a
+    /// public URL at a loopback address, any loopback name with the same port will do
+    /// (`localhost:3000` and `127.0.0.1:3000` are the same server).
+    pub fn is_own_host(&self, host: &str) -> bool {
+        let Ok(public) = url::Url::parse(&self.public_url) else {
+            return false;
+        };
+        let Some(public_host) = public.host_str() else {
+            return false;
+        };
+        let Ok(asked) = url::Url::parse(&format!("{}://{host}", public.scheme())) else {
+            return false;
+        };
+        if asked.port_or_known_default() != public.port_or_known_default()
+            || asked.path() != "/"
+            || !asked.username().is_empty()
+        {
+            return false;
+        }
+        let asked_host = asked.host_str().unwrap_or("");
+        asked_host.eq_ignore_ascii_case(public_host)
+            || (is_loopback_name(public_host) && is_loopback_name(asked_host))
+    }
+
+    /// The public URL's origin (`scheme://host[:port]`), as a browser sends it in `Origin`.
+    pub fn public_origin(&self) -> String {
+        url::Url::parse(&self.public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
+    /// Whether an `Origin` header names the public URL's origin (its scheme, and a host as
+    /// [`Config::is_own_host`] takes it).
+    pub fn is_own_origin(&self, origin: &str) -> bool {
+        let (Ok(public), Ok(asked)) = (url::Url::parse(&self.public_url), url::Url::parse(origin))
+        else {
+            return false;
+        };
+        let host = match (asked.host_str(), asked.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            (None, _) => return false,
+        };
+        asked.scheme() == public.scheme() && asked.path() == "/" && self.is_own_host(&host)
+    }
+
+    /// `next` (where to go after signing in) as a path and query on Settle's own origin:
+    /// joined onto the public URL and kept only when it stays on that origin. A control
+    /// character (a browser drops tabs and line breaks, so `/\t/evil.example` would lead to
+    /// another site, and a line break cannot go in a header), a backslash or anything but an
+    /// absolute path is refused.
+    pub fn local_path(&self, next: &str) -> Option<String> {
+        if !next.starts_with('/')
+            || next.starts_with("//")
+            || next.len() > 2000
+            || next
+                .chars()
+                .any(|c| c.is_control() || c == '\\' || c.is_whitespace())
+        {
+            return None;
+        }
+        let base = url::Url::parse(&self.public_url).ok()?;
+        let joined = base.join(next).ok()?;
+        if joined.origin() != base.origin() {
+            return None;
+        }
+        Some(match joined.query() {
+            Some(q) => format!("{}?{q}", joined.path()),
+            None => joined.path().to_string(),
         })
     }
 
@@ -224,8 +347,80 @@ impl Config {
             card_notices_every: Duration::from_secs(3600),
             ach_sync_every: Duration::from_secs(30),
             sandbox_ach_after: Duration::from_secs(60),
+            trusted_proxies: Vec::new(),
+            receipt_link_days: 180,
+            webhook_allow_loopback: true,
         }
     }
+}
+
+/// `localhost`, `127.0.0.1`, `[::1]`: names of this machine.
+fn is_loopback_name(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `SETTLE_PUBLIC_URL`, or where the server listens (`LEPTOS_SITE_ADDR`, 127.0.0.1:3000 by
+/// default): an http(s) URL with a host, kept without a trailing slash.
+fn public_url(set: Option<String>, site_addr: Option<String>) -> Result<String, ConfigError> {
+    let raw = match set.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+        Some(v) => v,
+        None => format!(
+            "http://{}",
+            site_addr
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| "127.0.0.1:3000".into())
+        ),
+    };
+    let ok = url::Url::parse(&raw)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+    if !ok {
+        return Err(ConfigError::Invalid {
+            name: "SETTLE_PUBLIC_URL",
+            expected: "an http:// or https:// URL with a host",
+            value: raw,
+        });
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+/// `SETTLE_SECRET_KEY`, or the contents of the file `SETTLE_SECRET_KEY_FILE` names.
+fn secret_key(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    if let Some(k) = get("SETTLE_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
+        return Ok(Some(k));
+    }
+    match get("SETTLE_SECRET_KEY_FILE").filter(|p| !p.trim().is_empty()) {
+        None => Ok(None),
+        Some(path) => std::fs::read_to_string(path.trim())
+            .map(|k| Some(k.trim().to_string()).filter(|k| !k.is_empty()))
+            .map_err(|e| ConfigError::SecretKeyFile {
+                path,
+                error: e.to_string(),
+            }),
+    }
+}
+
+/// `SETTLE_TRUSTED_PROXIES`: addresses and CIDR ranges, comma-separated.
+fn trusted_proxies(raw: Option<String>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::Invalid {
+                    name: "SETTLE_TRUSTED_PROXIES",
+                    expected: "addresses or CIDR ranges separated by commas",
+                    value: s.to_string(),
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -239,6 +434,132 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let c = cfg(&[("DATABASE_URL", "postgres://x/y")]).unwrap();
+        // Nobody is trusted by default: a forged header changes nothing.
+        assert_eq!(
+            c.client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4")),
+            Some(ip("203.0.113.9"))
+        );
+        let c = cfg(&[
+            ("DATABASE_URL", "postgres://x/y"),
+            ("SETTLE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.client_ip(Some(ip("127.0.0.1")), Some("198.51.100.7")),
+            Some(ip("198.51.100.7"))
+        );
+        // The client's own forged entries sit left of what the proxies appended.
+        assert_eq!(
+            c.client_ip(
+                Some(ip("127.0.0.1")),
+                Some("6.6.6.6, 198.51.100.7, 10.1.2.3")
+            ),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            c.client_ip(Some(ip("127.0.0.1")), Some("junk")),
+            Some(ip("127.0.0.1"))
+        );
+        assert_eq!(
+            c.client_ip(Some(ip("127.0.0.1")), None),
+            Some(ip("127.0.0.1"))
+        );
+        // A stranger's header is not read.
+        assert_eq!(
+            c.client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4")),
+            Some(ip("203.0.113.9"))
+        );
+        assert!(cfg(&[("DATABASE_URL", "x"), ("SETTLE_TRUSTED_PROXIES", "nope")]).is_err());
+    }
+
+    #[test]
+    fn the_host_is_the_public_urls() {
+        let c = cfg(&[
+            ("DATABASE_URL", "postgres://x/y"),
+            ("SETTLE_PUBLIC_URL", "https://pay.example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(c.public_url, "https://pay.example.com");
+        assert_eq!(c.public_origin(), "https://pay.example.com");
+        assert!(c.is_own_host("pay.example.com"));
+        assert!(c.is_own_host("PAY.example.com:443"));
+        assert!(!c.is_own_host("evil.example"));
+        assert!(!c.is_own_host("pay.example.com:8443"));
+        assert!(!c.is_own_host("pay.example.com/x"));
+        assert!(!c.is_own_host("user@pay.example.com"));
+        // Where the server listens, by default; loopback names are one machine.
+        let c = cfg(&[
+            ("DATABASE_URL", "x"),
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:3107"),
+        ])
+        .unwrap();
+        assert_eq!(c.public_url, "http://127.0.0.1:3107");
+        assert!(c.is_own_host("127.0.0.1:3107"));
+        assert!(c.is_own_host("localhost:3107"));
+        assert!(!c.is_own_host("localhost:3000"));
+        assert!(!c.is_own_host("evil.example:3107"));
+        assert!(cfg(&[("DATABASE_URL", "x"), ("SETTLE_PUBLIC_URL", "ftp://x")]).is_err());
+        assert!(c.is_own_origin("http://127.0.0.1:3107"));
+        assert!(c.is_own_origin("http://localhost:3107"));
+        assert!(!c.is_own_origin("https://127.0.0.1:3107"));
+        assert!(!c.is_own_origin("http://evil.example:3107"));
+        assert!(!c.is_own_origin("null"));
+    }
+
+    #[test]
+    fn serving_needs_a_secret_key_unless_in_demo_mode() {
+        let c = cfg(&[("DATABASE_URL", "x")]).unwrap();
+        assert!(matches!(
+            c.check_for_serving(),
+            Err(ConfigError::MissingSecretKey)
+        ));
+        let c = cfg(&[("DATABASE_URL", "x"), ("SETTLE_DEMO", "1")]).unwrap();
+        assert!(c.check_for_serving().is_ok());
+        let key = "k".repeat(40);
+        let c = cfg(&[("DATABASE_URL", "x"), ("SETTLE_SECRET_KEY", &key)]).unwrap();
+        assert!(c.check_for_serving().is_ok());
+        let file = std::env::temp_dir().join(format!("settle-key-{}", std::process::id()));
+        std::fs::write(&file, format!("{key}\n")).unwrap();
+        let path = file.to_string_lossy().to_string();
+        let c = cfg(&[("DATABASE_URL", "x"), ("SETTLE_SECRET_KEY_FILE", &path)]).unwrap();
+        assert_eq!(c.secret_key.as_deref(), Some(key.as_str()));
+        std::fs::remove_file(&file).unwrap();
+        assert!(matches!(
+            cfg(&[("DATABASE_URL", "x"), ("SETTLE_SECRET_KEY_FILE", &path)]),
+            Err(ConfigError::SecretKeyFile { .. })
+        ));
+    }
+
+    #[test]
+    fn next_stays_on_the_public_origin() {
+        let c = Config::for_tests("postgres://x/y");
+        let path = |n: &str| c.local_path(n);
+        assert_eq!(
+            path("/ops/crm/companies?q=acme").as_deref(),
+            Some("/ops/crm/companies?q=acme")
+        );
+        assert_eq!(path("/portal").as_deref(), Some("/portal"));
+        for bad in [
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "//evil.example/x",
+            "https://evil.example",
+            "/\\evil.example",
+            "/ops\r\nSet-Cookie: x=1",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "ops",
+            "",
+        ] {
+            let decoded = bad.replace("%09", "\t");
+            assert_eq!(path(&decoded), None, "{bad:?}");
+        }
     }
 
     #[test]

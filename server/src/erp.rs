@@ -276,6 +276,194 @@ struct Existing {
     applied: Decimal,
 }
 
+/// What writing invoice `v` over `existing` (with what is applied to it) does: the balance
+/// rule, decided the same way under lock (a write) and against a snapshot (a preview).
+fn decide_invoice(existing: Option<&Existing>, v: &erp::Invoice) -> Outcome {
+    let Some(e) = existing else {
+        return Outcome::Created;
+    };
+    let same = e.po_number == v.po_number
+        && e.issue_date == v.issue_date
+        && e.due_date == v.due_date
+        && e.total == v.total
+        && e.status == v.status.as_str();
+    if same {
+        Outcome::Unchanged
+    } else if v.status == InvoiceStatus::Open && v.total < e.applied {
+        Outcome::refused(
+            "total",
+            format!(
+                "Invoice {} already has {} applied to it; its total cannot be lowered to {}.",
+                v.number,
+                shared::Money::usd(e.applied).display(),
+                shared::Money::usd(v.total).display()
+            ),
+        )
+    } else if v.status != InvoiceStatus::Open && e.applied > Decimal::ZERO {
+        Outcome::refused(
+            "status",
+            format!(
+                "Invoice {} has {} of payments applied; it cannot become {} (record a credit or refund the payments first).",
+                v.number,
+                shared::Money::usd(e.applied).display(),
+                v.status.as_str().replace('_', " ")
+            ),
+        )
+    } else {
+        Outcome::Updated
+    }
+}
+
+/// What upserting these records would do, read from the database as it stands (the caller's
+/// snapshot) without writing or locking anything: an import's preview. A commit decides again
+/// under locks.
+pub async fn preview(conn: &mut PgConnection, records: Records<'_>) -> Result<Vec<Outcome>> {
+    match records {
+        Records::Companies(records) => {
+            let mut out = vec![Outcome::Unchanged; records.len()];
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut checked = Vec::new();
+            for (i, r) in records.iter().enumerate() {
+                match r.check() {
+                    Err(errs) => out[i] = Outcome::Refused(errs),
+                    Ok(c) => match seen.get(c.code.as_str()) {
+                        Some(&first) => {
+                            out[i] = Outcome::refused(
+                                "id",
+                                format!("Company {} is also record {first} of this batch.", c.code),
+                            )
+                        }
+                        None => {
+                            seen.insert(c.code.as_str().to_string(), i);
+                            checked.push((i, c));
+                        }
+                    },
+                }
+            }
+            let codes: Vec<String> = checked
+                .iter()
+                .map(|(_, c)| c.code.as_str().to_string())
+                .collect();
+            let names: HashMap<String, String> =
+                sqlx::query_as("SELECT code, name FROM companies WHERE code = ANY($1)")
+                    .bind(&codes)
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .into_iter()
+                    .collect();
+            for (i, c) in checked {
+                out[i] = match names.get(c.code.as_str()) {
+                    None => Outcome::Created,
+                    Some(name) if *name == c.name => Outcome::Unchanged,
+                    Some(_) => Outcome::Updated,
+                };
+            }
+            Ok(out)
+        }
+        Records::Contacts(records) => {
+            let mut out = vec![Outcome::Unchanged; records.len()];
+            let (rows, _) = of_companies(
+                conn,
+                records,
+                &mut out,
+                erp::ContactRecord::check,
+                |c| &c.company,
+                |c| c.email.as_str().to_string(),
+                "email",
+            )
+            .await?;
+            let companies: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let emails: Vec<String> = rows
+                .iter()
+                .map(|r| r.2.email.as_str().to_string())
+                .collect();
+            /// A contact's name, title and phone.
+            type Held = (String, Option<String>, Option<String>);
+            type Row = (i64, String, String, Option<String>, Option<String>);
+            let existing: Vec<Row> = sqlx::query_as(
+                "SELECT c.company_id, lower(c.email), c.name, c.title, c.phone \
+                 FROM contacts c JOIN unnest($1::bigint[], $2::text[]) AS k(company_id, email) \
+                   ON c.company_id = k.company_id AND lower(c.email) = lower(k.email)",
+            )
+            .bind(&companies)
+            .bind(&emails)
+            .fetch_all(&mut *conn)
+            .await?;
+            let existing: HashMap<(i64, String), Held> = existing
+                .into_iter()
+                .map(|(c, e, n, t, p)| ((c, e), (n, t, p)))
+                .collect();
+            for (i, company, v) in rows {
+                let now = (v.name.clone(), v.title.clone(), v.phone.clone());
+                out[i] = match existing.get(&(company, v.email.as_str().to_lowercase())) {
+                    None => Outcome::Created,
+                    Some(was) if *was == now => Outcome::Unchanged,
+                    Some(_) => Outcome::Updated,
+                };
+            }
+            Ok(out)
+        }
+        Records::Invoices(records) => {
+            let mut out = vec![Outcome::Unchanged; records.len()];
+            let (rows, _) = of_companies(
+                conn,
+                records,
+                &mut out,
+                erp::InvoiceRecord::check,
+                |v| &v.company,
+                |v| v.number.clone(),
+                "number",
+            )
+            .await?;
+            let existing = existing_invoices(conn, &rows, false).await?;
+            let existing: HashMap<(i64, &str), &Existing> = existing
+                .iter()
+                .map(|e| ((e.company_id, e.number.as_str()), e))
+                .collect();
+            for (i, company, v) in &rows {
+                out[*i] = decide_invoice(existing.get(&(*company, v.number.as_str())).copied(), v);
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Records of one kind, for [`preview`].
+pub enum Records<'a> {
+    Companies(&'a [erp::CompanyRecord]),
+    Contacts(&'a [erp::ContactRecord]),
+    Invoices(&'a [erp::InvoiceRecord]),
+}
+
+/// The invoices these rows name that exist, with what is applied to each: locked in id order
+/// (`lock`, for a write: a payment waits for the writer, or the writer for it), or read as the
+/// snapshot has them (a preview).
+async fn existing_invoices(
+    conn: &mut PgConnection,
+    rows: &[(usize, i64, erp::Invoice)],
+    lock: bool,
+) -> Result<Vec<Existing>> {
+    let companies: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let numbers: Vec<String> = rows.iter().map(|r| r.2.number.clone()).collect();
+    let sql = if lock {
+        "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number)), \
+              locked AS (SELECT i.id, i.company_id, i.number, i.po_number, i.issue_date, i.due_date, \
+                                i.total, i.status FROM invoices i JOIN k USING (company_id, number) \
+                         ORDER BY i.id FOR UPDATE OF i) \
+         SELECT l.*, invoice_applied(l.id) AS applied FROM locked l"
+    } else {
+        "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number)) \
+         SELECT i.id, i.company_id, i.number, i.po_number, i.issue_date, i.due_date, i.total, i.status, \
+                invoice_applied(i.id) AS applied \
+         FROM invoices i JOIN k USING (company_id, number)"
+    };
+    Ok(sqlx::query_as(sql)
+        .bind(&companies)
+        .bind(&numbers)
+        .fetch_all(conn)
+        .await?)
+}
+
 /// Upserts invoices by (company, number), keeping the balance rule (see the module's note).
 pub async fn upsert_invoices(
     conn: &mut PgConnection,
@@ -298,60 +486,17 @@ pub async fn upsert_invoices(
     }
     // Lock the invoices that exist, in a fixed order (no deadlock between two batches), with
     // what is applied to them: a payment waits for this transaction, or this for it.
-    let companies: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let numbers: Vec<String> = rows.iter().map(|r| r.2.number.clone()).collect();
-    let existing: Vec<Existing> = sqlx::query_as(
-        "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number)), \
-              locked AS (SELECT i.id, i.company_id, i.number, i.po_number, i.issue_date, i.due_date, \
-                                i.total, i.status FROM invoices i JOIN k USING (company_id, number) \
-                         ORDER BY i.id FOR UPDATE OF i) \
-         SELECT l.*, invoice_applied(l.id) AS applied FROM locked l",
-    )
-    .bind(&companies)
-    .bind(&numbers)
-    .fetch_all(&mut *conn)
-    .await?;
+    let existing = existing_invoices(conn, &rows, true).await?;
     let existing: HashMap<(i64, &str), &Existing> = existing
         .iter()
         .map(|e| ((e.company_id, e.number.as_str()), e))
         .collect();
     let mut write = Vec::new();
     for (i, company, v) in &rows {
-        match existing.get(&(*company, v.number.as_str())) {
-            None => write.push((*i, *company, v, true)),
-            Some(e) => {
-                let same = e.po_number == v.po_number
-                    && e.issue_date == v.issue_date
-                    && e.due_date == v.due_date
-                    && e.total == v.total
-                    && e.status == v.status.as_str();
-                if same {
-                    continue;
-                }
-                if v.status == InvoiceStatus::Open && v.total < e.applied {
-                    out[*i] = Outcome::refused(
-                        "total",
-                        format!(
-                            "Invoice {} already has {} applied to it; its total cannot be lowered to {}.",
-                            v.number,
-                            shared::Money::usd(e.applied).display(),
-                            shared::Money::usd(v.total).display()
-                        ),
-                    );
-                } else if v.status != InvoiceStatus::Open && e.applied > Decimal::ZERO {
-                    out[*i] = Outcome::refused(
-                        "status",
-                        format!(
-                            "Invoice {} has {} of payments applied; it cannot become {} (record a credit or refund the payments first).",
-                            v.number,
-                            shared::Money::usd(e.applied).display(),
-                            v.status.as_str().replace('_', " ")
-                        ),
-                    );
-                } else {
-                    write.push((*i, *company, v, false));
-                }
-            }
+        match decide_invoice(existing.get(&(*company, v.number.as_str())).copied(), v) {
+            Outcome::Unchanged => {}
+            refused @ Outcome::Refused(_) => out[*i] = refused,
+            created => write.push((*i, *company, v, created == Outcome::Created)),
         }
     }
     if write.is_empty() {

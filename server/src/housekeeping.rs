@@ -1,14 +1,21 @@
 //! Background work, run by every instance but each unit by one instance at a time: a unit
-//! runs only while its instance holds the unit's PostgreSQL advisory lock (taken with
-//! `pg_try_advisory_lock` on a connection held for the unit; released when the unit ends, or by
-//! PostgreSQL when the instance dies). Units are also safe on their own (claims, row locks and
-//! idempotent recording), so the lock saves duplicate work and gateway calls, not correctness.
+//! runs only while its instance holds the unit's PostgreSQL advisory lock, taken with
+//! `pg_try_advisory_xact_lock` in a transaction held for the unit: the lock ends with that
+//! transaction, however the unit ends (done, failed, panicked, cancelled), and with the
+//! connection if the instance dies, so it can never go back to the pool still held. Units are
+//! also safe on their own (claims, row locks and idempotent recording), so the lock saves
+//! duplicate work and gateway calls, not correctness.
+//!
+//! Each periodic task runs its tick in a task of its own: a tick that fails or panics is
+//! logged and counted ([`failures`]), and the next tick runs as usual.
 
 use crate::{
     api_keys, email, import, invitations, methods, payments, sessions, webhooks, AppState,
 };
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// The periodic units, each with its own advisory lock key.
@@ -42,19 +49,44 @@ pub async fn exclusively<T>(
     unit: Unit,
     work: impl Future<Output = T>,
 ) -> crate::Result<Option<T>> {
-    let mut conn = pool.acquire().await?;
-    let key = unit as i64;
-    let got = sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "got!""#, key)
-        .fetch_one(&mut *conn)
-        .await?;
+    let mut tx = pool.begin().await?;
+    let got = sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_xact_lock($1) AS "got!""#,
+        unit as i64
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if !got {
         return Ok(None);
     }
     let out = work.await;
-    sqlx::query_scalar!(r#"SELECT pg_advisory_unlock($1) AS "released!""#, key)
-        .fetch_one(&mut *conn)
-        .await?;
+    // Ends the transaction, and the lock with it (dropped unfinished, it rolls back: the same).
+    tx.commit().await?;
     Ok(Some(out))
+}
+
+/// Failed or panicked runs of each periodic task since the process started.
+fn failure_counts() -> &'static Mutex<HashMap<&'static str, u64>> {
+    static COUNTS: OnceLock<Mutex<HashMap<&'static str, u64>>> = OnceLock::new();
+    COUNTS.get_or_init(Default::default)
+}
+
+/// Counts one failure of `name`; the count so far.
+fn count_failure(name: &'static str) -> u64 {
+    let mut counts = failure_counts().lock().unwrap_or_else(|p| p.into_inner());
+    let n = counts.entry(name).or_default();
+    *n += 1;
+    *n
+}
+
+/// How many runs of the periodic task (or unit) `name` failed or panicked so far.
+pub fn failures(name: &str) -> u64 {
+    failure_counts()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(name)
+        .copied()
+        .unwrap_or(0)
 }
 
 /// Logs a unit's outcome: what it did, or why it could not.
@@ -66,9 +98,15 @@ fn report<T: std::fmt::Debug, E: std::fmt::Display>(
     match outcome {
         Ok(Some(Ok(done))) if idle(&done) => {}
         Ok(Some(Ok(done))) => tracing::info!(?unit, ?done, "housekeeping"),
-        Ok(Some(Err(e))) => tracing::warn!(?unit, error = %e, "housekeeping failed"),
+        Ok(Some(Err(e))) => {
+            let failures = count_failure(unit.name());
+            tracing::warn!(?unit, failures, error = %e, "housekeeping failed; runs again next time")
+        }
         Ok(None) => tracing::debug!(?unit, "another instance is on it"),
-        Err(e) => tracing::warn!(?unit, error = %e, "housekeeping lock"),
+        Err(e) => {
+            let failures = count_failure(unit.name());
+            tracing::warn!(?unit, failures, error = %e, "housekeeping lock; runs again next time")
+        }
     }
 }
 
@@ -82,8 +120,8 @@ fn report<T: std::fmt::Debug, E: std::fmt::Display>(
 /// `SETTLE_CARD_NOTICES_EVERY_MS` (once per card per month whatever the period).
 pub fn spawn(state: AppState) {
     let s = state.clone();
-    let client = webhooks::client();
-    every(s.config.webhook_poll, move || {
+    let client = webhooks::client(&s.config);
+    every("webhooks", s.config.webhook_poll, move || {
         let s = s.clone();
         let client = client.clone();
         async move {
@@ -103,7 +141,7 @@ pub fn spawn(state: AppState) {
     let s = state.clone();
     match email::mailer(&s.config) {
         Err(e) => tracing::error!(error = %e, "emails will not be sent"),
-        Ok(mailer) => every(s.config.email_poll, move || {
+        Ok(mailer) => every("emails", s.config.email_poll, move || {
             let s = s.clone();
             let mailer = mailer.clone();
             async move {
@@ -121,7 +159,7 @@ pub fn spawn(state: AppState) {
         }),
     }
     let s = state.clone();
-    every(s.config.reconcile_every, move || {
+    every("reconcile", s.config.reconcile_every, move || {
         let s = s.clone();
         async move {
             let run = payments::reconcile(&s.pool, s.gateway.as_ref(), &s.config);
@@ -130,7 +168,7 @@ pub fn spawn(state: AppState) {
         }
     });
     let s = state.clone();
-    every(s.config.card_notices_every, move || {
+    every("card_expiry", s.config.card_notices_every, move || {
         let s = s.clone();
         async move {
             // Once per card per month (the outbox's key), so running it again changes nothing.
@@ -140,7 +178,7 @@ pub fn spawn(state: AppState) {
         }
     });
     let s = state.clone();
-    every(s.config.ach_sync_every, move || {
+    every("ach_sync", s.config.ach_sync_every, move || {
         let s = s.clone();
         async move {
             // The sandbox's books move on by themselves, as a bank network's would.
@@ -152,10 +190,10 @@ pub fn spawn(state: AppState) {
                 let outcome = exclusively(&s.pool, Unit::ForgetTokenizations, run).await;
                 report(Unit::ForgetTokenizations, outcome, |n| *n == 0);
             }
-            let run = payments::sync_ach(&s.pool, s.gateway.as_ref());
+            let run = payments::sync_ach(&s.pool, s.gateway.as_ref(), s.config.ach_sync_every);
             let outcome = exclusively(&s.pool, Unit::AchSync, run).await;
             report(Unit::AchSync, outcome, |r| {
-                *r == payments::AchSync::default()
+                r.recorded == 0 && r.unknown == 0 && r.failed == 0
             });
             let run = methods::clear_unattached_documents(&s.pool);
             let outcome = exclusively(&s.pool, Unit::ClearUploads, run).await;
@@ -163,7 +201,7 @@ pub fn spawn(state: AppState) {
         }
     });
     let s = state;
-    every(Duration::from_secs(600), move || {
+    every("cleanup", Duration::from_secs(600), move || {
         let s = s.clone();
         async move {
             let run = sessions::purge_expired(&s.pool);
@@ -182,8 +220,9 @@ pub fn spawn(state: AppState) {
     });
 }
 
-/// Runs `tick` at once and then every `period`, never two at a time.
-fn every<F, Fut>(period: Duration, tick: F)
+/// Runs `tick` at once and then every `period`, never two at a time. Each tick runs as a task
+/// of its own: one that panics is logged and counted under `name`, and the next runs as usual.
+fn every<F, Fut>(name: &'static str, period: Duration, tick: F)
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -193,7 +232,60 @@ where
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            tick().await;
+            if let Err(e) = tokio::spawn(tick()).await {
+                let failures = count_failure(name);
+                tracing::error!(task = name, failures, error = %e, "periodic task panicked; runs again next time");
+            }
         }
     });
+}
+
+impl Unit {
+    /// The unit's name in logs and [`failures`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Reconcile => "reconcile",
+            Unit::SandboxClock => "sandbox_clock",
+            Unit::AchSync => "ach_sync",
+            Unit::ClearUploads => "clear_uploads",
+            Unit::PurgeSessions => "purge_sessions",
+            Unit::ForgetTokenizations => "forget_tokenizations",
+            Unit::ForgetApiRequests => "forget_api_requests",
+            Unit::ForgetImports => "forget_imports",
+            Unit::CardExpiry => "card_expiry",
+            Unit::ForgetRateWindows => "forget_rate_windows",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_panicking_tick_is_counted_and_the_next_one_runs() {
+        let runs = Arc::new(AtomicU32::new(0));
+        let seen = runs.clone();
+        every("test_panics", Duration::from_millis(20), move || {
+            let runs = seen.clone();
+            async move {
+                if runs.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("the first tick fails");
+                }
+            }
+        });
+        for _ in 0..200 {
+            if runs.load(Ordering::SeqCst) >= 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            runs.load(Ordering::SeqCst) >= 3,
+            "ticks went on after the panic"
+        );
+        assert_eq!(failures("test_panics"), 1);
+    }
 }

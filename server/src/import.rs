@@ -1,11 +1,12 @@
 //! CSV imports of companies, AP contacts and invoices (System → Import): the file is kept
-//! until committed; its preview is the import itself run in a transaction that is rolled
-//! back, so it shows exactly what committing would do (including the balance rule's
-//! refusals); committing runs it again for real, all or nothing or the valid rows only.
+//! until committed; its preview decides every row as committing would (the same checks and
+//! the same balance rule, `erp::preview`) against one read-only snapshot, taking no lock, so
+//! payments never wait behind a preview; committing decides again under locks and writes, all
+//! or nothing or the valid rows only.
 //! Rows are keyed by the ERP's ids, so importing a file twice changes nothing the second time.
 
 use crate::audit::{self, Action, Actor, Entity};
-use crate::erp::{self, Outcome};
+use crate::erp::{self, Outcome, Records};
 use crate::Result;
 use serde_json::json;
 use shared::erp::{CompanyRecord, ContactRecord, InvoiceRecord, InvoiceStatus};
@@ -295,13 +296,23 @@ fn drop_duplicates<T>(
     out
 }
 
-/// Runs the rows through the upserts, a chunk at a time, counting what each did.
+/// Whether a run writes (a commit, under locks) or only reads what it would do (a preview,
+/// against a snapshot, taking no lock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Write,
+    Preview,
+}
+
+/// Runs the rows through the upserts (or their preview), a chunk at a time, counting what
+/// each did.
 async fn apply(
     conn: &mut PgConnection,
     by: Actor,
     rows: Rows,
     counts: &mut ImportCounts,
     errors: &mut Vec<RowError>,
+    mode: Mode,
 ) -> Result<()> {
     async fn chunks<T>(
         conn: &mut PgConnection,
@@ -340,38 +351,56 @@ async fn apply(
         Ok(())
     }
     let same = |f: &str| f.to_string();
+    let preview = mode == Mode::Preview;
     match rows {
         Rows::Companies(r) => {
             let r = drop_duplicates(r, key_of_company, "Company ID", errors);
-            chunks(
-                conn,
-                r,
-                counts,
-                errors,
-                |f| {
-                    if f == "id" {
-                        "company_id".into()
-                    } else {
-                        f.to_string()
-                    }
-                },
-                |c, recs| Box::pin(erp::upsert_companies(c, by, recs)),
-            )
-            .await
+            let column = |f: &str| {
+                if f == "id" {
+                    "company_id".to_string()
+                } else {
+                    f.to_string()
+                }
+            };
+            if preview {
+                chunks(conn, r, counts, errors, column, |c, recs| {
+                    Box::pin(erp::preview(c, Records::Companies(recs)))
+                })
+                .await
+            } else {
+                chunks(conn, r, counts, errors, column, |c, recs| {
+                    Box::pin(erp::upsert_companies(c, by, recs))
+                })
+                .await
+            }
         }
         Rows::Contacts(r) => {
             let r = drop_duplicates(r, key_of_contact, "company and email", errors);
-            chunks(conn, r, counts, errors, same, |c, recs| {
-                Box::pin(erp::upsert_contacts(c, by, recs))
-            })
-            .await
+            if preview {
+                chunks(conn, r, counts, errors, same, |c, recs| {
+                    Box::pin(erp::preview(c, Records::Contacts(recs)))
+                })
+                .await
+            } else {
+                chunks(conn, r, counts, errors, same, |c, recs| {
+                    Box::pin(erp::upsert_contacts(c, by, recs))
+                })
+                .await
+            }
         }
         Rows::Invoices(r) => {
             let r = drop_duplicates(r, key_of_invoice, "company and invoice number", errors);
-            chunks(conn, r, counts, errors, same, |c, recs| {
-                Box::pin(erp::upsert_invoices(c, by, recs))
-            })
-            .await
+            if preview {
+                chunks(conn, r, counts, errors, same, |c, recs| {
+                    Box::pin(erp::preview(c, Records::Invoices(recs)))
+                })
+                .await
+            } else {
+                chunks(conn, r, counts, errors, same, |c, recs| {
+                    Box::pin(erp::upsert_invoices(c, by, recs))
+                })
+                .await
+            }
         }
     }
 }
@@ -382,6 +411,7 @@ async fn run(
     by: Actor,
     kind: ImportKind,
     bytes: &[u8],
+    mode: Mode,
 ) -> Result<(ImportCounts, Vec<RowError>)> {
     let (rows, mut errors) = read(kind, bytes)?;
     let mut counts = ImportCounts {
@@ -391,7 +421,7 @@ async fn run(
     if counts.rows == 0 {
         return Err(file_error("The file has a header but no rows."));
     }
-    apply(conn, by, rows, &mut counts, &mut errors).await?;
+    apply(conn, by, rows, &mut counts, &mut errors, mode).await?;
     errors.sort_by_key(|e| e.line);
     let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
     lines.dedup();
@@ -419,8 +449,13 @@ pub async fn upload(
     } else {
         file_name
     };
+    // A preview reads one snapshot and locks nothing: payments on the same companies never
+    // wait for it (a commit decides again, under locks).
     let mut tx = pool.begin().await?;
-    let (counts, mut errors) = run(&mut tx, by, kind, bytes).await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let (counts, mut errors) = run(&mut tx, by, kind, bytes, Mode::Preview).await?;
     tx.rollback().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO imports (kind, file_name, size_bytes, content, uploaded_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -461,7 +496,7 @@ pub async fn commit(pool: &PgPool, by: Actor, id: i64, mode: CommitMode) -> Resu
     }
     let kind = ImportKind::parse(&kind)
         .ok_or_else(|| crate::Error::Other("unknown import kind".into()))?;
-    let (counts, errors) = run(&mut tx, by, kind, &content).await?;
+    let (counts, errors) = run(&mut tx, by, kind, &content, Mode::Write).await?;
     if mode == CommitMode::AllOrNothing && !errors.is_empty() {
         let first = &errors[0];
         return Err(AppError::invalid(

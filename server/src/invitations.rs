@@ -248,26 +248,28 @@ async fn within_rate(pool: &PgPool, key: &str, limit: i32) -> Result<bool> {
     Ok(used <= limit)
 }
 
-/// Drops rate windows older than a day.
+/// Drops rate windows older than a day, and failed sign-ins a day old that lock nothing.
 pub async fn forget_rate_windows(pool: &PgPool) -> Result<u64> {
-    Ok(
+    let windows =
         sqlx::query!("DELETE FROM rate_windows WHERE window_start < now() - interval '1 day'")
             .execute(pool)
             .await?
-            .rows_affected(),
+            .rows_affected();
+    let failures = sqlx::query!(
+        "DELETE FROM sign_in_failures WHERE updated_at < now() - interval '1 day' \
+         AND (locked_until IS NULL OR locked_until < now())"
     )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(windows + failures)
 }
 
-/// The refusal when an address or client asked too often (the same for every address).
-fn too_many() -> AppError {
-    AppError::invalid(
-        "email",
-        "Too many reset requests. Wait an hour, then try again.",
-    )
-}
-
-/// Asks for a reset link: emailed when `email` is an active user's; the same answer (`Ok`)
-/// when it is not. Rate limited per address and per client before anything is looked up.
+/// Asks for a reset link: emailed when `email` is an active user's. The answer is the same
+/// (`Ok`) whatever the address and however often it is asked: the limits per address and per
+/// client only decide whether an email goes out, so no one learns whether an account exists
+/// and no one can spend an owner's resets to keep them from theirs (a link is spent only by
+/// using it, and a newer one does not spend an older).
 pub async fn request_reset(
     pool: &PgPool,
     config: &Config,
@@ -275,20 +277,20 @@ pub async fn request_reset(
     client: Option<&str>,
 ) -> Result<()> {
     let email = Email::parse(email)?;
+    let client = client.unwrap_or("unknown");
     if !within_rate(
         pool,
         &format!("reset:{}", email.as_str()),
         RESETS_PER_ADDRESS,
     )
     .await?
-        || !within_rate(
-            pool,
-            &format!("reset-client:{}", client.unwrap_or("unknown")),
-            RESETS_PER_CLIENT,
-        )
-        .await?
+        || !within_rate(pool, &format!("reset-client:{client}"), RESETS_PER_CLIENT).await?
     {
-        return Err(too_many().into());
+        tracing::info!(
+            client,
+            "reset requested past its hourly limit: no email sent"
+        );
+        return Ok(());
     }
     let mut tx = pool.begin().await?;
     let user = sqlx::query!(
@@ -363,9 +365,22 @@ pub async fn linked_account(pool: &PgPool, purpose: Purpose, token: &str) -> Res
     })
 }
 
-/// Uses an invitation or reset link: sets the password, spends the link (and every other
-/// open link of the same kind for the user), ends the user's other sessions, unlocks the
-/// account, and signs in.
+/// Spends every open invitation and reset link of a user (a password was set, or the user
+/// was disabled): a link is for one purpose, once.
+pub(crate) async fn spend_links(conn: &mut PgConnection, user: UserId) -> Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+        user as UserId
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Uses an invitation or reset link: sets the password, spends the link and every other open
+/// link of the user (of either kind), ends the user's other sessions, clears their failed
+/// sign-ins, and signs in. The token is looked up before the password is hashed: a dead link
+/// costs no Argon2.
 pub async fn use_link(
     pool: &PgPool,
     config: &Config,
@@ -379,10 +394,11 @@ pub async fn use_link(
         return Err(dead_link(purpose).into());
     }
     shared::email::check_chosen_password(password, confirm)?;
+    linked_account(pool, purpose, token).await?;
     let hash = crate::users::hash_password_blocking(password.to_string()).await?;
     let mut tx = pool.begin().await?;
     let row = sqlx::query!(
-        r#"SELECT t.id, t.user_id AS "user_id: UserId" FROM user_tokens t JOIN users u ON u.id = t.user_id
+        r#"SELECT t.id, t.user_id AS "user_id: UserId", u.email FROM user_tokens t JOIN users u ON u.id = t.user_id
            WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now()
              AND u.active
            FOR UPDATE OF t, u"#,
@@ -392,13 +408,7 @@ pub async fn use_link(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| dead_link(purpose))?;
-    sqlx::query!(
-        "UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
-        row.user_id as UserId,
-        purpose.as_str()
-    )
-    .execute(&mut *tx)
-    .await?;
+    spend_links(&mut tx, row.user_id).await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $2, must_set_password = false, failed_logins = 0, \
              locked_until = NULL, updated_at = now() WHERE id = $1",
@@ -407,6 +417,9 @@ pub async fn use_link(
     )
     .execute(&mut *tx)
     .await?;
+    sqlx::query!("DELETE FROM sign_in_failures WHERE email = $1", row.email)
+        .execute(&mut *tx)
+        .await?;
     sessions::destroy_all_for_user(&mut tx, row.user_id).await?;
     let user = sessions::user_row(&mut tx, row.user_id)
         .await?

@@ -4,15 +4,18 @@
 //! the row's random nonce and the token's SHA-256, never the token, so neither a copy of the
 //! database nor the outbox can open a link without the key. The token is found again by its
 //! hash; the email worker signs the link when it sends (so a resend carries the same link).
-//! A receipt link signs the payment's number alone (it only shows a receipt).
+//! A receipt link signs the payment's number and its issue day (it only shows a receipt, for
+//! `SETTLE_RECEIPT_LINK_DAYS`).
 
 use crate::{Config, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::PgConnection;
+use shared::AppError;
+use sqlx::{PgConnection, PgPool};
 
 /// What a link opens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,18 +119,38 @@ pub fn url(config: &Config, purpose: Purpose, token: &str) -> String {
     format!("{}{}/{token}", config.public_url, purpose.path())
 }
 
-/// A receipt's link token: `P-100123.<mac>`.
-pub fn receipt_token(key: &[u8], payment_number: &str) -> String {
+/// A receipt's link token: `P-100123.20261206.<mac>`, signing the payment's number and the
+/// day the link was issued (it opens the receipt for [`Config::receipt_link_days`] from then).
+pub fn receipt_token(key: &[u8], payment_number: &str, issued: NaiveDate) -> String {
+    let day = issued.format("%Y%m%d");
     format!(
-        "{payment_number}.{}",
-        mac(key, &format!("receipt:{payment_number}"))
+        "{payment_number}.{day}.{}",
+        mac(key, &format!("receipt:{payment_number}:{day}"))
     )
 }
 
-/// The payment number a receipt token names, when its signature holds.
-pub fn receipt_number(key: &[u8], token: &str) -> Option<String> {
-    let (number, _) = token.split_once('.')?;
-    let expected = receipt_token(key, number);
+/// What a receipt token opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReceiptLink {
+    /// The payment number, while the link is within its days.
+    Open(String),
+    /// Signed, but issued more than the allowed days ago.
+    Expired,
+    /// Not a signed receipt link.
+    Unknown,
+}
+
+/// The payment number a receipt token names, when its signature holds and it was issued at
+/// most `days` days before `today`.
+pub fn receipt_number(key: &[u8], token: &str, today: NaiveDate, days: u32) -> ReceiptLink {
+    let mut parts = token.splitn(3, '.');
+    let (Some(number), Some(day), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+        return ReceiptLink::Unknown;
+    };
+    let Ok(issued) = NaiveDate::parse_from_str(day, "%Y%m%d") else {
+        return ReceiptLink::Unknown;
+    };
+    let expected = receipt_token(key, number, issued);
     // Compare in constant time.
     let same = expected.len() == token.len()
         && expected
@@ -135,7 +158,51 @@ pub fn receipt_number(key: &[u8], token: &str) -> Option<String> {
             .zip(token.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0;
-    same.then(|| number.to_string())
+    if !same {
+        ReceiptLink::Unknown
+    } else if issued > today || (today - issued).num_days() > i64::from(days) {
+        ReceiptLink::Expired
+    } else {
+        ReceiptLink::Open(number.to_string())
+    }
+}
+
+/// Links that open nothing one client may try in an hour; past it, link pages refuse that
+/// client at once (a token cannot be guessed, but trying costs the database).
+pub const DEAD_LINKS_PER_CLIENT: i32 = 30;
+
+fn dead_link_window(client: Option<&str>) -> String {
+    format!("dead-link-client:{}", client.unwrap_or("unknown"))
+}
+
+/// Refuses a client that tried too many dead links this hour.
+pub async fn client_may_try(pool: &PgPool, client: Option<&str>) -> Result<()> {
+    let held = sqlx::query!(
+        r#"SELECT used, extract(epoch FROM date_trunc('hour', now()) + interval '1 hour' - now())::float8 AS "left!"
+           FROM rate_windows WHERE key = $1 AND window_start = date_trunc('hour', now())"#,
+        dead_link_window(client)
+    )
+    .fetch_optional(pool)
+    .await?;
+    match held {
+        Some(h) if h.used >= DEAD_LINKS_PER_CLIENT => Err(AppError::TooMany {
+            minutes: ((h.left / 60.0).ceil() as i64).max(1),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// Counts a link that opened nothing against its client's hour.
+pub async fn count_dead_link(pool: &PgPool, client: Option<&str>) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO rate_windows (key, window_start, used) VALUES ($1, date_trunc('hour', now()), 1) \
+         ON CONFLICT (key, window_start) DO UPDATE SET used = rate_windows.used + 1",
+        dead_link_window(client)
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// A token as it arrives in a URL is 43 base64url characters; anything else is not one.
@@ -161,12 +228,42 @@ mod tests {
     }
 
     #[test]
-    fn a_receipt_token_names_its_payment_only_when_signed() {
-        let t = receipt_token(b"k", "P-100123");
-        assert_eq!(receipt_number(b"k", &t).as_deref(), Some("P-100123"));
-        assert_eq!(receipt_number(b"other", &t), None);
+    fn a_receipt_token_names_its_payment_only_when_signed_and_within_its_days() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let issued = day("2026-06-01");
+        let t = receipt_token(b"k", "P-100123", issued);
+        assert!(t.starts_with("P-100123.20260601."), "{t}");
+        let open = ReceiptLink::Open("P-100123".into());
+        assert_eq!(receipt_number(b"k", &t, day("2026-06-01"), 180), open);
+        assert_eq!(receipt_number(b"k", &t, day("2026-11-28"), 180), open);
+        assert_eq!(
+            receipt_number(b"k", &t, day("2026-11-29"), 180),
+            ReceiptLink::Expired
+        );
+        assert_eq!(
+            receipt_number(b"other", &t, issued, 180),
+            ReceiptLink::Unknown
+        );
         let forged = t.replace("P-100123", "P-100124");
-        assert_eq!(receipt_number(b"k", &forged), None);
-        assert_eq!(receipt_number(b"k", "P-100123"), None);
+        assert_eq!(
+            receipt_number(b"k", &forged, issued, 180),
+            ReceiptLink::Unknown
+        );
+        // The issue day is signed: moving it forward breaks the signature.
+        let later = t.replace("20260601", "20261101");
+        assert_eq!(
+            receipt_number(b"k", &later, day("2026-11-29"), 180),
+            ReceiptLink::Unknown
+        );
+        assert_eq!(
+            receipt_number(b"k", "P-100123", issued, 180),
+            ReceiptLink::Unknown
+        );
+        // A link from before issue dates (no day) opens nothing.
+        let old = format!("P-100123.{}", mac(b"k", "receipt:P-100123"));
+        assert_eq!(
+            receipt_number(b"k", &old, issued, 180),
+            ReceiptLink::Unknown
+        );
     }
 }

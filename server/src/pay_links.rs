@@ -17,9 +17,10 @@ use shared::auth::{CompanyRef, Role, SessionUser};
 use shared::company::CompanyCode;
 use shared::email::{EmailKind, MailContact, PayLinkStatus, PayLinkSummary, PayLinkView};
 use shared::invoice::{days_overdue, OpenInvoice};
+use shared::method::MethodOption;
 use shared::money::{Currency, Money};
 use shared::payment::PaymentRequest;
-use shared::{AppError, CompanyId, InvoiceId, UserId};
+use shared::{AppError, CompanyId, InvoiceId, MethodId, PaymentId, UserId};
 use sqlx::{PgConnection, PgPool};
 
 /// The company's AP contacts that have an email address (whom a link can go to).
@@ -161,7 +162,7 @@ pub async fn list(
     let now = Utc::now();
     let rows = sqlx::query!(
         r#"SELECT l.id, c.name AS contact_name, l.email, l.created_at, l.expires_at, l.opened_at,
-                  l.paid_at, l.revoked_at, u.name AS sent_by, p.number AS "payment_number?",
+                  l.paid_at, l.revoked_at, l.locked_at, u.name AS sent_by, p.number AS "payment_number?",
                   ARRAY(SELECT i.number FROM invoices i WHERE i.id = ANY(l.invoice_ids) ORDER BY i.number) AS "invoices!"
            FROM pay_links l JOIN contacts c ON c.id = l.contact_id JOIN users u ON u.id = l.sent_by
            LEFT JOIN payments p ON p.id = l.payment_id
@@ -182,6 +183,7 @@ pub async fn list(
             status: PayLinkStatus::of(
                 r.revoked_at.is_some(),
                 r.paid_at.is_some(),
+                r.locked_at.is_some(),
                 r.expires_at,
                 r.opened_at.is_some(),
                 now,
@@ -258,7 +260,7 @@ async fn find(pool: &PgPool, token: &str) -> Result<Link> {
         r#"SELECT l.id, l.company_id AS "company: CompanyId", co.code, co.name AS company_name,
                   c.name AS contact_name, l.email, l.invoice_ids, l.sent_by AS "sent_by: UserId",
                   u.name AS sent_by_name, l.expires_at, l.opened_at, l.paid_at, l.revoked_at,
-                  p.number AS "payment_number?"
+                  l.locked_at, p.number AS "payment_number?"
            FROM pay_links l JOIN contacts c ON c.id = l.contact_id JOIN users u ON u.id = l.sent_by
            JOIN companies co ON co.id = l.company_id LEFT JOIN payments p ON p.id = l.payment_id
            WHERE l.token_hash = $1"#,
@@ -280,6 +282,7 @@ async fn find(pool: &PgPool, token: &str) -> Result<Link> {
         status: PayLinkStatus::of(
             r.revoked_at.is_some(),
             r.paid_at.is_some(),
+            r.locked_at.is_some(),
             r.expires_at,
             r.opened_at.is_some(),
             Utc::now(),
@@ -369,28 +372,12 @@ pub async fn acting(pool: &PgPool, token: &str) -> Result<(Acting, CompanyId, St
     Ok((acting, link.company, link.sent_by_name))
 }
 
-fn not_payable(status: PayLinkStatus) -> AppError {
-    AppError::invalid(
-        "link",
-        match status {
-            PayLinkStatus::Paid => "This link has been paid. Nothing more is due through it.",
-            PayLinkStatus::Revoked => "This link was withdrawn. Ask for a new one.",
-            _ => "This link has expired. Ask for a new one.",
-        },
-    )
-}
-
-/// In a payment's transaction: the link is still payable (locked, so two payments through it
-/// take turns), nothing else through it is under way, and every line is one of its invoices.
-pub(crate) async fn check_in_payment(
-    tx: &mut PgConnection,
-    link: i64,
-    req: &PaymentRequest,
-) -> Result<()> {
+/// In the transaction saving a method through a link: the link is still live and has saved
+/// fewer than [`PayLinkStatus::MAX_NEW_METHODS`] (its row locked, so two saves take turns).
+pub(crate) async fn check_new_method(tx: &mut PgConnection, link: i64) -> Result<()> {
     let row = sqlx::query!(
-        r#"SELECT invoice_ids, expires_at, paid_at, revoked_at, opened_at,
-                  EXISTS (SELECT 1 FROM payments p WHERE p.pay_link_id = l.id AND p.status = 'processing') AS "busy!"
-           FROM pay_links l WHERE id = $1 FOR UPDATE"#,
+        r#"SELECT expires_at, paid_at, revoked_at, opened_at, locked_at
+           FROM pay_links WHERE id = $1 FOR UPDATE"#,
         link
     )
     .fetch_one(&mut *tx)
@@ -398,6 +385,7 @@ pub(crate) async fn check_in_payment(
     let status = PayLinkStatus::of(
         row.revoked_at.is_some(),
         row.paid_at.is_some(),
+        row.locked_at.is_some(),
         row.expires_at,
         row.opened_at.is_some(),
         Utc::now(),
@@ -405,12 +393,95 @@ pub(crate) async fn check_in_payment(
     if !status.is_live() {
         return Err(not_payable(status).into());
     }
-    if row.busy {
+    let saved = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM payment_methods WHERE pay_link_id = $1"#,
+        link
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if saved >= PayLinkStatus::MAX_NEW_METHODS {
         return Err(AppError::invalid(
+            "token",
+            format!(
+                "This link can save at most {} new payment methods. Pay with one of those on this page.",
+                PayLinkStatus::MAX_NEW_METHODS
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The methods a link's holder may pay with: the active ones saved through the link, in full,
+/// and the company's default, by its label only.
+pub async fn methods(pool: &PgPool, token: &str) -> Result<Vec<MethodOption>> {
+    let (acting, company, _) = acting(pool, token).await?;
+    let link = acting.pay_link.unwrap_or_default();
+    crate::methods::offered_through_link(pool, company, link).await
+}
+
+fn not_payable(status: PayLinkStatus) -> AppError {
+    AppError::invalid(
+        "link",
+        match status {
+            PayLinkStatus::Paid => "This link has been paid. Nothing more is due through it.",
+            PayLinkStatus::Revoked => "This link was withdrawn. Ask for a new one.",
+            PayLinkStatus::Locked => {
+                "This link is locked after several declined payments. Ask the sender for a new one."
+            }
+            _ => "This link has expired. Ask for a new one.",
+        },
+    )
+}
+
+/// In a payment's transaction: the link is still payable, nothing else through it is under way
+/// or went through, every line is one of its invoices, and the method is one saved through it
+/// or the company's default.
+///
+/// The link's row is locked first, in a statement of its own: two payments through one link
+/// take turns here. Only then are its payments read, by a second statement whose snapshot is
+/// taken after the lock is held, so a payment the previous holder recorded is seen. (Reading
+/// them in the locking statement would read them as they were before the wait.)
+pub(crate) async fn check_in_payment(
+    tx: &mut PgConnection,
+    link: i64,
+    req: &PaymentRequest,
+) -> Result<()> {
+    let row = sqlx::query!(
+        r#"SELECT invoice_ids, expires_at, paid_at, revoked_at, opened_at, locked_at
+           FROM pay_links WHERE id = $1 FOR UPDATE"#,
+        link
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let status = PayLinkStatus::of(
+        row.revoked_at.is_some(),
+        row.paid_at.is_some(),
+        row.locked_at.is_some(),
+        row.expires_at,
+        row.opened_at.is_some(),
+        Utc::now(),
+    );
+    if !status.is_live() {
+        return Err(not_payable(status).into());
+    }
+    let taken = sqlx::query!(
+        r#"SELECT bool_or(status = 'processing') AS "busy!", bool_or(status <> 'processing') AS "paid!"
+           FROM payments WHERE pay_link_id = $1
+             AND status IN ('processing', 'pending', 'approved', 'settled')
+           HAVING count(*) > 0"#,
+        link
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match taken {
+        Some(t) if t.paid => return Err(not_payable(PayLinkStatus::Paid).into()),
+        Some(_) => return Err(AppError::invalid(
             "method",
             "A payment through this link is being processed. Wait a moment and reload the page.",
         )
-        .into());
+        .into()),
+        None => {}
     }
     if req
         .lines
@@ -419,5 +490,79 @@ pub(crate) async fn check_in_payment(
     {
         return Err(AppError::invalid("invoices", "This link does not cover that invoice.").into());
     }
+    let offered = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM payment_methods m JOIN pay_links l ON l.company_id = m.company_id
+                          WHERE l.id = $1 AND m.id = $2 AND (m.pay_link_id = l.id OR m.is_default)) AS "offered!""#,
+        link,
+        req.method_id as MethodId
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !offered {
+        return Err(
+            AppError::invalid("method", "Choose one of the payment methods on this page.").into(),
+        );
+    }
+    Ok(())
+}
+
+/// In a declined payment's transaction: counts the decline against its link, and at the
+/// [`PayLinkStatus::MAX_DECLINES`]th locks the link and tells the clerk who sent it.
+pub(crate) async fn count_decline(tx: &mut PgConnection, payment: PaymentId) -> Result<()> {
+    let locked = sqlx::query!(
+        r#"UPDATE pay_links l SET declines = l.declines + 1,
+               locked_at = CASE WHEN l.declines + 1 >= $2 AND l.locked_at IS NULL THEN now() ELSE l.locked_at END
+           FROM payments p WHERE p.id = $1 AND l.id = p.pay_link_id
+           RETURNING l.id, l.declines, (l.locked_at IS NOT NULL AND l.declines = $2) AS "just_locked!", l.sent_by AS "sent_by: UserId",
+                     l.company_id AS "company: CompanyId""#,
+        payment as PaymentId,
+        PayLinkStatus::MAX_DECLINES
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(l) = locked.filter(|l| l.just_locked) else {
+        return Ok(());
+    };
+    let r = sqlx::query!(
+        r#"SELECT u.name, u.email, co.code, co.name AS company_name, k.email AS payer
+           FROM users u, companies co, pay_links k WHERE u.id = $1 AND co.id = $2 AND k.id = $3"#,
+        l.sent_by as UserId,
+        l.company as CompanyId,
+        l.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    email::enqueue(
+        tx,
+        NewEmail {
+            kind: EmailKind::PayLinkLocked,
+            recipient: &r.email,
+            recipient_name: Some(&r.name),
+            subject: format!(
+                "A pay link to {} of {} was locked after {} declined payments",
+                r.payer, r.company_name, l.declines
+            ),
+            data: json!({
+                "company": { "id": r.code, "name": r.company_name },
+                "payer": r.payer,
+                "declines": l.declines,
+            }),
+            dedupe_key: format!("pay_link_locked:{}", l.id),
+            company: Some(l.company),
+        },
+    )
+    .await?;
+    audit::record(
+        tx,
+        Event {
+            actor: crate::audit::Actor::SYSTEM,
+            on_behalf_of: Some(l.company),
+            action: Action::PayLinkLocked,
+            entity: Entity::PayLink,
+            entity_id: Some(l.id.to_string()),
+            details: json!({ "declines": l.declines }),
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ use sha2::Sha256;
 use shared::integration::{webhook_events, webhook_url, Delivery, DeliveryStatus, WebhookEndpoint};
 use shared::AppError;
 use sqlx::PgPool;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 /// The header carrying the signature.
@@ -63,15 +64,164 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// What an address is, for sending webhooks to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressKind {
+    /// Never: unspecified (`0.0.0.0`), link-local (cloud metadata at `169.254.169.254`),
+    /// multicast, broadcast.
+    Refused(&'static str),
+    /// This machine: only when `SETTLE_WEBHOOK_ALLOW_LOOPBACK` allows it.
+    Loopback,
+    /// A private network (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7): http or https.
+    Private,
+    /// The internet: https only.
+    Public,
+}
+
+/// What `ip` is (an IPv4 address written as IPv6 is judged as itself).
+pub fn address_kind(ip: IpAddr) -> AddressKind {
+    use AddressKind::*;
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => {
+            address_kind(IpAddr::V4(v6.to_ipv4_mapped().expect("mapped")))
+        }
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_unspecified() || a == 0 {
+                Refused("an unspecified address")
+            } else if v4.is_link_local() {
+                Refused("a link-local address (where cloud metadata lives)")
+            } else if v4.is_multicast() || v4.is_broadcast() {
+                Refused("a multicast or broadcast address")
+            } else if v4.is_loopback() {
+                Loopback
+            } else if v4.is_private() || (a == 100 && (64..128).contains(&b)) {
+                Private
+            } else {
+                Public
+            }
+        }
+        IpAddr::V6(v6) => {
+            if v6.is_unspecified() {
+                Refused("an unspecified address")
+            } else if v6.is_unicast_link_local() {
+                Refused("a link-local address (where cloud metadata lives)")
+            } else if v6.is_multicast() {
+                Refused("a multicast address")
+            } else if v6.is_loopback() {
+                Loopback
+            } else if v6.is_unique_local() {
+                Private
+            } else {
+                Public
+            }
+        }
+    }
+}
+
+/// Why webhooks may not go to `ip` over `scheme`, or `None` when they may.
+pub fn refusal(ip: IpAddr, https: bool, allow_loopback: bool) -> Option<String> {
+    match address_kind(ip) {
+        AddressKind::Refused(what) => Some(format!("{ip} is {what}: webhooks never go there.")),
+        AddressKind::Loopback if !allow_loopback => Some(format!(
+            "{ip} is this machine: webhooks go there only when SETTLE_WEBHOOK_ALLOW_LOOPBACK is set."
+        )),
+        AddressKind::Public if !https => Some(format!(
+            "{ip} is on the internet: use https:// for it."
+        )),
+        _ => None,
+    }
+}
+
+/// An endpoint URL as registered: http(s), no user name or password, and every address its
+/// host resolves to one webhooks may go to (checked again, on the resolved address, at every
+/// send).
+pub async fn check_url(raw: &str, config: &Config) -> Result<String> {
+    let url = webhook_url(raw)?;
+    let bad = |m: String| crate::Error::from(AppError::invalid("url", m));
+    let parsed = url::Url::parse(&url).map_err(|_| {
+        bad("Enter a whole URL, like https://erp.example.com/settle-events.".into())
+    })?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad(
+            "Leave the user name and password out of the URL: Settle signs every request instead."
+                .into(),
+        ));
+    }
+    let https = parsed.scheme() == "https";
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addresses: Vec<IpAddr> = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
+        Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
+        Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
+            .await
+            .map_err(|_| bad(format!("The host {name} could not be found.")))?
+            .map(|a| a.ip())
+            .collect(),
+        None => return Err(bad("Enter a whole URL with a host.".into())),
+    };
+    if addresses.is_empty() {
+        return Err(bad("The URL's host has no address.".into()));
+    }
+    if let Some(why) = addresses
+        .iter()
+        .find_map(|ip| refusal(*ip, https, config.webhook_allow_loopback))
+    {
+        return Err(bad(why));
+    }
+    Ok(url)
+}
+
+/// Resolves a receiver's host for the delivery client, keeping only addresses webhooks may go
+/// to: the check at registration holds at send time, whatever the name resolves to by then.
+struct GuardedResolver {
+    allow_loopback: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_loopback = self.allow_loopback;
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            // The scheme is checked before sending; here only where the address is.
+            let allowed: Vec<std::net::SocketAddr> = found
+                .filter(|a| refusal(a.ip(), true, allow_loopback).is_none())
+                .collect();
+            if allowed.is_empty() {
+                return Err(format!(
+                    "{} resolves to no address webhooks may go to",
+                    name.as_str()
+                )
+                .into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Why a delivery may not go to `url` now (its host an address webhooks never go to), checked
+/// before each send for a host written as an address (names are checked as they resolve).
+fn refused_target(url: &str, allow_loopback: bool) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let https = parsed.scheme() == "https";
+    let ip = match parsed.host()? {
+        url::Host::Ipv4(ip) => IpAddr::V4(ip),
+        url::Host::Ipv6(ip) => IpAddr::V6(ip),
+        url::Host::Domain(_) => return None,
+    };
+    refusal(ip, https, allow_loopback)
+}
+
 /// Registers an endpoint; its signing secret is made here.
 pub async fn create(
     pool: &PgPool,
+    config: &Config,
     by: Actor,
     url: &str,
     description: &str,
     events: &[String],
 ) -> Result<i64> {
-    let url = webhook_url(url)?;
+    let url = check_url(url, config).await?;
     let events = webhook_events(events)?;
     let description = Some(description.trim()).filter(|d| !d.is_empty());
     if description.is_some_and(|d| d.chars().count() > 200) {
@@ -216,12 +366,17 @@ pub async fn retry(pool: &PgPool, by: Actor, endpoint: i64, delivery: i64) -> Re
     Ok(())
 }
 
-/// The HTTP client deliveries go out with: no redirects followed, 10 s per attempt.
-pub fn client() -> reqwest::Client {
+/// The HTTP client deliveries go out with: no redirects followed, 10 s per attempt, and host
+/// names resolved only to addresses webhooks may go to.
+pub fn client(config: &Config) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
         .user_agent("Settle-Webhooks/1")
+        .no_proxy()
+        .dns_resolver(std::sync::Arc::new(GuardedResolver {
+            allow_loopback: config.webhook_allow_loopback,
+        }))
         .build()
         .expect("a plain HTTP client builds")
 }
@@ -268,10 +423,12 @@ pub async fn deliver_due(
     config: &Config,
 ) -> Result<usize> {
     let claimed = sqlx::query!(
-        r#"WITH due AS (SELECT id FROM webhook_deliveries
-                        WHERE status = 'pending' AND next_attempt_at <= now()
-                          AND (lease_until IS NULL OR lease_until < now())
-                        ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED),
+        r#"WITH due AS (SELECT d.id FROM webhook_deliveries d
+                        WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+                          AND (d.lease_until IS NULL OR d.lease_until < now())
+                          -- An endpoint turned off keeps its deliveries waiting, unsent.
+                          AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = d.endpoint_id AND w.active)
+                        ORDER BY d.next_attempt_at LIMIT 20 FOR UPDATE OF d SKIP LOCKED),
                 leased AS (UPDATE webhook_deliveries d SET lease_until = now() + interval '60 seconds'
                            FROM due WHERE d.id = due.id RETURNING d.id, d.attempts, d.event_id, d.endpoint_id)
            SELECT l.id AS "id!", l.attempts AS "attempts!", w.url, w.secret, e.id AS event_id,
@@ -295,7 +452,14 @@ pub async fn deliver_due(
         .collect();
     let n = due.len();
     let sends = due.into_iter().map(|d| async move {
-        let outcome = send(client, &d).await;
+        let outcome = match refused_target(&d.url, config.webhook_allow_loopback) {
+            Some(why) => Sent {
+                status: None,
+                error: Some(format!("not sent: {why}")),
+                took: Duration::ZERO,
+            },
+            None => send(client, &d).await,
+        };
         record(pool, config, &d, outcome).await
     });
     for r in futures_util::future::join_all(sends).await {
@@ -399,6 +563,43 @@ mod tests {
         assert!(!verify("whsec_y", &h, b"{}", 1_700_000_100));
         assert!(!verify("whsec_x", &h, b"{}", 1_700_000_000 + 301));
         assert!(!verify("whsec_x", "v1=abc", b"{}", 1_700_000_000));
+    }
+
+    #[test]
+    fn webhooks_never_go_to_metadata_unspecified_or_multicast_addresses() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for bad in [
+            "169.254.169.254",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(
+                matches!(address_kind(ip(bad)), AddressKind::Refused(_)),
+                "{bad}"
+            );
+            assert!(refusal(ip(bad), true, true).is_some(), "{bad}");
+        }
+        assert_eq!(address_kind(ip("127.0.0.1")), AddressKind::Loopback);
+        assert_eq!(address_kind(ip("::1")), AddressKind::Loopback);
+        assert!(refusal(ip("127.0.0.1"), false, false).is_some());
+        assert!(refusal(ip("127.0.0.1"), false, true).is_none());
+        assert_eq!(address_kind(ip("10.1.2.3")), AddressKind::Private);
+        assert_eq!(address_kind(ip("fd00::1")), AddressKind::Private);
+        assert!(refusal(ip("10.1.2.3"), false, false).is_none());
+        assert_eq!(address_kind(ip("93.184.216.34")), AddressKind::Public);
+        assert!(
+            refusal(ip("93.184.216.34"), false, false).is_some(),
+            "http to the internet"
+        );
+        assert!(refusal(ip("93.184.216.34"), true, false).is_none());
+        assert!(refused_target("http://169.254.169.254/latest/meta-data", true).is_some());
+        assert!(refused_target("http://[::ffff:a9fe:a9fe]/x", true).is_some());
+        assert!(refused_target("https://erp.example.com/x", false).is_none());
     }
 
     #[test]

@@ -333,13 +333,13 @@ fn input(email: &str, password: &str) -> LoginInput {
 }
 
 async fn login_ok(pool: &PgPool, cfg: &Config, email: &str, password: &str) -> users::SignedIn {
-    users::login(pool, cfg, &input(email, password), None, None, None)
+    users::login(pool, cfg, &input(email, password), None, None, None, None)
         .await
         .unwrap()
 }
 
 async fn login_error(pool: &PgPool, cfg: &Config, email: &str, password: &str) -> AppError {
-    match users::login(pool, cfg, &input(email, password), None, None, None).await {
+    match users::login(pool, cfg, &input(email, password), None, None, None, None).await {
         Ok(_) => panic!("{email} signed in with {password:?}"),
         Err(e) => e.into_app(),
     }
@@ -374,12 +374,12 @@ async fn login_opens_a_session_and_locks_after_ten_failures(pool: PgPool) {
         "{locked:?}"
     );
     // After the lock expires the right password works again and the count starts over.
-    sqlx::query("UPDATE users SET locked_until = now() - interval '1 second'")
+    sqlx::query("UPDATE sign_in_failures SET locked_until = now() - interval '1 second'")
         .execute(&pool)
         .await
         .unwrap();
     login_ok(&pool, &cfg, "kim@settle.example", "right-password").await;
-    let failed: i32 = sqlx::query_scalar("SELECT failed_logins FROM users")
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM sign_in_failures")
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -390,6 +390,105 @@ async fn login_opens_a_session_and_locks_after_ten_failures(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!(audited, 1);
+}
+
+async fn login_from(
+    pool: &PgPool,
+    cfg: &Config,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> Result<users::SignedIn, AppError> {
+    users::login(
+        pool,
+        cfg,
+        &input(email, password),
+        None,
+        None,
+        None,
+        Some(client),
+    )
+    .await
+    .map_err(|e| e.into_app())
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_strangers_failures_never_lock_the_owner_out(pool: PgPool) {
+    let cfg = config();
+    user(&pool, "kim@settle.example", "right-password").await;
+    for _ in 0..10 {
+        let _ = login_from(&pool, &cfg, "kim@settle.example", "guess", "203.0.113.66").await;
+    }
+    // The stranger's pair is locked, the owner elsewhere is not.
+    let stranger = login_from(
+        &pool,
+        &cfg,
+        "kim@settle.example",
+        "right-password",
+        "203.0.113.66",
+    )
+    .await;
+    assert!(
+        matches!(stranger, Err(AppError::LockedOut { .. })),
+        "{stranger:?}"
+    );
+    login_from(
+        &pool,
+        &cfg,
+        "kim@settle.example",
+        "right-password",
+        "198.51.100.10",
+    )
+    .await
+    .unwrap();
+    // An address without an account answers exactly as one with: wrong, then locked.
+    for attempt in 1..=9 {
+        let e = login_from(
+            &pool,
+            &cfg,
+            "nobody@settle.example",
+            "guess",
+            "203.0.113.66",
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            e.message_for("password").as_deref(),
+            Some("The email or password is incorrect."),
+            "{attempt}"
+        );
+    }
+    assert_eq!(
+        login_from(
+            &pool,
+            &cfg,
+            "nobody@settle.example",
+            "guess",
+            "203.0.113.66"
+        )
+        .await
+        .unwrap_err(),
+        AppError::LockedOut { minutes: 30 }
+    );
+    // A client that fails at 100 addresses in the hour is refused before any check.
+    sqlx::query("UPDATE rate_windows SET used = 100 WHERE key = 'sign-in-client:203.0.113.66'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let refused = login_from(&pool, &cfg, "someone@settle.example", "x", "203.0.113.66").await;
+    assert!(
+        matches!(refused, Err(AppError::LockedOut { .. })),
+        "{refused:?}"
+    );
+    login_from(
+        &pool,
+        &cfg,
+        "kim@settle.example",
+        "right-password",
+        "198.51.100.10",
+    )
+    .await
+    .unwrap();
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -413,6 +512,7 @@ async fn sessions_rotate_expire_and_end(pool: PgPool) {
         &input("lee@settle.example", "pw-123456"),
         None,
         Some(&first.token),
+        None,
         None,
     )
     .await
@@ -546,6 +646,165 @@ async fn a_housekeeping_unit_runs_on_one_instance_at_a_time(pool: PgPool) {
             .unwrap(),
         Some(3)
     );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_unit_that_panics_or_is_cancelled_leaves_its_lock_behind(pool: PgPool) {
+    use server::housekeeping::{exclusively, Unit};
+    // A small pool, as an instance's: the connection that held the lock goes back to it.
+    let small = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let panicked = tokio::spawn({
+        let small = small.clone();
+        async move {
+            exclusively(&small, Unit::AchSync, async {
+                panic!("the unit fails half way");
+            })
+            .await
+        }
+    })
+    .await;
+    assert!(panicked.unwrap_err().is_panic());
+    // Cancelled mid-way (its instance stops waiting for it).
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(50),
+        exclusively(&small, Unit::AchSync, std::future::pending::<()>()),
+    )
+    .await;
+    assert!(cancelled.is_err());
+    // The next tick, on the same pooled connection, and another instance: both get the unit.
+    assert_eq!(
+        exclusively(&small, Unit::AchSync, async { 1 })
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        exclusively(&pool, Unit::AchSync, async { 2 })
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(held, 0, "no advisory lock outlives its unit");
+}
+
+async fn session_of(pool: &PgPool, email: &str) -> String {
+    let id: shared::UserId = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    sessions::create(&mut conn, id, &config(), None)
+        .await
+        .unwrap()
+}
+
+async fn acting_as(pool: &PgPool, email: &str, role: Role) -> server::acting::Acting {
+    let id: shared::UserId = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    server::acting::Acting::of(shared::auth::SessionUser {
+        id,
+        name: email.into(),
+        email: email.into(),
+        role,
+        company: None,
+    })
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn admins_disable_and_promote_staff_but_never_themselves_or_the_last_admin(pool: PgPool) {
+    seeded(&pool).await;
+    let cfg = config();
+    let admin = acting_as(&pool, "admin@settle.example", Role::Admin).await;
+    let clerk_session = session_of(&pool, "clerk@settle.example").await;
+    server::invitations::request_reset(&pool, &cfg, "clerk@settle.example", None)
+        .await
+        .unwrap();
+    let clerk = acting_as(&pool, "clerk@settle.example", Role::Clerk).await;
+    let clerk_id = clerk.user.id;
+    // A clerk changes no one.
+    assert_eq!(
+        users::set_staff_active(&pool, &clerk, admin.user.id, false)
+            .await
+            .unwrap_err()
+            .into_app(),
+        AppError::Forbidden
+    );
+    // Disabled: signed out at once, their reset link spent, no sign-in, no new reset.
+    users::set_staff_active(&pool, &admin, clerk_id, false)
+        .await
+        .unwrap();
+    assert!(sessions::resolve(&pool, &cfg, &clerk_session)
+        .await
+        .unwrap()
+        .is_none());
+    let open_links: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM user_tokens WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(clerk_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(open_links, 0);
+    let e = login_error(&pool, &cfg, "clerk@settle.example", "demo-clerk-pass").await;
+    assert_eq!(e.field().unwrap().field, "email", "{e:?}");
+    // Enabled again, and made an admin.
+    users::set_staff_active(&pool, &admin, clerk_id, true)
+        .await
+        .unwrap();
+    login_ok(&pool, &cfg, "clerk@settle.example", "demo-clerk-pass").await;
+    users::set_staff_role(&pool, &admin, clerk_id, Role::Admin)
+        .await
+        .unwrap();
+    let role: Role = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+        .bind(clerk_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(role, Role::Admin);
+    // Nobody changes their own account here.
+    for refused in [
+        users::set_staff_active(&pool, &admin, admin.user.id, false).await,
+        users::set_staff_role(&pool, &admin, admin.user.id, Role::Clerk).await,
+    ] {
+        assert_eq!(
+            refused.unwrap_err().into_app().field().unwrap().field,
+            "user"
+        );
+    }
+    // The first admin made a clerk by the second; then the second is the last active admin:
+    // a stale session that still says admin cannot take that away.
+    let second = acting_as(&pool, "clerk@settle.example", Role::Admin).await;
+    users::set_staff_role(&pool, &second, admin.user.id, Role::Clerk)
+        .await
+        .unwrap();
+    let stale = acting_as(&pool, "admin@settle.example", Role::Admin).await;
+    for refused in [
+        users::set_staff_active(&pool, &stale, clerk_id, false).await,
+        users::set_staff_role(&pool, &stale, clerk_id, Role::Clerk).await,
+    ] {
+        let e = refused.unwrap_err().into_app();
+        assert!(e.to_string().contains("last active admin"), "{e}");
+    }
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action IN ('user.disabled', 'user.enabled', 'user.role_changed')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 4);
 }
 
 #[sqlx::test(migrations = "./migrations")]

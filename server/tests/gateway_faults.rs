@@ -409,12 +409,16 @@ async fn ach_results_are_never_lost_when_recording_fails_midway(pool: PgPool) {
          CREATE TRIGGER fail_one BEFORE UPDATE ON payments FOR EACH ROW EXECUTE FUNCTION fail_one();"
     ))
     .await;
-    let first = payments::sync_ach(&f.pool, &f.gateway).await.unwrap();
+    let every = Duration::from_secs(30);
+    let first = payments::sync_ach(&f.pool, &f.gateway, every)
+        .await
+        .unwrap();
     assert_eq!(
         first,
         AchSync {
             recorded: 9,
-            failed: 1
+            failed: 1,
+            ..AchSync::default()
         }
     );
     assert_eq!(
@@ -423,14 +427,25 @@ async fn ach_results_are_never_lost_when_recording_fails_midway(pool: PgPool) {
         "not yet re-opened"
     );
 
-    // The next pass reads the gateway again and records the one left.
+    // Its next check waits (backing off), then reads the gateway again and records it.
     f.exec("DROP TRIGGER fail_one ON payments").await;
-    let second = payments::sync_ach(&f.pool, &f.gateway).await.unwrap();
+    assert_eq!(
+        payments::sync_ach(&f.pool, &f.gateway, every)
+            .await
+            .unwrap(),
+        AchSync::default(),
+        "not due again yet"
+    );
+    f.exec("UPDATE payments SET ach_next_check_at = now() WHERE status = 'pending'")
+        .await;
+    let second = payments::sync_ach(&f.pool, &f.gateway, every)
+        .await
+        .unwrap();
     assert_eq!(
         second,
         AchSync {
             recorded: 1,
-            failed: 0
+            ..AchSync::default()
         }
     );
     let statuses: Vec<(PaymentId, String)> = sqlx::query_as(
@@ -455,7 +470,95 @@ async fn ach_results_are_never_lost_when_recording_fails_midway(pool: PgPool) {
     }
     // Nothing left to record.
     assert_eq!(
-        payments::sync_ach(&f.pool, &f.gateway).await.unwrap(),
+        payments::sync_ach(&f.pool, &f.gateway, every)
+            .await
+            .unwrap(),
         AchSync::default()
     );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn every_pending_debit_comes_round_and_one_the_gateway_does_not_know_is_flagged(
+    pool: PgPool,
+) {
+    let f = fixture(pool).await;
+    // A debit of C1003's (the sandbox returns it)...
+    let company = f.company("C1003").await;
+    let ach: MethodId = f
+        .scalar(&format!(
+            "SELECT id FROM payment_methods WHERE company_id = {company} AND kind = 'ach'"
+        ))
+        .await;
+    let inv = f.open_of(company, 1).await[0];
+    let req = request("C1003", ach, inv, &key());
+    let PaymentOutcome::Paid(r) = f
+        .pay_with(&f.gateway, &f.config, company, &req)
+        .await
+        .unwrap()
+    else {
+        panic!("declined")
+    };
+    assert_eq!(r.status, PaymentStatus::Pending);
+    // ... behind 600 older pending debits the gateway has no record of (more than a pass
+    // takes). Written as rows alone (no events, no mail).
+    f.exec(&format!(
+        "BEGIN; SET LOCAL session_replication_role = replica;
+         INSERT INTO payments (company_id, amount, status, idempotency_key, gateway_key, consent_channel,
+                               consent_reference, method_label, created_at, ach_next_check_at)
+         SELECT {company}, 1.00, 'pending', gen_random_uuid(), 'unknown-' || g, 'phone', 'Old debit',
+                'First Sandbox Bank checking •••• 6789',
+                now() - interval '2 days' + g * interval '1 second',
+                now() - interval '2 days' + g * interval '1 second'
+         FROM generate_series(1, 600) g;
+         COMMIT;"
+    ))
+    .await;
+    f.gateway.advance_ach(Duration::ZERO).await.unwrap();
+    let every = Duration::from_secs(30);
+    // The oldest due first: 500 a pass, each given its next check; the return is seen on the
+    // second pass (before, it waited behind the oldest 500 for ever).
+    let first = payments::sync_ach(&f.pool, &f.gateway, every)
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        AchSync {
+            unknown: 500,
+            ..AchSync::default()
+        }
+    );
+    assert_eq!(f.balance(inv.0).await, Decimal::ZERO);
+    let second = payments::sync_ach(&f.pool, &f.gateway, every)
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        AchSync {
+            recorded: 1,
+            unknown: 100,
+            ..AchSync::default()
+        }
+    );
+    assert_eq!(
+        f.balance(inv.0).await,
+        inv.1,
+        "the return re-opened the invoice"
+    );
+    assert_eq!(
+        payments::sync_ach(&f.pool, &f.gateway, every)
+            .await
+            .unwrap(),
+        AchSync::default(),
+        "nothing due until each one's next check"
+    );
+    // Shown to staff, oldest first, never skipped silently.
+    let flagged = payments::unknown_ach(&f.pool).await.unwrap();
+    assert_eq!(flagged.len(), 200);
+    assert!(flagged[0].started_at < flagged[199].started_at);
+    assert_eq!(flagged[0].checks, 1);
+    // A debit the gateway does not know is asked about again, backing off.
+    let next: f64 = f
+        .scalar("SELECT extract(epoch FROM min(ach_next_check_at) - now())::float8 FROM payments WHERE ach_unknown_since IS NOT NULL")
+        .await;
+    assert!(next >= 29.0, "{next}");
 }

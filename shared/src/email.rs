@@ -24,10 +24,12 @@ pub enum EmailKind {
     Invitation,
     PasswordReset,
     PayLink,
+    /// To the clerk who sent a pay link: it was locked after repeated declines.
+    PayLinkLocked,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 8] = [
+    pub const ALL: [EmailKind; 9] = [
         EmailKind::PaymentReceipt,
         EmailKind::AchReturned,
         EmailKind::CardExpiring,
@@ -36,6 +38,7 @@ impl EmailKind {
         EmailKind::Invitation,
         EmailKind::PasswordReset,
         EmailKind::PayLink,
+        EmailKind::PayLinkLocked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +51,7 @@ impl EmailKind {
             EmailKind::Invitation => "invitation",
             EmailKind::PasswordReset => "password_reset",
             EmailKind::PayLink => "pay_link",
+            EmailKind::PayLinkLocked => "pay_link_locked",
         }
     }
 
@@ -62,6 +66,7 @@ impl EmailKind {
             EmailKind::Invitation => "Invitation",
             EmailKind::PasswordReset => "Password reset",
             EmailKind::PayLink => "Pay link",
+            EmailKind::PayLinkLocked => "Pay link locked",
         }
     }
 
@@ -154,9 +159,17 @@ pub enum PayLinkStatus {
     Paid,
     Expired,
     Revoked,
+    /// Locked after [`PayLinkStatus::MAX_DECLINES`] declined payments (the clerk who sent it
+    /// is told).
+    Locked,
 }
 
 impl PayLinkStatus {
+    /// Declined payments through one link before it is locked.
+    pub const MAX_DECLINES: i32 = 5;
+    /// Methods a link's holder may save through it.
+    pub const MAX_NEW_METHODS: i64 = 2;
+
     pub fn label(self) -> &'static str {
         match self {
             PayLinkStatus::Sent => "Sent",
@@ -164,6 +177,7 @@ impl PayLinkStatus {
             PayLinkStatus::Paid => "Paid",
             PayLinkStatus::Expired => "Expired",
             PayLinkStatus::Revoked => "Revoked",
+            PayLinkStatus::Locked => "Locked",
         }
     }
 
@@ -172,10 +186,11 @@ impl PayLinkStatus {
         matches!(self, PayLinkStatus::Sent | PayLinkStatus::Opened)
     }
 
-    /// The status from the link's dates (revoked and paid win over expiry).
+    /// The status from the link's dates (revoked, paid and locked win over expiry).
     pub fn of(
         revoked: bool,
         paid: bool,
+        locked: bool,
         expires_at: DateTime<Utc>,
         opened: bool,
         now: DateTime<Utc>,
@@ -184,6 +199,8 @@ impl PayLinkStatus {
             PayLinkStatus::Revoked
         } else if paid {
             PayLinkStatus::Paid
+        } else if locked {
+            PayLinkStatus::Locked
         } else if expires_at <= now {
             PayLinkStatus::Expired
         } else if opened {
@@ -310,26 +327,35 @@ mod tests {
         let later = now + Duration::days(1);
         let earlier = now - Duration::days(1);
         assert_eq!(
-            PayLinkStatus::of(false, false, later, false, now),
+            PayLinkStatus::of(false, false, false, later, false, now),
             PayLinkStatus::Sent
         );
         assert_eq!(
-            PayLinkStatus::of(false, false, later, true, now),
+            PayLinkStatus::of(false, false, false, later, true, now),
             PayLinkStatus::Opened
         );
         assert_eq!(
-            PayLinkStatus::of(false, false, earlier, true, now),
+            PayLinkStatus::of(false, false, false, earlier, true, now),
             PayLinkStatus::Expired
         );
         assert_eq!(
-            PayLinkStatus::of(false, true, earlier, true, now),
+            PayLinkStatus::of(false, true, false, earlier, true, now),
             PayLinkStatus::Paid
         );
         assert_eq!(
-            PayLinkStatus::of(true, true, later, true, now),
+            PayLinkStatus::of(true, true, false, later, true, now),
             PayLinkStatus::Revoked
         );
+        assert_eq!(
+            PayLinkStatus::of(false, false, true, later, true, now),
+            PayLinkStatus::Locked
+        );
+        assert_eq!(
+            PayLinkStatus::of(false, true, true, later, true, now),
+            PayLinkStatus::Paid
+        );
         assert!(!PayLinkStatus::Expired.is_live());
+        assert!(!PayLinkStatus::Locked.is_live());
     }
 
     #[test]

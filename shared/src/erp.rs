@@ -20,16 +20,22 @@ pub const MAX_BATCH: usize = 1000;
 #[serde(deny_unknown_fields)]
 pub struct CompanyRecord {
     /// The Company ID (letters, digits and dashes, at most 20; stored upper-case).
-    #[cfg_attr(feature = "openapi", schema(example = "C2001", max_length = 20))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "C2001", max_length = 20, pattern = r"^\s*[A-Za-z0-9-]+\s*$")
+    )]
     pub id: String,
     #[cfg_attr(
         feature = "openapi",
-        schema(example = "Acme Supply Co.", max_length = 200)
+        schema(example = "Acme Supply Co.", max_length = 200, pattern = r"\S")
     )]
     pub name: String,
     /// `USD` (the only currency so far); omitted means `USD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "USD"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "USD", pattern = "^[Uu][Ss][Dd]$")
+    )]
     pub currency: Option<String>,
 }
 
@@ -40,13 +46,26 @@ pub struct CompanyRecord {
 pub struct ContactRecord {
     #[cfg_attr(feature = "openapi", schema(example = "C2001"))]
     pub company_id: String,
-    #[cfg_attr(feature = "openapi", schema(example = "ap@acme.example"))]
+    /// An email address (`name@example.com`; stored lower-case).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "ap@acme.example",
+            max_length = 254,
+            pattern = r"^[^\s@]+@[^\s@.][^\s@]*\.[^\s@]*[^\s@.]$"
+        )
+    )]
     pub email: String,
-    #[cfg_attr(feature = "openapi", schema(example = "Dana Reyes", max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Dana Reyes", max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 40))]
     pub phone: Option<String>,
 }
 
@@ -97,7 +116,10 @@ impl InvoiceStatus {
 pub struct InvoiceRecord {
     #[cfg_attr(feature = "openapi", schema(example = "C2001"))]
     pub company_id: String,
-    #[cfg_attr(feature = "openapi", schema(example = "INV-10001", max_length = 50))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "INV-10001", max_length = 50, pattern = r"\S")
+    )]
     pub number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = "PO-778", max_length = 50))]
@@ -109,7 +131,10 @@ pub struct InvoiceRecord {
     #[cfg_attr(feature = "openapi", schema(example = "2026-12-01", format = Date))]
     pub due_date: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "USD"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "USD", pattern = "^[Uu][Ss][Dd]$")
+    )]
     pub currency: Option<String>,
     /// A decimal string with at most 2 decimals, above 0.
     #[cfg_attr(
@@ -195,6 +220,7 @@ pub struct ExternalPaymentRecord {
     #[cfg_attr(feature = "openapi", schema(example = "Check 4471", max_length = 200))]
     pub reference: Option<String>,
     /// What each invoice gets; at least one, each invoice once.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 500))]
     pub allocations: Vec<ExternalAllocation>,
 }
 
@@ -280,6 +306,11 @@ fn text(field: &str, raw: &str, what: &str, max: usize) -> Result<String, FieldE
         Err(FieldError::new(
             field,
             format!("The {what} contains a control character."),
+        ))
+    } else if crate::card::holds_card_number(t) {
+        Err(FieldError::new(
+            field,
+            format!("The {what} holds a card number. Card numbers go only to the payment gateway, never to Settle: remove it."),
         ))
     } else {
         Ok(t.to_string())
@@ -495,6 +526,12 @@ impl ExternalPaymentRecord {
             }
         }
         let total: Decimal = lines.iter().map(|(_, a)| *a).sum();
+        if total > crate::money::Money::MAX {
+            p.add(
+                "allocations",
+                "The allocations add up to more than 999999999999.99; send them as more than one payment.",
+            );
+        }
         p.finish(|| ExternalPayment {
             external_id: id.expect("checked"),
             company: company.expect("checked"),
@@ -557,6 +594,22 @@ mod tests {
     }
 
     #[test]
+    fn a_card_number_in_any_text_is_refused_at_its_field() {
+        let mut r = invoice();
+        r.po_number = Some("4242 4242 4242 4242".into());
+        let errs = r.check().unwrap_err();
+        assert_eq!(errs[0].field, "po_number");
+        assert!(
+            errs[0].message.contains("card number"),
+            "{}",
+            errs[0].message
+        );
+        let mut r = invoice();
+        r.po_number = Some("PO 2026-000123".into());
+        assert!(r.check().is_ok());
+    }
+
+    #[test]
     fn due_before_issue_is_refused() {
         let mut r = invoice();
         r.due_date = "2026-10-01".into();
@@ -589,5 +642,10 @@ mod tests {
         let errs = bad.check().unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["allocations/0/amount", "allocations/1/invoice"]);
+        // Lines each within the limit whose sum is past what a payment holds.
+        let mut big = r.clone();
+        big.allocations[0].amount = "999999999999.99".into();
+        let errs = big.check().unwrap_err();
+        assert_eq!(errs[0].field, "allocations");
     }
 }

@@ -45,6 +45,12 @@ pub enum AppError {
     /// Sign-in refused because of too many failed attempts.
     #[error("Too many failed sign-in attempts. Try again in {minutes} minutes.")]
     LockedOut { minutes: i64 },
+    /// Too many failed attempts from one client (links that open nothing): refused at once.
+    #[error("Too many attempts from your network. Try again in {minutes} minutes.")]
+    TooMany { minutes: i64 },
+    /// Too much of one kind of work at once (e.g. sign-ins): refused at once, try again soon.
+    #[error("Settle is busy. Try again in {seconds} seconds.")]
+    Busy { seconds: u64 },
     /// The request never got a proper answer (network, serialization).
     #[error("Could not reach the server ({0}). Check your connection and try again.")]
     Transport(String),

@@ -55,9 +55,22 @@ pub struct MethodOption {
     pub last4: String,
     pub is_default: bool,
     pub instrument: Instrument,
+    /// Shown by its label alone (a pay link's holder sees the company's default this way: no
+    /// holder name, no expiry).
+    #[serde(default)]
+    pub label_only: bool,
 }
 
 impl MethodOption {
+    /// The method as someone who may pay with it but not see it sees it: its label alone.
+    pub fn label_only(self) -> Self {
+        MethodOption {
+            holder_name: String::new(),
+            label_only: true,
+            ..self
+        }
+    }
+
     pub fn kind(&self) -> MethodKind {
         match self.instrument {
             Instrument::Card { .. } => MethodKind::Card,
@@ -329,9 +342,20 @@ impl NewBankAccount {
 /// version; what was agreed to is kept word for word with the method.
 pub const ACH_AUTHORIZATION_VERSION: &str = "ACH-DEBIT-2026-11";
 
+/// Where a customer agrees to ACH debits themselves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgreedOn {
+    /// In the customer portal, signed in.
+    Portal,
+    /// On a pay link's page, without an account.
+    PayPage,
+}
+
 /// The account an ACH debit authorization names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AuthorizedAccount<'a> {
+    /// Where it is agreed to: the wording says "in this portal" or "on this payment page".
+    pub on: AgreedOn,
     /// The company's name (`companies.name`, as the session and the database both give it).
     pub company: &'a str,
     pub routing_number: &'a str,
@@ -349,12 +373,22 @@ pub fn ach_authorization_text(a: AuthorizedAccount<'_>) -> String {
         AccountType::Checking => "checking",
         AccountType::Savings => "savings",
     };
+    let (place, until) = match a.on {
+        AgreedOn::Portal => (
+            "in this portal",
+            "until I deactivate the account in the portal or notify the seller in writing",
+        ),
+        AgreedOn::PayPage => (
+            "on this payment page",
+            "until I notify the seller in writing",
+        ),
+    };
     format!(
         "I authorize the seller to electronically debit the {kind} account •••• {last4} at {bank} \
-         (routing number {routing}) of {company} for the payments I make or approve in this portal, \
+         (routing number {routing}) of {company} for the payments I make or approve {place}, \
          and, if necessary, to credit it to correct an erroneous debit. This authorization stays in \
-         effect until I deactivate the account in the portal or notify the seller in writing, in \
-         time for them to act on it. I confirm I am authorized to allow debits to this account.",
+         effect {until}, in time for them to act on it. I confirm I am authorized to allow debits \
+         to this account.",
         last4 = a.last4,
         routing = a.routing_number,
         company = a.company,
@@ -597,6 +631,7 @@ mod tests {
                 exp_month: m,
                 exp_year: y,
             },
+            label_only: false,
         };
         assert!(!card(11, 2026).is_expired(today));
         assert!(card(10, 2026).is_expired(today));
@@ -612,6 +647,29 @@ mod tests {
         };
         assert_eq!(ach.label(), "First Sandbox Bank checking •••• 4242");
         assert!(!ach.is_expired(today));
+    }
+
+    #[test]
+    fn the_authorization_names_the_company_and_where_it_is_agreed() {
+        let account = |on| AuthorizedAccount {
+            on,
+            company: "Acme Supply Co.",
+            routing_number: "110000000",
+            account_type: AccountType::Checking,
+            last4: "6789",
+        };
+        let portal = ach_authorization_text(account(AgreedOn::Portal));
+        assert!(portal
+            .contains("of Acme Supply Co. for the payments I make or approve in this portal,"));
+        assert!(portal.contains(
+            "until I deactivate the account in the portal or notify the seller in writing, in time"
+        ));
+        let page = ach_authorization_text(account(AgreedOn::PayPage));
+        assert!(page.contains(
+            "of Acme Supply Co. for the payments I make or approve on this payment page,"
+        ));
+        assert!(page.contains("effect until I notify the seller in writing, in time"));
+        assert!(!page.contains("portal"));
     }
 
     #[test]

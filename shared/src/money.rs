@@ -82,6 +82,10 @@ pub struct MoreDecimalsThanTheCurrency {
 }
 
 impl Money {
+    /// The largest amount Settle books (what a `NUMERIC(14,2)` column holds): any one amount
+    /// typed, sent or summed into a payment is at most this.
+    pub const MAX: Decimal = Decimal::from_parts(276_447_231, 23_283, 0, false, 2);
+
     /// Builds money, rounding half-even to the currency's minor unit.
     pub fn new(amount: Decimal, currency: Currency) -> Self {
         let mut amount = amount.round_dp_with_strategy(
@@ -129,19 +133,31 @@ impl Money {
         self.amount > Decimal::ZERO
     }
 
-    /// Sum of two amounts in the same currency; `None` when the currencies differ.
+    /// Whether the amount is within what Settle books (at most [`Money::MAX`] either way).
+    pub fn within_limit(&self) -> bool {
+        self.amount.abs() <= Self::MAX
+    }
+
+    /// Sum of two amounts in the same currency; `None` when the currencies differ or the sum
+    /// is beyond what a decimal holds (it never panics).
     pub fn checked_add(self, other: Money) -> Option<Money> {
         (self.currency == other.currency)
-            .then(|| Money::new(self.amount + other.amount, self.currency))
+            .then(|| self.amount.checked_add(other.amount))
+            .flatten()
+            .map(|a| Money::new(a, self.currency))
     }
 
-    /// Difference of two amounts in the same currency; `None` when the currencies differ.
+    /// Difference of two amounts in the same currency; `None` when the currencies differ or
+    /// the difference is beyond what a decimal holds.
     pub fn checked_sub(self, other: Money) -> Option<Money> {
         (self.currency == other.currency)
-            .then(|| Money::new(self.amount - other.amount, self.currency))
+            .then(|| self.amount.checked_sub(other.amount))
+            .flatten()
+            .map(|a| Money::new(a, self.currency))
     }
 
-    /// Adds up amounts of one currency. An empty list sums to zero in `currency`.
+    /// Adds up amounts of one currency; `None` when one is in another currency or the sum
+    /// overflows. An empty list sums to zero in `currency`.
     pub fn sum<'a>(
         currency: Currency,
         items: impl IntoIterator<Item = &'a Money>,
@@ -224,6 +240,26 @@ mod tests {
             d("3.30")
         );
         assert_eq!(Money::sum(Currency::USD, &[]).unwrap().amount(), d("0.00"));
+    }
+
+    #[test]
+    fn the_largest_amount_fits_numeric_14_2() {
+        assert_eq!(Money::MAX.to_string(), "999999999999.99");
+        assert!(Money::usd(Money::MAX).within_limit());
+        assert!(!Money::usd(d("1000000000000.00")).within_limit());
+        assert!(!Money::usd(d("-1000000000000.00")).within_limit());
+    }
+
+    #[test]
+    fn arithmetic_past_a_decimal_is_none_never_a_panic() {
+        let huge = Money::usd(d("40000000000000000000000000000"));
+        assert_eq!(huge.checked_add(huge), None);
+        assert_eq!(Money::usd(-huge.amount()).checked_sub(huge), None);
+        assert_eq!(Money::sum(Currency::USD, &[huge, huge]), None);
+        assert_eq!(
+            Money::usd(d("1.10")).checked_add(Money::usd(d("2.20"))),
+            Some(Money::usd(d("3.30")))
+        );
     }
 
     proptest! {

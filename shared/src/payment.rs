@@ -146,7 +146,18 @@ pub fn parse_amount(field: &str, raw: &str, currency: Currency) -> Result<Money,
             format!("Use at most {} decimal places.", currency.minor_units()),
         ));
     }
-    Ok(Money::new(value, currency))
+    check_amount(field, Money::new(value, currency), currency)
+}
+
+/// The refusal of an amount past [`Money::MAX`].
+fn too_large(field: &str, currency: Currency) -> FieldError {
+    FieldError::new(
+        field,
+        format!(
+            "Enter at most {}.",
+            Money::new(Money::MAX, currency).display()
+        ),
+    )
 }
 
 /// An amount already read as [`Money`]: in the payment's currency, and above zero.
@@ -159,6 +170,9 @@ pub fn check_amount(field: &str, amount: Money, currency: Currency) -> Result<Mo
     }
     if !amount.is_positive() {
         return Err(FieldError::new(field, "Enter an amount above zero."));
+    }
+    if !amount.within_limit() {
+        return Err(too_large(field, currency));
     }
     Ok(amount)
 }
@@ -214,6 +228,8 @@ pub struct PaymentRequest {
     pub lines: Vec<PaymentLine>,
     pub consent: Consent,
     pub idempotency_key: IdempotencyKey,
+    /// The exact sum of the lines, at most [`Money::MAX`] (summed once, when parsed).
+    total: Money,
 }
 
 impl PaymentRequest {
@@ -270,23 +286,30 @@ impl PaymentRequest {
                 short_pay_reason: (!reason.is_empty()).then_some(reason),
             });
         }
+        let total = Money::sum(currency, lines.iter().map(|l| &l.amount))
+            .filter(Money::within_limit)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "invoices",
+                    format!(
+                        "One payment is at most {}. Pay these invoices in more than one payment.",
+                        Money::new(Money::MAX, currency).display()
+                    ),
+                )
+            })?;
         Ok(PaymentRequest {
             company,
             method_id: input.method_id,
             lines,
             consent,
             idempotency_key,
+            total,
         })
     }
 
     /// The payment's amount: the exact sum of its lines.
     pub fn total(&self) -> Money {
-        let currency = self
-            .lines
-            .first()
-            .map(|l| l.amount.currency())
-            .unwrap_or_default();
-        Money::sum(currency, self.lines.iter().map(|l| &l.amount)).expect("one currency")
+        self.total
     }
 }
 
@@ -482,6 +505,12 @@ mod tests {
         assert_eq!(msg("0.001"), "Use at most 2 decimal places.");
         assert_eq!(msg("abc"), "Enter an amount as a number, like 125.00.");
         assert_eq!(msg("1e5"), "Enter an amount as a number, like 125.00.");
+        assert_eq!(msg("1000000000000"), "Enter at most $999,999,999,999.99.");
+        assert_eq!(
+            msg("40000000000000000000000000000"),
+            "Enter at most $999,999,999,999.99."
+        );
+        assert!(parse_amount("a", "999999999999.99", Currency::USD).is_ok());
         assert!(
             parse_amount("a", "10.100", Currency::USD).is_ok(),
             "trailing zeros are fine"
@@ -547,6 +576,37 @@ mod tests {
                 .field,
             "idempotency_key"
         );
+    }
+
+    #[test]
+    fn amounts_past_what_is_booked_are_refused_at_their_field_never_a_panic() {
+        // Each line too large: refused at its own amount.
+        let e = PaymentRequest::parse(
+            &input(vec![
+                (1, "40000000000000000000000000000", ""),
+                (2, "40000000000000000000000000000", ""),
+            ]),
+            consent(),
+            Currency::USD,
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "amount_1");
+        assert_eq!(e.message, "Enter at most $999,999,999,999.99.");
+        // Each line within the limit, the sum past it: refused at the invoices.
+        let e = PaymentRequest::parse(
+            &input(vec![(1, "999999999999.99", ""), (2, "0.01", "")]),
+            consent(),
+            Currency::USD,
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "invoices");
+        let r = PaymentRequest::parse(
+            &input(vec![(1, "999999999999.98", ""), (2, "0.01", "")]),
+            consent(),
+            Currency::USD,
+        )
+        .unwrap();
+        assert_eq!(r.total(), Money::usd(Money::MAX));
     }
 
     #[test]

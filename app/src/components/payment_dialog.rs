@@ -256,7 +256,7 @@ pub fn PaymentDialog(
                                                         }
                                                     />
                                                     <span class="method-label">{m.label()}</span>
-                                                    <span class="method-detail muted">{m.detail()}</span>
+                                                    <span class="method-detail muted">{if m.label_only { "Saved on file".to_string() } else { m.detail() }}</span>
                                                     {m.is_default.then(|| view! { <span class="badge badge-neutral">"Default"</span> })}
                                                     {expired.then(|| view! { <span class="badge badge-amber">"Expired"</span> })}
                                                 </label>

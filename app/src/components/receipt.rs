@@ -81,8 +81,13 @@ pub fn ReceiptPage(receipt: Resource<Result<Receipt, ApiError>>) -> impl IntoVie
             {move || Suspend::new(async move {
                 match receipt.await {
                     Err(e) => {
+                        // A link past its days is gone (410); anything else keeps its status.
                         #[cfg(feature = "ssr")]
-                        crate::request::set_page_status(crate::request::status_for(e.app()));
+                        crate::request::set_page_status(if e.message_for("token").is_some() {
+                            http::StatusCode::GONE
+                        } else {
+                            crate::request::status_for(e.app())
+                        });
                         view! { <Title text="Not found"/><super::ErrorView error=e/> }.into_any()
                     }
                     Ok(r) => view! {

@@ -5,6 +5,7 @@
 
 use super::{use_token, PublicFrame};
 use crate::api_email::{pay_link, receipt_by_link};
+use crate::components::add_method::AuthorizingCompany;
 use crate::components::payment_dialog::PayLine;
 use crate::components::receipt::ReceiptPage;
 use crate::components::{loading_page, ErrorView, InvoiceTable, Payer, PaymentDialog, Selection};
@@ -21,8 +22,15 @@ pub fn PayLinkPage() -> impl IntoView {
     let selection = Selection::new();
     let paying = RwSignal::new(None::<Vec<PayLine>>);
     let problem = RwSignal::new(None::<String>);
+    // The ACH wording of a bank account added here names the link's company.
+    let company_name = RwSignal::new(String::new());
+    provide_context(AuthorizingCompany(company_name));
     let open = move |_| {
         problem.set(None);
+        // In the browser, after the link loaded (the button is in its view).
+        if let Some(Ok(l)) = link.get_untracked() {
+            company_name.set(l.company_name);
+        }
         match selection.lines() {
             Ok(lines) if !lines.is_empty() => paying.set(Some(lines)),
             Ok(_) => problem.set(Some("Select at least one invoice to pay.".into())),
@@ -67,6 +75,9 @@ pub fn PayLinkPage() -> impl IntoView {
                             }.into_any(),
                             PayLinkStatus::Revoked => view! {
                                 <div class="banner banner-error" role="alert">{format!("This link was withdrawn. Ask {} for a new one.", l.seller)}</div>
+                            }.into_any(),
+                            PayLinkStatus::Locked => view! {
+                                <div class="banner banner-error" role="alert">{format!("This link is locked after several declined payments. Ask {} for a new one.", l.seller)}</div>
                             }.into_any(),
                             _ if l.invoices.is_empty() => view! {
                                 <div class="banner banner-info" role="status">"Nothing is due on these invoices any more: they have been paid or closed."</div>

@@ -11,9 +11,56 @@ use server::sessions::COOKIE;
 use server::AppState;
 use shared::AppError;
 
+/// Where a request comes from: the client's address as [`server::Config::client_ip`] believes
+/// it (a trusted proxy's `X-Forwarded-For`, else the address that connected). Put on every
+/// request by [`own_host`].
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+/// Refuses a request for a host other than the public URL's (a forged `Host` would otherwise
+/// reach the pages and the Origin check), except the load balancer's health check, and puts
+/// the client's address on the request.
+pub async fn own_host(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+    if req.uri().path() != "/healthz"
+        && !host.as_deref().is_some_and(|h| state.config.is_own_host(h))
+    {
+        tracing::warn!(
+            host = host.as_deref().unwrap_or(""),
+            "refused a request for another host"
+        );
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            format!("This server answers for {} only.", state.config.public_url),
+        )
+            .into_response();
+    }
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let client = state.config.client_ip(peer, forwarded);
+    req.extensions_mut().insert(ClientIp(client));
+    next.run(req).await
+}
+
 /// A cross-site state-changing request: refused (SameSite=Strict cookies already keep the
-/// session out of them; this also covers browsers that ignore SameSite).
-fn cross_site(req: &Request) -> bool {
+/// session out of them; this also covers browsers that ignore SameSite). An `Origin` must be
+/// the public URL's.
+fn cross_site(req: &Request, config: &server::Config) -> bool {
     if req.method() == Method::GET || req.method() == Method::HEAD {
         return false;
     }
@@ -26,20 +73,15 @@ fn cross_site(req: &Request) -> bool {
             return true;
         }
     }
-    match (
-        req.headers()
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok()),
-        req.headers()
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        // `null` is an opaque origin (a sandboxed frame, a data: URL, some redirects): never
-        // one of Settle's own pages.
-        (Some("null"), _) => true,
-        (Some(origin), Some(host)) => origin.split("://").nth(1).unwrap_or(origin) != host,
-        (Some(_), None) => true,
-        _ => false,
+    // `null` is an opaque origin (a sandboxed frame, a data: URL, some redirects): never one
+    // of Settle's own pages.
+    match req
+        .headers()
+        .get(header::ORIGIN)
+        .map(|v| v.to_str().unwrap_or("null"))
+    {
+        Some(origin) => !config.is_own_origin(origin),
+        None => false,
     }
 }
 
@@ -74,7 +116,7 @@ fn foreign_call_body(req: &Request) -> bool {
 /// Resolves the session cookie once per request, keeps signed-out users out of the
 /// signed-in areas, marks wrong-role pages 403, and drops dead session cookies.
 pub async fn session(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if cross_site(&req) {
+    if cross_site(&req, &state.config) {
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
     if foreign_call_body(&req) {

@@ -7,6 +7,8 @@ pub mod catch_panic;
 pub mod documents;
 pub mod imports;
 mod middleware;
+
+pub use middleware::ClientIp;
 pub mod static_files;
 pub mod tokenizer;
 pub mod watchdog;
@@ -46,6 +48,29 @@ pub async fn main() -> i32 {
     if seed_only {
         config.demo = true;
     }
+    let mut leptos_options = match get_configuration(None) {
+        Ok(c) => c.leptos_options,
+        Err(e) => {
+            eprintln!("settle: bad LEPTOS_* setting: {e}");
+            return 1;
+        }
+    };
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        leptos_options.hash_files = static_files::hash_file_beside_binary(&leptos_options);
+    }
+    // Before anything else, what serving needs: a key to sign links with (production sets
+    // its own; demo mode may keep one in the database), and a site that holds every file the
+    // pages will name. The subcommands serve nothing.
+    if !seed_only && !make_key {
+        if let Err(e) = config.check_for_serving() {
+            eprintln!("settle: {e}");
+            return 1;
+        }
+        if let Err(e) = static_files::check_site(&leptos_options) {
+            eprintln!("settle: not serving: {e}");
+            return 1;
+        }
+    }
     let state = match server::start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -59,16 +84,6 @@ pub async fn main() -> i32 {
     }
     if make_key {
         return api_key_command(&state, &args[1..]).await;
-    }
-    let mut leptos_options = match get_configuration(None) {
-        Ok(c) => c.leptos_options,
-        Err(e) => {
-            eprintln!("settle: bad LEPTOS_* setting: {e}");
-            return 1;
-        }
-    };
-    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
-        leptos_options.hash_files = static_files::hash_file_beside_binary(&leptos_options);
     }
     let addr = leptos_options.site_addr;
     let app = router(state, leptos_options);
@@ -210,7 +225,12 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .merge(static_files::routes(&leptos_options))
         // The load balancer's health check: no session, no page render, just "the database
         // answers" (a check that closes early never leaves a half-rendered page behind).
-        .merge(health_route(state_for_health))
+        .merge(health_route(state_for_health.clone()))
+        // Outside every route: a request for another host is refused before anything runs.
+        .layer(axum::middleware::from_fn_with_state(
+            state_for_health,
+            middleware::own_host,
+        ))
         // Inside compression, so a notice appended to a broken stream is compressed with it.
         .layer(axum::middleware::from_fn(catch_panic::catch_panic))
         .layer(CompressionLayer::new())

@@ -23,7 +23,11 @@ pub async fn spawn(pool: PgPool) -> TestApp {
 }
 
 /// The app with this configuration.
-pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
+pub async fn spawn_with(pool: PgPool, mut config: Config) -> TestApp {
+    // The address first: it is the app's public URL (the only host it answers for).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    config.public_url = format!("http://{addr}");
     let state = AppState::new(pool.clone(), config);
     server::demo::seed(&state.pool, state.gateway.as_ref())
         .await
@@ -33,9 +37,14 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
         .site_root("target/site")
         .build();
     let router = app::serve::router(state, options);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
     TestApp {
         pool,
         base: format!("http://{addr}"),

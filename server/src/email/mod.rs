@@ -57,13 +57,14 @@ pub struct NewEmail<'a> {
 /// Writes a message to the outbox in the caller's transaction (nothing when its key is
 /// already there).
 pub async fn enqueue(conn: &mut PgConnection, e: NewEmail<'_>) -> Result<()> {
+    let subject = fit_subject(&e.subject);
     sqlx::query!(
         "INSERT INTO emails (kind, recipient, recipient_name, subject, data, dedupe_key, company_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
         e.kind as EmailKind,
         e.recipient.trim().to_lowercase(),
         e.recipient_name,
-        e.subject,
+        subject,
         e.data,
         e.dedupe_key,
         e.company as Option<CompanyId>
@@ -71,6 +72,21 @@ pub async fn enqueue(conn: &mut PgConnection, e: NewEmail<'_>) -> Result<()> {
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The longest subject kept (the outbox's column holds 300 characters).
+pub const MAX_SUBJECT: usize = 300;
+
+/// A subject cut to [`MAX_SUBJECT`] characters, with an ellipsis when cut (names can be long).
+pub fn fit_subject(subject: &str) -> String {
+    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    if subject.chars().count() <= MAX_SUBJECT {
+        return subject;
+    }
+    let mut cut: String = subject.chars().take(MAX_SUBJECT - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
 }
 
 /// The outbox, newest first (at most 200), filtered by status and by a recipient or subject
@@ -270,11 +286,15 @@ fn link(config: &Config, key: &[u8], d: &Due) -> Result<String> {
     match d.kind {
         EmailKind::PaymentReceipt | EmailKind::AchReturned => Ok(format!(
             "{base}/receipts/{}",
-            links::receipt_token(key, number)
+            links::receipt_token(key, number, crate::companies::today())
         )),
         EmailKind::CardExpiring | EmailKind::MethodAdded | EmailKind::MethodDeactivated => {
             Ok(format!("{base}/portal/payment-methods"))
         }
+        EmailKind::PayLinkLocked => Ok(format!(
+            "{base}/ops/crm/companies/{}/pay-links",
+            d.data["company"]["id"].as_str().unwrap_or_default()
+        )),
         EmailKind::Invitation | EmailKind::PasswordReset | EmailKind::PayLink => {
             let purpose = d.data["link"]["purpose"].as_str().and_then(Purpose::parse);
             match (purpose, &d.nonce) {
@@ -363,4 +383,23 @@ async fn record(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_cut_to_fit_the_outbox() {
+        assert_eq!(fit_subject("  Pay   link "), "Pay link");
+        let long = format!(
+            "{} sent you a link to pay $1.00 of {}",
+            "C".repeat(100),
+            "é".repeat(250)
+        );
+        let cut = fit_subject(&long);
+        assert_eq!(cut.chars().count(), MAX_SUBJECT);
+        assert!(cut.ends_with('…'));
+        assert_eq!(fit_subject(&"x".repeat(300)), "x".repeat(300));
+    }
 }

@@ -43,7 +43,9 @@ fn env() -> &'static Environment<'static> {
             "password_reset.html",
             "password_reset.txt",
             "pay_link.html",
-            "pay_link.txt"
+            "pay_link.txt",
+            "pay_link_locked.html",
+            "pay_link_locked.txt"
         );
         env.add_filter("money", |raw: String| money(&raw));
         env

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use shared::bank::{bank_name, AccountType, HolderType};
 use shared::card::{CardBrand, CardExpiry};
 use shared::method::{
-    ach_authorization_text, Authorization, AuthorizedAccount, MethodKind, MethodOption,
+    ach_authorization_text, AgreedOn, Authorization, AuthorizedAccount, MethodKind, MethodOption,
     NewBankAccount, NewCard, ACH_AUTHORIZATION_VERSION,
 };
 use shared::{CompanyId, DocumentId, MethodId, UserId};
@@ -73,6 +73,9 @@ async fn insert_method(
     )
     .fetch_one(&mut *tx)
     .await?;
+    if let Some(link) = acting.pay_link {
+        crate::pay_links::check_new_method(tx, link).await?;
+    }
     let same = sqlx::query_scalar!(
         r#"SELECT active FROM payment_methods WHERE company_id = $1 AND kind = $2 AND last4 = $3
              AND (kind <> 'card' OR (card_brand = $4 AND exp_month = $5 AND exp_year = $6))
@@ -106,9 +109,9 @@ async fn insert_method(
         MethodRow,
         r#"INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand,
                exp_month, exp_year, bank_name, routing_number, account_type, holder_type,
-               authorization_document_id, is_default, created_by)
+               authorization_document_id, is_default, created_by, pay_link_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-               NOT EXISTS (SELECT 1 FROM payment_methods WHERE company_id = $1 AND is_default), $14)
+               NOT EXISTS (SELECT 1 FROM payment_methods WHERE company_id = $1 AND is_default), $14, $15)
            ON CONFLICT (gateway_token) DO NOTHING
            RETURNING id AS "id: MethodId", kind AS "kind: MethodKind", holder_name,
                last4::text AS "last4!", card_brand AS "card_brand: CardBrand", exp_month, exp_year,
@@ -126,7 +129,8 @@ async fn insert_method(
         m.account_type as Option<AccountType>,
         m.holder_type as Option<HolderType>,
         m.document as Option<DocumentId>,
-        acting.initiator() as Option<UserId>
+        acting.initiator() as Option<UserId>,
+        acting.pay_link
     )
     .fetch_optional(&mut *tx)
     .await
@@ -259,6 +263,11 @@ pub async fn add_bank_account(
         }
         (Authorization::InPortal { signed_name }, false) => {
             let authorized = AuthorizedAccount {
+                on: if acting.pay_link.is_some() {
+                    AgreedOn::PayPage
+                } else {
+                    AgreedOn::Portal
+                },
                 company: "",
                 routing_number: &routing_number,
                 account_type: account.account_type,

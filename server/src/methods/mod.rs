@@ -14,7 +14,7 @@ pub use add::{add_bank_account, add_card};
 pub use documents::{clear_unattached_documents, document_file, store_document};
 pub use manage::{set_active, set_default};
 pub(crate) use query::lock_for_payment;
-pub use query::{active_methods, company_methods, detail, search};
+pub use query::{active_methods, company_methods, detail, offered_through_link, search};
 
 use crate::{Error, Result};
 use shared::bank::AccountType;
@@ -69,6 +69,7 @@ impl MethodRow {
             last4: self.last4,
             is_default: self.is_default,
             instrument,
+            label_only: false,
         })
     }
 }

@@ -37,6 +37,50 @@ pub async fn active_methods(pool: &PgPool, company: CompanyId) -> Result<Vec<Met
     .collect()
 }
 
+/// The active methods a pay link offers its holder: the company's default by its label only
+/// (unless it was saved through the link), then those saved through the link, in full.
+pub async fn offered_through_link(
+    pool: &PgPool,
+    company: CompanyId,
+    link: i64,
+) -> Result<Vec<MethodOption>> {
+    let rows = sqlx::query!(
+        r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
+                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
+                  m.exp_year, m.bank_name, m.account_type AS "account_type: AccountType",
+                  m.is_default, m.pay_link_id IS NOT DISTINCT FROM $2 AS "through_link!"
+           FROM payment_methods m
+           WHERE m.company_id = $1 AND m.active AND (m.is_default OR m.pay_link_id = $2)
+           ORDER BY m.is_default DESC, m.created_at DESC, m.id DESC"#,
+        company as CompanyId,
+        link
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let option = MethodRow {
+                id: r.id,
+                kind: r.kind,
+                holder_name: r.holder_name,
+                last4: r.last4,
+                card_brand: r.card_brand,
+                exp_month: r.exp_month,
+                exp_year: r.exp_year,
+                bank_name: r.bank_name,
+                account_type: r.account_type,
+                is_default: r.is_default,
+            }
+            .into_option()?;
+            Ok(if r.through_link {
+                option
+            } else {
+                option.label_only()
+            })
+        })
+        .collect()
+}
+
 /// A method as the payment engine charges it.
 pub(crate) struct PayableMethod {
     pub option: MethodOption,

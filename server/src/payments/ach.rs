@@ -1,60 +1,190 @@
 //! ACH payments after they are accepted: each `pending` one is read again from the gateway
 //! by its key until its end — settled, or returned with its invoices re-opened — is recorded
-//! in its own transaction. A failure leaves that one for the next pass; nothing the gateway
-//! reported is lost.
+//! in its own transaction. Each keeps its own next check (`ach_next_check_at`): a pass takes
+//! the oldest due first (however many are pending, each comes round), asks a few at a time,
+//! and backs off one the gateway cannot be asked about. A debit the gateway does not know is
+//! asked about again, and once it is older than [`UNKNOWN_FLAG_AGE`] it is flagged to staff
+//! (System → Awaiting gateway), never skipped silently. A failure leaves that one for a later
+//! pass; nothing the gateway reported is lost.
 
+use super::reconcile::backoff;
 use super::restore_balances;
 use crate::audit::{self, Action, Actor, Entity, Event};
+use crate::companies::currency;
 use crate::gateway::{within, Charge, ChargeStatus, PaymentGateway, LOOKUP_TIMEOUT};
 use crate::Result;
+use futures_util::stream::{self, StreamExt};
 use serde_json::json;
-use shared::payment::PaymentStatus;
+use shared::company::CompanyCode;
+use shared::money::Money;
+use shared::payment::{AwaitingGateway, PaymentStatus};
 use shared::{CompanyId, PaymentId};
 use sqlx::PgPool;
+use std::time::Duration;
 
 /// What one [`sync_ach`] pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AchSync {
+    /// Ends (settled, returned) recorded.
     pub recorded: usize,
+    /// Still pending at the gateway: asked again later.
+    pub pending: usize,
+    /// Unknown to the gateway.
+    pub unknown: usize,
+    /// The gateway could not be asked, or the end could not be recorded.
     pub failed: usize,
 }
 
-/// Records how pending ACH payments ended at the gateway (the oldest 500 per pass).
-pub async fn sync_ach(pool: &PgPool, gateway: &dyn PaymentGateway) -> Result<AchSync> {
-    let pending = sqlx::query!(
-        r#"SELECT id AS "id: PaymentId", COALESCE(gateway_key, idempotency_key::text) AS "gateway_key!"
-           FROM payments WHERE status = 'pending' AND idempotency_key IS NOT NULL
-           ORDER BY created_at LIMIT 500"#
+/// Debits taken per pass, and asked about at once.
+const PER_PASS: i64 = 500;
+const AT_ONCE: usize = 8;
+/// A pending debit this old that the gateway does not know is shown to staff.
+pub const UNKNOWN_FLAG_AGE: Duration = Duration::from_secs(3600);
+
+/// What one debit's check found.
+enum Found {
+    Ended,
+    Pending,
+    Unknown,
+    Failed(String),
+}
+
+/// Records how the pending ACH debits that are due ended at the gateway: the oldest due first
+/// (up to 500 a pass, 8 asked at once), each given its next check. `every` is the normal wait
+/// between two checks of a debit still pending.
+pub async fn sync_ach(
+    pool: &PgPool,
+    gateway: &dyn PaymentGateway,
+    every: Duration,
+) -> Result<AchSync> {
+    // Claimed by moving their next check past this pass (another instance takes others).
+    let lease = LOOKUP_TIMEOUT * 4 + Duration::from_secs(60);
+    let due = sqlx::query!(
+        r#"UPDATE payments p SET ach_next_check_at = now() + make_interval(secs => $1)
+           FROM (SELECT id FROM payments WHERE status = 'pending' AND ach_next_check_at <= now()
+                 ORDER BY ach_next_check_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) d
+           WHERE p.id = d.id
+           RETURNING p.id AS "id: PaymentId", COALESCE(p.gateway_key, p.idempotency_key::text) AS "gateway_key?",
+                     p.ach_checks"#,
+        lease.as_secs_f64(),
+        PER_PASS
     )
     .fetch_all(pool)
     .await?;
+    let checks = stream::iter(due)
+        .map(|p| async move {
+            let found = match p.gateway_key {
+                None => Found::Unknown,
+                Some(key) => match within(LOOKUP_TIMEOUT, gateway.find_charge(&key)).await {
+                    Ok(None) => Found::Unknown,
+                    Ok(Some(charge))
+                        if matches!(
+                            charge.status,
+                            ChargeStatus::Settled | ChargeStatus::Returned
+                        ) =>
+                    {
+                        match record_end(pool, p.id, &charge).await {
+                            Ok(_) => Found::Ended,
+                            Err(e) => Found::Failed(format!("could not record the end: {e}")),
+                        }
+                    }
+                    Ok(Some(_)) => Found::Pending,
+                    Err(e) => Found::Failed(e.to_string()),
+                },
+            };
+            let next = schedule(pool, p.id, p.ach_checks, &found, every).await;
+            (p.id, found, next)
+        })
+        .buffer_unordered(AT_ONCE)
+        .collect::<Vec<_>>()
+        .await;
     let mut report = AchSync::default();
-    for p in pending {
-        let charge = match within(LOOKUP_TIMEOUT, gateway.find_charge(&p.gateway_key)).await {
-            Ok(Some(charge)) => charge,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!(payment_id = %p.id, error = %e, "ACH sync: gateway not reachable; will read again");
-                report.failed += 1;
-                continue;
-            }
-        };
-        if !matches!(
-            charge.status,
-            ChargeStatus::Settled | ChargeStatus::Returned
-        ) {
-            continue;
+    for (id, found, next) in checks {
+        if let Err(e) = next {
+            tracing::warn!(payment_id = %id, error = %e, "ACH sync: could not schedule the next check");
         }
-        match record_end(pool, p.id, &charge).await {
-            Ok(true) => report.recorded += 1,
-            Ok(false) => {}
-            Err(e) => {
-                tracing::warn!(payment_id = %p.id, error = %e, "ACH sync: could not record; will read again");
+        match found {
+            Found::Ended => report.recorded += 1,
+            Found::Pending => report.pending += 1,
+            Found::Unknown => {
+                tracing::warn!(payment_id = %id, "ACH sync: the gateway does not know this debit; asked again later");
+                report.unknown += 1;
+            }
+            Found::Failed(e) => {
+                tracing::warn!(payment_id = %id, error = %e, "ACH sync: gateway not reachable; will read again");
                 report.failed += 1;
             }
         }
     }
     Ok(report)
+}
+
+/// Sets a debit's next check after what its check found (nothing for one that ended).
+async fn schedule(
+    pool: &PgPool,
+    id: PaymentId,
+    checks: i32,
+    found: &Found,
+    every: Duration,
+) -> Result<()> {
+    let (wait, checks, error, unknown) = match found {
+        Found::Ended => return Ok(()),
+        Found::Pending => (every, 0, None, false),
+        Found::Unknown => (every.max(backoff(checks + 1)), checks + 1, None, true),
+        Found::Failed(e) => (backoff(checks + 1), checks + 1, Some(e.as_str()), false),
+    };
+    sqlx::query!(
+        "UPDATE payments SET ach_next_check_at = now() + make_interval(secs => $2), ach_checks = $3, \
+             ach_last_error = $4, \
+             ach_unknown_since = CASE WHEN $5 THEN COALESCE(ach_unknown_since, now()) ELSE NULL END \
+         WHERE id = $1 AND status = 'pending'",
+        id as PaymentId,
+        wait.as_secs_f64(),
+        checks,
+        error,
+        unknown
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Pending ACH debits the gateway does not know, older than [`UNKNOWN_FLAG_AGE`]: for staff
+/// to look into (oldest first, at most 200).
+pub async fn unknown_ach(pool: &PgPool) -> Result<Vec<AwaitingGateway>> {
+    let rows = sqlx::query!(
+        r#"SELECT p.id AS "id: PaymentId", p.number, c.code, c.name, p.amount,
+                  p.currency::text AS "currency!", p.method_label, p.created_at,
+                  extract(epoch FROM now() - p.created_at)::float8 AS "age_seconds!",
+                  p.ach_checks, p.ach_last_error, p.ach_next_check_at
+           FROM payments p JOIN companies c ON c.id = p.company_id
+           WHERE p.status = 'pending' AND p.ach_unknown_since IS NOT NULL
+             AND p.created_at <= now() - make_interval(secs => $1)
+           ORDER BY p.created_at LIMIT 200"#,
+        UNKNOWN_FLAG_AGE.as_secs_f64()
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(AwaitingGateway {
+                payment_id: r.id,
+                number: r.number,
+                company_code: CompanyCode::parse(&r.code)?,
+                company_name: r.name,
+                amount: Money::new(r.amount, currency(&r.currency)?),
+                method: r.method_label.unwrap_or_default(),
+                started_at: r.created_at,
+                age_seconds: r.age_seconds as i64,
+                checks: r.ach_checks,
+                last_error: Some(
+                    r.ach_last_error
+                        .unwrap_or_else(|| "The gateway does not know this debit.".into()),
+                ),
+                next_check_at: r.ach_next_check_at,
+            })
+        })
+        .collect()
 }
 
 /// Records a pending ACH payment's end; `false` when it was no longer pending.

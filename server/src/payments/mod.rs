@@ -20,7 +20,7 @@ mod receipts;
 mod reconcile;
 pub mod report;
 
-pub use ach::{sync_ach, AchSync};
+pub use ach::{sync_ach, unknown_ach, AchSync, UNKNOWN_FLAG_AGE};
 pub use receipts::{history, receipt, receipt_by_link};
 pub use reconcile::{awaiting_gateway, backoff, first_check_after, reconcile};
 
@@ -463,7 +463,8 @@ pub async fn resolve(
     };
     sqlx::query!(
         "UPDATE payments SET status = $2, gateway_charge_id = $3, failure_code = $4, failure_message = $5, \
-             next_gateway_check_at = NULL, last_gateway_error = NULL, updated_at = now() WHERE id = $1",
+             next_gateway_check_at = NULL, last_gateway_error = NULL, updated_at = now(), \
+             ach_next_check_at = CASE WHEN $2 = 'pending' THEN now() END WHERE id = $1",
         payment as PaymentId,
         new_status as PaymentStatus,
         charge_id,
@@ -474,6 +475,10 @@ pub async fn resolve(
     .await?;
     if !new_status.reduces_balance() {
         restore_balances(&mut tx, payment).await?;
+        if new_status == PaymentStatus::Declined {
+            // A decline through a pay link counts against it (the fifth locks it).
+            crate::pay_links::count_decline(&mut tx, payment).await?;
+        }
     } else {
         // A pay link is spent by the payment that went through it.
         sqlx::query!(

@@ -145,7 +145,26 @@ pub async fn receipt_by_link(
     let mut conn = pool.acquire().await?;
     let key = crate::links::key(&mut conn, config).await?;
     let not_found = || Error::from(AppError::NotFound("Receipt".into()));
-    let number = crate::links::receipt_number(&key, token.trim()).ok_or_else(not_found)?;
+    let today = crate::companies::today();
+    let number = match crate::links::receipt_number(
+        &key,
+        token.trim(),
+        today,
+        config.receipt_link_days,
+    ) {
+        crate::links::ReceiptLink::Open(number) => number,
+        crate::links::ReceiptLink::Expired => {
+            return Err(AppError::invalid(
+                "token",
+                format!(
+                    "This receipt link has expired (links work for {} days). Sign in to see your payments, or ask the seller for the receipt.",
+                    config.receipt_link_days
+                ),
+            )
+            .into())
+        }
+        crate::links::ReceiptLink::Unknown => return Err(not_found()),
+    };
     let id = sqlx::query_scalar!(
         r#"SELECT id AS "id: PaymentId" FROM payments WHERE number = $1"#,
         number

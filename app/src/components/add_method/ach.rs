@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use shared::bank::{AccountType, RoutingNumber};
 use shared::document::{check_size, size_label, FIELD};
 use shared::error::FieldError;
-use shared::method::{ach_authorization_text, AuthorizedAccount, ACH_AUTHORIZATION_VERSION};
+use shared::method::{
+    ach_authorization_text, AgreedOn, AuthorizedAccount, ACH_AUTHORIZATION_VERSION,
+};
 
 fn digits_max(raw: &str, n: usize) -> String {
     raw.chars().filter(char::is_ascii_digit).take(n).collect()
@@ -158,13 +160,15 @@ pub(super) fn UploadedAuthorization(state: FormState, company: String) -> impl I
     }
 }
 
-/// A customer: the authorization's wording for this account, their typed name and the box.
+/// A customer (in the portal) or a pay link's holder (on its page): the authorization's
+/// wording for this account, their typed name and the box.
 #[component]
-pub(super) fn PortalAuthorization(state: FormState) -> impl IntoView {
-    // The customer's company, named in the wording (the portal provides the signed-in user).
+pub(super) fn PortalAuthorization(state: FormState, on: AgreedOn) -> impl IntoView {
+    // The company named in the wording: the portal's signed-in user's, or the pay link's.
     let company_name = StoredValue::new(
         use_context::<shared::auth::SessionUser>()
             .and_then(|u| u.company.map(|c| c.name))
+            .or_else(|| use_context::<AuthorizingCompany>().map(|c| c.0.get_untracked()))
             .unwrap_or_default(),
     );
     let wording = move || {
@@ -174,6 +178,7 @@ pub(super) fn PortalAuthorization(state: FormState) -> impl IntoView {
         // The same function writes the stored authorization document.
         company_name.with_value(|n| {
             ach_authorization_text(AuthorizedAccount {
+                on,
                 company: n,
                 routing_number: if r.is_empty() {
                     "·········"
@@ -208,6 +213,10 @@ pub(super) fn PortalAuthorization(state: FormState) -> impl IntoView {
         </fieldset>
     }
 }
+
+/// The company a pay link's page is for, provided by that page: its ACH wording names it.
+#[derive(Clone, Copy)]
+pub struct AuthorizingCompany(pub RwSignal<String>);
 
 /// Today as `YYYY-MM-DD` for a date input's `max`, on the server and in the browser.
 fn today_attr() -> String {

@@ -9,6 +9,8 @@
 mod ach;
 mod card;
 
+pub use ach::AuthorizingCompany;
+
 use super::focus::focus_field;
 use super::gateway_client::{today, tokenize};
 use super::{ErrorBanner, Payer};
@@ -21,8 +23,8 @@ use shared::card::{check_cvc, check_postal_code, CardExpiry, CardNumber};
 use shared::document::{parse_signed_on, UploadedDocument, FIELD};
 use shared::error::FieldError;
 use shared::method::{
-    check_agreement, check_holder_name, AuthorizationInput, MethodOption, NewBankAccountInput,
-    NewCardInput, TokenizeRequest, ACH_AUTHORIZATION_VERSION,
+    check_agreement, check_holder_name, AgreedOn, AuthorizationInput, MethodOption,
+    NewBankAccountInput, NewCardInput, TokenizeRequest, ACH_AUTHORIZATION_VERSION,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -388,7 +390,8 @@ pub fn AddMethodForm(
                     {if staff {
                         view! { <ach::UploadedAuthorization state=state company=company.get_value()/> }.into_any()
                     } else {
-                        view! { <ach::PortalAuthorization state=state/> }.into_any()
+                        let on = if link.with_value(Option::is_some) { AgreedOn::PayPage } else { AgreedOn::Portal };
+                        view! { <ach::PortalAuthorization state=state on=on/> }.into_any()
                     }}
                 }.into_any(),
             }}

@@ -109,8 +109,7 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     let Some(secret) = secret else {
         return Problem::unauthorized(
             "Send an API key: `Authorization: Bearer <key>` (System → API Keys).",
@@ -140,6 +139,14 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
         }
         Err(e) => Problem::from(e).into_response(),
     }
+}
+
+/// The key of an `Authorization: Bearer <key>` header; the scheme's name in any case, as HTTP
+/// says (RFC 9110 §11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// A JSON body read into `T`, or the problem naming where it went wrong.
@@ -395,3 +402,18 @@ where
 
 /// The caller of a handler behind [`authenticate`].
 pub type Key = Extension<Caller>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        assert_eq!(bearer_token("Bearer sk_settle_x"), Some("sk_settle_x"));
+        assert_eq!(bearer_token("bearer sk_settle_x"), Some("sk_settle_x"));
+        assert_eq!(bearer_token("BEARER  sk_settle_x "), Some("sk_settle_x"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("sk_settle_x"), None);
+    }
+}

@@ -47,7 +47,7 @@ pub struct BatchResult {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyBatch {
-    #[schema(max_items = 1000)]
+    #[schema(min_items = 1, max_items = 1000)]
     pub records: Vec<CompanyRecord>,
 }
 
@@ -55,7 +55,7 @@ pub struct CompanyBatch {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactBatch {
-    #[schema(max_items = 1000)]
+    #[schema(min_items = 1, max_items = 1000)]
     pub records: Vec<ContactRecord>,
 }
 
@@ -63,7 +63,7 @@ pub struct ContactBatch {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvoiceBatch {
-    #[schema(max_items = 1000)]
+    #[schema(min_items = 1, max_items = 1000)]
     pub records: Vec<InvoiceRecord>,
 }
 
@@ -71,7 +71,7 @@ pub struct InvoiceBatch {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalPaymentBatch {
-    #[schema(max_items = 1000)]
+    #[schema(min_items = 1, max_items = 1000)]
     pub records: Vec<ExternalPaymentRecord>,
 }
 

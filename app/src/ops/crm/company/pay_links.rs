@@ -63,6 +63,7 @@ pub fn PayLinksTab() -> impl IntoView {
                                         PayLinkStatus::Paid => "badge-green",
                                         PayLinkStatus::Sent | PayLinkStatus::Opened => "badge-amber",
                                         PayLinkStatus::Expired | PayLinkStatus::Revoked => "badge-neutral",
+                                        PayLinkStatus::Locked => "badge-red",
                                     };
                                     let detail = match l.status {
                                         PayLinkStatus::Paid => l.payment_number.clone().unwrap_or_default(),
