@@ -543,6 +543,77 @@ async fn the_openapi_document_is_served_without_a_key(pool: PgPool) {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    // It states what the server enforces: a fuzzer's schema-valid record is not refused for
+    // a currency, an empty list or an email the server would not take.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["InvoiceRecord"]["properties"]["currency"]["pattern"],
+        "^[Uu][Ss][Dd]$"
+    );
+    assert_eq!(
+        schemas["CompanyRecord"]["properties"]["currency"]["pattern"],
+        "^[Uu][Ss][Dd]$"
+    );
+    for batch in [
+        "CompanyBatch",
+        "ContactBatch",
+        "InvoiceBatch",
+        "ExternalPaymentBatch",
+    ] {
+        assert_eq!(
+            schemas[batch]["properties"]["records"]["minItems"], 1,
+            "{batch}"
+        );
+    }
+    let email = &schemas["ContactRecord"]["properties"]["email"];
+    assert!(email["pattern"].as_str().unwrap().contains('@'), "{email}");
+    assert_eq!(email["maxLength"], 254);
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn the_bearer_scheme_is_read_in_any_case_and_card_numbers_never_enter(pool: PgPool) {
+    let app = spawn(pool).await;
+    let (_, secret) = key(&app, ApiScope::ReadWrite).await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let res = app
+            .http
+            .get(format!("{}/api/v1/companies/C1001", app.base))
+            .header(AUTHORIZATION, format!("{scheme} {secret}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{scheme}");
+    }
+    app.api_post(
+        "/api/v1/companies",
+        &secret,
+        &company("C2001", "Acme Supply Co."),
+        None,
+    )
+    .await;
+    // A card number in a free-text field: refused at its field, nothing stored.
+    let mut inv = invoice("INV-CARD", "10.00");
+    inv["po_number"] = json!("4242 4242 4242 4242");
+    let res = app.api_post("/api/v1/invoices", &secret, &inv, None).await;
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["errors"][0]["pointer"], "/po_number", "{p}");
+    let res = app
+        .api_post(
+            "/api/v1/companies",
+            &secret,
+            &company("C2002", "Paid by 4000 0000 0000 0002"),
+            None,
+        )
+        .await;
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["errors"][0]["pointer"], "/name", "{p}");
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM invoices WHERE number = 'INV-CARD' OR po_number LIKE '%4242%'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 0);
 }
 
 #[sqlx::test(migrations = "../server/migrations")]

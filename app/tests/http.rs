@@ -1098,3 +1098,209 @@ async fn the_health_check_answers_without_a_session_or_a_page(pool: PgPool) {
     let res = app.page("/healthz", None).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn next_never_leaves_the_site_and_a_line_break_in_it_is_no_panic(pool: PgPool) {
+    let app = spawn(pool).await;
+    for next in [
+        "/\t/evil.example",
+        "/\t\t/evil.example/x",
+        "/\n/evil.example",
+        "/ops\r\nSet-Cookie: x=1",
+        "/ops/crm/companies\r",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let res = app
+            .form(
+                "login",
+                &[("email", CLERK.0), ("password", CLERK.1), ("next", next)],
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FOUND, "{next:?}");
+        assert_eq!(res.headers()[LOCATION], "/ops/crm/companies", "{next:?}");
+    }
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn a_payment_of_amounts_past_what_is_booked_is_a_field_error_not_a_panic(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let clerk = app.session_for(CLERK).await;
+    let invoices: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM invoices WHERE balance > 0 AND company_id = (SELECT id FROM companies WHERE code = 'C1002') ORDER BY due_date LIMIT 2",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let method: i64 = sqlx::query_scalar(
+        "SELECT id FROM payment_methods WHERE company_id = (SELECT id FROM companies WHERE code = 'C1002') AND is_default",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let huge = "40000000000000000000000000000";
+    let mut body = payment_body(method, invoices[0], huge, &uuid::Uuid::new_v4().to_string());
+    body["payment"]["lines"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({ "invoice_id": invoices[1], "amount": { "amount": huge, "currency": "USD" }, "short_pay_reason": "" }));
+    let res = app.call_json("pay_invoices", &body, Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(
+        v["Invalid"]["field"],
+        format!("amount_{}", invoices[0]),
+        "{v}"
+    );
+    assert_eq!(
+        v["Invalid"]["message"],
+        "Enter at most $999,999,999,999.99."
+    );
+    assert_eq!(
+        common::count(
+            &pool,
+            "SELECT count(*) FROM payments WHERE status = 'processing'"
+        )
+        .await,
+        0
+    );
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn only_the_public_urls_host_and_origin_are_served(pool: PgPool) {
+    let app = spawn(pool).await;
+    let port = app.base.rsplit(':').next().unwrap().to_string();
+    let get = |host: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(format!("{}/login", app.base))
+                .header("host", host)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(get(format!("127.0.0.1:{port}")).await, StatusCode::OK);
+    assert_eq!(get(format!("localhost:{port}")).await, StatusCode::OK);
+    assert_eq!(
+        get(format!("evil.example:{port}")).await,
+        StatusCode::MISDIRECTED_REQUEST
+    );
+    assert_eq!(
+        get("127.0.0.1:1".into()).await,
+        StatusCode::MISDIRECTED_REQUEST
+    );
+    // The load balancer's health check names no particular host.
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.base))
+        .header("host", "10.0.0.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    // A forged Host cannot vouch for a forged Origin any more: Origin is the public URL's.
+    let post = |origin: String, host: String| {
+        let app = &app;
+        async move {
+            app.http
+                .post(format!("{}/api/login", app.base))
+                .header("origin", origin)
+                .header("host", host)
+                .form(&[("email", CLERK.0), ("password", CLERK.1)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        post("http://evil.example".into(), "evil.example".into()).await,
+        StatusCode::MISDIRECTED_REQUEST
+    );
+    assert_eq!(
+        post("http://evil.example".into(), format!("127.0.0.1:{port}")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(
+            format!("http://localhost:{port}"),
+            format!("127.0.0.1:{port}")
+        )
+        .await,
+        StatusCode::OK
+    );
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn a_forwarded_address_is_believed_only_from_a_trusted_proxy(pool: PgPool) {
+    // Nobody trusted (the default): the client is whoever connected, whatever it claims.
+    let app = spawn(pool.clone()).await;
+    let fail = |app: &TestApp, forwarded: &'static str| {
+        let app = app.clone_http();
+        async move {
+            app.0
+                .post(format!("{}/api/login", app.1))
+                .header("accept", "application/json")
+                .header("x-forwarded-for", forwarded)
+                .form(&[("email", "kim@settle.example"), ("password", "guess")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    fail(&app, "203.0.113.5").await;
+    let clients: Vec<String> =
+        sqlx::query_scalar("SELECT client FROM sign_in_failures ORDER BY client")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(clients, ["127.0.0.1"]);
+    // Behind a trusted proxy (this machine), its X-Forwarded-For names the client.
+    let mut config = server::Config::for_tests("postgres://unused");
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    let behind = spawn_with(pool.clone(), config).await;
+    let res = fail(&behind, "198.51.100.9, 127.0.0.1").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let clients: Vec<String> =
+        sqlx::query_scalar("SELECT client FROM sign_in_failures ORDER BY client")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(clients, ["127.0.0.1", "198.51.100.9"]);
+}
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn webhook_endpoints_never_point_inside_or_carry_a_password(pool: PgPool) {
+    let mut config = server::Config::for_tests("postgres://unused");
+    config.webhook_allow_loopback = false;
+    let app = spawn_with(pool, config).await;
+    let admin = app.session_for(ADMIN).await;
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0:8080/hook",
+        "http://[::]/hook",
+        "http://224.0.0.1/hook",
+        "https://user:pass@erp.example.com/hook",
+        "http://127.0.0.1:9000/hook",
+        "http://93.184.216.34/hook",
+        "ftp://erp.example.com/hook",
+    ] {
+        let hook =
+            serde_json::json!({ "url": url, "description": "", "events": ["payment.approved"] });
+        let res = app.call_json("create_webhook", &hook, Some(&admin)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["Invalid"]["field"], "url", "{url}: {v}");
+    }
+    let ok = serde_json::json!({ "url": "http://10.1.2.3:8080/settle", "description": "", "events": ["payment.approved"] });
+    assert_eq!(
+        app.call_json("create_webhook", &ok, Some(&admin))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

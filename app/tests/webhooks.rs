@@ -179,3 +179,51 @@ async fn a_receiver_that_keeps_failing_is_retried_with_backoff_then_marked_faile
     );
     assert!(!got.lock().unwrap().is_empty());
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn deliveries_to_an_endpoint_turned_off_wait_unsent_until_it_is_on(pool: PgPool) {
+    let app = spawn(pool).await;
+    let secret = Arc::new(Mutex::new(String::new()));
+    let (url, got) = receiver(secret.clone(), StatusCode::OK).await;
+    *secret.lock().unwrap() = endpoint(&app.pool, &url).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM webhook_endpoints")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let admin: i64 = sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin' LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let by = Actor::user(shared::UserId(admin), Role::Admin);
+    // Events waiting, then the endpoint turned off: nothing is sent, nothing is spent.
+    let n = events(&app.pool).await;
+    server::webhooks::set_active(&app.pool, by, id, false)
+        .await
+        .unwrap();
+    let config = server::Config::for_tests("postgres://unused");
+    let client = server::webhooks::client(&config);
+    assert_eq!(
+        server::webhooks::deliver_due(&app.pool, &client, &config)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(got.lock().unwrap().is_empty());
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending' AND attempts = 0",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(waiting, n);
+    // On again: they go out.
+    server::webhooks::set_active(&app.pool, by, id, true)
+        .await
+        .unwrap();
+    while server::webhooks::deliver_due(&app.pool, &client, &config)
+        .await
+        .unwrap()
+        > 0
+    {}
+    assert_eq!(got.lock().unwrap().len() as i64, n);
+}

@@ -525,3 +525,78 @@ async fn an_import_previews_exactly_and_commits_all_or_nothing_or_the_valid_rows
     assert_eq!((again.counts.created, again.counts.unchanged), (0, 2));
     assert_eq!(f.off().await, (0, 0));
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_import_preview_takes_no_lock_a_payment_would_wait_for(pool: PgPool) {
+    use server::import;
+    use shared::import::ImportKind;
+    let f = fixture(pool).await;
+    let by = admin(&f.pool).await;
+    let (number, total): (String, rust_decimal::Decimal) = sqlx::query_as(
+        "SELECT number, total FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = 'C1002') \
+         AND balance > 0 AND balance < total ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    // A payment (or an ERP update) holds the invoice and the company's figures mid-way.
+    let mut holder = f.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM invoices WHERE number = $1 FOR UPDATE")
+        .bind(&number)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    sqlx::query("SELECT 1 FROM companies WHERE code = 'C1002' FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    // The preview of a file touching that invoice (a total below what is applied: refused by
+    // the balance rule, decided in memory) and a new one answers at once.
+    let csv = format!(
+        "company_id,number,issue_date,due_date,total\n\
+         C1002,{number},2026-10-01,2026-11-01,0.01\n\
+         C1002,IMP-NEW,2026-10-01,2026-11-01,5.00\n"
+    );
+    let preview = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        import::upload(
+            &f.pool,
+            by,
+            ImportKind::Invoices,
+            "book.csv",
+            csv.as_bytes(),
+        ),
+    )
+    .await
+    .expect("the preview waited for a lock")
+    .unwrap();
+    assert_eq!(
+        (preview.counts.created, preview.counts.invalid),
+        (1, 1),
+        "{preview:?}"
+    );
+    assert_eq!(preview.errors[0].column, "total");
+    assert!(
+        preview.errors[0].message.contains("already has"),
+        "{:?}",
+        preview.errors[0]
+    );
+    holder.rollback().await.unwrap();
+    // Committing decides again, under locks, the same way.
+    let done = import::commit(
+        &f.pool,
+        by,
+        preview.id,
+        shared::import::CommitMode::ValidOnly,
+    )
+    .await
+    .unwrap();
+    assert_eq!((done.created, done.invalid), (1, 1));
+    let kept: rust_decimal::Decimal =
+        sqlx::query_scalar("SELECT total FROM invoices WHERE number = $1")
+            .bind(&number)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, total);
+}

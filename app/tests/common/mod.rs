@@ -64,6 +64,11 @@ pub fn session_cookie(res: &Response) -> Option<String> {
 }
 
 impl TestApp {
+    /// The client and base URL, to use from a future that outlives a borrow of the app.
+    pub fn clone_http(&self) -> (Client, String) {
+        (self.http.clone(), self.base.clone())
+    }
+
     /// Calls a server function as the browser's JavaScript client does.
     pub async fn call(
         &self,
