@@ -3,6 +3,8 @@
 # (E2E_PORT, default 3107; demo data seeded at start) and waits until it answers.
 # Its email goes to a fresh mail catcher (scripts/mail-catcher.sh; SMTP E2E_SMTP_PORT, default
 # 1125; inbox and API at E2E_MAIL_PORT, default 1180), exported as MAIL_URL for the tests.
+# This machine is its trusted proxy: a test names a client of its own in X-Forwarded-For
+# (the sign-in burst), so the limits it reaches never touch the suite's other sign-ins.
 # Sets e2e_url, e2e_port, e2e_log and server_pid; `stop_e2e_server` stops both.
 e2e_url=$("$root/scripts/e2e-db.sh" "$DATABASE_URL")
 e2e_port=${E2E_PORT:-3107}
@@ -19,6 +21,7 @@ LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="1
   SETTLE_SMTP_URL="smtp://127.0.0.1:$e2e_smtp_port" SETTLE_PUBLIC_URL="http://127.0.0.1:$e2e_port" \
   SETTLE_EMAIL_POLL_MS=300 SETTLE_EMAIL_RETRY_BASE_MS=500 SETTLE_CARD_NOTICES_EVERY_MS=2000 \
   SETTLE_ACH_SYNC_MS=1000 SETTLE_SANDBOX_ACH_AFTER_MS=3000 SETTLE_WEBHOOK_ALLOW_LOOPBACK=1 \
+  SETTLE_TRUSTED_PROXIES=127.0.0.1 \
   "$target_dir/release/app" >"$e2e_log" 2>&1 &
 server_pid=$!
 stop_e2e_server() {

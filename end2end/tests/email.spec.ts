@@ -77,6 +77,15 @@ test("a clerk sends a pay link; the customer pays part with a new card through i
   await expect(dialog.getByLabel("Authorized by")).toHaveCount(0);
   await dialog.getByRole("button", { name: "+ Add a payment method" }).click();
   const add = customer.getByRole("dialog", { name: "Add a payment method" });
+  // A bank account added here is authorized on this page, for the link's company by name.
+  const company = (await customer.getByRole("heading", { name: /Pay .*'s invoices/ }).textContent())!
+    .replace(/^Pay /, "")
+    .replace(/'s invoices$/, "");
+  await add.getByLabel("ACH bank account").check();
+  await expect(add.getByTestId("authorization-text")).toContainText(
+    `of ${company} for the payments I make or approve on this payment page`,
+  );
+  await add.getByLabel("Credit card").check();
   await add.getByLabel("Name on card").fill(contactName);
   await add.getByLabel("Card number").fill("5555555555554444");
   await add.getByLabel("Expiry (MM/YY)").pressSequentially("1230");
@@ -186,6 +195,26 @@ test("an admin invites a clerk, who accepts; then the clerk resets a forgotten p
   await expect(anon).toHaveURL(/\/ops\/crm\/companies$/);
   const fresh = await (await browser.newContext()).newPage();
   await signIn(fresh, { email: address, password: "a new passphrase for riley" }, /\/ops\/crm\/companies$/);
+
+  // The admin makes Riley an admin, then disables Riley: signed out everywhere at once.
+  await page.goto("/ops/system/staff-users");
+  await waitForHydration(page);
+  const row = page.locator(`[data-user="${address}"]`);
+  await row.getByRole("button", { name: "Make Riley Park admin" }).click();
+  const promote = page.getByRole("dialog", { name: "Make Riley Park an admin?" });
+  await checkScreen(page, "staff-user-promote", testInfo);
+  await promote.getByRole("button", { name: "Make admin" }).click();
+  await expect(page.getByTestId("staff-message")).toHaveText("Riley Park is now an admin.");
+  await expect(row).toContainText("Admin");
+  await row.getByRole("button", { name: "Disable Riley Park" }).click();
+  await page.getByRole("dialog", { name: "Disable this staff user?" }).getByRole("button", { name: "Disable" }).click();
+  await expect(page.getByTestId("staff-message")).toHaveText("Riley Park is disabled and signed out everywhere.");
+  await expect(row).toContainText("Disabled");
+  await checkScreen(page, "staff-user-disabled", testInfo);
+  // The admin's own row offers no change.
+  await expect(page.locator('[data-user="admin@settle.example"]').getByRole("button")).toHaveCount(0);
+  await fresh.reload();
+  await expect(fresh).toHaveURL(/\/login/);
 });
 
 test("a returned ACH debit, an expiring card and a deactivated method are told by email", async ({ page }, testInfo) => {
