@@ -235,3 +235,29 @@ async fn a_reset_request_answers_the_same_for_any_address(pool: PgPool) {
         "the old password is gone"
     );
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn a_client_trying_links_that_open_nothing_is_refused_for_the_hour(pool: PgPool) {
+    let app = spawn(pool).await;
+    let bogus = "x".repeat(43);
+    for _ in 0..server::links::DEAD_LINKS_PER_CLIENT {
+        let res = app.call("pay_link", &[("token", &bogus)], None).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    // Past the limit: refused at once, whatever the link, with when to come back.
+    for call in ["pay_link", "receipt_by_link"] {
+        let res = app.call(call, &[("token", &bogus)], None).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{call}");
+        assert!(res.headers().contains_key("retry-after"), "{call}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["TooMany"]["minutes"].as_i64().unwrap() >= 1, "{body}");
+    }
+    let res = app
+        .call(
+            "account_link",
+            &[("invitation", "true"), ("token", &bogus)],
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}

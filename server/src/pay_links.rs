@@ -372,11 +372,11 @@ pub async fn acting(pool: &PgPool, token: &str) -> Result<(Acting, CompanyId, St
     Ok((acting, link.company, link.sent_by_name))
 }
 
-/// In the transaction saving a method through a link: the link is still live and has saved
-/// fewer than [`PayLinkStatus::MAX_NEW_METHODS`] (its row locked, so two saves take turns).
-pub(crate) async fn check_new_method(tx: &mut PgConnection, link: i64) -> Result<()> {
+/// Locks a link's row (so what goes through it takes turns) and checks it is still live;
+/// its invoices.
+async fn lock_live(tx: &mut PgConnection, link: i64) -> Result<Vec<i64>> {
     let row = sqlx::query!(
-        r#"SELECT expires_at, paid_at, revoked_at, opened_at, locked_at
+        r#"SELECT invoice_ids, expires_at, paid_at, revoked_at, opened_at, locked_at
            FROM pay_links WHERE id = $1 FOR UPDATE"#,
         link
     )
@@ -393,6 +393,13 @@ pub(crate) async fn check_new_method(tx: &mut PgConnection, link: i64) -> Result
     if !status.is_live() {
         return Err(not_payable(status).into());
     }
+    Ok(row.invoice_ids)
+}
+
+/// In the transaction saving a method through a link: the link is still live and has saved
+/// fewer than [`PayLinkStatus::MAX_NEW_METHODS`] (its row locked, so two saves take turns).
+pub(crate) async fn check_new_method(tx: &mut PgConnection, link: i64) -> Result<()> {
+    lock_live(tx, link).await?;
     let saved = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM payment_methods WHERE pay_link_id = $1"#,
         link
@@ -447,24 +454,7 @@ pub(crate) async fn check_in_payment(
     link: i64,
     req: &PaymentRequest,
 ) -> Result<()> {
-    let row = sqlx::query!(
-        r#"SELECT invoice_ids, expires_at, paid_at, revoked_at, opened_at, locked_at
-           FROM pay_links WHERE id = $1 FOR UPDATE"#,
-        link
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let status = PayLinkStatus::of(
-        row.revoked_at.is_some(),
-        row.paid_at.is_some(),
-        row.locked_at.is_some(),
-        row.expires_at,
-        row.opened_at.is_some(),
-        Utc::now(),
-    );
-    if !status.is_live() {
-        return Err(not_payable(status).into());
-    }
+    let invoice_ids = lock_live(tx, link).await?;
     let taken = sqlx::query!(
         r#"SELECT bool_or(status = 'processing') AS "busy!", bool_or(status <> 'processing') AS "paid!"
            FROM payments WHERE pay_link_id = $1
@@ -486,7 +476,7 @@ pub(crate) async fn check_in_payment(
     if req
         .lines
         .iter()
-        .any(|l| !row.invoice_ids.contains(&l.invoice_id.0))
+        .any(|l| !invoice_ids.contains(&l.invoice_id.0))
     {
         return Err(AppError::invalid("invoices", "This link does not cover that invoice.").into());
     }

@@ -7,16 +7,13 @@
 //! (System → Awaiting gateway), never skipped silently. A failure leaves that one for a later
 //! pass; nothing the gateway reported is lost.
 
-use super::reconcile::backoff;
+use super::reconcile::{backoff, AwaitingRow};
 use super::restore_balances;
 use crate::audit::{self, Action, Actor, Entity, Event};
-use crate::companies::currency;
 use crate::gateway::{within, Charge, ChargeStatus, PaymentGateway, LOOKUP_TIMEOUT};
 use crate::Result;
 use futures_util::stream::{self, StreamExt};
 use serde_json::json;
-use shared::company::CompanyCode;
-use shared::money::Money;
 use shared::payment::{AwaitingGateway, PaymentStatus};
 use shared::{CompanyId, PaymentId};
 use sqlx::PgPool;
@@ -152,11 +149,14 @@ async fn schedule(
 /// Pending ACH debits the gateway does not know, older than [`UNKNOWN_FLAG_AGE`]: for staff
 /// to look into (oldest first, at most 200).
 pub async fn unknown_ach(pool: &PgPool) -> Result<Vec<AwaitingGateway>> {
-    let rows = sqlx::query!(
+    sqlx::query_as!(
+        AwaitingRow,
         r#"SELECT p.id AS "id: PaymentId", p.number, c.code, c.name, p.amount,
                   p.currency::text AS "currency!", p.method_label, p.created_at,
                   extract(epoch FROM now() - p.created_at)::float8 AS "age_seconds!",
-                  p.ach_checks, p.ach_last_error, p.ach_next_check_at
+                  p.ach_checks AS gateway_checks,
+                  COALESCE(p.ach_last_error, 'The gateway does not know this debit.') AS last_gateway_error,
+                  p.ach_next_check_at AS next_gateway_check_at
            FROM payments p JOIN companies c ON c.id = p.company_id
            WHERE p.status = 'pending' AND p.ach_unknown_since IS NOT NULL
              AND p.created_at <= now() - make_interval(secs => $1)
@@ -164,27 +164,10 @@ pub async fn unknown_ach(pool: &PgPool) -> Result<Vec<AwaitingGateway>> {
         UNKNOWN_FLAG_AGE.as_secs_f64()
     )
     .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(AwaitingGateway {
-                payment_id: r.id,
-                number: r.number,
-                company_code: CompanyCode::parse(&r.code)?,
-                company_name: r.name,
-                amount: Money::new(r.amount, currency(&r.currency)?),
-                method: r.method_label.unwrap_or_default(),
-                started_at: r.created_at,
-                age_seconds: r.age_seconds as i64,
-                checks: r.ach_checks,
-                last_error: Some(
-                    r.ach_last_error
-                        .unwrap_or_else(|| "The gateway does not know this debit.".into()),
-                ),
-                next_check_at: r.ach_next_check_at,
-            })
-        })
-        .collect()
+    .await?
+    .into_iter()
+    .map(AwaitingRow::into_awaiting)
+    .collect()
 }
 
 /// Records a pending ACH payment's end; `false` when it was no longer pending.

@@ -98,19 +98,21 @@ pub async fn reconcile(
     Ok(done)
 }
 
-struct AwaitingRow {
-    id: PaymentId,
-    number: String,
-    code: String,
-    name: String,
-    amount: Decimal,
-    currency: String,
-    method_label: Option<String>,
-    created_at: DateTime<Utc>,
-    age_seconds: f64,
-    gateway_checks: i32,
-    last_gateway_error: Option<String>,
-    next_gateway_check_at: Option<DateTime<Utc>>,
+/// A payment Settle keeps asking the gateway about, as staff see it (System → Awaiting
+/// gateway): read by [`awaiting_gateway`] and by the ACH sync's list of unknown debits.
+pub(super) struct AwaitingRow {
+    pub(super) id: PaymentId,
+    pub(super) number: String,
+    pub(super) code: String,
+    pub(super) name: String,
+    pub(super) amount: Decimal,
+    pub(super) currency: String,
+    pub(super) method_label: Option<String>,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) age_seconds: f64,
+    pub(super) gateway_checks: i32,
+    pub(super) last_gateway_error: Option<String>,
+    pub(super) next_gateway_check_at: Option<DateTime<Utc>>,
 }
 
 /// Payments whose gateway answer is overdue, oldest first: what Settle is still asking the
@@ -129,20 +131,24 @@ pub async fn awaiting_gateway(pool: &PgPool) -> Result<Vec<AwaitingGateway>> {
     .fetch_all(pool)
     .await?
     .into_iter()
-    .map(|r| {
-        Ok(AwaitingGateway {
-            payment_id: r.id,
-            number: r.number,
-            company_code: CompanyCode::parse(&r.code)?,
-            company_name: r.name,
-            amount: Money::new(r.amount, currency(&r.currency)?),
-            method: r.method_label.unwrap_or_default(),
-            started_at: r.created_at,
-            age_seconds: r.age_seconds as i64,
-            checks: r.gateway_checks,
-            last_error: r.last_gateway_error,
-            next_check_at: r.next_gateway_check_at,
-        })
-    })
+    .map(AwaitingRow::into_awaiting)
     .collect()
+}
+
+impl AwaitingRow {
+    pub(super) fn into_awaiting(self) -> Result<AwaitingGateway> {
+        Ok(AwaitingGateway {
+            payment_id: self.id,
+            number: self.number,
+            company_code: CompanyCode::parse(&self.code)?,
+            company_name: self.name,
+            amount: Money::new(self.amount, currency(&self.currency)?),
+            method: self.method_label.unwrap_or_default(),
+            started_at: self.created_at,
+            age_seconds: self.age_seconds as i64,
+            checks: self.gateway_checks,
+            last_error: self.last_gateway_error,
+            next_check_at: self.next_gateway_check_at,
+        })
+    }
 }
