@@ -795,3 +795,32 @@ async fn contact_and_erp_payment_batches_answer_each_record(pool: PgPool) {
         "the credit applied once; the 80.00 refused"
     );
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn a_body_past_the_limit_is_a_documented_problem(pool: PgPool) {
+    let app = spawn(pool).await;
+    let (_, secret) = key(&app, ApiScope::ReadWrite).await;
+    let records: Vec<Value> = (0..30_000)
+        .map(|i| company(&format!("C{i}"), &"N".repeat(90)))
+        .collect();
+    let res = app
+        .api_post(
+            "/api/v1/companies/batch",
+            &secret,
+            &json!({ "records": records }),
+            None,
+        )
+        .await;
+    let p = problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert!(p["detail"].as_str().unwrap().contains("2 MB"), "{p}");
+    let doc: Value = app
+        .http
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/api/v1/companies/batch"]["post"]["responses"]["413"].is_object());
+}

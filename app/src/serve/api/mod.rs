@@ -101,6 +101,33 @@ pub fn routes(state: AppState) -> Router {
             get(|| async { Json(ApiDoc::openapi()) }),
         )
         .merge(authed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(too_large_as_problem))
+}
+
+/// The largest body one API request may carry.
+const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// A body over [`MAX_BODY`] is refused before it is read: answered as a problem, as every
+/// other refusal of the API is (axum's own answer is plain text).
+async fn too_large_as_problem(res: Response) -> Response {
+    let problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if res.status() != StatusCode::PAYLOAD_TOO_LARGE || problem {
+        return res;
+    }
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+        "The body is too large",
+        format!(
+            "Send at most {} MB in one request: split the batch.",
+            MAX_BODY >> 20
+        ),
+    )
+    .into_response()
 }
 
 /// The bearer key: checked and counted (401 without a valid one, 429 past its limit).

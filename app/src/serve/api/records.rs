@@ -31,6 +31,9 @@ pub enum WriteErrors {
     /// The Idempotency-Key was used for another request.
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(Problem),
+    /// The body is larger than one request may be (2 MB).
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
     /// Not `application/json`.
     #[response(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Problem),
