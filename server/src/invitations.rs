@@ -21,7 +21,10 @@ pub const INVITATION_HOURS: i32 = 72;
 /// How long a reset link works.
 pub const RESET_HOURS: i32 = 1;
 /// Reset requests per email address per hour.
-pub const RESETS_PER_ADDRESS: i32 = 3;
+pub const RESETS_PER_ADDRESS: i32 = 10;
+/// Reset emails per email address per hour asked for from one client: a stranger asking for
+/// an address's resets spends their own share, not the owner's.
+pub const RESETS_PER_ADDRESS_AND_CLIENT: i32 = 3;
 /// Reset requests per client (IP) address per hour.
 pub const RESETS_PER_CLIENT: i32 = 20;
 
@@ -278,14 +281,19 @@ pub async fn request_reset(
 ) -> Result<()> {
     let email = Email::parse(email)?;
     let client = client.unwrap_or("unknown");
-    if !within_rate(
-        pool,
-        &format!("reset:{}", email.as_str()),
-        RESETS_PER_ADDRESS,
-    )
-    .await?
-        || !within_rate(pool, &format!("reset-client:{client}"), RESETS_PER_CLIENT).await?
-    {
+    let limits = [
+        (
+            format!("reset:{}:{client}", email.as_str()),
+            RESETS_PER_ADDRESS_AND_CLIENT,
+        ),
+        (format!("reset:{}", email.as_str()), RESETS_PER_ADDRESS),
+        (format!("reset-client:{client}"), RESETS_PER_CLIENT),
+    ];
+    let mut within = true;
+    for (key, limit) in &limits {
+        within = within && within_rate(pool, key, *limit).await?;
+    }
+    if !within {
         tracing::info!(
             client,
             "reset requested past its hourly limit: no email sent"

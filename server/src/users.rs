@@ -53,8 +53,9 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Who may run Argon2 now: a few at once (the cores less one, at least one, so pages keep a
-/// core while sign-ins hash), and a few more waiting for them; anyone past that is refused at
-/// once (503 with `Retry-After`) instead of queueing work the machine cannot do.
+/// core while sign-ins hash), and up to eight times that waiting for them (a morning's
+/// sign-ins arriving together); anyone past that is refused at once (503 with `Retry-After`)
+/// instead of queueing work the machine cannot do.
 struct Argon2Gate {
     hashing: Semaphore,
     admitted: Semaphore,
@@ -67,7 +68,7 @@ fn argon2_gate() -> &'static Argon2Gate {
         let hashing = cores.saturating_sub(1).max(1);
         Argon2Gate {
             hashing: Semaphore::new(hashing),
-            admitted: Semaphore::new(hashing * 4),
+            admitted: Semaphore::new(hashing * 8),
         }
     })
 }

@@ -482,8 +482,9 @@ async fn an_invitation_and_a_reset_work_once_and_expire(pool: PgPool) {
             .await
             .is_err()
     );
-    // Every request answers the same, however many (no one can tell an account by it, nor
-    // spend an owner's resets); only 3 emails an hour go to an address.
+    // Every request answers the same, however many (no one can tell an account by it); at
+    // most 3 emails an hour go to an address for one client, so a stranger's requests (from
+    // 10.0.0.2) never spend the owner's (from 10.0.0.1), and 10 an hour in all.
     for who in ["sam@settle.example", "nobody@settle.example"] {
         for _ in 0..4 {
             invitations::request_reset(&f.pool, &f.config, who, Some("10.0.0.2"))
@@ -491,12 +492,29 @@ async fn an_invitation_and_a_reset_work_once_and_expire(pool: PgPool) {
                 .unwrap();
         }
     }
-    assert_eq!(
+    let sent_to_sam = || {
         f.count("SELECT count(*) FROM emails WHERE kind = 'password_reset' AND recipient = 'sam@settle.example'")
-            .await,
-        3,
-        "3 an hour, one asked for before"
+    };
+    assert_eq!(
+        sent_to_sam().await,
+        1 + 3,
+        "the owner's one, the stranger's 3 of 4"
     );
+    invitations::request_reset(&f.pool, &f.config, "sam@settle.example", Some("10.0.0.1"))
+        .await
+        .unwrap();
+    assert_eq!(sent_to_sam().await, 5, "the owner still gets theirs");
+    for client in 3..10 {
+        invitations::request_reset(
+            &f.pool,
+            &f.config,
+            "sam@settle.example",
+            Some(&format!("10.0.0.{client}")),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(sent_to_sam().await, 10, "at most 10 an hour in all");
     assert_eq!(
         f.count("SELECT count(*) FROM emails WHERE kind = 'password_reset' AND recipient = 'nobody@settle.example'")
             .await,
