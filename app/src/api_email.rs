@@ -230,7 +230,10 @@ pub async fn pay_link(token: String) -> Result<PayLinkView, ApiError> {
 /// label only).
 #[server(endpoint = "pay_link_methods", input = Form)]
 pub async fn pay_link_methods(token: String) -> Result<Vec<MethodOption>, ApiError> {
-    by_link(server::pay_links::methods(&state()?.pool, &token)).await
+    let st = state()?;
+    let (acting, company, _) = by_link(server::pay_links::acting(&st.pool, &token)).await?;
+    let link = acting.pay_link.unwrap_or_default();
+    Ok(server::methods::offered_through_link(&st.pool, company, link).await?)
 }
 
 /// Saves a card through the link.

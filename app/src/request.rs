@@ -15,6 +15,12 @@ use shared::AppError;
 #[derive(Clone, Debug)]
 pub struct CurrentUser(pub Option<SessionUser>);
 
+/// Where the current request comes from: the client's address as
+/// [`server::Config::client_ip`] believes it (a trusted proxy's `X-Forwarded-For`, else the
+/// address that connected), put there by the host middleware.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
 /// Which role a page area is for.
 pub fn area_allows(path: &str) -> Option<fn(Role) -> bool> {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
@@ -90,7 +96,7 @@ pub fn acting() -> Result<Acting, AppError> {
 pub fn client_address() -> Option<String> {
     request_parts()?
         .extensions
-        .get::<crate::serve::ClientIp>()?
+        .get::<ClientIp>()?
         .0
         .map(|ip| ip.to_string())
 }

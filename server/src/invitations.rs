@@ -373,18 +373,6 @@ pub async fn linked_account(pool: &PgPool, purpose: Purpose, token: &str) -> Res
     })
 }
 
-/// Spends every open invitation and reset link of a user (a password was set, or the user
-/// was disabled): a link is for one purpose, once.
-pub(crate) async fn spend_links(conn: &mut PgConnection, user: UserId) -> Result<u64> {
-    Ok(sqlx::query!(
-        "UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
-        user as UserId
-    )
-    .execute(conn)
-    .await?
-    .rows_affected())
-}
-
 /// Uses an invitation or reset link: sets the password, spends the link and every other open
 /// link of the user (of either kind), ends the user's other sessions, clears their failed
 /// sign-ins, and signs in. The token is looked up before the password is hashed: a dead link
@@ -416,7 +404,7 @@ pub async fn use_link(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| dead_link(purpose))?;
-    spend_links(&mut tx, row.user_id).await?;
+    sessions::spend_links(&mut tx, row.user_id).await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $2, must_set_password = false, failed_logins = 0, \
              locked_until = NULL, updated_at = now() WHERE id = $1",

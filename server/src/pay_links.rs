@@ -17,7 +17,6 @@ use shared::auth::{CompanyRef, Role, SessionUser};
 use shared::company::CompanyCode;
 use shared::email::{EmailKind, MailContact, PayLinkStatus, PayLinkSummary, PayLinkView};
 use shared::invoice::{days_overdue, OpenInvoice};
-use shared::method::MethodOption;
 use shared::money::{Currency, Money};
 use shared::payment::PaymentRequest;
 use shared::{AppError, CompanyId, InvoiceId, MethodId, PaymentId, UserId};
@@ -417,14 +416,6 @@ pub(crate) async fn check_new_method(tx: &mut PgConnection, link: i64) -> Result
         .into());
     }
     Ok(())
-}
-
-/// The methods a link's holder may pay with: the active ones saved through the link, in full,
-/// and the company's default, by its label only.
-pub async fn methods(pool: &PgPool, token: &str) -> Result<Vec<MethodOption>> {
-    let (acting, company, _) = acting(pool, token).await?;
-    let link = acting.pay_link.unwrap_or_default();
-    crate::methods::offered_through_link(pool, company, link).await
 }
 
 fn not_payable(status: PayLinkStatus) -> AppError {

@@ -155,6 +155,18 @@ pub async fn destroy_all_for_user(conn: &mut PgConnection, user_id: UserId) -> R
     Ok(done.rows_affected())
 }
 
+/// Spends every open invitation and reset link of a user (a password was set, or the user
+/// was disabled): a link that signs someone in is for one purpose, once.
+pub(crate) async fn spend_links(conn: &mut PgConnection, user_id: UserId) -> Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+        user_id as UserId
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Removes sessions past their absolute expiry.
 pub async fn purge_expired(pool: &PgPool) -> Result<u64> {
     let done = sqlx::query!("DELETE FROM sessions WHERE expires_at <= now()")

@@ -396,7 +396,7 @@ pub async fn set_customer_active(
     let ended = if active {
         0
     } else {
-        crate::invitations::spend_links(&mut tx, user).await?;
+        sessions::spend_links(&mut tx, user).await?;
         sessions::destroy_all_for_user(&mut tx, user).await?
     };
     audit::record(
@@ -497,7 +497,7 @@ pub async fn set_staff_active(
     let (ended, spent) = if active {
         (0, 0)
     } else {
-        let spent = crate::invitations::spend_links(&mut tx, user).await?;
+        let spent = sessions::spend_links(&mut tx, user).await?;
         (sessions::destroy_all_for_user(&mut tx, user).await?, spent)
     };
     audit::record(

@@ -784,6 +784,14 @@ impl Fixture {
         .unwrap()
     }
 
+    /// The methods a link's page offers.
+    async fn offered(&self, token: &str) -> Vec<shared::method::MethodOption> {
+        let (acting, company, _) = pay_links::acting(&self.pool, token).await.unwrap();
+        server::methods::offered_through_link(&self.pool, company, acting.pay_link.unwrap())
+            .await
+            .unwrap()
+    }
+
     /// Saves a card through a link, as its page does.
     async fn add_card_through(&self, token: &str, number: &str) -> Result<MethodId, AppError> {
         let (acting, company, _) = pay_links::acting(&self.pool, token).await.unwrap();
@@ -861,7 +869,7 @@ async fn a_link_offers_only_its_own_methods_and_the_default_and_saves_two(pool: 
     let open = f.open().await;
     let token = f.link_for(&[open[0].0]).await;
     // At first: the company's default, by its label alone.
-    let offered = pay_links::methods(&f.pool, &token).await.unwrap();
+    let offered = f.offered(&token).await;
     assert_eq!(offered.len(), 1, "{offered:?}");
     assert!(offered[0].is_default && offered[0].label_only);
     assert_eq!(offered[0].holder_name, "");
@@ -896,7 +904,7 @@ async fn a_link_offers_only_its_own_methods_and_the_default_and_saves_two(pool: 
         .unwrap_err();
     assert_eq!(third.field().unwrap().field, "token");
     assert!(third.to_string().contains("at most 2"), "{third}");
-    let offered = pay_links::methods(&f.pool, &token).await.unwrap();
+    let offered = f.offered(&token).await;
     assert_eq!(offered.len(), 3);
     let own = offered.iter().find(|m| m.id == first).unwrap();
     assert!(!own.label_only);

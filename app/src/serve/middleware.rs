@@ -2,7 +2,7 @@
 //! guard, and the session (resolved once, put on the request for server functions and pages).
 
 use super::api_error_response;
-use crate::request::{area_allows, clear_cookie_value, cookie_token, CurrentUser};
+use crate::request::{area_allows, clear_cookie_value, cookie_token, ClientIp, CurrentUser};
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
@@ -10,12 +10,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use server::sessions::COOKIE;
 use server::AppState;
 use shared::AppError;
-
-/// Where a request comes from: the client's address as [`server::Config::client_ip`] believes
-/// it (a trusted proxy's `X-Forwarded-For`, else the address that connected). Put on every
-/// request by [`own_host`].
-#[derive(Clone, Copy, Debug)]
-pub struct ClientIp(pub Option<std::net::IpAddr>);
 
 /// Refuses a request for a host other than the public URL's (a forged `Host` would otherwise
 /// reach the pages and the Origin check), except the load balancer's health check, and puts

@@ -7,8 +7,6 @@ pub mod catch_panic;
 pub mod documents;
 pub mod imports;
 mod middleware;
-
-pub use middleware::ClientIp;
 pub mod static_files;
 pub mod tokenizer;
 pub mod watchdog;
