@@ -249,6 +249,10 @@ impl Config {
     /// public URL at a loopback address, any loopback name with the same port will do
     /// (`localhost:3000` and `127.0.0.1:3000` are the same server).
     pub fn is_own_host(&self, host: &str) -> bool {
+        // Every request asks: the common answer without parsing anything.
+        if host.eq_ignore_ascii_case(self.public_parts().1) {
+            return true;
+        }
         let Ok(public) = url::Url::parse(&self.public_url) else {
             return false;
         };
@@ -269,6 +273,15 @@ impl Config {
             || (is_loopback_name(public_host) && is_loopback_name(asked_host))
     }
 
+    /// The public URL's scheme and `host[:port]`, as written.
+    fn public_parts(&self) -> (&str, &str) {
+        let (scheme, rest) = self
+            .public_url
+            .split_once("://")
+            .unwrap_or(("", self.public_url.as_str()));
+        (scheme, rest.split('/').next().unwrap_or(rest))
+    }
+
     /// The public URL's origin (`scheme://host[:port]`), as a browser sends it in `Origin`.
     pub fn public_origin(&self) -> String {
         url::Url::parse(&self.public_url)
@@ -279,6 +292,13 @@ impl Config {
     /// Whether an `Origin` header names the public URL's origin (its scheme, and a host as
     /// [`Config::is_own_host`] takes it).
     pub fn is_own_origin(&self, origin: &str) -> bool {
+        let (scheme, authority) = self.public_parts();
+        if origin
+            .split_once("://")
+            .is_some_and(|(s, a)| s == scheme && a.eq_ignore_ascii_case(authority))
+        {
+            return true;
+        }
         let (Ok(public), Ok(asked)) = (url::Url::parse(&self.public_url), url::Url::parse(origin))
         else {
             return false;

@@ -138,13 +138,12 @@ fn unknown_company(code: &str) -> Outcome {
     )
 }
 
-/// Upserts companies by Company ID (a name change updates it).
-pub async fn upsert_companies(
-    conn: &mut PgConnection,
-    by: Actor,
+/// The companies of a batch, checked, each Company ID once (with its index); the others
+/// refused in `out`.
+fn checked_companies(
     records: &[erp::CompanyRecord],
-) -> Result<Vec<Outcome>> {
-    let mut out = vec![Outcome::Unchanged; records.len()];
+    out: &mut [Outcome],
+) -> Vec<(usize, erp::Company)> {
     let mut rows: Vec<(usize, erp::Company)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
@@ -163,6 +162,17 @@ pub async fn upsert_companies(
             }
         }
     }
+    rows
+}
+
+/// Upserts companies by Company ID (a name change updates it).
+pub async fn upsert_companies(
+    conn: &mut PgConnection,
+    by: Actor,
+    records: &[erp::CompanyRecord],
+) -> Result<Vec<Outcome>> {
+    let mut out = vec![Outcome::Unchanged; records.len()];
+    let rows = checked_companies(records, &mut out);
     if rows.is_empty() {
         return Ok(out);
     }
@@ -321,25 +331,7 @@ pub async fn preview(conn: &mut PgConnection, records: Records<'_>) -> Result<Ve
     match records {
         Records::Companies(records) => {
             let mut out = vec![Outcome::Unchanged; records.len()];
-            let mut seen: HashMap<String, usize> = HashMap::new();
-            let mut checked = Vec::new();
-            for (i, r) in records.iter().enumerate() {
-                match r.check() {
-                    Err(errs) => out[i] = Outcome::Refused(errs),
-                    Ok(c) => match seen.get(c.code.as_str()) {
-                        Some(&first) => {
-                            out[i] = Outcome::refused(
-                                "id",
-                                format!("Company {} is also record {first} of this batch.", c.code),
-                            )
-                        }
-                        None => {
-                            seen.insert(c.code.as_str().to_string(), i);
-                            checked.push((i, c));
-                        }
-                    },
-                }
-            }
+            let checked = checked_companies(records, &mut out);
             let codes: Vec<String> = checked
                 .iter()
                 .map(|(_, c)| c.code.as_str().to_string())

@@ -10,7 +10,7 @@
 //! logged and counted ([`failures`]), and the next tick runs as usual.
 
 use crate::{
-    api_keys, email, import, invitations, methods, payments, sessions, webhooks, AppState,
+    api_keys, email, import, methods, payments, rate, sessions, users, webhooks, AppState,
 };
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -39,7 +39,7 @@ pub enum Unit {
     ForgetImports = 7_243_008,
     /// The card-expiry notices of the day.
     CardExpiry = 7_243_009,
-    /// Finished rate-limit windows of the sign-in links.
+    /// Finished rate-limit windows and failed sign-ins that lock nothing any more.
     ForgetRateWindows = 7_243_010,
 }
 
@@ -213,7 +213,11 @@ pub fn spawn(state: AppState) {
             let run = import::forget_uncommitted(&s.pool);
             let outcome = exclusively(&s.pool, Unit::ForgetImports, run).await;
             report(Unit::ForgetImports, outcome, |n| *n == 0);
-            let run = invitations::forget_rate_windows(&s.pool);
+            let run = async {
+                Ok::<_, crate::Error>(
+                    rate::forget_old(&s.pool).await? + users::forget_old_failures(&s.pool).await?,
+                )
+            };
             let outcome = exclusively(&s.pool, Unit::ForgetRateWindows, run).await;
             report(Unit::ForgetRateWindows, outcome, |n| *n == 0);
         }

@@ -239,35 +239,6 @@ pub async fn staff_users(pool: &PgPool, acting: &Acting) -> Result<Vec<StaffUser
     .await?)
 }
 
-/// Counts one request against `key`'s hourly window; whether it is still within `limit`.
-async fn within_rate(pool: &PgPool, key: &str, limit: i32) -> Result<bool> {
-    let used = sqlx::query_scalar!(
-        "INSERT INTO rate_windows (key, window_start, used) VALUES ($1, date_trunc('hour', now()), 1) \
-         ON CONFLICT (key, window_start) DO UPDATE SET used = rate_windows.used + 1 RETURNING used",
-        key
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(used <= limit)
-}
-
-/// Drops rate windows older than a day, and failed sign-ins a day old that lock nothing.
-pub async fn forget_rate_windows(pool: &PgPool) -> Result<u64> {
-    let windows =
-        sqlx::query!("DELETE FROM rate_windows WHERE window_start < now() - interval '1 day'")
-            .execute(pool)
-            .await?
-            .rows_affected();
-    let failures = sqlx::query!(
-        "DELETE FROM sign_in_failures WHERE updated_at < now() - interval '1 day' \
-         AND (locked_until IS NULL OR locked_until < now())"
-    )
-    .execute(pool)
-    .await?
-    .rows_affected();
-    Ok(windows + failures)
-}
-
 /// Asks for a reset link: emailed when `email` is an active user's. The answer is the same
 /// (`Ok`) whatever the address and however often it is asked: the limits per address and per
 /// client only decide whether an email goes out, so no one learns whether an account exists
@@ -291,7 +262,7 @@ pub async fn request_reset(
     ];
     let mut within = true;
     for (key, limit) in &limits {
-        within = within && within_rate(pool, key, *limit).await?;
+        within = within && crate::rate::count(pool, key).await? <= *limit;
     }
     if !within {
         tracing::info!(
@@ -404,7 +375,6 @@ pub async fn use_link(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| dead_link(purpose))?;
-    sessions::spend_links(&mut tx, row.user_id).await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $2, must_set_password = false, failed_logins = 0, \
              locked_until = NULL, updated_at = now() WHERE id = $1",
@@ -416,7 +386,7 @@ pub async fn use_link(
     sqlx::query!("DELETE FROM sign_in_failures WHERE email = $1", row.email)
         .execute(&mut *tx)
         .await?;
-    sessions::destroy_all_for_user(&mut tx, row.user_id).await?;
+    sessions::sign_out_everywhere(&mut tx, row.user_id).await?;
     let user = sessions::user_row(&mut tx, row.user_id)
         .await?
         .into_session_user()?;

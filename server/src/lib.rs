@@ -24,6 +24,7 @@ pub mod links;
 pub mod methods;
 pub mod pay_links;
 pub mod payments;
+pub mod rate;
 pub mod sessions;
 pub mod users;
 pub mod webhooks;

@@ -177,31 +177,17 @@ fn dead_link_window(client: Option<&str>) -> String {
 
 /// Refuses a client that tried too many dead links this hour.
 pub async fn client_may_try(pool: &PgPool, client: Option<&str>) -> Result<()> {
-    let held = sqlx::query!(
-        r#"SELECT used, extract(epoch FROM date_trunc('hour', now()) + interval '1 hour' - now())::float8 AS "left!"
-           FROM rate_windows WHERE key = $1 AND window_start = date_trunc('hour', now())"#,
-        dead_link_window(client)
-    )
-    .fetch_optional(pool)
-    .await?;
-    match held {
-        Some(h) if h.used >= DEAD_LINKS_PER_CLIENT => Err(AppError::TooMany {
-            minutes: ((h.left / 60.0).ceil() as i64).max(1),
+    match crate::rate::held(pool, &dead_link_window(client)).await? {
+        Some((used, minutes)) if used >= DEAD_LINKS_PER_CLIENT => {
+            Err(AppError::TooMany { minutes }.into())
         }
-        .into()),
         _ => Ok(()),
     }
 }
 
 /// Counts a link that opened nothing against its client's hour.
 pub async fn count_dead_link(pool: &PgPool, client: Option<&str>) -> Result<()> {
-    sqlx::query!(
-        "INSERT INTO rate_windows (key, window_start, used) VALUES ($1, date_trunc('hour', now()), 1) \
-         ON CONFLICT (key, window_start) DO UPDATE SET used = rate_windows.used + 1",
-        dead_link_window(client)
-    )
-    .execute(pool)
-    .await?;
+    crate::rate::count(pool, &dead_link_window(client)).await?;
     Ok(())
 }
 

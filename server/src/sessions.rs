@@ -147,24 +147,29 @@ pub async fn destroy(pool: &PgPool, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// Ends every session of a user (e.g. when the user is disabled).
-pub async fn destroy_all_for_user(conn: &mut PgConnection, user_id: UserId) -> Result<u64> {
-    let done = sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id as UserId)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
+/// What [`sign_out_everywhere`] ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignedOut {
+    pub sessions: u64,
+    /// Open invitation and reset links spent.
+    pub links: u64,
 }
 
-/// Spends every open invitation and reset link of a user (a password was set, or the user
-/// was disabled): a link that signs someone in is for one purpose, once.
-pub(crate) async fn spend_links(conn: &mut PgConnection, user_id: UserId) -> Result<u64> {
-    let done = sqlx::query!(
+/// Ends every session of a user and spends their open invitation and reset links (the user
+/// was disabled, or set a password by a link): nothing signs them in but their password.
+pub async fn sign_out_everywhere(conn: &mut PgConnection, user_id: UserId) -> Result<SignedOut> {
+    let links = sqlx::query!(
         "UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
         user_id as UserId
     )
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let sessions = sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id as UserId)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(SignedOut { sessions, links })
 }
 
 /// Removes sessions past their absolute expiry.

@@ -214,13 +214,7 @@ pub async fn login(
         )
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query!(
-            "INSERT INTO rate_windows (key, window_start, used) VALUES ($1, date_trunc('hour', now()), 1) \
-             ON CONFLICT (key, window_start) DO UPDATE SET used = rate_windows.used + 1",
-            client_window
-        )
-        .execute(&mut *tx)
-        .await?;
+        crate::rate::count(&mut *tx, &client_window).await?;
         let locks = counted.locked_until.is_some();
         let action = if locks {
             Action::UserLockedOut
@@ -295,6 +289,17 @@ pub async fn login(
     }
     .into_session_user()?;
     Ok(SignedIn { user, token })
+}
+
+/// Forgets failed sign-ins a day old that lock nothing.
+pub async fn forget_old_failures(pool: &PgPool) -> Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM sign_in_failures WHERE updated_at < now() - interval '1 day' \
+         AND (locked_until IS NULL OR locked_until < now())"
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 /// A user to create.
@@ -396,8 +401,7 @@ pub async fn set_customer_active(
     let ended = if active {
         0
     } else {
-        sessions::spend_links(&mut tx, user).await?;
-        sessions::destroy_all_for_user(&mut tx, user).await?
+        sessions::sign_out_everywhere(&mut tx, user).await?.sessions
     };
     audit::record(
         &mut tx,
@@ -494,11 +498,10 @@ pub async fn set_staff_active(
     )
     .execute(&mut *tx)
     .await?;
-    let (ended, spent) = if active {
-        (0, 0)
+    let ended = if active {
+        sessions::SignedOut::default()
     } else {
-        let spent = sessions::spend_links(&mut tx, user).await?;
-        (sessions::destroy_all_for_user(&mut tx, user).await?, spent)
+        sessions::sign_out_everywhere(&mut tx, user).await?
     };
     audit::record(
         &mut tx,
@@ -512,7 +515,7 @@ pub async fn set_staff_active(
             },
             entity: Entity::User,
             entity_id: Some(user.to_string()),
-            details: json!({ "sessions_ended": ended, "links_spent": spent }),
+            details: json!({ "sessions_ended": ended.sessions, "links_spent": ended.links }),
         },
     )
     .await?;

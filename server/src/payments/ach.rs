@@ -89,17 +89,16 @@ pub async fn sync_ach(
                     Err(e) => Found::Failed(e.to_string()),
                 },
             };
-            let next = schedule(pool, p.id, p.ach_checks, &found, every).await;
-            (p.id, found, next)
+            (p.id, p.ach_checks, found)
         })
         .buffer_unordered(AT_ONCE)
         .collect::<Vec<_>>()
         .await;
+    if let Err(e) = schedule(pool, &checks, every).await {
+        tracing::warn!(error = %e, "ACH sync: could not schedule the next checks; each is taken again when its claim ends");
+    }
     let mut report = AchSync::default();
-    for (id, found, next) in checks {
-        if let Err(e) = next {
-            tracing::warn!(payment_id = %id, error = %e, "ACH sync: could not schedule the next check");
-        }
+    for (id, _, found) in checks {
         match found {
             Found::Ended => report.recorded += 1,
             Found::Pending => report.pending += 1,
@@ -116,30 +115,47 @@ pub async fn sync_ach(
     Ok(report)
 }
 
-/// Sets a debit's next check after what its check found (nothing for one that ended).
+/// Sets each checked debit's next check after what its check found, in one statement
+/// (nothing for one that ended): still pending, after `every`; unknown, after `every` or its
+/// backoff, remembering since when; not reachable, after its backoff, with the error.
 async fn schedule(
     pool: &PgPool,
-    id: PaymentId,
-    checks: i32,
-    found: &Found,
+    checks: &[(PaymentId, i32, Found)],
     every: Duration,
 ) -> Result<()> {
-    let (wait, checks, error, unknown) = match found {
-        Found::Ended => return Ok(()),
-        Found::Pending => (every, 0, None, false),
-        Found::Unknown => (every.max(backoff(checks + 1)), checks + 1, None, true),
-        Found::Failed(e) => (backoff(checks + 1), checks + 1, Some(e.as_str()), false),
-    };
+    let mut ids = Vec::new();
+    let mut waits = Vec::new();
+    let mut counts = Vec::new();
+    let mut errors: Vec<Option<String>> = Vec::new();
+    let mut unknown = Vec::new();
+    for (id, checks, found) in checks {
+        let (wait, count, error, is_unknown) = match found {
+            Found::Ended => continue,
+            Found::Pending => (every, 0, None, false),
+            Found::Unknown => (every.max(backoff(checks + 1)), checks + 1, None, true),
+            Found::Failed(e) => (backoff(checks + 1), checks + 1, Some(e.clone()), false),
+        };
+        ids.push(id.0);
+        waits.push(wait.as_secs_f64());
+        counts.push(count);
+        errors.push(error);
+        unknown.push(is_unknown);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query!(
-        "UPDATE payments SET ach_next_check_at = now() + make_interval(secs => $2), ach_checks = $3, \
-             ach_last_error = $4, \
-             ach_unknown_since = CASE WHEN $5 THEN COALESCE(ach_unknown_since, now()) ELSE NULL END \
-         WHERE id = $1 AND status = 'pending'",
-        id as PaymentId,
-        wait.as_secs_f64(),
-        checks,
-        error,
-        unknown
+        "UPDATE payments p SET ach_next_check_at = now() + make_interval(secs => n.wait), \
+             ach_checks = n.checks, ach_last_error = n.error, \
+             ach_unknown_since = CASE WHEN n.unknown THEN COALESCE(p.ach_unknown_since, now()) END \
+         FROM unnest($1::bigint[], $2::float8[], $3::int[], $4::text[], $5::bool[]) \
+              AS n(id, wait, checks, error, unknown) \
+         WHERE p.id = n.id AND p.status = 'pending'",
+        &ids,
+        &waits,
+        &counts,
+        &errors as &[Option<String>],
+        &unknown
     )
     .execute(pool)
     .await?;
