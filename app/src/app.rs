@@ -122,7 +122,7 @@ fn content_security_policy() {
 
 #[component]
 fn Home() -> impl IntoView {
-    let user = Resource::new(|| (), |_| crate::api::current_user());
+    let user = Resource::new(|| (), |_| crate::server_fns::people::current_user());
     view! {
         <Suspense fallback=crate::components::loading_page>
             {move || Suspend::new(async move {

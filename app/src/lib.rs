@@ -13,9 +13,6 @@ compile_error!(
     "build with `--cfg erase_components` (.cargo/config.toml sets it; RUSTFLAGS overrides it)"
 );
 
-pub mod api;
-pub mod api_email;
-pub mod api_system;
 pub mod app;
 pub mod codec;
 pub mod components;
@@ -29,6 +26,7 @@ pub mod public;
 pub mod request;
 #[cfg(feature = "ssr")]
 pub mod serve;
+pub mod server_fns;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -1,7 +1,7 @@
 //! The sign-in page.
 
-use crate::api::{demo_accounts, Login};
 use crate::components::{ErrorBanner, TextField};
+use crate::server_fns::people::{demo_accounts, Login};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;

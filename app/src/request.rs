@@ -1,12 +1,11 @@
-//! The current request as server functions and pages see it: the signed-in user and the role
-//! guards, the back end, where the request came from, cookies, and the HTTP status of the
+//! The current request as server functions and pages see it: who acts (the door), the back end, where the request came from, cookies, and the HTTP status of the
 //! answer. The floor every server function stands on; it knows nothing of routes or screens.
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
-use server::acting::Acting;
-use server::sessions::COOKIE;
+use server::authority::{Admin, Principal, Staff};
+use server::people::sessions::COOKIE;
 use server::{AppState, Config};
 use shared::auth::{Role, SessionUser};
 use shared::AppError;
@@ -86,9 +85,62 @@ pub fn state() -> Result<AppState, AppError> {
     })
 }
 
-/// Who acts, for which company: the signed-in user and their scope, or the reason to refuse.
-pub fn acting() -> Result<Acting, AppError> {
-    Acting::of(session_user().ok_or(AppError::Unauthenticated)?)
+// ---- The door: who acts in this request. Every server function takes its authority here,
+// and every check of it is a method of [`server::authority::Principal`]. ----
+
+/// Who acts through the session: the signed-in user, or the reason to refuse.
+pub fn principal() -> Result<Principal, AppError> {
+    Principal::of_session(session_user().ok_or(AppError::Unauthenticated)?)
+}
+
+/// A signed-in staff member, or "forbidden".
+pub fn staff() -> Result<Staff, AppError> {
+    principal()?.staff()
+}
+
+/// A signed-in admin, or "forbidden".
+pub fn admin() -> Result<Admin, AppError> {
+    principal()?.admin()
+}
+
+/// Who acts: the pay link whose token the request carries (the link is then the only
+/// authority; no session is read), else the signed-in user.
+pub async fn principal_via(link: Option<&str>) -> Result<Principal, AppError> {
+    match link {
+        Some(token) => {
+            let pool = state()?.pool;
+            by_link(server::pay_links::resolve(&pool, token))
+                .await
+                .map(Principal::PayLink)
+        }
+        None => principal(),
+    }
+}
+
+/// Runs what a link opens for the requesting client: refused at once after too many links
+/// that opened nothing from it this hour; a link that opens nothing (unknown, malformed)
+/// counts against it.
+pub async fn by_link<T>(
+    work: impl std::future::Future<Output = server::Result<T>>,
+) -> Result<T, AppError> {
+    let st = state()?;
+    let client = client_address();
+    server::links::client_may_try(&st.pool, client.as_deref())
+        .await
+        .map_err(server::Error::into_app)?;
+    match work.await {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let e = e.into_app();
+            let dead = matches!(e, AppError::NotFound(_)) || e.message_for("token").is_some();
+            if dead {
+                server::links::count_dead_link(&st.pool, client.as_deref())
+                    .await
+                    .map_err(server::Error::into_app)?;
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The client's address, as the middleware believes it (a trusted proxy's `X-Forwarded-For`,

@@ -7,8 +7,6 @@ use common::{spawn, spawn_with, TestApp, CLERK};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
-use server::audit::Actor;
-use shared::auth::Role;
 use shared::integration::ApiScope;
 use sqlx::PgPool;
 
@@ -17,9 +15,13 @@ async fn key(app: &TestApp, scope: ApiScope) -> (i64, String) {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let k = server::api_keys::create(
+    let k = server::integration::api_keys::create(
         &app.pool,
-        Actor::user(shared::UserId(admin), Role::Admin),
+        &server::authority::Principal::of_user(&app.pool, shared::UserId(admin))
+            .await
+            .unwrap()
+            .admin()
+            .unwrap(),
         "ERP sync",
         scope,
     )
@@ -150,8 +152,12 @@ async fn keys_are_required_checked_scoped_and_revocable(pool: PgPool) {
             .unwrap();
     assert!(used.is_some(), "the key shows when it was last used");
     // Revoked: refused from the next request on.
-    let admin = Actor::user(shared::UserId(1), Role::Admin);
-    server::api_keys::revoke(&app.pool, admin, write_id)
+    let admin = server::authority::Principal::of_user(&app.pool, shared::UserId(1))
+        .await
+        .unwrap()
+        .admin()
+        .unwrap();
+    server::integration::api_keys::revoke(&app.pool, &admin, write_id)
         .await
         .unwrap();
     problem(

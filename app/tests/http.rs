@@ -859,10 +859,6 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "account_link",
         "use_account_link",
         "pay_link",
-        "pay_link_methods",
-        "pay_link_add_card",
-        "pay_link_add_bank_account",
-        "pay_link_pay",
         "receipt_by_link",
     ];
     let mut registered: Vec<String> = server_fn::axum::server_fn_paths()

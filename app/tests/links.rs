@@ -61,7 +61,7 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
     assert_eq!(view["status"], "opened");
     assert_eq!(view["invoices"].as_array().unwrap().len(), 1);
     let methods: Value = app
-        .call("pay_link_methods", &[("token", &token)], None)
+        .call("payment_options", &[("code", ""), ("link", &token)], None)
         .await
         .json()
         .await
@@ -78,7 +78,7 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
     // The form names another company (or none, as the page sends): the link's company is
     // paid, as the customer's own payment through the link.
     let pay = |amount: String, company: &str| {
-        serde_json::json!({ "token": token, "payment": {
+        serde_json::json!({ "link": token, "payment": {
             "company": company,
             "method_id": card,
             "lines": [{ "invoice_id": invoice, "amount": { "amount": amount, "currency": "USD" }, "short_pay_reason": "" }],
@@ -89,7 +89,7 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
     };
     let over = app
         .call_json(
-            "pay_link_pay",
+            "pay_invoices",
             &pay((balance + rust_decimal::Decimal::ONE).to_string(), ""),
             None,
         )
@@ -104,7 +104,7 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
         "never more than the balance: {refusal}"
     );
     let res = app
-        .call_json("pay_link_pay", &pay(balance.to_string(), "C1001"), None)
+        .call_json("pay_invoices", &pay(balance.to_string(), "C1001"), None)
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let outcome: Value = res.json().await.unwrap();
@@ -122,7 +122,7 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
     );
     // Spent.
     let res = app
-        .call_json("pay_link_pay", &pay("1.00".into(), ""), None)
+        .call_json("pay_invoices", &pay("1.00".into(), ""), None)
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let view: Value = app

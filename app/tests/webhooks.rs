@@ -9,8 +9,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use common::spawn;
-use server::audit::Actor;
-use shared::auth::Role;
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 
@@ -31,7 +29,7 @@ async fn receiver(
                     .get("settle-signature")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                let ok = server::webhooks::verify(
+                let ok = server::integration::webhooks::verify(
                     &secret.lock().unwrap(),
                     sig,
                     &body,
@@ -58,11 +56,15 @@ async fn endpoint(pool: &PgPool, url: &str) -> String {
         .fetch_one(pool)
         .await
         .unwrap();
-    let by = Actor::user(shared::UserId(admin), Role::Admin);
-    let id = server::webhooks::create(
+    let by = server::authority::Principal::of_user(pool, shared::UserId(admin))
+        .await
+        .unwrap()
+        .admin()
+        .unwrap();
+    let id = server::integration::webhooks::create(
         pool,
         &server::Config::for_tests("postgres://unused"),
-        by,
+        &by,
         url,
         "",
         &[
@@ -72,7 +74,10 @@ async fn endpoint(pool: &PgPool, url: &str) -> String {
     )
     .await
     .unwrap();
-    server::webhooks::get(pool, id).await.unwrap().secret
+    server::integration::webhooks::get(pool, &by, id)
+        .await
+        .unwrap()
+        .secret
 }
 
 /// Flips every card of C1003 off and on: two events per card.
@@ -99,13 +104,13 @@ async fn two_workers_at_once_deliver_each_event_once_signed(pool: PgPool) {
     assert!(n >= 2);
     let config = server::Config::for_tests("postgres://unused");
     let (a, b) = (
-        server::webhooks::client(&config),
-        server::webhooks::client(&config),
+        server::integration::webhooks::client(&config),
+        server::integration::webhooks::client(&config),
     );
     loop {
         let (x, y) = tokio::join!(
-            server::webhooks::deliver_due(&app.pool, &a, &config),
-            server::webhooks::deliver_due(&app.pool, &b, &config)
+            server::integration::webhooks::deliver_due(&app.pool, &a, &config),
+            server::integration::webhooks::deliver_due(&app.pool, &b, &config)
         );
         if x.unwrap() + y.unwrap() == 0 {
             break;
@@ -137,7 +142,7 @@ async fn a_receiver_that_keeps_failing_is_retried_with_backoff_then_marked_faile
     let mut config = server::Config::for_tests("postgres://unused");
     config.webhook_retry_base = std::time::Duration::from_millis(50);
     config.webhook_max_attempts = 3;
-    let client = server::webhooks::client(&config);
+    let client = server::integration::webhooks::client(&config);
     let first: i64 = sqlx::query_scalar("SELECT min(id) FROM webhook_deliveries")
         .fetch_one(&app.pool)
         .await
@@ -152,7 +157,7 @@ async fn a_receiver_that_keeps_failing_is_retried_with_backoff_then_marked_faile
         .unwrap()
     };
     for _ in 0..500 {
-        server::webhooks::deliver_due(&app.pool, &client, &config)
+        server::integration::webhooks::deliver_due(&app.pool, &client, &config)
             .await
             .unwrap();
         if state().await.0 != "pending" {
@@ -194,16 +199,20 @@ async fn deliveries_to_an_endpoint_turned_off_wait_unsent_until_it_is_on(pool: P
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let by = Actor::user(shared::UserId(admin), Role::Admin);
+    let by = server::authority::Principal::of_user(&app.pool, shared::UserId(admin))
+        .await
+        .unwrap()
+        .admin()
+        .unwrap();
     // Events waiting, then the endpoint turned off: nothing is sent, nothing is spent.
     let n = events(&app.pool).await;
-    server::webhooks::set_active(&app.pool, by, id, false)
+    server::integration::webhooks::set_active(&app.pool, &by, id, false)
         .await
         .unwrap();
     let config = server::Config::for_tests("postgres://unused");
-    let client = server::webhooks::client(&config);
+    let client = server::integration::webhooks::client(&config);
     assert_eq!(
-        server::webhooks::deliver_due(&app.pool, &client, &config)
+        server::integration::webhooks::deliver_due(&app.pool, &client, &config)
             .await
             .unwrap(),
         0
@@ -217,10 +226,10 @@ async fn deliveries_to_an_endpoint_turned_off_wait_unsent_until_it_is_on(pool: P
     .unwrap();
     assert_eq!(waiting, n);
     // On again: they go out.
-    server::webhooks::set_active(&app.pool, by, id, true)
+    server::integration::webhooks::set_active(&app.pool, &by, id, true)
         .await
         .unwrap();
-    while server::webhooks::deliver_due(&app.pool, &client, &config)
+    while server::integration::webhooks::deliver_due(&app.pool, &client, &config)
         .await
         .unwrap()
         > 0

@@ -1,5 +1,6 @@
 //! Companies and their key figures: the CRM list and search, a company's header and contacts.
 
+use crate::authority::{CompanyScope, Staff};
 use crate::{Error, Result};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -75,6 +76,7 @@ const ESTIMATE_ABOVE: f32 = 10_000.0;
 /// [`SEARCH_COUNT_LIMIT`].
 pub async fn search(
     pool: &PgPool,
+    _staff: &Staff,
     search: &CompanySearch,
     page: i64,
     today: NaiveDate,
@@ -282,7 +284,12 @@ pub async fn id_of(pool: &PgPool, code: &CompanyCode) -> Result<CompanyId> {
 }
 
 /// A company's header figures and contacts.
-pub async fn detail(pool: &PgPool, company: CompanyId, today: NaiveDate) -> Result<CompanyDetail> {
+pub async fn detail(
+    pool: &PgPool,
+    scope: &CompanyScope,
+    today: NaiveDate,
+) -> Result<CompanyDetail> {
+    let company = scope.id();
     let summary = sqlx::query_as!(
         SummaryRow,
         r#"SELECT c.code, c.name, c.currency::text AS "currency!", f.open_balance AS "open_balance!",

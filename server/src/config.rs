@@ -55,6 +55,10 @@ pub struct Config {
     pub email_from: String,
     /// `SETTLE_SELLER_NAME` (default `Northwind Supply`): whose emails and pay pages these are.
     pub seller_name: String,
+    /// `SETTLE_CURRENCY` (default `USD`, the only one taken today): the seller's one currency.
+    /// Every invoice and payment is in it; a payment is checked against it, never against a
+    /// currency the request names.
+    pub currency: shared::Currency,
     /// `SETTLE_PUBLIC_URL` (default: where the server listens, `http://` + `LEPTOS_SITE_ADDR`):
     /// where links in emails point; the only `Host` (and `Origin`) requests may name.
     pub public_url: String,
@@ -182,6 +186,14 @@ impl Config {
             smtp_url: text("SETTLE_SMTP_URL", "smtp://localhost:1025"),
             email_from: text("SETTLE_EMAIL_FROM", "billing@settle.localhost"),
             seller_name: text("SETTLE_SELLER_NAME", "Northwind Supply"),
+            currency: {
+                let raw = text("SETTLE_CURRENCY", "USD");
+                raw.parse().map_err(|_| ConfigError::Invalid {
+                    name: "SETTLE_CURRENCY",
+                    expected: "a currency Settle takes: USD",
+                    value: raw.clone(),
+                })?
+            },
             public_url: public_url(get("SETTLE_PUBLIC_URL"), get("LEPTOS_SITE_ADDR"))?,
             secret_key: match secret_key(&get)? {
                 Some(k) if k.trim().len() < 32 => {
@@ -358,6 +370,7 @@ impl Config {
             smtp_url: "smtp://127.0.0.1:9".into(),
             email_from: "billing@settle.localhost".into(),
             seller_name: "Northwind Supply".into(),
+            currency: shared::Currency::USD,
             public_url: "http://localhost:3000".into(),
             secret_key: None,
             email_poll: Duration::from_millis(200),

@@ -4,7 +4,7 @@
 
 use crate::audit::{self, Action, Actor, Entity, Event};
 use crate::gateway::{PaymentGateway, TEST_ACH_RETURNS, TEST_ACH_SETTLES, TEST_ROUTING};
-use crate::users::{self, NewUser};
+use crate::people::users::{self, NewUser};
 use crate::Result;
 use chrono::{Duration, NaiveDate};
 use rand::rngs::StdRng;

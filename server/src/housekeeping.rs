@@ -9,9 +9,9 @@
 //! Each periodic task runs its tick in a task of its own: a tick that fails or panics is
 //! logged and counted ([`failures`]), and the next tick runs as usual.
 
-use crate::{
-    api_keys, email, import, methods, payments, rate, sessions, users, webhooks, AppState,
-};
+use crate::integration::{api_keys, import, webhooks};
+use crate::people::{rate, sessions, users};
+use crate::{email, methods, payments, AppState};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::future::Future;

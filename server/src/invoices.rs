@@ -1,6 +1,6 @@
 //! Invoices: a company's open ones, and one invoice with the payments applied to it.
 
-use crate::acting::Acting;
+use crate::authority::{CompanyScope, Principal};
 use crate::companies::currency;
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -57,11 +57,12 @@ struct Matching {
 /// The one query here built at run time: its ORDER BY is the column the user sorts by.
 pub async fn search(
     pool: &PgPool,
-    company: CompanyId,
+    scope: &CompanyScope,
     search: &InvoiceSearch,
     per_page: i64,
     today: NaiveDate,
 ) -> Result<InvoicePage> {
+    let company = scope.id();
     let (from, to) = search
         .aging
         .map(|b| b.due_range(today))
@@ -152,24 +153,31 @@ struct PaidRow {
 /// any, a customer their own company's. Any other is "not found".
 pub async fn detail(
     pool: &PgPool,
-    acting: &Acting,
+    who: &Principal,
     invoice: InvoiceId,
     today: NaiveDate,
 ) -> Result<InvoiceDetail> {
-    let row = sqlx::query_as!(
-        InvoiceRow,
-        r#"SELECT id AS "id: InvoiceId", number, po_number, issue_date, due_date,
-                  currency::text AS "currency!", total, balance
-           FROM invoices WHERE id = $1 AND ($2::bigint IS NULL OR company_id = $2)"#,
-        invoice as InvoiceId,
-        acting.only() as Option<CompanyId>
+    let row = sqlx::query!(
+        r#"SELECT id AS "id: InvoiceId", company_id AS "company: CompanyId", number, po_number,
+                  issue_date, due_date, currency::text AS "currency!", total, balance
+           FROM invoices WHERE id = $1"#,
+        invoice as InvoiceId
     )
     .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else {
-        return Err(AppError::NotFound("Invoice".into()).into());
-    };
-    let invoice_row = row.into_invoice(today)?;
+    .await?
+    .ok_or_else(|| AppError::NotFound("Invoice".into()))?;
+    who.reach(row.company, "Invoice")?;
+    let invoice_row = InvoiceRow {
+        id: row.id,
+        number: row.number,
+        po_number: row.po_number,
+        issue_date: row.issue_date,
+        due_date: row.due_date,
+        currency: row.currency,
+        total: row.total,
+        balance: row.balance,
+    }
+    .into_invoice(today)?;
     let cur = invoice_row.total.currency();
     let paid = sqlx::query_as!(
         PaidRow,

@@ -2,32 +2,27 @@
 //! companies and invoices, saved methods, the payment engine and its gateway, and demo data.
 //! Free of any UI framework so it can be tested on its own.
 
-pub mod acting;
-pub mod api_keys;
 pub mod audit;
+pub mod authority;
 pub mod card_guard;
 pub mod companies;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod email;
-pub mod erp;
 pub mod error;
-pub mod feed;
 pub mod gateway;
 pub mod housekeeping;
-pub mod import;
-pub mod invitations;
+pub mod integration;
 pub mod invoices;
 pub mod large;
 pub mod links;
 pub mod methods;
+pub mod outbox;
 pub mod pay_links;
 pub mod payments;
-pub mod rate;
-pub mod sessions;
-pub mod users;
-pub mod webhooks;
+pub mod people;
+pub mod tokens;
 
 pub use config::Config;
 pub use error::{Error, Result};

@@ -13,7 +13,7 @@ use base64::Engine;
 use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use shared::AppError;
 use sqlx::{PgConnection, PgPool};
 
@@ -111,7 +111,7 @@ pub fn token(key: &[u8], purpose: Purpose, nonce: &[u8]) -> String {
 
 /// What the database keeps to find a token again.
 pub fn hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.trim().as_bytes()).to_vec()
+    crate::tokens::hash(token.trim())
 }
 
 /// The full URL of a link.
@@ -177,7 +177,7 @@ fn dead_link_window(client: Option<&str>) -> String {
 
 /// Refuses a client that tried too many dead links this hour.
 pub async fn client_may_try(pool: &PgPool, client: Option<&str>) -> Result<()> {
-    match crate::rate::held(pool, &dead_link_window(client)).await? {
+    match crate::people::rate::held(pool, &dead_link_window(client)).await? {
         Some((used, minutes)) if used >= DEAD_LINKS_PER_CLIENT => {
             Err(AppError::TooMany { minutes }.into())
         }
@@ -187,7 +187,7 @@ pub async fn client_may_try(pool: &PgPool, client: Option<&str>) -> Result<()> {
 
 /// Counts a link that opened nothing against its client's hour.
 pub async fn count_dead_link(pool: &PgPool, client: Option<&str>) -> Result<()> {
-    crate::rate::count(pool, &dead_link_window(client)).await?;
+    crate::people::rate::count(pool, &dead_link_window(client)).await?;
     Ok(())
 }
 

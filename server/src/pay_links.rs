@@ -5,25 +5,30 @@
 //! lock as for any payment). The consent is the customer's own: "paid through a link sent by
 //! <clerk>".
 
-use crate::acting::{Acting, Scope};
 use crate::audit::{self, Action, Entity, Event};
+use crate::authority::{CompanyScope, PayLink, Staff};
 use crate::email::{self, NewEmail};
 use crate::links::{self, Purpose};
 use crate::{Config, Result};
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde_json::json;
-use shared::auth::{CompanyRef, Role, SessionUser};
+use shared::auth::CompanyRef;
 use shared::company::CompanyCode;
 use shared::email::{EmailKind, MailContact, PayLinkStatus, PayLinkSummary, PayLinkView};
 use shared::invoice::{days_overdue, OpenInvoice};
 use shared::money::{Currency, Money};
 use shared::payment::PaymentRequest;
-use shared::{AppError, CompanyId, InvoiceId, MethodId, PaymentId, UserId};
+use shared::{AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
 use sqlx::{PgConnection, PgPool};
 
 /// The company's AP contacts that have an email address (whom a link can go to).
-pub async fn contacts(pool: &PgPool, company: CompanyId) -> Result<Vec<MailContact>> {
+pub async fn contacts(
+    pool: &PgPool,
+    _staff: &Staff,
+    scope: &CompanyScope,
+) -> Result<Vec<MailContact>> {
+    let company = scope.id();
     Ok(sqlx::query_as!(
         MailContact,
         r#"SELECT id, name, lower(btrim(email)) AS "email!", title FROM contacts
@@ -38,12 +43,12 @@ pub async fn contacts(pool: &PgPool, company: CompanyId) -> Result<Vec<MailConta
 pub async fn send(
     pool: &PgPool,
     config: &Config,
-    acting: &Acting,
-    company: CompanyId,
+    staff: &Staff,
+    scope: &CompanyScope,
     contact: i64,
     invoices: &[InvoiceId],
 ) -> Result<PayLinkSummary> {
-    acting.staff()?;
+    let company = scope.id();
     if invoices.is_empty() {
         return Err(AppError::invalid("invoices", "Select the invoices the link is for.").into());
     }
@@ -97,7 +102,7 @@ pub async fn send(
         &rows.iter().map(|r| r.id).collect::<Vec<_>>(),
         nonce,
         hash,
-        acting.user.id as UserId,
+        staff.id() as UserId,
         config.pay_link_days as i32
     )
     .fetch_one(&mut *tx)
@@ -117,12 +122,12 @@ pub async fn send(
             recipient_name: Some(&to.name),
             subject: format!(
                 "{} sent you a link to pay {} of {company_name}",
-                acting.user.name,
+                staff.name(),
                 Money::new(total, Currency::USD).display()
             ),
             data: json!({
                 "link": { "purpose": Purpose::PayLink.as_str(), "id": link.id },
-                "sent_by": acting.user.name,
+                "sent_by": staff.name(),
                 "company_name": company_name,
                 "invoices": rows.iter().map(|r| json!({ "number": r.number, "balance": money(r.balance) })).collect::<Vec<_>>(),
                 "total": money(total),
@@ -136,7 +141,7 @@ pub async fn send(
     audit::record(
         &mut tx,
         Event {
-            actor: acting.actor(),
+            actor: staff.actor(),
             on_behalf_of: Some(company),
             action: Action::PayLinkSent,
             entity: Entity::PayLink,
@@ -146,7 +151,7 @@ pub async fn send(
     )
     .await?;
     tx.commit().await?;
-    list(pool, company, Some(link.id))
+    list(pool, scope, Some(link.id))
         .await?
         .pop()
         .ok_or_else(|| AppError::NotFound("Pay link".into()).into())
@@ -155,9 +160,10 @@ pub async fn send(
 /// A company's pay links, newest first (the latest 100), or the one `id`.
 pub async fn list(
     pool: &PgPool,
-    company: CompanyId,
+    scope: &CompanyScope,
     id: Option<i64>,
 ) -> Result<Vec<PayLinkSummary>> {
+    let company = scope.id();
     let now = Utc::now();
     let rows = sqlx::query!(
         r#"SELECT l.id, c.name AS contact_name, l.email, l.created_at, l.expires_at, l.opened_at,
@@ -198,15 +204,15 @@ pub async fn list(
 }
 
 /// Revokes a link that is not paid yet (staff only).
-pub async fn revoke(pool: &PgPool, acting: &Acting, company: CompanyId, id: i64) -> Result<()> {
-    acting.staff()?;
+pub async fn revoke(pool: &PgPool, staff: &Staff, scope: &CompanyScope, id: i64) -> Result<()> {
+    let company = scope.id();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query!(
         "UPDATE pay_links SET revoked_at = now(), revoked_by = $3 \
          WHERE id = $1 AND company_id = $2 AND revoked_at IS NULL AND paid_at IS NULL",
         id,
         company as CompanyId,
-        acting.user.id as UserId
+        staff.id() as UserId
     )
     .execute(&mut *tx)
     .await?
@@ -217,7 +223,7 @@ pub async fn revoke(pool: &PgPool, acting: &Acting, company: CompanyId, id: i64)
     audit::record(
         &mut tx,
         Event {
-            actor: acting.actor(),
+            actor: staff.actor(),
             on_behalf_of: Some(company),
             action: Action::PayLinkRevoked,
             entity: Entity::PayLink,
@@ -244,7 +250,6 @@ struct Link {
     contact_name: String,
     email: String,
     invoice_ids: Vec<i64>,
-    sent_by: UserId,
     sent_by_name: String,
     status: PayLinkStatus,
     expires_at: chrono::DateTime<Utc>,
@@ -257,7 +262,7 @@ async fn find(pool: &PgPool, token: &str) -> Result<Link> {
     }
     let r = sqlx::query!(
         r#"SELECT l.id, l.company_id AS "company: CompanyId", co.code, co.name AS company_name,
-                  c.name AS contact_name, l.email, l.invoice_ids, l.sent_by AS "sent_by: UserId",
+                  c.name AS contact_name, l.email, l.invoice_ids,
                   u.name AS sent_by_name, l.expires_at, l.opened_at, l.paid_at, l.revoked_at,
                   l.locked_at, p.number AS "payment_number?"
            FROM pay_links l JOIN contacts c ON c.id = l.contact_id JOIN users u ON u.id = l.sent_by
@@ -276,7 +281,6 @@ async fn find(pool: &PgPool, token: &str) -> Result<Link> {
         contact_name: r.contact_name,
         email: r.email,
         invoice_ids: r.invoice_ids,
-        sent_by: r.sent_by,
         sent_by_name: r.sent_by_name,
         status: PayLinkStatus::of(
             r.revoked_at.is_some(),
@@ -346,37 +350,35 @@ pub async fn view(
     })
 }
 
-/// Who acts through a live link: the addressee, for the link's company only.
-pub async fn acting(pool: &PgPool, token: &str) -> Result<(Acting, CompanyId, String)> {
+/// Who acts through a live link: the link itself, for its company and invoices only.
+pub async fn resolve(pool: &PgPool, token: &str) -> Result<PayLink> {
     let link = find(pool, token).await?;
     if !link.status.is_live() {
         return Err(not_payable(link.status).into());
     }
     let code = CompanyCode::parse(&link.company_code).map_err(AppError::from)?;
-    let acting = Acting {
-        user: SessionUser {
-            id: link.sent_by,
-            name: link.contact_name,
-            email: link.email,
-            role: Role::Customer,
-            company: Some(CompanyRef {
-                id: link.company,
-                code,
-                name: link.company_name,
-            }),
+    Ok(PayLink::new(
+        PayLinkId(link.id),
+        CompanyRef {
+            id: link.company,
+            code,
+            name: link.company_name,
         },
-        scope: Scope::Company(link.company),
-        pay_link: Some(link.id),
-    };
-    Ok((acting, link.company, link.sent_by_name))
+        link.invoice_ids.into_iter().map(InvoiceId).collect(),
+        link.contact_name,
+        link.email,
+        link.sent_by_name,
+    ))
 }
 
 /// Locks a link's row (so what goes through it takes turns) and checks it is still live;
-/// its invoices.
+/// its invoices. `FOR NO KEY UPDATE`: two of these take turns, while the key-share locks
+/// that rows naming the link take (the payment's idempotency key, written first) never
+/// wait for it, so concurrent payments through one link queue here instead of deadlocking.
 async fn lock_live(tx: &mut PgConnection, link: i64) -> Result<Vec<i64>> {
     let row = sqlx::query!(
         r#"SELECT invoice_ids, expires_at, paid_at, revoked_at, opened_at, locked_at
-           FROM pay_links WHERE id = $1 FOR UPDATE"#,
+           FROM pay_links WHERE id = $1 FOR NO KEY UPDATE"#,
         link
     )
     .fetch_one(&mut *tx)
@@ -397,7 +399,8 @@ async fn lock_live(tx: &mut PgConnection, link: i64) -> Result<Vec<i64>> {
 
 /// In the transaction saving a method through a link: the link is still live and has saved
 /// fewer than [`PayLinkStatus::MAX_NEW_METHODS`] (its row locked, so two saves take turns).
-pub(crate) async fn check_new_method(tx: &mut PgConnection, link: i64) -> Result<()> {
+pub(crate) async fn check_new_method(tx: &mut PgConnection, link: &PayLink) -> Result<()> {
+    let link = link.id().0;
     lock_live(tx, link).await?;
     let saved = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM payment_methods WHERE pay_link_id = $1"#,
@@ -442,9 +445,10 @@ fn not_payable(status: PayLinkStatus) -> AppError {
 /// them in the locking statement would read them as they were before the wait.)
 pub(crate) async fn check_in_payment(
     tx: &mut PgConnection,
-    link: i64,
+    link: &PayLink,
     req: &PaymentRequest,
 ) -> Result<()> {
+    let link = link.id().0;
     let invoice_ids = lock_live(tx, link).await?;
     let taken = sqlx::query!(
         r#"SELECT bool_or(status = 'processing') AS "busy!", bool_or(status <> 'processing') AS "paid!"

@@ -5,8 +5,9 @@ use rust_decimal::Decimal;
 use server::companies;
 use server::demo::{self, SeedReport};
 use server::gateway::SandboxGateway;
-use server::users::{self, NewUser};
-use server::{sessions, Config};
+use server::people::sessions;
+use server::people::users::{self, NewUser};
+use server::Config;
 use shared::auth::{LoginInput, Role};
 use shared::company::{CompanyCode, CompanySearch};
 use shared::invoice::{AgingBucket, InvoiceQuery, InvoiceSearch, InvoiceSort};
@@ -32,10 +33,31 @@ fn search(s: &str) -> CompanySearch {
     CompanySearch::parse(s).unwrap()
 }
 
+/// A staff member as the door makes one (their role is all the capability needs).
+fn staff() -> server::authority::Staff {
+    server::authority::Principal::of_session(shared::auth::SessionUser {
+        id: shared::UserId(1),
+        name: "Casey Clerk".into(),
+        email: "clerk@settle.example".into(),
+        role: Role::Clerk,
+        company: None,
+    })
+    .unwrap()
+    .staff()
+    .unwrap()
+}
+
+/// Staff's scope for the company `id`.
+fn scope(id: shared::CompanyId) -> server::authority::CompanyScope {
+    server::authority::Principal::Staff(staff())
+        .reach(id, "Company")
+        .unwrap()
+}
+
 /// Every open invoice of a company, in the list's default order (one page that holds them all).
 async fn all_open(pool: &PgPool, id: shared::CompanyId) -> Vec<shared::invoice::OpenInvoice> {
     let all = InvoiceSearch::parse(&InvoiceQuery::default()).unwrap();
-    server::invoices::search(pool, id, &all, 100_000, today())
+    server::invoices::search(pool, &scope(id), &all, 100_000, today())
         .await
         .unwrap()
         .page
@@ -97,7 +119,7 @@ async fn demo_invoices_cover_every_aging_bucket_and_payment_state(pool: PgPool) 
     let mut buckets = HashSet::new();
     let mut page = 1;
     loop {
-        let companies = companies::search(&pool, &search(""), page, today())
+        let companies = companies::search(&pool, &staff(), &search(""), page, today())
             .await
             .unwrap();
         for c in &companies.items {
@@ -145,7 +167,7 @@ async fn balances_match_allocations(pool: PgPool) {
     .unwrap();
     assert_eq!(unbalanced_payments, 0);
     // The company list's figures are the sums of its open invoices.
-    let c = &companies::search(&pool, &search("C1001"), 1, today())
+    let c = &companies::search(&pool, &staff(), &search("C1001"), 1, today())
         .await
         .unwrap()
         .items[0];
@@ -165,47 +187,47 @@ async fn balances_match_allocations(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn search_matches_company_id_and_name(pool: PgPool) {
     seeded(&pool).await;
-    let by_id = companies::search(&pool, &search("c1007"), 1, today())
+    let by_id = companies::search(&pool, &staff(), &search("c1007"), 1, today())
         .await
         .unwrap();
     assert_eq!(by_id.total, 1);
     assert_eq!(by_id.items[0].code.as_str(), "C1007");
     assert_eq!(by_id.items[0].name, "Ironwood Fabrication Works");
 
-    let by_name = companies::search(&pool, &search("ROOFING"), 1, today())
+    let by_name = companies::search(&pool, &staff(), &search("ROOFING"), 1, today())
         .await
         .unwrap();
     assert_eq!(by_name.total, 1);
     assert_eq!(by_name.items[0].name, "Prairie State Roofing");
 
     // "C100" is in C1001..C1009 (and in no name): an exact Company ID would come first.
-    let partial = companies::search(&pool, &search("C100"), 1, today())
+    let partial = companies::search(&pool, &staff(), &search("C100"), 1, today())
         .await
         .unwrap();
     assert_eq!(partial.total, 9);
 
-    let exact_first = companies::search(&pool, &search("C1040"), 1, today())
+    let exact_first = companies::search(&pool, &staff(), &search("C1040"), 1, today())
         .await
         .unwrap();
     assert_eq!(exact_first.items[0].code.as_str(), "C1040");
 
     // LIKE wildcards are literal.
     assert_eq!(
-        companies::search(&pool, &search("%"), 1, today())
+        companies::search(&pool, &staff(), &search("%"), 1, today())
             .await
             .unwrap()
             .total,
         0
     );
     assert_eq!(
-        companies::search(&pool, &search("_"), 1, today())
+        companies::search(&pool, &staff(), &search("_"), 1, today())
             .await
             .unwrap()
             .total,
         0
     );
     assert_eq!(
-        companies::search(&pool, &search("&"), 1, today())
+        companies::search(&pool, &staff(), &search("&"), 1, today())
             .await
             .unwrap()
             .total,
@@ -224,7 +246,7 @@ async fn search_pages_through_every_company_once(pool: PgPool) {
             .await
             .unwrap();
     }
-    let first = companies::search(&pool, &search(""), 1, today())
+    let first = companies::search(&pool, &staff(), &search(""), 1, today())
         .await
         .unwrap();
     assert_eq!(first.total, 110);
@@ -232,7 +254,7 @@ async fn search_pages_through_every_company_once(pool: PgPool) {
     assert_eq!(first.last_page(), 3);
     let mut seen = HashSet::new();
     for p in 1..=3 {
-        let page = companies::search(&pool, &search(""), p, today())
+        let page = companies::search(&pool, &staff(), &search(""), p, today())
             .await
             .unwrap();
         for c in page.items {
@@ -241,7 +263,7 @@ async fn search_pages_through_every_company_once(pool: PgPool) {
     }
     assert_eq!(seen.len(), 110);
     // A page past the end is clamped to the last one.
-    let past = companies::search(&pool, &search(""), 99, today())
+    let past = companies::search(&pool, &staff(), &search(""), 99, today())
         .await
         .unwrap();
     assert_eq!(past.page, 3);
@@ -707,13 +729,13 @@ async fn session_of(pool: &PgPool, email: &str) -> String {
         .unwrap()
 }
 
-async fn acting_as(pool: &PgPool, email: &str, role: Role) -> server::acting::Acting {
+async fn acting_as(pool: &PgPool, email: &str, role: Role) -> server::authority::Principal {
     let id: shared::UserId = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(pool)
         .await
         .unwrap();
-    server::acting::Acting::of(shared::auth::SessionUser {
+    server::authority::Principal::of_session(shared::auth::SessionUser {
         id,
         name: email.into(),
         email: email.into(),
@@ -727,21 +749,19 @@ async fn acting_as(pool: &PgPool, email: &str, role: Role) -> server::acting::Ac
 async fn admins_disable_and_promote_staff_but_never_themselves_or_the_last_admin(pool: PgPool) {
     seeded(&pool).await;
     let cfg = config();
-    let admin = acting_as(&pool, "admin@settle.example", Role::Admin).await;
+    let admin = acting_as(&pool, "admin@settle.example", Role::Admin)
+        .await
+        .admin()
+        .unwrap();
     let clerk_session = session_of(&pool, "clerk@settle.example").await;
-    server::invitations::request_reset(&pool, &cfg, "clerk@settle.example", None)
+    server::people::invitations::request_reset(&pool, &cfg, "clerk@settle.example", None)
         .await
         .unwrap();
     let clerk = acting_as(&pool, "clerk@settle.example", Role::Clerk).await;
-    let clerk_id = clerk.user.id;
-    // A clerk changes no one.
-    assert_eq!(
-        users::set_staff_active(&pool, &clerk, admin.user.id, false)
-            .await
-            .unwrap_err()
-            .into_app(),
-        AppError::Forbidden
-    );
+    let clerk_id = clerk.initiator().unwrap();
+    // A clerk changes no one: the door gives them no admin capability (and the calls take
+    // nothing else).
+    assert_eq!(clerk.admin().unwrap_err(), AppError::Forbidden);
     // Disabled: signed out at once, their reset link spent, no sign-in, no new reset.
     users::set_staff_active(&pool, &admin, clerk_id, false)
         .await
@@ -776,8 +796,8 @@ async fn admins_disable_and_promote_staff_but_never_themselves_or_the_last_admin
     assert_eq!(role, Role::Admin);
     // Nobody changes their own account here.
     for refused in [
-        users::set_staff_active(&pool, &admin, admin.user.id, false).await,
-        users::set_staff_role(&pool, &admin, admin.user.id, Role::Clerk).await,
+        users::set_staff_active(&pool, &admin, admin.id(), false).await,
+        users::set_staff_role(&pool, &admin, admin.id(), Role::Clerk).await,
     ] {
         assert_eq!(
             refused.unwrap_err().into_app().field().unwrap().field,
@@ -786,11 +806,17 @@ async fn admins_disable_and_promote_staff_but_never_themselves_or_the_last_admin
     }
     // The first admin made a clerk by the second; then the second is the last active admin:
     // a stale session that still says admin cannot take that away.
-    let second = acting_as(&pool, "clerk@settle.example", Role::Admin).await;
-    users::set_staff_role(&pool, &second, admin.user.id, Role::Clerk)
+    let second = acting_as(&pool, "clerk@settle.example", Role::Admin)
+        .await
+        .admin()
+        .unwrap();
+    users::set_staff_role(&pool, &second, admin.id(), Role::Clerk)
         .await
         .unwrap();
-    let stale = acting_as(&pool, "admin@settle.example", Role::Admin).await;
+    let stale = acting_as(&pool, "admin@settle.example", Role::Admin)
+        .await
+        .admin()
+        .unwrap();
     for refused in [
         users::set_staff_active(&pool, &stale, clerk_id, false).await,
         users::set_staff_role(&pool, &stale, clerk_id, Role::Clerk).await,
@@ -846,7 +872,7 @@ async fn the_large_book_keeps_the_ledger_and_the_kept_company_figures(pool: PgPo
     // The big company's figures come from the kept row, and agree with its invoices.
     let code = CompanyCode::parse(&large::company_code(1)).unwrap();
     let id = companies::id_of(&pool, &code).await.unwrap();
-    let detail = companies::detail(&pool, id, today()).await.unwrap();
+    let detail = companies::detail(&pool, &scope(id), today()).await.unwrap();
     assert_eq!(detail.open_invoices, 300);
     // Every kind of change keeps the kept figures: a part payment, a payment in full of
     // several companies' invoices in one statement, a new invoice, a deleted one.
@@ -879,7 +905,7 @@ async fn a_large_company_s_invoices_page_sort_and_filter_on_the_server(pool: PgP
         let pool = pool.clone();
         async move {
             let s = InvoiceSearch::parse(&q).unwrap();
-            server::invoices::search(&pool, id, &s, per_page, today())
+            server::invoices::search(&pool, &scope(id), &s, per_page, today())
                 .await
                 .unwrap()
         }
@@ -969,13 +995,13 @@ async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool
     };
     large::load(&pool, scale, today()).await.unwrap();
     // The whole book past 10,000 companies: the planner's estimate, said to be one.
-    let book = companies::search(&pool, &search(""), 1, today())
+    let book = companies::search(&pool, &staff(), &search(""), 1, today())
         .await
         .unwrap();
     assert_eq!(book.total_is, Total::About);
     assert!((11_000..13_000).contains(&book.total), "{}", book.total);
     // A deep page of the whole book, in order.
-    let deep = companies::search(&pool, &search(""), 200, today())
+    let deep = companies::search(&pool, &staff(), &search(""), 200, today())
         .await
         .unwrap();
     assert_eq!((deep.page, deep.items.len()), (200, 50));
@@ -984,7 +1010,7 @@ async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool
         .windows(2)
         .all(|w| w[0].name.to_lowercase() <= w[1].name.to_lowercase()));
     // A search matching most of the book: counting stops at the limit.
-    let most = companies::search(&pool, &search("c0"), 1, today())
+    let most = companies::search(&pool, &staff(), &search("c0"), 1, today())
         .await
         .unwrap();
     assert_eq!(
@@ -993,7 +1019,7 @@ async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool
     );
     assert_eq!(most.items.len(), 50);
     // Two common letters, counted, each page in name order.
-    let common = companies::search(&pool, &search("an"), 2, today())
+    let common = companies::search(&pool, &staff(), &search("an"), 2, today())
         .await
         .unwrap();
     assert_eq!(common.total_is, Total::Exact);
@@ -1009,13 +1035,19 @@ async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool
     // once across the pages, case aside.
     let code = large::company_code(1_000);
     let mut seen = HashSet::new();
-    let first = companies::search(&pool, &search(&code[..5].to_lowercase()), 1, today())
-        .await
-        .unwrap();
+    let first = companies::search(
+        &pool,
+        &staff(),
+        &search(&code[..5].to_lowercase()),
+        1,
+        today(),
+    )
+    .await
+    .unwrap();
     assert_eq!(first.total_is, Total::Exact);
     assert!(first.total > 50, "{}", first.total);
     for p in 1..=first.last_page() {
-        let page = companies::search(&pool, &search(&code[..5]), p, today())
+        let page = companies::search(&pool, &staff(), &search(&code[..5]), p, today())
             .await
             .unwrap();
         for c in page.items {
@@ -1024,7 +1056,7 @@ async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool
         }
     }
     assert_eq!(seen.len() as i64, first.total);
-    let exact = companies::search(&pool, &search(&code.to_lowercase()), 1, today())
+    let exact = companies::search(&pool, &staff(), &search(&code.to_lowercase()), 1, today())
         .await
         .unwrap();
     assert_eq!(exact.items[0].code.as_str(), code);
@@ -1035,13 +1067,13 @@ async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool
         .await
         .unwrap();
     let mut seen = Vec::new();
-    let p1 = companies::search(&pool, &search("c0019"), 1, today())
+    let p1 = companies::search(&pool, &staff(), &search("c0019"), 1, today())
         .await
         .unwrap();
     assert_eq!((p1.total, p1.last_page()), (101, 3));
     assert_eq!(p1.items[0].code.as_str(), "C0019");
     for p in 1..=p1.last_page() {
-        for c in companies::search(&pool, &search("c0019"), p, today())
+        for c in companies::search(&pool, &staff(), &search("c0019"), p, today())
             .await
             .unwrap()
             .items

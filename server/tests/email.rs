@@ -5,9 +5,10 @@
 mod common;
 
 use common::{fixture, key, today, Fixture};
-use server::acting::Acting;
+use server::authority::Principal;
 use server::links::{self, Purpose};
-use server::{email, invitations, pay_links};
+use server::people::invitations;
+use server::{email, pay_links};
 use shared::auth::Role;
 use shared::email::PayLinkStatus;
 use shared::payment::{Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest};
@@ -157,14 +158,12 @@ async fn an_ach_return_is_told_to_the_contacts_and_the_clerk_with_the_reopened_i
     .fetch_one(&f.pool)
     .await
     .unwrap();
-    let mut req = f.request(ach, &[(inv, &balance.to_string(), "")], &key());
-    req.company = shared::company::CompanyCode::parse("C1003").unwrap();
+    let req = f.request(ach, &[(inv, &balance.to_string(), "")], &key());
     server::payments::pay(
         &f.pool,
         &f.gateway,
         &f.config,
-        &f.clerk,
-        c1003,
+        &f.clerk.reach(c1003, "Company").unwrap(),
         &req,
         today(),
     )
@@ -314,10 +313,17 @@ async fn with_the_mail_server_out_of_reach_messages_wait_and_then_fail(pool: PgP
         n
     );
     let id: i64 = f.count("SELECT min(id) FROM emails").await;
-    email::resend(&f.pool, f.clerk.actor(), id).await.unwrap();
-    let outbox = email::outbox(&f.pool, Some(shared::email::EmailStatus::Pending), "")
+    email::resend(&f.pool, &f.clerk.staff().unwrap(), id)
         .await
         .unwrap();
+    let outbox = email::outbox(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        Some(shared::email::EmailStatus::Pending),
+        "",
+    )
+    .await
+    .unwrap();
     assert_eq!(outbox.emails.len(), 1);
     assert_eq!(outbox.emails[0].attempts, 0);
     assert_eq!(outbox.failed as usize, n - 1);
@@ -330,7 +336,7 @@ async fn an_invitation_and_a_reset_work_once_and_expire(pool: PgPool) {
         let id = f
             .count("SELECT id FROM users WHERE email = 'admin@settle.example'")
             .await;
-        server::acting::Acting::of(shared::auth::SessionUser {
+        server::authority::Principal::of_session(shared::auth::SessionUser {
             id: id.into(),
             name: "Avery Admin".into(),
             email: "admin@settle.example".into(),
@@ -339,21 +345,9 @@ async fn an_invitation_and_a_reset_work_once_and_expire(pool: PgPool) {
         })
         .unwrap()
     };
-    // Clerks cannot invite.
-    let refused = invitations::invite(
-        &f.pool,
-        &f.config,
-        &f.clerk,
-        None,
-        Role::Clerk,
-        "Sam",
-        "sam@settle.example",
-    )
-    .await;
-    assert!(matches!(
-        refused.map_err(|e| e.into_app()),
-        Err(AppError::Forbidden)
-    ));
+    // Clerks cannot invite: the door gives them no admin capability, and invite takes one.
+    assert_eq!(f.clerk.admin().unwrap_err(), AppError::Forbidden);
+    let admin = admin.admin().unwrap();
     let sam = invitations::invite(
         &f.pool,
         &f.config,
@@ -525,12 +519,11 @@ async fn an_invitation_and_a_reset_work_once_and_expire(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn a_password_set_by_any_link_spends_every_open_link_of_the_user(pool: PgPool) {
     let f = fixture(pool).await;
-    let admin = f.other_clerk.clone();
-    let admin = Acting::of(shared::auth::SessionUser {
-        role: Role::Admin,
-        ..admin.user
-    })
-    .unwrap();
+    let admin = Principal::of_user(&f.pool, f.other_clerk.initiator().unwrap())
+        .await
+        .unwrap()
+        .admin()
+        .unwrap();
     invitations::invite(
         &f.pool,
         &f.config,
@@ -593,8 +586,8 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
     let sent = pay_links::send(
         &f.pool,
         &f.config,
-        &f.clerk,
-        f.company_id,
+        &f.clerk.staff().unwrap(),
+        &f.scope(&f.clerk),
         contact,
         &[a.0, b.0],
     )
@@ -612,7 +605,10 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
             .await
             .is_err()
     );
-    let (acting, company, sent_by) = pay_links::acting(&f.pool, &token).await.unwrap();
+    let link = pay_links::resolve(&f.pool, &token).await.unwrap();
+    let acting = link.scope();
+    let company = acting.id();
+    let sent_by = link.sent_by_name().to_string();
     assert_eq!(company, f.company_id);
     let card = f.method("4242").await;
     let request = |lines: &[(InvoiceId, String)]| {
@@ -633,7 +629,7 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
         };
         PaymentRequest::parse(
             &input,
-            Consent::pay_link(&acting.user.email, &sent_by),
+            Consent::pay_link(link.email(), &sent_by),
             shared::Currency::USD,
         )
         .unwrap()
@@ -641,17 +637,9 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
     let pay = |req: PaymentRequest| {
         let (f, acting) = (&f, &acting);
         async move {
-            server::payments::pay(
-                &f.pool,
-                &f.gateway,
-                &f.config,
-                acting,
-                f.company_id,
-                &req,
-                today(),
-            )
-            .await
-            .map_err(|e| e.into_app())
+            server::payments::pay(&f.pool, &f.gateway, &f.config, acting, &req, today())
+                .await
+                .map_err(|e| e.into_app())
         }
     };
     // Not one of the link's invoices.
@@ -689,11 +677,13 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
         reference.ends_with("paid through a link sent by Casey Clerk"),
         "{reference}"
     );
-    let link = pay_links::list(&f.pool, f.company_id, None).await.unwrap();
+    let link = pay_links::list(&f.pool, &f.scope(&f.clerk), None)
+        .await
+        .unwrap();
     assert_eq!(link[0].status, PayLinkStatus::Paid);
     assert_eq!(link[0].payment_number.as_deref(), Some(r.number.as_str()));
     // Spent: nothing more through it.
-    assert!(pay_links::acting(&f.pool, &token).await.is_err());
+    assert!(pay_links::resolve(&f.pool, &token).await.is_err());
     // The receipt went to the contacts, the addressee among them.
     let to: String = sqlx::query_scalar("SELECT email FROM pay_links LIMIT 1")
         .fetch_one(&f.pool)
@@ -704,18 +694,23 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
     let again = pay_links::send(
         &f.pool,
         &f.config,
-        &f.clerk,
-        f.company_id,
+        &f.clerk.staff().unwrap(),
+        &f.scope(&f.clerk),
         contact,
         &[other.0],
     )
     .await
     .unwrap();
     let token2 = f.token_of("pay_link").await;
-    pay_links::revoke(&f.pool, &f.clerk, f.company_id, again.id)
-        .await
-        .unwrap();
-    assert!(pay_links::acting(&f.pool, &token2).await.is_err());
+    pay_links::revoke(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        &f.scope(&f.clerk),
+        again.id,
+    )
+    .await
+    .unwrap();
+    assert!(pay_links::resolve(&f.pool, &token2).await.is_err());
     assert_eq!(
         pay_links::view(&f.pool, &f.config, &token2, today())
             .await
@@ -723,18 +718,11 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
             .status,
         PayLinkStatus::Revoked
     );
-    // Customers cannot send links.
+    // Customers cannot send links: the door gives them no staff capability, and sending
+    // takes one.
     let customer = f.customer_of("C1002").await;
-    assert!(pay_links::send(
-        &f.pool,
-        &f.config,
-        &customer,
-        f.company_id,
-        contact,
-        &[other.0]
-    )
-    .await
-    .is_err());
+    assert_eq!(customer.staff().unwrap_err(), AppError::Forbidden);
+    let _ = other;
 }
 
 impl Fixture {
@@ -749,8 +737,8 @@ impl Fixture {
         pay_links::send(
             &self.pool,
             &self.config,
-            &self.clerk,
-            self.company_id,
+            &self.clerk.staff().unwrap(),
+            &self.scope(&self.clerk),
             contact,
             invoices,
         )
@@ -786,15 +774,16 @@ impl Fixture {
 
     /// The methods a link's page offers.
     async fn offered(&self, token: &str) -> Vec<shared::method::MethodOption> {
-        let (acting, company, _) = pay_links::acting(&self.pool, token).await.unwrap();
-        server::methods::offered_through_link(&self.pool, company, acting.pay_link.unwrap())
+        let link = pay_links::resolve(&self.pool, token).await.unwrap();
+        server::methods::offered_through_link(&self.pool, &link)
             .await
             .unwrap()
     }
 
     /// Saves a card through a link, as its page does.
     async fn add_card_through(&self, token: &str, number: &str) -> Result<MethodId, AppError> {
-        let (acting, company, _) = pay_links::acting(&self.pool, token).await.unwrap();
+        let link = pay_links::resolve(&self.pool, token).await.unwrap();
+        let acting = link.scope();
         let tokenized =
             server::gateway::tokenize(&self.gateway, &common::card_request(number), today())
                 .await
@@ -803,7 +792,6 @@ impl Fixture {
             &self.pool,
             &self.gateway,
             &acting,
-            company,
             &shared::method::NewCard {
                 token: tokenized.token,
                 holder_name: "Pat Payer".into(),
@@ -822,7 +810,8 @@ async fn twenty_payments_at_once_through_one_link_make_one_payment(pool: PgPool)
     let open = f.open().await;
     let (a, b) = (open[0], open[1]);
     let token = f.link_for(&[a.0, b.0]).await;
-    let (acting, company, _) = pay_links::acting(&f.pool, &token).await.unwrap();
+    let link = pay_links::resolve(&f.pool, &token).await.unwrap();
+    let acting = link.scope();
     let card = f.method("4242").await;
     let requests: Vec<PaymentRequest> = (0..20)
         .map(|_| f.link_request(card, &[(a.0, "1.00")]))
@@ -830,17 +819,9 @@ async fn twenty_payments_at_once_through_one_link_make_one_payment(pool: PgPool)
     let outcomes = futures::future::join_all(requests.iter().map(|req| {
         let (f, acting) = (&f, &acting);
         async move {
-            server::payments::pay(
-                &f.pool,
-                &f.gateway,
-                &f.config,
-                acting,
-                company,
-                req,
-                today(),
-            )
-            .await
-            .map_err(|e| e.into_app())
+            server::payments::pay(&f.pool, &f.gateway, &f.config, acting, req, today())
+                .await
+                .map_err(|e| e.into_app())
         }
     }))
     .await;
@@ -876,13 +857,13 @@ async fn a_link_offers_only_its_own_methods_and_the_default_and_saves_two(pool: 
     assert_eq!(offered[0].label(), "Visa •••• 4242");
     // Another saved card of the company is not the link's to charge.
     let other = f.method("0002").await;
-    let (acting, company, _) = pay_links::acting(&f.pool, &token).await.unwrap();
+    let link = pay_links::resolve(&f.pool, &token).await.unwrap();
+    let acting = link.scope();
     let refused = server::payments::pay(
         &f.pool,
         &f.gateway,
         &f.config,
         &acting,
-        company,
         &f.link_request(other, &[(open[0].0, "1.00")]),
         today(),
     )
@@ -926,14 +907,14 @@ async fn five_declines_lock_a_link_and_tell_the_clerk(pool: PgPool) {
         .add_card_through(&token, "4000000000000002")
         .await
         .unwrap();
-    let (acting, company, _) = pay_links::acting(&f.pool, &token).await.unwrap();
+    let link = pay_links::resolve(&f.pool, &token).await.unwrap();
+    let acting = link.scope();
     for attempt in 1..=5 {
         let outcome = server::payments::pay(
             &f.pool,
             &f.gateway,
             &f.config,
             &acting,
-            company,
             &f.link_request(declining, &[(open[0].0, "1.00")]),
             today(),
         )
@@ -944,10 +925,12 @@ async fn five_declines_lock_a_link_and_tell_the_clerk(pool: PgPool) {
             "{attempt}"
         );
     }
-    let link = pay_links::list(&f.pool, f.company_id, None).await.unwrap();
+    let link = pay_links::list(&f.pool, &f.scope(&f.clerk), None)
+        .await
+        .unwrap();
     assert_eq!(link[0].status, PayLinkStatus::Locked);
     // Nothing more through it: no payment, no new method.
-    let refused = pay_links::acting(&f.pool, &token)
+    let refused = pay_links::resolve(&f.pool, &token)
         .await
         .unwrap_err()
         .into_app();
@@ -986,9 +969,12 @@ async fn a_pay_link_subject_is_cut_to_fit(pool: PgPool) {
     .execute(&f.pool)
     .await
     .unwrap();
-    let clerk = Acting::of(shared::auth::SessionUser {
+    let clerk = Principal::of_session(shared::auth::SessionUser {
+        id: f.clerk.initiator().unwrap(),
         name: "Casey ".repeat(16).trim().to_string(),
-        ..f.clerk.user.clone()
+        email: "clerk@settle.example".into(),
+        role: Role::Clerk,
+        company: None,
     })
     .unwrap();
     let contact: i64 = f
@@ -1001,8 +987,8 @@ async fn a_pay_link_subject_is_cut_to_fit(pool: PgPool) {
     pay_links::send(
         &f.pool,
         &f.config,
-        &clerk,
-        f.company_id,
+        &clerk.staff().unwrap(),
+        &f.scope(&clerk),
         contact,
         &[open[0].0],
     )

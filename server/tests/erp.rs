@@ -7,8 +7,8 @@ mod common;
 use common::{d, fixture, key, Fixture};
 use rust_decimal::Decimal;
 use server::audit::Actor;
-use server::erp::{self, Outcome};
-use server::feed::{self, Cursor};
+use server::integration::erp::{self, Outcome};
+use server::integration::feed::{self, Cursor};
 use shared::erp::{
     ExternalAllocation, ExternalKind, ExternalPaymentRecord, InvoiceRecord, InvoiceStatus,
 };
@@ -423,20 +423,24 @@ async fn paging_the_feed_while_payments_are_written_never_skips_or_repeats(pool:
     assert_eq!(seen, all, "every event, in feed order");
 }
 
-async fn admin(pool: &PgPool) -> Actor {
+async fn admin(pool: &PgPool) -> server::authority::Admin {
     let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin' LIMIT 1")
         .fetch_one(pool)
         .await
         .unwrap();
-    Actor::user(shared::UserId(id), shared::auth::Role::Admin)
+    server::authority::Principal::of_user(pool, shared::UserId(id))
+        .await
+        .unwrap()
+        .admin()
+        .unwrap()
 }
 
 #[sqlx::test(migrations = "./migrations")]
 async fn an_import_previews_exactly_and_commits_all_or_nothing_or_the_valid_rows(pool: PgPool) {
-    use server::import;
+    use server::integration::import;
     use shared::import::{CommitMode, ImportKind};
     let f = fixture(pool).await;
-    let by = admin(&f.pool).await;
+    let by = &admin(&f.pool).await;
     let csv = "Company ID,Invoice Number,PO,Issue Date,Due Date,Total\n\
                C1002,IMP-1,PO-1,2026-10-01,2026-11-01,100.00\n\
                C1002,IMP-2,,2026-10-01,2026-11-01,12.345\n\
@@ -528,10 +532,10 @@ async fn an_import_previews_exactly_and_commits_all_or_nothing_or_the_valid_rows
 
 #[sqlx::test(migrations = "./migrations")]
 async fn an_import_preview_takes_no_lock_a_payment_would_wait_for(pool: PgPool) {
-    use server::import;
+    use server::integration::import;
     use shared::import::ImportKind;
     let f = fixture(pool).await;
-    let by = admin(&f.pool).await;
+    let by = &admin(&f.pool).await;
     let (number, total): (String, rust_decimal::Decimal) = sqlx::query_as(
         "SELECT number, total FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = 'C1002') \
          AND balance > 0 AND balance < total ORDER BY id LIMIT 1",

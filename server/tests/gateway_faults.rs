@@ -9,7 +9,6 @@ use rust_decimal::Decimal;
 use server::gateway::SandboxGateway;
 use server::payments::{self, AchSync};
 use server::AppState;
-use shared::company::CompanyCode;
 use shared::money::Currency;
 use shared::payment::{
     Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest, PaymentStatus,
@@ -88,8 +87,7 @@ impl Fixture {
             &self.pool,
             gateway,
             config,
-            &self.clerk,
-            company_id,
+            &self.clerk.reach(company_id, "Company")?,
             req,
             server::companies::today(),
         )
@@ -152,7 +150,7 @@ async fn a_charge_the_clerk_stopped_waiting_for_is_approved_once_by_the_reconcil
         if status != "processing" || started.elapsed() > Duration::from_secs(30) {
             break status;
         }
-        seen_checking |= !payments::awaiting_gateway(&f.pool)
+        seen_checking |= !payments::awaiting_gateway(&f.pool, &f.clerk.staff().unwrap())
             .await
             .unwrap()
             .is_empty();
@@ -218,7 +216,9 @@ async fn with_the_gateway_out_of_reach_a_payment_shows_as_checking_until_it_is_b
         (5.0..=10.5).contains(&wait),
         "second check backs off: {wait}"
     );
-    let awaiting = payments::awaiting_gateway(&f.pool).await.unwrap();
+    let awaiting = payments::awaiting_gateway(&f.pool, &f.clerk.staff().unwrap())
+        .await
+        .unwrap();
     assert_eq!(awaiting.len(), 1);
     assert_eq!(awaiting[0].checks, 2);
     let ours = f
@@ -242,10 +242,12 @@ async fn with_the_gateway_out_of_reach_a_payment_shows_as_checking_until_it_is_b
             .await,
         1
     );
-    assert!(payments::awaiting_gateway(&f.pool)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        payments::awaiting_gateway(&f.pool, &f.clerk.staff().unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let receipt = payments::receipt(&f.pool, &f.clerk, ours).await.unwrap();
     assert!(!receipt.checking_with_gateway);
     assert_eq!(receipt.status, PaymentStatus::Approved);
@@ -385,8 +387,7 @@ async fn ach_results_are_never_lost_when_recording_fails_midway(pool: PgPool) {
             ))
             .await;
         for inv in f.open_of(company, 2).await {
-            let mut req = request(code, ach, inv, &key());
-            req.company = CompanyCode::parse(code).unwrap();
+            let req = request(code, ach, inv, &key());
             let PaymentOutcome::Paid(r) = f
                 .pay_with(&f.gateway, &f.config, company, &req)
                 .await
@@ -552,7 +553,9 @@ async fn every_pending_debit_comes_round_and_one_the_gateway_does_not_know_is_fl
         "nothing due until each one's next check"
     );
     // Shown to staff, oldest first, never skipped silently.
-    let flagged = payments::unknown_ach(&f.pool).await.unwrap();
+    let flagged = payments::unknown_ach(&f.pool, &f.clerk.staff().unwrap())
+        .await
+        .unwrap();
     assert_eq!(flagged.len(), 200);
     assert!(flagged[0].started_at < flagged[199].started_at);
     assert_eq!(flagged[0].checks, 1);

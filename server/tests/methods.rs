@@ -5,7 +5,7 @@
 mod common;
 
 use common::{card_request, fixture, Fixture};
-use server::acting::Acting;
+use server::authority::Principal;
 use server::gateway::{tokenize, TokenizeRefusal, TEST_ACH_SETTLES, TEST_CARDS, TEST_ROUTING};
 use server::methods;
 use shared::card::CardBrand;
@@ -70,7 +70,7 @@ impl Fixture {
     /// C1002 by `who`.
     async fn add_ach(
         &self,
-        who: &Acting,
+        who: &Principal,
         input: NewBankAccountInput,
     ) -> server::Result<MethodOption> {
         self.add_ach_for(who, self.company_id, input).await
@@ -79,7 +79,7 @@ impl Fixture {
     /// [`Fixture::add_ach`] for another company.
     async fn add_ach_for(
         &self,
-        who: &Acting,
+        who: &Principal,
         company: CompanyId,
         input: NewBankAccountInput,
     ) -> server::Result<MethodOption> {
@@ -87,8 +87,7 @@ impl Fixture {
         methods::add_bank_account(
             &self.pool,
             &self.gateway,
-            who,
-            company,
+            &who.reach(company, "Company")?,
             &account,
             Some("203.0.113.7"),
             today(),
@@ -106,8 +105,7 @@ impl Fixture {
         methods::add_card(
             &self.pool,
             &self.gateway,
-            &self.clerk,
-            self.company_id,
+            &self.scope(&self.clerk),
             &card,
             today(),
         )
@@ -142,7 +140,7 @@ impl Fixture {
 async fn a_card_is_saved_from_its_token_with_an_audit_row_and_no_number(pool: PgPool) {
     let f = fixture(pool).await;
     let id = f.add_card("5555 5555 5555 4444").await;
-    let m = methods::active_methods(&f.pool, f.company_id)
+    let m = methods::active_methods(&f.pool, &f.scope(&f.clerk))
         .await
         .unwrap()
         .into_iter()
@@ -161,7 +159,7 @@ async fn a_card_is_saved_from_its_token_with_an_audit_row_and_no_number(pool: Pg
         f.count(&format!("SELECT count(*) FROM audit_events WHERE action = 'payment_method.added' AND entity_id = '{id}'")).await,
         1
     );
-    let d = methods::detail(&f.pool, &f.clerk, id, today())
+    let d = methods::detail(&f.pool, &f.clerk.staff().unwrap(), id, today())
         .await
         .unwrap();
     assert_eq!(d.summary.added_by.as_deref(), Some("Casey Clerk"));
@@ -277,9 +275,15 @@ async fn ach_cannot_be_added_without_its_signed_authorization(pool: PgPool) {
         "the schema requires the authorization document"
     );
     // A signed date in the future is refused, and so is another company's or another user's upload.
-    let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "auth.pdf", PDF)
-        .await
-        .unwrap();
+    let doc = methods::store_document(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        &f.scope(&f.clerk),
+        "auth.pdf",
+        PDF,
+    )
+    .await
+    .unwrap();
     let tomorrow = (today() + chrono::Days::new(1)).to_string();
     let e = f
         .add_ach(&f.clerk, f.ach_input(&token, Some(doc.id), &tomorrow))
@@ -320,9 +324,15 @@ async fn ach_cannot_be_added_without_its_signed_authorization(pool: PgPool) {
 async fn ach_with_its_authorization_is_saved_and_keeps_the_document(pool: PgPool) {
     let f = fixture(pool).await;
     let token = f.bank_token("000555666777").await;
-    let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "C:\\scans\\auth.pdf", PDF)
-        .await
-        .unwrap();
+    let doc = methods::store_document(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        &f.scope(&f.clerk),
+        "C:\\scans\\auth.pdf",
+        PDF,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (doc.file_name.as_str(), doc.content_type.as_str()),
         ("auth.pdf", "application/pdf")
@@ -332,7 +342,7 @@ async fn ach_with_its_authorization_is_saved_and_keeps_the_document(pool: PgPool
         .await
         .unwrap();
     assert_eq!(m.label(), "First Sandbox Bank savings •••• 6777");
-    let d = methods::detail(&f.pool, &f.clerk, m.id, today())
+    let d = methods::detail(&f.pool, &f.clerk.staff().unwrap(), m.id, today())
         .await
         .unwrap();
     let kept = d
@@ -375,9 +385,15 @@ async fn uploads_are_judged_by_content_and_size(pool: PgPool) {
     let refused = |name: &'static str, bytes: Vec<u8>| {
         let f = &f;
         async move {
-            let e = methods::store_document(&f.pool, &f.clerk, f.company_id, name, &bytes)
-                .await
-                .unwrap_err();
+            let e = methods::store_document(
+                &f.pool,
+                &f.clerk.staff().unwrap(),
+                &f.scope(&f.clerk),
+                name,
+                &bytes,
+            )
+            .await
+            .unwrap_err();
             let (field, message) = field_of(e);
             assert_eq!(field, "document");
             message
@@ -404,8 +420,8 @@ async fn uploads_are_judged_by_content_and_size(pool: PgPool) {
     );
     let png = methods::store_document(
         &f.pool,
-        &f.clerk,
-        f.company_id,
+        &f.clerk.staff().unwrap(),
+        &f.scope(&f.clerk),
         "scan.pdf",
         b"\x89PNG\r\n\x1a\nrest",
     )
@@ -431,22 +447,37 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
         .unwrap()
     };
     let all = f.count("SELECT count(*) FROM payment_methods").await;
-    let page1 = methods::search(&f.pool, &f.clerk, &search("", "", "", "", 1), today())
-        .await
-        .unwrap();
+    let page1 = methods::search(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        &search("", "", "", "", 1),
+        today(),
+    )
+    .await
+    .unwrap();
     assert_eq!(page1.total, all);
     assert_eq!(page1.items.len() as i64, all.min(50));
-    let page2 = methods::search(&f.pool, &f.clerk, &search("", "", "", "", 2), today())
-        .await
-        .unwrap();
+    let page2 = methods::search(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        &search("", "", "", "", 2),
+        today(),
+    )
+    .await
+    .unwrap();
     assert!(page2
         .items
         .iter()
         .all(|m| !page1.items.iter().any(|p| p.method.id == m.method.id)));
 
-    let c1002 = methods::search(&f.pool, &f.clerk, &search("", "C1002", "", "", 1), today())
-        .await
-        .unwrap();
+    let c1002 = methods::search(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        &search("", "C1002", "", "", 1),
+        today(),
+    )
+    .await
+    .unwrap();
     assert!(
         c1002.total >= 4
             && c1002
@@ -454,9 +485,14 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
                 .iter()
                 .all(|m| m.company_code.as_str() == "C1002")
     );
-    let by_last4 = methods::search(&f.pool, &f.clerk, &search("9995", "", "", "", 1), today())
-        .await
-        .unwrap();
+    let by_last4 = methods::search(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        &search("9995", "", "", "", 1),
+        today(),
+    )
+    .await
+    .unwrap();
     assert_eq!(by_last4.total, 10);
     assert!(by_last4.items.iter().all(|m| m.method.last4 == "9995"));
     let name: String = sqlx::query_scalar("SELECT name FROM companies WHERE code = 'C1003'")
@@ -465,7 +501,7 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
         .unwrap();
     let by_name = methods::search(
         &f.pool,
-        &f.clerk,
+        &f.clerk.staff().unwrap(),
         &search(&name[..6], "", "", "", 1),
         today(),
     )
@@ -478,7 +514,7 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
 
     let sorted = methods::search(
         &f.pool,
-        &f.clerk,
+        &f.clerk.staff().unwrap(),
         &search("", "", MethodSort::Company.key(), "desc", 1),
         today(),
     )
@@ -498,7 +534,7 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
         .unwrap();
     let by_status = methods::search(
         &f.pool,
-        &f.clerk,
+        &f.clerk.staff().unwrap(),
         &search("", "C1002", MethodSort::Status.key(), "asc", 1),
         today(),
     )
@@ -509,7 +545,7 @@ async fn the_methods_list_searches_filters_sorts_and_pages_on_the_server(pool: P
         (last.method.id, last.status),
         (visa, MethodStatus::Inactive)
     );
-    let company = methods::company_methods(&f.pool, f.company_id, today())
+    let company = methods::company_methods(&f.pool, &f.scope(&f.clerk), today())
         .await
         .unwrap();
     assert_eq!(company.len() as i64, c1002.total);
@@ -537,7 +573,7 @@ async fn one_default_per_company_and_only_an_active_method_can_be_it(pool: PgPoo
     assert_eq!(default_of().await, vec![other]);
     // The payment dialog offers the default first.
     assert_eq!(
-        methods::active_methods(&f.pool, f.company_id)
+        methods::active_methods(&f.pool, &f.scope(&f.clerk))
             .await
             .unwrap()[0]
             .id,
@@ -616,7 +652,7 @@ async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool:
     );
 
     let m = add(input(true, "Ana  Diaz", v)).await.unwrap();
-    let d = methods::detail(&f.pool, &f.clerk, m.id, today())
+    let d = methods::detail(&f.pool, &f.clerk.staff().unwrap(), m.id, today())
         .await
         .unwrap();
     let doc = d
@@ -648,9 +684,15 @@ async fn a_customer_authorizes_ach_in_the_portal_and_the_agreement_is_kept(pool:
 #[sqlx::test(migrations = "./migrations")]
 async fn one_authorization_attached_twice_at_once_makes_one_method(pool: PgPool) {
     let f = fixture(pool).await;
-    let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "auth.pdf", PDF)
-        .await
-        .unwrap();
+    let doc = methods::store_document(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        &f.scope(&f.clerk),
+        "auth.pdf",
+        PDF,
+    )
+    .await
+    .unwrap();
     let (a, b) = (
         f.bank_token("000444555666").await,
         f.bank_token("000111222333").await,
@@ -700,9 +742,15 @@ async fn the_same_card_or_account_is_not_saved_twice(pool: PgPool) {
         .await
         .unwrap();
     let token = f.bank_token(TEST_ACH_SETTLES).await;
-    let doc = methods::store_document(&f.pool, &f.clerk, f.company_id, "auth.pdf", PDF)
-        .await
-        .unwrap();
+    let doc = methods::store_document(
+        &f.pool,
+        &f.clerk.staff().unwrap(),
+        &f.scope(&f.clerk),
+        "auth.pdf",
+        PDF,
+    )
+    .await
+    .unwrap();
     let e = f
         .add_ach(&f.clerk, f.ach_input(&token, Some(doc.id), "2026-01-15"))
         .await

@@ -44,7 +44,10 @@ async fn paying_two_invoices_with_a_saved_card_gives_a_receipt(pool: PgPool) {
     .fetch_one(&f.pool)
     .await
     .unwrap();
-    assert_eq!((started.0, started.1), (f.clerk.user.id, f.company_id));
+    assert_eq!(
+        (started.0, started.1),
+        (f.clerk.initiator().unwrap(), f.company_id)
+    );
     assert_eq!(started.2["consent_channel"], "phone");
     assert_eq!(started.2["consent_reference"], "Call with Maria Alvarez");
     assert_eq!(
@@ -233,7 +236,7 @@ async fn a_crash_after_the_gateway_approved_is_reconciled_to_exactly_one_payment
     let visa = f.method("4242").await;
     let req = f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key());
     let StartOutcome::New(started) =
-        payments::start(&f.pool, &f.config, &f.clerk, f.company_id, &req, today())
+        payments::start(&f.pool, &f.config, &f.scope(&f.clerk), &req, today())
             .await
             .unwrap()
     else {
@@ -286,7 +289,7 @@ async fn a_crash_before_the_gateway_call_is_completed_by_the_reconciler_with_one
     let inv = f.open().await[0];
     let visa = f.method("4242").await;
     let req = f.request(visa, &[(inv.0, &inv.1.to_string(), "")], &key());
-    payments::start(&f.pool, &f.config, &f.clerk, f.company_id, &req, today())
+    payments::start(&f.pool, &f.config, &f.scope(&f.clerk), &req, today())
         .await
         .unwrap();
     // Not before the request that started it has stopped waiting for the gateway.
@@ -358,14 +361,12 @@ async fn ach_goes_pending_then_settles_or_is_returned_and_reopens_the_balance(po
             .fetch_one(&f.pool)
             .await
             .unwrap();
-    let mut req3 = f.request(ach3, &[(inv3, &bal3.to_string(), "")], &key());
-    req3.company = shared::company::CompanyCode::parse("C1003").unwrap();
+    let req3 = f.request(ach3, &[(inv3, &bal3.to_string(), "")], &key());
     payments::pay(
         &f.pool,
         &f.gateway,
         &f.config,
-        &f.clerk,
-        returned_company,
+        &f.clerk.reach(returned_company, "Company").unwrap(),
         &req3,
         today(),
     )
@@ -464,11 +465,13 @@ async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_rea
         );
     }
     assert_eq!(f.count("SELECT count(*) FROM sandbox_charges").await, paid);
-    assert!(!server::methods::active_methods(&f.pool, f.company_id)
-        .await
-        .unwrap()
-        .iter()
-        .any(|m| m.id == visa));
+    assert!(
+        !server::methods::active_methods(&f.pool, &f.scope(&f.clerk))
+            .await
+            .unwrap()
+            .iter()
+            .any(|m| m.id == visa)
+    );
 
     // Posted directly, it is still refused; reactivated, it pays again.
     let inv = f.open().await[0];
@@ -477,7 +480,7 @@ async fn a_deactivated_method_is_refused_even_in_a_race_and_works_again_once_rea
     server::methods::set_active(&f.pool, &f.other_clerk, visa, true)
         .await
         .unwrap();
-    assert!(server::methods::active_methods(&f.pool, f.company_id)
+    assert!(server::methods::active_methods(&f.pool, &f.scope(&f.clerk))
         .await
         .unwrap()
         .iter()

@@ -59,3 +59,31 @@ id!(
     /// A stored document (an ACH debit authorization).
     DocumentId
 );
+id!(
+    /// A pay link (`pay_links`).
+    PayLinkId
+);
+id!(
+    /// A message in the email outbox (`emails`).
+    EmailId
+);
+id!(
+    /// A webhook endpoint (`webhook_endpoints`).
+    WebhookId
+);
+id!(
+    /// One delivery of an event to a webhook endpoint (`webhook_deliveries`).
+    DeliveryId
+);
+id!(
+    /// An API key (`api_keys`).
+    ApiKeyId
+);
+id!(
+    /// An uploaded import (`imports`).
+    ImportId
+);
+id!(
+    /// A company's contact (`contacts`).
+    ContactId
+);

@@ -22,5 +22,8 @@ pub mod payment;
 pub mod report;
 
 pub use error::{AppError, FieldError};
-pub use ids::{CompanyId, DocumentId, InvoiceId, MethodId, PaymentId, UserId};
+pub use ids::{
+    ApiKeyId, CompanyId, ContactId, DeliveryId, DocumentId, EmailId, ImportId, InvoiceId, MethodId,
+    PayLinkId, PaymentId, UserId, WebhookId,
+};
 pub use money::{Currency, Money};

@@ -209,6 +209,8 @@ pub struct LineInput {
 /// A payment as the dialog sends it, before any checking.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentInput {
+    /// The Company ID staff pay for; a customer or a pay link pays for its own (naming it,
+    /// or leaving this empty).
     pub company: String,
     pub method_id: MethodId,
     pub lines: Vec<LineInput>,
@@ -223,7 +225,6 @@ pub struct PaymentInput {
 /// [`PaymentRequest::parse`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentRequest {
-    pub company: CompanyCode,
     pub method_id: MethodId,
     pub lines: Vec<PaymentLine>,
     pub consent: Consent,
@@ -243,7 +244,6 @@ impl PaymentRequest {
         consent: Consent,
         currency: Currency,
     ) -> Result<Self, FieldError> {
-        let company = CompanyCode::parse(&input.company)?;
         let idempotency_key = IdempotencyKey::parse(&input.idempotency_key)?;
         if input.method_id.0 <= 0 {
             return Err(FieldError::new("method", "Choose a payment method."));
@@ -298,7 +298,6 @@ impl PaymentRequest {
                 )
             })?;
         Ok(PaymentRequest {
-            company,
             method_id: input.method_id,
             lines,
             consent,

@@ -4,7 +4,7 @@
 
 use super::modal::Modal;
 use super::{loaded, AddMethodForm, Payer};
-use crate::api::saved_methods;
+use crate::server_fns::methods::saved_methods;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::format::date;

@@ -377,7 +377,7 @@ pub fn NotFound() -> impl IntoView {
 /// The sign-out button (a form, so it works before the page is interactive too).
 #[component]
 pub fn SignOut() -> impl IntoView {
-    let logout = ServerAction::<crate::api::Logout>::new();
+    let logout = ServerAction::<crate::server_fns::people::Logout>::new();
     view! {
         <ActionForm action=logout attr:class="signout">
             <button type="submit" class="btn btn-ghost" disabled=move || logout.pending().get()>"Sign out"</button>

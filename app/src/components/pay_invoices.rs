@@ -8,7 +8,7 @@ use super::invoice_table::Sorting;
 use super::pager::{debounced_navigate, follow_url, list_href};
 use super::payment_dialog::PayLine;
 use super::{loading_rows, ErrorView, InvoiceTable, Pager, Payer, PaymentDialog, Selection};
-use crate::api::{matching_invoices, open_invoices};
+use crate::server_fns::companies::{matching_invoices, open_invoices};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 use shared::format::count;

@@ -5,8 +5,9 @@
 use super::focus::focus_field;
 use super::modal::{new_key, Modal};
 use super::{AddMethodForm, ErrorBanner, FieldMessage, Payer, ReceiptView};
-use crate::api::{pay_invoices, payment_options};
-use crate::api_email::{pay_link_methods, pay_link_pay};
+use crate::server_fns::methods::payment_options;
+use crate::server_fns::payments::pay_invoices;
+
 use crate::error::ApiError;
 use leptos::prelude::*;
 use shared::error::FieldError;
@@ -55,12 +56,7 @@ pub fn PaymentDialog(
     let link = payer.link();
     let methods = Resource::new(
         move || (company.clone(), link.clone()),
-        |(company, link)| async move {
-            match link {
-                Some(token) => pay_link_methods(token).await,
-                None => payment_options(company).await,
-            }
-        },
+        |(company, link)| payment_options(company, link),
     );
     let staff = payer.is_staff();
     let method = RwSignal::new(None::<MethodId>);
@@ -87,15 +83,8 @@ pub fn PaymentDialog(
     let declined = RwSignal::new(None::<String>);
     let client_error = RwSignal::new(None::<FieldError>);
     let link = StoredValue::new(payer.link());
-    let pay = Action::new(move |input: &PaymentInput| {
-        let (input, link) = (input.clone(), link.get_value());
-        async move {
-            match link {
-                Some(token) => pay_link_pay(token, input).await,
-                None => pay_invoices(input).await,
-            }
-        }
-    });
+    let pay =
+        Action::new(move |input: &PaymentInput| pay_invoices(input.clone(), link.get_value()));
     // Staff can send the invoices as a pay link instead of taking the details.
     let linking = RwSignal::new(false);
     let alternative = use_context::<AlternativeToPaying>().filter(|_| staff);

@@ -5,7 +5,7 @@
 use super::modal::Modal;
 use super::{loading_rows, ErrorView};
 use super::{DataTable, Payer, PaymentBadge, ReceiptView};
-use crate::api::payments;
+use crate::server_fns::payments::payments;
 use leptos::prelude::*;
 use shared::format::date;
 use shared::payment::Receipt;

@@ -13,7 +13,7 @@ use shared::auth::SessionUser;
 /// Staff only: a customer sees "Not allowed", a signed-out visitor goes to sign in.
 #[component]
 pub fn OpsShell() -> impl IntoView {
-    let user = Resource::new(|| (), |_| crate::api::current_user());
+    let user = Resource::new(|| (), |_| crate::server_fns::people::current_user());
     let location = use_location();
     view! {
         <Suspense fallback=loading_page>

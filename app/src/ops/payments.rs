@@ -2,9 +2,9 @@
 //! of method, in the URL (`?from=&to=&status=&method=&page=`; a GET form, so it works before
 //! the page is interactive), with a CSV export of the same rows and columns.
 
-use crate::api_system::all_payments;
 use crate::components::pager::list_href;
 use crate::components::{loading_rows, DataTable, ErrorView, Pager, PaymentBadge};
+use crate::server_fns::payments::all_payments;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

@@ -1,8 +1,8 @@
 //! Portal → an invoice: its figures and the payments applied to it. Only the customer's own
 //! company's invoices exist here; any other id is "not found".
 
-use crate::api::get_invoice;
 use crate::components::{loading_page, use_id_param, DataTable, ErrorView, PaymentBadge};
+use crate::server_fns::companies::get_invoice;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

@@ -1,7 +1,7 @@
 //! Portal → Invoices: the customer's own open invoices, selected and paid as staff do.
 
-use crate::api::get_company;
 use crate::components::{Figure, OpenInvoicesToPay, Payer};
+use crate::server_fns::companies::get_company;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::format::count;

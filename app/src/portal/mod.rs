@@ -13,7 +13,7 @@ use shared::auth::{Role, SessionUser};
 /// Customers only: staff see "Not allowed", a signed-out visitor goes to sign in.
 #[component]
 pub fn PortalShell() -> impl IntoView {
-    let user = Resource::new(|| (), |_| crate::api::current_user());
+    let user = Resource::new(|| (), |_| crate::server_fns::people::current_user());
     view! {
         <Suspense fallback=loading_page>
             {move || Suspend::new(async move {

@@ -1,10 +1,10 @@
 //! Portal → Payment methods: the company's saved cards and bank accounts; deactivate one,
 //! activate it again, choose the default (pre-selected when paying), add a new one.
 
-use crate::api::{set_default_method, set_method_active};
 use crate::components::methods_table::SavedMethods;
 use crate::components::modal::Modal;
 use crate::components::{ErrorBanner, Payer};
+use crate::server_fns::methods::{set_default_method, set_method_active};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::method::{MethodOption, MethodStatus, MethodSummary};

@@ -1,9 +1,9 @@
 //! Portal → Payments: the company's payments, who made them (the customer, or a named staff
 //! member on their behalf), and each receipt, also at its own address.
 
-use crate::api::payment_receipt;
 use crate::components::receipt::ReceiptPage;
 use crate::components::{use_id_param, CompanyPayments, Payer};
+use crate::server_fns::payments::payment_receipt;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

@@ -1,8 +1,8 @@
 //! Choosing a password from an invitation or a reset link, and asking for a reset link.
 
 use super::use_token;
-use crate::api_email::{account_link, RequestPasswordReset, UseAccountLink};
 use crate::components::{loading_page, ErrorBanner, ErrorView, TextField};
+use crate::server_fns::people::{account_link, RequestPasswordReset, UseAccountLink};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -4,11 +4,12 @@
 //! is needed; the link is spent once paid. `/receipts/:token`: a receipt by its emailed link.
 
 use super::{use_token, PublicFrame};
-use crate::api_email::{pay_link, receipt_by_link};
 use crate::components::add_method::AuthorizingCompany;
 use crate::components::payment_dialog::PayLine;
 use crate::components::receipt::ReceiptPage;
 use crate::components::{loading_page, ErrorView, InvoiceTable, Payer, PaymentDialog, Selection};
+use crate::server_fns::pay_links::pay_link;
+use crate::server_fns::payments::receipt_by_link;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::email::PayLinkStatus;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
-use server::acting::Acting;
+use server::authority::Principal;
 use server::AppState;
 use shared::auth::SessionUser;
 use shared::document::{check_size, DOCUMENTS_PATH, MAX_BYTES};
@@ -30,9 +30,9 @@ struct UploadParams {
     name: Option<String>,
 }
 
-/// Who uploads or opens, for which company.
-pub(super) fn acting_of(user: Option<SessionUser>) -> Result<Acting, AppError> {
-    Acting::of(user.ok_or(AppError::Unauthenticated)?)
+/// Who uploads or opens: the signed-in user, through the one door.
+pub(super) fn principal_of(user: Option<SessionUser>) -> Result<Principal, AppError> {
+    Principal::of_session(user.ok_or(AppError::Unauthenticated)?)
 }
 
 /// A refused upload or download, answered as server functions answer their errors.
@@ -50,15 +50,15 @@ async fn upload(
     body: Body,
 ) -> Response {
     // Staff only: in the portal a customer authorizes a debit by typing their name instead.
-    let acting = match acting_of(user).and_then(|a| a.staff().map(|_| a)) {
-        Ok(a) => a,
+    let (who, staff) = match principal_of(user).and_then(|p| p.staff().map(|s| (p, s))) {
+        Ok(both) => both,
         Err(e) => return refuse(e),
     };
-    let company = match acting
+    let scope = match who
         .company(&state.pool, params.company.as_deref().unwrap_or(""))
         .await
     {
-        Ok(id) => id,
+        Ok(scope) => scope,
         Err(e) => return refuse(e.into_app()),
     };
     let bytes = match read_limited(&headers, body, MAX_BYTES).await {
@@ -66,7 +66,7 @@ async fn upload(
         Err(size) => return refuse(check_size(size.max(MAX_BYTES + 1)).unwrap_err().into()),
     };
     let name = params.name.unwrap_or_default();
-    match server::methods::store_document(&state.pool, &acting, company, &name, &bytes).await {
+    match server::methods::store_document(&state.pool, &staff, &scope, &name, &bytes).await {
         Ok(doc) => Json(doc).into_response(),
         Err(e) => refuse(e.into_app()),
     }
@@ -97,14 +97,14 @@ async fn download(
     Extension(CurrentUser(user)): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Response {
-    let acting = match acting_of(user) {
+    let who = match principal_of(user) {
         Ok(a) => a,
         Err(e) => return refuse(e),
     };
     let Ok(id) = id.parse::<DocumentId>() else {
         return refuse(AppError::NotFound("Document".into()));
     };
-    match server::methods::document_file(&state.pool, &acting, id).await {
+    match server::methods::document_file(&state.pool, &who, id).await {
         Ok((name, content_type, bytes)) => {
             let disposition = format!("inline; filename=\"{name}\"");
             let mut res = (StatusCode::OK, bytes).into_response();

@@ -1,7 +1,7 @@
 //! CSV files in and out for staff: an import's upload (raw bytes, previewed at once) and the
 //! Payments screen's CSV export. Both behind the session, admins (import) and staff (export).
 
-use super::documents::{acting_of, read_limited, refuse};
+use super::documents::{principal_of, read_limited, refuse};
 use crate::request::CurrentUser;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -53,7 +53,7 @@ async fn upload(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Response {
-    let acting = match acting_of(user).and_then(|a| a.admin().map(|_| a)) {
+    let admin = match principal_of(user).and_then(|p| p.admin()) {
         Ok(a) => a,
         Err(e) => return refuse(e),
     };
@@ -68,9 +68,9 @@ async fn upload(
         Ok(b) => b,
         Err(size) => return refuse(too_big(max, size)),
     };
-    match server::import::upload(
+    match server::integration::import::upload(
         &state.pool,
-        acting.actor(),
+        &admin,
         kind,
         params.name.as_deref().unwrap_or(""),
         &bytes,
@@ -88,14 +88,15 @@ async fn export(
     Extension(CurrentUser(user)): Extension<CurrentUser>,
     Query(input): Query<PaymentFilterInput>,
 ) -> Response {
-    if let Err(e) = acting_of(user).and_then(|a| a.staff()) {
-        return refuse(e);
-    }
+    let staff = match principal_of(user).and_then(|p| p.staff()) {
+        Ok(s) => s,
+        Err(e) => return refuse(e),
+    };
     let filter = match PaymentFilter::parse(&input) {
         Ok(f) => f,
         Err(e) => return refuse(e.into()),
     };
-    match server::payments::report::csv(&state.pool, &filter).await {
+    match server::payments::report::csv(&state.pool, &staff, &filter).await {
         Ok(bytes) => {
             let name = server::payments::report::file_name(&filter, server::companies::today());
             let mut res = (StatusCode::OK, bytes).into_response();

@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use server::sessions::COOKIE;
+use server::people::sessions::COOKIE;
 use server::AppState;
 use shared::AppError;
 
@@ -132,7 +132,7 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
     };
     let token = cookie_token(req.headers());
     let user = match &token {
-        Some(t) => match server::sessions::resolve(&state.pool, &state.config, t).await {
+        Some(t) => match server::people::sessions::resolve(&state.pool, &state.config, t).await {
             Ok(u) => u,
             Err(e) => {
                 tracing::error!(error = %e, "resolving session");

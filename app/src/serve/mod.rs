@@ -2,11 +2,11 @@
 //! documents and the sandbox tokenizer) and the middleware around it. The top floor: it
 //! stands on the application and on the request context, and nothing imports it back.
 
-pub mod api;
 pub mod catch_panic;
 pub mod documents;
 pub mod imports;
 mod middleware;
+pub mod rest;
 pub mod static_files;
 pub mod tokenizer;
 pub mod watchdog;
@@ -164,8 +164,14 @@ async fn api_key_command(state: &AppState, args: &[String]) -> i32 {
         eprintln!("settle: there is no admin user to make the key for");
         return 1;
     };
-    let by = server::audit::Actor::user(shared::UserId(admin), shared::auth::Role::Admin);
-    match server::api_keys::create(&state.pool, by, name, scope).await {
+    let admin = server::authority::Principal::of_user(&state.pool, shared::UserId(admin))
+        .await
+        .and_then(|p| Ok(p.admin()?));
+    let made = match admin {
+        Ok(admin) => server::integration::api_keys::create(&state.pool, &admin, name, scope).await,
+        Err(e) => Err(e),
+    };
+    match made {
         Ok(k) => {
             println!("{}", k.secret);
             0
@@ -218,7 +224,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
             middleware::session,
         ))
         // The machine API: API keys, never a session.
-        .merge(api::routes(state_for_api))
+        .merge(rest::routes(state_for_api))
         // Static files need no session (and no database round trip to look one up).
         .merge(static_files::routes(&leptos_options))
         // The load balancer's health check: no session, no page render, just "the database

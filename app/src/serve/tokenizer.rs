@@ -41,8 +41,8 @@ async fn tokenize(
         .and_then(|v| v.to_str().ok());
     let who = match (user, link) {
         (Some(user), _) => user.id.to_string(),
-        (None, Some(token)) => match server::pay_links::acting(&state.pool, token).await {
-            Ok((acting, _, _)) => format!("pay-link:{}", acting.pay_link.unwrap_or_default()),
+        (None, Some(token)) => match server::pay_links::resolve(&state.pool, token).await {
+            Ok(link) => format!("pay-link:{}", link.id()),
             Err(_) => {
                 return tokenizer_refusal(
                     StatusCode::UNAUTHORIZED,

@@ -3,8 +3,8 @@
 //! and prints each time as `name=value` lines. A benchmark, not a test: run it on a release
 //! build (`make bench-import`) against a database it may write to (DATABASE_URL).
 
-use server::audit::Actor;
-use server::import;
+use server::authority::Principal;
+use server::integration::import;
 use shared::import::{CommitMode, ImportKind};
 use std::fmt::Write;
 use std::time::Instant;
@@ -32,7 +32,10 @@ async fn main() {
         .await
         .expect("a user"),
     };
-    let by = Actor::user(shared::UserId(admin), shared::auth::Role::Admin);
+    let by = &Principal::of_user(&pool, shared::UserId(admin))
+        .await
+        .and_then(|p| Ok(p.admin()?))
+        .expect("an admin");
     // A run's own companies and numbers, so runs never collide.
     let run = chrono::Utc::now().timestamp() % 100_000;
     let mut companies = String::from("company_id,name\n");

@@ -12,9 +12,10 @@
 
 pub mod render;
 
-use crate::audit::{self, Action, Actor, Entity};
+use crate::audit::{self, Action, Entity};
+use crate::authority::Staff;
 use crate::links::{self, Purpose};
-use crate::webhooks::backoff;
+use crate::outbox::backoff;
 use crate::{Config, Error, Result};
 use chrono::NaiveDate;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
@@ -91,7 +92,12 @@ pub fn fit_subject(subject: &str) -> String {
 
 /// The outbox, newest first (at most 200), filtered by status and by a recipient or subject
 /// fragment, with the counts per status.
-pub async fn outbox(pool: &PgPool, status: Option<EmailStatus>, q: &str) -> Result<Outbox> {
+pub async fn outbox(
+    pool: &PgPool,
+    _staff: &Staff,
+    status: Option<EmailStatus>,
+    q: &str,
+) -> Result<Outbox> {
     let like = format!(
         "%{}%",
         q.trim()
@@ -130,7 +136,7 @@ pub async fn outbox(pool: &PgPool, status: Option<EmailStatus>, q: &str) -> Resu
                 recipient: r.recipient,
                 subject: r.subject,
                 company: r.company,
-                event: r.event_id.map(crate::feed::Event::public_id),
+                event: r.event_id.map(crate::outbox::event_id),
                 next_attempt_at: (r.status == EmailStatus::Pending).then_some(r.next_attempt_at),
                 status: r.status,
                 attempts: r.attempts,
@@ -147,7 +153,8 @@ pub async fn outbox(pool: &PgPool, status: Option<EmailStatus>, q: &str) -> Resu
 
 /// Sends a message again now (a failed one, or a sent one the recipient lost), with a fresh
 /// set of attempts.
-pub async fn resend(pool: &PgPool, by: Actor, id: i64) -> Result<()> {
+pub async fn resend(pool: &PgPool, staff: &Staff, id: i64) -> Result<()> {
+    let by = staff.actor();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query!(
         "UPDATE emails SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL \

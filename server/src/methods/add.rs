@@ -3,8 +3,8 @@
 //! to in the portal, kept word for word as the document).
 
 use super::{field, MethodRow};
-use crate::acting::Acting;
 use crate::audit::{self, Action, Entity, Event};
+use crate::authority::CompanyScope;
 use crate::gateway::{within, PaymentGateway, TokenDetails, LOOKUP_TIMEOUT};
 use crate::Result;
 use chrono::{NaiveDate, Utc};
@@ -16,7 +16,7 @@ use shared::method::{
     ach_authorization_text, AgreedOn, Authorization, AuthorizedAccount, MethodKind, MethodOption,
     NewBankAccount, NewCard, ACH_AUTHORIZATION_VERSION,
 };
-use shared::{CompanyId, DocumentId, MethodId, UserId};
+use shared::{CompanyId, DocumentId, MethodId, PayLinkId, UserId};
 use sqlx::{PgConnection, PgPool};
 
 /// An authorization document can belong to one method only.
@@ -61,10 +61,10 @@ struct NewMethod<'a> {
 /// default. A card or account already saved for the company is refused.
 async fn insert_method(
     tx: &mut PgConnection,
-    acting: &Acting,
-    company: CompanyId,
+    scope: &CompanyScope,
     m: NewMethod<'_>,
 ) -> Result<MethodOption> {
+    let company = scope.id();
     // One method added at a time per company, so "first active method is the default" holds
     // and the same card or account is not saved twice (a retry after a lost answer).
     sqlx::query!(
@@ -73,7 +73,7 @@ async fn insert_method(
     )
     .fetch_one(&mut *tx)
     .await?;
-    if let Some(link) = acting.pay_link {
+    if let Some(link) = scope.pay_link() {
         crate::pay_links::check_new_method(tx, link).await?;
     }
     let same = sqlx::query_scalar!(
@@ -129,8 +129,8 @@ async fn insert_method(
         m.account_type as Option<AccountType>,
         m.holder_type as Option<HolderType>,
         m.document as Option<DocumentId>,
-        acting.initiator() as Option<UserId>,
-        acting.pay_link
+        scope.initiator() as Option<UserId>,
+        scope.pay_link().map(|l| l.id()) as Option<PayLinkId>
     )
     .fetch_optional(&mut *tx)
     .await
@@ -153,7 +153,7 @@ async fn insert_method(
     audit::record(
         tx,
         Event {
-            actor: acting.actor(),
+            actor: scope.actor(),
             on_behalf_of: Some(company),
             action: Action::MethodAdded,
             entity: Entity::PaymentMethod,
@@ -175,11 +175,11 @@ async fn insert_method(
 pub async fn add_card(
     pool: &PgPool,
     gateway: &dyn PaymentGateway,
-    acting: &Acting,
-    company: CompanyId,
+    scope: &CompanyScope,
     card: &NewCard,
     today: NaiveDate,
 ) -> Result<MethodOption> {
+    let company = scope.id();
     let TokenDetails::Card {
         brand,
         last4,
@@ -202,8 +202,7 @@ pub async fn add_card(
     let mut tx = pool.begin().await?;
     let option = insert_method(
         &mut tx,
-        acting,
-        company,
+        scope,
         NewMethod {
             kind: MethodKind::Card,
             token: &card.token,
@@ -231,12 +230,12 @@ pub async fn add_card(
 pub async fn add_bank_account(
     pool: &PgPool,
     gateway: &dyn PaymentGateway,
-    acting: &Acting,
-    company: CompanyId,
+    scope: &CompanyScope,
     account: &NewBankAccount,
     address: Option<&str>,
     today: NaiveDate,
 ) -> Result<MethodOption> {
+    let company = scope.id();
     let (routing_number, last4) = match token_details(gateway, &account.token).await? {
         TokenDetails::BankAccount {
             routing_number,
@@ -250,7 +249,7 @@ pub async fn add_bank_account(
         }
     };
     let mut tx = pool.begin().await?;
-    let document = match (&account.authorization, acting.is_staff()) {
+    let document = match (&account.authorization, scope.is_staff()) {
         (
             Authorization::Uploaded {
                 document,
@@ -258,12 +257,12 @@ pub async fn add_bank_account(
             },
             true,
         ) => {
-            attach_upload(&mut tx, acting, company, *document, *signed_on).await?;
+            attach_upload(&mut tx, scope, *document, *signed_on).await?;
             *document
         }
         (Authorization::InPortal { signed_name }, false) => {
             let authorized = AuthorizedAccount {
-                on: if acting.pay_link.is_some() {
+                on: if scope.pay_link().is_some() {
                     AgreedOn::PayPage
                 } else {
                     AgreedOn::Portal
@@ -273,16 +272,7 @@ pub async fn add_bank_account(
                 account_type: account.account_type,
                 last4: &last4,
             };
-            keep_agreement(
-                &mut tx,
-                acting,
-                company,
-                authorized,
-                signed_name,
-                address,
-                today,
-            )
-            .await?
+            keep_agreement(&mut tx, scope, authorized, signed_name, address, today).await?
         }
         (Authorization::Uploaded { .. }, false) => return Err(field(
             "agreed",
@@ -297,8 +287,7 @@ pub async fn add_bank_account(
     };
     let option = insert_method(
         &mut tx,
-        acting,
-        company,
+        scope,
         NewMethod {
             kind: MethodKind::Ach,
             token: &account.token,
@@ -323,18 +312,18 @@ pub async fn add_bank_account(
 /// used, and records the day it was signed.
 async fn attach_upload(
     tx: &mut PgConnection,
-    acting: &Acting,
-    company: CompanyId,
+    scope: &CompanyScope,
     document: DocumentId,
     signed_on: NaiveDate,
 ) -> Result<()> {
+    let company = scope.id();
     let usable = sqlx::query_scalar!(
         r#"SELECT NOT EXISTS (SELECT 1 FROM payment_methods p WHERE p.authorization_document_id = d.id) AS "free!"
            FROM documents d WHERE d.id = $1 AND d.company_id = $2 AND d.uploaded_by = $3
              AND d.kind = 'ach_authorization' FOR UPDATE"#,
         document as DocumentId,
         company as CompanyId,
-        acting.initiator() as Option<UserId>
+        scope.initiator() as Option<UserId>
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -362,13 +351,13 @@ async fn attach_upload(
 /// the wording's version and text, their typed name, who, when and from where.
 async fn keep_agreement(
     tx: &mut PgConnection,
-    acting: &Acting,
-    company: CompanyId,
+    scope: &CompanyScope,
     account: AuthorizedAccount<'_>,
     signed_name: &str,
     address: Option<&str>,
     today: NaiveDate,
 ) -> Result<DocumentId> {
+    let company = scope.id();
     let company_name = sqlx::query_scalar!(
         "SELECT name FROM companies WHERE id = $1",
         company as CompanyId
@@ -383,10 +372,11 @@ async fn keep_agreement(
         "ACH debit authorization {version}\n\n{text}\n\nAgreed: yes\nSigned (typed name): {signed_name}\n\
          User: {email} (user id {uid})\nCompany: {company_name}\nAt: {at}\nFrom address: {ip}\n",
         version = ACH_AUTHORIZATION_VERSION,
-        email = acting.user.email,
-        uid = match acting.pay_link {
-            Some(link) => format!("none: through pay link {link}"),
-            None => acting.user.id.to_string(),
+        email = scope.by().email(),
+        uid = match (scope.pay_link(), scope.initiator()) {
+            (Some(link), _) => format!("none: through pay link {}", link.id()),
+            (None, Some(user)) => user.to_string(),
+            (None, None) => "none".to_string(),
         },
         at = Utc::now().to_rfc3339(),
         ip = address.unwrap_or("unknown"),
@@ -402,7 +392,7 @@ async fn keep_agreement(
         Sha256::digest(&bytes).to_vec(),
         bytes,
         today,
-        acting.initiator() as Option<UserId>
+        scope.initiator() as Option<UserId>
     )
     .fetch_one(&mut *tx)
     .await?)

@@ -2,7 +2,7 @@
 //! PostgreSQL with their SHA-256, opened by whoever may see the company's methods, and
 //! cleared after a day when never attached to a method.
 
-use crate::acting::Acting;
+use crate::authority::{CompanyScope, Principal, Staff};
 use crate::Result;
 use sha2::{Digest, Sha256};
 use shared::document::{check_upload, clean_file_name, UploadedDocument};
@@ -13,12 +13,12 @@ use sqlx::PgPool;
 /// only: customers authorize in the portal instead. It waits to be attached to a method.
 pub async fn store_document(
     pool: &PgPool,
-    acting: &Acting,
-    company: CompanyId,
+    staff: &Staff,
+    scope: &CompanyScope,
     file_name: &str,
     bytes: &[u8],
 ) -> Result<UploadedDocument> {
-    acting.staff()?;
+    let company = scope.id();
     let kind = check_upload(file_name, bytes)?;
     let file_name = clean_file_name(file_name);
     let id = sqlx::query_scalar!(
@@ -30,7 +30,7 @@ pub async fn store_document(
         bytes.len() as i32,
         Sha256::digest(bytes).to_vec(),
         bytes,
-        acting.user.id as UserId
+        staff.id() as UserId
     )
     .fetch_one(pool)
     .await?;
@@ -57,17 +57,17 @@ pub async fn clear_unattached_documents(pool: &PgPool) -> Result<u64> {
 /// company's. Name, content type and bytes.
 pub async fn document_file(
     pool: &PgPool,
-    acting: &Acting,
+    who: &Principal,
     id: DocumentId,
 ) -> Result<(String, String, Vec<u8>)> {
     let row = sqlx::query!(
-        "SELECT file_name, content_type, content FROM documents \
-         WHERE id = $1 AND ($2::bigint IS NULL OR company_id = $2)",
-        id as DocumentId,
-        acting.only() as Option<CompanyId>
+        r#"SELECT company_id AS "company: CompanyId", file_name, content_type, content
+           FROM documents WHERE id = $1"#,
+        id as DocumentId
     )
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| AppError::NotFound("Document".into()))?;
+    who.reach(row.company, "Document")?;
     Ok((row.file_name, row.content_type, row.content))
 }

@@ -1,8 +1,8 @@
 //! Changing a saved method: active or inactive, and the company's default.
 
-use super::{field, not_found, MethodRow};
-use crate::acting::Acting;
+use super::{field, not_found, MethodRow, METHOD};
 use crate::audit::{self, Action, Entity, Event};
+use crate::authority::Principal;
 use crate::Result;
 use chrono::NaiveDate;
 use serde_json::json;
@@ -16,7 +16,7 @@ use sqlx::PgPool;
 /// the user may: staff any company's, a customer their own.
 pub async fn set_default(
     pool: &PgPool,
-    acting: &Acting,
+    who: &Principal,
     method: MethodId,
     today: NaiveDate,
 ) -> Result<()> {
@@ -26,14 +26,13 @@ pub async fn set_default(
                   m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
                   m.exp_year, m.bank_name, m.account_type AS "account_type: AccountType",
                   m.is_default, m.active, m.company_id AS "owner: CompanyId"
-           FROM payment_methods m WHERE m.id = $1 AND ($2::bigint IS NULL OR m.company_id = $2)
-           FOR UPDATE"#,
-        method as MethodId,
-        acting.only() as Option<CompanyId>
+           FROM payment_methods m WHERE m.id = $1 FOR UPDATE"#,
+        method as MethodId
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(not_found)?;
+    let scope = who.reach(row.owner, METHOD)?;
     if !row.active {
         return Err(field(
             "method",
@@ -82,7 +81,7 @@ pub async fn set_default(
     audit::record(
         &mut tx,
         Event {
-            actor: acting.actor(),
+            actor: scope.actor(),
             on_behalf_of: Some(owner),
             action: Action::MethodDefaultSet,
             entity: Entity::PaymentMethod,
@@ -99,20 +98,20 @@ pub async fn set_default(
 /// company's, a customer their own.
 pub async fn set_active(
     pool: &PgPool,
-    acting: &Acting,
+    who: &Principal,
     method: MethodId,
     active: bool,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query!(
         r#"SELECT company_id AS "owner: CompanyId", active, kind AS "kind: MethodKind", last4::text AS "last4!"
-           FROM payment_methods WHERE id = $1 AND ($2::bigint IS NULL OR company_id = $2) FOR UPDATE"#,
-        method as MethodId,
-        acting.only() as Option<CompanyId>
+           FROM payment_methods WHERE id = $1 FOR UPDATE"#,
+        method as MethodId
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(not_found)?;
+    let scope = who.reach(row.owner, METHOD)?;
     if row.active == active {
         return Ok(());
     }
@@ -126,7 +125,7 @@ pub async fn set_active(
     audit::record(
         &mut tx,
         Event {
-            actor: acting.actor(),
+            actor: scope.actor(),
             on_behalf_of: Some(row.owner),
             action: if active {
                 Action::MethodActivated

@@ -78,6 +78,9 @@ fn field(name: &str, message: &str) -> Error {
     AppError::invalid(name, message).into()
 }
 
+/// What a method is called when it is not found.
+const METHOD: &str = "Payment method";
+
 fn not_found() -> Error {
-    AppError::NotFound("Payment method".into()).into()
+    AppError::NotFound(METHOD.into()).into()
 }

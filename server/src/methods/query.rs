@@ -2,8 +2,8 @@
 //! its search, a company's methods, and one method's detail with its document and history.
 
 use super::{not_found, MethodRow};
-use crate::acting::Acting;
 use crate::audit::Action;
+use crate::authority::{CompanyScope, PayLink, Staff};
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::bank::AccountType;
@@ -14,12 +14,13 @@ use shared::method::{
     MethodStatus, MethodSummary,
 };
 use shared::page::{last_page, Page, PAGE_SIZE};
-use shared::{CompanyId, DocumentId, MethodId};
+use shared::{CompanyId, DocumentId, MethodId, PayLinkId};
 use sqlx::{PgConnection, PgPool};
 
 /// The saved methods a payer may choose for `company`: active ones only, default first.
 /// Expired cards are listed (shown as expired); the payment engine refuses them.
-pub async fn active_methods(pool: &PgPool, company: CompanyId) -> Result<Vec<MethodOption>> {
+pub async fn active_methods(pool: &PgPool, scope: &CompanyScope) -> Result<Vec<MethodOption>> {
+    let company = scope.id();
     sqlx::query_as!(
         MethodRow,
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
@@ -39,11 +40,8 @@ pub async fn active_methods(pool: &PgPool, company: CompanyId) -> Result<Vec<Met
 
 /// The active methods a pay link offers its holder: the company's default by its label only
 /// (unless it was saved through the link), then those saved through the link, in full.
-pub async fn offered_through_link(
-    pool: &PgPool,
-    company: CompanyId,
-    link: i64,
-) -> Result<Vec<MethodOption>> {
+pub async fn offered_through_link(pool: &PgPool, link: &PayLink) -> Result<Vec<MethodOption>> {
+    let (company, link) = (link.scope().id(), link.id());
     let rows = sqlx::query!(
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
                   m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
@@ -53,7 +51,7 @@ pub async fn offered_through_link(
            WHERE m.company_id = $1 AND m.active AND (m.is_default OR m.pay_link_id = $2)
            ORDER BY m.is_default DESC, m.created_at DESC, m.id DESC"#,
         company as CompanyId,
-        link
+        link as PayLinkId
     )
     .fetch_all(pool)
     .await?;
@@ -182,11 +180,10 @@ impl SummaryRow {
 /// The one query here built at run time: its ORDER BY is the column the user sorts by.
 pub async fn search(
     pool: &PgPool,
-    acting: &Acting,
+    _staff: &Staff,
     search: &MethodSearch,
     today: NaiveDate,
 ) -> Result<Page<MethodSummary>> {
-    acting.staff()?;
     let pattern = search.q.as_deref().map(crate::companies::contains_pattern);
     let company = search.company.as_ref().map(CompanyCode::as_str);
     let total = sqlx::query_scalar!(
@@ -245,9 +242,10 @@ pub async fn search(
 /// Every saved method of one company, active first, newest first.
 pub async fn company_methods(
     pool: &PgPool,
-    company: CompanyId,
+    scope: &CompanyScope,
     today: NaiveDate,
 ) -> Result<Vec<MethodSummary>> {
+    let company = scope.id();
     sqlx::query_as!(
         SummaryRow,
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
@@ -268,11 +266,10 @@ pub async fn company_methods(
     .collect()
 }
 
-/// A method with its authorization document and audit history, if the user may see it:
-/// staff any, a customer their own company's.
+/// A method with its authorization document and audit history (staff).
 pub async fn detail(
     pool: &PgPool,
-    acting: &Acting,
+    _staff: &Staff,
     method: MethodId,
     today: NaiveDate,
 ) -> Result<MethodDetail> {
@@ -285,9 +282,8 @@ pub async fn detail(
                   u.name AS "added_by?", m.created_at AS added_at
            FROM payment_methods m JOIN companies c ON c.id = m.company_id
            LEFT JOIN users u ON u.id = m.created_by
-           WHERE m.id = $1 AND ($2::bigint IS NULL OR m.company_id = $2)"#,
-        method as MethodId,
-        acting.only() as Option<CompanyId>
+           WHERE m.id = $1"#,
+        method as MethodId
     )
     .fetch_optional(pool)
     .await?

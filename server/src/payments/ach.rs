@@ -10,6 +10,7 @@
 use super::reconcile::{backoff, AwaitingRow};
 use super::restore_balances;
 use crate::audit::{self, Action, Actor, Entity, Event};
+use crate::authority::Staff;
 use crate::gateway::{within, Charge, ChargeStatus, PaymentGateway, LOOKUP_TIMEOUT};
 use crate::Result;
 use futures_util::stream::{self, StreamExt};
@@ -164,7 +165,7 @@ async fn schedule(
 
 /// Pending ACH debits the gateway does not know, older than [`UNKNOWN_FLAG_AGE`]: for staff
 /// to look into (oldest first, at most 200).
-pub async fn unknown_ach(pool: &PgPool) -> Result<Vec<AwaitingGateway>> {
+pub async fn unknown_ach(pool: &PgPool, _staff: &Staff) -> Result<Vec<AwaitingGateway>> {
     sqlx::query_as!(
         AwaitingRow,
         r#"SELECT p.id AS "id: PaymentId", p.number, c.code, c.name, p.amount,

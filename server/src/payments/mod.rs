@@ -24,8 +24,8 @@ pub use ach::{sync_ach, unknown_ach, AchSync, UNKNOWN_FLAG_AGE};
 pub use receipts::{history, receipt, receipt_by_link};
 pub use reconcile::{awaiting_gateway, backoff, first_check_after, reconcile};
 
-use crate::acting::Acting;
 use crate::audit::{self, Action, Actor, Entity, Event};
+use crate::authority::CompanyScope;
 use crate::gateway::{within, Charge, ChargeStatus, GatewayError, PaymentGateway};
 use crate::{Error, Result};
 use chrono::NaiveDate;
@@ -38,7 +38,7 @@ use shared::money::Money;
 use shared::payment::{
     amount_field, check_line_against_balance, PaymentOutcome, PaymentRequest, PaymentStatus,
 };
-use shared::{AppError, CompanyId, InvoiceId, MethodId, PaymentId, UserId};
+use shared::{AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 use uuid::Uuid;
@@ -102,12 +102,11 @@ pub async fn pay(
     pool: &PgPool,
     gateway: &dyn PaymentGateway,
     config: &crate::Config,
-    acting: &Acting,
-    company: CompanyId,
+    scope: &CompanyScope,
     req: &PaymentRequest,
     today: NaiveDate,
 ) -> Result<PaymentOutcome> {
-    let started = match start(pool, config, acting, company, req, today).await? {
+    let started = match start(pool, config, scope, req, today).await? {
         StartOutcome::Replay(outcome) => return Ok(outcome),
         StartOutcome::New(s) => s,
     };
@@ -135,20 +134,22 @@ pub async fn pay(
 pub async fn start(
     pool: &PgPool,
     config: &crate::Config,
-    acting: &Acting,
-    company: CompanyId,
+    scope: &CompanyScope,
     req: &PaymentRequest,
     today: NaiveDate,
 ) -> Result<StartOutcome> {
+    let company = scope.id();
     let key = parse_key(req)?;
     let hash = request_hash(req, company);
-    let user = acting.user.id;
+    // Whose key it is: the signed-in user's, or the pay link's (nobody signed in there).
+    let (user, link) = (scope.initiator(), scope.pay_link().map(|l| l.id()));
     let mut tx = pool.begin().await?;
     let fresh = sqlx::query!(
-        "INSERT INTO idempotency_keys (key, user_id, scope, request_hash) VALUES ($1, $2, 'payment', $3) \
-         ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO idempotency_keys (key, user_id, pay_link_id, scope, request_hash) \
+         VALUES ($1, $2, $3, 'payment', $4) ON CONFLICT (key) DO NOTHING",
         key,
-        user as UserId,
+        user as Option<UserId>,
+        link as Option<PayLinkId>,
         hash
     )
     .execute(&mut *tx)
@@ -159,11 +160,12 @@ pub async fn start(
     // method); the same request again gets the refusal replayed.
     let claimed = fresh
         || sqlx::query!(
-            "UPDATE idempotency_keys SET request_hash = $2, user_id = $3, refusal = NULL, response = NULL, \
-                 completed_at = NULL WHERE key = $1 AND refusal IS NOT NULL AND request_hash <> $2",
+            "UPDATE idempotency_keys SET request_hash = $2, user_id = $3, pay_link_id = $4, refusal = NULL, \
+                 response = NULL, completed_at = NULL WHERE key = $1 AND refusal IS NOT NULL AND request_hash <> $2",
             key,
             hash,
-            user as UserId
+            user as Option<UserId>,
+            link as Option<PayLinkId>
         )
         .execute(&mut *tx)
         .await?
@@ -192,7 +194,7 @@ pub async fn start(
 
     // Through a pay link: the link must still be payable, for its own invoices only, with no
     // other payment through it under way (its row lock orders two tabs paying at once).
-    if let Some(link) = acting.pay_link {
+    if let Some(link) = scope.pay_link() {
         crate::pay_links::check_in_payment(&mut tx, link, req).await?;
     }
 
@@ -289,13 +291,13 @@ pub async fn start(
         amount.currency().code(),
         amount.amount(),
         key,
-        acting.initiator() as Option<UserId>,
+        user as Option<UserId>,
         req.consent.channel.as_str(),
         req.consent.reference,
         hash,
         gateway_key,
         first_check_after(config).as_secs_f64(),
-        acting.pay_link
+        link as Option<PayLinkId>
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -336,7 +338,7 @@ pub async fn start(
     audit::record(
         &mut tx,
         Event {
-            actor: acting.actor(),
+            actor: scope.actor(),
             on_behalf_of: Some(company),
             action: Action::PaymentStarted,
             entity: Entity::Payment,

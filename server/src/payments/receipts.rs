@@ -1,6 +1,6 @@
 //! Receipts: what a payment was, what each invoice got, and who took it on whose behalf.
 
-use crate::acting::Acting;
+use crate::authority::{CompanyScope, Principal};
 use crate::companies::currency;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -108,7 +108,8 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
 }
 
 /// A company's payments, newest first (the latest 200).
-pub async fn history(pool: &PgPool, company: CompanyId) -> Result<Vec<Receipt>> {
+pub async fn history(pool: &PgPool, scope: &CompanyScope) -> Result<Vec<Receipt>> {
+    let company = scope.id();
     let ids = sqlx::query_scalar!(
         r#"SELECT id AS "id: PaymentId" FROM payments WHERE company_id = $1
            ORDER BY created_at DESC, id DESC LIMIT 200"#,
@@ -121,17 +122,16 @@ pub async fn history(pool: &PgPool, company: CompanyId) -> Result<Vec<Receipt>> 
 }
 
 /// One payment's receipt, if the user may see it: staff any, a customer their own company's.
-pub async fn receipt(pool: &PgPool, acting: &Acting, payment: PaymentId) -> Result<Receipt> {
-    let mine = sqlx::query_scalar!(
-        r#"SELECT id AS "id: PaymentId" FROM payments WHERE id = $1 AND ($2::bigint IS NULL OR company_id = $2)"#,
-        payment as PaymentId,
-        acting.only() as Option<CompanyId>
+pub async fn receipt(pool: &PgPool, who: &Principal, payment: PaymentId) -> Result<Receipt> {
+    let owner = sqlx::query_scalar!(
+        r#"SELECT company_id AS "company: CompanyId" FROM payments WHERE id = $1"#,
+        payment as PaymentId
     )
     .fetch_optional(pool)
-    .await?;
-    let Some(id) = mine else {
-        return Err(AppError::NotFound("Payment".into()).into());
-    };
+    .await?
+    .ok_or_else(|| AppError::NotFound("Payment".into()))?;
+    who.reach(owner, "Payment")?;
+    let id = payment;
     let mut conn = pool.acquire().await?;
     receipt_in(&mut conn, id).await
 }

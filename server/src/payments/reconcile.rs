@@ -8,6 +8,7 @@
 //! with the gateway".
 
 use super::{resolve, Resolution};
+use crate::authority::Staff;
 use crate::companies::currency;
 use crate::gateway::{within, GatewayError, PaymentGateway};
 use crate::{Error, Result};
@@ -117,7 +118,7 @@ pub(super) struct AwaitingRow {
 
 /// Payments whose gateway answer is overdue, oldest first: what Settle is still asking the
 /// gateway about (the latest 200).
-pub async fn awaiting_gateway(pool: &PgPool) -> Result<Vec<AwaitingGateway>> {
+pub async fn awaiting_gateway(pool: &PgPool, _staff: &Staff) -> Result<Vec<AwaitingGateway>> {
     sqlx::query_as!(
         AwaitingRow,
         r#"SELECT p.id AS "id: PaymentId", p.number, c.code, c.name, p.amount,

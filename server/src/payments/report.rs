@@ -1,6 +1,7 @@
 //! Payments across all companies for staff (the Payments screen) and its CSV export: the
 //! same rows, newest first, filtered by day, status and kind of method.
 
+use crate::authority::Staff;
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -122,7 +123,7 @@ fn capitalise(s: &str) -> String {
 }
 
 /// One page of payments matching `f`.
-pub async fn list(pool: &PgPool, f: &PaymentFilter) -> Result<Page<PaymentRow>> {
+pub async fn list(pool: &PgPool, _staff: &Staff, f: &PaymentFilter) -> Result<Page<PaymentRow>> {
     let count_sql = format!("SELECT count(*) FROM (SELECT 1 {FROM_WHERE} LIMIT {COUNT_LIMIT}) x");
     let (counted,): (i64,) = bind_filter(sqlx::query_as(&count_sql), f)
         .persistent(false)
@@ -147,7 +148,7 @@ pub async fn list(pool: &PgPool, f: &PaymentFilter) -> Result<Page<PaymentRow>> 
 
 /// Every payment matching `f` (at most [`EXPORT_MAX`]) as CSV, with the screen's columns.
 /// A cell that a spreadsheet would run as a formula is prefixed with `'`.
-pub async fn csv(pool: &PgPool, f: &PaymentFilter) -> Result<Vec<u8>> {
+pub async fn csv(pool: &PgPool, _staff: &Staff, f: &PaymentFilter) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| crate::Error::Other(format!("writing CSV: {e}"));
     w.write_record(COLUMNS).map_err(io)?;

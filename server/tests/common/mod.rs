@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use rust_decimal::Decimal;
-use server::acting::Acting;
+use server::authority::Principal;
 use server::demo;
 use server::gateway::SandboxGateway;
 use server::payments;
@@ -22,8 +22,8 @@ pub struct Fixture {
     pub gateway: SandboxGateway,
     /// Gateway timeout 15 s, reconcile timeout 60 s, as in production.
     pub config: server::Config,
-    pub clerk: Acting,
-    pub other_clerk: Acting,
+    pub clerk: Principal,
+    pub other_clerk: Principal,
     pub company_id: CompanyId,
 }
 
@@ -31,7 +31,7 @@ pub async fn fixture(pool: PgPool) -> Fixture {
     let gateway = SandboxGateway::new(pool.clone(), Duration::ZERO);
     demo::seed(&pool, &gateway).await.unwrap();
     let user = |id: UserId, name: &str| {
-        Acting::of(SessionUser {
+        Principal::of_session(SessionUser {
             id,
             name: name.into(),
             email: format!("{id}@settle.example"),
@@ -77,8 +77,13 @@ pub fn card_request(number: &str) -> TokenizeRequest {
 }
 
 impl Fixture {
+    /// `who`'s scope for the fixture's company (C1002): a test's stand-in for the door.
+    pub fn scope(&self, who: &Principal) -> server::authority::CompanyScope {
+        who.reach(self.company_id, "Company").unwrap()
+    }
+
     /// A customer user of the company `code`, as the portal's requests act.
-    pub async fn customer_of(&self, code: &str) -> Acting {
+    pub async fn customer_of(&self, code: &str) -> Principal {
         let (user, id, name): (UserId, CompanyId, String) = sqlx::query_as(
             "SELECT u.id, c.id, c.name FROM companies c JOIN users u ON u.company_id = c.id \
              WHERE c.code = $1 AND u.role = 'customer' LIMIT 1",
@@ -87,7 +92,7 @@ impl Fixture {
         .fetch_one(&self.pool)
         .await
         .unwrap();
-        Acting::of(SessionUser {
+        Principal::of_session(SessionUser {
             id: user,
             name: "Customer".into(),
             email: format!("ap@{}.example", code.to_lowercase()),
@@ -141,8 +146,7 @@ impl Fixture {
         server::methods::add_card(
             &self.pool,
             &self.gateway,
-            &self.clerk,
-            self.company_id,
+            &self.scope(&self.clerk),
             &NewCard {
                 token: token.token,
                 holder_name: "Test Holder".into(),
@@ -216,15 +220,14 @@ impl Fixture {
 
     pub async fn pay(
         &self,
-        who: &Acting,
+        who: &Principal,
         req: &PaymentRequest,
     ) -> Result<PaymentOutcome, AppError> {
         payments::pay(
             &self.pool,
             &self.gateway,
             &self.config,
-            who,
-            self.company_id,
+            &who.reach(self.company_id, "Company")?,
             req,
             today(),
         )

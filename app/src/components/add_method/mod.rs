@@ -14,8 +14,8 @@ pub use ach::AuthorizingCompany;
 use super::focus::focus_field;
 use super::gateway_client::{today, tokenize};
 use super::{ErrorBanner, Payer};
-use crate::api::{add_bank_account, add_card};
-use crate::api_email::{pay_link_add_bank_account, pay_link_add_card};
+use crate::server_fns::methods::{add_bank_account, add_card};
+
 use crate::error::ApiError;
 use leptos::prelude::*;
 use shared::bank::{check_account_number, AccountType, HolderType, RoutingNumber};
@@ -326,10 +326,7 @@ pub fn AddMethodForm(
                         token,
                         holder_name,
                     };
-                    match link.get_value() {
-                        Some(link) => pay_link_add_card(link, card).await,
-                        None => add_card(card).await,
-                    }
+                    add_card(card, link.get_value()).await
                 }
                 TokenizeRequest::BankAccount { .. } => {
                     let account = NewBankAccountInput {
@@ -340,10 +337,7 @@ pub fn AddMethodForm(
                         account_type: state.account_type.get_untracked(),
                         authorization: state.authorization(staff),
                     };
-                    match link.get_value() {
-                        Some(link) => pay_link_add_bank_account(link, account).await,
-                        None => add_bank_account(account).await,
-                    }
+                    add_bank_account(account, link.get_value()).await
                 }
             };
             busy.set(false);

@@ -1,9 +1,9 @@
 //! CRM → Companies: search by Company ID or name, paginated on the server; the URL holds
 //! the search and the page.
 
-use crate::api::list_companies;
 use crate::components::pager::{debounced_navigate, encode, follow_url};
 use crate::components::{loading_rows, DataTable, ErrorView, Pager, SearchBar};
+use crate::server_fns::companies::list_companies;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

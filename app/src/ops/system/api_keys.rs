@@ -2,12 +2,12 @@
 //! secret is shown once; only its hash is kept) and revoke one; the list shows each key's
 //! scope and when it was last used.
 
-use crate::api_system::{api_keys, create_api_key, revoke_api_key};
 use crate::components::modal::{ConfirmDialog, Modal};
 use crate::components::{
     action_error, field_error, general_error, loading_rows, DataTable, ErrorBanner, ErrorView,
     FieldMessage, TextField,
 };
+use crate::server_fns::system::{api_keys, create_api_key, revoke_api_key};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::integration::{ApiKeySummary, ApiScope, CreatedApiKey};

@@ -4,9 +4,9 @@
 //! pending ACH debits the gateway says it does not know (older than an hour): Settle keeps
 //! asking, and staff look into each with the gateway.
 
-use crate::api::{ach_debits_unknown, payments_awaiting_gateway};
 use crate::components::{loading_rows, DataTable, ErrorView};
 use crate::error::ApiError;
+use crate::server_fns::payments::{ach_debits_unknown, payments_awaiting_gateway};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

@@ -3,8 +3,8 @@
 //! receipt or a pay link went out).
 
 use super::api_keys::when;
-use crate::api_email::{email_outbox, resend_email};
 use crate::components::{action_error, loading_rows, DataTable, ErrorBanner, ErrorView};
+use crate::server_fns::system::{email_outbox, resend_email};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

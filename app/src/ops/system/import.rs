@@ -3,9 +3,9 @@
 //! all or nothing, or only the valid rows. Rows are keyed by the ERP's ids, so importing a
 //! file again changes nothing.
 
-use crate::api_system::commit_import;
 use crate::components::gateway_client::upload_import;
 use crate::components::{action_error, DataTable, ErrorBanner, FieldMessage};
+use crate::server_fns::system::commit_import;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::format::count;

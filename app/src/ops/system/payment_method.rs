@@ -1,10 +1,10 @@
 //! A saved payment method: every field, its authorization document, its audit history,
 //! and the *Activate* dropdown (Active / Inactive), saved after a confirmation.
 
-use crate::api::{payment_method_detail, set_method_active};
 use crate::components::methods_table::{expiry_label, MethodStatusBadge};
 use crate::components::modal::Modal;
 use crate::components::{loading_page, use_id_param, ErrorBanner, ErrorView};
+use crate::server_fns::methods::{payment_method_detail, set_method_active};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

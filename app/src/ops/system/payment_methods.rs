@@ -2,12 +2,12 @@
 //! or ID, last 4), filtered on the Company ID column, sorted and paginated on the server.
 //! The URL holds all of it.
 
-use crate::api::list_payment_methods;
 use crate::components::methods_table::{method_row, more_details};
 use crate::components::pager::{
     aria_sort, debounced_navigate, follow_url, list_href, sort_header, sort_link,
 };
 use crate::components::{loading_rows, DataTable, ErrorView, Pager, SearchBar};
+use crate::server_fns::methods::list_payment_methods;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

@@ -4,12 +4,12 @@
 //! last active admin stays one.
 
 use super::api_keys::when;
-use crate::api_email::{
-    invite_staff_user, set_staff_user_active, set_staff_user_role, staff_users,
-};
 use crate::components::invite::{InviteAction, InviteForm};
 use crate::components::modal::{ConfirmDialog, Modal};
 use crate::components::{action_error, loading_rows, DataTable, ErrorBanner, ErrorView};
+use crate::server_fns::people::{
+    invite_staff_user, set_staff_user_active, set_staff_user_role, staff_users,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::auth::{Role, SessionUser, StaffUser};

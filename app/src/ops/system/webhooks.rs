@@ -3,13 +3,13 @@
 //! secret and delivery log, retry a delivery, or turn it off.
 
 use super::api_keys::when;
-use crate::api_system::{
-    create_webhook, retry_webhook_delivery, set_webhook_active, webhook, webhooks,
-};
 use crate::components::modal::Modal;
 use crate::components::{
     field_error, general_error, loaded, use_id_param, DataTable, ErrorBanner, ErrorView,
     FieldMessage, TextField,
+};
+use crate::server_fns::system::{
+    create_webhook, retry_webhook_delivery, set_webhook_active, webhook, webhooks,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

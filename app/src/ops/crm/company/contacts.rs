@@ -1,8 +1,8 @@
 //! Company → Contacts: the people at the company.
 
 use super::use_company_code;
-use crate::api::get_company;
 use crate::components::{loading_rows, DataTable, ErrorView};
+use crate::server_fns::companies::get_company;
 use leptos::prelude::*;
 
 #[component]

@@ -8,8 +8,8 @@ pub mod payments;
 pub mod send_pay_link;
 pub mod users;
 
-use crate::api::get_company;
 use crate::components::{loading_page, ErrorView, Figure};
+use crate::server_fns::companies::get_company;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};

@@ -2,10 +2,10 @@
 //! (sent, opened, paid, expired, revoked) and "Revoke" for one not paid yet.
 
 use super::use_company_code;
-use crate::api_email::{pay_links, revoke_pay_link};
 use crate::components::modal::ConfirmDialog;
 use crate::components::{action_error, loading_rows, DataTable, ErrorBanner, ErrorView};
 use crate::ops::system::api_keys::when;
+use crate::server_fns::pay_links::{pay_links, revoke_pay_link};
 use leptos::prelude::*;
 use shared::email::{PayLinkStatus, PayLinkSummary};
 

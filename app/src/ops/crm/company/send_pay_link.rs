@@ -4,8 +4,8 @@
 //! [`crate::components::payment_dialog::AlternativeToPaying`]), so it stays out of the code a
 //! customer downloads.
 
-use crate::api_email::{pay_link_contacts, send_pay_link};
 use crate::components::{ErrorBanner, FieldMessage};
+use crate::server_fns::pay_links::{pay_link_contacts, send_pay_link};
 use leptos::prelude::*;
 use shared::email::PayLinkSummary;
 use shared::InvoiceId;

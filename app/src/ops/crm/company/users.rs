@@ -3,10 +3,10 @@
 //! sessions at once.
 
 use super::use_company_code;
-use crate::api::{company_users, create_customer_user, set_customer_user_active};
 use crate::components::invite::{InviteAction, InviteForm};
 use crate::components::modal::{ConfirmDialog, Modal};
 use crate::components::{action_error, loading_rows, DataTable, ErrorBanner, ErrorView};
+use crate::server_fns::people::{company_users, create_customer_user, set_customer_user_active};
 use leptos::prelude::*;
 use shared::auth::{CustomerUser, Role, SessionUser};
 use shared::format::date;

@@ -49,13 +49,6 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
-impl Event {
-    /// The event's public id (receivers de-duplicate by it).
-    pub fn public_id(id: i64) -> String {
-        format!("evt_{id}")
-    }
-}
-
 /// A page of the feed and where the next one starts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page {

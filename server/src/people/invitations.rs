@@ -3,12 +3,12 @@
 //! A reset request answers the same whether the address has an account or not, and is rate
 //! limited per address and per client address.
 
-use crate::acting::Acting;
 use crate::audit::{self, Action, Actor, Entity, Event};
+use crate::authority::{Admin, CompanyScope};
 use crate::email::{self, NewEmail};
 use crate::links::{self, Purpose};
-use crate::sessions;
-use crate::users::SignedIn;
+use crate::people::sessions;
+use crate::people::users::SignedIn;
 use crate::{Config, Result};
 use serde_json::json;
 use shared::auth::{CustomerUser, Email, Role, StaffUser};
@@ -116,13 +116,13 @@ async fn send_link(tx: &mut PgConnection, config: &Config, mail: LinkMail<'_>) -
 pub async fn invite(
     pool: &PgPool,
     config: &Config,
-    acting: &Acting,
-    company: Option<CompanyId>,
+    admin: &Admin,
+    company: Option<&CompanyScope>,
     role: Role,
     name: &str,
     email: &str,
 ) -> Result<CustomerUser> {
-    acting.admin()?;
+    let company = company.map(CompanyScope::id);
     let name = person_name(name)?;
     let email = Email::parse(email)?;
     let role = match (company, role) {
@@ -193,18 +193,18 @@ pub async fn invite(
         LinkMail {
             purpose: Purpose::Invitation,
             user: id,
-            by: Some(acting.user.id),
+            by: Some(admin.id()),
             email: email.as_str(),
             name: &name,
             company,
-            data: json!({ "invited_by": acting.user.name, "company_name": company_name, "role_label": role_label }),
+            data: json!({ "invited_by": admin.staff().name(), "company_name": company_name, "role_label": role_label }),
         },
     )
     .await?;
     audit::record(
         &mut tx,
         Event {
-            actor: acting.actor(),
+            actor: admin.actor(),
             on_behalf_of: company,
             action: Action::UserInvited,
             entity: Entity::User,
@@ -225,8 +225,7 @@ pub async fn invite(
 }
 
 /// Staff users (admins and clerks), active first, by name. Admins only.
-pub async fn staff_users(pool: &PgPool, acting: &Acting) -> Result<Vec<StaffUser>> {
-    acting.admin()?;
+pub async fn staff_users(pool: &PgPool, _admin: &Admin) -> Result<Vec<StaffUser>> {
     Ok(sqlx::query_as!(
         StaffUser,
         r#"SELECT u.id AS "id: UserId", u.name, u.email, u.role AS "role: Role", u.active,
@@ -262,7 +261,7 @@ pub async fn request_reset(
     ];
     let mut within = true;
     for (key, limit) in &limits {
-        within = within && crate::rate::count(pool, key).await? <= *limit;
+        within = within && crate::people::rate::count(pool, key).await? <= *limit;
     }
     if !within {
         tracing::info!(
@@ -362,7 +361,7 @@ pub async fn use_link(
     }
     shared::email::check_chosen_password(password, confirm)?;
     linked_account(pool, purpose, token).await?;
-    let hash = crate::users::hash_password_blocking(password.to_string()).await?;
+    let hash = crate::people::users::hash_password_blocking(password.to_string()).await?;
     let mut tx = pool.begin().await?;
     let row = sqlx::query!(
         r#"SELECT t.id, t.user_id AS "user_id: UserId", u.email FROM user_tokens t JOIN users u ON u.id = t.user_id

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use server::erp::{self, Outcome};
+use server::integration::erp::{self, Outcome};
 use server::AppState;
 use shared::erp::{CompanyRecord, ContactRecord, ExternalPaymentRecord, InvoiceRecord, MAX_BATCH};
 use utoipa::{IntoParams, IntoResponses};
@@ -400,7 +400,7 @@ pub async fn list_payments(
     };
     let since = match q.since.as_deref() {
         None => None,
-        Some(s) => match server::feed::Cursor::parse(s) {
+        Some(s) => match server::integration::feed::Cursor::parse(s) {
             Some(c) => Some(c),
             None => {
                 return Problem::bad_parameter(
@@ -416,7 +416,7 @@ pub async fn list_payments(
         return Problem::bad_parameter("limit", "`limit` is a whole number from 1 to 500.")
             .into_response();
     }
-    let page = match server::feed::payments(&state.pool, since, limit).await {
+    let page = match server::integration::feed::payments(&state.pool, since, limit).await {
         Ok(p) => p,
         Err(e) => return Problem::from(e).into_response(),
     };
@@ -430,7 +430,7 @@ pub async fn list_payments(
             }
         };
         data.push(PaymentEvent {
-            id: server::feed::Event::public_id(e.id),
+            id: server::outbox::event_id(e.id),
             event_type: e.event_type,
             created_at: e.created_at.to_rfc3339(),
             data: payment,

@@ -2,30 +2,18 @@
 //! Every request is checked here and counted against its key's per-minute limit, in one
 //! round trip, shared by every instance.
 
-use crate::audit::{self, Action, Actor, Entity};
-use crate::sessions::{hash, new_token};
+use crate::audit::{self, Action, Entity};
+use crate::authority::{Admin, ApiKey};
+use crate::tokens::{hash, new_secret};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use shared::integration::{key_name, ApiKeySummary, ApiScope, CreatedApiKey};
-use shared::{AppError, UserId};
+use shared::{ApiKeyId, AppError, UserId};
 use sqlx::PgPool;
 
 /// Secrets start with this, so a leaked one is recognisable (secret scanners, logs).
 pub const SECRET_PREFIX: &str = "sk_settle_";
-
-/// A request's key, once checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Caller {
-    pub key_id: i64,
-    pub scope: ApiScope,
-}
-
-impl Caller {
-    pub fn actor(&self) -> Actor {
-        Actor::api_key(self.key_id)
-    }
-}
 
 /// Why a request's key was not accepted.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,13 +27,13 @@ pub enum Refused {
 /// Makes a key; its secret is in the answer and nowhere else.
 pub async fn create(
     pool: &PgPool,
-    by: Actor,
+    admin: &Admin,
     name: &str,
     scope: ApiScope,
 ) -> Result<CreatedApiKey> {
+    let (by, created_by) = (admin.actor(), admin.id());
     let name = key_name(name)?;
-    let created_by = by.user_id.ok_or(AppError::Forbidden)?;
-    let secret = format!("{SECRET_PREFIX}{}", new_token());
+    let secret = format!("{SECRET_PREFIX}{}", new_secret());
     let prefix: String = secret.chars().take(SECRET_PREFIX.len() + 6).collect();
     let mut tx = pool.begin().await?;
     let id = sqlx::query_scalar!(
@@ -76,7 +64,7 @@ pub async fn create(
 }
 
 /// Every key, newest first (revoked ones too, marked).
-pub async fn list(pool: &PgPool) -> Result<Vec<ApiKeySummary>> {
+pub async fn list(pool: &PgPool, _admin: &Admin) -> Result<Vec<ApiKeySummary>> {
     keys(pool, None).await
 }
 
@@ -95,7 +83,8 @@ async fn keys(pool: &PgPool, id: Option<i64>) -> Result<Vec<ApiKeySummary>> {
 }
 
 /// Revokes a key: its next request is refused. Revoking twice changes nothing.
-pub async fn revoke(pool: &PgPool, by: Actor, id: i64) -> Result<()> {
+pub async fn revoke(pool: &PgPool, admin: &Admin, id: i64) -> Result<()> {
+    let by = admin.actor();
     let mut tx = pool.begin().await?;
     let revoked = sqlx::query_scalar!(
         "UPDATE api_keys SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING name",
@@ -132,7 +121,7 @@ pub async fn authenticate(
     pool: &PgPool,
     secret: &str,
     per_minute: u32,
-) -> Result<std::result::Result<Caller, Refused>> {
+) -> Result<std::result::Result<ApiKey, Refused>> {
     if !secret.starts_with(SECRET_PREFIX) || secret.len() > 200 {
         return Ok(Err(Refused::Unknown));
     }
@@ -161,10 +150,7 @@ pub async fn authenticate(
         let retry_after = (ends - Utc::now()).num_seconds().clamp(1, 60) as u64;
         return Ok(Err(Refused::Limited { retry_after }));
     }
-    Ok(Ok(Caller {
-        key_id: r.id,
-        scope: r.scope,
-    }))
+    Ok(Ok(ApiKey::new(ApiKeyId(r.id), r.scope)))
 }
 
 /// Forgets finished rate-limit windows and idempotency answers older than a day.

@@ -1,8 +1,8 @@
 //! Users, password hashing and sign-in with lockout.
 
-use crate::acting::Acting;
 use crate::audit::{self, Action, Actor, Entity, Event};
-use crate::sessions;
+use crate::authority::{Admin, CompanyScope, Staff};
+use crate::people::sessions;
 use crate::{Config, Error, Result};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -214,7 +214,7 @@ pub async fn login(
         )
         .fetch_one(&mut *tx)
         .await?;
-        crate::rate::count(&mut *tx, &client_window).await?;
+        crate::people::rate::count(&mut *tx, &client_window).await?;
         let locks = counted.locked_until.is_some();
         let action = if locks {
             Action::UserLockedOut
@@ -354,7 +354,12 @@ pub async fn create(conn: &mut sqlx::PgConnection, u: NewUser<'_>) -> Result<Use
 }
 
 /// A company's customer users, active first, by name.
-pub async fn company_users(pool: &PgPool, company: CompanyId) -> Result<Vec<CustomerUser>> {
+pub async fn company_users(
+    pool: &PgPool,
+    _staff: &Staff,
+    scope: &CompanyScope,
+) -> Result<Vec<CustomerUser>> {
+    let company = scope.id();
     Ok(sqlx::query_as!(
         CustomerUser,
         r#"SELECT u.id AS "id: UserId", u.name, u.email, u.active, u.must_set_password,
@@ -371,12 +376,12 @@ pub async fn company_users(pool: &PgPool, company: CompanyId) -> Result<Vec<Cust
 /// their sessions at once.
 pub async fn set_customer_active(
     pool: &PgPool,
-    acting: &Acting,
-    company: CompanyId,
+    admin: &Admin,
+    scope: &CompanyScope,
     user: UserId,
     active: bool,
 ) -> Result<()> {
-    acting.admin()?;
+    let company = scope.id();
     let mut tx = pool.begin().await?;
     let was = sqlx::query_scalar!(
         "SELECT active FROM users WHERE id = $1 AND company_id = $2 AND role = 'customer' FOR UPDATE",
@@ -406,7 +411,7 @@ pub async fn set_customer_active(
     audit::record(
         &mut tx,
         Event {
-            actor: acting.actor(),
+            actor: admin.actor(),
             on_behalf_of: Some(company),
             action: if active {
                 Action::UserEnabled
@@ -434,11 +439,10 @@ struct StaffChange {
 
 async fn lock_staff(
     tx: &mut sqlx::PgConnection,
-    acting: &Acting,
+    admin: &Admin,
     user: UserId,
 ) -> Result<StaffChange> {
-    acting.admin()?;
-    if acting.user.id == user {
+    if admin.id() == user {
         return Err(AppError::invalid(
             "user",
             "You cannot change your own account here. Ask another admin.",
@@ -479,12 +483,12 @@ fn last_admin() -> Error {
 /// links.
 pub async fn set_staff_active(
     pool: &PgPool,
-    acting: &Acting,
+    admin: &Admin,
     user: UserId,
     active: bool,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let was = lock_staff(&mut tx, acting, user).await?;
+    let was = lock_staff(&mut tx, admin, user).await?;
     if was.active == active {
         return Ok(());
     }
@@ -506,7 +510,7 @@ pub async fn set_staff_active(
     audit::record(
         &mut tx,
         Event {
-            actor: acting.actor(),
+            actor: admin.actor(),
             on_behalf_of: None,
             action: if active {
                 Action::UserEnabled
@@ -525,17 +529,12 @@ pub async fn set_staff_active(
 
 /// Makes a staff user a clerk or an admin (admins only; not themselves, never the last active
 /// admin). Their sessions carry the new role from their next request.
-pub async fn set_staff_role(
-    pool: &PgPool,
-    acting: &Acting,
-    user: UserId,
-    role: Role,
-) -> Result<()> {
+pub async fn set_staff_role(pool: &PgPool, admin: &Admin, user: UserId, role: Role) -> Result<()> {
     if !role.is_staff() {
         return Err(AppError::invalid("role", "Choose clerk or admin.").into());
     }
     let mut tx = pool.begin().await?;
-    let was = lock_staff(&mut tx, acting, user).await?;
+    let was = lock_staff(&mut tx, admin, user).await?;
     if was.role == role {
         return Ok(());
     }
@@ -552,7 +551,7 @@ pub async fn set_staff_role(
     audit::record(
         &mut tx,
         Event {
-            actor: acting.actor(),
+            actor: admin.actor(),
             on_behalf_of: None,
             action: Action::UserRoleChanged,
             entity: Entity::User,

@@ -6,7 +6,8 @@
 //! Rows are keyed by the ERP's ids, so importing a file twice changes nothing the second time.
 
 use crate::audit::{self, Action, Actor, Entity};
-use crate::erp::{self, Outcome, Records};
+use crate::authority::Admin;
+use crate::integration::erp::{self, Outcome, Records};
 use crate::Result;
 use serde_json::json;
 use shared::erp::{CompanyRecord, ContactRecord, InvoiceRecord, InvoiceStatus};
@@ -432,12 +433,12 @@ async fn run(
 /// Keeps an uploaded file and previews it (nothing is written but the file).
 pub async fn upload(
     pool: &PgPool,
-    by: Actor,
+    admin: &Admin,
     kind: ImportKind,
     file_name: &str,
     bytes: &[u8],
 ) -> Result<ImportPreview> {
-    let uploaded_by = by.user_id.ok_or(AppError::Forbidden)?;
+    let uploaded_by = admin.id();
     let file_name: String = file_name
         .trim()
         .chars()
@@ -455,7 +456,7 @@ pub async fn upload(
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
-    let (counts, mut errors) = run(&mut tx, by, kind, bytes, Mode::Preview).await?;
+    let (counts, mut errors) = run(&mut tx, admin.actor(), kind, bytes, Mode::Preview).await?;
     tx.rollback().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO imports (kind, file_name, size_bytes, content, uploaded_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -480,7 +481,13 @@ pub async fn upload(
 /// Commits an uploaded file. All or nothing: any error refuses the whole file (naming the
 /// first); valid only: the rows without errors. A file is committed once; its content is
 /// then forgotten.
-pub async fn commit(pool: &PgPool, by: Actor, id: i64, mode: CommitMode) -> Result<ImportCounts> {
+pub async fn commit(
+    pool: &PgPool,
+    admin: &Admin,
+    id: i64,
+    mode: CommitMode,
+) -> Result<ImportCounts> {
+    let by = admin.actor();
     let mut tx = pool.begin().await?;
     let row: Option<(String, Vec<u8>, Option<serde_json::Value>)> =
         sqlx::query_as("SELECT kind, content, result FROM imports WHERE id = $1 FOR UPDATE")

@@ -1,11 +1,8 @@
 //! Server-side sessions. The browser holds a random 256-bit token in an HttpOnly cookie;
 //! the database holds only its SHA-256, with idle and absolute expiry.
 
+use crate::tokens::{hash, new_secret};
 use crate::{Config, Error, Result};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use shared::auth::{CompanyRef, Role, SessionUser};
 use shared::company::CompanyCode;
 use shared::{CompanyId, UserId};
@@ -14,18 +11,6 @@ use std::time::Duration;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "settle_session";
-
-/// The SHA-256 of a random token: what the database keeps instead of the token.
-pub(crate) fn hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// 256 random bits, URL-safe base64.
-pub(crate) fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
@@ -38,7 +23,7 @@ pub async fn create(
     config: &Config,
     user_agent: Option<&str>,
 ) -> Result<String> {
-    let token = new_token();
+    let token = new_secret();
     sqlx::query!(
         "INSERT INTO sessions (token_hash, user_id, expires_at, user_agent) \
          VALUES ($1, $2, now() + make_interval(secs => $3), $4)",

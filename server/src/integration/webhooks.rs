@@ -9,15 +9,17 @@
 //! "<t>.<body>")>`; a receiver recomputes it and refuses a `t` older than its replay window
 //! (5 minutes recommended, see [`verify`]).
 
-use crate::audit::{self, Action, Actor, Entity};
-use crate::sessions::new_token;
+use crate::audit::{self, Action, Entity};
+use crate::authority::Admin;
+use crate::outbox::backoff;
+use crate::tokens::new_secret;
 use crate::{Config, Result};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 use shared::integration::{webhook_events, webhook_url, Delivery, DeliveryStatus, WebhookEndpoint};
-use shared::AppError;
+use shared::{AppError, UserId};
 use sqlx::PgPool;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -216,7 +218,7 @@ fn refused_target(url: &str, allow_loopback: bool) -> Option<String> {
 pub async fn create(
     pool: &PgPool,
     config: &Config,
-    by: Actor,
+    admin: &Admin,
     url: &str,
     description: &str,
     events: &[String],
@@ -229,7 +231,7 @@ pub async fn create(
             AppError::invalid("description", "A description has at most 200 characters.").into(),
         );
     }
-    let secret = format!("whsec_{}", new_token());
+    let secret = format!("whsec_{}", new_secret());
     let mut tx = pool.begin().await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO webhook_endpoints (url, description, secret, event_types, created_by) \
@@ -238,13 +240,13 @@ pub async fn create(
         description,
         secret,
         &events,
-        by.user_id.map(|u| u.0),
+        admin.id() as UserId,
     )
     .fetch_one(&mut *tx)
     .await?;
     audit::system_change(
         &mut tx,
-        by,
+        admin.actor(),
         Action::WebhookCreated,
         Entity::WebhookEndpoint,
         id,
@@ -256,7 +258,8 @@ pub async fn create(
 }
 
 /// Turns an endpoint on or off (off: no new deliveries; pending ones wait).
-pub async fn set_active(pool: &PgPool, by: Actor, id: i64, active: bool) -> Result<()> {
+pub async fn set_active(pool: &PgPool, admin: &Admin, id: i64, active: bool) -> Result<()> {
+    let by = admin.actor();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query!(
         "UPDATE webhook_endpoints SET active = $2, updated_at = now() WHERE id = $1",
@@ -283,12 +286,12 @@ pub async fn set_active(pool: &PgPool, by: Actor, id: i64, active: bool) -> Resu
 }
 
 /// Every endpoint with its delivery counts, newest first.
-pub async fn list(pool: &PgPool) -> Result<Vec<WebhookEndpoint>> {
+pub async fn list(pool: &PgPool, _admin: &Admin) -> Result<Vec<WebhookEndpoint>> {
     endpoints(pool, None).await
 }
 
 /// One endpoint.
-pub async fn get(pool: &PgPool, id: i64) -> Result<WebhookEndpoint> {
+pub async fn get(pool: &PgPool, _admin: &Admin, id: i64) -> Result<WebhookEndpoint> {
     endpoints(pool, Some(id))
         .await?
         .pop()
@@ -311,7 +314,7 @@ async fn endpoints(pool: &PgPool, id: Option<i64>) -> Result<Vec<WebhookEndpoint
 }
 
 /// An endpoint's latest deliveries (at most 100), newest first.
-pub async fn deliveries(pool: &PgPool, endpoint: i64) -> Result<Vec<Delivery>> {
+pub async fn deliveries(pool: &PgPool, _admin: &Admin, endpoint: i64) -> Result<Vec<Delivery>> {
     let rows = sqlx::query!(
         r#"SELECT d.id, d.event_id, e.type AS event_type, d.status AS "status: DeliveryStatus", d.attempts,
                   d.last_status, d.last_error, d.created_at, d.next_attempt_at, d.delivered_at
@@ -325,7 +328,7 @@ pub async fn deliveries(pool: &PgPool, endpoint: i64) -> Result<Vec<Delivery>> {
         .into_iter()
         .map(|r| Delivery {
             id: r.id,
-            event_id: crate::feed::Event::public_id(r.event_id),
+            event_id: crate::outbox::event_id(r.event_id),
             event_type: r.event_type,
             next_attempt_at: (r.status == DeliveryStatus::Pending).then_some(r.next_attempt_at),
             status: r.status,
@@ -339,7 +342,8 @@ pub async fn deliveries(pool: &PgPool, endpoint: i64) -> Result<Vec<Delivery>> {
 }
 
 /// Sends a delivery again now (a failed one, or a delivered one the receiver lost).
-pub async fn retry(pool: &PgPool, by: Actor, endpoint: i64, delivery: i64) -> Result<()> {
+pub async fn retry(pool: &PgPool, admin: &Admin, endpoint: i64, delivery: i64) -> Result<()> {
+    let by = admin.actor();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query!(
         "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), lease_until = NULL \
@@ -381,12 +385,6 @@ pub fn client(config: &Config) -> reqwest::Client {
         .expect("a plain HTTP client builds")
 }
 
-/// The wait after the `attempts`-th failure: base × 2^(attempts−1), at most 6 hours.
-pub fn backoff(base: Duration, attempts: u32) -> Duration {
-    let factor = 1u32 << attempts.saturating_sub(1).min(20);
-    (base * factor).min(Duration::from_secs(6 * 3600))
-}
-
 /// What one due delivery needs.
 struct Due {
     id: i64,
@@ -407,7 +405,7 @@ pub fn body(
     data: &serde_json::Value,
 ) -> Vec<u8> {
     serde_json::to_vec(&json!({
-        "id": crate::feed::Event::public_id(event_id),
+        "id": crate::outbox::event_id(event_id),
         "object": "event",
         "type": event_type,
         "created_at": created_at,
@@ -484,7 +482,7 @@ async fn send(client: &reqwest::Client, d: &Due) -> Sent {
         .post(&d.url)
         .header("content-type", "application/json")
         .header(SIGNATURE_HEADER, signature)
-        .header("Settle-Event-Id", crate::feed::Event::public_id(d.event_id))
+        .header("Settle-Event-Id", crate::outbox::event_id(d.event_id))
         .header("Settle-Event-Type", &d.event_type)
         .body(body)
         .send()
@@ -600,14 +598,5 @@ mod tests {
         assert!(refused_target("http://169.254.169.254/latest/meta-data", true).is_some());
         assert!(refused_target("http://[::ffff:a9fe:a9fe]/x", true).is_some());
         assert!(refused_target("https://erp.example.com/x", false).is_none());
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_six_hours() {
-        let b = Duration::from_secs(30);
-        assert_eq!(backoff(b, 1), Duration::from_secs(30));
-        assert_eq!(backoff(b, 2), Duration::from_secs(60));
-        assert_eq!(backoff(b, 4), Duration::from_secs(240));
-        assert_eq!(backoff(b, 30), Duration::from_secs(6 * 3600));
     }
 }

@@ -14,10 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use problem::{Problem, ProblemItem};
-use server::api_keys::{self, Caller, Refused};
+use server::authority::ApiKey;
+use server::integration::api_keys::{self, Refused};
 use server::AppState;
 use sha2::{Digest, Sha256};
-use shared::integration::ApiScope;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -304,7 +304,7 @@ pub struct Answer {
 /// waits for the first and then answers the same. A refused write stores nothing.
 pub async fn write<W>(
     state: &AppState,
-    caller: Caller,
+    caller: ApiKey,
     headers: &HeaderMap,
     path: &str,
     body: &Bytes,
@@ -317,7 +317,7 @@ where
         Box<dyn std::future::Future<Output = Result<Answer, Problem>> + Send + 'c>,
     >,
 {
-    if caller.scope != ApiScope::ReadWrite {
+    if !caller.may_write() {
         return Problem::new(
             StatusCode::FORBIDDEN,
             "read-only-key",
@@ -345,7 +345,7 @@ where
 
 async fn run_write<W>(
     state: &AppState,
-    caller: Caller,
+    caller: ApiKey,
     key: Option<String>,
     path: &str,
     body: &Bytes,
@@ -371,7 +371,7 @@ where
             "INSERT INTO api_idempotency (key_id, idempotency_key, path, request_hash, status, response) \
              VALUES ($1, $2, $3, $4, 0, 'null') ON CONFLICT DO NOTHING RETURNING key_id",
         )
-        .bind(caller.key_id)
+        .bind(caller.id().0)
         .bind(k)
         .bind(path)
         .bind(&request_hash)
@@ -382,7 +382,7 @@ where
             let (hash, status, response): (Vec<u8>, i16, serde_json::Value) = sqlx::query_as(
                 "SELECT request_hash, status, response FROM api_idempotency WHERE key_id = $1 AND idempotency_key = $2",
             )
-            .bind(caller.key_id)
+            .bind(caller.id().0)
             .bind(k)
             .fetch_one(&mut *tx)
             .await
@@ -415,7 +415,7 @@ where
         sqlx::query(
             "UPDATE api_idempotency SET status = $3, response = $4 WHERE key_id = $1 AND idempotency_key = $2",
         )
-        .bind(caller.key_id)
+        .bind(caller.id().0)
         .bind(k)
         .bind(answer.status.as_u16() as i16)
         .bind(&answer.body)
@@ -428,7 +428,7 @@ where
 }
 
 /// The caller of a handler behind [`authenticate`].
-pub type Key = Extension<Caller>;
+pub type Key = Extension<ApiKey>;
 
 #[cfg(test)]
 mod tests {
