@@ -1,5 +1,6 @@
-//! The current request as server functions and pages see it: who acts (the door), the back end, where the request came from, cookies, and the HTTP status of the
-//! answer. The floor every server function stands on; it knows nothing of routes or screens.
+//! The current request as server functions and pages see it: who acts (the door), the back
+//! end, where the request came from, cookies, and the HTTP status of the answer. The floor
+//! every server function stands on; it knows nothing of routes or screens.
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use leptos::prelude::*;
