@@ -1,3 +1,4 @@
+// Playwright settings for the browser benchmarks (bench/): the release server, one worker, Debian's Chromium.
 import { defineConfig } from "@playwright/test";
 import base from "./playwright.config";
 

@@ -1,3 +1,4 @@
+// Playwright settings for the cluster tests: two instances behind HAProxy, Debian's Chromium.
 import { defineConfig } from "@playwright/test";
 import base from "./playwright.config";
 

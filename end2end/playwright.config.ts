@@ -1,3 +1,4 @@
+// Playwright settings for the browser suite against the release server, driving Debian's Chromium.
 import { defineConfig } from "@playwright/test";
 
 // The app is started by scripts/test.sh (`make test`) and reached at BASE_URL.

@@ -1,3 +1,4 @@
+// Benchmark: time to interactive of a company page, cold and warm (make bench-tti).
 import { test, CLERK, signIn, waitForHydration } from "../tests/helpers";
 
 /**

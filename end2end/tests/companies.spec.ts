@@ -1,3 +1,4 @@
+// Browser tests of CRM → Companies and a company's page: search, paging, tabs, contacts.
 import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 
 test("a clerk finds a company by its ID and sees its open invoices with the right balances", async ({ page }, testInfo) => {

@@ -1,3 +1,4 @@
+// Browser tests of what Settle emails: receipts, invitations, resets and pay links, read from the mail catcher.
 import { Page } from "@playwright/test";
 import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 import { linkIn, mailCatcher, mailsTo, showMail, waitForMail } from "./mail";

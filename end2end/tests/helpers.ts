@@ -1,3 +1,4 @@
+// What the browser tests share: sign-in, hydration waits, axe checks and screenshots, SQL against the test database.
 import { test as base, expect, Page, TestInfo } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { execFileSync } from "node:child_process";

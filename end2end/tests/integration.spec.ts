@@ -1,3 +1,4 @@
+// Browser tests of the integration screens (API keys, webhooks, imports) with a real webhook receiver.
 import { spawn, ChildProcess } from "node:child_process";
 import { test, expect, signIn, checkScreen, waitForHydration, sql } from "./helpers";
 

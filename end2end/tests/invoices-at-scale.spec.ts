@@ -1,3 +1,4 @@
+// Browser tests of a company with thousands of open invoices: search, filters, paging, select all matching.
 import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 
 // A company with hundreds of open invoices: the list is paged, sorted and filtered on the

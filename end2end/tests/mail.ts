@@ -1,3 +1,4 @@
+// Reading the mail catcher's inbox over its API, for the browser tests.
 import { Page, TestInfo, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";

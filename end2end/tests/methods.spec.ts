@@ -1,3 +1,4 @@
+// Browser tests of saved payment methods: adding cards and bank accounts, activating, the default, documents.
 import { Page } from "@playwright/test";
 import { test, expect, CLERK, checkScreen, signIn, sql, waitForHydration } from "./helpers";
 

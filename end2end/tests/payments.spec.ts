@@ -1,3 +1,4 @@
+// Browser tests of paying invoices: the payment dialog, declines, short pays, receipts, All Payments.
 import { Page } from "@playwright/test";
 import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 

@@ -1,3 +1,4 @@
+// Browser tests of the customer portal: invoices, paying, methods, receipts, and what customers may not see.
 import { Page } from "@playwright/test";
 import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 

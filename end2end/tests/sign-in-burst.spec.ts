@@ -1,3 +1,4 @@
+// A burst of failed sign-ins from one client while a clerk works: the clerk's pages stay fast.
 import { spawn } from "node:child_process";
 import { test, expect, CLERK } from "./helpers";
 

@@ -1,3 +1,4 @@
+// Every route rendered on the server, one at a time and in bursts of sixteen: every request answered, no panic.
 import { APIRequestContext, Browser } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { test, expect, CLERK, CUSTOMER, signIn, sql } from "./helpers";

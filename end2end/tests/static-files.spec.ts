@@ -1,3 +1,4 @@
+// Static files: hashed names, caching headers, compression, and what the pages name exists.
 import { readFileSync } from "node:fs";
 import { request as httpRequest, IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+// Browser tests of users: customer users on a company, staff users, invitations and disabling.
 import { test, expect, checkScreen, signIn, waitForHydration } from "./helpers";
 import { linkIn, waitForMail } from "./mail";
 
