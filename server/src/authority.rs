@@ -117,6 +117,17 @@ pub struct CompanyScope {
     by: Principal,
 }
 
+/// The internal id of a company by its Company ID.
+pub async fn id_of(pool: &PgPool, code: &CompanyCode) -> Result<CompanyId> {
+    sqlx::query_scalar!(
+        r#"SELECT id AS "id: CompanyId" FROM companies WHERE code = $1"#,
+        code.as_str()
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("Company".into()).into())
+}
+
 fn forbidden<T>() -> std::result::Result<T, AppError> {
     Err(AppError::Forbidden)
 }
@@ -207,7 +218,7 @@ impl Principal {
                     return Err(AppError::Forbidden.into());
                 }
                 let code = CompanyCode::parse(code).map_err(|_| not_found())?;
-                Ok(self.scope(crate::companies::id_of(pool, &code).await?))
+                Ok(self.scope(id_of(pool, &code).await?))
             }
         }
     }

@@ -272,17 +272,6 @@ pub async fn explain_search(
     Ok(out)
 }
 
-/// The internal id of a company by its Company ID.
-pub async fn id_of(pool: &PgPool, code: &CompanyCode) -> Result<CompanyId> {
-    sqlx::query_scalar!(
-        r#"SELECT id AS "id: CompanyId" FROM companies WHERE code = $1"#,
-        code.as_str()
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound("Company".into()).into())
-}
-
 /// A company's header figures and contacts.
 pub async fn detail(
     pool: &PgPool,

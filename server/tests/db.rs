@@ -123,7 +123,7 @@ async fn demo_invoices_cover_every_aging_bucket_and_payment_state(pool: PgPool) 
             .await
             .unwrap();
         for c in &companies.items {
-            let id = companies::id_of(&pool, &c.code).await.unwrap();
+            let id = server::authority::id_of(&pool, &c.code).await.unwrap();
             for inv in all_open(&pool, id).await {
                 buckets.insert(inv.aging());
             }
@@ -171,7 +171,7 @@ async fn balances_match_allocations(pool: PgPool) {
         .await
         .unwrap()
         .items[0];
-    let id = companies::id_of(&pool, &c.code).await.unwrap();
+    let id = server::authority::id_of(&pool, &c.code).await.unwrap();
     let invoices = all_open(&pool, id).await;
     let sum: Decimal = invoices.iter().map(|i| i.balance.amount()).sum();
     let overdue: Decimal = invoices
@@ -273,7 +273,7 @@ async fn search_pages_through_every_company_once(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn open_invoices_are_the_ones_with_a_balance_by_due_date(pool: PgPool) {
     seeded(&pool).await;
-    let id = companies::id_of(&pool, &CompanyCode::parse("C1003").unwrap())
+    let id = server::authority::id_of(&pool, &CompanyCode::parse("C1003").unwrap())
         .await
         .unwrap();
     let open = all_open(&pool, id).await;
@@ -286,7 +286,7 @@ async fn open_invoices_are_the_ones_with_a_balance_by_due_date(pool: PgPool) {
     assert_eq!(open.len() as i64, expected);
     assert!(open.iter().all(|i| i.balance.is_positive()));
     assert!(open.windows(2).all(|w| w[0].due_date <= w[1].due_date));
-    let missing = companies::id_of(&pool, &CompanyCode::parse("NOPE").unwrap()).await;
+    let missing = server::authority::id_of(&pool, &CompanyCode::parse("NOPE").unwrap()).await;
     assert!(matches!(
         missing,
         Err(server::Error::App(AppError::NotFound(_)))
@@ -871,7 +871,7 @@ async fn the_large_book_keeps_the_ledger_and_the_kept_company_figures(pool: PgPo
     assert_eq!(large::company_balances_off(&pool).await.unwrap(), 0);
     // The big company's figures come from the kept row, and agree with its invoices.
     let code = CompanyCode::parse(&large::company_code(1)).unwrap();
-    let id = companies::id_of(&pool, &code).await.unwrap();
+    let id = server::authority::id_of(&pool, &code).await.unwrap();
     let detail = companies::detail(&pool, &scope(id), today()).await.unwrap();
     assert_eq!(detail.open_invoices, 300);
     // Every kind of change keeps the kept figures: a part payment, a payment in full of
@@ -898,7 +898,7 @@ async fn a_large_company_s_invoices_page_sort_and_filter_on_the_server(pool: PgP
     };
     large::load(&pool, scale, today()).await.unwrap();
     let code = CompanyCode::parse(&large::company_code(1)).unwrap();
-    let id = companies::id_of(&pool, &code).await.unwrap();
+    let id = server::authority::id_of(&pool, &code).await.unwrap();
     let every = all_open(&pool, id).await;
     assert_eq!(every.len(), 1_200);
     let page = |q: InvoiceQuery, per_page: i64| {
