@@ -98,7 +98,6 @@ pub struct PayLink {
     id: PayLinkId,
     company: CompanyRef,
     invoices: Vec<InvoiceId>,
-    contact_name: String,
     email: String,
     sent_by_name: String,
 }
@@ -350,7 +349,6 @@ impl PayLink {
         id: PayLinkId,
         company: CompanyRef,
         invoices: Vec<InvoiceId>,
-        contact_name: String,
         email: String,
         sent_by_name: String,
     ) -> PayLink {
@@ -358,7 +356,6 @@ impl PayLink {
             id,
             company,
             invoices,
-            contact_name,
             email,
             sent_by_name,
         }
@@ -368,12 +365,14 @@ impl PayLink {
         self.id
     }
 
-    pub fn invoices(&self) -> &[InvoiceId] {
-        &self.invoices
+    /// The link's own company.
+    pub fn company(&self) -> CompanyId {
+        self.company.id
     }
 
-    pub fn contact_name(&self) -> &str {
-        &self.contact_name
+    /// The invoices the link was sent for (fixed when it is sent).
+    pub fn invoices(&self) -> &[InvoiceId] {
+        &self.invoices
     }
 
     pub fn email(&self) -> &str {
@@ -498,7 +497,6 @@ mod tests {
             PayLinkId(4),
             user(Role::Customer, Some(CompanyId(1))).company.unwrap(),
             vec![InvoiceId(10)],
-            "Ann".into(),
             "ann@example.com".into(),
             "Pat".into(),
         );

@@ -365,19 +365,18 @@ pub async fn resolve(pool: &PgPool, token: &str) -> Result<PayLink> {
             name: link.company_name,
         },
         link.invoice_ids.into_iter().map(InvoiceId).collect(),
-        link.contact_name,
         link.email,
         link.sent_by_name,
     ))
 }
 
-/// Locks a link's row (so what goes through it takes turns) and checks it is still live;
-/// its invoices. `FOR NO KEY UPDATE`: two of these take turns, while the key-share locks
+/// Locks a link's row (so what goes through it takes turns) and checks it is still live.
+/// `FOR NO KEY UPDATE`: two of these take turns, while the key-share locks
 /// that rows naming the link take (the payment's idempotency key, written first) never
 /// wait for it, so concurrent payments through one link queue here instead of deadlocking.
-async fn lock_live(tx: &mut PgConnection, link: i64) -> Result<Vec<i64>> {
+async fn lock_live(tx: &mut PgConnection, link: i64) -> Result<()> {
     let row = sqlx::query!(
-        r#"SELECT invoice_ids, expires_at, paid_at, revoked_at, opened_at, locked_at
+        r#"SELECT expires_at, paid_at, revoked_at, opened_at, locked_at
            FROM pay_links WHERE id = $1 FOR NO KEY UPDATE"#,
         link
     )
@@ -394,7 +393,7 @@ async fn lock_live(tx: &mut PgConnection, link: i64) -> Result<Vec<i64>> {
     if !status.is_live() {
         return Err(not_payable(status).into());
     }
-    Ok(row.invoice_ids)
+    Ok(())
 }
 
 /// In the transaction saving a method through a link: the link is still live and has saved
@@ -448,8 +447,8 @@ pub(crate) async fn check_in_payment(
     link: &PayLink,
     req: &PaymentRequest,
 ) -> Result<()> {
-    let link = link.id().0;
-    let invoice_ids = lock_live(tx, link).await?;
+    let (invoices, link) = (link.invoices(), link.id().0);
+    lock_live(tx, link).await?;
     let taken = sqlx::query!(
         r#"SELECT bool_or(status = 'processing') AS "busy!", bool_or(status <> 'processing') AS "paid!"
            FROM payments WHERE pay_link_id = $1
@@ -468,11 +467,7 @@ pub(crate) async fn check_in_payment(
         .into()),
         None => {}
     }
-    if req
-        .lines
-        .iter()
-        .any(|l| !invoice_ids.contains(&l.invoice_id.0))
-    {
+    if req.lines.iter().any(|l| !invoices.contains(&l.invoice_id)) {
         return Err(AppError::invalid("invoices", "This link does not cover that invoice.").into());
     }
     let offered = sqlx::query_scalar!(

@@ -1,6 +1,6 @@
 //! Changing a saved method: active or inactive, and the company's default.
 
-use super::{field, not_found, MethodRow, METHOD};
+use super::{field, not_found, METHOD};
 use crate::audit::{self, Action, Entity, Event};
 use crate::authority::Principal;
 use crate::Result;
@@ -40,19 +40,7 @@ pub async fn set_default(
         ));
     }
     let owner = row.owner;
-    let option = MethodRow {
-        id: row.id,
-        kind: row.kind,
-        holder_name: row.holder_name,
-        last4: row.last4,
-        card_brand: row.card_brand,
-        exp_month: row.exp_month,
-        exp_year: row.exp_year,
-        bank_name: row.bank_name,
-        account_type: row.account_type,
-        is_default: row.is_default,
-    }
-    .into_option()?;
+    let option = method_row!(row).into_option()?;
     if option.is_expired(today) {
         return Err(field("method", "An expired card cannot be the default."));
     }

@@ -5,6 +5,26 @@
 //! A deactivation takes the method's row lock, so it waits for a payment that is already
 //! checking the method, and every payment that starts after it sees the method inactive.
 
+/// The [`MethodRow`] in a row that selects its columns under their own names (a `query!`
+/// record with more columns, or another row type). Defined before the submodules, so each of
+/// them sees it.
+macro_rules! method_row {
+    ($r:ident) => {
+        $crate::methods::MethodRow {
+            id: $r.id,
+            kind: $r.kind,
+            holder_name: $r.holder_name,
+            last4: $r.last4,
+            card_brand: $r.card_brand,
+            exp_month: $r.exp_month,
+            exp_year: $r.exp_year,
+            bank_name: $r.bank_name,
+            account_type: $r.account_type,
+            is_default: $r.is_default,
+        }
+    };
+}
+
 mod add;
 mod documents;
 mod manage;

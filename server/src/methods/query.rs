@@ -41,7 +41,7 @@ pub async fn active_methods(pool: &PgPool, scope: &CompanyScope) -> Result<Vec<M
 /// The active methods a pay link offers its holder: the company's default by its label only
 /// (unless it was saved through the link), then those saved through the link, in full.
 pub async fn offered_through_link(pool: &PgPool, link: &PayLink) -> Result<Vec<MethodOption>> {
-    let (company, link) = (link.scope().id(), link.id());
+    let (company, link) = (link.company(), link.id());
     let rows = sqlx::query!(
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
                   m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
@@ -57,19 +57,7 @@ pub async fn offered_through_link(pool: &PgPool, link: &PayLink) -> Result<Vec<M
     .await?;
     rows.into_iter()
         .map(|r| {
-            let option = MethodRow {
-                id: r.id,
-                kind: r.kind,
-                holder_name: r.holder_name,
-                last4: r.last4,
-                card_brand: r.card_brand,
-                exp_month: r.exp_month,
-                exp_year: r.exp_year,
-                bank_name: r.bank_name,
-                account_type: r.account_type,
-                is_default: r.is_default,
-            }
-            .into_option()?;
+            let option = method_row!(r).into_option()?;
             Ok(if r.through_link {
                 option
             } else {
@@ -105,19 +93,7 @@ pub(crate) async fn lock_for_payment(
     .fetch_optional(tx)
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let option = MethodRow {
-        id: r.id,
-        kind: r.kind,
-        holder_name: r.holder_name,
-        last4: r.last4,
-        card_brand: r.card_brand,
-        exp_month: r.exp_month,
-        exp_year: r.exp_year,
-        bank_name: r.bank_name,
-        account_type: r.account_type,
-        is_default: r.is_default,
-    }
-    .into_option()?;
+    let option = method_row!(r).into_option()?;
     Ok(Some(PayableMethod {
         option,
         active: r.active,
@@ -148,19 +124,7 @@ struct SummaryRow {
 impl SummaryRow {
     fn into_summary(self, today: NaiveDate) -> Result<MethodSummary> {
         let active = self.active;
-        let method = MethodRow {
-            id: self.id,
-            kind: self.kind,
-            holder_name: self.holder_name,
-            last4: self.last4,
-            card_brand: self.card_brand,
-            exp_month: self.exp_month,
-            exp_year: self.exp_year,
-            bank_name: self.bank_name,
-            account_type: self.account_type,
-            is_default: self.is_default,
-        }
-        .into_option()?;
+        let method = method_row!(self).into_option()?;
         Ok(MethodSummary {
             status: MethodStatus::of(&method, active, today),
             method,
