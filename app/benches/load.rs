@@ -447,11 +447,11 @@ impl Bench {
     async fn ledger(&self) {
         print(
             "ledger_invoices_off",
-            server::large::balances_off(&self.pool).await.unwrap(),
+            server::ledger::balances_off(&self.pool).await.unwrap(),
         );
         print(
             "ledger_company_figures_off",
-            server::large::company_balances_off(&self.pool)
+            server::ledger::company_balances_off(&self.pool)
                 .await
                 .unwrap(),
         );

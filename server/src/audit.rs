@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use shared::auth::Role;
-use shared::{CompanyId, UserId};
+use shared::{ApiKeyId, CompanyId, UserId};
 use sqlx::PgConnection;
 
 /// Who acted.
@@ -12,7 +12,7 @@ pub struct Actor {
     pub user_id: Option<UserId>,
     pub role: Option<Role>,
     /// The API key a machine acted with.
-    pub api_key_id: Option<i64>,
+    pub api_key_id: Option<ApiKeyId>,
 }
 
 impl Actor {
@@ -30,7 +30,7 @@ impl Actor {
         }
     }
 
-    pub fn api_key(id: i64) -> Self {
+    pub fn api_key(id: ApiKeyId) -> Self {
         Actor {
             user_id: None,
             role: None,
@@ -179,7 +179,7 @@ pub async fn record(conn: &mut PgConnection, e: Event) -> sqlx::Result<()> {
         e.entity as Entity,
         e.entity_id,
         e.details,
-        e.actor.api_key_id,
+        e.actor.api_key_id as Option<ApiKeyId>,
     )
     .execute(conn)
     .await?;

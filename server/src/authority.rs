@@ -159,6 +159,20 @@ impl Principal {
         Ok(Principal::of_session(user)?)
     }
 
+    /// The first active admin (by id), for work on the command line that an admin does in
+    /// the app (`app api-key`); `None` when there is none.
+    pub async fn first_admin(pool: &PgPool) -> Result<Option<Admin>> {
+        let id = sqlx::query_scalar!(
+            r#"SELECT id AS "id: UserId" FROM users WHERE role = 'admin' AND active ORDER BY id LIMIT 1"#
+        )
+        .fetch_optional(pool)
+        .await?;
+        Ok(match id {
+            Some(id) => Some(Principal::of_user(pool, id).await?.admin()?),
+            None => None,
+        })
+    }
+
     /// Staff only (what customers never do, such as browsing every company).
     pub fn staff(&self) -> std::result::Result<Staff, AppError> {
         match self {
@@ -413,7 +427,7 @@ impl ApiKey {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor::api_key(self.id.0)
+        Actor::api_key(self.id)
     }
 }
 

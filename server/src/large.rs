@@ -347,30 +347,3 @@ impl<'a> Copy<'a> {
         Ok(copy.finish().await? as i64)
     }
 }
-
-/// The companies whose kept figures (`company_balances`) differ from adding up their open
-/// invoices: none, whatever changed the invoices. A check for tests and load runs.
-pub async fn company_balances_off(pool: &PgPool) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT company_id, sum(balance) AS b, count(*) AS n FROM invoices \
-         WHERE balance > 0 GROUP BY company_id) x FULL JOIN company_balances c USING (company_id) \
-         WHERE COALESCE(x.b, 0) <> COALESCE(c.open_balance, 0) \
-            OR COALESCE(x.n, 0) <> COALESCE(c.open_invoices, 0)",
-    )
-    .fetch_one(pool)
-    .await?)
-}
-
-/// The invoices whose balance is not their total less what was allocated to them by payments
-/// that count (not declined, returned or failed), or, cancelled and credit memos, not 0.
-pub async fn balances_off(pool: &PgPool) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM invoices i LEFT JOIN (SELECT a.invoice_id, sum(a.amount) AS paid \
-         FROM payment_allocations a JOIN payments p ON p.id = a.payment_id \
-         WHERE p.status NOT IN ('declined', 'returned', 'failed') GROUP BY a.invoice_id) a \
-         ON a.invoice_id = i.id \
-         WHERE i.balance <> CASE WHEN i.status = 'open' THEN i.total - COALESCE(a.paid, 0) ELSE 0 END",
-    )
-    .fetch_one(pool)
-    .await?)
-}

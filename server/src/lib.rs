@@ -13,9 +13,12 @@ pub mod email;
 pub mod error;
 pub mod gateway;
 pub mod housekeeping;
+pub mod idempotency;
 pub mod integration;
 pub mod invoices;
+#[cfg(feature = "large-book")]
 pub mod large;
+pub mod ledger;
 pub mod links;
 pub mod methods;
 pub mod outbox;

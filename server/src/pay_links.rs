@@ -7,6 +7,7 @@
 
 use crate::audit::{self, Action, Entity, Event};
 use crate::authority::{CompanyScope, PayLink, Staff};
+use crate::email::mail::{self, LinkInvoice, LinkRef, Mail};
 use crate::email::{self, NewEmail};
 use crate::links::{self, Purpose};
 use crate::{Config, Result};
@@ -15,9 +16,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use shared::auth::CompanyRef;
 use shared::company::CompanyCode;
-use shared::email::{EmailKind, MailContact, PayLinkStatus, PayLinkSummary, PayLinkView};
+use shared::email::{MailContact, PayLinkStatus, PayLinkSummary, PayLinkView};
 use shared::invoice::{days_overdue, OpenInvoice};
-use shared::money::{Currency, Money};
+use shared::money::Money;
 use shared::payment::PaymentRequest;
 use shared::{AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
 use sqlx::{PgConnection, PgPool};
@@ -113,26 +114,29 @@ pub async fn send(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let money = |d: Decimal| format!("{d:.2}");
     email::enqueue(
         &mut tx,
         NewEmail {
-            kind: EmailKind::PayLink,
+            mail: Mail::PayLink(mail::PayLink {
+                link: LinkRef {
+                    purpose: Purpose::PayLink,
+                    id: link.id,
+                },
+                sent_by: staff.name().to_string(),
+                company_name,
+                invoices: rows
+                    .iter()
+                    .map(|r| LinkInvoice {
+                        number: r.number.clone(),
+                        balance: r.balance,
+                    })
+                    .collect(),
+                total,
+                currency: config.currency,
+                expires_at: link.expires_at,
+            }),
             recipient: &email_address,
             recipient_name: Some(&to.name),
-            subject: format!(
-                "{} sent you a link to pay {} of {company_name}",
-                staff.name(),
-                Money::new(total, Currency::USD).display()
-            ),
-            data: json!({
-                "link": { "purpose": Purpose::PayLink.as_str(), "id": link.id },
-                "sent_by": staff.name(),
-                "company_name": company_name,
-                "invoices": rows.iter().map(|r| json!({ "number": r.number, "balance": money(r.balance) })).collect::<Vec<_>>(),
-                "total": money(total),
-                "expires_at": link.expires_at,
-            }),
             dedupe_key: format!("pay_link:{}", link.id),
             company: Some(company),
         },
@@ -146,7 +150,7 @@ pub async fn send(
             action: Action::PayLinkSent,
             entity: Entity::PayLink,
             entity_id: Some(link.id.to_string()),
-            details: json!({ "to": email_address, "invoices": rows.iter().map(|r| &r.number).collect::<Vec<_>>(), "total": money(total) }),
+            details: json!({ "to": email_address, "invoices": rows.iter().map(|r| &r.number).collect::<Vec<_>>(), "total": format!("{total:.2}") }),
         },
     )
     .await?;
@@ -315,7 +319,8 @@ pub async fn view(
     }
     let invoices = if status.is_live() {
         sqlx::query!(
-            r#"SELECT id AS "id: InvoiceId", number, po_number, issue_date, due_date, total, balance
+            r#"SELECT id AS "id: InvoiceId", number, po_number, issue_date, due_date, total, balance,
+                      currency::text AS "currency!"
                FROM invoices WHERE id = ANY($1) AND company_id = $2 AND status = 'open' AND balance > 0
                ORDER BY due_date, number"#,
             &link.invoice_ids,
@@ -324,17 +329,20 @@ pub async fn view(
         .fetch_all(pool)
         .await?
         .into_iter()
-        .map(|r| OpenInvoice {
-            id: r.id,
-            number: r.number,
-            po_number: r.po_number,
-            issue_date: r.issue_date,
-            due_date: r.due_date,
-            days_overdue: days_overdue(r.due_date, today),
-            total: Money::new(r.total, Currency::USD),
-            balance: Money::new(r.balance, Currency::USD),
+        .map(|r| {
+            let currency = crate::companies::currency(&r.currency)?;
+            Ok(OpenInvoice {
+                id: r.id,
+                number: r.number,
+                po_number: r.po_number,
+                issue_date: r.issue_date,
+                due_date: r.due_date,
+                days_overdue: days_overdue(r.due_date, today),
+                total: Money::new(r.total, currency),
+                balance: Money::new(r.balance, currency),
+            })
         })
-        .collect()
+        .collect::<Result<_>>()?
     } else {
         Vec::new()
     };
@@ -515,18 +523,16 @@ pub(crate) async fn count_decline(tx: &mut PgConnection, payment: PaymentId) -> 
     email::enqueue(
         tx,
         NewEmail {
-            kind: EmailKind::PayLinkLocked,
+            mail: Mail::PayLinkLocked(mail::PayLinkLocked {
+                company: shared::event::CompanyRef {
+                    id: r.code,
+                    name: r.company_name,
+                },
+                payer: r.payer,
+                declines: l.declines,
+            }),
             recipient: &r.email,
             recipient_name: Some(&r.name),
-            subject: format!(
-                "A pay link to {} of {} was locked after {} declined payments",
-                r.payer, r.company_name, l.declines
-            ),
-            data: json!({
-                "company": { "id": r.code, "name": r.company_name },
-                "payer": r.payer,
-                "declines": l.declines,
-            }),
             dedupe_key: format!("pay_link_locked:{}", l.id),
             company: Some(l.company),
         },

@@ -848,6 +848,7 @@ async fn the_tokenizer_limit_is_shared_by_every_instance(pool: PgPool) {
     assert!(b.allow_tokenization("203.0.113.10").await.unwrap());
 }
 
+#[cfg(feature = "large-book")]
 #[sqlx::test(migrations = "./migrations")]
 async fn the_large_book_keeps_the_ledger_and_the_kept_company_figures(pool: PgPool) {
     use server::large::{self, Loaded, Scale};
@@ -867,8 +868,11 @@ async fn the_large_book_keeps_the_ledger_and_the_kept_company_figures(pool: PgPo
             payments: 1_000,
         }
     );
-    assert_eq!(large::balances_off(&pool).await.unwrap(), 0);
-    assert_eq!(large::company_balances_off(&pool).await.unwrap(), 0);
+    assert_eq!(server::ledger::balances_off(&pool).await.unwrap(), 0);
+    assert_eq!(
+        server::ledger::company_balances_off(&pool).await.unwrap(),
+        0
+    );
     // The big company's figures come from the kept row, and agree with its invoices.
     let code = CompanyCode::parse(&large::company_code(1)).unwrap();
     let id = server::authority::id_of(&pool, &code).await.unwrap();
@@ -884,10 +888,11 @@ async fn the_large_book_keeps_the_ledger_and_the_kept_company_figures(pool: PgPo
         "DELETE FROM invoices WHERE number LIKE 'NEW-%' AND company_id = (SELECT min(id) FROM companies)",
     ] {
         sqlx::query(sql).execute(&pool).await.unwrap();
-        assert_eq!(large::company_balances_off(&pool).await.unwrap(), 0, "{sql}");
+        assert_eq!(server::ledger::company_balances_off(&pool).await.unwrap(), 0, "{sql}");
     }
 }
 
+#[cfg(feature = "large-book")]
 #[sqlx::test(migrations = "./migrations")]
 async fn a_large_company_s_invoices_page_sort_and_filter_on_the_server(pool: PgPool) {
     use server::large::{self, Scale};
@@ -983,6 +988,7 @@ async fn a_large_company_s_invoices_page_sort_and_filter_on_the_server(pool: PgP
     assert_eq!(page(query("%", "", "", "", 1), 50).await.page.total, 0);
 }
 
+#[cfg(feature = "large-book")]
 #[sqlx::test(migrations = "./migrations")]
 async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool: PgPool) {
     use server::companies::SEARCH_COUNT_LIMIT;

@@ -6,11 +6,12 @@ mod common;
 
 use common::{fixture, key, today, Fixture};
 use server::authority::Principal;
+use server::email::mail::Mail;
 use server::links::{self, Purpose};
 use server::people::invitations;
 use server::{email, pay_links};
 use shared::auth::Role;
-use shared::email::PayLinkStatus;
+use shared::email::{EmailKind, PayLinkStatus};
 use shared::payment::{Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest};
 use shared::{AppError, CompanyId, InvoiceId, MethodId};
 use sqlx::PgPool;
@@ -85,13 +86,16 @@ async fn a_payment_is_told_to_each_ap_contact_once(pool: PgPool) {
         f.recipients("payment_receipt").await,
         f.contact_emails(f.company_id).await
     );
-    let (subject, number): (String, String) = sqlx::query_as(
-        "SELECT subject, data->>'id' FROM emails WHERE kind = 'payment_receipt' LIMIT 1",
-    )
-    .fetch_one(&f.pool)
-    .await
-    .unwrap();
-    assert_eq!(number, r.number);
+    // The subject is written in Rust (by the first attempt), from the typed payload.
+    let (subject, data): (Option<String>, serde_json::Value) =
+        sqlx::query_as("SELECT subject, data FROM emails WHERE kind = 'payment_receipt' LIMIT 1")
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(subject, None, "not yet sent");
+    let mail = Mail::read(EmailKind::PaymentReceipt, data).unwrap();
+    assert_eq!(mail.payment().unwrap().id, r.number);
+    let subject = mail.subject();
     assert!(
         subject.starts_with(&format!("Payment receipt {}: $", r.number)),
         "{subject}"
@@ -194,11 +198,12 @@ async fn an_ach_return_is_told_to_the_contacts_and_the_clerk_with_the_reopened_i
             .fetch_one(&f.pool)
             .await
             .unwrap();
+    let mail = Mail::read(EmailKind::AchReturned, data).unwrap();
     let body = email::render::render(
-        shared::email::EmailKind::AchReturned,
+        &mail,
+        chrono::Utc::now(),
         "s",
         None,
-        &data,
         "Northwind Supply",
         "http://x",
     )
@@ -281,6 +286,12 @@ async fn with_the_mail_server_out_of_reach_messages_wait_and_then_fail(pool: PgP
             .fetch_all(&f.pool)
             .await
             .unwrap();
+    assert_eq!(
+        f.count("SELECT count(*) FROM emails WHERE subject LIKE 'Security notice: a payment method was added for %'")
+            .await as usize,
+        n,
+        "the first attempt writes the subject it composed"
+    );
     for (status, attempts, error) in &rows {
         assert_eq!((status.as_str(), *attempts), ("pending", 1));
         assert!(

@@ -80,8 +80,8 @@ impl Fixture {
 
     async fn off(&self) -> (i64, i64) {
         (
-            server::large::balances_off(&self.pool).await.unwrap(),
-            server::large::company_balances_off(&self.pool)
+            server::ledger::balances_off(&self.pool).await.unwrap(),
+            server::ledger::company_balances_off(&self.pool)
                 .await
                 .unwrap(),
         )

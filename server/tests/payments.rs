@@ -56,7 +56,7 @@ async fn paying_two_invoices_with_a_saved_card_gives_a_receipt(pool: PgPool) {
         1
     );
     assert_eq!(
-        server::large::company_balances_off(&f.pool).await.unwrap(),
+        server::ledger::company_balances_off(&f.pool).await.unwrap(),
         0
     );
 }
@@ -394,9 +394,9 @@ async fn ach_goes_pending_then_settles_or_is_returned_and_reopens_the_balance(po
     assert_eq!(statuses, ["settled", "returned"]);
     assert_eq!(f.balance(open[0].0).await, Decimal::ZERO);
     assert_eq!(f.balance(inv3).await, bal3, "a return re-opens the balance");
-    assert_eq!(server::large::balances_off(&f.pool).await.unwrap(), 0);
+    assert_eq!(server::ledger::balances_off(&f.pool).await.unwrap(), 0);
     assert_eq!(
-        server::large::company_balances_off(&f.pool).await.unwrap(),
+        server::ledger::company_balances_off(&f.pool).await.unwrap(),
         0
     );
 }

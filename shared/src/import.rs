@@ -10,6 +10,11 @@ pub const PAYMENTS_CSV_PATH: &str = "/exports/payments.csv";
 
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportKind {
     Companies,
@@ -106,7 +111,7 @@ pub struct ImportCounts {
 /// The preview after an upload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportPreview {
-    pub id: i64,
+    pub id: crate::ImportId,
     pub kind: ImportKind,
     pub file_name: String,
     pub counts: ImportCounts,

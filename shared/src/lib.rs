@@ -10,6 +10,7 @@ pub mod document;
 pub mod email;
 pub mod erp;
 pub mod error;
+pub mod event;
 pub mod format;
 pub mod ids;
 pub mod import;

@@ -154,21 +154,14 @@ async fn api_key_command(state: &AppState, args: &[String]) -> i32 {
             return 2;
         }
     };
-    let admin: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id LIMIT 1",
-    )
-    .fetch_optional(&state.pool)
-    .await
-    .unwrap_or(None);
-    let Some(admin) = admin else {
-        eprintln!("settle: there is no admin user to make the key for");
-        return 1;
-    };
-    let admin = server::authority::Principal::of_user(&state.pool, shared::UserId(admin))
-        .await
-        .and_then(|p| Ok(p.admin()?));
-    let made = match admin {
-        Ok(admin) => server::integration::api_keys::create(&state.pool, &admin, name, scope).await,
+    let made = match server::authority::Principal::first_admin(&state.pool).await {
+        Ok(Some(admin)) => {
+            server::integration::api_keys::create(&state.pool, &admin, name, scope).await
+        }
+        Ok(None) => {
+            eprintln!("settle: there is no admin user to make the key for");
+            return 1;
+        }
         Err(e) => Err(e),
     };
     match made {

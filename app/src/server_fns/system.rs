@@ -102,7 +102,10 @@ pub async fn retry_webhook_delivery(endpoint: i64, delivery: i64) -> Result<(), 
 
 /// Commits an uploaded import (admins).
 #[server(endpoint = "commit_import", input = Form)]
-pub async fn commit_import(id: i64, mode: CommitMode) -> Result<ImportCounts, ApiError> {
+pub async fn commit_import(
+    id: shared::ImportId,
+    mode: CommitMode,
+) -> Result<ImportCounts, ApiError> {
     let admin = admin()?;
     Ok(import::commit(&state()?.pool, &admin, id, mode).await?)
 }

@@ -107,6 +107,6 @@ async fn main() {
         "import_same_file_again_preview_s={:.2}",
         t.elapsed().as_secs_f64()
     );
-    let off = server::large::balances_off(&pool).await.expect("ledger");
+    let off = server::ledger::balances_off(&pool).await.expect("ledger");
     println!("import_ledger_off={off}");
 }

@@ -10,16 +10,18 @@
 //! between the server's acceptance and the mark can send a message again, with the same
 //! `Message-ID` for mail clients to fold.
 
+pub mod mail;
 pub mod render;
 
 use crate::audit::{self, Action, Entity};
 use crate::authority::Staff;
-use crate::links::{self, Purpose};
+use crate::links;
 use crate::outbox::backoff;
 use crate::{Config, Error, Result};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use mail::Mail;
 use serde_json::{json, Value as Json};
 use shared::email::{EmailKind, EmailStatus, EmailSummary, Outbox};
 use shared::{AppError, CompanyId};
@@ -45,11 +47,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A message to write to the outbox.
 pub struct NewEmail<'a> {
-    pub kind: EmailKind,
+    pub mail: Mail,
     pub recipient: &'a str,
     pub recipient_name: Option<&'a str>,
-    pub subject: String,
-    pub data: Json,
     /// One message per key, however often it is asked for.
     pub dedupe_key: String,
     pub company: Option<CompanyId>,
@@ -58,15 +58,14 @@ pub struct NewEmail<'a> {
 /// Writes a message to the outbox in the caller's transaction (nothing when its key is
 /// already there).
 pub async fn enqueue(conn: &mut PgConnection, e: NewEmail<'_>) -> Result<()> {
-    let subject = fit_subject(&e.subject);
     sqlx::query!(
         "INSERT INTO emails (kind, recipient, recipient_name, subject, data, dedupe_key, company_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
-        e.kind as EmailKind,
+        e.mail.kind() as EmailKind,
         e.recipient.trim().to_lowercase(),
         e.recipient_name,
-        subject,
-        e.data,
+        fit_subject(&e.mail.subject()),
+        e.mail.data(),
         e.dedupe_key,
         e.company as Option<CompanyId>
     )
@@ -107,7 +106,7 @@ pub async fn outbox(
             .replace('_', "\\_")
     );
     let rows = sqlx::query!(
-        r#"SELECT e.id, e.kind AS "kind: EmailKind", e.recipient, e.subject, c.code AS "company?",
+        r#"SELECT e.id, e.kind AS "kind: EmailKind", e.recipient, e.subject, e.data, c.code AS "company?",
                   e.event_id, e.status AS "status: EmailStatus", e.attempts, e.last_error,
                   e.created_at, e.sent_at, e.next_attempt_at
            FROM emails e LEFT JOIN companies c ON c.id = e.company_id
@@ -131,10 +130,16 @@ pub async fn outbox(
         emails: rows
             .into_iter()
             .map(|r| EmailSummary {
+                // Written by the first attempt when a trigger queued the message.
+                subject: match r.subject {
+                    Some(s) => s,
+                    None => Mail::read(r.kind, r.data)
+                        .map(|m| fit_subject(&m.subject()))
+                        .unwrap_or_else(|e| e.to_string()),
+                },
                 id: r.id,
                 kind: r.kind,
                 recipient: r.recipient,
-                subject: r.subject,
                 company: r.company,
                 event: r.event_id.map(crate::outbox::event_id),
                 next_attempt_at: (r.status == EmailStatus::Pending).then_some(r.next_attempt_at),
@@ -185,9 +190,7 @@ pub async fn resend(pool: &PgPool, staff: &Staff, id: i64) -> Result<()> {
 pub async fn queue_card_expiry(pool: &PgPool, today: NaiveDate) -> Result<u64> {
     Ok(sqlx::query!(
         r#"INSERT INTO emails (kind, recipient, recipient_name, subject, data, dedupe_key, company_id)
-           SELECT 'card_expiring', m.email, m.name,
-                  'Your ' || initcap(pm.card_brand) || ' ending in ' || pm.last4 || ' expires soon: update it for ' || c.name,
-                  method_json(pm.id),
+           SELECT 'card_expiring', m.email, m.name, NULL, method_json(pm.id),
                   'card-expiring:' || pm.id || ':' || to_char($1::date, 'YYYY-MM') || ':' || m.email,
                   pm.company_id
            FROM payment_methods pm
@@ -210,8 +213,10 @@ struct Due {
     kind: EmailKind,
     recipient: String,
     recipient_name: Option<String>,
-    subject: String,
+    /// Written by the first attempt when a trigger queued the message.
+    subject: Option<String>,
     data: Json,
+    written: DateTime<Utc>,
     attempts: i32,
     /// The nonce of the invitation, reset or pay link it carries.
     nonce: Option<Vec<u8>>,
@@ -226,9 +231,10 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Res
                         ORDER BY next_attempt_at, id LIMIT 20 FOR UPDATE SKIP LOCKED),
                 leased AS (UPDATE emails e SET lease_until = now() + interval '60 seconds'
                            FROM due WHERE e.id = due.id
-                           RETURNING e.id, e.kind, e.recipient, e.recipient_name, e.subject, e.data, e.attempts)
+                           RETURNING e.id, e.kind, e.recipient, e.recipient_name, e.subject, e.data, e.attempts, e.created_at)
            SELECT l.id AS "id!", l.kind AS "kind!: EmailKind", l.recipient AS "recipient!",
-                  l.recipient_name, l.subject AS "subject!", l.data AS "data!", l.attempts AS "attempts!",
+                  l.recipient_name, l.subject, l.data AS "data!", l.attempts AS "attempts!",
+                  l.created_at AS "written!",
                   -- The nonce of the link the message carries (its token is made from it).
                   COALESCE(p.nonce, t.nonce) AS "nonce?"
            FROM leased l
@@ -250,14 +256,17 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Res
         recipient_name: r.recipient_name,
         subject: r.subject,
         data: r.data,
+        written: r.written,
         attempts: r.attempts,
         nonce: r.nonce,
     });
     let sends = due.map(|d| {
         let key = &key;
         async move {
-            let outcome = match message(config, key, &d) {
-                Ok(m) => match tokio::time::timeout(SEND_TIMEOUT, mailer.send(m)).await {
+            let written = message(config, key, &d);
+            let subject = written.as_ref().ok().map(|(_, s)| s.clone());
+            let outcome = match written {
+                Ok((m, _)) => match tokio::time::timeout(SEND_TIMEOUT, mailer.send(m)).await {
                     Ok(sent) => sent.map(|_| ()).map_err(|e| smtp_error(&e)),
                     Err(_) => Err(format!(
                         "the mail server did not answer within {} s",
@@ -266,7 +275,7 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Res
                 },
                 Err(e) => Err(format!("could not write the message: {e}")),
             };
-            record(pool, config, &d, outcome).await
+            record(pool, config, &d, subject, outcome).await
         }
     });
     for r in futures_util::future::join_all(sends).await {
@@ -287,43 +296,42 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> String {
 }
 
 /// The link a message carries.
-fn link(config: &Config, key: &[u8], d: &Due) -> Result<String> {
+fn link(config: &Config, key: &[u8], mail: &Mail, nonce: Option<&[u8]>) -> Result<String> {
     let base = &config.public_url;
-    let number = d.data["id"].as_str().unwrap_or_default();
-    match d.kind {
-        EmailKind::PaymentReceipt | EmailKind::AchReturned => Ok(format!(
+    if let Some(p) = mail.payment() {
+        return Ok(format!(
             "{base}/receipts/{}",
-            links::receipt_token(key, number, crate::companies::today())
-        )),
-        EmailKind::CardExpiring | EmailKind::MethodAdded | EmailKind::MethodDeactivated => {
-            Ok(format!("{base}/portal/payment-methods"))
-        }
-        EmailKind::PayLinkLocked => Ok(format!(
+            links::receipt_token(key, &p.id, crate::companies::today())
+        ));
+    }
+    match (mail, mail.link(), nonce) {
+        (Mail::PayLinkLocked(l), _, _) => Ok(format!(
             "{base}/ops/crm/companies/{}/pay-links",
-            d.data["company"]["id"].as_str().unwrap_or_default()
+            l.company.id
         )),
-        EmailKind::Invitation | EmailKind::PasswordReset | EmailKind::PayLink => {
-            let purpose = d.data["link"]["purpose"].as_str().and_then(Purpose::parse);
-            match (purpose, &d.nonce) {
-                (Some(purpose), Some(nonce)) => Ok(links::url(
-                    config,
-                    purpose,
-                    &links::token(key, purpose, nonce),
-                )),
-                _ => Err(Error::Other("the message names no link".into())),
-            }
-        }
+        (_, Some(l), Some(nonce)) => Ok(links::url(
+            config,
+            l.purpose,
+            &links::token(key, l.purpose, nonce),
+        )),
+        (_, Some(_), None) => Err(Error::Other("the message's link is gone".into())),
+        _ => Ok(format!("{base}/portal/payment-methods")),
     }
 }
 
-/// The whole message: both bodies, the seller as sender, a stable Message-ID.
-fn message(config: &Config, key: &[u8], d: &Due) -> Result<Message> {
-    let url = link(config, key, d)?;
+/// The whole message (both bodies, the seller as sender, a stable Message-ID) and its subject.
+fn message(config: &Config, key: &[u8], d: &Due) -> Result<(Message, String)> {
+    let mail = Mail::read(d.kind, d.data.clone())?;
+    let subject = d
+        .subject
+        .clone()
+        .unwrap_or_else(|| fit_subject(&mail.subject()));
+    let url = link(config, key, &mail, d.nonce.as_deref())?;
     let body = render::render(
-        d.kind,
-        &d.subject,
+        &mail,
+        d.written,
+        &subject,
         d.recipient_name.as_deref(),
-        &d.data,
         &config.seller_name,
         &url,
     )?;
@@ -340,10 +348,10 @@ fn message(config: &Config, key: &[u8], d: &Due) -> Result<Message> {
         d.recipient.parse().map_err(|e| bad("recipient", &e))?,
     );
     let domain = config.email_from.rsplit('@').next().unwrap_or("settle");
-    Message::builder()
+    let message = Message::builder()
         .from(from)
         .to(to)
-        .subject(d.subject.clone())
+        .subject(subject.clone())
         .message_id(Some(format!("<settle-email-{}@{domain}>", d.id)))
         .multipart(
             MultiPart::alternative()
@@ -358,13 +366,15 @@ fn message(config: &Config, key: &[u8], d: &Due) -> Result<Message> {
                         .body(body.html),
                 ),
         )
-        .map_err(|e| bad("message", &e))
+        .map_err(|e| bad("message", &e))?;
+    Ok((message, subject))
 }
 
 async fn record(
     pool: &PgPool,
     config: &Config,
     d: &Due,
+    subject: Option<String>,
     outcome: std::result::Result<(), String>,
 ) -> Result<()> {
     let attempts = d.attempts + 1;
@@ -378,7 +388,7 @@ async fn record(
         "UPDATE emails SET attempts = $2, lease_until = NULL, last_error = $3, \
            status = CASE WHEN $4 THEN 'sent' WHEN $5 THEN 'failed' ELSE 'pending' END, \
            sent_at = CASE WHEN $4 THEN now() ELSE sent_at END, \
-           next_attempt_at = now() + make_interval(secs => $6) \
+           next_attempt_at = now() + make_interval(secs => $6), subject = COALESCE(subject, $7) \
          WHERE id = $1",
         d.id,
         attempts,
@@ -386,6 +396,7 @@ async fn record(
         sent,
         gave_up,
         wait.as_secs_f64(),
+        subject,
     )
     .execute(pool)
     .await?;

@@ -7,11 +7,13 @@ use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use minijinja::{context, Environment, Value};
 use rust_decimal::Decimal;
-use serde_json::Value as Json;
-use shared::email::{ach_return_reason, EmailKind};
+use shared::email::ach_return_reason;
+use shared::event::Payment;
 use shared::money::{Currency, Money};
-use std::str::FromStr;
+use shared::payment::ConsentChannel;
 use std::sync::OnceLock;
+
+use super::mail::Mail;
 
 macro_rules! templates {
     ($env:ident, $($name:literal),*) => {
@@ -47,79 +49,30 @@ fn env() -> &'static Environment<'static> {
             "pay_link_locked.html",
             "pay_link_locked.txt"
         );
-        env.add_filter("money", |raw: String| money(&raw));
         env
     })
 }
 
-/// `"1234.5"` as `$1,234.50` (what is not an amount stays as it is).
-pub fn money(raw: &str) -> String {
-    Decimal::from_str(raw.trim())
-        .map(|d| Money::new(d, Currency::USD).display())
-        .unwrap_or_else(|_| raw.to_string())
-}
-
-/// A saved method in words: "Visa ending in 4242", "Chase checking ending in 6789".
-pub fn method_label(m: &Json) -> String {
-    let last4 = m["last4"].as_str().unwrap_or("????");
-    if m["kind"] == "ach" {
-        let bank = m["bank_name"].as_str().unwrap_or("Bank");
-        let kind = m["account_type"].as_str().unwrap_or("account");
-        format!("{bank} {kind} ending in {last4}")
-    } else {
-        let brand = match m["brand"].as_str().unwrap_or("") {
-            "visa" => "Visa",
-            "mastercard" => "Mastercard",
-            "amex" => "American Express",
-            "discover" => "Discover",
-            _ => "Card",
-        };
-        format!("{brand} ending in {last4}")
-    }
-}
-
 /// Who took a payment, as a receipt says it.
-fn taken_by(data: &Json, seller: &str) -> String {
-    let consent = &data["consent"];
-    let reference = consent["reference"].as_str().unwrap_or("");
-    match consent["channel"].as_str() {
-        Some("pay_link") => format!("the customer, {reference}"),
-        Some("portal") => format!(
-            "{} in the customer portal",
-            data["taken_by"]["name"].as_str().unwrap_or("the customer")
-        ),
+fn taken_by(p: &Payment, seller: &str) -> String {
+    let reference = p.consent.reference.as_deref().unwrap_or("");
+    let name = p.taken_by.as_ref().map(|t| t.name.as_str());
+    match p.consent.channel {
+        Some(ConsentChannel::PayLink) => format!("the customer, {reference}"),
+        Some(ConsentChannel::Portal) => {
+            format!("{} in the customer portal", name.unwrap_or("the customer"))
+        }
         Some(channel) => format!(
-            "{} of {seller}, authorized by the customer ({channel}: {reference})",
-            data["taken_by"]["name"].as_str().unwrap_or("staff")
+            "{} of {seller}, authorized by the customer ({}: {reference})",
+            name.unwrap_or("staff"),
+            channel.as_str()
         ),
         None => seller.to_string(),
     }
 }
 
-fn date(raw: &Json) -> String {
-    raw.as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| d.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now)
-        .format("%B %-d, %Y")
-        .to_string()
-}
-
-/// `[["INV-1", "$10.00"], …]` from a list of objects.
-fn pairs(items: &Json, name: &str, amount: &str) -> Vec<(String, String)> {
-    items
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|i| {
-                    (
-                        i[name].as_str().unwrap_or("").to_string(),
-                        money(i[amount].as_str().unwrap_or("")),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+fn date(d: DateTime<Utc>) -> String {
+    d.format("%B %-d, %Y").to_string()
 }
 
 /// A link as templates print it: as it is (HTML escaping would turn its slashes into
@@ -141,54 +94,80 @@ pub struct Rendered {
     pub text: String,
 }
 
-/// Renders `kind` for `data`; `url` is the link the message carries.
+/// An invoice and an amount, as a table row of a message.
+type Row = (String, String);
+
+/// Renders `mail`, written to the outbox at `written`; `url` is the link the message carries.
 pub fn render(
-    kind: EmailKind,
+    mail: &Mail,
+    written: DateTime<Utc>,
     subject: &str,
     recipient_name: Option<&str>,
-    data: &Json,
     seller: &str,
     url: &str,
 ) -> Result<Rendered> {
-    let company_name = data["company"]["name"]
-        .as_str()
-        .or(data["company_name"].as_str())
-        .unwrap_or("")
-        .to_string();
-    let (invoices, reopened) = match kind {
-        EmailKind::PayLink => (pairs(&data["invoices"], "number", "balance"), vec![]),
-        EmailKind::AchReturned => (vec![], pairs(&data["reopened"], "invoice", "balance")),
-        _ => (pairs(&data["allocations"], "invoice", "amount"), vec![]),
+    let kind = mail.kind();
+    let money = |d: Decimal, c: Currency| Money::new(d, c).display();
+    let payment = mail.payment();
+    let currency = payment.map_or(Currency::default(), |p| p.currency);
+    let (invoices, reopened): (Vec<Row>, Vec<Row>) = match mail {
+        Mail::PayLink(l) => (
+            l.invoices
+                .iter()
+                .map(|i| (i.number.clone(), money(i.balance, l.currency)))
+                .collect(),
+            vec![],
+        ),
+        Mail::AchReturned(r) => (
+            vec![],
+            r.reopened
+                .iter()
+                .map(|i| (i.invoice.clone(), money(i.balance, currency)))
+                .collect(),
+        ),
+        _ => (
+            payment
+                .map(|p| {
+                    p.allocations
+                        .iter()
+                        .map(|a| (a.invoice.clone(), money(a.amount, currency)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            vec![],
+        ),
     };
-    let method = match kind {
-        EmailKind::MethodAdded | EmailKind::MethodDeactivated | EmailKind::CardExpiring => {
-            method_label(data)
-        }
-        _ => method_label(&data["method"]),
+    let method = match (mail.method(), payment.and_then(|p| p.method.as_ref())) {
+        (Some(m), _) => m.label(),
+        (None, Some(m)) => m.label(),
+        (None, None) => String::new(),
     };
-    let expires = match kind {
-        EmailKind::CardExpiring => {
-            let (m, y) = (data["exp_month"].as_u64(), data["exp_year"].as_u64());
-            match (m, y) {
-                (Some(m), Some(y)) => NaiveDate::from_ymd_opt(y as i32, m as u32, 1)
-                    .map(|d| d.format("%B %Y").to_string())
-                    .unwrap_or_default(),
-                _ => String::new(),
-            }
-        }
-        _ => date(&data["expires_at"]),
+    let expires = match mail {
+        Mail::CardExpiring(m) => m
+            .exp_year
+            .zip(m.exp_month)
+            .and_then(|(y, m)| NaiveDate::from_ymd_opt(y, m as u32, 1))
+            .map(|d| d.format("%B %Y").to_string())
+            .unwrap_or_default(),
+        Mail::PayLink(l) => date(l.expires_at),
+        _ => String::new(),
     };
-    let code = data["failure"]["code"].as_str().unwrap_or("").to_string();
+    let code = payment
+        .and_then(|p| p.failure.as_ref())
+        .map(|f| f.code.clone())
+        .unwrap_or_default();
     let ctx = context! {
         subject => subject,
         seller => seller,
         recipient_name => recipient_name,
-        company_name => company_name,
-        data => Value::from_serialize(data),
+        company_name => mail.company_name().unwrap_or(""),
+        data => Value::from_serialize(mail.data()),
         url => link_value(url),
         method => method,
-        taken_by => taken_by(data, seller),
-        date => date(&data["created_at"]),
+        taken_by => payment.map(|p| taken_by(p, seller)).unwrap_or_default(),
+        date => date(payment.map_or(written, |p| p.created_at)),
+        amount => payment.map(|p| p.money().display()).unwrap_or_default(),
+        total => match mail { Mail::PayLink(l) => money(l.total, l.currency), _ => String::new() },
         invoices => invoices,
         reopened => reopened,
         reason => ach_return_reason(&code),
@@ -210,27 +189,87 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value as Json};
+    use shared::email::EmailKind;
 
-    fn receipt() -> Json {
+    fn payment(status: &str, method: Json, failure: Json) -> Json {
         json!({
-            "id": "P-100200", "status": "approved", "amount": "1234.50", "currency": "USD",
-            "company": {"id": "C1004", "name": "Acme <Tools> & Co"},
-            "method": {"kind": "card", "brand": "visa", "last4": "4242"},
+            "object": "payment", "id": "P-100200", "status": status, "amount": "1234.50",
+            "currency": "USD", "company": {"id": "C1004", "name": "Acme <Tools> & Co"},
+            "method": method,
             "taken_by": {"name": "Carla Clerk", "email": "clerk@x", "role": "clerk"},
+            "on_behalf_of": "C1004",
             "consent": {"channel": "phone", "reference": "Call with Maria"},
-            "allocations": [{"invoice": "INV-1", "amount": "1000.00"}, {"invoice": "INV-2", "amount": "234.50"}],
-            "created_at": "2026-11-29T10:00:00Z"
+            "failure": failure,
+            "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00"},
+                            {"invoice": "INV-2", "amount": "234.50", "balance_after": "0.00"}],
+            "created_at": "2026-11-29T10:00:00Z", "updated_at": "2026-11-29T10:00:00Z"
         })
+    }
+
+    fn card() -> Json {
+        json!({"kind": "card", "brand": "visa", "bank_name": null, "account_type": null, "last4": "4242"})
+    }
+
+    /// One outbox row's data per kind, as the triggers and the code write them.
+    fn data(kind: EmailKind) -> Json {
+        let method = json!({
+            "object": "payment_method", "id": 7, "company": {"id": "C1", "name": "C"},
+            "kind": "ach", "brand": null, "last4": "6789", "exp_month": null, "exp_year": null,
+            "bank_name": "Chase", "account_type": "checking", "holder_name": "H", "active": true,
+            "created_at": "2026-11-29T10:00:00Z"
+        });
+        let link = |purpose: &str| json!({"purpose": purpose, "id": 3});
+        match kind {
+            EmailKind::PaymentReceipt => payment("approved", card(), Json::Null),
+            EmailKind::AchReturned => {
+                let mut p = payment(
+                    "returned",
+                    json!({"kind": "ach", "brand": null, "bank_name": "Chase", "account_type": "checking", "last4": "6789"}),
+                    json!({"code": "R01", "message": null}),
+                );
+                p["reopened"] =
+                    json!([{"invoice": "INV-1", "amount": "1000.00", "balance": "1000.00"}]);
+                p
+            }
+            EmailKind::CardExpiring => {
+                let mut m = method.clone();
+                m["kind"] = json!("card");
+                m["brand"] = json!("amex");
+                m["exp_month"] = json!(12);
+                m["exp_year"] = json!(2026);
+                m
+            }
+            EmailKind::MethodAdded | EmailKind::MethodDeactivated => method,
+            EmailKind::Invitation => json!({"link": link("invitation"), "email": "a@b.example",
+                "invited_by": "Ann", "company_name": "C", "role_label": "a clerk"}),
+            EmailKind::PasswordReset => {
+                json!({"link": link("password_reset"), "email": "a@b.example"})
+            }
+            EmailKind::PayLink => json!({"link": link("pay_link"), "sent_by": "Carla",
+                "company_name": "C", "invoices": [{"number": "INV-1", "balance": "5.00"}],
+                "total": "5.00", "currency": "USD", "expires_at": "2026-12-06T10:00:00Z"}),
+            EmailKind::PayLinkLocked => json!({"company": {"id": "C1", "name": "C"},
+                "payer": "ap@c.example", "declines": 5}),
+        }
+    }
+
+    fn mail(kind: EmailKind) -> Mail {
+        Mail::read(kind, data(kind)).unwrap()
     }
 
     #[test]
     fn a_receipt_renders_both_bodies_escaped() {
+        let m = mail(EmailKind::PaymentReceipt);
+        assert_eq!(
+            m.subject(),
+            "Payment receipt P-100200: $1,234.50 from Acme <Tools> & Co"
+        );
         let r = render(
-            EmailKind::PaymentReceipt,
-            "Payment receipt",
+            &m,
+            Utc::now(),
+            &m.subject(),
             Some("Maria"),
-            &receipt(),
             "Northwind Supply",
             "http://x/receipts/P-100200.sig",
         )
@@ -240,28 +279,48 @@ mod tests {
         assert!(r.html.contains("Visa ending in 4242"));
         assert!(r.html.contains("Carla Clerk of Northwind Supply"));
         assert!(r.text.contains("INV-2: $234.50"));
+        assert!(r.text.contains("November 29, 2026"));
         assert!(r.text.contains("http://x/receipts/P-100200.sig"));
         assert!(r.text.contains("Hello Maria,"));
     }
 
     #[test]
-    fn every_kind_renders() {
-        let data = json!({
-            "id": "P-1", "amount": "5.00", "company": {"id": "C1", "name": "C"}, "kind": "ach",
-            "bank_name": "Chase", "account_type": "checking", "last4": "6789", "holder_name": "H",
-            "method": {"kind": "ach", "bank_name": "Chase", "account_type": "checking", "last4": "6789"},
-            "failure": {"code": "R01"}, "reopened": [{"invoice": "INV-1", "balance": "5.00"}],
-            "exp_month": 12, "exp_year": 2026, "invited_by": "Ann", "email": "a@b.example",
-            "role_label": "a clerk", "sent_by": "Carla", "total": "5.00",
-            "invoices": [{"number": "INV-1", "balance": "5.00"}], "expires_at": "2026-12-06T10:00:00Z"
-        });
+    fn every_kind_reads_back_what_it_wrote_and_renders() {
         for kind in EmailKind::ALL {
-            let r = render(kind, "S", None, &data, "Seller", "http://x/y").unwrap();
+            let m = mail(kind);
+            assert_eq!(m.kind(), kind);
+            assert_eq!(Mail::read(kind, m.data()).unwrap(), m, "{kind:?}");
+            assert!(!m.subject().is_empty());
+            let r = render(&m, Utc::now(), "S", None, "Seller", "http://x/y").unwrap();
             assert!(r.html.contains("http://x/y"), "{kind:?}");
             assert!(r.text.contains("http://x/y"), "{kind:?}");
         }
-        let r = render(EmailKind::AchReturned, "S", None, &data, "Seller", "u").unwrap();
+        let m = mail(EmailKind::AchReturned);
+        assert_eq!(
+            m.subject(),
+            "ACH payment returned: P-100200 ($1,234.50) from Acme <Tools> & Co"
+        );
+        let r = render(&m, Utc::now(), "S", None, "Seller", "u").unwrap();
         assert!(r.text.contains("Insufficient funds"));
         assert!(r.text.contains("Chase checking ending in 6789"));
+        assert!(r.text.contains("INV-1: $1,000.00"));
+        let m = mail(EmailKind::CardExpiring);
+        assert_eq!(
+            m.subject(),
+            "Your American Express ending in 6789 expires soon: update it for C"
+        );
+        let r = render(&m, Utc::now(), "S", None, "Seller", "u").unwrap();
+        assert!(r.text.contains("December 2026"));
+        let m = mail(EmailKind::PayLink);
+        assert_eq!(m.subject(), "Carla sent you a link to pay $5.00 of C");
+    }
+
+    #[test]
+    fn data_that_does_not_fit_its_kind_is_refused_not_sent_with_blanks() {
+        assert!(Mail::read(EmailKind::PaymentReceipt, data(EmailKind::MethodAdded)).is_err());
+        assert!(Mail::read(EmailKind::PayLink, data(EmailKind::Invitation)).is_err());
+        let mut p = data(EmailKind::PaymentReceipt);
+        p["company"] = Json::Null;
+        assert!(Mail::read(EmailKind::PaymentReceipt, p).is_err());
     }
 }

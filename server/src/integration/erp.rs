@@ -12,8 +12,9 @@ use crate::audit::Actor;
 use crate::Result;
 use rust_decimal::Decimal;
 use serde_json::json;
+use shared::auth::Role;
 use shared::erp::{self, InvoiceStatus};
-use shared::FieldError;
+use shared::{ApiKeyId, FieldError, Money, UserId};
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
@@ -57,19 +58,20 @@ async fn audit_writes(
     let companies: Vec<Option<i64>> = written.iter().map(|w| w.0).collect();
     let ids: Vec<String> = written.iter().map(|w| w.1.clone()).collect();
     let details: Vec<serde_json::Value> = written.iter().map(|w| w.2.clone()).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_events (actor_user_id, actor_role, actor_api_key_id, on_behalf_company_id, \
          action, entity_type, entity_id, details) \
          SELECT $1, $2, $3, c, $4, $5, e, d FROM unnest($6::bigint[], $7::text[], $8::jsonb[]) AS w(c, e, d)",
+        by.user_id as Option<UserId>,
+        by.role as Option<Role>,
+        by.api_key_id as Option<ApiKeyId>,
+        action,
+        entity,
+        // Null for a record of no company: the macro cannot check an array's nullable items.
+        &companies as _,
+        &ids,
+        &details
     )
-    .bind(by.user_id.map(|u| u.0))
-    .bind(by.role)
-    .bind(by.api_key_id)
-    .bind(action)
-    .bind(entity)
-    .bind(&companies)
-    .bind(&ids)
-    .bind(&details)
     .execute(conn)
     .await?;
     Ok(())
@@ -77,12 +79,14 @@ async fn audit_writes(
 
 /// The ids of these Company IDs (the ones that exist).
 async fn company_ids(conn: &mut PgConnection, codes: &[String]) -> Result<HashMap<String, i64>> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT code, id FROM companies WHERE code = ANY($1)")
-            .bind(codes)
+    Ok(
+        sqlx::query!("SELECT code, id FROM companies WHERE code = ANY($1)", codes)
             .fetch_all(conn)
-            .await?;
-    Ok(rows.into_iter().collect())
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.id))
+            .collect(),
+    )
 }
 
 /// The records of a batch that belong to a company, checked: each with its company's id and
@@ -181,16 +185,19 @@ pub async fn upsert_companies(
         .map(|(_, c)| c.code.as_str().to_string())
         .collect();
     let names: Vec<String> = rows.iter().map(|(_, c)| c.name.clone()).collect();
-    let written: Vec<(String, i64, bool)> = sqlx::query_as(
-        "INSERT INTO companies (code, name) SELECT * FROM unnest($1::text[], $2::text[]) \
-         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name \
-         WHERE companies.name IS DISTINCT FROM EXCLUDED.name \
-         RETURNING code, id, (xmax = 0)",
+    let written: Vec<(String, i64, bool)> = sqlx::query!(
+        r#"INSERT INTO companies (code, name) SELECT * FROM unnest($1::text[], $2::text[])
+           ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name
+           WHERE companies.name IS DISTINCT FROM EXCLUDED.name
+           RETURNING code, id, (xmax = 0) AS "inserted!""#,
+        &codes,
+        &names
     )
-    .bind(&codes)
-    .bind(&names)
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.code, r.id, r.inserted))
+    .collect();
     let by_code: HashMap<&str, usize> = rows.iter().map(|(i, c)| (c.code.as_str(), *i)).collect();
     let mut audited = Vec::new();
     for (code, id, inserted) in &written {
@@ -238,24 +245,26 @@ pub async fn upsert_contacts(
     let names: Vec<String> = rows.iter().map(|r| r.2.name.clone()).collect();
     let titles: Vec<Option<String>> = rows.iter().map(|r| r.2.title.clone()).collect();
     let phones: Vec<Option<String>> = rows.iter().map(|r| r.2.phone.clone()).collect();
-    let written: Vec<(i64, String, i64, bool)> = sqlx::query_as(
-        "INSERT INTO contacts (company_id, email, name, title, phone) \
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) \
-         ON CONFLICT (company_id, lower(email)) WHERE email IS NOT NULL DO UPDATE \
-         SET name = EXCLUDED.name, title = EXCLUDED.title, phone = EXCLUDED.phone \
-         WHERE (contacts.name, contacts.title, contacts.phone) IS DISTINCT FROM \
-               (EXCLUDED.name, EXCLUDED.title, EXCLUDED.phone) \
-         RETURNING company_id, lower(email), id, (xmax = 0)",
+    let written = sqlx::query!(
+        r#"INSERT INTO contacts (company_id, email, name, title, phone)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+           ON CONFLICT (company_id, lower(email)) WHERE email IS NOT NULL DO UPDATE
+           SET name = EXCLUDED.name, title = EXCLUDED.title, phone = EXCLUDED.phone
+           WHERE (contacts.name, contacts.title, contacts.phone) IS DISTINCT FROM
+                 (EXCLUDED.name, EXCLUDED.title, EXCLUDED.phone)
+           RETURNING company_id, lower(email) AS "email!", id, (xmax = 0) AS "inserted!""#,
+        &companies,
+        &emails,
+        &names,
+        // Titles and phones may be empty: the macro cannot check an array's nullable items.
+        &titles as _,
+        &phones as _
     )
-    .bind(&companies)
-    .bind(&emails)
-    .bind(&names)
-    .bind(&titles)
-    .bind(&phones)
     .fetch_all(&mut *conn)
     .await?;
     let mut audited = Vec::new();
-    for (company, email, id, inserted) in written {
+    for r in written {
+        let (company, email, id, inserted) = (r.company_id, r.email, r.id, r.inserted);
         if let Some(&i) = seen.get(&(company, email.clone())) {
             out[i] = if inserted {
                 Outcome::Created
@@ -274,7 +283,6 @@ pub async fn upsert_contacts(
 }
 
 /// An invoice as it stands, locked.
-#[derive(sqlx::FromRow)]
 struct Existing {
     company_id: i64,
     number: String,
@@ -282,7 +290,7 @@ struct Existing {
     issue_date: chrono::NaiveDate,
     due_date: chrono::NaiveDate,
     total: Decimal,
-    status: String,
+    status: InvoiceStatus,
     applied: Decimal,
 }
 
@@ -296,7 +304,7 @@ fn decide_invoice(existing: Option<&Existing>, v: &erp::Invoice) -> Outcome {
         && e.issue_date == v.issue_date
         && e.due_date == v.due_date
         && e.total == v.total
-        && e.status == v.status.as_str();
+        && e.status == v.status;
     if same {
         Outcome::Unchanged
     } else if v.status == InvoiceStatus::Open && v.total < e.applied {
@@ -336,13 +344,15 @@ pub async fn preview(conn: &mut PgConnection, records: Records<'_>) -> Result<Ve
                 .iter()
                 .map(|(_, c)| c.code.as_str().to_string())
                 .collect();
-            let names: HashMap<String, String> =
-                sqlx::query_as("SELECT code, name FROM companies WHERE code = ANY($1)")
-                    .bind(&codes)
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .into_iter()
-                    .collect();
+            let names: HashMap<String, String> = sqlx::query!(
+                "SELECT code, name FROM companies WHERE code = ANY($1)",
+                &codes
+            )
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect();
             for (i, c) in checked {
                 out[i] = match names.get(c.code.as_str()) {
                     None => Outcome::Created,
@@ -371,20 +381,18 @@ pub async fn preview(conn: &mut PgConnection, records: Records<'_>) -> Result<Ve
                 .collect();
             /// A contact's name, title and phone.
             type Held = (String, Option<String>, Option<String>);
-            type Row = (i64, String, String, Option<String>, Option<String>);
-            let existing: Vec<Row> = sqlx::query_as(
-                "SELECT c.company_id, lower(c.email), c.name, c.title, c.phone \
-                 FROM contacts c JOIN unnest($1::bigint[], $2::text[]) AS k(company_id, email) \
-                   ON c.company_id = k.company_id AND lower(c.email) = lower(k.email)",
+            let existing: HashMap<(i64, String), Held> = sqlx::query!(
+                r#"SELECT c.company_id, lower(c.email) AS "email!", c.name, c.title, c.phone
+                   FROM contacts c JOIN unnest($1::bigint[], $2::text[]) AS k(company_id, email)
+                     ON c.company_id = k.company_id AND lower(c.email) = lower(k.email)"#,
+                &companies,
+                &emails
             )
-            .bind(&companies)
-            .bind(&emails)
             .fetch_all(&mut *conn)
-            .await?;
-            let existing: HashMap<(i64, String), Held> = existing
-                .into_iter()
-                .map(|(c, e, n, t, p)| ((c, e), (n, t, p)))
-                .collect();
+            .await?
+            .into_iter()
+            .map(|r| ((r.company_id, r.email), (r.name, r.title, r.phone)))
+            .collect();
             for (i, company, v) in rows {
                 let now = (v.name.clone(), v.title.clone(), v.phone.clone());
                 out[i] = match existing.get(&(company, v.email.as_str().to_lowercase())) {
@@ -437,23 +445,35 @@ async fn existing_invoices(
 ) -> Result<Vec<Existing>> {
     let companies: Vec<i64> = rows.iter().map(|r| r.1).collect();
     let numbers: Vec<String> = rows.iter().map(|r| r.2.number.clone()).collect();
-    let sql = if lock {
-        "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number)), \
-              locked AS (SELECT i.id, i.company_id, i.number, i.po_number, i.issue_date, i.due_date, \
-                                i.total, i.status FROM invoices i JOIN k USING (company_id, number) \
-                         ORDER BY i.id FOR UPDATE OF i) \
-         SELECT l.*, invoice_applied(l.id) AS applied FROM locked l"
-    } else {
-        "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number)) \
-         SELECT i.id, i.company_id, i.number, i.po_number, i.issue_date, i.due_date, i.total, i.status, \
-                invoice_applied(i.id) AS applied \
-         FROM invoices i JOIN k USING (company_id, number)"
-    };
-    Ok(sqlx::query_as(sql)
-        .bind(&companies)
-        .bind(&numbers)
+    Ok(if lock {
+        sqlx::query_as!(
+            Existing,
+            r#"WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number)),
+                    locked AS (SELECT i.id, i.company_id, i.number, i.po_number, i.issue_date, i.due_date,
+                                      i.total, i.status FROM invoices i JOIN k USING (company_id, number)
+                               ORDER BY i.id FOR UPDATE OF i)
+               SELECT l.company_id AS "company_id!", l.number AS "number!", l.po_number,
+                      l.issue_date AS "issue_date!", l.due_date AS "due_date!", l.total AS "total!",
+                      l.status AS "status!: InvoiceStatus", invoice_applied(l.id) AS "applied!"
+               FROM locked l"#,
+            &companies,
+            &numbers
+        )
         .fetch_all(conn)
-        .await?)
+        .await?
+    } else {
+        sqlx::query_as!(
+            Existing,
+            r#"WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number))
+               SELECT i.company_id, i.number, i.po_number, i.issue_date, i.due_date, i.total,
+                      i.status AS "status: InvoiceStatus", invoice_applied(i.id) AS "applied!"
+               FROM invoices i JOIN k USING (company_id, number)"#,
+            &companies,
+            &numbers
+        )
+        .fetch_all(conn)
+        .await?
+    })
 }
 
 /// Upserts invoices by (company, number), keeping the balance rule (see the module's note).
@@ -503,7 +523,7 @@ pub async fn upsert_invoices(
     let w_status: Vec<&str> = write.iter().map(|w| w.2.status.as_str()).collect();
     // A new row's balance is its total (open) or 0; an existing row's is recomputed from what
     // is applied to it, under the lock taken above.
-    let written: Vec<(i64, i64, String)> = sqlx::query_as(
+    let written = sqlx::query!(
         "INSERT INTO invoices AS i (company_id, number, po_number, issue_date, due_date, total, balance, status) \
          SELECT c, n, po, iss, due, t, CASE WHEN s = 'open' THEN t ELSE 0 END, s \
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::date[], $6::numeric[], $7::text[]) \
@@ -513,18 +533,20 @@ pub async fn upsert_invoices(
            total = EXCLUDED.total, status = EXCLUDED.status, updated_at = now(), \
            balance = CASE WHEN EXCLUDED.status = 'open' THEN EXCLUDED.total - invoice_applied(i.id) ELSE 0 END \
          RETURNING i.id, i.company_id, i.number",
+        &w_company,
+        &w_number,
+        // A PO number may be empty: the macro cannot check an array's nullable items.
+        &w_po as _,
+        &w_issue,
+        &w_due,
+        &w_total,
+        &w_status as _
     )
-    .bind(&w_company)
-    .bind(&w_number)
-    .bind(&w_po)
-    .bind(&w_issue)
-    .bind(&w_due)
-    .bind(&w_total)
-    .bind(&w_status)
     .fetch_all(&mut *conn)
     .await?;
     let mut audited = Vec::with_capacity(written.len());
-    for (id, company, number) in written {
+    for r in written {
+        let (id, company, number) = (r.id, r.company_id, r.number);
         if let Some(&i) = seen.get(&(company, number.clone())) {
             let created = write.iter().any(|w| w.0 == i && w.3);
             out[i] = if created {
@@ -580,39 +602,55 @@ async fn record_external_payment(
         Ok(p) => p,
         Err(errs) => return Ok(refused(Outcome::Refused(errs))),
     };
-    let Some(&company) = company_ids(conn, &[p.company.as_str().to_string()])
-        .await?
-        .get(p.company.as_str())
+    let Some(co) = sqlx::query!(
+        r#"SELECT id, currency::text AS "currency!" FROM companies WHERE code = $1"#,
+        p.company.as_str()
+    )
+    .fetch_optional(&mut *conn)
+    .await?
     else {
         return Ok(refused(unknown_company(p.company.as_str())));
     };
+    let (company, currency) = (co.id, crate::companies::currency(&co.currency)?);
     let numbers: Vec<String> = p.allocations.iter().map(|(n, _)| n.clone()).collect();
     // Lock the invoices first: two sends of one payment, or a payment in Settle, wait here.
-    let invoices: Vec<(i64, String, Decimal, String)> = sqlx::query_as(
-        "SELECT id, number, balance, status FROM invoices WHERE company_id = $1 AND number = ANY($2) \
-         ORDER BY id FOR UPDATE",
+    let invoices: Vec<(i64, String, Decimal, InvoiceStatus)> = sqlx::query!(
+        r#"SELECT id, number, balance, status AS "status: InvoiceStatus" FROM invoices
+           WHERE company_id = $1 AND number = ANY($2) ORDER BY id FOR UPDATE"#,
+        company,
+        &numbers
     )
-    .bind(company)
-    .bind(&numbers)
     .fetch_all(&mut *conn)
-    .await?;
-    let same_again = sqlx::query_as::<_, (String, i64, Decimal, Option<serde_json::Value>)>(
-        "SELECT p.number, p.company_id, p.amount, \
-                (SELECT jsonb_object_agg(i.number, to_char(a.amount, 'FM999999999990.00')) \
-                 FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) \
-         FROM payments p WHERE p.external_id = $1",
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.number, r.balance, r.status))
+    .collect();
+    let same_again = sqlx::query!(
+        r#"SELECT p.number, p.company_id, p.amount,
+                  ARRAY(SELECT i.number FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id
+                        WHERE a.payment_id = p.id ORDER BY i.number) AS "invoices!",
+                  ARRAY(SELECT a.amount FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id
+                        WHERE a.payment_id = p.id ORDER BY i.number) AS "amounts!"
+           FROM payments p WHERE p.external_id = $1"#,
+        &p.external_id
     )
-    .bind(&p.external_id)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((number, c, amount, lines)) = same_again {
-        let wanted: serde_json::Map<String, serde_json::Value> = p
+    if let Some(was) = same_again {
+        let number = was.number;
+        let mut wanted: Vec<(&str, Decimal)> = p
             .allocations
             .iter()
-            .map(|(n, a)| (n.clone(), json!(format!("{a:.2}"))))
+            .map(|(n, a)| (n.as_str(), *a))
             .collect();
-        let same =
-            c == company && amount == p.amount && lines == Some(serde_json::Value::Object(wanted));
+        wanted.sort();
+        let had: Vec<(&str, Decimal)> = was
+            .invoices
+            .iter()
+            .map(String::as_str)
+            .zip(was.amounts.iter().copied())
+            .collect();
+        let same = was.company_id == company && was.amount == p.amount && had == wanted;
         return Ok(if same {
             Recorded {
                 outcome: Outcome::Unchanged,
@@ -628,7 +666,7 @@ async fn record_external_payment(
             ))
         });
     }
-    let by_number: HashMap<&str, &(i64, String, Decimal, String)> =
+    let by_number: HashMap<&str, &(i64, String, Decimal, InvoiceStatus)> =
         invoices.iter().map(|i| (i.1.as_str(), i)).collect();
     let mut errs = Vec::new();
     let mut line_ids = Vec::new();
@@ -639,19 +677,21 @@ async fn record_external_payment(
                 format!("allocations/{k}/invoice"),
                 format!("Company {} has no invoice {n}.", p.company),
             )),
-            Some((_, _, _, status)) if status != "open" => errs.push(FieldError::new(
-                format!("allocations/{k}/invoice"),
-                format!(
-                    "Invoice {n} is {}: nothing can be applied to it.",
-                    status.replace('_', " ")
-                ),
-            )),
+            Some((_, _, _, status)) if *status != InvoiceStatus::Open => {
+                errs.push(FieldError::new(
+                    format!("allocations/{k}/invoice"),
+                    format!(
+                        "Invoice {n} is {}: nothing can be applied to it.",
+                        status.as_str().replace('_', " ")
+                    ),
+                ))
+            }
             Some((_, _, balance, _)) if a > balance => errs.push(FieldError::new(
                 format!("allocations/{k}/amount"),
                 format!(
                     "{} is more than invoice {n}'s balance of {}.",
-                    shared::Money::usd(*a).display(),
-                    shared::Money::usd(*balance).display()
+                    Money::new(*a, currency).display(),
+                    Money::new(*balance, currency).display()
                 ),
             )),
             Some((id, ..)) => {
@@ -667,35 +707,37 @@ async fn record_external_payment(
         Some(r) => format!("{} {r}", p.kind.label()),
         None => p.kind.label().to_string(),
     };
-    let inserted: Option<(i64, String)> = sqlx::query_as(
-        "INSERT INTO payments (company_id, amount, status, source, external_id, external_kind, received_on, \
-                               method_label, memo) \
-         VALUES ($1, $2, 'settled', 'erp', $3, $4, $5, $6, $7) \
+    let inserted = sqlx::query!(
+        "INSERT INTO payments (company_id, amount, currency, status, source, external_id, external_kind, \
+                               received_on, method_label, memo) \
+         VALUES ($1, $2, $3, 'settled', 'erp', $4, $5, $6, $7, $8) \
          ON CONFLICT (external_id) DO NOTHING RETURNING id, number",
+        company,
+        p.amount,
+        currency.code(),
+        &p.external_id,
+        p.kind.as_str(),
+        p.received_on,
+        &label,
+        p.reference.as_deref()
     )
-    .bind(company)
-    .bind(p.amount)
-    .bind(&p.external_id)
-    .bind(p.kind.as_str())
-    .bind(p.received_on)
-    .bind(&label)
-    .bind(&p.reference)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await?
+    .map(|r| (r.id, r.number));
     let Some((payment_id, number)) = inserted else {
         // Sent twice at once: the other send recorded it while this one waited.
         return Box::pin(record_external_payment(conn, by, r)).await;
     };
-    sqlx::query(
+    sqlx::query!(
         "WITH line AS (SELECT * FROM unnest($2::bigint[], $3::numeric[]) AS l(invoice_id, amount)), \
               taken AS (UPDATE invoices i SET balance = i.balance - line.amount, updated_at = now() \
                         FROM line WHERE i.id = line.invoice_id RETURNING i.id, i.balance) \
          INSERT INTO payment_allocations (payment_id, invoice_id, amount, balance_after) \
          SELECT $1, line.invoice_id, line.amount, taken.balance FROM line JOIN taken ON taken.id = line.invoice_id",
+        payment_id,
+        &line_ids,
+        &line_amounts
     )
-    .bind(payment_id)
-    .bind(&line_ids)
-    .bind(&line_amounts)
     .execute(&mut *conn)
     .await?;
     audit_writes(
@@ -718,7 +760,7 @@ async fn record_external_payment(
 }
 
 /// A company as the API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompanyRow {
     pub code: String,
     pub name: String,
@@ -729,18 +771,19 @@ pub struct CompanyRow {
 
 /// A company by its Company ID.
 pub async fn company(pool: &sqlx::PgPool, code: &str) -> Result<Option<CompanyRow>> {
-    Ok(sqlx::query_as(
-        "SELECT c.code, c.name, c.currency::text AS currency, COALESCE(b.open_balance, 0) AS open_balance, \
-                COALESCE(b.open_invoices, 0) AS open_invoices \
-         FROM companies c LEFT JOIN company_balances b ON b.company_id = c.id WHERE c.code = $1",
+    Ok(sqlx::query_as!(
+        CompanyRow,
+        r#"SELECT c.code, c.name, c.currency::text AS "currency!",
+                  COALESCE(b.open_balance, 0) AS "open_balance!", COALESCE(b.open_invoices, 0) AS "open_invoices!"
+           FROM companies c LEFT JOIN company_balances b ON b.company_id = c.id WHERE c.code = $1"#,
+        code
     )
-    .bind(code)
     .fetch_optional(pool)
     .await?)
 }
 
 /// An invoice as the API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvoiceRow {
     pub company_id: String,
     pub number: String,
@@ -750,18 +793,19 @@ pub struct InvoiceRow {
     pub currency: String,
     pub total: Decimal,
     pub balance: Decimal,
-    pub status: String,
+    pub status: InvoiceStatus,
 }
 
 /// An invoice by Company ID and number.
 pub async fn invoice(pool: &sqlx::PgPool, code: &str, number: &str) -> Result<Option<InvoiceRow>> {
-    Ok(sqlx::query_as(
-        "SELECT c.code AS company_id, i.number, i.po_number, i.issue_date, i.due_date, i.currency::text AS currency, \
-                i.total, i.balance, i.status \
-         FROM invoices i JOIN companies c ON c.id = i.company_id WHERE c.code = $1 AND i.number = $2",
+    Ok(sqlx::query_as!(
+        InvoiceRow,
+        r#"SELECT c.code AS company_id, i.number, i.po_number, i.issue_date, i.due_date,
+                  i.currency::text AS "currency!", i.total, i.balance, i.status AS "status: InvoiceStatus"
+           FROM invoices i JOIN companies c ON c.id = i.company_id WHERE c.code = $1 AND i.number = $2"#,
+        code,
+        number
     )
-    .bind(code)
-    .bind(number)
     .fetch_optional(pool)
     .await?)
 }

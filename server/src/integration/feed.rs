@@ -8,8 +8,9 @@
 //! sorts after every cursor handed out before, so paging never skips or repeats one, however
 //! payments are being written meanwhile.
 
-use crate::Result;
+use crate::{Error, Result};
 use chrono::{DateTime, Utc};
+use shared::event::Payment;
 use sqlx::PgPool;
 
 /// Where a reader stands in the feed: opaque to it (`"<transaction>.<event>"`).
@@ -46,7 +47,7 @@ pub struct Event {
     pub id: i64,
     pub event_type: String,
     pub created_at: DateTime<Utc>,
-    pub data: serde_json::Value,
+    pub data: Payment,
 }
 
 /// A page of the feed and where the next one starts.
@@ -61,15 +62,15 @@ pub struct Page {
 /// Payment events after `since` (from the start when `None`), at most `limit`.
 pub async fn payments(pool: &PgPool, since: Option<Cursor>, limit: i64) -> Result<Page> {
     let since = since.unwrap_or_default();
-    let rows: Vec<(i64, String, String, DateTime<Utc>, serde_json::Value)> = sqlx::query_as(
-        "SELECT id, xid::text, type, created_at, data FROM events \
-         WHERE payment_id IS NOT NULL AND (xid, id) > ($1::text::xid8, $2) \
-           AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
-         ORDER BY xid, id LIMIT $3",
+    let rows = sqlx::query!(
+        r#"SELECT id, xid::text AS "xid!", type AS event_type, created_at, data FROM events
+           WHERE payment_id IS NOT NULL AND (xid, id) > ($1::text::xid8, $2)
+             AND xid < pg_snapshot_xmin(pg_current_snapshot())
+           ORDER BY xid, id LIMIT $3"#,
+        since.xid.to_string(),
+        since.id,
+        limit + 1
     )
-    .bind(since.xid.to_string())
-    .bind(since.id)
-    .bind(limit + 1)
     .fetch_all(pool)
     .await?;
     let has_more = rows.len() as i64 > limit;
@@ -77,19 +78,25 @@ pub async fn payments(pool: &PgPool, since: Option<Cursor>, limit: i64) -> Resul
     let events = rows
         .into_iter()
         .take(limit as usize)
-        .map(|(id, xid, event_type, created_at, data)| {
+        .map(|r| {
+            let (id, event_type, created_at) = (r.id, r.event_type, r.created_at);
             next = Cursor {
-                xid: xid.parse().unwrap_or(next.xid),
+                xid: r.xid.parse().unwrap_or(next.xid),
                 id,
             };
-            Event {
+            let data = serde_json::from_value(r.data).map_err(|e| {
+                Error::Other(format!(
+                    "payment event {id} does not read as a payment: {e}"
+                ))
+            })?;
+            Ok(Event {
                 id,
                 event_type,
                 created_at,
                 data,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Page {
         events,
         next,

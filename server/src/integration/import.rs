@@ -12,7 +12,7 @@ use crate::Result;
 use serde_json::json;
 use shared::erp::{CompanyRecord, ContactRecord, InvoiceRecord, InvoiceStatus};
 use shared::import::{CommitMode, ImportCounts, ImportKind, ImportPreview, RowError};
-use shared::{AppError, FieldError};
+use shared::{AppError, FieldError, ImportId, UserId};
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 
@@ -453,19 +453,20 @@ pub async fn upload(
     // A preview reads one snapshot and locks nothing: payments on the same companies never
     // wait for it (a commit decides again, under locks).
     let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
     let (counts, mut errors) = run(&mut tx, admin.actor(), kind, bytes, Mode::Preview).await?;
     tx.rollback().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO imports (kind, file_name, size_bytes, content, uploaded_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO imports (kind, file_name, size_bytes, content, uploaded_by)
+           VALUES ($1, $2, $3, $4, $5) RETURNING id AS "id: ImportId""#,
+        kind as ImportKind,
+        &file_name,
+        bytes.len() as i32,
+        bytes,
+        uploaded_by as UserId
     )
-    .bind(kind.key())
-    .bind(&file_name)
-    .bind(bytes.len() as i32)
-    .bind(bytes)
-    .bind(uploaded_by.0)
     .fetch_one(pool)
     .await?;
     errors.truncate(ImportPreview::MAX_ERRORS);
@@ -484,25 +485,25 @@ pub async fn upload(
 pub async fn commit(
     pool: &PgPool,
     admin: &Admin,
-    id: i64,
+    id: ImportId,
     mode: CommitMode,
 ) -> Result<ImportCounts> {
     let by = admin.actor();
     let mut tx = pool.begin().await?;
-    let row: Option<(String, Vec<u8>, Option<serde_json::Value>)> =
-        sqlx::query_as("SELECT kind, content, result FROM imports WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((kind, content, result)) = row else {
+    let row = sqlx::query!(
+        r#"SELECT kind AS "kind: ImportKind", content, result FROM imports WHERE id = $1 FOR UPDATE"#,
+        id as ImportId
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
         return Err(AppError::NotFound("Import".into()).into());
     };
-    if let Some(done) = result {
+    let (kind, content) = (row.kind, row.content);
+    if let Some(done) = row.result {
         // Committed already (a double click, a retry): the same answer.
         return serde_json::from_value(done).map_err(|e| crate::Error::Other(e.to_string()));
     }
-    let kind = ImportKind::parse(&kind)
-        .ok_or_else(|| crate::Error::Other("unknown import kind".into()))?;
     let (counts, errors) = run(&mut tx, by, kind, &content, Mode::Write).await?;
     if mode == CommitMode::AllOrNothing && !errors.is_empty() {
         let first = &errors[0];
@@ -520,11 +521,11 @@ pub async fn commit(
         .into());
     }
     let result = serde_json::to_value(&counts).map_err(|e| crate::Error::Other(e.to_string()))?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE imports SET committed_at = now(), result = $2, content = ''::bytea WHERE id = $1",
+        id as ImportId,
+        &result
     )
-    .bind(id)
-    .bind(&result)
     .execute(&mut *tx)
     .await?;
     audit::system_change(
@@ -532,7 +533,7 @@ pub async fn commit(
         by,
         Action::ImportCommitted,
         Entity::Import,
-        id,
+        id.0,
         json!({ "kind": kind.key(), "mode": mode, "counts": result }),
     )
     .await?;
@@ -542,8 +543,8 @@ pub async fn commit(
 
 /// Forgets uploads never committed within a day (their files held customers' data).
 pub async fn forget_uncommitted(pool: &PgPool) -> Result<u64> {
-    Ok(sqlx::query(
-        "DELETE FROM imports WHERE committed_at IS NULL AND created_at < now() - interval '1 day'",
+    Ok(sqlx::query!(
+        "DELETE FROM imports WHERE committed_at IS NULL AND created_at < now() - interval '1 day'"
     )
     .execute(pool)
     .await?

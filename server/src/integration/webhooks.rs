@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
+use shared::event::EventData;
 use shared::integration::{webhook_events, webhook_url, Delivery, DeliveryStatus, WebhookEndpoint};
 use shared::{AppError, UserId};
 use sqlx::PgPool;
@@ -402,7 +403,7 @@ pub fn body(
     event_id: i64,
     event_type: &str,
     created_at: DateTime<Utc>,
-    data: &serde_json::Value,
+    data: &EventData,
 ) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "id": crate::outbox::event_id(event_id),
@@ -411,7 +412,7 @@ pub fn body(
         "created_at": created_at,
         "data": data,
     }))
-    .expect("JSON values serialize")
+    .expect("events serialize")
 }
 
 /// Sends the deliveries that are due (up to 20 at a time, at once); how many were tried.
@@ -476,7 +477,19 @@ struct Sent {
 
 async fn send(client: &reqwest::Client, d: &Due) -> Sent {
     let started = Instant::now();
-    let body = body(d.event_id, &d.event_type, d.created_at, &d.data);
+    let data: EventData = match serde_json::from_value(d.data.clone()) {
+        Ok(data) => data,
+        Err(e) => {
+            return Sent {
+                status: None,
+                error: Some(format!(
+                    "not sent: the event does not read as a payment or a method: {e}"
+                )),
+                took: Duration::ZERO,
+            }
+        }
+    };
+    let body = body(d.event_id, &d.event_type, d.created_at, &data);
     let signature = sign(&d.secret, Utc::now().timestamp(), &body);
     let res = client
         .post(&d.url)

@@ -27,11 +27,11 @@ pub use reconcile::{awaiting_gateway, backoff, first_check_after, reconcile};
 use crate::audit::{self, Action, Actor, Entity, Event};
 use crate::authority::CompanyScope;
 use crate::gateway::{within, Charge, ChargeStatus, GatewayError, PaymentGateway};
+use crate::idempotency;
 use crate::{Error, Result};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use shared::auth::Role;
 use shared::method::MethodKind;
 use shared::money::Money;
@@ -40,11 +40,7 @@ use shared::payment::{
 };
 use shared::{AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
 use sqlx::{PgConnection, PgPool};
-use std::time::Duration;
 use uuid::Uuid;
-
-/// How long a replay of a key still being processed waits for the first request's outcome.
-const REPLAY_WAIT: Duration = Duration::from_secs(30);
 
 fn request_hash(req: &PaymentRequest, company: CompanyId) -> Vec<u8> {
     let canonical = json!({
@@ -53,7 +49,7 @@ fn request_hash(req: &PaymentRequest, company: CompanyId) -> Vec<u8> {
         "lines": req.lines.iter().map(|l| json!([l.invoice_id, l.amount.amount().to_string(), l.short_pay_reason])).collect::<Vec<_>>(),
         "consent": [req.consent.channel.as_str(), req.consent.reference],
     });
-    Sha256::digest(canonical.to_string().as_bytes()).to_vec()
+    idempotency::hash(&[canonical.to_string().as_bytes()])
 }
 
 fn parse_key(req: &PaymentRequest) -> Result<Uuid> {
@@ -144,39 +140,16 @@ pub async fn start(
     // Whose key it is: the signed-in user's, or the pay link's (nobody signed in there).
     let (user, link) = (scope.initiator(), scope.pay_link().map(|l| l.id()));
     let mut tx = pool.begin().await?;
-    let fresh = sqlx::query!(
-        "INSERT INTO idempotency_keys (key, user_id, pay_link_id, scope, request_hash) \
-         VALUES ($1, $2, $3, 'payment', $4) ON CONFLICT (key) DO NOTHING",
-        key,
-        user as Option<UserId>,
-        link as Option<PayLinkId>,
-        hash
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    // A key whose first attempt the gateway refused is free for another request (another
-    // method); the same request again gets the refusal replayed.
-    let claimed = fresh
-        || sqlx::query!(
-            "UPDATE idempotency_keys SET request_hash = $2, user_id = $3, pay_link_id = $4, refusal = NULL, \
-                 response = NULL, completed_at = NULL WHERE key = $1 AND refusal IS NOT NULL AND request_hash <> $2",
-            key,
-            hash,
-            user as Option<UserId>,
-            link as Option<PayLinkId>
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-    if !claimed {
+    let owner = idempotency::Owner { user, link };
+    let claim = idempotency::claim_payment(&mut tx, key, owner, &hash).await?;
+    if claim == idempotency::Claim::Used {
         tx.rollback().await?;
-        return replay(pool, key, &hash).await.map(StartOutcome::Replay);
+        return idempotency::replay_payment(pool, key, &hash)
+            .await
+            .map(StartOutcome::Replay);
     }
     // A fresh key has no earlier attempt; a refused one taken again has.
-    let earlier_attempts = if fresh {
+    let earlier_attempts = if claim == idempotency::Claim::Fresh {
         0
     } else {
         sqlx::query_scalar!(
@@ -364,41 +337,6 @@ pub async fn start(
     }))
 }
 
-/// The first answer to a key used before, waiting (up to 30 s) while its first request
-/// finishes.
-async fn replay(pool: &PgPool, key: Uuid, hash: &[u8]) -> Result<PaymentOutcome> {
-    let deadline = tokio::time::Instant::now() + REPLAY_WAIT;
-    loop {
-        let row = sqlx::query!(
-            "SELECT request_hash, response, refusal FROM idempotency_keys WHERE key = $1",
-            key
-        )
-        .fetch_optional(pool)
-        .await?;
-        let Some(row) = row else {
-            return Err(Error::Other("idempotency key vanished".into()));
-        };
-        if row.request_hash != hash {
-            return Err(AppError::invalid(
-                "idempotency_key",
-                "This payment form was already used for a different payment. Close it and open it again.",
-            )
-            .into());
-        }
-        if row.response.is_some() || row.refusal.is_some() {
-            return stored_answer(row.response, row.refusal);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(AppError::invalid(
-                "method",
-                "This payment is still being processed. Check the Payments tab before trying again.",
-            )
-            .into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// What the gateway said about a charge.
 #[derive(Clone, Copy, Debug)]
 pub enum Resolution<'a> {
@@ -434,7 +372,7 @@ pub async fn resolve(
     .ok_or_else(|| Error::Other(format!("payment {payment} not found")))?;
     if row.status != PaymentStatus::Processing {
         tx.rollback().await?;
-        return stored_outcome(pool, row.key).await;
+        return idempotency::stored_payment(pool, row.key).await;
     }
     let (new_status, action, charge_id, code, message) = match resolution {
         Resolution::Charged(charge) => {
@@ -518,24 +456,9 @@ pub async fn resolve(
             message: message.unwrap_or_else(|| "The payment was declined.".into()),
         }),
     };
-    let (response, refused) = match &answer {
-        Ok(outcome) => (Some(to_json(outcome)?), None),
-        Err(e) => (None, Some(to_json(e)?)),
-    };
-    sqlx::query!(
-        "UPDATE idempotency_keys SET response = $2, refusal = $3, completed_at = now() WHERE key = $1",
-        row.key,
-        response,
-        refused
-    )
-    .execute(&mut *tx)
-    .await?;
+    idempotency::store_payment(&mut tx, row.key, &answer).await?;
     tx.commit().await?;
     answer.map_err(Error::from)
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(value).map_err(|e| Error::Other(e.to_string()))
 }
 
 /// Puts a payment's lines back on its invoices' balances (no money moved, or it came back).
@@ -549,31 +472,4 @@ async fn restore_balances(conn: &mut PgConnection, payment: PaymentId) -> Result
     .execute(conn)
     .await?;
     Ok(())
-}
-
-async fn stored_outcome(pool: &PgPool, key: Uuid) -> Result<PaymentOutcome> {
-    let row = sqlx::query!(
-        "SELECT response, refusal FROM idempotency_keys WHERE key = $1",
-        key
-    )
-    .fetch_one(pool)
-    .await?;
-    stored_answer(row.response, row.refusal)
-}
-
-/// A key's stored first answer: an outcome, or the refusal error.
-fn stored_answer(
-    response: Option<serde_json::Value>,
-    refusal: Option<serde_json::Value>,
-) -> Result<PaymentOutcome> {
-    let stored = |e: serde_json::Error| Error::Other(format!("stored answer: {e}"));
-    match (response, refusal) {
-        (Some(response), _) => serde_json::from_value(response).map_err(stored),
-        (None, Some(refusal)) => Err(serde_json::from_value::<AppError>(refusal)
-            .map_err(stored)?
-            .into()),
-        (None, None) => Err(Error::Other(
-            "finished payment without a stored answer".into(),
-        )),
-    }
 }

@@ -5,6 +5,7 @@
 
 use crate::audit::{self, Action, Actor, Entity, Event};
 use crate::authority::{Admin, CompanyScope};
+use crate::email::mail::{self, LinkRef, Mail};
 use crate::email::{self, NewEmail};
 use crate::links::{self, Purpose};
 use crate::people::sessions;
@@ -12,7 +13,7 @@ use crate::people::users::SignedIn;
 use crate::{Config, Result};
 use serde_json::json;
 use shared::auth::{CustomerUser, Email, Role, StaffUser};
-use shared::email::{EmailKind, LinkedAccount};
+use shared::email::LinkedAccount;
 use shared::{AppError, CompanyId, UserId};
 use sqlx::{PgConnection, PgPool};
 
@@ -44,27 +45,37 @@ fn person_name(raw: &str) -> Result<String> {
 
 /// An invitation or reset link to write and email.
 struct LinkMail<'a> {
-    purpose: Purpose,
+    /// Who invited them and as what; `None` for a password reset.
+    invited: Option<Invited>,
     user: UserId,
     /// Who asked for it (the inviting admin; `None` for a reset the user asked for).
     by: Option<UserId>,
     email: &'a str,
     name: &'a str,
     company: Option<CompanyId>,
-    data: serde_json::Value,
+}
+
+/// What an invitation says besides its link.
+struct Invited {
+    by: String,
+    company_name: Option<String>,
+    role_label: &'static str,
 }
 
 /// Writes a link row and its email, in the caller's transaction.
 async fn send_link(tx: &mut PgConnection, config: &Config, mail: LinkMail<'_>) -> Result<()> {
     let LinkMail {
-        purpose,
+        invited,
         user,
         by,
         email,
         name,
         company,
-        data,
     } = mail;
+    let purpose = match invited {
+        Some(_) => Purpose::Invitation,
+        None => Purpose::PasswordReset,
+    };
     let hours = match purpose {
         Purpose::Invitation => INVITATION_HOURS,
         _ => RESET_HOURS,
@@ -82,27 +93,26 @@ async fn send_link(tx: &mut PgConnection, config: &Config, mail: LinkMail<'_>) -
     )
     .fetch_one(&mut *tx)
     .await?;
-    let (kind, subject) = match purpose {
-        Purpose::Invitation => (
-            EmailKind::Invitation,
-            "You are invited to Settle".to_string(),
-        ),
-        _ => (
-            EmailKind::PasswordReset,
-            "Reset your Settle password".to_string(),
-        ),
+    let link = LinkRef { purpose, id };
+    let mail = match invited {
+        Some(i) => Mail::Invitation(mail::Invitation {
+            link,
+            email: email.to_string(),
+            invited_by: i.by,
+            company_name: i.company_name,
+            role_label: i.role_label.to_string(),
+        }),
+        None => Mail::PasswordReset(mail::Reset {
+            link,
+            email: email.to_string(),
+        }),
     };
-    let mut data = data;
-    data["link"] = json!({ "purpose": purpose.as_str(), "id": id });
-    data["email"] = json!(email);
     email::enqueue(
         tx,
         NewEmail {
-            kind,
+            mail,
             recipient: email,
             recipient_name: Some(name),
-            subject,
-            data,
             dedupe_key: format!("{}:{id}", purpose.as_str()),
             company,
         },
@@ -191,13 +201,16 @@ pub async fn invite(
         &mut tx,
         config,
         LinkMail {
-            purpose: Purpose::Invitation,
+            invited: Some(Invited {
+                by: admin.staff().name().to_string(),
+                company_name: company_name.clone(),
+                role_label,
+            }),
             user: id,
             by: Some(admin.id()),
             email: email.as_str(),
             name: &name,
             company,
-            data: json!({ "invited_by": admin.staff().name(), "company_name": company_name, "role_label": role_label }),
         },
     )
     .await?;
@@ -283,13 +296,12 @@ pub async fn request_reset(
             &mut tx,
             config,
             LinkMail {
-                purpose: Purpose::PasswordReset,
+                invited: None,
                 user: u.id,
                 by: None,
                 email: email.as_str(),
                 name: &u.name,
                 company: u.company,
-                data: json!({}),
             },
         )
         .await?;

@@ -35,7 +35,8 @@ pub fn ImportPage() -> impl IntoView {
     let preview = RwSignal::new(None::<ImportPreview>);
     let file_error = RwSignal::new(None::<String>);
     let mode = RwSignal::new(CommitMode::AllOrNothing);
-    let commit = Action::new(move |(id, m): &(i64, CommitMode)| commit_import(*id, *m));
+    let commit =
+        Action::new(move |(id, m): &(shared::ImportId, CommitMode)| commit_import(*id, *m));
     let on_file = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let Some(file) = input.files().and_then(|f| f.get(0)) else {

@@ -17,7 +17,6 @@ use problem::{Problem, ProblemItem};
 use server::authority::ApiKey;
 use server::integration::api_keys::{self, Refused};
 use server::AppState;
-use sha2::{Digest, Sha256};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -358,36 +357,19 @@ where
         Box<dyn std::future::Future<Output = Result<Answer, Problem>> + Send + 'c>,
     >,
 {
-    let mut hasher = Sha256::new();
-    hasher.update(path.as_bytes());
-    hasher.update([0]);
-    hasher.update(body);
-    let request_hash = hasher.finalize().to_vec();
+    use server::idempotency::{self, ApiClaim, Stored};
+    let request_hash = idempotency::hash(&[path.as_bytes(), body]);
     let db = |e: sqlx::Error| Problem::from(server::Error::from(e));
     let mut tx = state.pool.begin().await.map_err(db)?;
     if let Some(k) = &key {
         // Waits here while another request with this key is running; then sees its answer.
-        let claimed: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO api_idempotency (key_id, idempotency_key, path, request_hash, status, response) \
-             VALUES ($1, $2, $3, $4, 0, 'null') ON CONFLICT DO NOTHING RETURNING key_id",
-        )
-        .bind(caller.id().0)
-        .bind(k)
-        .bind(path)
-        .bind(&request_hash)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        if claimed.is_none() {
-            let (hash, status, response): (Vec<u8>, i16, serde_json::Value) = sqlx::query_as(
-                "SELECT request_hash, status, response FROM api_idempotency WHERE key_id = $1 AND idempotency_key = $2",
-            )
-            .bind(caller.id().0)
-            .bind(k)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-            if hash != request_hash {
+        match idempotency::claim_api(&mut tx, caller.id(), k, path, &request_hash).await? {
+            ApiClaim::Claimed => {}
+            ApiClaim::Answered(Stored { status, body }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                return Ok((Answer { status, body }, true));
+            }
+            ApiClaim::Reused => {
                 return Err(Problem::new(
                     StatusCode::CONFLICT,
                     "idempotency-key-reused",
@@ -400,28 +382,24 @@ where
                     ..Default::default()
                 }));
             }
-            let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-            return Ok((
-                Answer {
-                    status,
-                    body: response,
-                },
-                true,
-            ));
         }
     }
     let answer = work(&mut tx).await?;
     if let Some(k) = &key {
-        sqlx::query(
-            "UPDATE api_idempotency SET status = $3, response = $4 WHERE key_id = $1 AND idempotency_key = $2",
-        )
-        .bind(caller.id().0)
-        .bind(k)
-        .bind(answer.status.as_u16() as i16)
-        .bind(&answer.body)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        let stored = Stored {
+            status: answer.status.as_u16(),
+            body: answer.body,
+        };
+        idempotency::store_api(&mut tx, caller.id(), k, &stored).await?;
+        tx.commit().await.map_err(db)?;
+        let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+        return Ok((
+            Answer {
+                status,
+                body: stored.body,
+            },
+            false,
+        ));
     }
     tx.commit().await.map_err(db)?;
     Ok((answer, false))

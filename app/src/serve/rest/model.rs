@@ -107,84 +107,6 @@ pub struct Invoice {
     pub status: shared::erp::InvoiceStatus,
 }
 
-/// A payment's company.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct CompanyRef {
-    pub id: String,
-    pub name: String,
-}
-
-/// How a payment was made (never more than the last 4 digits).
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct MethodSummary {
-    /// `card` or `ach`.
-    pub kind: String,
-    pub brand: Option<String>,
-    pub bank_name: Option<String>,
-    pub account_type: Option<String>,
-    pub last4: String,
-}
-
-/// Who took a payment.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct TakenBy {
-    pub name: String,
-    pub email: String,
-    /// `admin`, `clerk` (staff, on the company's behalf) or `customer` (for their own company).
-    pub role: String,
-}
-
-/// The payer's authorization.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Consent {
-    /// `phone`, `email`, `other` or `portal`.
-    pub channel: Option<String>,
-    pub reference: Option<String>,
-}
-
-/// Why a payment was declined or returned.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Failure {
-    /// E.g. `card_declined`, or an ACH return code such as `R01`.
-    pub code: String,
-    pub message: Option<String>,
-}
-
-/// What one invoice got.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Allocation {
-    pub invoice: String,
-    #[schema(example = "250.00")]
-    pub amount: String,
-    /// The invoice's balance right after this payment.
-    pub balance_after: Option<String>,
-}
-
-/// A payment as it stood at the event.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Payment {
-    /// Always `payment`.
-    pub object: String,
-    /// Settle's payment number.
-    #[schema(example = "P-100042")]
-    pub id: String,
-    /// `approved`, `pending`, `declined`, `settled` or `returned`.
-    pub status: String,
-    #[schema(example = "1250.00")]
-    pub amount: String,
-    pub currency: String,
-    pub company: CompanyRef,
-    pub method: Option<MethodSummary>,
-    pub taken_by: Option<TakenBy>,
-    /// The Company ID the payment was made for.
-    pub on_behalf_of: String,
-    pub consent: Consent,
-    pub failure: Option<Failure>,
-    pub allocations: Vec<Allocation>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
 /// One payment event.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PaymentEvent {
@@ -196,7 +118,7 @@ pub struct PaymentEvent {
     #[serde(rename = "type")]
     pub event_type: String,
     pub created_at: String,
-    pub data: Payment,
+    pub data: shared::event::Payment,
 }
 
 /// A page of payment events.
