@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use shared::integration::ApiScope;
 use sqlx::PgPool;
 
-async fn key(app: &TestApp, scope: ApiScope) -> (i64, String) {
+async fn key(app: &TestApp, scope: ApiScope) -> (shared::ApiKeyId, String) {
     let admin: i64 = sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin' LIMIT 1")
         .fetch_one(&app.pool)
         .await
@@ -143,7 +143,7 @@ async fn keys_are_required_checked_scoped_and_revocable(pool: PgPool) {
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(actor, Some(write_id));
+    assert_eq!(actor, Some(write_id.0));
     let used: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE id = $1")
             .bind(write_id)

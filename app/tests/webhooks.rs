@@ -191,7 +191,7 @@ async fn deliveries_to_an_endpoint_turned_off_wait_unsent_until_it_is_on(pool: P
     let secret = Arc::new(Mutex::new(String::new()));
     let (url, got) = receiver(secret.clone(), StatusCode::OK).await;
     *secret.lock().unwrap() = endpoint(&app.pool, &url).await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM webhook_endpoints")
+    let id: shared::WebhookId = sqlx::query_scalar("SELECT id FROM webhook_endpoints")
         .fetch_one(&app.pool)
         .await
         .unwrap();

@@ -3,6 +3,7 @@
 //! `FOR UPDATE SKIP LOCKED` and a lease (a dead instance's claim is taken over once the lease
 //! ends), and retried after [`backoff`]; both name the event they carry by its [`event_id`].
 
+use shared::EventId;
 use std::time::Duration;
 
 /// The wait after the `attempts`-th failure: base × 2^(attempts−1), at most 6 hours.
@@ -12,7 +13,7 @@ pub fn backoff(base: Duration, attempts: u32) -> Duration {
 }
 
 /// An event's public id (`evt_…`): receivers and the feed's readers de-duplicate by it.
-pub fn event_id(id: i64) -> String {
+pub fn event_id(id: EventId) -> String {
     format!("evt_{id}")
 }
 
@@ -31,6 +32,6 @@ mod tests {
 
     #[test]
     fn events_are_named_by_their_row() {
-        assert_eq!(event_id(1042), "evt_1042");
+        assert_eq!(event_id(EventId(1042)), "evt_1042");
     }
 }

@@ -20,7 +20,7 @@ use shared::email::{MailContact, PayLinkStatus, PayLinkSummary, PayLinkView};
 use shared::invoice::{days_overdue, OpenInvoice};
 use shared::money::Money;
 use shared::payment::PaymentRequest;
-use shared::{AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
+use shared::{AppError, CompanyId, ContactId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
 use sqlx::{PgConnection, PgPool};
 
 /// The company's AP contacts that have an email address (whom a link can go to).
@@ -46,7 +46,7 @@ pub async fn send(
     config: &Config,
     staff: &Staff,
     scope: &CompanyScope,
-    contact: i64,
+    contact: ContactId,
     invoices: &[InvoiceId],
 ) -> Result<PayLinkSummary> {
     let company = scope.id();
@@ -67,7 +67,7 @@ pub async fn send(
     let to = sqlx::query!(
         "SELECT name, lower(btrim(email)) AS email FROM contacts \
          WHERE id = $1 AND company_id = $2 AND email ~ '^[^\\s@]+@[^\\s@]+$'",
-        contact,
+        contact as ContactId,
         company as CompanyId
     )
     .fetch_optional(&mut *tx)
@@ -98,7 +98,7 @@ pub async fn send(
          VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(days => $8)) \
          RETURNING id, expires_at",
         company as CompanyId,
-        contact,
+        contact as ContactId,
         email_address,
         &rows.iter().map(|r| r.id).collect::<Vec<_>>(),
         nonce,
@@ -155,7 +155,7 @@ pub async fn send(
     )
     .await?;
     tx.commit().await?;
-    list(pool, scope, Some(link.id))
+    list(pool, scope, Some(PayLinkId(link.id)))
         .await?
         .pop()
         .ok_or_else(|| AppError::NotFound("Pay link".into()).into())
@@ -165,7 +165,7 @@ pub async fn send(
 pub async fn list(
     pool: &PgPool,
     scope: &CompanyScope,
-    id: Option<i64>,
+    id: Option<PayLinkId>,
 ) -> Result<Vec<PayLinkSummary>> {
     let company = scope.id();
     let now = Utc::now();
@@ -178,14 +178,14 @@ pub async fn list(
            WHERE l.company_id = $1 AND ($2::bigint IS NULL OR l.id = $2)
            ORDER BY l.id DESC LIMIT 100"#,
         company as CompanyId,
-        id
+        id as Option<PayLinkId>
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| PayLinkSummary {
-            id: r.id,
+            id: PayLinkId(r.id),
             contact_name: r.contact_name,
             email: r.email,
             invoices: r.invoices,
@@ -208,13 +208,18 @@ pub async fn list(
 }
 
 /// Revokes a link that is not paid yet (staff only).
-pub async fn revoke(pool: &PgPool, staff: &Staff, scope: &CompanyScope, id: i64) -> Result<()> {
+pub async fn revoke(
+    pool: &PgPool,
+    staff: &Staff,
+    scope: &CompanyScope,
+    id: PayLinkId,
+) -> Result<()> {
     let company = scope.id();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query!(
         "UPDATE pay_links SET revoked_at = now(), revoked_by = $3 \
          WHERE id = $1 AND company_id = $2 AND revoked_at IS NULL AND paid_at IS NULL",
-        id,
+        id as PayLinkId,
         company as CompanyId,
         staff.id() as UserId
     )

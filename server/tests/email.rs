@@ -324,7 +324,7 @@ async fn with_the_mail_server_out_of_reach_messages_wait_and_then_fail(pool: PgP
         n
     );
     let id: i64 = f.count("SELECT min(id) FROM emails").await;
-    email::resend(&f.pool, &f.clerk.staff().unwrap(), id)
+    email::resend(&f.pool, &f.clerk.staff().unwrap(), shared::EmailId(id))
         .await
         .unwrap();
     let outbox = email::outbox(
@@ -599,7 +599,7 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
         &f.config,
         &f.clerk.staff().unwrap(),
         &f.scope(&f.clerk),
-        contact,
+        contact.into(),
         &[a.0, b.0],
     )
     .await
@@ -707,7 +707,7 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
         &f.config,
         &f.clerk.staff().unwrap(),
         &f.scope(&f.clerk),
-        contact,
+        contact.into(),
         &[other.0],
     )
     .await
@@ -750,7 +750,7 @@ impl Fixture {
             &self.config,
             &self.clerk.staff().unwrap(),
             &self.scope(&self.clerk),
-            contact,
+            contact.into(),
             invoices,
         )
         .await
@@ -1000,7 +1000,7 @@ async fn a_pay_link_subject_is_cut_to_fit(pool: PgPool) {
         &f.config,
         &clerk.staff().unwrap(),
         &f.scope(&clerk),
-        contact,
+        contact.into(),
         &[open[0].0],
     )
     .await

@@ -319,7 +319,7 @@ async fn flip(pool: &PgPool, payment: i64) {
 async fn read_all(pool: &PgPool, mut since: Option<Cursor>, seen: &mut Vec<i64>) -> Option<Cursor> {
     loop {
         let page = feed::payments(pool, since, 7).await.unwrap();
-        seen.extend(page.events.iter().map(|e| e.id));
+        seen.extend(page.events.iter().map(|e| e.id.0));
         since = Some(page.next);
         if !page.has_more {
             return since;

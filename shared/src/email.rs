@@ -124,7 +124,7 @@ impl EmailStatus {
 /// One message in the outbox, as System → Email lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EmailSummary {
-    pub id: i64,
+    pub id: crate::EmailId,
     pub kind: EmailKind,
     pub recipient: String,
     pub subject: String,
@@ -214,7 +214,7 @@ impl PayLinkStatus {
 /// A pay link as the company's page lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PayLinkSummary {
-    pub id: i64,
+    pub id: crate::PayLinkId,
     pub contact_name: String,
     pub email: String,
     pub invoices: Vec<String>,
@@ -245,7 +245,7 @@ pub struct PayLinkView {
 /// An AP contact a pay link can go to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MailContact {
-    pub id: i64,
+    pub id: crate::ContactId,
     pub name: String,
     pub email: String,
     pub title: Option<String>,

@@ -87,3 +87,8 @@ id!(
     /// A company's contact (`contacts`).
     ContactId
 );
+id!(
+    /// Something that happened to a payment or a method (`events`), told to webhooks, the
+    /// payments feed and email.
+    EventId
+);

@@ -62,7 +62,7 @@ pub fn key_name(raw: &str) -> Result<String, FieldError> {
 /// A key as the API Keys screen lists it (never its secret).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeySummary {
-    pub id: i64,
+    pub id: crate::ApiKeyId,
     pub name: String,
     pub scope: ApiScope,
     /// The secret's first characters, to tell keys apart.
@@ -152,7 +152,7 @@ pub fn webhook_events(chosen: &[String]) -> Result<Vec<String>, FieldError> {
 /// A webhook endpoint as the Webhooks screen lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WebhookEndpoint {
-    pub id: i64,
+    pub id: crate::WebhookId,
     pub url: String,
     pub description: Option<String>,
     pub events: Vec<String>,
@@ -189,7 +189,7 @@ impl DeliveryStatus {
 /// One row of an endpoint's delivery log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
-    pub id: i64,
+    pub id: crate::DeliveryId,
     pub event_id: String,
     pub event_type: String,
     pub status: DeliveryStatus,

@@ -24,7 +24,7 @@ pub mod report;
 
 pub use error::{AppError, FieldError};
 pub use ids::{
-    ApiKeyId, CompanyId, ContactId, DeliveryId, DocumentId, EmailId, ImportId, InvoiceId, MethodId,
-    PayLinkId, PaymentId, UserId, WebhookId,
+    ApiKeyId, CompanyId, ContactId, DeliveryId, DocumentId, EmailId, EventId, ImportId, InvoiceId,
+    MethodId, PayLinkId, PaymentId, UserId, WebhookId,
 };
 pub use money::{Currency, Money};

@@ -25,7 +25,7 @@ pub async fn pay_link_contacts(code: String) -> Result<Vec<MailContact>, ApiErro
 #[server(endpoint = "send_pay_link", input = Json)]
 pub async fn send_pay_link(
     code: String,
-    contact: i64,
+    contact: shared::ContactId,
     invoices: Vec<InvoiceId>,
 ) -> Result<PayLinkSummary, ApiError> {
     let (st, who) = (state()?, principal()?);
@@ -45,7 +45,7 @@ pub async fn pay_links(code: String) -> Result<Vec<PayLinkSummary>, ApiError> {
 
 /// Withdraws a pay link not paid yet (staff).
 #[server(endpoint = "revoke_pay_link", input = Form)]
-pub async fn revoke_pay_link(code: String, id: i64) -> Result<(), ApiError> {
+pub async fn revoke_pay_link(code: String, id: shared::PayLinkId) -> Result<(), ApiError> {
     let (st, who) = (state()?, principal()?);
     let staff = who.staff()?;
     let scope = who.company(&st.pool, &code).await?;

@@ -30,7 +30,7 @@ pub async fn email_outbox(status: String, q: String) -> Result<Outbox, ApiError>
 
 /// Sends a message again now (staff).
 #[server(endpoint = "resend_email", input = Form)]
-pub async fn resend_email(id: i64) -> Result<(), ApiError> {
+pub async fn resend_email(id: shared::EmailId) -> Result<(), ApiError> {
     let staff = staff()?;
     Ok(server::email::resend(&state()?.pool, &staff, id).await?)
 }
@@ -52,7 +52,7 @@ pub async fn create_api_key(name: String, scope: String) -> Result<CreatedApiKey
 
 /// Revokes an API key (admins).
 #[server(endpoint = "revoke_api_key", input = Form)]
-pub async fn revoke_api_key(id: i64) -> Result<(), ApiError> {
+pub async fn revoke_api_key(id: shared::ApiKeyId) -> Result<(), ApiError> {
     let admin = admin()?;
     Ok(api_keys::revoke(&state()?.pool, &admin, id).await?)
 }
@@ -70,14 +70,14 @@ pub async fn create_webhook(
     url: String,
     description: String,
     events: Vec<String>,
-) -> Result<i64, ApiError> {
+) -> Result<shared::WebhookId, ApiError> {
     let (st, admin) = (state()?, admin()?);
     Ok(webhooks::create(&st.pool, &st.config, &admin, &url, &description, &events).await?)
 }
 
 /// One webhook endpoint and its latest deliveries (admins).
 #[server(endpoint = "webhook", input = Form)]
-pub async fn webhook(id: i64) -> Result<(WebhookEndpoint, Vec<Delivery>), ApiError> {
+pub async fn webhook(id: shared::WebhookId) -> Result<(WebhookEndpoint, Vec<Delivery>), ApiError> {
     let admin = admin()?;
     let pool = state()?.pool;
     Ok((
@@ -88,14 +88,17 @@ pub async fn webhook(id: i64) -> Result<(WebhookEndpoint, Vec<Delivery>), ApiErr
 
 /// Turns an endpoint on or off (admins).
 #[server(endpoint = "set_webhook_active", input = Form)]
-pub async fn set_webhook_active(id: i64, active: bool) -> Result<(), ApiError> {
+pub async fn set_webhook_active(id: shared::WebhookId, active: bool) -> Result<(), ApiError> {
     let admin = admin()?;
     Ok(webhooks::set_active(&state()?.pool, &admin, id, active).await?)
 }
 
 /// Sends a delivery again now (admins).
 #[server(endpoint = "retry_webhook_delivery", input = Form)]
-pub async fn retry_webhook_delivery(endpoint: i64, delivery: i64) -> Result<(), ApiError> {
+pub async fn retry_webhook_delivery(
+    endpoint: shared::WebhookId,
+    delivery: shared::DeliveryId,
+) -> Result<(), ApiError> {
     let admin = admin()?;
     Ok(webhooks::retry(&state()?.pool, &admin, endpoint, delivery).await?)
 }

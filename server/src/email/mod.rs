@@ -24,7 +24,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use mail::Mail;
 use serde_json::{json, Value as Json};
 use shared::email::{EmailKind, EmailStatus, EmailSummary, Outbox};
-use shared::{AppError, CompanyId};
+use shared::{AppError, CompanyId, EmailId, EventId};
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 
@@ -137,11 +137,11 @@ pub async fn outbox(
                         .map(|m| fit_subject(&m.subject()))
                         .unwrap_or_else(|e| e.to_string()),
                 },
-                id: r.id,
+                id: EmailId(r.id),
                 kind: r.kind,
                 recipient: r.recipient,
                 company: r.company,
-                event: r.event_id.map(crate::outbox::event_id),
+                event: r.event_id.map(|e| crate::outbox::event_id(EventId(e))),
                 next_attempt_at: (r.status == EmailStatus::Pending).then_some(r.next_attempt_at),
                 status: r.status,
                 attempts: r.attempts,
@@ -158,13 +158,13 @@ pub async fn outbox(
 
 /// Sends a message again now (a failed one, or a sent one the recipient lost), with a fresh
 /// set of attempts.
-pub async fn resend(pool: &PgPool, staff: &Staff, id: i64) -> Result<()> {
+pub async fn resend(pool: &PgPool, staff: &Staff, id: EmailId) -> Result<()> {
     let by = staff.actor();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query!(
         "UPDATE emails SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL \
          WHERE id = $1",
-        id
+        id as EmailId
     )
     .execute(&mut *tx)
     .await?

@@ -83,18 +83,18 @@ async fn keys(pool: &PgPool, id: Option<i64>) -> Result<Vec<ApiKeySummary>> {
 }
 
 /// Revokes a key: its next request is refused. Revoking twice changes nothing.
-pub async fn revoke(pool: &PgPool, admin: &Admin, id: i64) -> Result<()> {
+pub async fn revoke(pool: &PgPool, admin: &Admin, id: ApiKeyId) -> Result<()> {
     let by = admin.actor();
     let mut tx = pool.begin().await?;
     let revoked = sqlx::query_scalar!(
         "UPDATE api_keys SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING name",
-        id,
+        id as ApiKeyId,
         by.user_id as Option<UserId>,
     )
     .fetch_optional(&mut *tx)
     .await?;
     let Some(name) = revoked else {
-        let exists = sqlx::query_scalar!("SELECT 1 FROM api_keys WHERE id = $1", id)
+        let exists = sqlx::query_scalar!("SELECT 1 FROM api_keys WHERE id = $1", id as ApiKeyId)
             .fetch_optional(&mut *tx)
             .await?;
         return match exists {

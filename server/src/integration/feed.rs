@@ -11,6 +11,7 @@
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use shared::event::Payment;
+use shared::EventId;
 use sqlx::PgPool;
 
 /// Where a reader stands in the feed: opaque to it (`"<transaction>.<event>"`).
@@ -44,7 +45,7 @@ impl std::fmt::Display for Cursor {
 /// One event as the API lists it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    pub id: i64,
+    pub id: EventId,
     pub event_type: String,
     pub created_at: DateTime<Utc>,
     pub data: Payment,
@@ -90,7 +91,7 @@ pub async fn payments(pool: &PgPool, since: Option<Cursor>, limit: i64) -> Resul
                 ))
             })?;
             Ok(Event {
-                id,
+                id: EventId(id),
                 event_type,
                 created_at,
                 data,

@@ -20,7 +20,7 @@ use serde_json::json;
 use sha2::Sha256;
 use shared::event::EventData;
 use shared::integration::{webhook_events, webhook_url, Delivery, DeliveryStatus, WebhookEndpoint};
-use shared::{AppError, UserId};
+use shared::{AppError, DeliveryId, EventId, UserId, WebhookId};
 use sqlx::PgPool;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -223,7 +223,7 @@ pub async fn create(
     url: &str,
     description: &str,
     events: &[String],
-) -> Result<i64> {
+) -> Result<WebhookId> {
     let url = check_url(url, config).await?;
     let events = webhook_events(events)?;
     let description = Some(description.trim()).filter(|d| !d.is_empty());
@@ -255,16 +255,16 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(WebhookId(id))
 }
 
 /// Turns an endpoint on or off (off: no new deliveries; pending ones wait).
-pub async fn set_active(pool: &PgPool, admin: &Admin, id: i64, active: bool) -> Result<()> {
+pub async fn set_active(pool: &PgPool, admin: &Admin, id: WebhookId, active: bool) -> Result<()> {
     let by = admin.actor();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query!(
         "UPDATE webhook_endpoints SET active = $2, updated_at = now() WHERE id = $1",
-        id,
+        id as WebhookId,
         active
     )
     .execute(&mut *tx)
@@ -292,7 +292,7 @@ pub async fn list(pool: &PgPool, _admin: &Admin) -> Result<Vec<WebhookEndpoint>>
 }
 
 /// One endpoint.
-pub async fn get(pool: &PgPool, _admin: &Admin, id: i64) -> Result<WebhookEndpoint> {
+pub async fn get(pool: &PgPool, _admin: &Admin, id: WebhookId) -> Result<WebhookEndpoint> {
     endpoints(pool, Some(id))
         .await?
         .pop()
@@ -300,36 +300,40 @@ pub async fn get(pool: &PgPool, _admin: &Admin, id: i64) -> Result<WebhookEndpoi
 }
 
 /// The endpoints (all, or the one with `id`) with their delivery counts.
-async fn endpoints(pool: &PgPool, id: Option<i64>) -> Result<Vec<WebhookEndpoint>> {
+async fn endpoints(pool: &PgPool, id: Option<WebhookId>) -> Result<Vec<WebhookEndpoint>> {
     Ok(sqlx::query_as!(
         WebhookEndpoint,
-        r#"SELECT e.id, e.url, e.description, e.event_types AS events, e.active, e.secret, e.created_at,
+        r#"SELECT e.id AS "id: WebhookId", e.url, e.description, e.event_types AS events, e.active, e.secret, e.created_at,
                   (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'delivered') AS "delivered!",
                   (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS "pending!",
                   (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed') AS "failed!"
            FROM webhook_endpoints e WHERE $1::bigint IS NULL OR e.id = $1 ORDER BY e.id DESC"#,
-        id
+        id as Option<WebhookId>
     )
     .fetch_all(pool)
     .await?)
 }
 
 /// An endpoint's latest deliveries (at most 100), newest first.
-pub async fn deliveries(pool: &PgPool, _admin: &Admin, endpoint: i64) -> Result<Vec<Delivery>> {
+pub async fn deliveries(
+    pool: &PgPool,
+    _admin: &Admin,
+    endpoint: WebhookId,
+) -> Result<Vec<Delivery>> {
     let rows = sqlx::query!(
         r#"SELECT d.id, d.event_id, e.type AS event_type, d.status AS "status: DeliveryStatus", d.attempts,
                   d.last_status, d.last_error, d.created_at, d.next_attempt_at, d.delivered_at
            FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
            WHERE d.endpoint_id = $1 ORDER BY d.id DESC LIMIT 100"#,
-        endpoint
+        endpoint as WebhookId
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| Delivery {
-            id: r.id,
-            event_id: crate::outbox::event_id(r.event_id),
+            id: DeliveryId(r.id),
+            event_id: crate::outbox::event_id(EventId(r.event_id)),
             event_type: r.event_type,
             next_attempt_at: (r.status == DeliveryStatus::Pending).then_some(r.next_attempt_at),
             status: r.status,
@@ -343,14 +347,19 @@ pub async fn deliveries(pool: &PgPool, _admin: &Admin, endpoint: i64) -> Result<
 }
 
 /// Sends a delivery again now (a failed one, or a delivered one the receiver lost).
-pub async fn retry(pool: &PgPool, admin: &Admin, endpoint: i64, delivery: i64) -> Result<()> {
+pub async fn retry(
+    pool: &PgPool,
+    admin: &Admin,
+    endpoint: WebhookId,
+    delivery: DeliveryId,
+) -> Result<()> {
     let by = admin.actor();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query!(
         "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), lease_until = NULL \
          WHERE id = $1 AND endpoint_id = $2",
-        delivery,
-        endpoint
+        delivery as DeliveryId,
+        endpoint as WebhookId
     )
     .execute(&mut *tx)
     .await?
@@ -392,7 +401,7 @@ struct Due {
     attempts: i32,
     url: String,
     secret: String,
-    event_id: i64,
+    event_id: EventId,
     event_type: String,
     created_at: DateTime<Utc>,
     data: serde_json::Value,
@@ -400,7 +409,7 @@ struct Due {
 
 /// The body of an event as sent (and signed).
 pub fn body(
-    event_id: i64,
+    event_id: EventId,
     event_type: &str,
     created_at: DateTime<Utc>,
     data: &EventData,
@@ -430,7 +439,7 @@ pub async fn deliver_due(
                         ORDER BY d.next_attempt_at LIMIT 20 FOR UPDATE OF d SKIP LOCKED),
                 leased AS (UPDATE webhook_deliveries d SET lease_until = now() + interval '60 seconds'
                            FROM due WHERE d.id = due.id RETURNING d.id, d.attempts, d.event_id, d.endpoint_id)
-           SELECT l.id AS "id!", l.attempts AS "attempts!", w.url, w.secret, e.id AS event_id,
+           SELECT l.id AS "id!", l.attempts AS "attempts!", w.url, w.secret, e.id AS "event_id: EventId",
                   e.type AS event_type, e.created_at, e.data
            FROM leased l JOIN webhook_endpoints w ON w.id = l.endpoint_id JOIN events e ON e.id = l.event_id"#
     )

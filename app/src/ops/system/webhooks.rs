@@ -129,12 +129,13 @@ fn AddEndpointForm(on_cancel: Callback<()>) -> impl IntoView {
 
 #[component]
 pub fn WebhookPage() -> impl IntoView {
-    let id = use_id_param::<i64>();
+    let id = use_id_param::<shared::WebhookId>();
     let version = RwSignal::new(0u32);
     let data = Resource::new(move || (id.get(), version.get()), |(id, _)| webhook(id));
     let toggle = Action::new(move |active: &bool| set_webhook_active(id.get_untracked(), *active));
-    let retry =
-        Action::new(move |delivery: &i64| retry_webhook_delivery(id.get_untracked(), *delivery));
+    let retry = Action::new(move |delivery: &shared::DeliveryId| {
+        retry_webhook_delivery(id.get_untracked(), *delivery)
+    });
     let message = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Ok(())) = toggle.value().get() {

@@ -24,10 +24,10 @@ pub fn SendPayLink(
         },
         pay_link_contacts,
     );
-    let chosen = RwSignal::new(None::<i64>);
+    let chosen = RwSignal::new(None::<shared::ContactId>);
     let missing = RwSignal::new(None::<String>);
     let invoices = StoredValue::new(invoices);
-    let send = Action::new(move |contact: &i64| {
+    let send = Action::new(move |contact: &shared::ContactId| {
         let (code, contact) = (code.clone(), *contact);
         async move { send_pay_link(code, contact, invoices.get_value()).await }
     });
