@@ -82,7 +82,7 @@ pub fn LoginPage() -> impl IntoView {
                                     <thead><tr><th scope="col">"Role"</th><th scope="col">"Email"</th><th scope="col">"Password"</th></tr></thead>
                                     <tbody>
                                         {accounts.into_iter().map(|a| view! {
-                                            <tr><td>{a.role}</td><td><code>{a.email}</code></td><td><code>{a.password}</code></td></tr>
+                                            <tr><td>{a.label}</td><td><code>{a.email}</code></td><td><code>{a.password}</code></td></tr>
                                         }).collect_view()}
                                     </tbody>
                                 </table>

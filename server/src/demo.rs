@@ -100,18 +100,18 @@ pub fn customer_email(code: &str) -> String {
 pub fn accounts() -> Vec<DemoAccount> {
     let mut out = vec![
         DemoAccount {
-            role: "Admin".into(),
+            label: Role::Admin.label().into(),
             email: ADMIN.0.into(),
             password: ADMIN.1.into(),
         },
         DemoAccount {
-            role: "Clerk".into(),
+            label: Role::Clerk.label().into(),
             email: CLERK.0.into(),
             password: CLERK.1.into(),
         },
     ];
     out.extend(CUSTOMER_COMPANIES.iter().take(2).map(|code| DemoAccount {
-        role: format!("Customer ({code})"),
+        label: format!("{} ({code})", Role::Customer.label()),
         email: customer_email(code),
         password: CUSTOMER_PASSWORD.into(),
     }));

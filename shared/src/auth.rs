@@ -175,7 +175,8 @@ pub struct StaffUser {
 /// A demo account listed on the sign-in page in demo mode.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoAccount {
-    pub role: String,
+    /// Who it signs in as, in words ("Admin", "Customer (C1001)").
+    pub label: String,
     pub email: String,
     pub password: String,
 }

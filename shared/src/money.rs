@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// Currencies Settle can book. Each knows its minor unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "text"))]
 pub enum Currency {
     #[default]
     USD,
@@ -113,6 +114,7 @@ impl Money {
         Money::new(Decimal::ZERO, currency)
     }
 
+    /// An amount in US dollars (tests and examples; the seller's currency is configuration).
     pub fn usd(amount: Decimal) -> Self {
         Money::new(amount, Currency::USD)
     }

@@ -7,7 +7,7 @@ use super::DataTable;
 use leptos::prelude::*;
 use shared::format::{count, date};
 use shared::invoice::{InvoiceSort, OpenInvoice};
-use shared::money::{Currency, Money};
+use shared::money::Money;
 use shared::payment::{amount_field, parse_amount, reason_field};
 
 /// How the list is sorted and the URL of each order (see [`super::pager::sort_header`]).
@@ -42,13 +42,9 @@ pub fn InvoiceTable(
     #[prop(default = "open invoice")]
     noun: &'static str,
 ) -> impl IntoView {
-    if invoices.is_empty() {
+    let Some(currency) = invoices.first().map(|i| i.balance.currency()) else {
         return view! { <div class="empty-state"><p>{empty}</p></div> }.into_any();
-    }
-    let currency = invoices
-        .first()
-        .map(|i| i.balance.currency())
-        .unwrap_or(Currency::USD);
+    };
     let (n, balance) = figures.unwrap_or_else(|| {
         (
             invoices.len() as i64,

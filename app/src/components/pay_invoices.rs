@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 use shared::format::count;
 use shared::invoice::{AgingBucket, InvoiceQuery, InvoiceSearch, InvoiceSort};
-use shared::money::{Currency, Money};
+use shared::money::Money;
 use shared::page::parse_page;
 use shared::payment::PaymentRequest;
 
@@ -210,10 +210,7 @@ pub fn OpenInvoicesToPay(
         </leptos_router::components::Form>
         <div class="selection-bar" role="region" aria-label="Selection">
             <span class="selection-summary" data-testid="selection-summary" aria-live="polite">
-                {move || {
-                    let n = selection.count();
-                    format!("{n} selected · {}", selection.total(Currency::USD).display())
-                }}
+                {move || selection.summary()}
             </span>
             <button type="button" class="btn btn-ghost" on:click=move |_| { selection.clear(); notice.set(None); } disabled=move || selection.count() == 0>"Clear"</button>
             <button type="button" class="btn btn-primary" on:click=open_dialog disabled=move || selection.count() == 0>"Make Payment"</button>

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use shared::error::FieldError;
 use shared::invoice::OpenInvoice;
 use shared::method::MethodOption;
-use shared::money::{Currency, Money};
+use shared::money::Money;
 use shared::payment::{Consent, LineInput, PaymentInput, PaymentLine, PaymentOutcome, Receipt};
 use shared::MethodId;
 
@@ -45,12 +45,14 @@ pub fn PaymentDialog(
     /// Called when the dialog closes: `true` when a payment went through.
     on_close: Callback<bool>,
 ) -> impl IntoView {
-    let currency = lines
+    // In the lines' currency (the dialog opens with at least one line; none would show blank).
+    let total = lines
         .first()
         .map(|l| l.line.amount.currency())
-        .unwrap_or(Currency::USD);
-    let total =
-        Money::sum(currency, lines.iter().map(|l| &l.line.amount)).unwrap_or(Money::zero(currency));
+        .and_then(|c| Money::sum(c, lines.iter().map(|l| &l.line.amount)))
+        .map(|t| t.display())
+        .unwrap_or_default();
+    let total_label = StoredValue::new(total.clone());
     let key = RwSignal::new(new_key());
     let company = payer.company();
     let link = payer.link();
@@ -210,7 +212,7 @@ pub fn PaymentDialog(
                     <form class="form" on:submit=submit.clone() novalidate>
                         <div class="pay-total">
                             <div class="pay-total-label">{format!("Total for {n} invoice{}", if n == 1 { "" } else { "s" })}</div>
-                            <div class="pay-total-amount num" data-testid="pay-total">{total.display()}</div>
+                            <div class="pay-total-amount num" data-testid="pay-total">{total.clone()}</div>
                         </div>
                         {move || declined.get().map(|m| view! {
                             <div class="banner banner-error" role="alert" data-testid="declined">
@@ -313,7 +315,7 @@ pub fn PaymentDialog(
                                 <Show when=move || pay.pending().get()>
                                     <span class="spinner" aria-hidden="true"></span>
                                 </Show>
-                                {move || if pay.pending().get() { "Processing…".to_string() } else { format!("Make Payment · {}", total.display()) }}
+                                {move || if pay.pending().get() { "Processing…".to_string() } else { format!("Make Payment · {}", total_label.get_value()) }}
                             </button>
                         </div>
                     </form>

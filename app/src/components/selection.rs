@@ -5,7 +5,7 @@ use super::payment_dialog::PayLine;
 use leptos::prelude::*;
 use shared::error::FieldError;
 use shared::invoice::OpenInvoice;
-use shared::money::{Currency, Money};
+use shared::money::Money;
 use shared::payment::{
     amount_field, check_line_against_balance, parse_amount, reason_field, PaymentLine,
 };
@@ -106,15 +106,31 @@ impl Selection {
         self.amounts.with(|m| m.len())
     }
 
-    /// The total of the amounts typed so far (amounts that are not numbers count as zero).
-    pub fn total(&self, currency: Currency) -> Money {
+    /// The total of the amounts typed so far, in the selected invoices' currency (amounts that
+    /// are not numbers count as zero); `None` when nothing is selected.
+    pub fn total(&self) -> Option<Money> {
         self.amounts.with(|m| {
-            m.iter()
-                .filter_map(|(id, a)| parse_amount(&amount_field(*id), a, currency).ok())
-                .fold(Money::zero(currency), |acc, x| {
-                    acc.checked_add(x).unwrap_or(acc)
-                })
+            let first = m.keys().next()?;
+            let currency = self
+                .picked
+                .with_value(|p| p.get(first).map(|i| i.balance.currency()))?;
+            Some(
+                m.iter()
+                    .filter_map(|(id, a)| parse_amount(&amount_field(*id), a, currency).ok())
+                    .fold(Money::zero(currency), |acc, x| {
+                        acc.checked_add(x).unwrap_or(acc)
+                    }),
+            )
         })
+    }
+
+    /// "2 selected · $1,250.00", or "0 selected".
+    pub fn summary(&self) -> String {
+        let n = self.count();
+        match self.total() {
+            Some(total) => format!("{n} selected · {}", total.display()),
+            None => format!("{n} selected"),
+        }
     }
 
     /// The selected lines, oldest due first, checked against the balances listed; the first

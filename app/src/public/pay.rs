@@ -13,7 +13,6 @@ use crate::server_fns::payments::receipt_by_link;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::email::PayLinkStatus;
-use shared::money::Currency;
 
 #[component]
 pub fn PayLinkPage() -> impl IntoView {
@@ -91,7 +90,7 @@ pub fn PayLinkPage() -> impl IntoView {
                                     <InvoiceTable invoices=l.invoices.clone() empty="" selection=selection/>
                                     <div class="selection-bar" role="region" aria-label="Selection">
                                         <span class="selection-summary" data-testid="selection-summary" aria-live="polite">
-                                            {move || format!("{} selected · {}", selection.count(), selection.total(Currency::USD).display())}
+                                            {move || selection.summary()}
                                         </span>
                                         <button type="button" class="btn btn-primary" on:click=open disabled=move || selection.count() == 0>"Review and pay"</button>
                                     </div>

@@ -109,7 +109,6 @@ pub fn render(
     let kind = mail.kind();
     let money = |d: Decimal, c: Currency| Money::new(d, c).display();
     let payment = mail.payment();
-    let currency = payment.map_or(Currency::default(), |p| p.currency);
     let (invoices, reopened): (Vec<Row>, Vec<Row>) = match mail {
         Mail::PayLink(l) => (
             l.invoices
@@ -122,7 +121,7 @@ pub fn render(
             vec![],
             r.reopened
                 .iter()
-                .map(|i| (i.invoice.clone(), money(i.balance, currency)))
+                .map(|i| (i.invoice.clone(), money(i.balance, r.payment.currency)))
                 .collect(),
         ),
         _ => (
@@ -130,7 +129,7 @@ pub fn render(
                 .map(|p| {
                     p.allocations
                         .iter()
-                        .map(|a| (a.invoice.clone(), money(a.amount, currency)))
+                        .map(|a| (a.invoice.clone(), money(a.amount, p.currency)))
                         .collect()
                 })
                 .unwrap_or_default(),

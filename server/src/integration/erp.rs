@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use shared::auth::Role;
 use shared::erp::{self, InvoiceStatus};
-use shared::{ApiKeyId, FieldError, Money, UserId};
+use shared::{ApiKeyId, Currency, FieldError, Money, UserId};
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
@@ -290,6 +290,7 @@ struct Existing {
     issue_date: chrono::NaiveDate,
     due_date: chrono::NaiveDate,
     total: Decimal,
+    currency: Currency,
     status: InvoiceStatus,
     applied: Decimal,
 }
@@ -313,8 +314,8 @@ fn decide_invoice(existing: Option<&Existing>, v: &erp::Invoice) -> Outcome {
             format!(
                 "Invoice {} already has {} applied to it; its total cannot be lowered to {}.",
                 v.number,
-                shared::Money::usd(e.applied).display(),
-                shared::Money::usd(v.total).display()
+                Money::new(e.applied, e.currency).display(),
+                Money::new(v.total, e.currency).display()
             ),
         )
     } else if v.status != InvoiceStatus::Open && e.applied > Decimal::ZERO {
@@ -323,7 +324,7 @@ fn decide_invoice(existing: Option<&Existing>, v: &erp::Invoice) -> Outcome {
             format!(
                 "Invoice {} has {} of payments applied; it cannot become {} (record a credit or refund the payments first).",
                 v.number,
-                shared::Money::usd(e.applied).display(),
+                Money::new(e.applied, e.currency).display(),
                 v.status.as_str().replace('_', " ")
             ),
         )
@@ -450,10 +451,11 @@ async fn existing_invoices(
             Existing,
             r#"WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number)),
                     locked AS (SELECT i.id, i.company_id, i.number, i.po_number, i.issue_date, i.due_date,
-                                      i.total, i.status FROM invoices i JOIN k USING (company_id, number)
+                                      i.total, i.currency, i.status FROM invoices i JOIN k USING (company_id, number)
                                ORDER BY i.id FOR UPDATE OF i)
                SELECT l.company_id AS "company_id!", l.number AS "number!", l.po_number,
                       l.issue_date AS "issue_date!", l.due_date AS "due_date!", l.total AS "total!",
+                      l.currency::text AS "currency!: Currency",
                       l.status AS "status!: InvoiceStatus", invoice_applied(l.id) AS "applied!"
                FROM locked l"#,
             &companies,
@@ -466,7 +468,7 @@ async fn existing_invoices(
             Existing,
             r#"WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number))
                SELECT i.company_id, i.number, i.po_number, i.issue_date, i.due_date, i.total,
-                      i.status AS "status: InvoiceStatus", invoice_applied(i.id) AS "applied!"
+                      i.currency::text AS "currency!: Currency", i.status AS "status: InvoiceStatus", invoice_applied(i.id) AS "applied!"
                FROM invoices i JOIN k USING (company_id, number)"#,
             &companies,
             &numbers

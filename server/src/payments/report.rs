@@ -5,9 +5,10 @@ use crate::authority::Staff;
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use shared::auth::Role;
 use shared::money::Money;
 use shared::page::{Page, Total, PAGE_SIZE};
-use shared::payment::PaymentStatus;
+use shared::payment::{ConsentChannel, PaymentStatus};
 use shared::report::{MethodFilter, PaymentFilter, PaymentRow, COLUMNS};
 use sqlx::PgPool;
 
@@ -25,10 +26,11 @@ struct Row {
     name: String,
     method: Option<String>,
     amount: Decimal,
+    currency: String,
     taken_by: Option<String>,
-    role: Option<String>,
+    role: Option<Role>,
     source: String,
-    consent_channel: Option<String>,
+    consent_channel: Option<ConsentChannel>,
     consent_reference: Option<String>,
     invoices: Option<Vec<String>>,
     amounts: Option<Vec<Decimal>>,
@@ -60,7 +62,7 @@ async fn rows(
     let sql = format!(
         "SELECT p.number, p.created_at, p.status, c.code, c.name, \
                 COALESCE(p.method_label, m.card_brand || ' ' || m.last4, m.bank_name || ' ' || m.last4, p.memo) AS method, \
-                p.amount, u.name AS taken_by, u.role, p.source, p.consent_channel, p.consent_reference, \
+                p.amount, p.currency::text AS currency, u.name AS taken_by, u.role, p.source, p.consent_channel, p.consent_reference, \
                 (SELECT array_agg(i.number ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS invoices, \
                 (SELECT array_agg(a.amount ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS amounts \
          FROM (SELECT p.* {FROM_WHERE} ORDER BY p.created_at DESC, p.id DESC LIMIT $5 OFFSET $6) p \
@@ -75,24 +77,25 @@ async fn rows(
         .persistent(false)
         .fetch_all(pool)
         .await?;
-    Ok(rows.into_iter().map(to_row).collect())
+    rows.into_iter().map(to_row).collect()
 }
 
-fn to_row(r: Row) -> PaymentRow {
+fn to_row(r: Row) -> Result<PaymentRow> {
+    let currency = crate::companies::currency(&r.currency)?;
     let invoices = r
         .invoices
         .unwrap_or_default()
         .into_iter()
         .zip(r.amounts.unwrap_or_default())
-        .map(|(n, a)| (n, Money::usd(a)))
+        .map(|(n, a)| (n, Money::new(a, currency)))
         .collect();
-    let consent = match (r.consent_channel.as_deref(), r.consent_reference) {
-        (Some("portal"), _) => "In the customer portal".to_string(),
-        (Some(ch), Some(reference)) => format!("{} — {reference}", capitalise(ch)),
-        (Some(ch), None) => capitalise(ch),
+    let consent = match (r.consent_channel, r.consent_reference) {
+        (Some(ConsentChannel::Portal), _) => "In the customer portal".to_string(),
+        (Some(ch), Some(reference)) => format!("{} — {reference}", ch.label()),
+        (Some(ch), None) => ch.label().to_string(),
         (None, _) => String::new(),
     };
-    PaymentRow {
+    Ok(PaymentRow {
         number: r.number,
         created_at: r.created_at,
         status: r.status,
@@ -104,22 +107,15 @@ fn to_row(r: Row) -> PaymentRow {
             (_, None) => "—".into(),
         },
         invoices,
-        amount: Money::usd(r.amount),
-        on_behalf: matches!(r.role.as_deref(), Some("admin" | "clerk")),
+        amount: Money::new(r.amount, currency),
+        on_behalf: r.role.is_some_and(Role::is_staff),
         taken_by: match (r.source.as_str(), r.taken_by) {
             ("erp", _) => "ERP".into(),
             (_, Some(n)) => n,
             (_, None) => "—".into(),
         },
         consent,
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+    })
 }
 
 /// One page of payments matching `f`.
