@@ -36,6 +36,9 @@ struct Row {
     amounts: Option<Vec<Decimal>>,
 }
 
+/// The filter, shared by the page and its count. Both statements are sent unprepared
+/// (`persistent(false)`: the query macros cannot) so each is planned for its values: a plan
+/// kept for "any day, any status" scans where one day's filter would use the index.
 const FROM_WHERE: &str = "FROM payments p \
      WHERE ($1::date IS NULL OR p.created_at >= $1::date::timestamptz) \
        AND ($2::date IS NULL OR p.created_at < ($2::date + 1)::timestamptz) \
