@@ -58,3 +58,11 @@ if [ "$(.data/venv/bin/st --version 2>/dev/null | awk '{print $NF}')" != "$schem
   .data/venv/bin/pip install -q "schemathesis==$schemathesis"
 fi
 
+# achkit: the independent NACHA parser and validator that reads back the ACH files Settle
+# writes (scripts/nacha-check.py), in the same virtualenv.
+achkit=0.2.0
+if [ "$(.data/venv/bin/python -c 'import importlib.metadata as m; print(m.version("achkit"))' 2>/dev/null)" != "$achkit" ]; then
+  echo "installing achkit $achkit"
+  .data/venv/bin/pip install -q "achkit==$achkit"
+fi
+

@@ -2,6 +2,7 @@
 //! companies and invoices, saved methods, the payment engine and its gateway, and demo data.
 //! Free of any UI framework so it can be tested on its own.
 
+pub mod ach_files;
 pub mod audit;
 pub mod authority;
 pub mod card_guard;
