@@ -93,6 +93,20 @@ async fn a_payment_is_told_to_each_ap_contact_once(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!(subject, None, "not yet sent");
+    // Found by its payment number at once, before any attempt wrote the subject.
+    let found = email::outbox(&f.pool, &f.clerk.staff().unwrap(), None, &r.number)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.emails.len(),
+        f.contact_emails(f.company_id).await.len(),
+        "every receipt of the payment"
+    );
+    assert!(found.emails.iter().all(|e| e.subject.contains(&r.number)));
+    let none = email::outbox(&f.pool, &f.clerk.staff().unwrap(), None, "no-such-thing")
+        .await
+        .unwrap();
+    assert!(none.emails.is_empty());
     let mail = Mail::read(EmailKind::PaymentReceipt, data).unwrap();
     assert_eq!(mail.payment().unwrap().id, r.number);
     let subject = mail.subject();

@@ -97,11 +97,10 @@ pub async fn outbox(
     status: Option<EmailStatus>,
     q: &str,
 ) -> Result<Outbox> {
+    let q = q.trim().to_lowercase();
     let like = format!(
         "%{}%",
-        q.trim()
-            .to_lowercase()
-            .replace('\\', "\\\\")
+        q.replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
@@ -111,7 +110,9 @@ pub async fn outbox(
                   e.created_at, e.sent_at, e.next_attempt_at
            FROM emails e LEFT JOIN companies c ON c.id = e.company_id
            WHERE ($1::text IS NULL OR e.status = $1)
-             AND (e.recipient LIKE $2 OR lower(e.subject) LIKE $2)
+             -- A message a trigger queued has its subject from its first attempt; until then
+             -- it is composed here and matched below.
+             AND (e.recipient LIKE $2 OR lower(e.subject) LIKE $2 OR e.subject IS NULL)
            ORDER BY e.id DESC LIMIT 200"#,
         status.map(EmailStatus::as_str),
         like
@@ -129,25 +130,35 @@ pub async fn outbox(
     Ok(Outbox {
         emails: rows
             .into_iter()
-            .map(|r| EmailSummary {
-                // Written by the first attempt when a trigger queued the message.
-                subject: match r.subject {
+            .filter_map(|r| {
+                let subject = match r.subject {
                     Some(s) => s,
-                    None => Mail::read(r.kind, r.data)
-                        .map(|m| fit_subject(&m.subject()))
-                        .unwrap_or_else(|e| e.to_string()),
-                },
-                id: EmailId(r.id),
-                kind: r.kind,
-                recipient: r.recipient,
-                company: r.company,
-                event: r.event_id.map(|e| crate::outbox::event_id(EventId(e))),
-                next_attempt_at: (r.status == EmailStatus::Pending).then_some(r.next_attempt_at),
-                status: r.status,
-                attempts: r.attempts,
-                last_error: r.last_error,
-                created_at: r.created_at,
-                sent_at: r.sent_at,
+                    None => {
+                        let s = Mail::read(r.kind, r.data)
+                            .map(|m| fit_subject(&m.subject()))
+                            .unwrap_or_else(|e| e.to_string());
+                        let found = r.recipient.contains(&q) || s.to_lowercase().contains(&q);
+                        if !found {
+                            return None;
+                        }
+                        s
+                    }
+                };
+                Some(EmailSummary {
+                    subject,
+                    id: EmailId(r.id),
+                    kind: r.kind,
+                    recipient: r.recipient,
+                    company: r.company,
+                    event: r.event_id.map(|e| crate::outbox::event_id(EventId(e))),
+                    next_attempt_at: (r.status == EmailStatus::Pending)
+                        .then_some(r.next_attempt_at),
+                    status: r.status,
+                    attempts: r.attempts,
+                    last_error: r.last_error,
+                    created_at: r.created_at,
+                    sent_at: r.sent_at,
+                })
             })
             .collect(),
         pending: counts.pending,
