@@ -240,14 +240,15 @@ pub async fn store_api(
     tx: &mut PgConnection,
     api_key: ApiKeyId,
     key: &str,
-    answer: &Stored,
+    status: u16,
+    body: &serde_json::Value,
 ) -> Result<()> {
     sqlx::query!(
         "UPDATE api_idempotency SET status = $3, response = $4 WHERE key_id = $1 AND idempotency_key = $2",
         api_key as ApiKeyId,
         key,
-        answer.status as i16,
-        &answer.body
+        status as i16,
+        body
     )
     .execute(tx)
     .await?;

@@ -107,7 +107,7 @@ async fn a_payment_is_told_to_each_ap_contact_once(pool: PgPool) {
         .await
         .unwrap();
     assert!(none.emails.is_empty());
-    let mail = Mail::read(EmailKind::PaymentReceipt, data).unwrap();
+    let mail = Mail::read(EmailKind::PaymentReceipt, &data).unwrap();
     assert_eq!(mail.payment().unwrap().id, r.number);
     let subject = mail.subject();
     assert!(
@@ -212,7 +212,7 @@ async fn an_ach_return_is_told_to_the_contacts_and_the_clerk_with_the_reopened_i
             .fetch_one(&f.pool)
             .await
             .unwrap();
-    let mail = Mail::read(EmailKind::AchReturned, data).unwrap();
+    let mail = Mail::read(EmailKind::AchReturned, &data).unwrap();
     let body = email::render::render(
         &mail,
         chrono::Utc::now(),

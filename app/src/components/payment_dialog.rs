@@ -52,7 +52,7 @@ pub fn PaymentDialog(
         .and_then(|c| Money::sum(c, lines.iter().map(|l| &l.line.amount)))
         .map(|t| t.display())
         .unwrap_or_default();
-    let total_label = StoredValue::new(total.clone());
+    let total = StoredValue::new(total);
     let key = RwSignal::new(new_key());
     let company = payer.company();
     let link = payer.link();
@@ -212,7 +212,7 @@ pub fn PaymentDialog(
                     <form class="form" on:submit=submit.clone() novalidate>
                         <div class="pay-total">
                             <div class="pay-total-label">{format!("Total for {n} invoice{}", if n == 1 { "" } else { "s" })}</div>
-                            <div class="pay-total-amount num" data-testid="pay-total">{total.clone()}</div>
+                            <div class="pay-total-amount num" data-testid="pay-total">{total.get_value()}</div>
                         </div>
                         {move || declined.get().map(|m| view! {
                             <div class="banner banner-error" role="alert" data-testid="declined">
@@ -315,7 +315,7 @@ pub fn PaymentDialog(
                                 <Show when=move || pay.pending().get()>
                                     <span class="spinner" aria-hidden="true"></span>
                                 </Show>
-                                {move || if pay.pending().get() { "Processing…".to_string() } else { format!("Make Payment · {}", total_label.get_value()) }}
+                                {move || if pay.pending().get() { "Processing…".to_string() } else { format!("Make Payment · {}", total.get_value()) }}
                             </button>
                         </div>
                     </form>

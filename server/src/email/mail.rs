@@ -121,9 +121,9 @@ pub enum Mail {
 
 impl Mail {
     /// The outbox row's data, read as its kind says.
-    pub fn read(kind: EmailKind, data: Json) -> Result<Mail> {
-        fn as_<T: serde::de::DeserializeOwned>(kind: EmailKind, data: Json) -> Result<T> {
-            serde_json::from_value(data).map_err(|e| {
+    pub fn read(kind: EmailKind, data: &Json) -> Result<Mail> {
+        fn as_<T: serde::de::DeserializeOwned>(kind: EmailKind, data: &Json) -> Result<T> {
+            T::deserialize(data).map_err(|e| {
                 Error::Other(format!(
                     "the {} message's data is not readable: {e}",
                     kind.as_str()

@@ -134,7 +134,7 @@ pub async fn outbox(
                 let subject = match r.subject {
                     Some(s) => s,
                     None => {
-                        let s = Mail::read(r.kind, r.data)
+                        let s = Mail::read(r.kind, &r.data)
                             .map(|m| fit_subject(&m.subject()))
                             .unwrap_or_else(|e| e.to_string());
                         let found = r.recipient.contains(&q) || s.to_lowercase().contains(&q);
@@ -332,7 +332,7 @@ fn link(config: &Config, key: &[u8], mail: &Mail, nonce: Option<&[u8]>) -> Resul
 
 /// The whole message (both bodies, the seller as sender, a stable Message-ID) and its subject.
 fn message(config: &Config, key: &[u8], d: &Due) -> Result<(Message, String)> {
-    let mail = Mail::read(d.kind, d.data.clone())?;
+    let mail = Mail::read(d.kind, &d.data)?;
     let subject = d
         .subject
         .clone()

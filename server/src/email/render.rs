@@ -254,7 +254,7 @@ mod tests {
     }
 
     fn mail(kind: EmailKind) -> Mail {
-        Mail::read(kind, data(kind)).unwrap()
+        Mail::read(kind, &data(kind)).unwrap()
     }
 
     #[test]
@@ -288,7 +288,7 @@ mod tests {
         for kind in EmailKind::ALL {
             let m = mail(kind);
             assert_eq!(m.kind(), kind);
-            assert_eq!(Mail::read(kind, m.data()).unwrap(), m, "{kind:?}");
+            assert_eq!(Mail::read(kind, &m.data()).unwrap(), m, "{kind:?}");
             assert!(!m.subject().is_empty());
             let r = render(&m, Utc::now(), "S", None, "Seller", "http://x/y").unwrap();
             assert!(r.html.contains("http://x/y"), "{kind:?}");
@@ -316,10 +316,10 @@ mod tests {
 
     #[test]
     fn data_that_does_not_fit_its_kind_is_refused_not_sent_with_blanks() {
-        assert!(Mail::read(EmailKind::PaymentReceipt, data(EmailKind::MethodAdded)).is_err());
-        assert!(Mail::read(EmailKind::PayLink, data(EmailKind::Invitation)).is_err());
+        assert!(Mail::read(EmailKind::PaymentReceipt, &data(EmailKind::MethodAdded)).is_err());
+        assert!(Mail::read(EmailKind::PayLink, &data(EmailKind::Invitation)).is_err());
         let mut p = data(EmailKind::PaymentReceipt);
         p["company"] = Json::Null;
-        assert!(Mail::read(EmailKind::PaymentReceipt, p).is_err());
+        assert!(Mail::read(EmailKind::PaymentReceipt, &p).is_err());
     }
 }

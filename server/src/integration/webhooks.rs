@@ -16,6 +16,7 @@ use crate::tokens::new_secret;
 use crate::{Config, Result};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 use shared::event::EventData;
@@ -486,7 +487,7 @@ struct Sent {
 
 async fn send(client: &reqwest::Client, d: &Due) -> Sent {
     let started = Instant::now();
-    let data: EventData = match serde_json::from_value(d.data.clone()) {
+    let data = match EventData::deserialize(&d.data) {
         Ok(data) => data,
         Err(e) => {
             return Sent {

@@ -386,20 +386,14 @@ where
     }
     let answer = work(&mut tx).await?;
     if let Some(k) = &key {
-        let stored = Stored {
-            status: answer.status.as_u16(),
-            body: answer.body,
-        };
-        idempotency::store_api(&mut tx, caller.id(), k, &stored).await?;
-        tx.commit().await.map_err(db)?;
-        let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-        return Ok((
-            Answer {
-                status,
-                body: stored.body,
-            },
-            false,
-        ));
+        idempotency::store_api(
+            &mut tx,
+            caller.id(),
+            k,
+            answer.status.as_u16(),
+            &answer.body,
+        )
+        .await?;
     }
     tx.commit().await.map_err(db)?;
     Ok((answer, false))
