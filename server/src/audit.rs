@@ -115,6 +115,12 @@ pub enum Action {
     PayLinkLocked,
     #[sqlx(rename = "user.role_changed")]
     UserRoleChanged,
+    #[sqlx(rename = "payment_method.corrected")]
+    MethodCorrected,
+    #[sqlx(rename = "ach_file.written")]
+    AchFileWritten,
+    #[sqlx(rename = "ach_file.read")]
+    AchFileRead,
 }
 
 /// What an event is about (`audit_events.entity_type`).
@@ -133,6 +139,7 @@ pub enum Entity {
     Import,
     Email,
     PayLink,
+    AchFile,
 }
 
 /// One audit event.

@@ -96,6 +96,9 @@ pub struct Config {
     /// this machine (a local receiver under test). Link-local, metadata and unspecified
     /// addresses are refused whatever this says.
     pub webhook_allow_loopback: bool,
+    /// `SETTLE_ACH_RAIL` (`gateway`, the default, or `nacha`): with `nacha`, ACH debits go to
+    /// the seller's bank as NACHA files ([`crate::ach_files`]) with these settings.
+    pub nacha: Option<crate::ach_files::settings::NachaSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +157,8 @@ impl Config {
                 }),
             }
         };
+        let seller_name = text("SETTLE_SELLER_NAME", "Northwind Supply");
+        let nacha = crate::ach_files::settings::NachaSettings::from_lookup(&get, &seller_name)?;
         Ok(Config {
             database_url,
             db_max_connections: number("SETTLE_DB_MAX_CONNECTIONS", 10)? as u32,
@@ -185,7 +190,7 @@ impl Config {
             import_max_bytes: (number("SETTLE_IMPORT_MAX_MB", 20)? as usize) << 20,
             smtp_url: text("SETTLE_SMTP_URL", "smtp://localhost:1025"),
             email_from: text("SETTLE_EMAIL_FROM", "billing@settle.localhost"),
-            seller_name: text("SETTLE_SELLER_NAME", "Northwind Supply"),
+            seller_name,
             currency: {
                 let raw = text("SETTLE_CURRENCY", "USD");
                 raw.parse().map_err(|_| ConfigError::Invalid {
@@ -221,6 +226,7 @@ impl Config {
             trusted_proxies: trusted_proxies(get("SETTLE_TRUSTED_PROXIES"))?,
             receipt_link_days: number("SETTLE_RECEIPT_LINK_DAYS", 180)? as u32,
             webhook_allow_loopback: flag("SETTLE_WEBHOOK_ALLOW_LOOPBACK")?,
+            nacha,
         })
     }
 
@@ -383,6 +389,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             receipt_link_days: 180,
             webhook_allow_loopback: true,
+            nacha: None,
         }
     }
 }

@@ -41,6 +41,8 @@ pub enum Unit {
     CardExpiry = 7_243_009,
     /// Finished rate-limit windows and failed sign-ins that lock nothing any more.
     ForgetRateWindows = 7_243_010,
+    /// The NACHA rail: the file of a cut-off, the outbox folder, the bank's files read back.
+    AchFiles = 7_243_011,
 }
 
 /// Runs `work` if no other instance is running `unit` now; `None` when another is.
@@ -190,6 +192,17 @@ pub fn spawn(state: AppState) {
                 let outcome = exclusively(&s.pool, Unit::ForgetTokenizations, run).await;
                 report(Unit::ForgetTokenizations, outcome, |n| *n == 0);
             }
+            // The NACHA rail's files (before the sync, so returns read are seen at once).
+            if let Some(nacha) = s.config.nacha.clone() {
+                let run = async {
+                    let written =
+                        crate::ach_files::outbox::run(&s.pool, &nacha, chrono::Utc::now()).await?;
+                    let read = crate::ach_files::inbox::read_inbox(&s.pool, &nacha).await?;
+                    Ok::<_, crate::Error>(written + read.len())
+                };
+                let outcome = exclusively(&s.pool, Unit::AchFiles, run).await;
+                report(Unit::AchFiles, outcome, |n| *n == 0);
+            }
             let run = payments::sync_ach(&s.pool, s.gateway.as_ref(), s.config.ach_sync_every);
             let outcome = exclusively(&s.pool, Unit::AchSync, run).await;
             report(Unit::AchSync, outcome, |r| {
@@ -258,6 +271,7 @@ impl Unit {
             Unit::ForgetImports => "forget_imports",
             Unit::CardExpiry => "card_expiry",
             Unit::ForgetRateWindows => "forget_rate_windows",
+            Unit::AchFiles => "ach_files",
         }
     }
 }

@@ -62,10 +62,20 @@ impl AppState {
         config: Config,
         sandbox: Arc<gateway::SandboxGateway>,
     ) -> Self {
+        // With the NACHA rail, ACH debits go to the seller's bank as files; cards still go
+        // through the gateway.
+        let gateway: Arc<dyn gateway::PaymentGateway> = match &config.nacha {
+            Some(nacha) => Arc::new(ach_files::rail::NachaRail::new(
+                pool.clone(),
+                Arc::new(nacha.clone()),
+                sandbox.clone(),
+            )),
+            None => sandbox.clone(),
+        };
         AppState {
             pool,
             config: Arc::new(config),
-            gateway: sandbox.clone(),
+            gateway,
             sandbox: Some(sandbox),
         }
     }

@@ -1,7 +1,13 @@
-//! ACH debits through the seller's own bank, as NACHA files (`SETTLE_ACH_RAIL=nacha`, being
-//! built): [`nacha`] writes a file's bytes, [`calendar`] knows the banking days and effective
-//! dates; the outbox of unfiled debits, the cut-offs and the return and notification-of-change
-//! files read back come next.
+//! ACH debits through the seller's own bank, as NACHA files (`SETTLE_ACH_RAIL=nacha`):
+//! [`rail`] takes debits as the engine's gateway and hands cards on; [`vault`] keeps the
+//! account numbers the files need, sealed; [`outbox`] writes one file per cut-off with
+//! [`nacha`]'s writer on [`calendar`]'s banking days; [`inbox`] reads the bank's return and
+//! notification-of-change files; [`screen`] is what staff see of it (System → ACH Files).
 
 pub mod calendar;
+pub mod inbox;
 pub mod nacha;
+pub mod outbox;
+pub mod rail;
+pub mod settings;
+pub mod vault;

@@ -17,7 +17,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 use shared::payment::{AwaitingGateway, PaymentStatus};
 use shared::{CompanyId, PaymentId};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 
 /// What one [`sync_ach`] pass did.
@@ -190,36 +190,72 @@ pub async fn unknown_ach(pool: &PgPool, _staff: &Staff) -> Result<Vec<AwaitingGa
 /// Records a pending ACH payment's end; `false` when it was no longer pending.
 async fn record_end(pool: &PgPool, payment: PaymentId, charge: &Charge) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    let row = sqlx::query!(
-        r#"SELECT company_id AS "company: CompanyId", number FROM payments
-           WHERE id = $1 AND status = 'pending' FOR UPDATE"#,
-        payment as PaymentId
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row) = row else {
-        return Ok(false);
-    };
-    let returned = charge.status == ChargeStatus::Returned;
-    let status = if returned {
+    let status = if charge.status == ChargeStatus::Returned {
         PaymentStatus::Returned
     } else {
         PaymentStatus::Settled
     };
+    let ended = end_debit(
+        &mut tx,
+        payment,
+        &[PaymentStatus::Pending],
+        DebitEnd {
+            status,
+            code: charge.code.as_deref(),
+            message: charge.message.as_deref(),
+            details: json!({ "gateway_charge_id": charge.id, "code": charge.code }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended.is_some())
+}
+
+/// How an ACH debit ended.
+pub struct DebitEnd<'a> {
+    /// Settled or returned.
+    pub status: PaymentStatus,
+    pub code: Option<&'a str>,
+    pub message: Option<&'a str>,
+    /// What the audit row keeps about where the end came from.
+    pub details: serde_json::Value,
+}
+
+/// Ends an ACH debit in `conn`'s transaction when its payment's status is one of `from`:
+/// its status, code and message; a return reopens its invoices by what it paid. Audited as
+/// the system's act. Returns the payment's number and earlier status, or `None` when its status
+/// was not one of `from` (nothing changed).
+pub async fn end_debit(
+    conn: &mut PgConnection,
+    payment: PaymentId,
+    from: &[PaymentStatus],
+    end: DebitEnd<'_>,
+) -> Result<Option<(String, PaymentStatus)>> {
+    let row = sqlx::query!(
+        r#"SELECT company_id AS "company: CompanyId", number, status AS "status: PaymentStatus"
+           FROM payments WHERE id = $1 FOR UPDATE"#,
+        payment as PaymentId
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row.filter(|r| from.contains(&r.status)) else {
+        return Ok(None);
+    };
     sqlx::query!(
         "UPDATE payments SET status = $2, failure_code = $3, failure_message = $4, updated_at = now() WHERE id = $1",
         payment as PaymentId,
-        status as PaymentStatus,
-        charge.code,
-        charge.message
+        end.status as PaymentStatus,
+        end.code,
+        end.message
     )
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
+    let returned = end.status == PaymentStatus::Returned;
     if returned {
-        restore_balances(&mut tx, payment).await?;
+        restore_balances(&mut *conn, payment).await?;
     }
     audit::record(
-        &mut tx,
+        &mut *conn,
         Event {
             actor: Actor::SYSTEM,
             on_behalf_of: Some(row.company),
@@ -229,11 +265,10 @@ async fn record_end(pool: &PgPool, payment: PaymentId, charge: &Charge) -> Resul
                 Action::PaymentSettled
             },
             entity: Entity::Payment,
-            entity_id: Some(row.number),
-            details: json!({ "gateway_charge_id": charge.id, "code": charge.code }),
+            entity_id: Some(row.number.clone()),
+            details: end.details,
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(true)
+    Ok(Some((row.number, row.status)))
 }
