@@ -158,8 +158,7 @@ pub async fn write_file(
             .await? as u32;
         let effective = effective_date(day, same_day && r.cents <= SAME_DAY_LIMIT_CENTS);
         let sec = sec_for(r.business, r.online);
-        let account =
-            vault::open(&settings.vault_key, &r.token, &r.account_sealed).map_err(|e| bad(e))?;
+        let account = vault::open(&settings.vault_key, &r.token, &r.account_sealed).map_err(bad)?;
         let debit = Debit {
             rdfi: RoutingNumber::parse(&r.routing).map_err(|e| bad(e.message))?,
             account,
