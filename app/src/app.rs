@@ -2,11 +2,12 @@
 
 use crate::components::{NotAllowed, NotFound};
 use crate::lazy::{
-    ApiKeysScreen, AwaitingGatewayScreen, CompaniesScreen, CompanyMethodsScreen,
-    CompanyPaymentsScreen, CompanyScreen, ContactsScreen, EmailScreen, ForgotPasswordScreen,
-    ImportScreen, InviteScreen, MethodScreen, MethodsScreen, OpenInvoicesScreen, OpsScreen,
-    PayLinkScreen, PayLinksScreen, PaymentsScreen, ReceiptLinkScreen, ResetPasswordScreen,
-    StaffUsersScreen, UsersScreen, WebhookScreen, WebhooksScreen,
+    AchFileScreen, AchFilesScreen, ApiKeysScreen, AwaitingGatewayScreen, CompaniesScreen,
+    CompanyMethodsScreen, CompanyPaymentsScreen, CompanyScreen, ContactsScreen, EmailScreen,
+    ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen, MethodsScreen,
+    OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen, PaymentsScreen,
+    ReceiptLinkScreen, ResetPasswordScreen, StaffUsersScreen, UsersScreen, WebhookScreen,
+    WebhooksScreen,
 };
 use crate::login::LoginPage;
 use crate::portal::{
@@ -77,6 +78,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system/payment-methods") view={Lazy::<MethodsScreen>::new()}/>
                     <Route path=path!("system/payment-methods/:id") view={Lazy::<MethodScreen>::new()}/>
                     <Route path=path!("system/awaiting-gateway") view={Lazy::<AwaitingGatewayScreen>::new()}/>
+                    <Route path=path!("system/ach-files") view={Lazy::<AchFilesScreen>::new()}/>
+                    <Route path=path!("system/ach-files/:id") view={Lazy::<AchFileScreen>::new()}/>
                     <Route path=path!("payments") view={Lazy::<PaymentsScreen>::new()}/>
                     <Route path=path!("system/api-keys") view={Lazy::<ApiKeysScreen>::new()}/>
                     <Route path=path!("system/webhooks") view={Lazy::<WebhooksScreen>::new()}/>

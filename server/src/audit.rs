@@ -121,6 +121,8 @@ pub enum Action {
     AchFileWritten,
     #[sqlx(rename = "ach_file.read")]
     AchFileRead,
+    #[sqlx(rename = "ach_file.downloaded")]
+    AchFileDownloaded,
 }
 
 /// What an event is about (`audit_events.entity_type`).

@@ -55,6 +55,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <ul aria-labelledby="nav-system">
                         <li><A href="/ops/system/payment-methods" attr:class="nav-link">"Payment Methods"</A></li>
                         <li><A href="/ops/system/awaiting-gateway" attr:class="nav-link">"Awaiting gateway"</A></li>
+                        <li><A href="/ops/system/ach-files" attr:class="nav-link">"ACH Files"</A></li>
                         <li><A href="/ops/system/email" attr:class="nav-link">"Email"</A></li>
                         <Show when=move || is_admin>
                             <li><A href="/ops/system/api-keys" attr:class="nav-link">"API Keys"</A></li>

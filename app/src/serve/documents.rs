@@ -35,6 +35,25 @@ pub(super) fn principal_of(user: Option<SessionUser>) -> Result<Principal, AppEr
     Principal::of_session(user.ok_or(AppError::Unauthenticated)?)
 }
 
+/// A file to save: its bytes, type and name, never cached.
+pub(super) fn attachment(
+    bytes: impl Into<axum::body::Body>,
+    content_type: &'static str,
+    name: &str,
+) -> Response {
+    let mut res = (StatusCode::OK, bytes.into()).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
 /// A refused upload or download, answered as server functions answer their errors.
 pub(super) fn refuse(e: AppError) -> Response {
     api_error_response(status_for(&e), e)

@@ -1,11 +1,10 @@
 //! CSV files in and out for staff: an import's upload (raw bytes, previewed at once) and the
 //! Payments screen's CSV export. Both behind the session, admins (import) and staff (export).
 
-use super::documents::{principal_of, read_limited, refuse};
+use super::documents::{attachment, principal_of, read_limited, refuse};
 use crate::request::CurrentUser;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -99,16 +98,7 @@ async fn export(
     match server::payments::report::csv(&state.pool, &staff, &filter).await {
         Ok(bytes) => {
             let name = server::payments::report::file_name(&filter, server::companies::today());
-            let mut res = (StatusCode::OK, bytes).into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            res
+            attachment(bytes, "text/csv; charset=utf-8", &name)
         }
         Err(e) => refuse(e.into_app()),
     }

@@ -2,6 +2,7 @@
 //! documents and the sandbox tokenizer) and the middleware around it. The top floor: it
 //! stands on the application and on the request context, and nothing imports it back.
 
+pub mod ach_files;
 pub mod catch_panic;
 pub mod documents;
 pub mod imports;
@@ -210,7 +211,8 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .merge(
             documents::routes(state.clone())
                 .merge(tokenizer::routes(state.clone()))
-                .merge(imports::routes(state.clone())),
+                .merge(imports::routes(state.clone()))
+                .merge(ach_files::routes(state.clone())),
         )
         .layer(axum::middleware::from_fn_with_state(
             state,

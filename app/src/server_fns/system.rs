@@ -4,6 +4,7 @@
 use crate::codec::{Form, Json};
 use crate::error::ApiError;
 use leptos::prelude::*;
+use shared::ach_file::{AchFileDetail, AchFiles};
 use shared::email::Outbox;
 use shared::import::{CommitMode, ImportCounts};
 use shared::integration::{ApiKeySummary, CreatedApiKey, Delivery, WebhookEndpoint};
@@ -33,6 +34,27 @@ pub async fn email_outbox(status: String, q: String) -> Result<Outbox, ApiError>
 pub async fn resend_email(id: shared::EmailId) -> Result<(), ApiError> {
     let staff = staff()?;
     Ok(server::email::resend(&state()?.pool, &staff, id).await?)
+}
+
+/// System → ACH files: the NACHA rail, its files, the bank's returns and notices (staff).
+#[server(endpoint = "ach_overview", input = Form)]
+pub async fn ach_overview() -> Result<AchFiles, ApiError> {
+    let staff = staff()?;
+    let state = state()?;
+    Ok(server::ach_files::screen::overview(
+        &state.pool,
+        &staff,
+        state.config.nacha.as_ref(),
+        chrono::Utc::now(),
+    )
+    .await?)
+}
+
+/// One ACH file and its debits (staff).
+#[server(endpoint = "ach_file", input = Form)]
+pub async fn ach_file(id: i64) -> Result<AchFileDetail, ApiError> {
+    let staff = staff()?;
+    Ok(server::ach_files::screen::detail(&state()?.pool, &staff, id).await?)
 }
 
 /// Every API key (admins).

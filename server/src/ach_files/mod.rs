@@ -9,5 +9,6 @@ pub mod inbox;
 pub mod nacha;
 pub mod outbox;
 pub mod rail;
+pub mod screen;
 pub mod settings;
 pub mod vault;

@@ -152,10 +152,15 @@ pub async fn write_file(
     // Batches by effective date and SEC code; entries in the order they were made.
     let mut batches: BTreeMap<(chrono::NaiveDate, u8), Batch> = BTreeMap::new();
     let mut placed = Vec::with_capacity(rows.len());
-    for r in rows {
-        let sequence = sqlx::query_scalar!(r#"SELECT nextval('ach_trace_seq') AS "n!""#)
-            .fetch_one(&mut *tx)
-            .await? as u32;
+    // Trace sequences for every entry in one round trip, in entry order.
+    let sequences = sqlx::query_scalar!(
+        r#"SELECT nextval('ach_trace_seq') AS "n!" FROM generate_series(1, $1::int)"#,
+        rows.len() as i32
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (r, sequence) in rows.into_iter().zip(sequences) {
+        let sequence = sequence as u32;
         let effective = effective_date(day, same_day && r.cents <= SAME_DAY_LIMIT_CENTS);
         let sec = sec_for(r.business, r.online);
         let account = vault::open(&settings.vault_key, &r.token, &r.account_sealed).map_err(bad)?;

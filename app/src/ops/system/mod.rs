@@ -2,6 +2,7 @@
 //! integration with the seller's ERP: API keys, webhooks, CSV import; the email outbox; staff
 //! users (admins).
 
+pub mod ach_files;
 pub mod api_keys;
 pub mod awaiting_gateway;
 pub mod email;
