@@ -15,6 +15,11 @@ e2e_mail_port=${E2E_MAIL_PORT:-1180}
 export MAIL_URL="http://127.0.0.1:$e2e_mail_port" MAIL_SMTP_PORT="$e2e_smtp_port"
 e2e_log="$root/target/e2e-server.log"
 mkdir -p "$root/target"
+# ACH debits go to the bank as NACHA files on this server (the demo's own bank accounts stay at
+# the sandbox gateway that tokenized them); the browser test reads and writes these folders.
+export ACH_OUTBOX="$root/target/e2e-ach/outbox" ACH_INBOX="$root/target/e2e-ach/inbox"
+rm -rf "$root/target/e2e-ach"
+mkdir -p "$ACH_OUTBOX" "$ACH_INBOX"
 LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$e2e_port" \
   DATABASE_URL="$e2e_url" SETTLE_DEMO=1 RUST_LOG=info \
   SETTLE_WEBHOOK_POLL_MS=300 SETTLE_WEBHOOK_RETRY_BASE_MS=500 SETTLE_API_RATE_PER_MINUTE=100000 \
@@ -22,6 +27,10 @@ LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="1
   SETTLE_EMAIL_POLL_MS=300 SETTLE_EMAIL_RETRY_BASE_MS=500 SETTLE_CARD_NOTICES_EVERY_MS=2000 \
   SETTLE_ACH_SYNC_MS=1000 SETTLE_SANDBOX_ACH_AFTER_MS=3000 SETTLE_WEBHOOK_ALLOW_LOOPBACK=1 \
   SETTLE_TRUSTED_PROXIES=127.0.0.1 \
+  SETTLE_ACH_RAIL=nacha SETTLE_NACHA_ODFI_ROUTING=021000021 SETTLE_NACHA_ODFI_NAME="JPMorgan Chase Bank" \
+  SETTLE_NACHA_ORIGIN=1234567890 SETTLE_NACHA_CUTOFFS=23:59 \
+  SETTLE_NACHA_OUTBOX="$ACH_OUTBOX" SETTLE_NACHA_INBOX="$ACH_INBOX" \
+  SETTLE_ACH_VAULT_KEY=5e771e00000000000000000000000000000000000000000000000000e2e0e2e0 \
   "$target_dir/release/app" >"$e2e_log" 2>&1 &
 server_pid=$!
 stop_e2e_server() {

@@ -99,7 +99,7 @@ async fn tokenize(
         );
     };
     let tokenizing =
-        server::gateway::tokenize(sandbox.as_ref(), &request, server::companies::today());
+        server::gateway::tokenize(state.gateway.as_ref(), &request, server::companies::today());
     match server::gateway::within(state.config.gateway_timeout, tokenizing).await {
         Ok(token) => Json(token).into_response(),
         Err(TokenizeRefusal::Field(e)) => tokenizer_refusal(StatusCode::UNPROCESSABLE_ENTITY, e),

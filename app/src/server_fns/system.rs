@@ -50,6 +50,26 @@ pub async fn ach_overview() -> Result<AchFiles, ApiError> {
     .await?)
 }
 
+/// Writes a file of every ACH debit waiting, now (admins). Its name, or `None` when no debit
+/// was waiting.
+#[server(endpoint = "write_ach_file_now", input = Form)]
+pub async fn write_ach_file_now() -> Result<Option<String>, ApiError> {
+    let admin = admin()?;
+    let state = state()?;
+    let Some(settings) = state.config.nacha.as_ref() else {
+        return Err(shared::AppError::invalid(
+            "request",
+            "ACH debits go through the payment gateway here: there is no file to write.",
+        )
+        .into());
+    };
+    Ok(
+        server::ach_files::outbox::write_now(&state.pool, settings, &admin)
+            .await?
+            .map(|w| w.name),
+    )
+}
+
 /// One ACH file and its debits (staff).
 #[server(endpoint = "ach_file", input = Form)]
 pub async fn ach_file(id: i64) -> Result<AchFileDetail, ApiError> {

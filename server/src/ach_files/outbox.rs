@@ -9,6 +9,7 @@ use super::nacha::{self, Batch, Debit, FileHeader, Sec};
 use super::settings::NachaSettings;
 use super::vault;
 use crate::audit::{self, Action, Actor, Entity, Event};
+use crate::authority::Admin;
 use crate::{Error, Result};
 use chrono::{DateTime, Datelike, Days, NaiveTime, Utc};
 use serde_json::json;
@@ -103,6 +104,29 @@ pub async fn write_file(
     settings: &NachaSettings,
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
+) -> Result<Option<Written>> {
+    write_file_by(pool, settings, cutoff, now, Actor::SYSTEM).await
+}
+
+/// An admin's file of every debit waiting now, outside the set cut-offs (before a holiday, or
+/// when the bank asks for one), copied to the outbox folder at once.
+pub async fn write_now(
+    pool: &PgPool,
+    settings: &NachaSettings,
+    admin: &Admin,
+) -> Result<Option<Written>> {
+    let now = Utc::now();
+    let written = write_file_by(pool, settings, now, now, admin.actor()).await?;
+    export(pool, &settings.outbox).await?;
+    Ok(written)
+}
+
+async fn write_file_by(
+    pool: &PgPool,
+    settings: &NachaSettings,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    actor: Actor,
 ) -> Result<Option<Written>> {
     let mut tx = pool.begin().await?;
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('settle-ach-files', 0)) AS locked")
@@ -273,7 +297,7 @@ pub async fn write_file(
     audit::record(
         &mut tx,
         Event {
-            actor: Actor::SYSTEM,
+            actor,
             on_behalf_of: None,
             action: Action::AchFileWritten,
             entity: Entity::AchFile,

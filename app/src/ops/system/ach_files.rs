@@ -4,8 +4,9 @@
 //! returns and notifications of change with what Settle did, and any file it could not read.
 
 use super::api_keys::when;
+use crate::components::ErrorBanner;
 use crate::components::{use_id_param, DataTable, ErrorView};
-use crate::server_fns::system::{ach_file, ach_overview};
+use crate::server_fns::system::{ach_file, ach_overview, write_ach_file_now};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -32,6 +33,29 @@ fn payment_link(number: Option<String>, company: Option<shared::company::Company
 pub fn AchFilesPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let data = Resource::new(move || version.get(), |_| ach_overview());
+    let write = Action::new(|_: &()| write_ach_file_now());
+    let message = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(name)) = write.value().get() {
+            message.set(Some(match name {
+                Some(name) => format!("File {name} written with every debit that was waiting."),
+                None => "No debit was waiting: no file written.".into(),
+            }));
+            version.update(|v| *v += 1);
+        }
+    });
+    let write_error = Signal::derive(move || {
+        write
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    let on_write = Callback::new(move |_| {
+        message.set(None);
+        write.dispatch(());
+    });
+    let writing = write.pending();
     view! {
         <Title text="ACH files"/>
         <div class="page-head with-action">
@@ -41,11 +65,15 @@ pub fn AchFilesPage() -> impl IntoView {
             </div>
             <button type="button" class="btn" on:click=move |_| version.update(|v| *v += 1)>"Refresh"</button>
         </div>
+        <ErrorBanner message=write_error/>
+        <div role="status" aria-live="polite">
+            {move || message.get().map(|m| view! { <div class="banner banner-success" data-testid="ach-message">{m}</div> })}
+        </div>
         <Transition fallback=crate::components::loading_page>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                    Ok(d) => view! { <Overview data=d/> }.into_any(),
+                    Ok(d) => view! { <Overview data=d on_write=on_write writing=writing/> }.into_any(),
                 }
             })}
         </Transition>
@@ -53,7 +81,7 @@ pub fn AchFilesPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(data: AchFiles) -> impl IntoView {
+fn Overview(data: AchFiles, on_write: Callback<()>, writing: Memo<bool>) -> impl IntoView {
     let AchFiles {
         rail,
         files,
@@ -61,7 +89,7 @@ fn Overview(data: AchFiles) -> impl IntoView {
         unread,
     } = data;
     view! {
-        <RailPanel rail=rail/>
+        <RailPanel rail=rail on_write=on_write writing=writing/>
         {(!unread.is_empty()).then(|| view! {
             <div class="banner banner-error" role="alert" data-testid="ach-unread">
                 <strong>"Files from the bank that could not be read: nothing in them was applied."</strong>
@@ -80,7 +108,7 @@ fn Overview(data: AchFiles) -> impl IntoView {
 }
 
 #[component]
-fn RailPanel(rail: Option<AchRail>) -> impl IntoView {
+fn RailPanel(rail: Option<AchRail>, on_write: Callback<()>, writing: Memo<bool>) -> impl IntoView {
     match rail {
         None => view! {
             <div class="banner banner-info" data-testid="ach-rail">
@@ -103,6 +131,22 @@ fn RailPanel(rail: Option<AchRail>) -> impl IntoView {
                         r.waiting_total.display()
                     )}</dd>
                 </dl>
+                {is_admin().then(|| {
+                    let none = r.waiting == 0;
+                    view! {
+                        <div class="actions align-center">
+                            <button type="button" class="btn btn-primary" disabled=move || none || writing.get()
+                                aria-describedby="write-now-help" on:click=move |_| on_write.run(())>
+                                {move || if writing.get() { "Writing…" } else { "Write a file now" }}
+                            </button>
+                            <span id="write-now-help" class="muted small">{if none {
+                                "No debit is waiting."
+                            } else {
+                                "Writes every waiting debit into a file now, outside the cut-offs (before a holiday, or when your bank asks)."
+                            }}</span>
+                        </div>
+                    }
+                })}
             </section>
         }
         .into_any(),
@@ -123,19 +167,19 @@ fn FilesTable(files: Vec<AchFileRow>) -> impl IntoView {
                 <th scope="col" class="num">"Batches"</th>
                 <th scope="col" class="num">"Debits"</th>
                 <th scope="col" class="num">"Returned"</th>
-                <th scope="col">"In the outbox folder"</th>
                 <th scope="col" class="num">"Total"</th>
                 <th scope="col"><span class="sr-only">"Actions"</span></th>
             </tr></thead>
             <tbody>
                 {files.into_iter().map(|f| view! {
                     <tr data-file=f.name.clone()>
-                        <td class="mono">{f.name.clone()}</td>
+                        <td><span class="mono">{f.name.clone()}</span>
+                            <div class="muted small">{f.exported_at.map(|t| format!("In the outbox folder since {}", when(Some(t), ""))).unwrap_or_else(|| "Not yet in the outbox folder".into())}</div>
+                        </td>
                         <td>{when(Some(f.cutoff_at), "")}</td>
                         <td class="num">{f.batches}</td>
                         <td class="num">{f.entries}</td>
                         <td class="num">{f.returned}</td>
-                        <td>{f.exported_at.map(|t| when(Some(t), "")).unwrap_or_else(|| "Not yet".into())}</td>
                         <td class="num">{f.total.display()}</td>
                         <td class="actions-cell">
                             <A href=format!("/ops/system/ach-files/{}", f.id) attr:class="btn btn-small" attr:aria-label=format!("Debits in {}", f.name)>"Debits"</A>
@@ -205,7 +249,7 @@ pub fn AchFilePage() -> impl IntoView {
                         let f = d.file;
                         view! {
                             <div class="page-head">
-                                <h1 class="mono">{f.name.clone()}</h1>
+                                <h1>"ACH file "<span class="file-name">{f.name.clone()}</span></h1>
                                 <p class="subtitle">{format!(
                                     "Cut-off {} · {} debit{} in {} batch{} · {} · entry hash {}",
                                     when(Some(f.cutoff_at), ""),
