@@ -3,8 +3,9 @@
 # what `make release` ships, loads the large book once (`make seed-large`; reused while it is
 # there), starts the release server on it and runs app/benches/load.rs against it: Open
 # Invoices pages (20 and 10,000 invoices), company search per kind with its plans, payments
-# over HTTP beside the bare SQL of the same transaction, the server's RSS; then the browser
-# bundle's sizes. Prints figures; asserts nothing about time.
+# over HTTP beside the bare SQL of the same transaction, the server's RSS; then the NACHA
+# rail's file of 10,000 debits and file of 1,000 returns (server/src/bin/bench_ach.rs); then the
+# browser bundle's sizes. Prints figures; asserts nothing about time.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
@@ -39,5 +40,10 @@ psql -q "$large_url" -c "VACUUM ANALYZE"
 
 BENCH_URL="http://127.0.0.1:$port" BENCH_DATABASE_URL="$large_url" BENCH_SERVER_PID=$pid \
   cargo bench -q -p app --features ssr --bench load
+
+# The NACHA rail on a fresh database: a 10,000-debit file written, a 1,000-return file applied.
+ach_db=$(scripts/e2e-db.sh "$DATABASE_URL" settle_bench_ach)
+cargo build -q --release -p server --features large-book --bin bench_ach
+DATABASE_URL="$ach_db" "$target_dir/release/bench_ach"
 
 scripts/bundle-size.sh --print

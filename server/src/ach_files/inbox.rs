@@ -254,6 +254,18 @@ pub fn parse(body: &str) -> std::result::Result<Vec<Notice>, String> {
     Ok(notices)
 }
 
+/// A file's notices as columns, written at once.
+#[derive(Default)]
+struct NoticeRows {
+    kinds: Vec<&'static str>,
+    codes: Vec<String>,
+    traces: Vec<String>,
+    entries: Vec<Option<i64>>,
+    payments: Vec<Option<i64>>,
+    corrected: Vec<Option<String>>,
+    outcomes: Vec<String>,
+}
+
 /// What reading one file did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Read {
@@ -303,6 +315,7 @@ pub async fn read_file(
             read.error = Some(e);
         }
         Ok(notices) => {
+            let mut rows = NoticeRows::default();
             for n in &notices {
                 let (entry, payment, outcome) = apply(&mut tx, settings, name, n).await?;
                 match (entry, n.kind) {
@@ -310,21 +323,31 @@ pub async fn read_file(
                     (Some(_), Kind::Return) => read.returned += 1,
                     (Some(_), Kind::Change) => read.changed += 1,
                 }
-                sqlx::query!(
-                    "INSERT INTO ach_notices (inbox_file_id, kind, code, original_trace, entry_id, payment_id, corrected_data, outcome) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    id,
-                    n.kind.as_str(),
-                    n.code,
-                    n.original_trace,
-                    entry,
-                    payment.map(|p: PaymentId| p.0),
-                    n.corrected,
-                    outcome
-                )
-                .execute(&mut *tx)
-                .await?;
+                rows.kinds.push(n.kind.as_str());
+                rows.codes.push(n.code.clone());
+                rows.traces.push(n.original_trace.clone());
+                rows.entries.push(entry);
+                rows.payments.push(payment.map(|p| p.0));
+                rows.corrected.push(n.corrected.clone());
+                rows.outcomes.push(outcome);
             }
+            // Every notice of the file in one statement, in the file's order.
+            sqlx::query!(
+                "INSERT INTO ach_notices (inbox_file_id, kind, code, original_trace, entry_id, payment_id, corrected_data, outcome) \
+                 SELECT $1, n.kind, n.code, n.trace, n.entry, n.payment, n.corrected, n.outcome \
+                 FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[]) \
+                      WITH ORDINALITY AS n(kind, code, trace, entry, payment, corrected, outcome, at) ORDER BY n.at",
+                id,
+                &rows.kinds as &[&str],
+                &rows.codes,
+                &rows.traces,
+                &rows.entries as &[Option<i64>],
+                &rows.payments as &[Option<i64>],
+                &rows.corrected as &[Option<String>],
+                &rows.outcomes
+            )
+            .execute(&mut *tx)
+            .await?;
         }
     }
     audit::record(
@@ -351,14 +374,21 @@ async fn apply(
     file: &str,
     n: &Notice,
 ) -> Result<(Option<i64>, Option<PaymentId>, String)> {
+    // The entry, locked, and for a return marked returned unless it was already: one statement.
     let entry = sqlx::query!(
-        r#"SELECT e.id, e.token, e.return_code::text AS "return_code?",
+        r#"WITH before AS (SELECT id, return_code FROM ach_entries WHERE trace = $1 FOR UPDATE)
+           UPDATE ach_entries e
+              SET return_code = CASE WHEN $2 THEN COALESCE(e.return_code, $3) ELSE e.return_code END,
+                  returned_at = CASE WHEN $2 THEN COALESCE(e.returned_at, now()) ELSE e.returned_at END
+           FROM before WHERE e.id = before.id
+           RETURNING e.id, e.token, before.return_code::text AS "returned_before?",
                   (SELECT p.id FROM payments p
                    WHERE p.idempotency_key = CAST(split_part(e.gateway_key, '.', 1) AS uuid)
                      AND COALESCE(p.gateway_key, p.idempotency_key::text) = e.gateway_key
-                   ORDER BY p.id LIMIT 1) AS "payment?: PaymentId"
-           FROM ach_entries e WHERE e.trace = $1 FOR UPDATE OF e"#,
-        n.original_trace
+                   ORDER BY p.id LIMIT 1) AS "payment?: PaymentId""#,
+        n.original_trace,
+        n.kind == Kind::Return,
+        n.code
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -374,16 +404,9 @@ async fn apply(
     };
     let outcome = match n.kind {
         Kind::Return => {
-            if let Some(code) = &entry.return_code {
+            if let Some(code) = &entry.returned_before {
                 format!("Already returned ({code}); nothing changed")
             } else {
-                sqlx::query!(
-                    "UPDATE ach_entries SET return_code = $2, returned_at = now() WHERE id = $1",
-                    entry.id,
-                    n.code
-                )
-                .execute(&mut *conn)
-                .await?;
                 let reason = return_reason(&n.code);
                 match entry.payment {
                     None => format!("Returned ({} {reason}); no payment has this debit", n.code),

@@ -146,7 +146,7 @@ async fn write_file_by(
                   COALESCE(v.account_type, m.account_type, 'checking') AS "account_type!",
                   COALESCE(m.holder_name, c.name, '') AS "name!",
                   COALESCE(m.holder_type = 'business', true) AS "business!",
-                  (m.pay_link_id IS NOT NULL OR u.role = 'customer') AS "online!",
+                  COALESCE(m.pay_link_id IS NOT NULL OR u.role = 'customer', false) AS "online!",
                   COALESCE(p.number, 'E' || e.id) AS "reference!"
            FROM ach_entries e
            JOIN ach_vault v ON v.token = e.token

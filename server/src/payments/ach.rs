@@ -15,6 +15,7 @@ use crate::gateway::{within, Charge, ChargeStatus, PaymentGateway, LOOKUP_TIMEOU
 use crate::Result;
 use futures_util::stream::{self, StreamExt};
 use serde_json::json;
+use shared::event::WireName;
 use shared::payment::{AwaitingGateway, PaymentStatus};
 use shared::{CompanyId, PaymentId};
 use sqlx::{PgConnection, PgPool};
@@ -231,25 +232,24 @@ pub async fn end_debit(
     from: &[PaymentStatus],
     end: DebitEnd<'_>,
 ) -> Result<Option<(String, PaymentStatus)>> {
+    // Locked, checked and changed in one statement; the status it had comes back with it.
+    let from: Vec<&str> = from.iter().map(|s| s.wire()).collect();
     let row = sqlx::query!(
-        r#"SELECT company_id AS "company: CompanyId", number, status AS "status: PaymentStatus"
-           FROM payments WHERE id = $1 FOR UPDATE"#,
-        payment as PaymentId
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row.filter(|r| from.contains(&r.status)) else {
-        return Ok(None);
-    };
-    sqlx::query!(
-        "UPDATE payments SET status = $2, failure_code = $3, failure_message = $4, updated_at = now() WHERE id = $1",
+        r#"WITH before AS (SELECT id, status FROM payments WHERE id = $1 FOR UPDATE)
+           UPDATE payments p SET status = $2, failure_code = $3, failure_message = $4, updated_at = now()
+           FROM before WHERE p.id = before.id AND before.status = ANY($5)
+           RETURNING p.company_id AS "company: CompanyId", p.number, before.status AS "status: PaymentStatus""#,
         payment as PaymentId,
         end.status as PaymentStatus,
         end.code,
-        end.message
+        end.message,
+        &from as &[&str]
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
     let returned = end.status == PaymentStatus::Returned;
     if returned {
         restore_balances(&mut *conn, payment).await?;
