@@ -4,6 +4,7 @@
 //! [`sandbox`] without touching the engine.
 
 pub mod sandbox;
+pub mod stripe;
 pub mod tokenizer;
 
 pub use sandbox::{SandboxGateway, TEST_ACH_RETURNS, TEST_ACH_SETTLES, TEST_CARDS, TEST_ROUTING};
