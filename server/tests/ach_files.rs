@@ -5,17 +5,16 @@
 
 mod common;
 
-use chrono::{Duration as Span, NaiveTime, Utc};
+use chrono::{Duration as Span, Utc};
 use common::{d, fixture, key, today, Fixture};
 use serde_json::{json, Value};
 use server::ach_files::inbox::{self, Read};
 use server::ach_files::outbox;
 use server::ach_files::rail::NachaRail;
-use server::ach_files::settings::{NachaSettings, VaultKey};
+use server::ach_files::settings::NachaSettings;
 use server::authority::Principal;
 use server::gateway::{tokenize, PaymentGateway, TEST_ROUTING};
 use server::{methods, payments};
-use shared::bank::RoutingNumber;
 use shared::method::{
     AuthorizationInput, NewBankAccount, NewBankAccountInput, TokenizeRequest,
     ACH_AUTHORIZATION_VERSION,
@@ -42,19 +41,9 @@ fn folder(name: &str) -> PathBuf {
 }
 
 fn settings() -> NachaSettings {
-    NachaSettings {
-        odfi: RoutingNumber::parse("021000021").unwrap(),
-        odfi_name: "JPMorgan Chase Bank".into(),
-        origin: "1234567890".into(),
-        company_id: "1234567890".into(),
-        company_name: "Northwind Supply".into(),
-        description: "INVOICES".into(),
-        cutoffs: vec![NaiveTime::from_hms_opt(14, 0, 0).unwrap()],
-        same_day_until: None,
-        outbox: folder("outbox"),
-        inbox: folder("inbox"),
-        vault_key: VaultKey([42; 32]),
-    }
+    let s = NachaSettings::example(&folder("rail"));
+    std::fs::create_dir_all(&s.inbox).unwrap();
+    s
 }
 
 struct Rail {

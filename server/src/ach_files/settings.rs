@@ -71,6 +71,25 @@ fn invalid(name: &'static str, expected: &'static str, value: &str) -> ConfigErr
 }
 
 impl NachaSettings {
+    /// A seller banking with JPMorgan Chase (021000021), origin and company id 1234567890,
+    /// one cut-off at 14:00, no same day, its folders under `dir` and a fixed vault key: for
+    /// tests and benchmarks.
+    pub fn example(dir: &std::path::Path) -> NachaSettings {
+        NachaSettings {
+            odfi: RoutingNumber::parse("021000021").expect("a valid routing number"),
+            odfi_name: "JPMorgan Chase Bank".into(),
+            origin: "1234567890".into(),
+            company_id: "1234567890".into(),
+            company_name: "Northwind Supply".into(),
+            description: "INVOICES".into(),
+            cutoffs: vec![NaiveTime::from_hms_opt(14, 0, 0).expect("a time of day")],
+            same_day_until: None,
+            outbox: dir.join("outbox"),
+            inbox: dir.join("inbox"),
+            vault_key: VaultKey([42; 32]),
+        }
+    }
+
     /// The settings when `SETTLE_ACH_RAIL` is `nacha`; `None` for `gateway` (the default).
     pub fn from_lookup(
         get: &impl Fn(&str) -> Option<String>,

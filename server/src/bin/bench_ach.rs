@@ -5,9 +5,9 @@
 //! each payment returned and its invoice reopened. Prints `name=value` lines; a benchmark, not a
 //! test.
 
-use chrono::{NaiveTime, Utc};
+use chrono::Utc;
 use serde_json::json;
-use server::ach_files::settings::{NachaSettings, VaultKey};
+use server::ach_files::settings::NachaSettings;
 use server::ach_files::{inbox, outbox, rail::NachaRail, vault};
 use server::gateway::{PaymentGateway, SandboxGateway};
 use shared::bank::RoutingNumber;
@@ -35,19 +35,7 @@ async fn main() {
         .await
         .expect("demo data");
     let dir = std::env::temp_dir().join(format!("settle-bench-ach-{}", std::process::id()));
-    let settings = NachaSettings {
-        odfi: RoutingNumber::parse("021000021").unwrap(),
-        odfi_name: "JPMorgan Chase Bank".into(),
-        origin: "1234567890".into(),
-        company_id: "1234567890".into(),
-        company_name: "Northwind Supply".into(),
-        description: "INVOICES".into(),
-        cutoffs: vec![NaiveTime::from_hms_opt(14, 0, 0).unwrap()],
-        same_day_until: None,
-        outbox: dir.join("outbox"),
-        inbox: dir.join("inbox"),
-        vault_key: VaultKey([11; 32]),
-    };
+    let settings = NachaSettings::example(&dir);
     std::fs::create_dir_all(&settings.inbox).unwrap();
     let rail = NachaRail::new(pool.clone(), Arc::new(settings.clone()), Arc::new(sandbox));
 
