@@ -26,6 +26,7 @@ pub mod outbox;
 pub mod pay_links;
 pub mod payments;
 pub mod people;
+pub mod signature;
 pub mod tokens;
 
 pub use config::Config;

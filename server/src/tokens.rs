@@ -1,5 +1,6 @@
 //! Random secrets and what the database keeps of them: session tokens, API key secrets and
-//! webhook signing secrets are 256 random bits; only their SHA-256 is stored.
+//! webhook signing secrets are 256 random bits; only their SHA-256 is stored. And bytes as
+//! hex, the way digests and signatures are written.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -9,6 +10,16 @@ use sha2::{Digest, Sha256};
 /// The SHA-256 of a secret: what the database keeps instead of it.
 pub fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Bytes as lower-case hex: signatures, digests and tokens as they are shown and sent.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 of `bytes` as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 /// 256 random bits, URL-safe base64.

@@ -110,6 +110,18 @@ impl Money {
         Ok(Money::new(amount, currency))
     }
 
+    /// Money from a count of the currency's minor units (cents for USD), as bank files and
+    /// gateways carry amounts.
+    pub fn from_minor_units(units: i64, currency: Currency) -> Self {
+        Money::new(Decimal::new(units, currency.minor_units()), currency)
+    }
+
+    /// The amount as a count of the currency's minor units (1234 for $12.34), when it fits.
+    pub fn in_minor_units(&self) -> Option<i64> {
+        // Held at the currency's scale (see `new`): the mantissa is that count.
+        i64::try_from(self.amount.mantissa()).ok()
+    }
+
     pub fn zero(currency: Currency) -> Self {
         Money::new(Decimal::ZERO, currency)
     }
@@ -201,6 +213,15 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minor_units_both_ways() {
+        let m = Money::from_minor_units(123_456, Currency::USD);
+        assert_eq!(m, Money::usd(Decimal::new(123_456, 2)));
+        assert_eq!(m.in_minor_units(), Some(123_456));
+        assert_eq!(Money::usd(Decimal::new(5, 0)).in_minor_units(), Some(500));
+        assert_eq!(Money::zero(Currency::USD).in_minor_units(), Some(0));
+    }
 
     #[test]
     fn read_from_the_wire_only_when_exact() {

@@ -1,7 +1,9 @@
 //! The sandbox gateway's tokenizer endpoint: card and account numbers come here from the
 //! browser, as they would go to a hosted gateway's, and never to Settle's server functions.
-//! Only the token and display fields go back. (Beside the sandbox it fronts: with a hosted
-//! gateway this route goes away and the browser talks to the gateway.)
+//! Only the token and display fields go back. Numbers go to the configured gateway (with the
+//! NACHA rail, bank accounts to its own vault; cards on to the sandbox), under the sandbox's
+//! rate limit. (With a hosted gateway this route goes away and the browser talks to the
+//! gateway.)
 
 use crate::request::CurrentUser;
 use axum::body::Bytes;

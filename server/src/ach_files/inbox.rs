@@ -10,9 +10,9 @@ use super::settings::NachaSettings;
 use super::vault;
 use crate::audit::{self, Action, Actor, Entity, Event};
 use crate::payments::{end_debit, DebitEnd};
+use crate::tokens::sha256_hex;
 use crate::{Error, Result};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use shared::bank::{AccountType, RoutingNumber};
 use shared::payment::PaymentStatus;
 use shared::PaymentId;
@@ -284,10 +284,7 @@ pub async fn read_file(
     name: &str,
     bytes: &[u8],
 ) -> Result<Read> {
-    let sha = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
+    let sha = sha256_hex(bytes);
     let body = String::from_utf8_lossy(bytes).into_owned();
     let mut tx = pool.begin().await?;
     let id = sqlx::query_scalar!(
@@ -382,10 +379,7 @@ async fn apply(
                   returned_at = CASE WHEN $2 THEN COALESCE(e.returned_at, now()) ELSE e.returned_at END
            FROM before WHERE e.id = before.id
            RETURNING e.id, e.token, before.return_code::text AS "returned_before?",
-                  (SELECT p.id FROM payments p
-                   WHERE p.idempotency_key = CAST(split_part(e.gateway_key, '.', 1) AS uuid)
-                     AND COALESCE(p.gateway_key, p.idempotency_key::text) = e.gateway_key
-                   ORDER BY p.id LIMIT 1) AS "payment?: PaymentId""#,
+                  e.payment_id AS "payment?: PaymentId""#,
         n.original_trace,
         n.kind == Kind::Return,
         n.code

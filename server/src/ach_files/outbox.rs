@@ -10,10 +10,10 @@ use super::settings::NachaSettings;
 use super::vault;
 use crate::audit::{self, Action, Actor, Entity, Event};
 use crate::authority::Admin;
+use crate::tokens::sha256_hex;
 use crate::{Error, Result};
 use chrono::{DateTime, Datelike, Days, NaiveTime, Utc};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use shared::bank::{AccountType, RoutingNumber};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
@@ -153,11 +153,7 @@ async fn write_file_by(
            LEFT JOIN payment_methods m ON m.gateway_token = e.token
            LEFT JOIN companies c ON c.id = m.company_id
            LEFT JOIN users u ON u.id = m.created_by
-           LEFT JOIN LATERAL (
-               SELECT number FROM payments
-               WHERE idempotency_key = CAST(split_part(e.gateway_key, '.', 1) AS uuid)
-                 AND COALESCE(gateway_key, idempotency_key::text) = e.gateway_key
-               ORDER BY id LIMIT 1) p ON true
+           LEFT JOIN payments p ON p.id = e.payment_id
            WHERE e.file_id IS NULL AND e.created_at <= $1
            ORDER BY e.id
            FOR UPDATE OF e"#,
@@ -250,10 +246,7 @@ async fn write_file_by(
         day.day(),
         cutoff.format("%H%M")
     );
-    let sha = Sha256::digest(body.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
+    let sha = sha256_hex(body.as_bytes());
     let id = sqlx::query_scalar!(
         "INSERT INTO ach_files (cutoff_at, created_at, name, body, sha256, batch_count, entry_count, \
              total_cents, entry_hash, block_count) \

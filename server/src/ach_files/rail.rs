@@ -9,8 +9,6 @@ use crate::gateway::{
     CardToken, Charge, ChargeStatus, GatewayError, GatewayFuture, PaymentGateway, TokenDetails,
 };
 use chrono::{NaiveDate, Utc};
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::Decimal;
 use shared::bank::RoutingNumber;
 use shared::card::CardNumber;
 use shared::money::Money;
@@ -58,12 +56,9 @@ pub fn entry_charge(
     }
 }
 
-/// An amount in cents, when it is a whole number of them.
+/// A debit's amount in cents: more than none.
 pub fn cents(amount: Money) -> Option<i64> {
-    let scaled = amount.amount() * Decimal::ONE_HUNDRED;
-    (scaled.fract().is_zero() && scaled > Decimal::ZERO)
-        .then(|| scaled.to_i64())
-        .flatten()
+    amount.in_minor_units().filter(|c| *c > 0)
 }
 
 impl NachaRail {
@@ -134,11 +129,21 @@ impl PaymentGateway for NachaRail {
                     amount.amount()
                 ))
             })?;
+            // The payment the engine recorded before charging: its key is the gateway key's
+            // first part (`<key>` or `<key>.<attempt>`).
+            let payment_key = key
+                .split('.')
+                .next()
+                .and_then(|k| uuid::Uuid::parse_str(k).ok());
             // The same key again is the same entry: made once, then only read.
             let row = sqlx::query!(
                 r#"WITH made AS (
-                       INSERT INTO ach_entries (gateway_key, token, cents)
-                       SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM ach_vault WHERE token = $2)
+                       INSERT INTO ach_entries (gateway_key, token, cents, payment_id)
+                       SELECT $1, $2, $3,
+                              (SELECT id FROM payments WHERE idempotency_key = $4
+                                 AND COALESCE(gateway_key, idempotency_key::text) = $1
+                               ORDER BY id LIMIT 1)
+                       WHERE EXISTS (SELECT 1 FROM ach_vault WHERE token = $2)
                        ON CONFLICT (gateway_key) DO NOTHING
                        RETURNING id, token, cents, settles_on, return_code)
                    SELECT id AS "id!", token AS "token!", cents AS "cents!", settles_on,
@@ -148,7 +153,8 @@ impl PaymentGateway for NachaRail {
                    WHERE gateway_key = $1"#,
                 key,
                 token,
-                cents
+                cents,
+                payment_key
             )
             .fetch_optional(&self.pool)
             .await
@@ -211,6 +217,7 @@ impl PaymentGateway for NachaRail {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

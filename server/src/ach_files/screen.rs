@@ -10,19 +10,19 @@ use crate::audit::{self, Action, Entity, Event};
 use crate::authority::{Admin, Staff};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
+
 use serde_json::json;
 use shared::ach_file::{
     AchEntryRow, AchFileDetail, AchFileRow, AchFiles, AchNoticeRow, AchRail, AchUnreadFile,
 };
 use shared::company::CompanyCode;
-use shared::money::Money;
+use shared::money::{Currency, Money};
 use shared::payment::PaymentStatus;
 use shared::AppError;
 use sqlx::PgPool;
 
 fn usd(cents: i64) -> Money {
-    Money::usd(Decimal::new(cents, 2))
+    Money::from_minor_units(cents, Currency::USD)
 }
 
 fn code(raw: Option<String>) -> Option<CompanyCode> {
@@ -59,6 +59,22 @@ impl From<FileRecord> for AchFileRow {
     }
 }
 
+/// The latest 100 files, newest first, or the one file `id`.
+async fn files(pool: &PgPool, id: Option<i64>) -> Result<Vec<FileRecord>> {
+    Ok(sqlx::query_as!(
+        FileRecord,
+        r#"SELECT f.id, f.name, f.cutoff_at, f.created_at, f.batch_count, f.entry_count,
+                  f.total_cents, f.entry_hash, f.exported_at,
+                  (SELECT count(*) FROM ach_entries e
+                   WHERE e.file_id = f.id AND e.return_code IS NOT NULL) AS "returned!"
+           FROM ach_files f WHERE $1::bigint IS NULL OR f.id = $1
+           ORDER BY f.id DESC LIMIT 100"#,
+        id
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The screen's figures at `now`.
 pub async fn overview(
     pool: &PgPool,
@@ -90,19 +106,11 @@ pub async fn overview(
             })
         }
     };
-    let files = sqlx::query_as!(
-        FileRecord,
-        r#"SELECT f.id, f.name, f.cutoff_at, f.created_at, f.batch_count, f.entry_count,
-                  f.total_cents, f.entry_hash, f.exported_at,
-                  (SELECT count(*) FROM ach_entries e
-                   WHERE e.file_id = f.id AND e.return_code IS NOT NULL) AS "returned!"
-           FROM ach_files f ORDER BY f.id DESC LIMIT 100"#
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(AchFileRow::from)
-    .collect();
+    let files = files(pool, None)
+        .await?
+        .into_iter()
+        .map(AchFileRow::from)
+        .collect();
     let notices = sqlx::query!(
         r#"SELECT n.created_at, i.name, n.kind, n.code::text AS "code!", n.original_trace::text AS "trace!",
                   p.number AS "number?", c.code AS "company?", n.outcome, n.entry_id IS NULL AS "unknown!"
@@ -155,29 +163,17 @@ pub async fn overview(
 
 /// One file and its debits, by trace number.
 pub async fn detail(pool: &PgPool, _staff: &Staff, id: i64) -> Result<AchFileDetail> {
-    let file = sqlx::query_as!(
-        FileRecord,
-        r#"SELECT f.id, f.name, f.cutoff_at, f.created_at, f.batch_count, f.entry_count,
-                  f.total_cents, f.entry_hash, f.exported_at,
-                  (SELECT count(*) FROM ach_entries e
-                   WHERE e.file_id = f.id AND e.return_code IS NOT NULL) AS "returned!"
-           FROM ach_files f WHERE f.id = $1"#,
-        id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound("ACH file".into()))?;
+    let file = files(pool, Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound("ACH file".into()))?;
     let entries = sqlx::query!(
         r#"SELECT e.trace::text AS "trace!", e.sec AS "sec!", e.effective_date AS "effective!: NaiveDate",
                   e.settles_on AS "settles_on!: NaiveDate", e.cents, e.return_code::text AS "return_code?",
                   v.last4::text AS "last4!", p.number AS "number?", p.status AS "status?: PaymentStatus",
                   c.code AS "company?", c.name AS "company_name?"
            FROM ach_entries e JOIN ach_vault v ON v.token = e.token
-           LEFT JOIN LATERAL (
-               SELECT number, status, company_id FROM payments
-               WHERE idempotency_key = CAST(split_part(e.gateway_key, '.', 1) AS uuid)
-                 AND COALESCE(gateway_key, idempotency_key::text) = e.gateway_key
-               ORDER BY id LIMIT 1) p ON true
+           LEFT JOIN payments p ON p.id = e.payment_id
            LEFT JOIN companies c ON c.id = p.company_id
            WHERE e.file_id = $1 ORDER BY e.trace"#,
         id

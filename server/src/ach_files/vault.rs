@@ -73,10 +73,7 @@ pub async fn keep(
 ) -> Result<String, GatewayError> {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = format!(
-        "{TOKEN_PREFIX}{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
+    let token = format!("{TOKEN_PREFIX}{}", crate::tokens::hex(&bytes));
     let last4 = &number[number.len().saturating_sub(4)..];
     sqlx::query!(
         "INSERT INTO ach_vault (token, routing_number, account_sealed, last4) VALUES ($1, $2, $3, $4)",

@@ -57,20 +57,12 @@ async fn main() {
     let keys: Vec<String> = (0..entries)
         .map(|_| uuid::Uuid::new_v4().to_string())
         .collect();
-    let started = Instant::now();
-    for (i, key) in keys.iter().enumerate() {
-        let cents = 1000 + (i as i64 * 7919) % 500_000;
-        rail.charge(
-            &tokens[i % tokens.len()],
-            Money::usd(rust_decimal::Decimal::new(cents, 2)),
-            key,
-        )
-        .await
-        .expect("an entry");
-    }
-    let charge_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let amounts: Vec<i64> = (0..entries as i64)
+        .map(|i| 1000 + (i * 7919) % 500_000)
+        .collect();
+    // The payments first, as the engine records each before it charges.
     sqlx::query(
-        "WITH e AS (SELECT gateway_key, cents, row_number() OVER (ORDER BY id) AS n FROM ach_entries WHERE file_id IS NULL),
+        "WITH e AS (SELECT k.key, k.cents, k.n FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(key, cents, n)),
               c AS (INSERT INTO companies (code, name)
                     SELECT 'ACH-B' || k, 'ACH bench customer ' || k FROM generate_series(0, 999) k
                     RETURNING id, (substr(code, 6))::int AS k),
@@ -79,16 +71,29 @@ async fn main() {
                     FROM e JOIN c ON c.k = e.n % 1000
                     RETURNING id, number),
               p AS (INSERT INTO payments (company_id, amount, status, idempotency_key, gateway_key)
-                    SELECT c.id, e.cents / 100.0, 'pending', e.gateway_key::uuid, e.gateway_key
+                    SELECT c.id, e.cents / 100.0, 'pending', e.key::uuid, e.key
                     FROM e JOIN c ON c.k = e.n % 1000
                     RETURNING id, amount, gateway_key)
          INSERT INTO payment_allocations (payment_id, invoice_id, amount)
-         SELECT p.id, i.id, p.amount FROM p JOIN e ON e.gateway_key = p.gateway_key
+         SELECT p.id, i.id, p.amount FROM p JOIN e ON e.key = p.gateway_key
          JOIN i ON i.number = 'ACH-BENCH-' || e.n",
     )
+    .bind(&keys)
+    .bind(&amounts)
     .execute(&pool)
     .await
     .expect("payments");
+    let started = Instant::now();
+    for (i, (key, cents)) in keys.iter().zip(&amounts).enumerate() {
+        rail.charge(
+            &tokens[i % tokens.len()],
+            Money::usd(rust_decimal::Decimal::new(*cents, 2)),
+            key,
+        )
+        .await
+        .expect("an entry");
+    }
+    let charge_ms = started.elapsed().as_secs_f64() * 1000.0;
     sqlx::query("VACUUM ANALYZE").execute(&pool).await.ok();
 
     let now = Utc::now();

@@ -7,7 +7,7 @@
 //!
 //! Signature: header `Settle-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
 //! "<t>.<body>")>`; a receiver recomputes it and refuses a `t` older than its replay window
-//! (5 minutes recommended, see [`verify`]).
+//! (5 minutes recommended, see [`verify`] and [`crate::signature`]).
 
 use crate::audit::{self, Action, Entity};
 use crate::authority::Admin;
@@ -15,10 +15,8 @@ use crate::outbox::backoff;
 use crate::tokens::new_secret;
 use crate::{Config, Result};
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::json;
-use sha2::Sha256;
 use shared::event::EventData;
 use shared::integration::{webhook_events, webhook_url, Delivery, DeliveryStatus, WebhookEndpoint};
 use shared::{AppError, DeliveryId, EventId, UserId, WebhookId};
@@ -28,44 +26,16 @@ use std::time::{Duration, Instant};
 
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Settle-Signature";
-/// How old a signature's timestamp may be for [`verify`].
-pub const REPLAY_WINDOW: Duration = Duration::from_secs(300);
 
 /// The signature header's value for `body` sent at `t` (unix seconds).
 pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={t},v1={hex}")
+    crate::signature::header(secret, t, body)
 }
 
 /// Checks a signature header as a receiver would: the HMAC matches and `t` is within the
 /// replay window of `now`.
 pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> bool {
-    let mut t = None;
-    let mut v1 = Vec::new();
-    for part in header.split(',') {
-        match part.split_once('=') {
-            Some(("t", v)) => t = v.parse::<i64>().ok(),
-            Some(("v1", v)) => v1.push(v),
-            _ => {}
-        }
-    }
-    let Some(t) = t else { return false };
-    if (now - t).unsigned_abs() > REPLAY_WINDOW.as_secs() {
-        return false;
-    }
-    let expected = sign(secret, t, body);
-    let expected = expected.split_once(",v1=").map(|(_, h)| h).unwrap_or("");
-    v1.iter()
-        .any(|h| constant_time_eq(h.as_bytes(), expected.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::signature::verify(Some(header), body, &[secret], now).is_ok()
 }
 
 /// What an address is, for sending webhooks to it.

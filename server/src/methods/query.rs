@@ -280,7 +280,7 @@ pub async fn detail(
                 file_name,
                 content_type,
                 size_bytes: i64::from(size),
-                sha256: sha256.iter().map(|b| format!("{b:02x}")).collect(),
+                sha256: crate::tokens::hex(&sha256),
                 signed_on: extra.signed_on,
                 uploaded_by: extra.uploaded_by,
                 uploaded_at: at,

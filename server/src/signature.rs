@@ -1,20 +1,21 @@
-//! Stripe's webhook signatures, as Stripe documents them ("Verify webhook signatures"): the
-//! `Stripe-Signature` header carries `t=<unix seconds>` and one `v1=<hex>` per signing secret
-//! in use (two while a secret is rolled); each `v1` is the HMAC-SHA256, under a secret, of the
-//! timestamp, a dot and the raw body. An event is accepted when any `v1` matches any of the
-//! endpoint's secrets (compared in constant time) and its timestamp is within the tolerance of
-//! now, so a captured event cannot be replayed later.
+//! Webhook signatures in the form Stripe documents ("Verify webhook signatures") and Settle's
+//! own webhooks use (`Settle-Signature`): the header carries `t=<unix seconds>` and one
+//! `v1=<hex>` per signing secret in use (two while a secret is rolled); each `v1` is the
+//! HMAC-SHA256, under a secret, of the timestamp, a dot and the raw body. A request is accepted
+//! when any `v1` matches any of the endpoint's secrets (compared in constant time) and its
+//! timestamp is within the tolerance of now, so a captured request cannot be replayed later.
 
+use crate::tokens::hex;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// How far the signed timestamp may be from now: Stripe's libraries' default, five minutes.
+/// How far the signed timestamp may be from now: five minutes, Stripe's libraries' default.
 pub const TOLERANCE_SECS: i64 = 300;
 
 /// Why a webhook request is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
-    #[error("the request has no Stripe-Signature header")]
+    #[error("the request has no signature header")]
     Missing,
     #[error("the Stripe-Signature header has no timestamp or no v1 signature")]
     Malformed,
@@ -32,10 +33,6 @@ fn mac(secret: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
     m
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(s: &str) -> Option<Vec<u8>> {
     (s.len() % 2 == 0)
         .then(|| {
@@ -50,6 +47,11 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 /// The `v1` signature of `body` at `timestamp` under `secret`.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     hex(&mac(secret, timestamp, body).finalize().into_bytes())
+}
+
+/// The whole header for `body` sent at `timestamp`: `t=…,v1=…`.
+pub fn header(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    format!("t={timestamp},v1={}", sign(secret, timestamp, body))
 }
 
 /// Checks `header` for `body` against the endpoint's `secrets` at `now` (unix seconds);
