@@ -99,6 +99,9 @@ pub struct Config {
     /// `SETTLE_ACH_RAIL` (`gateway`, the default, or `nacha`): with `nacha`, ACH debits go to
     /// the seller's bank as NACHA files ([`crate::ach_files`]) with these settings.
     pub nacha: Option<crate::ach_files::settings::NachaSettings>,
+    /// `SETTLE_GATEWAY` (`sandbox`, the default, or `stripe`) and the `STRIPE_*` settings:
+    /// with `stripe`, payments go through Stripe ([`crate::gateway::stripe`]).
+    pub stripe: Option<crate::gateway::StripeSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +162,7 @@ impl Config {
         };
         let seller_name = text("SETTLE_SELLER_NAME", "Northwind Supply");
         let nacha = crate::ach_files::settings::NachaSettings::from_lookup(&get, &seller_name)?;
+        let stripe = crate::gateway::StripeSettings::from_lookup(&get)?;
         Ok(Config {
             database_url,
             db_max_connections: number("SETTLE_DB_MAX_CONNECTIONS", 10)? as u32,
@@ -227,6 +231,7 @@ impl Config {
             receipt_link_days: number("SETTLE_RECEIPT_LINK_DAYS", 180)? as u32,
             webhook_allow_loopback: flag("SETTLE_WEBHOOK_ALLOW_LOOPBACK")?,
             nacha,
+            stripe,
         })
     }
 
@@ -390,6 +395,7 @@ impl Config {
             receipt_link_days: 180,
             webhook_allow_loopback: true,
             nacha: None,
+            stripe: None,
         }
     }
 }

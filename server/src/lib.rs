@@ -57,27 +57,39 @@ impl AppState {
         Self::with_sandbox(pool, config, sandbox)
     }
 
-    /// The state with this sandbox as the gateway.
+    /// The state with this sandbox, and the gateway the settings name: the sandbox, or
+    /// Stripe (`SETTLE_GATEWAY=stripe`, the sandbox then unused).
     pub fn with_sandbox(
         pool: PgPool,
         config: Config,
         sandbox: Arc<gateway::SandboxGateway>,
     ) -> Self {
+        let (cards, sandbox): (Arc<dyn gateway::PaymentGateway>, _) = match &config.stripe {
+            Some(stripe) => (
+                Arc::new(gateway::StripeGateway::new(
+                    pool.clone(),
+                    stripe.clone(),
+                    config.gateway_timeout,
+                )),
+                None,
+            ),
+            None => (sandbox.clone(), Some(sandbox)),
+        };
         // With the NACHA rail, ACH debits go to the seller's bank as files; cards still go
         // through the gateway.
         let gateway: Arc<dyn gateway::PaymentGateway> = match &config.nacha {
             Some(nacha) => Arc::new(ach_files::rail::NachaRail::new(
                 pool.clone(),
                 Arc::new(nacha.clone()),
-                sandbox.clone(),
+                cards,
             )),
-            None => sandbox.clone(),
+            None => cards,
         };
         AppState {
             pool,
             config: Arc::new(config),
             gateway,
-            sandbox: Some(sandbox),
+            sandbox,
         }
     }
 }

@@ -131,10 +131,7 @@ impl PaymentGateway for NachaRail {
             })?;
             // The payment the engine recorded before charging: its key is the gateway key's
             // first part (`<key>` or `<key>.<attempt>`).
-            let payment_key = key
-                .split('.')
-                .next()
-                .and_then(|k| uuid::Uuid::parse_str(k).ok());
+            let payment_key = crate::gateway::payment_key(&key);
             // The same key again is the same entry: made once, then only read.
             let row = sqlx::query!(
                 r#"WITH made AS (
@@ -201,7 +198,12 @@ impl PaymentGateway for NachaRail {
         })
     }
 
-    fn refund(&self, charge_id: &str, amount: Money) -> GatewayFuture<'_, ()> {
+    fn refund(
+        &self,
+        charge_id: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> GatewayFuture<'_, ()> {
         if charge_id.starts_with("ach_") {
             return Box::pin(async {
                 Err(GatewayError::Refused(
@@ -210,7 +212,7 @@ impl PaymentGateway for NachaRail {
                 ))
             });
         }
-        self.cards.refund(charge_id, amount)
+        self.cards.refund(charge_id, amount, idempotency_key)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod stripe;
 pub mod tokenizer;
 
 pub use sandbox::{SandboxGateway, TEST_ACH_RETURNS, TEST_ACH_SETTLES, TEST_CARDS, TEST_ROUTING};
+pub use stripe::client::{StripeGateway, StripeSettings};
 pub use tokenizer::{tokenize, TokenizeRefusal};
 
 use shared::card::CardNumber;
@@ -104,7 +105,23 @@ pub trait PaymentGateway: Send + Sync + 'static {
     /// The charge made with `idempotency_key`, if the gateway has one.
     fn find_charge(&self, idempotency_key: &str) -> GatewayFuture<'_, Option<Charge>>;
 
-    fn refund(&self, charge_id: &str, amount: Money) -> GatewayFuture<'_, ()>;
+    /// Gives back `amount` of the charge `charge_id`; the same `idempotency_key` is the same
+    /// refund.
+    fn refund(
+        &self,
+        charge_id: &str,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> GatewayFuture<'_, ()>;
+}
+
+/// The payment a gateway key belongs to: the engine's key is the payment's idempotency key,
+/// alone or followed by `.<attempt>`.
+pub fn payment_key(gateway_key: &str) -> Option<uuid::Uuid> {
+    gateway_key
+        .split('.')
+        .next()
+        .and_then(|k| uuid::Uuid::parse_str(k).ok())
 }
 
 /// How long Settle waits for a gateway lookup that moves no money (a token's details).

@@ -405,7 +405,12 @@ impl PaymentGateway for SandboxGateway {
         }))
     }
 
-    fn refund(&self, charge_id: &str, _amount: Money) -> GatewayFuture<'_, ()> {
+    fn refund(
+        &self,
+        charge_id: &str,
+        _amount: Money,
+        _idempotency_key: &str,
+    ) -> GatewayFuture<'_, ()> {
         let (pool, charge_id) = (self.pool.clone(), charge_id.to_string());
         Box::pin(self.slow(async move {
             let done = sqlx::query!(

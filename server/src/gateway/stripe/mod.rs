@@ -1,6 +1,8 @@
-//! Stripe as Settle's gateway (`SETTLE_GATEWAY=stripe`, being built): so far what Stripe's
-//! answers mean to Settle ([`answers`]: a PaymentIntent's status, an error object) and its
-//! request bodies ([`form`]). Its webhooks are signed in the form [`crate::signature`] checks.
+//! Stripe as Settle's gateway (`SETTLE_GATEWAY=stripe`): its HTTP API as Settle calls it
+//! ([`client`]), what its answers mean to Settle ([`answers`]: a PaymentIntent's status, an
+//! error object) and its request bodies ([`form`]). Its webhooks are signed in the form
+//! [`crate::signature`] checks.
 
 pub mod answers;
+pub mod client;
 pub mod form;

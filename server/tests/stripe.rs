@@ -1,0 +1,456 @@
+//! The Stripe adapter against Stripe's published description: every request it makes goes to
+//! `scripts/stripe-mock.py`, which checks it against Stripe's own OpenAPI description
+//! (server/tests/stripe/spec3.json, kept whole) with an independent JSON Schema validator and
+//! answers with Stripe's own example objects, each checked against the description too. A run
+//! fails on any request the description does not allow and on any answer it does not allow.
+
+mod common;
+
+use common::{fixture, key, Fixture};
+use serde_json::Value;
+use server::gateway::stripe::client::{BankAccountToSave, API_VERSION};
+use server::gateway::{ChargeStatus, PaymentGateway, StripeGateway, StripeSettings};
+use shared::method::NewCard;
+use shared::money::Money;
+use shared::payment::PaymentOutcome;
+use sqlx::PgPool;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The description-checking Stripe, on a free port; stopped when dropped.
+struct Mock {
+    child: Child,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Mock {
+    async fn start() -> Mock {
+        let python = root().join(".data/venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run `make tools` (it installs jsonschema_rs with schemathesis)",
+            python.display()
+        );
+        let port_file = std::env::temp_dir().join(format!("stripe-mock-{}", uuid::Uuid::new_v4()));
+        let child = Command::new(python)
+            .arg(root().join("scripts/stripe-mock.py"))
+            .arg(&port_file)
+            .spawn()
+            .expect("the Stripe mock starts");
+        let started = Instant::now();
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file) {
+                break p;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the Stripe mock did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let _ = std::fs::remove_file(&port_file);
+        Mock {
+            child,
+            base: format!("http://127.0.0.1:{}", port.trim()),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn settings(&self) -> StripeSettings {
+        StripeSettings {
+            secret_key: "sk_test_settle".into(),
+            publishable_key: "pk_test_settle".into(),
+            webhook_secrets: vec!["whsec_settle".into()],
+            api_base: self.base.clone(),
+        }
+    }
+
+    fn gateway(&self, pool: &PgPool) -> StripeGateway {
+        StripeGateway::new(pool.clone(), self.settings(), Duration::from_secs(15))
+    }
+
+    async fn report(&self) -> Value {
+        let r = self.http.get(format!("{}/_mock/report", self.base));
+        serde_json::from_slice(&r.send().await.unwrap().bytes().await.unwrap()).unwrap()
+    }
+
+    async fn control(&self, path: &str, body: &str) {
+        let r = self
+            .http
+            .post(format!("{}/_mock/{path}", self.base))
+            .body(body.to_string());
+        assert!(r.send().await.unwrap().status().is_success());
+    }
+
+    /// What Stripe.js does in the browser with the publishable key: the card's number goes to
+    /// Stripe as a PaymentMethod, and the SetupIntent is confirmed with it.
+    async fn confirm_card_setup(&self, client_secret: &str, number: &str) -> String {
+        let post = |path: String, body: Vec<(&str, String)>| {
+            let r = self
+                .http
+                .post(format!("{}{path}", self.base))
+                .bearer_auth("pk_test_settle")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(
+                    form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(body)
+                        .finish(),
+                );
+            async move {
+                let a = r.send().await.unwrap();
+                assert!(a.status().is_success());
+                serde_json::from_slice::<Value>(&a.bytes().await.unwrap()).unwrap()
+            }
+        };
+        let pm = post(
+            "/v1/payment_methods".into(),
+            vec![
+                ("type", "card".into()),
+                ("card[number]", number.into()),
+                ("card[exp_month]", "12".into()),
+                ("card[exp_year]", "2030".into()),
+                ("card[cvc]", "123".into()),
+            ],
+        )
+        .await;
+        let intent = client_secret.split("_secret_").next().unwrap();
+        let done = post(
+            format!("/v1/setup_intents/{intent}/confirm"),
+            vec![
+                ("client_secret", client_secret.into()),
+                ("payment_method", pm["id"].as_str().unwrap().into()),
+            ],
+        )
+        .await;
+        assert_eq!(done["status"], "succeeded");
+        intent.to_string()
+    }
+}
+
+/// Saves a card for C1002 as the add-card form does with Stripe: a SetupIntent for the
+/// company's customer, confirmed by Stripe.js, its PaymentMethod kept.
+async fn save_card(f: &Fixture, mock: &Mock, stripe: &StripeGateway, number: &str) -> String {
+    let customer = stripe.customer(f.company_id.0).await.unwrap();
+    let setup = stripe.card_setup(&customer).await.unwrap();
+    let intent = mock
+        .confirm_card_setup(setup.client_secret.as_deref().unwrap(), number)
+        .await;
+    let confirmed = stripe.setup_intent(&intent).await.unwrap();
+    assert_eq!(confirmed.customer.as_deref(), Some(customer.as_str()));
+    let pm = confirmed.payment_method.unwrap();
+    server::methods::add_card(
+        &f.pool,
+        stripe,
+        &f.scope(&f.clerk),
+        &NewCard {
+            token: pm.clone(),
+            holder_name: "Test Holder".into(),
+        },
+        common::today(),
+    )
+    .await
+    .unwrap();
+    pm
+}
+
+/// Pays C1002's oldest open invoice in full with the card saved as `pm`, through Stripe.
+async fn pay_oldest(f: &Fixture, stripe: &StripeGateway, pm: &str) -> (PaymentOutcome, String) {
+    let method: shared::MethodId =
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE gateway_token = $1")
+            .bind(pm)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let inv = f.open().await[0];
+    let k = key();
+    let req = f.request(method, &[(inv.0, &inv.1.to_string(), "")], &k);
+    let outcome = server::payments::pay(
+        &f.pool,
+        stripe,
+        &f.config,
+        &f.scope(&f.clerk),
+        &req,
+        common::today(),
+    )
+    .await
+    .map_err(|e| e.into_app())
+    .unwrap();
+    (outcome, k)
+}
+
+/// Every request the adapter makes conforms to the description; every answer the mock gave
+/// conforms too; the requests name the pinned version, and charges and refunds carry keys.
+async fn assert_all_conform(mock: &Mock) -> usize {
+    let report = mock.report().await;
+    assert_eq!(report["violations"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["answers_invalid"], serde_json::json!([]));
+    let requests = report["requests"].as_array().unwrap();
+    for r in requests.iter().filter(|r| r["key"] == "sk_test") {
+        assert_eq!(r["stripe_version"], API_VERSION, "{r}");
+        if r["method"] == "POST"
+            && matches!(
+                r["operation"].as_str(),
+                Some("/v1/payment_intents") | Some("/v1/refunds") | Some("/v1/customers")
+            )
+        {
+            assert!(r["idempotency_key"].is_string(), "{r}");
+        }
+    }
+    let mut operations: Vec<String> = requests
+        .iter()
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["operation"]))
+        .collect();
+    operations.sort();
+    operations.dedup();
+    println!(
+        "Stripe description: {} requests validated, 0 violations; operations: {}",
+        report["validated"],
+        operations.join(", ")
+    );
+    report["validated"].as_u64().unwrap() as usize
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn cards_and_bank_accounts_through_stripe(pool: PgPool) {
+    let mock = Mock::start().await;
+    let f = fixture(pool).await;
+    let stripe = mock.gateway(&f.pool);
+
+    // One customer per company, made once.
+    let customer = stripe.customer(f.company_id.0).await.unwrap();
+    assert_eq!(stripe.customer(f.company_id.0).await.unwrap(), customer);
+    assert!(customer.starts_with("cus_"));
+
+    // A card saved through a SetupIntent: its brand, last four and expiry as Stripe keeps them.
+    let visa = save_card(&f, &mock, &stripe, "4242424242424242").await;
+    let (last4, brand): (String, String) =
+        sqlx::query_as("SELECT last4, card_brand FROM payment_methods WHERE gateway_token = $1")
+            .bind(&visa)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!((last4.as_str(), brand.as_str()), ("4242", "visa"));
+    let before = f.open().await[0];
+    let (paid, paid_key) = pay_oldest(&f, &stripe, &visa).await;
+    assert!(matches!(paid, PaymentOutcome::Paid(_)), "{paid:?}");
+    assert_eq!(f.balance(before.0).await, rust_decimal::Decimal::ZERO);
+
+    // Found again by its key (search on metadata), as after a crash.
+    let found = stripe.find_charge(&paid_key).await.unwrap().unwrap();
+    assert_eq!(found.status, ChargeStatus::Approved);
+    let intent = found.id.clone();
+    assert!(intent.starts_with("pi_"));
+    // The same key again is the same PaymentIntent (Stripe's idempotency), not a new charge.
+    let again = stripe
+        .charge(&visa, Money::usd(before.1), &paid_key)
+        .await
+        .unwrap();
+    assert_eq!(again.id, intent);
+    // The same key for another amount is refused.
+    let other = stripe
+        .charge(&visa, Money::usd(rust_decimal::Decimal::ONE), &paid_key)
+        .await;
+    assert!(
+        matches!(other, Err(server::gateway::GatewayError::Refused(_))),
+        "{other:?}"
+    );
+
+    // Declines: the card's decline code; a card whose bank wants the cardholder refused with
+    // the reason.
+    let poor = save_card(&f, &mock, &stripe, "4000000000009995").await;
+    let code = |o: &PaymentOutcome| match o {
+        PaymentOutcome::Declined { code, message, .. } => (code.clone(), message.clone()),
+        other => panic!("not declined: {other:?}"),
+    };
+    let (declined, _) = pay_oldest(&f, &stripe, &poor).await;
+    assert_eq!(code(&declined).0, "insufficient_funds");
+    let secure = save_card(&f, &mock, &stripe, "4000002500003155").await;
+    let (needs, _) = pay_oldest(&f, &stripe, &secure).await;
+    assert_eq!(code(&needs).0, "authentication_required");
+
+    // Refunds: in parts, never past the charge.
+    let cents = |c: i64| Money::from_minor_units(c, shared::money::Currency::USD);
+    stripe.refund(&intent, cents(100), &key()).await.unwrap();
+    let too_much = stripe.refund(&intent, cents(100_000_000), &key()).await;
+    assert!(matches!(
+        too_much,
+        Err(server::gateway::GatewayError::Refused(_))
+    ));
+
+    // A bank account: a us_bank_account PaymentMethod and a SetupIntent whose mandate is the
+    // holder's authorization in Settle.
+    let account = |number: &'static str| BankAccountToSave {
+        routing_number: "110000000",
+        account_number: number,
+        holder_type: "company",
+        account_type: "checking",
+        holder_name: "Ada Lovelace",
+        accepted_at: 1_796_000_000,
+        ip_address: "203.0.113.7",
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64)",
+        authorization_text: "I authorize Northwind Supply to debit the account above.",
+    };
+    let bank = stripe
+        .save_bank_account(&customer, &account("000123456789"))
+        .await
+        .unwrap();
+    let details = stripe.token_details(&bank.id).await.unwrap().unwrap();
+    assert_eq!(
+        details,
+        server::gateway::TokenDetails::BankAccount {
+            routing_number: "110000000".into(),
+            last4: "6789".into()
+        }
+    );
+    // A debit is pending while Stripe processes it, settled when it succeeds...
+    let k = key();
+    let debit = stripe.charge(&bank.id, cents(12_500), &k).await.unwrap();
+    assert_eq!(debit.status, ChargeStatus::Pending);
+    mock.control(&format!("payment_intents/{}/succeeded", debit.id), "")
+        .await;
+    let settled = stripe.find_charge(&k).await.unwrap().unwrap();
+    assert_eq!(settled.status, ChargeStatus::Settled);
+    // ...and returned, with the reason, when the bank fails it after processing.
+    let k = key();
+    let debit = stripe.charge(&bank.id, cents(7_500), &k).await.unwrap();
+    mock.control(&format!("payment_intents/{}/failed", debit.id), "")
+        .await;
+    let returned = stripe.find_charge(&k).await.unwrap().unwrap();
+    assert_eq!(returned.status, ChargeStatus::Returned);
+    assert_eq!(returned.code.as_deref(), Some("insufficient_funds"));
+
+    // Card numbers never reach Settle with Stripe.
+    assert!(stripe
+        .tokenize_card(
+            &shared::card::CardNumber::parse("4242424242424242").unwrap(),
+            12,
+            2030
+        )
+        .await
+        .is_err());
+
+    let validated = assert_all_conform(&mock).await;
+    assert!(validated >= 30, "{validated}");
+}
+
+/// A payment whose Stripe call is cut off (the process killed while Stripe holds the request)
+/// is recorded once, by the reconciler finding it by its key: one PaymentIntent, one charge.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_payment_cut_off_mid_call_is_recorded_once(pool: PgPool) {
+    let mock = Mock::start().await;
+    let f = fixture(pool).await;
+    let stripe = mock.gateway(&f.pool);
+    let visa = save_card(&f, &mock, &stripe, "4242424242424242").await;
+    let method: shared::MethodId =
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE gateway_token = $1")
+            .bind(&visa)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let inv = f.open().await[0];
+    let k = key();
+    let req = f.request(method, &[(inv.0, &inv.1.to_string(), "")], &k);
+
+    // Stripe records the PaymentIntent, then holds its answer; the payer's request is killed.
+    mock.control("hold", r#"{"seconds": 3}"#).await;
+    let (pool2, config, scope) = (f.pool.clone(), f.config.clone(), f.scope(&f.clerk));
+    let stripe2 = stripe.clone();
+    let payer = tokio::spawn(async move {
+        server::payments::pay(&pool2, &stripe2, &config, &scope, &req, common::today()).await
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    payer.abort();
+    assert!(payer.await.unwrap_err().is_cancelled());
+    assert_eq!(
+        f.count("SELECT count(*) FROM payments WHERE status = 'processing'")
+            .await,
+        1
+    );
+
+    // The restart comes more than a day later: Stripe has forgotten the key, so the adapter
+    // looks for the charge by its metadata before asking again, and finds it.
+    sqlx::query("UPDATE payments SET created_at = now() - interval '25 hours' WHERE idempotency_key = $1::uuid")
+        .bind(&k)
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    mock.control("forget_keys", "").await;
+    f.checks_due_now().await;
+    let resolved = server::payments::reconcile(&f.pool, &stripe, &f.config)
+        .await
+        .unwrap();
+    assert_eq!(resolved, 1);
+    let (status, allocated): (String, rust_decimal::Decimal) = sqlx::query_as(
+        "SELECT p.status, (SELECT sum(amount) FROM payment_allocations a WHERE a.payment_id = p.id) \
+         FROM payments p WHERE p.idempotency_key = $1::uuid",
+    )
+    .bind(&k)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "approved");
+    assert_eq!(allocated, inv.1);
+    assert_eq!(f.balance(inv.0).await, rust_decimal::Decimal::ZERO);
+    // Another pass changes nothing.
+    f.checks_due_now().await;
+    server::payments::reconcile(&f.pool, &stripe, &f.config)
+        .await
+        .unwrap();
+    // Stripe holds one PaymentIntent for the payment.
+    let search = mock
+        .http
+        .get(format!(
+            "{}/v1/payment_intents/search?{}",
+            mock.base,
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("query", &format!("metadata['settle_key']:'{k}'"))
+                .finish()
+        ))
+        .bearer_auth("sk_test_settle")
+        .header("Stripe-Version", API_VERSION);
+    let found: Value =
+        serde_json::from_slice(&search.send().await.unwrap().bytes().await.unwrap()).unwrap();
+    assert_eq!(found["data"].as_array().unwrap().len(), 1, "{found:#}");
+    assert_all_conform(&mock).await;
+}
+
+/// The mock refuses what the description forbids, so the checks above can fail.
+#[tokio::test]
+async fn the_description_refuses_what_stripe_would() {
+    let mock = Mock::start().await;
+    let send = |body: &'static str| {
+        mock.http
+            .post(format!("{}/v1/payment_intents", mock.base))
+            .bearer_auth("sk_test_settle")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    // An unknown parameter, an amount that is not a number, a missing required one.
+    for body in [
+        "amount=100&currency=usd&settle_key=x",
+        "amount=ten&currency=usd",
+        "amount=100",
+    ] {
+        assert_eq!(send(body).await.unwrap().status(), 400, "{body}");
+    }
+    let report = mock.report().await;
+    assert_eq!(
+        report["violations"].as_array().unwrap().len(),
+        3,
+        "{report:#}"
+    );
+}
