@@ -8,9 +8,10 @@ CREATE TABLE stripe_events (
     created_at   TIMESTAMPTZ NOT NULL,
     received_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     payment_id   BIGINT REFERENCES payments(id),
-    -- What Settle did with it: 'applied', 'already' (the payment was there), 'unknown'
+    -- What Settle did with it: 'applied' (the payment moved on), 'recorded' (kept on the
+    -- payment: a refund or a dispute), 'already' (the payment was there), 'unknown'
     -- (no payment of Settle's), 'ignored' (a type Settle does not act on).
-    outcome      TEXT NOT NULL CHECK (outcome IN ('applied', 'already', 'unknown', 'ignored'))
+    outcome      TEXT NOT NULL CHECK (outcome IN ('applied', 'recorded', 'already', 'unknown', 'ignored'))
 );
 CREATE INDEX stripe_events_payment ON stripe_events (payment_id) WHERE payment_id IS NOT NULL;
 

@@ -454,3 +454,214 @@ async fn the_description_refuses_what_stripe_would() {
         "{report:#}"
     );
 }
+
+/// Stripe's `v1` signature of `body` at `t` under `secret`, computed by Python's hmac and
+/// hashlib as Stripe documents it ("{t}.{body}", HMAC-SHA256, hex), not by Settle's code.
+fn stripe_v1(secret: &str, t: i64, body: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new(root().join(".data/venv/bin/python"))
+        .args([
+            "-c",
+            "import hmac, hashlib, sys; print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode() + b'.' + sys.stdin.buffer.read(), hashlib.sha256).hexdigest())",
+            secret,
+            &t.to_string(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(body).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// An event as Stripe sends it: Stripe's example event (fixtures3.json) around `object`.
+fn event(id: &str, kind: &str, object: Value) -> Vec<u8> {
+    let fixtures: Value = serde_json::from_slice(
+        &std::fs::read(root().join("server/tests/stripe/fixtures3.json")).unwrap(),
+    )
+    .unwrap();
+    let mut e = fixtures["resources"]["event"].clone();
+    e["id"] = id.into();
+    e["type"] = kind.into();
+    e["created"] = chrono::Utc::now().timestamp().into();
+    e["data"]["object"] = object;
+    serde_json::to_vec(&e).unwrap()
+}
+
+/// A payment for C1002's oldest open invoice left `processing` (its answer cut off), and its
+/// PaymentIntent as Stripe holds it.
+async fn cut_off_payment(f: &Fixture, mock: &Mock, stripe: &StripeGateway, pm: &str) -> Value {
+    let method: shared::MethodId =
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE gateway_token = $1")
+            .bind(pm)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let inv = f.open().await[0];
+    let k = key();
+    let req = f.request(method, &[(inv.0, &inv.1.to_string(), "")], &k);
+    mock.control("hold", r#"{"seconds": 2}"#).await;
+    let (pool, config, scope, stripe2) = (
+        f.pool.clone(),
+        f.config.clone(),
+        f.scope(&f.clerk),
+        stripe.clone(),
+    );
+    let payer = tokio::spawn(async move {
+        server::payments::pay(&pool, &stripe2, &config, &scope, &req, common::today()).await
+    });
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    payer.abort();
+    let _ = payer.await;
+    let search = mock
+        .http
+        .get(format!(
+            "{}/v1/payment_intents/search?{}",
+            mock.base,
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("query", &format!("metadata['settle_key']:'{k}'"))
+                .finish()
+        ))
+        .bearer_auth("sk_test_settle")
+        .header("Stripe-Version", API_VERSION);
+    let found: Value =
+        serde_json::from_slice(&search.send().await.unwrap().bytes().await.unwrap()).unwrap();
+    found["data"][0].clone()
+}
+
+/// Events signed exactly as Stripe documents: a valid one is applied once; a replay of its id,
+/// a stale timestamp, a tampered body and an unknown secret change nothing; during a secret's
+/// rotation either secret is accepted; disputes are kept on their payment.
+#[sqlx::test(migrations = "./migrations")]
+async fn stripe_events_signed_applied_once(pool: PgPool) {
+    use server::gateway::stripe::events::{receive, EventRefusal, Received};
+    use server::signature::SignatureError;
+    let mock = Mock::start().await;
+    let f = fixture(pool).await;
+    let stripe = mock.gateway(&f.pool);
+    let visa = save_card(&f, &mock, &stripe, "4242424242424242").await;
+    let intent = cut_off_payment(&f, &mock, &stripe, &visa).await;
+    assert_eq!(intent["status"], "succeeded");
+    let status = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT status FROM payments WHERE idempotency_key = $1::uuid",
+        )
+        .bind(intent["metadata"]["settle_key"].as_str().unwrap())
+        .fetch_one(&f.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(status().await, "processing");
+
+    let (old, new) = ("whsec_settle_old", "whsec_settle_new");
+    let secrets = vec![old.to_string(), new.to_string()];
+    let now = chrono::Utc::now().timestamp();
+    let body = event("evt_1Settle", "payment_intent.succeeded", intent.clone());
+    let deliver = |header: String, body: Vec<u8>, secrets: Vec<String>| {
+        let pool = f.pool.clone();
+        async move { receive(&pool, &secrets, Some(&header), &body, now).await }
+    };
+
+    // Stale: signed 301 s ago. Tampered: the amount changed after signing. Unknown secret.
+    let stale = format!("t={},v1={}", now - 301, stripe_v1(old, now - 301, &body));
+    assert!(matches!(
+        deliver(stale, body.clone(), secrets.clone()).await,
+        Err(EventRefusal::Signature(SignatureError::Stale(301)))
+    ));
+    let tampered =
+        String::from_utf8(body.clone())
+            .unwrap()
+            .replacen("\"amount\":", "\"amount\":1", 1);
+    let signed = format!("t={now},v1={}", stripe_v1(old, now, &body));
+    assert!(matches!(
+        deliver(signed.clone(), tampered.into_bytes(), secrets.clone()).await,
+        Err(EventRefusal::Signature(SignatureError::NoMatch))
+    ));
+    assert!(matches!(
+        deliver(signed.clone(), body.clone(), vec!["whsec_other".into()]).await,
+        Err(EventRefusal::Signature(SignatureError::NoMatch))
+    ));
+    assert!(matches!(
+        receive(&f.pool, &secrets, None, &body, now).await,
+        Err(EventRefusal::Signature(SignatureError::Missing))
+    ));
+    assert_eq!(
+        status().await,
+        "processing",
+        "nothing refused changed the payment"
+    );
+
+    // Rotation: Stripe signs with both secrets; Settle knows only the new one yet.
+    let both = format!(
+        "t={now},v1={},v1={}",
+        stripe_v1("whsec_not_ours", now, &body),
+        stripe_v1(new, now, &body)
+    );
+    assert_eq!(
+        deliver(both, body.clone(), secrets.clone()).await.unwrap(),
+        Received::Applied
+    );
+    assert_eq!(status().await, "approved");
+    // The same event again (Stripe retries) is not applied again.
+    assert_eq!(
+        deliver(signed, body.clone(), secrets.clone())
+            .await
+            .unwrap(),
+        Received::Replayed
+    );
+    // Another event about the same, already-recorded, payment changes nothing.
+    let again = event("evt_2Settle", "payment_intent.succeeded", intent.clone());
+    let header = format!("t={now},v1={}", stripe_v1(old, now, &again));
+    assert_eq!(
+        deliver(header, again, secrets.clone()).await.unwrap(),
+        Received::Already
+    );
+    let allocations: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM payment_allocations a JOIN payments p ON p.id = a.payment_id \
+         WHERE p.idempotency_key = $1::uuid",
+    )
+    .bind(intent["metadata"]["settle_key"].as_str().unwrap())
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(allocations, 1);
+
+    // A dispute, opened then won: kept on the payment, closed once won.
+    let fixtures: Value = serde_json::from_slice(
+        &std::fs::read(root().join("server/tests/stripe/fixtures3.json")).unwrap(),
+    )
+    .unwrap();
+    let mut dispute = fixtures["resources"]["dispute"].clone();
+    dispute["id"] = "dp_1Settle".into();
+    dispute["amount"] = 2500.into();
+    dispute["payment_intent"] = intent["id"].clone();
+    dispute["status"] = "needs_response".into();
+    dispute["evidence_details"]["due_by"] = (now + 7 * 86_400).into();
+    for (id, status) in [("evt_3Settle", "needs_response"), ("evt_4Settle", "won")] {
+        dispute["status"] = status.into();
+        let kind = if status == "won" {
+            "charge.dispute.closed"
+        } else {
+            "charge.dispute.created"
+        };
+        let body = event(id, kind, dispute.clone());
+        let header = format!("t={now},v1={}", stripe_v1(new, now, &body));
+        assert_eq!(
+            deliver(header, body, secrets.clone()).await.unwrap(),
+            Received::Recorded
+        );
+    }
+    let (amount, dstatus, closed): (rust_decimal::Decimal, String, bool) = sqlx::query_as(
+        "SELECT amount, status, closed_at IS NOT NULL FROM payment_disputes WHERE id = 'dp_1Settle'",
+    )
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (amount, dstatus.as_str(), closed),
+        (common::d("25.00"), "won", true)
+    );
+    assert_eq!(f.count("SELECT count(*) FROM stripe_events").await, 4);
+    assert_all_conform(&mock).await;
+}

@@ -9,6 +9,7 @@ pub mod imports;
 mod middleware;
 pub mod rest;
 pub mod static_files;
+pub mod stripe_webhooks;
 pub mod tokenizer;
 pub mod watchdog;
 
@@ -220,6 +221,8 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         ))
         // The machine API: API keys, never a session.
         .merge(rest::routes(state_for_api))
+        // Stripe's events: signed by Stripe, never a session.
+        .merge(stripe_webhooks::routes(state_for_health.clone()))
         // Static files need no session (and no database round trip to look one up).
         .merge(static_files::routes(&leptos_options))
         // The load balancer's health check: no session, no page render, just "the database

@@ -189,7 +189,7 @@ pub async fn unknown_ach(pool: &PgPool, _staff: &Staff) -> Result<Vec<AwaitingGa
 }
 
 /// Records a pending ACH payment's end; `false` when it was no longer pending.
-async fn record_end(pool: &PgPool, payment: PaymentId, charge: &Charge) -> Result<bool> {
+pub async fn record_end(pool: &PgPool, payment: PaymentId, charge: &Charge) -> Result<bool> {
     let mut tx = pool.begin().await?;
     let status = if charge.status == ChargeStatus::Returned {
         PaymentStatus::Returned

@@ -5,4 +5,5 @@
 
 pub mod answers;
 pub mod client;
+pub mod events;
 pub mod form;
