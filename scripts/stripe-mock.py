@@ -515,6 +515,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Request-Id", "req_" + secrets.token_hex(7))
         self.send_header("Stripe-Version", VERSION)
+        # Stripe's API answers browsers (Stripe.js) from any origin.
+        self.send_header("Access-Control-Allow-Origin", "*")
         for k, v in headers:
             self.send_header(k, v)
         self.end_headers()
@@ -595,6 +597,17 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, {"error": {"type": "invalid_request_error", "message": "unknown mock path"}})
 
     do_GET = do_POST = do_DELETE = handle_any
+
+    def do_OPTIONS(self):
+        """A browser's preflight before Stripe.js's requests: allowed, not an API request."""
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, DELETE")
+        self.send_header("Access-Control-Allow-Headers",
+                         "Authorization, Content-Type, Stripe-Version, Idempotency-Key")
+        self.send_header("Access-Control-Max-Age", "600")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
 
 def strip_private(obj):

@@ -51,11 +51,16 @@ scripts/bundle-size.sh --check
 
 step "browser tests against the release server and site"
 source scripts/e2e-server.sh
+source scripts/e2e-stripe.sh
+trap 'stop_e2e_server; stop_e2e_stripe' EXIT
 if ! (cd end2end && BASE_URL="http://127.0.0.1:$e2e_port" E2E_DATABASE_URL="$e2e_url" E2E_SERVER_LOG="$e2e_log" \
   npx playwright test); then
   explain_e2e_failure
+  echo "==> the end of the Stripe server's log ($stripe_log)" >&2
+  tail -n 30 "$stripe_log" >&2
   exit 1
 fi
+stop_e2e_stripe
 
 step "the API from outside: OpenAPI document validated (Redocly), the running API fuzzed (Schemathesis)"
 scripts/api-check.sh "http://127.0.0.1:$e2e_port" "$e2e_url"

@@ -110,9 +110,21 @@ fn content_security_policy() {
     let Some(nonce) = leptos::nonce::use_nonce() else {
         return;
     };
+    // With Stripe, its script, its card field's frames and its API, as Stripe lists them
+    // ("Content Security Policy" in Stripe.js's documentation), and nothing else of theirs.
+    let stripe = use_context::<server::AppState>()
+        .and_then(|s| s.config.stripe.as_ref().map(|st| origin(&st.api_base)));
+    let (script, frame, connect) = match &stripe {
+        Some(api) => (
+            " https://js.stripe.com https://*.js.stripe.com",
+            " frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;",
+            format!(" {api}"),
+        ),
+        None => ("", "", String::new()),
+    };
     let policy = format!(
-        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'{script}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'{connect};{frame} \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     );
     if let (Some(res), Ok(value)) = (
@@ -121,6 +133,13 @@ fn content_security_policy() {
     ) {
         res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
+}
+
+/// `scheme://host[:port]` of an address.
+#[cfg(feature = "ssr")]
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest))
 }
 
 #[component]

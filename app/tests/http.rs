@@ -767,6 +767,29 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         assert_eq!(owner, "C1001", "{name}");
     }
 
+    // How cards are entered: for another company, not found; for their own, the sandbox's
+    // tokenizer here (Stripe's field when Stripe is the gateway).
+    covered.push("card_entry");
+    not_found(
+        app.call_json(
+            "card_entry",
+            &serde_json::json!({ "company": "C1002" }),
+            Some(&customer),
+        )
+        .await,
+        "card_entry",
+    )
+    .await;
+    let res = app
+        .call_json(
+            "card_entry",
+            &serde_json::json!({ "company": "" }),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap(), "Sandbox");
+
     // What only staff do: refused outright.
     for name in [
         "list_companies",

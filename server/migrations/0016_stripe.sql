@@ -1,6 +1,9 @@
--- Stripe as the gateway: the company's Stripe Customer, each webhook event applied once by its
+-- Stripe as the gateway: the company's Stripe Customer, a card's funding, each webhook event applied once by its
 -- id, and the disputes Stripe reports on a payment.
 ALTER TABLE companies ADD COLUMN stripe_customer TEXT UNIQUE;
+-- A card's funding as the gateway reports it (surcharges apply to credit cards only).
+ALTER TABLE payment_methods ADD COLUMN card_funding TEXT
+    CHECK (card_funding IN ('credit', 'debit', 'prepaid', 'unknown'));
 
 CREATE TABLE stripe_events (
     id           TEXT PRIMARY KEY CHECK (id ~ '^evt_[A-Za-z0-9_]+$'),

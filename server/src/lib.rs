@@ -45,6 +45,9 @@ pub struct AppState {
     /// The built-in sandbox when it is the gateway: its tokenizer endpoint and its bank
     /// network's clock run here. `None` with a hosted gateway.
     pub sandbox: Option<Arc<gateway::SandboxGateway>>,
+    /// Stripe when it is the gateway (`SETTLE_GATEWAY=stripe`): the browser's card entry
+    /// (a SetupIntent for Stripe.js) and saving a bank account with its mandate go here.
+    pub stripe: Option<Arc<gateway::StripeGateway>>,
 }
 
 impl AppState {
@@ -64,15 +67,15 @@ impl AppState {
         config: Config,
         sandbox: Arc<gateway::SandboxGateway>,
     ) -> Self {
-        let (cards, sandbox): (Arc<dyn gateway::PaymentGateway>, _) = match &config.stripe {
-            Some(stripe) => (
-                Arc::new(gateway::StripeGateway::new(
-                    pool.clone(),
-                    stripe.clone(),
-                    config.gateway_timeout,
-                )),
-                None,
-            ),
+        let stripe = config.stripe.as_ref().map(|s| {
+            Arc::new(gateway::StripeGateway::new(
+                pool.clone(),
+                s.clone(),
+                config.gateway_timeout,
+            ))
+        });
+        let (cards, sandbox): (Arc<dyn gateway::PaymentGateway>, _) = match &stripe {
+            Some(stripe) => (stripe.clone(), None),
             None => (sandbox.clone(), Some(sandbox)),
         };
         // With the NACHA rail, ACH debits go to the seller's bank as files; cards still go
@@ -90,6 +93,7 @@ impl AppState {
             config: Arc::new(config),
             gateway,
             sandbox,
+            stripe,
         }
     }
 }

@@ -220,6 +220,21 @@ fn check_token(raw: &str) -> Result<String, FieldError> {
     Ok(t.to_string())
 }
 
+/// How the add-card form takes a card number: Settle's sandbox tokenizer, or Stripe's own
+/// card field (Stripe.js) confirming a SetupIntent made for the company, whose id the form
+/// then sends as the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CardEntry {
+    Sandbox,
+    Stripe {
+        publishable_key: String,
+        client_secret: String,
+    },
+}
+
+/// Where the browser loads Stripe.js from, as Stripe requires (never a copy).
+pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
+
 /// Adding a card, as the form sends it: the tokenizer's token and the name on the card.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCardInput {

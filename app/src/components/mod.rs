@@ -13,6 +13,7 @@ pub mod payment_dialog;
 pub mod payments_history;
 pub mod receipt;
 pub mod selection;
+pub mod stripe_js;
 
 use crate::error::ApiError;
 use leptos::prelude::*;

@@ -51,8 +51,54 @@ pub async fn add_card(
 ) -> Result<MethodOption, ApiError> {
     let (st, who) = (state()?, principal_via(link.as_deref()).await?);
     let scope = who.company(&st.pool, &card.company).await?;
-    let parsed = shared::method::NewCard::parse(&card)?;
+    let mut parsed = shared::method::NewCard::parse(&card)?;
+    // With Stripe the form sends the SetupIntent Stripe.js confirmed: its card, when it was
+    // set up for this company.
+    if let Some(stripe) = &st.stripe {
+        parsed.token = stripe
+            .card_from_setup(scope.id().0, &parsed.token)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "Stripe card not taken");
+                shared::AppError::Invalid(shared::error::FieldError::new(
+                    "card_number",
+                    "The card could not be confirmed with the payment gateway. Enter it again.",
+                ))
+            })?;
+    }
     Ok(server::methods::add_card(&st.pool, st.gateway.as_ref(), &scope, &parsed, today()).await?)
+}
+
+/// How the add-card form takes the number: the sandbox's tokenizer, or (Stripe) Stripe.js
+/// with a SetupIntent made now for the company's Stripe customer.
+#[server(endpoint = "card_entry", input = Json)]
+pub async fn card_entry(
+    company: String,
+    #[server(default)] link: Option<String>,
+) -> Result<shared::method::CardEntry, ApiError> {
+    let (st, who) = (state()?, principal_via(link.as_deref()).await?);
+    let scope = who.company(&st.pool, &company).await?;
+    let Some(stripe) = &st.stripe else {
+        return Ok(shared::method::CardEntry::Sandbox);
+    };
+    let setup = async {
+        let customer = stripe.customer(scope.id().0).await?;
+        stripe.card_setup(&customer).await
+    };
+    match setup.await {
+        Ok(s) => Ok(shared::method::CardEntry::Stripe {
+            publishable_key: stripe.settings().publishable_key.clone(),
+            client_secret: s.client_secret.unwrap_or_default(),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "Stripe card setup failed");
+            Err(shared::AppError::Invalid(shared::error::FieldError::new(
+                "card_number",
+                "The payment gateway is not answering, so cards cannot be added right now. Try again in a minute.",
+            ))
+            .into())
+        }
+    }
 }
 
 /// Saves an ACH bank account from the gateway's token, with the customer's debit

@@ -69,6 +69,8 @@ pub enum TokenDetails {
         last4: String,
         exp_month: u32,
         exp_year: i32,
+        /// `credit`, `debit`, `prepaid` or `unknown`, when the gateway says.
+        funding: Option<String>,
     },
     BankAccount {
         routing_number: String,
@@ -113,6 +115,18 @@ pub trait PaymentGateway: Send + Sync + 'static {
         amount: Money,
         idempotency_key: &str,
     ) -> GatewayFuture<'_, ()>;
+}
+
+/// Which gateway issued a token, by its form: Stripe's PaymentMethods (`pm_…`), the NACHA
+/// rail's vault (`nacha_ba_…`), else the sandbox. Kept on the saved method.
+pub fn issuer(token: &str) -> &'static str {
+    if token.starts_with("pm_") {
+        "stripe"
+    } else if token.starts_with(crate::ach_files::vault::TOKEN_PREFIX) {
+        "nacha"
+    } else {
+        "sandbox"
+    }
 }
 
 /// The payment a gateway key belongs to: the engine's key is the payment's idempotency key,

@@ -380,6 +380,7 @@ impl PaymentGateway for SandboxGateway {
                     last4: r.last4,
                     exp_month: r.exp_month.and_then(|m| u32::try_from(m).ok()).ok_or_else(broken)?,
                     exp_year: i32::from(r.exp_year.ok_or_else(broken)?),
+                    funding: None,
                 },
                 MethodKind::Ach => TokenDetails::BankAccount {
                     routing_number: r.routing_number.ok_or_else(broken)?,

@@ -49,6 +49,8 @@ struct NewMethod<'a> {
     holder_name: &'a str,
     last4: &'a str,
     brand: Option<CardBrand>,
+    /// `credit`, `debit`, `prepaid` or `unknown`, when the gateway says.
+    funding: Option<&'a str>,
     exp_month: Option<i16>,
     exp_year: Option<i16>,
     routing_number: Option<&'a str>,
@@ -109,9 +111,10 @@ async fn insert_method(
         MethodRow,
         r#"INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand,
                exp_month, exp_year, bank_name, routing_number, account_type, holder_type,
-               authorization_document_id, is_default, created_by, pay_link_id)
+               authorization_document_id, is_default, created_by, pay_link_id, gateway, card_funding)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-               NOT EXISTS (SELECT 1 FROM payment_methods WHERE company_id = $1 AND is_default), $14, $15)
+               NOT EXISTS (SELECT 1 FROM payment_methods WHERE company_id = $1 AND is_default), $14, $15,
+               $16, $17)
            ON CONFLICT (gateway_token) DO NOTHING
            RETURNING id AS "id: MethodId", kind AS "kind: MethodKind", holder_name,
                last4::text AS "last4!", card_brand AS "card_brand: CardBrand", exp_month, exp_year,
@@ -130,7 +133,9 @@ async fn insert_method(
         m.holder_type as Option<HolderType>,
         m.document as Option<DocumentId>,
         scope.initiator() as Option<UserId>,
-        scope.pay_link().map(|l| l.id()) as Option<PayLinkId>
+        scope.pay_link().map(|l| l.id()) as Option<PayLinkId>,
+        crate::gateway::issuer(m.token),
+        m.funding
     )
     .fetch_optional(&mut *tx)
     .await
@@ -185,6 +190,7 @@ pub async fn add_card(
         last4,
         exp_month,
         exp_year,
+        funding,
     } = token_details(gateway, &card.token).await?
     else {
         return Err(field(
@@ -209,6 +215,7 @@ pub async fn add_card(
             holder_name: &card.holder_name,
             last4: &last4,
             brand: Some(brand),
+            funding: funding.as_deref(),
             exp_month: i16::try_from(exp_month).ok(),
             exp_year: i16::try_from(exp_year).ok(),
             routing_number: None,
@@ -294,6 +301,7 @@ pub async fn add_bank_account(
             holder_name: &account.holder_name,
             last4: &last4,
             brand: None,
+            funding: None,
             exp_month: None,
             exp_year: None,
             routing_number: Some(&routing_number),

@@ -14,7 +14,7 @@ pub use ach::AuthorizingCompany;
 use super::focus::focus_field;
 use super::gateway_client::{today, tokenize};
 use super::{ErrorBanner, Payer};
-use crate::server_fns::methods::{add_bank_account, add_card};
+use crate::server_fns::methods::{add_bank_account, add_card, card_entry};
 
 use crate::error::ApiError;
 use leptos::prelude::*;
@@ -23,7 +23,7 @@ use shared::card::{check_cvc, check_postal_code, CardExpiry, CardNumber};
 use shared::document::{parse_signed_on, UploadedDocument, FIELD};
 use shared::error::FieldError;
 use shared::method::{
-    check_agreement, check_holder_name, AgreedOn, AuthorizationInput, MethodOption,
+    check_agreement, check_holder_name, AgreedOn, AuthorizationInput, CardEntry, MethodOption,
     NewBankAccountInput, NewCardInput, TokenizeRequest, ACH_AUTHORIZATION_VERSION,
 };
 
@@ -72,6 +72,11 @@ pub(super) struct FormState {
     agreed: RwSignal<bool>,
     errors: RwSignal<Vec<FieldError>>,
     general: RwSignal<Option<String>>,
+    /// How cards are entered (asked of the server when the form opens): the sandbox's
+    /// tokenizer, or Stripe's own field with a SetupIntent's secret.
+    entry: RwSignal<Option<CardEntry>>,
+    /// Stripe's card field, once mounted.
+    stripe: StoredValue<Option<super::stripe_js::StripeCard>, LocalStorage>,
 }
 
 impl FormState {
@@ -95,6 +100,8 @@ impl FormState {
             agreed: RwSignal::new(false),
             errors: RwSignal::new(Vec::new()),
             general: RwSignal::new(None),
+            entry: RwSignal::new(None),
+            stripe: StoredValue::new_local(None),
         };
         // Editing a field clears its error.
         for (value, name) in [
@@ -287,10 +294,35 @@ pub fn AddMethodForm(
     let company = StoredValue::new(payer.company());
     let link = StoredValue::new(payer.link());
 
+    // How cards are entered here; asked again after a Stripe card was confirmed but not
+    // saved (a SetupIntent is confirmed once).
+    let ask_entry = move || {
+        leptos::task::spawn_local(async move {
+            match card_entry(company.get_value(), link.get_value()).await {
+                Ok(entry) => state.entry.set(Some(entry)),
+                Err(e) => state.show_api(e),
+            }
+        })
+    };
+    ask_entry();
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() || state.uploading.get_untracked() {
             return;
+        }
+        if kind.get_untracked() == Kind::Card {
+            if let Some(CardEntry::Stripe { client_secret, .. }) = state.entry.get_untracked() {
+                return card::submit_stripe(
+                    state,
+                    busy,
+                    client_secret,
+                    company,
+                    link,
+                    on_added,
+                    ask_entry,
+                );
+            }
         }
         state.general.set(None);
         let mut found = Vec::new();
@@ -378,7 +410,7 @@ pub fn AddMethodForm(
                 </div>
             </fieldset>
             {move || match kind.get() {
-                Kind::Card => view! { <card::CardFields state=state/> }.into_any(),
+                Kind::Card => view! { <card::CardEntryFields state=state/> }.into_any(),
                 Kind::Ach => view! {
                     <ach::AchFields state=state/>
                     {if staff {

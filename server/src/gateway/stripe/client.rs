@@ -411,6 +411,31 @@ impl StripeGateway {
         .await
     }
 
+    /// The card the browser saved for `company` with Stripe.js: the PaymentMethod of the
+    /// SetupIntent `setup_intent`, when that intent is the company's customer's and succeeded
+    /// (an intent of another customer's, or one not confirmed, is refused).
+    pub async fn card_from_setup(
+        &self,
+        company: i64,
+        setup_intent: &str,
+    ) -> Result<String, GatewayError> {
+        let refused = |why: &str| Err(GatewayError::Refused(why.into()));
+        if !setup_intent.starts_with("seti_") || searchable(setup_intent).is_none() {
+            return refused("not a Stripe SetupIntent");
+        }
+        let customer = self.customer(company).await?;
+        let setup = self.setup_intent(setup_intent).await?;
+        if setup.customer.as_deref() != Some(customer.as_str()) {
+            return refused("the card was set up for another customer");
+        }
+        match (setup.status.as_str(), setup.payment_method) {
+            ("succeeded", Some(pm)) => Ok(pm),
+            (status, _) => Err(GatewayError::Refused(format!(
+                "Stripe has not confirmed the card yet (the setup is at {status})"
+            ))),
+        }
+    }
+
     /// The PaymentMethod `id`, or `None` when Stripe has none.
     pub async fn payment_method(&self, id: &str) -> Result<Option<PaymentMethod>, GatewayError> {
         let (status, bytes) = self
@@ -674,6 +699,7 @@ impl PaymentGateway for StripeGateway {
                         last4: c.last4,
                         exp_month: c.exp_month,
                         exp_year: c.exp_year,
+                        funding: Some(c.funding),
                     }),
                     (None, Some(b)) => Some(TokenDetails::BankAccount {
                         routing_number: b.routing_number.unwrap_or_default(),

@@ -1,0 +1,98 @@
+// Browser tests with Stripe as the gateway (a second server, SETTLE_GATEWAY=stripe, against
+// Stripe's API as its published description defines it: scripts/stripe-mock.py). Stripe.js
+// cannot load here: its address is routed to end2end/stripe/stripe-js-stand-in.js, which makes
+// only the documented calls Settle uses.
+import { Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test, expect, CLERK, checkScreen, signIn, waitForHydration } from "./helpers";
+
+const STRIPE_URL = process.env.STRIPE_E2E_URL;
+const MOCK = process.env.STRIPE_MOCK_URL ?? "";
+test.use({ baseURL: STRIPE_URL });
+
+function sql(query: string): string[][] {
+  const url = process.env.STRIPE_E2E_DATABASE_URL;
+  if (!url) throw new Error("STRIPE_E2E_DATABASE_URL is not set");
+  return execFileSync("psql", [url, "-tA", "-F", "\t", "-c", query], { encoding: "utf8" })
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => l.split("\t"));
+}
+
+async function standInStripeJs(page: Page) {
+  const body = readFileSync(join(__dirname, "../stripe/stripe-js-stand-in.js"), "utf8").replaceAll(
+    "__STRIPE_API_BASE__",
+    MOCK,
+  );
+  await page.route("https://js.stripe.com/v3/", (route) =>
+    route.fulfill({ status: 200, contentType: "application/javascript", body }),
+  );
+}
+
+test("with Stripe, a clerk adds a card in Stripe's field and pays with it", async ({ page }, testInfo) => {
+  test.skip(!STRIPE_URL, "the Stripe server is started by scripts/e2e-stripe.sh");
+  await standInStripeJs(page);
+  const code = "C1007";
+  const [[invoice]] = sql(
+    `SELECT number FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${code}') ` +
+      `AND balance > 0 ORDER BY due_date, number LIMIT 1`,
+  );
+  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await page.goto(`/ops/crm/companies/${code}`);
+  await waitForHydration(page);
+  await page.getByLabel(`Select ${invoice}`).check();
+  await page.getByRole("button", { name: "Make Payment" }).click();
+  const dialog = page.getByRole("dialog", { name: "Make Payment" });
+  await dialog.getByRole("button", { name: "+ Add a payment method" }).click();
+  const add = page.getByRole("dialog", { name: "Add a payment method" });
+
+  // Stripe's field instead of Settle's: the number never goes through Settle's own inputs.
+  const field = add.locator("#stripe-card");
+  await expect(field.getByLabel("Card number")).toBeVisible();
+  await expect(add.getByLabel("Card number", { exact: true })).toHaveCount(1);
+  await expect(add.locator("input[name=card_number]")).toHaveCount(0);
+  await field.getByLabel("Card number").fill("4000 0566");
+  await expect(add.locator("#card_number-error")).toHaveText(/Your card number is incomplete/);
+  await add.getByLabel("Name on card").fill("Robin Ortega");
+  await field.getByLabel("Card number").fill("4000056655665556");
+  await expect(add.locator("#card_number-error")).toBeEmpty();
+  await field.getByLabel("Expiration date MM / YY").fill("12 / 30");
+  await field.getByLabel("CVC").fill("123");
+  await field.getByLabel("ZIP").fill("94107");
+  await checkScreen(page, "stripe-add-card", testInfo);
+  await add.getByRole("button", { name: "Add", exact: true }).click();
+
+  const back = page.getByRole("dialog", { name: "Make Payment" });
+  await expect(back.getByLabel(/Visa •••• 5556/)).toBeChecked();
+  await back.getByLabel("Authorized by").selectOption("phone");
+  await back.getByLabel("Reference").fill("Robin Ortega on the phone");
+  await back.getByRole("button", { name: /Make Payment ·/ }).click();
+  const receipt = page.getByRole("dialog", { name: "Payment received" });
+  await expect(receipt).toContainText("Visa •••• 5556");
+  await checkScreen(page, "stripe-receipt", testInfo);
+  await receipt.getByRole("button", { name: "Done" }).click();
+
+  // Saved as Stripe's PaymentMethod with its funding; paid by a PaymentIntent.
+  const [[token, gateway, funding, customer]] = sql(
+    `SELECT m.gateway_token, m.gateway, m.card_funding, c.stripe_customer FROM payment_methods m ` +
+      `JOIN companies c ON c.id = m.company_id WHERE c.code = '${code}' ORDER BY m.id DESC LIMIT 1`,
+  );
+  expect(token).toMatch(/^pm_/);
+  expect([gateway, funding]).toEqual(["stripe", "debit"]);
+  expect(customer).toMatch(/^cus_/);
+  const [[status, charge]] = sql(
+    `SELECT status, gateway_charge_id FROM payments WHERE company_id = ` +
+      `(SELECT id FROM companies WHERE code = '${code}') ORDER BY id DESC LIMIT 1`,
+  );
+  expect(status).toBe("approved");
+  expect(charge).toMatch(/^pi_/);
+
+  // Every request, from the server and from the stand-in in the browser, as the description allows.
+  const report = await (await fetch(`${MOCK}/_mock/report`)).json();
+  expect(report.violations).toEqual([]);
+  expect(report.answers_invalid).toEqual([]);
+  const browser = report.requests.filter((r: any) => r.key.startsWith("pk_")).length;
+  console.log(`Stripe description: ${report.validated} requests validated (${browser} from the browser), 0 violations`);
+});
