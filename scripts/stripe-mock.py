@@ -357,6 +357,17 @@ def answer(method, template, params):
             return error(404, "invalid_request_error",
                          f"No such PaymentMethod: '{p['payment_method']}'", code="resource_missing")
         return 200, public(obj)
+    if (method, template) == ("POST", "/v1/payment_methods/{payment_method}"):
+        obj = STORE.get(p["payment_method"])
+        if obj is None or obj["object"] != "payment_method":
+            return error(404, "invalid_request_error",
+                         f"No such PaymentMethod: '{p['payment_method']}'", code="resource_missing")
+        holder = (params.get("us_bank_account") or {}).get("account_holder_type")
+        if holder and obj.get("us_bank_account"):
+            obj["us_bank_account"]["account_holder_type"] = holder
+        if params.get("metadata"):
+            obj["metadata"] = dict(obj.get("metadata") or {}, **params["metadata"])
+        return 200, public(obj)
     if (method, template) == ("POST", "/v1/payment_methods/{payment_method}/attach"):
         obj = STORE.get(p["payment_method"])
         if obj is None or obj["object"] != "payment_method":

@@ -6,7 +6,7 @@ import { Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { test, expect, CLERK, checkScreen, signIn, waitForHydration } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, waitForHydration } from "./helpers";
 
 const STRIPE_URL = process.env.STRIPE_E2E_URL;
 const MOCK = process.env.STRIPE_MOCK_URL ?? "";
@@ -95,4 +95,47 @@ test("with Stripe, a clerk adds a card in Stripe's field and pays with it", asyn
   expect(report.answers_invalid).toEqual([]);
   const browser = report.requests.filter((r: any) => r.key.startsWith("pk_")).length;
   console.log(`Stripe description: ${report.validated} requests validated (${browser} from the browser), 0 violations`);
+});
+
+test("with Stripe, a customer adds a bank account in the portal; its mandate is the authorization agreed there", async ({ page }, testInfo) => {
+  test.skip(!STRIPE_URL, "the Stripe server is started by scripts/e2e-stripe.sh");
+  await standInStripeJs(page);
+  await signIn(page, CUSTOMER, /\/portal$/);
+  await page.goto("/portal/payment-methods");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Add a payment method" }).first().click();
+  const add = page.getByRole("dialog", { name: "Add a payment method" });
+  await add.getByLabel("ACH bank account").check();
+  await add.getByLabel("Account holder name").fill("Ana Diaz");
+  await add.getByLabel("Savings").check();
+  await add.getByLabel("Routing number").fill("110000000");
+  await add.getByLabel("Account number", { exact: true }).fill("000444555666");
+  await add.getByLabel("Account number again").fill("000444555666");
+  await add.getByLabel("Your full name (signature)").fill("Ana Diaz");
+  await add.getByLabel("I authorize these debits").check();
+  const before = (await (await fetch(`${MOCK}/_mock/report`)).json()).requests.length;
+  await add.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.getByTestId("methods-message")).toContainText("•••• 5666");
+  await checkScreen(page, "stripe-portal-ach", testInfo);
+
+  const [[token, gateway, sha]] = sql(
+    `SELECT m.gateway_token, m.gateway, encode(d.sha256, 'hex') FROM payment_methods m ` +
+      `JOIN documents d ON d.id = m.authorization_document_id ` +
+      `WHERE m.last4 = '5666' AND m.company_id = (SELECT id FROM companies WHERE code = 'C1001')`,
+  );
+  expect(token).toMatch(/^pm_/);
+  expect(gateway).toBe("stripe");
+  // Stripe got the PaymentMethod from Settle's tokenizer, then a SetupIntent confirmed with
+  // the mandate (online: the address and browser it was agreed from); nothing refused.
+  const report = await (await fetch(`${MOCK}/_mock/report`)).json();
+  const made = report.requests.slice(before).map((r: any) => `${r.method} ${r.operation}`);
+  expect(made).toEqual(
+    expect.arrayContaining([
+      "POST /v1/payment_methods",
+      "POST /v1/payment_methods/{payment_method}",
+      "POST /v1/setup_intents",
+    ]),
+  );
+  expect(report.violations).toEqual([]);
+  expect(sha).toMatch(/^[0-9a-f]{64}$/);
 });

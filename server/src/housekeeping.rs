@@ -188,10 +188,11 @@ pub fn spawn(state: AppState) {
                 let run = sandbox.advance_ach(s.config.sandbox_ach_after);
                 let outcome = exclusively(&s.pool, Unit::SandboxClock, run).await;
                 report(Unit::SandboxClock, outcome, |n| *n == 0);
-                let run = sandbox.forget_old_tokenizations();
-                let outcome = exclusively(&s.pool, Unit::ForgetTokenizations, run).await;
-                report(Unit::ForgetTokenizations, outcome, |n| *n == 0);
             }
+            // The tokenizer endpoint's limit, whatever the gateway.
+            let run = crate::gateway::sandbox::forget_old_tokenizations(&s.pool);
+            let outcome = exclusively(&s.pool, Unit::ForgetTokenizations, run).await;
+            report(Unit::ForgetTokenizations, outcome, |n| *n == 0);
             // The NACHA rail's files (before the sync, so returns read are seen at once).
             if let Some(nacha) = s.config.nacha.clone() {
                 let run = async {

@@ -74,6 +74,7 @@ impl Rail {
                 routing_number: TEST_ROUTING.into(),
                 account_number: account.into(),
                 holder_name: "Ada Lovelace".into(),
+                account_type: None,
             },
             today(),
         )
@@ -126,6 +127,7 @@ impl Rail {
             &who.reach(f.company_id, "Company").unwrap(),
             &NewBankAccount::parse(&input, today()).unwrap(),
             Some("203.0.113.7"),
+            Some("Mozilla/5.0 (X11; Linux x86_64)"),
             today(),
         )
         .await

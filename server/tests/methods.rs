@@ -29,6 +29,7 @@ fn bank_request(account: &str) -> TokenizeRequest {
         routing_number: TEST_ROUTING.into(),
         account_number: account.into(),
         holder_name: "C1002 AP".into(),
+        account_type: None,
     }
 }
 
@@ -90,6 +91,7 @@ impl Fixture {
             &who.reach(company, "Company")?,
             &account,
             Some("203.0.113.7"),
+            Some("Mozilla/5.0 (X11; Linux x86_64)"),
             today(),
         )
         .await
@@ -200,6 +202,7 @@ async fn the_tokenizer_refuses_bad_cards_beside_their_fields(pool: PgPool) {
         routing_number: "110000001".into(),
         account_number: TEST_ACH_SETTLES.into(),
         holder_name: "A".into(),
+        account_type: None,
     };
     assert_eq!(
         refusal(tokenize(&f.gateway, &bad_routing, t).await).0,

@@ -8,9 +8,12 @@ mod common;
 
 use common::{fixture, key, Fixture};
 use serde_json::Value;
-use server::gateway::stripe::client::{BankAccountToSave, API_VERSION};
+use server::gateway::stripe::client::API_VERSION;
 use server::gateway::{ChargeStatus, PaymentGateway, StripeGateway, StripeSettings};
-use shared::method::NewCard;
+use shared::method::{
+    AuthorizationInput, NewBankAccount, NewBankAccountInput, NewCard, TokenizeRequest,
+    ACH_AUTHORIZATION_VERSION,
+};
 use shared::money::Money;
 use shared::payment::PaymentOutcome;
 use sqlx::PgPool;
@@ -290,34 +293,82 @@ async fn cards_and_bank_accounts_through_stripe(pool: PgPool) {
         Err(server::gateway::GatewayError::Refused(_))
     ));
 
-    // A bank account: a us_bank_account PaymentMethod and a SetupIntent whose mandate is the
-    // holder's authorization in Settle.
-    let account = |number: &'static str| BankAccountToSave {
-        routing_number: "110000000",
-        account_number: number,
-        holder_type: "company",
-        account_type: "checking",
-        holder_name: "Ada Lovelace",
-        accepted_at: 1_796_000_000,
-        ip_address: "203.0.113.7",
-        user_agent: "Mozilla/5.0 (X11; Linux x86_64)",
-        authorization_text: "I authorize Northwind Supply to debit the account above.",
+    // A bank account, added by the customer in the portal: the tokenizer makes it a
+    // us_bank_account PaymentMethod, and saving it sets up a SetupIntent for the company's
+    // customer whose mandate is the authorization agreed on the page.
+    let token = server::gateway::tokenize(
+        &stripe,
+        &TokenizeRequest::BankAccount {
+            routing_number: "110000000".into(),
+            account_number: "000123450042".into(),
+            holder_name: "Ada Lovelace".into(),
+            account_type: Some("savings".into()),
+        },
+        common::today(),
+    )
+    .await
+    .unwrap()
+    .token;
+    assert!(token.starts_with("pm_"), "{token}");
+    let portal = f.customer_of("C1002").await;
+    let input = NewBankAccountInput {
+        company: String::new(),
+        token: token.clone(),
+        holder_name: "Ada Lovelace".into(),
+        holder_type: "personal".into(),
+        account_type: "savings".into(),
+        authorization: AuthorizationInput::InPortal {
+            version: ACH_AUTHORIZATION_VERSION.into(),
+            signed_name: "Ada Lovelace".into(),
+            agreed: true,
+        },
     };
-    let bank = stripe
-        .save_bank_account(&customer, &account("000123456789"))
-        .await
-        .unwrap();
-    let details = stripe.token_details(&bank.id).await.unwrap().unwrap();
+    let saved = server::methods::add_bank_account(
+        &f.pool,
+        &stripe,
+        &portal.reach(f.company_id, "Company").unwrap(),
+        &NewBankAccount::parse(&input, common::today()).unwrap(),
+        Some("203.0.113.7"),
+        Some("Mozilla/5.0 (X11; Linux x86_64)"),
+        common::today(),
+    )
+    .await
+    .unwrap();
+    let report = mock.report().await;
+    let mandate = report["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["operation"] == "/v1/setup_intents" && r["method"] == "POST")
+        .count();
+    assert!(mandate >= 1);
+    let details = stripe.token_details(&token).await.unwrap().unwrap();
     assert_eq!(
         details,
         server::gateway::TokenDetails::BankAccount {
             routing_number: "110000000".into(),
-            last4: "6789".into()
+            last4: "0042".into()
         }
     );
     // A debit is pending while Stripe processes it, settled when it succeeds...
-    let k = key();
-    let debit = stripe.charge(&bank.id, cents(12_500), &k).await.unwrap();
+    let (debit, k) = {
+        let inv = f.open().await[0];
+        let k = key();
+        let req = f.request(saved.id, &[(inv.0, &inv.1.to_string(), "")], &k);
+        let outcome = server::payments::pay(
+            &f.pool,
+            &stripe,
+            &f.config,
+            &f.scope(&f.clerk),
+            &req,
+            common::today(),
+        )
+        .await
+        .map_err(|e| e.into_app())
+        .unwrap();
+        assert!(matches!(outcome, PaymentOutcome::Paid(_)), "{outcome:?}");
+        (stripe.find_charge(&k).await.unwrap().unwrap(), k)
+    };
     assert_eq!(debit.status, ChargeStatus::Pending);
     mock.control(&format!("payment_intents/{}/succeeded", debit.id), "")
         .await;
@@ -325,7 +376,7 @@ async fn cards_and_bank_accounts_through_stripe(pool: PgPool) {
     assert_eq!(settled.status, ChargeStatus::Settled);
     // ...and returned, with the reason, when the bank fails it after processing.
     let k = key();
-    let debit = stripe.charge(&bank.id, cents(7_500), &k).await.unwrap();
+    let debit = stripe.charge(&token, cents(7_500), &k).await.unwrap();
     mock.control(&format!("payment_intents/{}/failed", debit.id), "")
         .await;
     let returned = stripe.find_charge(&k).await.unwrap().unwrap();

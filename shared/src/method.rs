@@ -152,6 +152,9 @@ pub enum TokenizeRequest {
         routing_number: String,
         account_number: String,
         holder_name: String,
+        /// `checking` or `savings`, for gateways that keep it with the numbers (Stripe).
+        #[serde(default)]
+        account_type: Option<String>,
     },
 }
 

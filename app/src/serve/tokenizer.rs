@@ -1,9 +1,9 @@
-//! The sandbox gateway's tokenizer endpoint: card and account numbers come here from the
-//! browser, as they would go to a hosted gateway's, and never to Settle's server functions.
-//! Only the token and display fields go back. Numbers go to the configured gateway (with the
-//! NACHA rail, bank accounts to its own vault; cards on to the sandbox), under the sandbox's
-//! rate limit. (With a hosted gateway this route goes away and the browser talks to the
-//! gateway.)
+//! The tokenizer endpoint: card and account numbers come here from the browser, as they would
+//! go to a hosted gateway's, and never to Settle's server functions. Only the token and
+//! display fields go back. Numbers go to the configured gateway (with the NACHA rail, bank
+//! accounts to its own vault; cards on to the sandbox; with Stripe, bank accounts become
+//! Stripe PaymentMethods and cards are refused: they go from Stripe's own field to Stripe),
+//! under one rate limit per caller.
 
 use crate::request::CurrentUser;
 use axum::body::Bytes;
@@ -59,16 +59,7 @@ async fn tokenize(
             )
         }
     };
-    let Some(sandbox) = &state.sandbox else {
-        return tokenizer_refusal(
-            StatusCode::NOT_FOUND,
-            FieldError::new(
-                "request",
-                "This gateway takes card and account numbers itself.",
-            ),
-        );
-    };
-    let allowed = match sandbox.allow_tokenization(&who).await {
+    let allowed = match server::gateway::sandbox::tokenize_allowed(&state.pool, &who).await {
         Ok(allowed) => allowed,
         Err(e) => {
             tracing::warn!(error = %e, "sandbox tokenizer limit unavailable");

@@ -113,12 +113,14 @@ pub async fn add_bank_account(
     let scope = who.company(&st.pool, &account.company).await?;
     let parsed = shared::method::NewBankAccount::parse(&account, today())?;
     let address = crate::request::client_address();
+    let user_agent = crate::request::header("user-agent");
     Ok(server::methods::add_bank_account(
         &st.pool,
         st.gateway.as_ref(),
         &scope,
         &parsed,
         address.as_deref(),
+        user_agent.as_deref(),
         today(),
     )
     .await?)

@@ -78,6 +78,21 @@ pub enum TokenDetails {
     },
 }
 
+/// The authorization behind a bank account's debits, as a gateway's mandate carries it.
+#[derive(Clone, Debug)]
+pub struct Mandate<'a> {
+    /// `business` or `personal`.
+    pub holder_type: &'a str,
+    /// When it was given: the day a signed document was signed, or the moment it was agreed
+    /// on a page.
+    pub accepted_at: chrono::DateTime<chrono::Utc>,
+    /// Agreed on a page: from which address, in which browser. `None` for a signed document.
+    pub online: Option<(&'a str, &'a str)>,
+    /// SHA-256 (hex) of the authorization as Settle keeps it (the signed document, or the
+    /// text shown with who agreed, when and from where).
+    pub record_sha256: String,
+}
+
 /// What Settle asks of a payment gateway. Every charge carries an idempotency key: the same
 /// key always means the same charge.
 pub trait PaymentGateway: Send + Sync + 'static {
@@ -93,6 +108,30 @@ pub trait PaymentGateway: Send + Sync + 'static {
         routing_number: &str,
         account_number: &str,
     ) -> GatewayFuture<'_, String>;
+
+    /// Tokenizes a bank account with what some gateways need besides its numbers (Stripe: the
+    /// holder's name and the account's type). By default, the numbers alone.
+    fn tokenize_bank_account_for(
+        &self,
+        routing_number: &str,
+        account_number: &str,
+        _holder_name: &str,
+        _account_type: Option<&str>,
+    ) -> GatewayFuture<'_, String> {
+        self.tokenize_bank_account(routing_number, account_number)
+    }
+
+    /// Binds a bank account being saved for `company` to the holder's authorization, where the
+    /// gateway keeps one (Stripe: the company's customer and a mandate). By default there is
+    /// nothing to do: Settle keeps the authorization itself.
+    fn authorize_debits<'a>(
+        &'a self,
+        _token: &'a str,
+        _company: shared::CompanyId,
+        _mandate: &'a Mandate<'a>,
+    ) -> GatewayFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
 
     fn charge(
         &self,

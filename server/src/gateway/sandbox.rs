@@ -97,52 +97,14 @@ impl SandboxGateway {
         self.reachable.store(reachable, Ordering::SeqCst);
     }
 
-    /// Counts a tokenization for `caller` and says whether it may go ahead: at most
-    /// [`TOKENIZE_LIMIT`] in any [`TOKENIZE_WINDOW`], as hosted gateways limit card testing.
-    /// Kept in PostgreSQL, so the limit holds across every instance; one caller's attempts
-    /// are counted one at a time (an advisory lock on the caller).
+    /// Counts a tokenization for `caller` ([`tokenize_allowed`]).
     pub async fn allow_tokenization(&self, caller: &str) -> Result<bool, GatewayError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        sqlx::query!(
-            "SELECT pg_advisory_xact_lock(hashtextextended('sandbox-tokenize:' || $1, 0)) AS locked",
-            caller
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        let recent = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM sandbox_tokenize_attempts
-               WHERE caller = $1 AND at > now() - make_interval(secs => $2)"#,
-            caller,
-            TOKENIZE_WINDOW.as_secs_f64()
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        if recent >= TOKENIZE_LIMIT as i64 {
-            return Ok(false);
-        }
-        sqlx::query!(
-            "INSERT INTO sandbox_tokenize_attempts (caller) VALUES ($1)",
-            caller
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(true)
+        tokenize_allowed(&self.pool, caller).await
     }
 
-    /// Forgets tokenizations older than the window. Returns how many.
+    /// Forgets tokenizations older than the window ([`forget_old_tokenizations`]).
     pub async fn forget_old_tokenizations(&self) -> Result<u64, GatewayError> {
-        let done = sqlx::query!(
-            "DELETE FROM sandbox_tokenize_attempts WHERE at < now() - make_interval(secs => $1)",
-            TOKENIZE_WINDOW.as_secs_f64()
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(done.rows_affected())
+        forget_old_tokenizations(&self.pool).await
     }
 
     /// Runs a call as a hosted gateway does: after the configured delay, and to the end even
@@ -186,6 +148,55 @@ impl SandboxGateway {
         .map_err(unavailable)?;
         Ok(moved.rows_affected())
     }
+}
+
+/// Counts a tokenization for `caller` and says whether it may go ahead: at most
+/// [`TOKENIZE_LIMIT`] in any [`TOKENIZE_WINDOW`], as hosted gateways limit card testing
+/// (the tokenizer endpoint's limit, whatever the gateway).
+/// Kept in PostgreSQL, so the limit holds across every instance; one caller's attempts
+/// are counted one at a time (an advisory lock on the caller).
+pub async fn tokenize_allowed(pool: &PgPool, caller: &str) -> Result<bool, GatewayError> {
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('sandbox-tokenize:' || $1, 0)) AS locked",
+        caller
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let recent = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM sandbox_tokenize_attempts
+           WHERE caller = $1 AND at > now() - make_interval(secs => $2)"#,
+        caller,
+        TOKENIZE_WINDOW.as_secs_f64()
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    if recent >= TOKENIZE_LIMIT as i64 {
+        return Ok(false);
+    }
+    sqlx::query!(
+        "INSERT INTO sandbox_tokenize_attempts (caller) VALUES ($1)",
+        caller
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(true)
+}
+
+/// Forgets tokenizations older than the window. Returns how many.
+pub async fn forget_old_tokenizations(pool: &PgPool) -> Result<u64, GatewayError> {
+    let done = sqlx::query!(
+        "DELETE FROM sandbox_tokenize_attempts WHERE at < now() - make_interval(secs => $1)",
+        TOKENIZE_WINDOW.as_secs_f64()
+    )
+    .execute(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(done.rows_affected())
 }
 
 /// A charge's state in the sandbox's books (`sandbox_charges.status`).

@@ -64,12 +64,18 @@ pub async fn tokenize(
             routing_number,
             account_number,
             holder_name,
+            account_type,
         } => {
             check_holder_name(holder_name).map_err(field)?;
             let routing = RoutingNumber::parse(routing_number).map_err(field)?;
             let account = check_account_number(account_number, account_number).map_err(field)?;
+            let kind = account_type
+                .as_deref()
+                .map(|k| shared::bank::AccountType::parse(k).map(|t| t.as_str()))
+                .transpose()
+                .map_err(field)?;
             let token = gateway
-                .tokenize_bank_account(routing.as_str(), &account)
+                .tokenize_bank_account_for(routing.as_str(), &account, holder_name, kind)
                 .await
                 .map_err(TokenizeRefusal::Gateway)?;
             Ok(TokenizeResponse {

@@ -5,7 +5,7 @@
 use super::{field, MethodRow};
 use crate::audit::{self, Action, Entity, Event};
 use crate::authority::CompanyScope;
-use crate::gateway::{within, PaymentGateway, TokenDetails, LOOKUP_TIMEOUT};
+use crate::gateway::{within, Mandate, PaymentGateway, TokenDetails, LOOKUP_TIMEOUT};
 use crate::Result;
 use chrono::{NaiveDate, Utc};
 use serde_json::json;
@@ -233,13 +233,16 @@ pub async fn add_card(
 /// Saves an ACH bank account the gateway tokenized, with the customer's debit authorization:
 /// staff attach a signed document they uploaded for this company and not yet used; a
 /// customer agrees in the portal, and the wording they read, their typed name, when and from
-/// `address` are kept as the document. Neither may use the other's way.
+/// `address` are kept as the document. Neither may use the other's way. A gateway that keeps
+/// a mandate (Stripe) gets the authorization before the account is saved here, with the
+/// browser (`user_agent`) it was agreed in; if it refuses, nothing is saved.
 pub async fn add_bank_account(
     pool: &PgPool,
     gateway: &dyn PaymentGateway,
     scope: &CompanyScope,
     account: &NewBankAccount,
     address: Option<&str>,
+    user_agent: Option<&str>,
     today: NaiveDate,
 ) -> Result<MethodOption> {
     let company = scope.id();
@@ -311,6 +314,39 @@ pub async fn add_bank_account(
         },
     )
     .await?;
+    let record = sqlx::query_scalar!(
+        "SELECT sha256 FROM documents WHERE id = $1",
+        document as DocumentId
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mandate = Mandate {
+        holder_type: account.holder_type.as_str(),
+        accepted_at: match &account.authorization {
+            Authorization::Uploaded { signed_on, .. } => signed_on
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_else(Utc::now),
+            Authorization::InPortal { .. } => Utc::now(),
+        },
+        online: match (&account.authorization, address, user_agent) {
+            (Authorization::InPortal { .. }, Some(ip), Some(agent)) => Some((ip, agent)),
+            _ => None,
+        },
+        record_sha256: crate::tokens::hex(&record),
+    };
+    within(
+        LOOKUP_TIMEOUT,
+        gateway.authorize_debits(&account.token, company, &mandate),
+    )
+    .await
+    .map_err(|e| {
+        tracing::warn!(error = %e, "the gateway did not take the bank account's authorization");
+        field(
+            "token",
+            "The payment gateway did not accept this account's debit authorization. Nothing was saved; check the account and try again.",
+        )
+    })?;
     tx.commit().await?;
     tracing::info!(method_id = %option.id, company_id = %company, "bank account added");
     Ok(option)

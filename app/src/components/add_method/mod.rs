@@ -242,6 +242,7 @@ impl FormState {
             routing_number: self.routing.get_untracked(),
             account_number: self.account.get_untracked(),
             holder_name: self.holder_name.get_untracked(),
+            account_type: Some(self.account_type.get_untracked()),
         }
     }
 

@@ -9,7 +9,7 @@
 use super::answers::{self, PaymentIntent, Refusal};
 use super::form::Form;
 use crate::gateway::{
-    CardToken, Charge, GatewayError, GatewayFuture, PaymentGateway, TokenDetails,
+    CardToken, Charge, GatewayError, GatewayFuture, Mandate, PaymentGateway, TokenDetails,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -189,21 +189,14 @@ pub struct SetupIntent {
     pub customer: Option<String>,
 }
 
-/// A bank account to save, with the authorization its holder gave in Settle.
+/// A bank account's numbers, as the tokenizer takes them for Stripe.
 #[derive(Clone, Debug)]
-pub struct BankAccountToSave<'a> {
+pub struct BankAccountNumbers<'a> {
     pub routing_number: &'a str,
     pub account_number: &'a str,
-    /// `company` or `individual`.
-    pub holder_type: &'a str,
-    /// `checking` or `savings`.
-    pub account_type: &'a str,
     pub holder_name: &'a str,
-    /// When, from where and in what browser the authorization was given, and the text shown.
-    pub accepted_at: i64,
-    pub ip_address: &'a str,
-    pub user_agent: &'a str,
-    pub authorization_text: &'a str,
+    /// `checking` or `savings` (Stripe's default: checking).
+    pub account_type: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -454,72 +447,91 @@ impl StripeGateway {
         }
     }
 
-    /// Saves a bank account for `customer`: a `us_bank_account` PaymentMethod, then a
-    /// SetupIntent confirmed with the holder's authorization as its mandate. Answers the
-    /// PaymentMethod.
-    pub async fn save_bank_account(
+    /// A `us_bank_account` PaymentMethod for these numbers (not yet any customer's): the
+    /// token the browser gets back from the tokenizer.
+    pub async fn create_bank_account(
         &self,
-        customer: &str,
-        account: &BankAccountToSave<'_>,
+        account: &BankAccountNumbers<'_>,
     ) -> Result<PaymentMethod, GatewayError> {
-        let method: PaymentMethod = self
+        let mut form = Form::new()
+            .set(&["type"], "us_bank_account")
+            .set(
+                &["us_bank_account", "routing_number"],
+                account.routing_number,
+            )
+            .set(
+                &["us_bank_account", "account_number"],
+                account.account_number,
+            )
+            .set(&["billing_details", "name"], account.holder_name);
+        if let Some(kind) = account.account_type {
+            form = form.set(&["us_bank_account", "account_type"], kind);
+        }
+        self.object(
+            reqwest::Method::POST,
+            "/v1/payment_methods",
+            None,
+            Some(&form),
+            None,
+        )
+        .await
+    }
+
+    /// Sets up the bank account `method` for debits from `company`'s customer: its holder
+    /// type, then a SetupIntent confirmed with the holder's authorization as its mandate
+    /// (`online` with the address and browser it was agreed from, `offline` for a signed
+    /// document; the SHA-256 of Settle's record of it in the intent's metadata).
+    pub async fn authorize_bank_account(
+        &self,
+        company: i64,
+        method: &str,
+        mandate: &Mandate<'_>,
+    ) -> Result<(), GatewayError> {
+        let customer = self.customer(company).await?;
+        let holder = if mandate.holder_type == "personal" {
+            "individual"
+        } else {
+            "company"
+        };
+        let _: PaymentMethod = self
             .object(
                 reqwest::Method::POST,
-                "/v1/payment_methods",
+                &format!("/v1/payment_methods/{method}"),
                 None,
-                Some(
-                    &Form::new()
-                        .set(&["type"], "us_bank_account")
-                        .set(
-                            &["us_bank_account", "routing_number"],
-                            account.routing_number,
-                        )
-                        .set(
-                            &["us_bank_account", "account_number"],
-                            account.account_number,
-                        )
-                        .set(
-                            &["us_bank_account", "account_holder_type"],
-                            account.holder_type,
-                        )
-                        .set(&["us_bank_account", "account_type"], account.account_type)
-                        .set(&["billing_details", "name"], account.holder_name),
-                ),
+                Some(&Form::new().set(&["us_bank_account", "account_holder_type"], holder)),
                 None,
             )
             .await?;
         let acceptance = ["mandate_data", "customer_acceptance"];
+        let at = |rest: &[&'static str]| [&acceptance[..], rest].concat();
+        let mut form = Form::new()
+            .set(&["customer"], customer)
+            .set(&["payment_method"], method)
+            .list(&["payment_method_types"], &["us_bank_account"])
+            .set(&["usage"], "off_session")
+            .set(&["confirm"], "true")
+            .set(
+                &at(&["accepted_at"]),
+                mandate.accepted_at.timestamp().to_string(),
+            )
+            .set(
+                &["metadata", "settle_authorization_sha256"],
+                &mandate.record_sha256,
+            );
+        form = match mandate.online {
+            Some((ip, agent)) => form
+                .set(&at(&["type"]), "online")
+                .set(&at(&["online", "ip_address"]), ip)
+                .set(&at(&["online", "user_agent"]), agent),
+            None => form.set(&at(&["type"]), "offline"),
+        };
         let setup: SetupIntent = self
             .object(
                 reqwest::Method::POST,
                 "/v1/setup_intents",
                 None,
-                Some(
-                    &Form::new()
-                        .set(&["customer"], customer)
-                        .set(&["payment_method"], &method.id)
-                        .list(&["payment_method_types"], &["us_bank_account"])
-                        .set(&["usage"], "off_session")
-                        .set(&["confirm"], "true")
-                        .set(&[&acceptance[..], &["type"]].concat(), "online")
-                        .set(
-                            &[&acceptance[..], &["accepted_at"]].concat(),
-                            account.accepted_at.to_string(),
-                        )
-                        .set(
-                            &[&acceptance[..], &["online", "ip_address"]].concat(),
-                            account.ip_address,
-                        )
-                        .set(
-                            &[&acceptance[..], &["online", "user_agent"]].concat(),
-                            account.user_agent,
-                        )
-                        .set(
-                            &["metadata", "settle_authorization_sha256"],
-                            crate::tokens::sha256_hex(account.authorization_text.as_bytes()),
-                        ),
-                ),
-                Some(&format!("settle-bank-{}", method.id)),
+                Some(&form),
+                Some(&format!("settle-bank-{method}")),
             )
             .await?;
         if setup.status != "succeeded" && setup.status != "processing" {
@@ -528,7 +540,7 @@ impl StripeGateway {
                 setup.status
             )));
         }
-        Ok(method)
+        Ok(())
     }
 
     /// The payment the engine recorded for this gateway key: its number, for Stripe's
@@ -671,10 +683,42 @@ impl PaymentGateway for StripeGateway {
     fn tokenize_bank_account(&self, _: &str, _: &str) -> GatewayFuture<'_, String> {
         Box::pin(async {
             Err(GatewayError::Refused(
-                "with Stripe, a bank account is saved to its company's customer with its mandate"
-                    .into(),
+                "Stripe needs the account holder's name with the numbers".into(),
             ))
         })
+    }
+
+    fn tokenize_bank_account_for(
+        &self,
+        routing_number: &str,
+        account_number: &str,
+        holder_name: &str,
+        account_type: Option<&str>,
+    ) -> GatewayFuture<'_, String> {
+        let (routing, number, name, kind) = (
+            routing_number.to_string(),
+            account_number.to_string(),
+            holder_name.to_string(),
+            account_type.map(str::to_string),
+        );
+        Box::pin(async move {
+            let numbers = BankAccountNumbers {
+                routing_number: &routing,
+                account_number: &number,
+                holder_name: &name,
+                account_type: kind.as_deref(),
+            };
+            Ok(self.create_bank_account(&numbers).await?.id)
+        })
+    }
+
+    fn authorize_debits<'a>(
+        &'a self,
+        token: &'a str,
+        company: shared::CompanyId,
+        mandate: &'a Mandate<'a>,
+    ) -> GatewayFuture<'a, ()> {
+        Box::pin(async move { self.authorize_bank_account(company.0, token, mandate).await })
     }
 
     fn charge(
