@@ -107,7 +107,7 @@ test("with Stripe, a customer adds a bank account in the portal; its mandate is 
   const add = page.getByRole("dialog", { name: "Add a payment method" });
   await add.getByLabel("ACH bank account").check();
   await add.getByLabel("Account holder name").fill("Ana Diaz");
-  await add.getByLabel("Savings").check();
+  await add.getByLabel("Account type").selectOption("savings");
   await add.getByLabel("Routing number").fill("110000000");
   await add.getByLabel("Account number", { exact: true }).fill("000444555666");
   await add.getByLabel("Account number again").fill("000444555666");
