@@ -4,8 +4,9 @@
 # there), starts the release server on it and runs app/benches/load.rs against it: Open
 # Invoices pages (20 and 10,000 invoices), company search per kind with its plans, payments
 # over HTTP beside the bare SQL of the same transaction, the server's RSS; then the NACHA
-# rail's file of 10,000 debits and file of 1,000 returns (server/src/bin/bench_ach.rs); then the
-# browser bundle's sizes. Prints figures; asserts nothing about time.
+# rail's file of 10,000 debits and file of 1,000 returns (server/src/bin/bench_ach.rs); then
+# payments through the Stripe adapter beside the sandbox (server/src/bin/bench_stripe.rs); then
+# the browser bundle's sizes. Prints figures; asserts nothing about time.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
@@ -45,5 +46,19 @@ BENCH_URL="http://127.0.0.1:$port" BENCH_DATABASE_URL="$large_url" BENCH_SERVER_
 ach_db=$(scripts/e2e-db.sh "$DATABASE_URL" settle_bench_ach)
 cargo build -q --release -p server --features large-book --bin bench_ach
 DATABASE_URL="$ach_db" "$target_dir/release/bench_ach"
+
+# Payments through the Stripe adapter beside the sandbox, against Stripe's API as its published
+# description defines it (scripts/stripe-mock.py), on a fresh database.
+stripe_db=$(scripts/e2e-db.sh "$DATABASE_URL" settle_bench_stripe)
+cargo build -q --release -p server --features large-book --bin bench_stripe
+port_file=$(mktemp) && rm -f "$port_file"
+.data/venv/bin/python scripts/stripe-mock.py "$port_file" >"$target_dir/bench-stripe-mock.log" 2>&1 &
+mock_pid=$!
+trap 'kill $pid $mock_pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 150); do [ -s "$port_file" ] && break; sleep 0.1; done
+DATABASE_URL="$stripe_db" STRIPE_API_BASE="http://127.0.0.1:$(cat "$port_file")" \
+  "$target_dir/release/bench_stripe"
+kill $mock_pid 2>/dev/null || true
+rm -f "$port_file"
 
 scripts/bundle-size.sh --print
