@@ -60,6 +60,15 @@ async fn confirm_card_setup(http: &reqwest::Client, base: &str, secret: &str) ->
     intent
 }
 
+/// One payment to make: the company, its code, the method, the invoice and its balance.
+type Job = (
+    CompanyId,
+    String,
+    MethodId,
+    InvoiceId,
+    rust_decimal::Decimal,
+);
+
 struct Work {
     company: CompanyId,
     code: String,
@@ -94,15 +103,7 @@ async fn run(
 ) -> (Vec<Duration>, usize) {
     let config = Arc::new(server::Config::for_tests("postgres://unused"));
     let who = clerk(pool).await;
-    let mut queues: Vec<
-        Vec<(
-            CompanyId,
-            String,
-            MethodId,
-            InvoiceId,
-            rust_decimal::Decimal,
-        )>,
-    > = (0..clients).map(|_| Vec::new()).collect();
+    let mut queues: Vec<Vec<Job>> = (0..clients).map(|_| Vec::new()).collect();
     let mut n = 0;
     // Each client its own companies, so no two wait on one company's lock.
     for (i, w) in work.into_iter().enumerate() {
