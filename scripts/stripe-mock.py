@@ -14,6 +14,11 @@ this server loads it in under a second because it resolves references lazily.
 Listens on 127.0.0.1 on a free port and writes the port to PORT_FILE. Besides Stripe's paths:
   GET  /_mock/report                      {"validated": n, "violations": [...], "requests": [...]}
   POST /_mock/payment_intents/{id}/{end}  a bank debit's end: end = succeeded | failed
+  POST /_mock/validate/{schema}           {"problems": [...]}: a test's answer checked against the
+                                          description's schema of that name
+  POST /_mock/fail_next                   {"status": 429|500|503, "times": n, "operation": path?}:
+                                          the next n API requests (of that operation) answer that
+                                          status with Stripe's error object
   POST /_mock/forget_keys                 idempotency keys forgotten, as Stripe does after 24 h
   POST /_mock/hold                        {"seconds": s}: the next PaymentIntent create waits
                                           s seconds after recording it (a crash window)
@@ -282,6 +287,13 @@ STORE = {}          # id -> object
 IDEMPOTENT = {}     # key -> (request, status, answer)
 REPORT = {"validated": 0, "violations": [], "answers_invalid": [], "requests": []}
 HOLD = {"seconds": 0}
+FAIL_NEXT = {"status": 0, "times": 0, "operation": None}
+FAILURES = {
+    429: ("rate_limit", "invalid_request_error",
+          "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests."),
+    500: (None, "api_error", "An unknown error occurred"),
+    503: (None, "api_error", "The service is temporarily unavailable."),
+}
 
 CARDS = {
     "4242424242424242": ("visa", "credit", None),
@@ -553,6 +565,21 @@ class Handler(BaseHTTPRequestHandler):
         if found:
             return self.send(400, {"error": {"type": "invalid_request_error",
                                              "message": "; ".join(found)}})
+        with LOCK:
+            failing = FAIL_NEXT["times"] > 0 and FAIL_NEXT.get("operation") in (None, template)
+            if failing:
+                FAIL_NEXT["times"] -= 1
+                status = FAIL_NEXT["status"]
+        if failing:
+            code, kind, message = FAILURES[status]
+            obj = {"error": {"type": kind, "message": message}}
+            if code:
+                obj["error"]["code"] = code
+            wrong = problems(answer_schema(template, self.command, status), obj)
+            if wrong:
+                with LOCK:
+                    REPORT["answers_invalid"].append({"request": f"{self.command} {url.path}", "found": wrong})
+            return self.send(status, obj)
         key = self.headers.get("Idempotency-Key")
         fingerprint = json.dumps([self.command, url.path, params], sort_keys=True, default=str)
         with LOCK:
@@ -583,6 +610,18 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_mock/report":
             with LOCK:
                 return self.send(200, REPORT)
+        m = re.fullmatch(r"/_mock/validate/([a-z_.]+)", path)
+        if m:
+            # An answer built by a test, checked against the description's schema of it.
+            if m.group(1) not in SPEC["components"]["schemas"]:
+                return self.send(404, {"problems": [f"no schema {m.group(1)}"]})
+            found = problems(f"/components/schemas/{m.group(1)}", json.loads(body or b"null"))
+            return self.send(200, {"problems": found})
+        if path == "/_mock/fail_next":
+            # The next `times` API requests answer `status` with Stripe's error object.
+            with LOCK:
+                FAIL_NEXT.update({"operation": None, **json.loads(body or b"{}")})
+            return self.send(200, FAIL_NEXT)
         if path == "/_mock/forget_keys":
             # Stripe keeps idempotency keys for 24 hours: after that, the same key is new.
             with LOCK:

@@ -716,3 +716,175 @@ async fn stripe_events_signed_applied_once(pool: PgPool) {
     assert_eq!(f.count("SELECT count(*) FROM stripe_events").await, 4);
     assert_all_conform(&mock).await;
 }
+
+/// Every answer the description documents for a PaymentIntent (each `status` its schema
+/// lists, for a card and for a bank debit) and for a refused request (each error `type`, with
+/// the HTTP statuses Stripe answers them with), built from Stripe's own example objects and
+/// checked against the description, means what Settle takes it to mean.
+#[tokio::test]
+async fn every_documented_answer_conforms_and_maps() {
+    use server::gateway::stripe::answers::{refusal, PaymentIntent, Refusal};
+    use server::gateway::GatewayError;
+    let mock = Mock::start().await;
+    let read = |p: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(root().join("server/tests/stripe").join(p)).unwrap())
+            .unwrap()
+    };
+    let (spec, fixtures) = (read("spec3.json"), read("fixtures3.json"));
+    let check = |schema: &'static str, answer: Value| {
+        let r = mock
+            .http
+            .post(format!("{}/_mock/validate/{schema}", mock.base))
+            .body(answer.to_string());
+        async move {
+            let v: Value =
+                serde_json::from_slice(&r.send().await.unwrap().bytes().await.unwrap()).unwrap();
+            assert_eq!(v["problems"], serde_json::json!([]), "{schema}: {answer}");
+        }
+    };
+    let statuses: Vec<String> = spec["components"]["schemas"]["payment_intent"]["properties"]
+        ["status"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(statuses.len(), 7, "{statuses:?}");
+    let failure = serde_json::json!({
+        "type": "card_error", "code": "card_declined", "decline_code": "insufficient_funds",
+        "message": "Your card has insufficient funds."
+    });
+    for status in &statuses {
+        for kind in ["card", "us_bank_account"] {
+            let mut answer = fixtures["resources"]["payment_intent"].clone();
+            answer["status"] = status.as_str().into();
+            answer["payment_method_types"] = serde_json::json!([kind]);
+            answer["metadata"] = serde_json::json!({ "settle_key": "k" });
+            if status == "requires_payment_method" {
+                answer["last_payment_error"] = failure.clone();
+            }
+            check("payment_intent", answer.clone()).await;
+            let intent: PaymentIntent = serde_json::from_value(answer).unwrap();
+            let mapped = intent.charge();
+            let bank = kind == "us_bank_account";
+            match (status.as_str(), bank) {
+                ("succeeded", false) => assert_eq!(mapped.unwrap().status, ChargeStatus::Approved),
+                ("succeeded", true) => assert_eq!(mapped.unwrap().status, ChargeStatus::Settled),
+                ("processing", true) => assert_eq!(mapped.unwrap().status, ChargeStatus::Pending),
+                ("processing", false) => assert_eq!(mapped, Err(GatewayError::Timeout)),
+                ("requires_payment_method", true) => {
+                    assert_eq!(mapped.unwrap().status, ChargeStatus::Returned)
+                }
+                ("requires_payment_method", false) => {
+                    let c = mapped.unwrap();
+                    assert_eq!(c.status, ChargeStatus::Declined);
+                    assert_eq!(c.code.as_deref(), Some("insufficient_funds"));
+                }
+                ("requires_action", _) | ("canceled", _) => {
+                    assert_eq!(mapped.unwrap().status, ChargeStatus::Declined)
+                }
+                // Settle confirms at once and captures automatically: an intent left here was
+                // not made by Settle, and is refused rather than guessed at.
+                ("requires_confirmation", _) | ("requires_capture", _) => {
+                    assert!(matches!(mapped, Err(GatewayError::Refused(_))), "{status}")
+                }
+                (other, _) => panic!("a status the table does not know: {other}"),
+            }
+        }
+    }
+    let kinds: Vec<String> = spec["components"]["schemas"]["api_errors"]["properties"]["type"]
+        ["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    for (http, kind, code) in [
+        (402, "card_error", Some("card_declined")),
+        (400, "invalid_request_error", Some("parameter_missing")),
+        (404, "invalid_request_error", Some("resource_missing")),
+        (401, "invalid_request_error", None),
+        (400, "idempotency_error", None),
+        (409, "idempotency_error", None),
+        (429, "invalid_request_error", Some("rate_limit")),
+        (500, "api_error", None),
+        (503, "api_error", None),
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} is not in the description"
+        );
+        let mut error = serde_json::json!({ "type": kind, "message": format!("{kind} {http}") });
+        if let Some(c) = code {
+            error["code"] = c.into();
+        }
+        if kind == "card_error" {
+            error["decline_code"] = "generic_decline".into();
+            let mut intent = fixtures["resources"]["payment_intent"].clone();
+            intent["status"] = "requires_payment_method".into();
+            error["payment_intent"] = intent;
+        }
+        let body = serde_json::json!({ "error": error });
+        check("error", body.clone()).await;
+        let mapped = refusal(http, body.to_string().as_bytes());
+        match (http, kind) {
+            (402, _) => assert!(
+                matches!(&mapped, Refusal::Answer(Ok(c)) if c.status == ChargeStatus::Declined
+                    && c.code.as_deref() == Some("generic_decline")),
+                "{mapped:?}"
+            ),
+            (429, _) => assert_eq!(mapped, Refusal::RetryLater),
+            (500..=599, _) => assert_eq!(mapped, Refusal::Answer(Err(GatewayError::Timeout))),
+            (401, _) => assert!(matches!(
+                mapped,
+                Refusal::Answer(Err(GatewayError::Unavailable(_)))
+            )),
+            _ => assert!(
+                matches!(mapped, Refusal::Answer(Err(GatewayError::Refused(_)))),
+                "{http} {kind}"
+            ),
+        }
+    }
+}
+
+/// Over HTTP: a 429 is sent again after a wait and goes through; one that keeps coming is
+/// "try later" with nothing charged; a 5xx leaves the charge not known yet, and the
+/// reconciler's question by key then finds nothing made twice.
+#[sqlx::test(migrations = "./migrations")]
+async fn rate_limits_and_server_errors_over_http(pool: PgPool) {
+    use server::gateway::GatewayError;
+    let mock = Mock::start().await;
+    let f = fixture(pool).await;
+    let stripe = mock.gateway(&f.pool);
+    let visa = save_card(&f, &mock, &stripe, "4242424242424242").await;
+    let cents = |c: i64| Money::from_minor_units(c, shared::money::Currency::USD);
+
+    // Two 429s (the method read, then the intent): sent again, then approved.
+    mock.control("fail_next", r#"{"status": 429, "times": 2}"#)
+        .await;
+    let k = key();
+    let c = stripe.charge(&visa, cents(1_000), &k).await.unwrap();
+    assert_eq!(c.status, ChargeStatus::Approved);
+    // 429 four times over: refused as unavailable, nothing made.
+    mock.control("fail_next", r#"{"status": 429, "times": 4}"#)
+        .await;
+    let k = key();
+    let limited = stripe.charge(&visa, cents(1_000), &k).await;
+    assert!(
+        matches!(limited, Err(GatewayError::Unavailable(_))),
+        "{limited:?}"
+    );
+    assert_eq!(stripe.find_charge(&k).await.unwrap(), None);
+    // A 500 on the intent: not known yet; asked again under the same key, one charge.
+    let k = key();
+    mock.control(
+        "fail_next",
+        r#"{"status": 503, "times": 1, "operation": "/v1/payment_intents"}"#,
+    )
+    .await;
+    let unknown = stripe.charge(&visa, cents(2_000), &k).await;
+    assert_eq!(unknown, Err(GatewayError::Timeout));
+    let again = stripe.charge(&visa, cents(2_000), &k).await.unwrap();
+    assert_eq!(again.status, ChargeStatus::Approved);
+    assert_all_conform(&mock).await;
+}
