@@ -689,6 +689,20 @@ async fn stripe_events_signed_applied_once(pool: PgPool) {
     dispute["payment_intent"] = intent["id"].clone();
     dispute["status"] = "needs_response".into();
     dispute["evidence_details"]["due_by"] = (now + 7 * 86_400).into();
+    dispute["reason"] = "fraudulent".into();
+    let paid: shared::PaymentId =
+        sqlx::query_scalar("SELECT id FROM payments WHERE idempotency_key = $1::uuid")
+            .bind(intent["metadata"]["settle_key"].as_str().unwrap())
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let shown = || async {
+        server::payments::receipt(&f.pool, &f.clerk, paid)
+            .await
+            .unwrap()
+            .dispute
+    };
+    assert_eq!(shown().await, None);
     for (id, status) in [("evt_3Settle", "needs_response"), ("evt_4Settle", "won")] {
         dispute["status"] = status.into();
         let kind = if status == "won" {
@@ -702,6 +716,13 @@ async fn stripe_events_signed_applied_once(pool: PgPool) {
             deliver(header, body, secrets.clone()).await.unwrap(),
             Received::Recorded
         );
+        if status == "needs_response" {
+            let line = shown().await.unwrap();
+            assert!(
+                line.starts_with("Disputed $25.00 (fraudulent): needs response, evidence due "),
+                "{line}"
+            );
+        }
     }
     let (amount, dstatus, closed): (rust_decimal::Decimal, String, bool) = sqlx::query_as(
         "SELECT amount, status, closed_at IS NOT NULL FROM payment_disputes WHERE id = 'dp_1Settle'",
@@ -712,6 +733,11 @@ async fn stripe_events_signed_applied_once(pool: PgPool) {
     assert_eq!(
         (amount, dstatus.as_str(), closed),
         (common::d("25.00"), "won", true)
+    );
+    // Shown on the payment's receipt, as it stands.
+    assert_eq!(
+        shown().await.as_deref(),
+        Some("Disputed $25.00 (fraudulent): won: the money stays with you")
     );
     assert_eq!(f.count("SELECT count(*) FROM stripe_events").await, 4);
     assert_all_conform(&mock).await;

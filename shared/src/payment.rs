@@ -432,6 +432,10 @@ pub struct Receipt {
     /// Still `processing` after the gateway did not answer in time: Settle is asking it again.
     #[serde(default)]
     pub checking_with_gateway: bool,
+    /// The latest dispute the gateway reported on it, as one line ("Disputed $25.00
+    /// (fraudulent): needs response, evidence due Dec 13, 2026").
+    #[serde(default)]
+    pub dispute: Option<String>,
 }
 
 /// A payment the gateway has not answered for in time, as staff see it while Settle keeps

@@ -50,6 +50,7 @@ pub fn ReceiptView(receipt: Receipt) -> impl IntoView {
                     <dt>"Authorization"</dt><dd>{format!("{}: {}", c.channel.label(), c.reference)}</dd>
                 })}
                 {r.failure_message.clone().map(|m| view! { <dt>"Note"</dt><dd>{m}</dd> })}
+                {r.dispute.clone().map(|m| view! { <dt>"Dispute"</dt><dd class="text-alert" data-testid="dispute">{m}</dd> })}
             </dl>
             <table class="table compact receipt-lines">
                 <caption class="sr-only">"Invoices paid"</caption>

@@ -29,6 +29,10 @@ struct ReceiptRow {
     consent_reference: Option<String>,
     failure_message: Option<String>,
     checking: bool,
+    dispute_amount: Option<Decimal>,
+    dispute_reason: Option<String>,
+    dispute_status: Option<String>,
+    dispute_due: Option<DateTime<Utc>>,
 }
 
 pub(super) async fn receipt_in(conn: &mut PgConnection, payment: PaymentId) -> Result<Receipt> {
@@ -36,6 +40,28 @@ pub(super) async fn receipt_in(conn: &mut PgConnection, payment: PaymentId) -> R
         .await?
         .pop()
         .ok_or_else(|| Error::Other(format!("payment {payment} not found")))
+}
+
+/// A dispute as the receipt says it: amount, reason, where it stands and, while evidence
+/// is wanted, by when.
+fn dispute_line(amount: Money, reason: &str, status: &str, due: Option<DateTime<Utc>>) -> String {
+    let reason = reason.replace('_', " ");
+    let stands = match status {
+        "won" => "won: the money stays with you".to_string(),
+        "lost" => "lost: the cardholder's bank took the money back".to_string(),
+        "under_review" => "under review by the cardholder's bank".to_string(),
+        "warning_closed" => "closed (it was an inquiry)".to_string(),
+        other => other.replace('_', " "),
+    };
+    let wants_evidence = matches!(status, "needs_response" | "warning_needs_response");
+    match due {
+        Some(day) if wants_evidence => format!(
+            "Disputed {} ({reason}): {stands}, evidence due {}",
+            amount.display(),
+            shared::format::date(day.date_naive())
+        ),
+        _ => format!("Disputed {} ({reason}): {stands}", amount.display()),
+    }
 }
 
 /// The receipts of `ids`, newest first, in two queries whatever their number.
@@ -48,10 +74,14 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
                   p.created_at, COALESCE(u.name, lc.name) AS "user_name?", u.role AS "user_role?: Role",
                   p.consent_channel AS "consent_channel: ConsentChannel", p.consent_reference,
                   p.failure_message,
-                  (p.status = 'processing' AND p.gateway_answer_due_at <= now()) AS "checking!"
+                  (p.status = 'processing' AND p.gateway_answer_due_at <= now()) AS "checking!",
+                  d.amount AS "dispute_amount?", d.reason AS "dispute_reason?",
+                  d.status AS "dispute_status?", d.evidence_due_by AS "dispute_due?"
            FROM payments p JOIN companies c ON c.id = p.company_id
            LEFT JOIN users u ON u.id = p.initiated_by
            LEFT JOIN pay_links l ON l.id = p.pay_link_id LEFT JOIN contacts lc ON lc.id = l.contact_id
+           LEFT JOIN LATERAL (SELECT amount, reason, status, evidence_due_by FROM payment_disputes
+                              WHERE payment_id = p.id ORDER BY opened_at DESC LIMIT 1) d ON true
            WHERE p.id = ANY($1) ORDER BY p.created_at DESC, p.id DESC"#,
         &ids
     )
@@ -102,6 +132,15 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
                 consent,
                 failure_message: r.failure_message,
                 checking_with_gateway: r.checking,
+                dispute: match (r.dispute_amount, r.dispute_reason, r.dispute_status) {
+                    (Some(amount), Some(reason), Some(status)) => Some(dispute_line(
+                        Money::new(amount, cur),
+                        &reason,
+                        &status,
+                        r.dispute_due,
+                    )),
+                    _ => None,
+                },
             })
         })
         .collect()
