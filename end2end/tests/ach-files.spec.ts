@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test, expect, CUSTOMER, checkScreen, signIn, sql, waitForHydration } from "./helpers";
+import { test, expect, CUSTOMER, checkScreen, fillPortalBankAccount, signIn, sql, waitForHydration } from "./helpers";
 
 const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 const python = join(__dirname, "../../.data/venv/bin/python");
@@ -22,17 +22,7 @@ function folder(name: "ACH_OUTBOX" | "ACH_INBOX"): string {
 test("an ACH payment goes to the bank in a file and the bank's return comes back", async ({ page }, testInfo) => {
   // The customer saves a bank account, authorizing it in the portal, and pays with it.
   await signIn(page, CUSTOMER, /\/portal$/);
-  await page.goto("/portal/payment-methods");
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Add a payment method" }).first().click();
-  const add = page.getByRole("dialog", { name: "Add a payment method" });
-  await add.getByLabel("ACH bank account").check();
-  await add.getByLabel("Account holder name").fill("Ana Diaz");
-  await add.getByLabel("Routing number").fill("110000000");
-  await add.getByLabel("Account number", { exact: true }).fill("000246813579");
-  await add.getByLabel("Account number again").fill("000246813579");
-  await add.getByLabel("Your full name (signature)").fill("Ana Diaz");
-  await add.getByLabel("I authorize these debits").check();
+  const add = await fillPortalBankAccount(page, "000246813579");
   await add.getByRole("button", { name: "Add", exact: true }).click();
   await expect(page.getByTestId("methods-message")).toContainText("•••• 3579");
   // Settle keeps the last four and the rail's token; the number is sealed in the rail's vault.

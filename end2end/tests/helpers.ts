@@ -76,3 +76,23 @@ export function usd(amount: string): string {
   const [whole, frac = "00"] = amount.split(".");
   return "$" + Number(whole).toLocaleString("en-US") + "." + frac.padEnd(2, "0");
 }
+
+/**
+ * As the customer (signed in), opens "Add a payment method" in the portal and fills in a bank
+ * account with the authorization agreed on the page, ready to add. Answers the dialog.
+ */
+export async function fillPortalBankAccount(page: Page, account: string, accountType?: string) {
+  await page.goto("/portal/payment-methods");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Add a payment method" }).first().click();
+  const add = page.getByRole("dialog", { name: "Add a payment method" });
+  await add.getByLabel("ACH bank account").check();
+  await add.getByLabel("Account holder name").fill("Ana Diaz");
+  if (accountType) await add.getByLabel("Account type").selectOption(accountType);
+  await add.getByLabel("Routing number").fill("110000000");
+  await add.getByLabel("Account number", { exact: true }).fill(account);
+  await add.getByLabel("Account number again").fill(account);
+  await add.getByLabel("Your full name (signature)").fill("Ana Diaz");
+  await add.getByLabel("I authorize these debits").check();
+  return add;
+}

@@ -6,7 +6,7 @@ import { Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, waitForHydration } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, checkScreen, fillPortalBankAccount, signIn, waitForHydration } from "./helpers";
 
 const STRIPE_URL = process.env.STRIPE_E2E_URL;
 const MOCK = process.env.STRIPE_MOCK_URL ?? "";
@@ -101,18 +101,7 @@ test("with Stripe, a customer adds a bank account in the portal; its mandate is 
   test.skip(!STRIPE_URL, "the Stripe server is started by scripts/e2e-stripe.sh");
   await standInStripeJs(page);
   await signIn(page, CUSTOMER, /\/portal$/);
-  await page.goto("/portal/payment-methods");
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Add a payment method" }).first().click();
-  const add = page.getByRole("dialog", { name: "Add a payment method" });
-  await add.getByLabel("ACH bank account").check();
-  await add.getByLabel("Account holder name").fill("Ana Diaz");
-  await add.getByLabel("Account type").selectOption("savings");
-  await add.getByLabel("Routing number").fill("110000000");
-  await add.getByLabel("Account number", { exact: true }).fill("000444555666");
-  await add.getByLabel("Account number again").fill("000444555666");
-  await add.getByLabel("Your full name (signature)").fill("Ana Diaz");
-  await add.getByLabel("I authorize these debits").check();
+  const add = await fillPortalBankAccount(page, "000444555666", "savings");
   const before = (await (await fetch(`${MOCK}/_mock/report`)).json()).requests.length;
   await add.getByRole("button", { name: "Add", exact: true }).click();
   await expect(page.getByTestId("methods-message")).toContainText("•••• 5666");

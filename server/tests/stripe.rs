@@ -98,6 +98,24 @@ impl Mock {
         assert!(r.send().await.unwrap().status().is_success());
     }
 
+    /// The PaymentIntents Stripe holds for Settle's key `k` (a search on their metadata).
+    async fn intents_for(&self, k: &str) -> Vec<Value> {
+        let search = self
+            .http
+            .get(format!(
+                "{}/v1/payment_intents/search?{}",
+                self.base,
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("query", &format!("metadata['settle_key']:'{k}'"))
+                    .finish()
+            ))
+            .bearer_auth("sk_test_settle")
+            .header("Stripe-Version", API_VERSION);
+        let found: Value =
+            serde_json::from_slice(&search.send().await.unwrap().bytes().await.unwrap()).unwrap();
+        found["data"].as_array().unwrap().clone()
+    }
+
     /// What Stripe.js does in the browser with the publishable key: the card's number goes to
     /// Stripe as a PaymentMethod, and the SetupIntent is confirmed with it.
     async fn confirm_card_setup(&self, client_secret: &str, number: &str) -> String {
@@ -405,26 +423,8 @@ async fn a_payment_cut_off_mid_call_is_recorded_once(pool: PgPool) {
     let f = fixture(pool).await;
     let stripe = mock.gateway(&f.pool);
     let visa = save_card(&f, &mock, &stripe, "4242424242424242").await;
-    let method: shared::MethodId =
-        sqlx::query_scalar("SELECT id FROM payment_methods WHERE gateway_token = $1")
-            .bind(&visa)
-            .fetch_one(&f.pool)
-            .await
-            .unwrap();
-    let inv = f.open().await[0];
-    let k = key();
-    let req = f.request(method, &[(inv.0, &inv.1.to_string(), "")], &k);
-
     // Stripe records the PaymentIntent, then holds its answer; the payer's request is killed.
-    mock.control("hold", r#"{"seconds": 3}"#).await;
-    let (pool2, config, scope) = (f.pool.clone(), f.config.clone(), f.scope(&f.clerk));
-    let stripe2 = stripe.clone();
-    let payer = tokio::spawn(async move {
-        server::payments::pay(&pool2, &stripe2, &config, &scope, &req, common::today()).await
-    });
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    payer.abort();
-    assert!(payer.await.unwrap_err().is_cancelled());
+    let (_, k, inv) = cut_off_payment(&f, &mock, &stripe, &visa).await;
     assert_eq!(
         f.count("SELECT count(*) FROM payments WHERE status = 'processing'")
             .await,
@@ -461,20 +461,7 @@ async fn a_payment_cut_off_mid_call_is_recorded_once(pool: PgPool) {
         .await
         .unwrap();
     // Stripe holds one PaymentIntent for the payment.
-    let search = mock
-        .http
-        .get(format!(
-            "{}/v1/payment_intents/search?{}",
-            mock.base,
-            form_urlencoded::Serializer::new(String::new())
-                .append_pair("query", &format!("metadata['settle_key']:'{k}'"))
-                .finish()
-        ))
-        .bearer_auth("sk_test_settle")
-        .header("Stripe-Version", API_VERSION);
-    let found: Value =
-        serde_json::from_slice(&search.send().await.unwrap().bytes().await.unwrap()).unwrap();
-    assert_eq!(found["data"].as_array().unwrap().len(), 1, "{found:#}");
+    assert_eq!(mock.intents_for(&k).await.len(), 1);
     assert_all_conform(&mock).await;
 }
 
@@ -540,9 +527,15 @@ fn event(id: &str, kind: &str, object: Value) -> Vec<u8> {
     serde_json::to_vec(&e).unwrap()
 }
 
-/// A payment for C1002's oldest open invoice left `processing` (its answer cut off), and its
-/// PaymentIntent as Stripe holds it.
-async fn cut_off_payment(f: &Fixture, mock: &Mock, stripe: &StripeGateway, pm: &str) -> Value {
+/// A payment for C1002's oldest open invoice left `processing`: Stripe records its
+/// PaymentIntent, then holds its answer, and the payer's request is killed meanwhile. Answers
+/// the intent as Stripe holds it, the payment's key and the invoice (id, balance).
+async fn cut_off_payment(
+    f: &Fixture,
+    mock: &Mock,
+    stripe: &StripeGateway,
+    pm: &str,
+) -> (Value, String, (shared::InvoiceId, rust_decimal::Decimal)) {
     let method: shared::MethodId =
         sqlx::query_scalar("SELECT id FROM payment_methods WHERE gateway_token = $1")
             .bind(pm)
@@ -552,7 +545,7 @@ async fn cut_off_payment(f: &Fixture, mock: &Mock, stripe: &StripeGateway, pm: &
     let inv = f.open().await[0];
     let k = key();
     let req = f.request(method, &[(inv.0, &inv.1.to_string(), "")], &k);
-    mock.control("hold", r#"{"seconds": 2}"#).await;
+    mock.control("hold", r#"{"seconds": 3}"#).await;
     let (pool, config, scope, stripe2) = (
         f.pool.clone(),
         f.config.clone(),
@@ -562,23 +555,16 @@ async fn cut_off_payment(f: &Fixture, mock: &Mock, stripe: &StripeGateway, pm: &
     let payer = tokio::spawn(async move {
         server::payments::pay(&pool, &stripe2, &config, &scope, &req, common::today()).await
     });
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     payer.abort();
-    let _ = payer.await;
-    let search = mock
-        .http
-        .get(format!(
-            "{}/v1/payment_intents/search?{}",
-            mock.base,
-            form_urlencoded::Serializer::new(String::new())
-                .append_pair("query", &format!("metadata['settle_key']:'{k}'"))
-                .finish()
-        ))
-        .bearer_auth("sk_test_settle")
-        .header("Stripe-Version", API_VERSION);
-    let found: Value =
-        serde_json::from_slice(&search.send().await.unwrap().bytes().await.unwrap()).unwrap();
-    found["data"][0].clone()
+    assert!(payer.await.unwrap_err().is_cancelled());
+    let intents = mock.intents_for(&k).await;
+    assert_eq!(
+        intents.len(),
+        1,
+        "Stripe recorded the intent before it was cut off"
+    );
+    (intents[0].clone(), k, inv)
 }
 
 /// Events signed exactly as Stripe documents: a valid one is applied once; a replay of its id,
@@ -592,7 +578,7 @@ async fn stripe_events_signed_applied_once(pool: PgPool) {
     let f = fixture(pool).await;
     let stripe = mock.gateway(&f.pool);
     let visa = save_card(&f, &mock, &stripe, "4242424242424242").await;
-    let intent = cut_off_payment(&f, &mock, &stripe, &visa).await;
+    let (intent, _, _) = cut_off_payment(&f, &mock, &stripe, &visa).await;
     assert_eq!(intent["status"], "succeeded");
     let status = || async {
         sqlx::query_scalar::<_, String>(
