@@ -187,8 +187,16 @@ async fn save_card(f: &Fixture, mock: &Mock, stripe: &StripeGateway, number: &st
     pm
 }
 
-/// Pays C1002's oldest open invoice in full with the card saved as `pm`, through Stripe.
-async fn pay_oldest(f: &Fixture, stripe: &StripeGateway, pm: &str) -> (PaymentOutcome, String) {
+/// A request to pay C1002's oldest open invoice in full with the method saved as `pm`, its
+/// key and the invoice (id, balance).
+async fn oldest_in_full(
+    f: &Fixture,
+    pm: &str,
+) -> (
+    shared::payment::PaymentRequest,
+    String,
+    (shared::InvoiceId, rust_decimal::Decimal),
+) {
     let method: shared::MethodId =
         sqlx::query_scalar("SELECT id FROM payment_methods WHERE gateway_token = $1")
             .bind(pm)
@@ -197,7 +205,16 @@ async fn pay_oldest(f: &Fixture, stripe: &StripeGateway, pm: &str) -> (PaymentOu
             .unwrap();
     let inv = f.open().await[0];
     let k = key();
-    let req = f.request(method, &[(inv.0, &inv.1.to_string(), "")], &k);
+    (
+        f.request(method, &[(inv.0, &inv.1.to_string(), "")], &k),
+        k,
+        inv,
+    )
+}
+
+/// Pays C1002's oldest open invoice in full with the card saved as `pm`, through Stripe.
+async fn pay_oldest(f: &Fixture, stripe: &StripeGateway, pm: &str) -> (PaymentOutcome, String) {
+    let (req, k, _) = oldest_in_full(f, pm).await;
     let outcome = server::payments::pay(
         &f.pool,
         stripe,
@@ -536,15 +553,7 @@ async fn cut_off_payment(
     stripe: &StripeGateway,
     pm: &str,
 ) -> (Value, String, (shared::InvoiceId, rust_decimal::Decimal)) {
-    let method: shared::MethodId =
-        sqlx::query_scalar("SELECT id FROM payment_methods WHERE gateway_token = $1")
-            .bind(pm)
-            .fetch_one(&f.pool)
-            .await
-            .unwrap();
-    let inv = f.open().await[0];
-    let k = key();
-    let req = f.request(method, &[(inv.0, &inv.1.to_string(), "")], &k);
+    let (req, k, inv) = oldest_in_full(f, pm).await;
     mock.control("hold", r#"{"seconds": 3}"#).await;
     let (pool, config, scope, stripe2) = (
         f.pool.clone(),
