@@ -4,6 +4,7 @@
 // only the documented calls Settle uses.
 import { Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test, expect, CLERK, CUSTOMER, checkScreen, fillPortalBankAccount, signIn, waitForHydration } from "./helpers";
@@ -127,4 +128,60 @@ test("with Stripe, a customer adds a bank account in the portal; its mandate is 
   );
   expect(report.violations).toEqual([]);
   expect(sha).toMatch(/^[0-9a-f]{64}$/);
+});
+
+/** Stripe's `Stripe-Signature` for `body` at `t`, computed with Node's crypto as Stripe documents it. */
+function stripeSignature(secret: string, t: number, body: string): string {
+  return `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
+}
+
+test("with Stripe, signed events reach /webhooks/stripe over HTTP, and a dispute shows on the payment", async ({ page, request }, testInfo) => {
+  test.skip(!STRIPE_URL, "the Stripe server is started by scripts/e2e-stripe.sh");
+  const secret = process.env.STRIPE_WEBHOOK_SECRET ?? "";
+  // The card payment the first test made, as Stripe holds it.
+  const [[number, intent, key]] = sql(
+    `SELECT number, gateway_charge_id, idempotency_key FROM payments WHERE gateway_charge_id LIKE 'pi_%' ORDER BY id DESC LIMIT 1`,
+  );
+  const fixtures = JSON.parse(readFileSync(join(__dirname, "../../server/tests/stripe/fixtures3.json"), "utf8"));
+  const now = Math.floor(Date.now() / 1000);
+  const send = (body: string, signature: string) =>
+    request.post("/webhooks/stripe", { data: body, headers: { "Content-Type": "application/json", "Stripe-Signature": signature } });
+  const event = (id: string, type: string, object: unknown) =>
+    JSON.stringify({ ...fixtures.resources.event, id, type, created: now, data: { object } });
+
+  const pi = { ...fixtures.resources.payment_intent, id: intent, status: "succeeded", metadata: { settle_key: key } };
+  const body = event("evt_e2e_1", "payment_intent.succeeded", pi);
+  // Unsigned, stale and tampered: refused with the reason, nothing recorded.
+  expect((await send(body, "")).status()).toBe(400);
+  const stale = await send(body, stripeSignature(secret, now - 400, body));
+  expect(stale.status()).toBe(400);
+  expect(await stale.text()).toContain("s away from now");
+  expect((await send(body.replace("succeeded", "canceled"), stripeSignature(secret, now, body))).status()).toBe(400);
+  // Signed: received once (the payment was already approved), then a replay.
+  const ok = await send(body, stripeSignature(secret, now, body));
+  expect(ok.status()).toBe(200);
+  expect(await ok.json()).toEqual({ received: true, outcome: "already" });
+  expect(await (await send(body, stripeSignature(secret, now, body))).json()).toEqual({ received: true, outcome: "replayed" });
+
+  // A dispute: kept on the payment and shown on its receipt.
+  const dispute = {
+    ...fixtures.resources.dispute,
+    id: "dp_e2e_1",
+    amount: 2500,
+    reason: "fraudulent",
+    status: "needs_response",
+    payment_intent: intent,
+    evidence_details: { ...fixtures.resources.dispute.evidence_details, due_by: now + 7 * 86400 },
+  };
+  const opened = event("evt_e2e_2", "charge.dispute.created", dispute);
+  expect(await (await send(opened, stripeSignature(secret, now, opened))).json()).toEqual({ received: true, outcome: "recorded" });
+  expect(sql("SELECT id, status FROM payment_disputes")).toEqual([["dp_e2e_1", "needs_response"]]);
+
+  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await page.goto(`/ops/crm/companies/C1007/payments`);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: `Receipt ${number}` }).click();
+  const receipt = page.getByRole("dialog", { name: "Receipt" });
+  await expect(receipt.getByTestId("dispute")).toContainText("Disputed $25.00 (fraudulent): needs response, evidence due");
+  await checkScreen(page, "stripe-payment-disputed", testInfo);
 });
