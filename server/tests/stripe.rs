@@ -212,7 +212,7 @@ async fn oldest_in_full(
     )
 }
 
-/// Pays C1002's oldest open invoice in full with the card saved as `pm`, through Stripe.
+/// Pays C1002's oldest open invoice in full with the method saved as `pm`, through Stripe.
 async fn pay_oldest(f: &Fixture, stripe: &StripeGateway, pm: &str) -> (PaymentOutcome, String) {
     let (req, k, _) = oldest_in_full(f, pm).await;
     let outcome = server::payments::pay(
@@ -369,6 +369,7 @@ async fn cards_and_bank_accounts_through_stripe(pool: PgPool) {
     )
     .await
     .unwrap();
+    assert!(saved.label().ends_with("•••• 0042"), "{}", saved.label());
     let report = mock.report().await;
     let mandate = report["requests"]
         .as_array()
@@ -386,24 +387,9 @@ async fn cards_and_bank_accounts_through_stripe(pool: PgPool) {
         }
     );
     // A debit is pending while Stripe processes it, settled when it succeeds...
-    let (debit, k) = {
-        let inv = f.open().await[0];
-        let k = key();
-        let req = f.request(saved.id, &[(inv.0, &inv.1.to_string(), "")], &k);
-        let outcome = server::payments::pay(
-            &f.pool,
-            &stripe,
-            &f.config,
-            &f.scope(&f.clerk),
-            &req,
-            common::today(),
-        )
-        .await
-        .map_err(|e| e.into_app())
-        .unwrap();
-        assert!(matches!(outcome, PaymentOutcome::Paid(_)), "{outcome:?}");
-        (stripe.find_charge(&k).await.unwrap().unwrap(), k)
-    };
+    let (outcome, k) = pay_oldest(&f, &stripe, &token).await;
+    assert!(matches!(outcome, PaymentOutcome::Paid(_)), "{outcome:?}");
+    let debit = stripe.find_charge(&k).await.unwrap().unwrap();
     assert_eq!(debit.status, ChargeStatus::Pending);
     mock.control(&format!("payment_intents/{}/succeeded", debit.id), "")
         .await;
