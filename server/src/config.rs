@@ -101,24 +101,10 @@ pub struct Config {
     pub nacha: Option<crate::ach_files::settings::NachaSettings>,
     /// `SETTLE_GATEWAY` (`sandbox`, the default, or `stripe`) and the `STRIPE_*` settings:
     /// with `stripe`, payments go through Stripe ([`crate::gateway::stripe`]).
-    pub stripe: Option<crate::gateway::StripeSettings>,
+    pub stripe: Option<crate::gateway::stripe::client::StripeSettings>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("DATABASE_URL is not set (run `make run`, which starts a local PostgreSQL, or set it to your server)")]
-    MissingDatabaseUrl,
-    #[error("SETTLE_SECRET_KEY (or SETTLE_SECRET_KEY_FILE) is not set: links in emails are signed with it. Set it to at least 32 random characters, the same on every instance (only demo mode, SETTLE_DEMO=1, runs without one)")]
-    MissingSecretKey,
-    #[error("SETTLE_SECRET_KEY_FILE {path:?} cannot be read: {error}")]
-    SecretKeyFile { path: String, error: String },
-    #[error("{name} must be {expected}, got {value:?}")]
-    Invalid {
-        name: &'static str,
-        expected: &'static str,
-        value: String,
-    },
-}
+pub use crate::config_error::ConfigError;
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -162,7 +148,7 @@ impl Config {
         };
         let seller_name = text("SETTLE_SELLER_NAME", "Northwind Supply");
         let nacha = crate::ach_files::settings::NachaSettings::from_lookup(&get, &seller_name)?;
-        let stripe = crate::gateway::StripeSettings::from_lookup(&get)?;
+        let stripe = crate::gateway::stripe::client::StripeSettings::from_lookup(&get)?;
         Ok(Config {
             database_url,
             db_max_connections: number("SETTLE_DB_MAX_CONNECTIONS", 10)? as u32,

@@ -8,6 +8,7 @@ pub mod authority;
 pub mod card_guard;
 pub mod companies;
 pub mod config;
+pub mod config_error;
 pub mod db;
 pub mod demo;
 pub mod email;

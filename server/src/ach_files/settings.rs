@@ -1,7 +1,7 @@
 //! The NACHA rail's settings (`SETTLE_ACH_RAIL=nacha`): who the seller is at its bank, when
 //! files are cut, where they are written and read, and the key that seals account numbers.
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use chrono::NaiveTime;
 use shared::bank::RoutingNumber;
 use std::fmt;

@@ -156,18 +156,6 @@ pub trait PaymentGateway: Send + Sync + 'static {
     ) -> GatewayFuture<'_, ()>;
 }
 
-/// Which gateway issued a token, by its form: Stripe's PaymentMethods (`pm_…`), the NACHA
-/// rail's vault (`nacha_ba_…`), else the sandbox. Kept on the saved method.
-pub fn issuer(token: &str) -> &'static str {
-    if token.starts_with("pm_") {
-        "stripe"
-    } else if token.starts_with(crate::ach_files::vault::TOKEN_PREFIX) {
-        "nacha"
-    } else {
-        "sandbox"
-    }
-}
-
 /// The payment a gateway key belongs to: the engine's key is the payment's idempotency key,
 /// alone or followed by `.<attempt>`.
 pub fn payment_key(gateway_key: &str) -> Option<uuid::Uuid> {

@@ -42,6 +42,18 @@ async fn token_details(gateway: &dyn PaymentGateway, token: &str) -> Result<Toke
     })
 }
 
+/// Which gateway issued a token, by its form: Stripe's PaymentMethods (`pm_…`), the NACHA
+/// rail's vault (`nacha_ba_…`), else the sandbox. Kept on the saved method.
+fn issuer(token: &str) -> &'static str {
+    if token.starts_with("pm_") {
+        "stripe"
+    } else if token.starts_with(crate::ach_files::vault::TOKEN_PREFIX) {
+        "nacha"
+    } else {
+        "sandbox"
+    }
+}
+
 /// What a new method row holds besides its company.
 struct NewMethod<'a> {
     kind: MethodKind,
@@ -134,7 +146,7 @@ async fn insert_method(
         m.document as Option<DocumentId>,
         scope.initiator() as Option<UserId>,
         scope.pay_link().map(|l| l.id()) as Option<PayLinkId>,
-        crate::gateway::issuer(m.token),
+        issuer(m.token),
         m.funding
     )
     .fetch_optional(&mut *tx)

@@ -61,8 +61,8 @@ impl StripeSettings {
     /// the other way round) is refused.
     pub fn from_lookup(
         get: &impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<StripeSettings>, crate::config::ConfigError> {
-        use crate::config::ConfigError::Invalid;
+    ) -> Result<Option<StripeSettings>, crate::config_error::ConfigError> {
+        use crate::config_error::ConfigError::Invalid;
         let value = |name: &str| {
             get(name)
                 .map(|v| v.trim().to_string())
