@@ -113,7 +113,7 @@ fn content_security_policy() {
     // With Stripe, its script, its card field's frames and its API, as Stripe lists them
     // ("Content Security Policy" in Stripe.js's documentation), and nothing else of theirs.
     let stripe = use_context::<server::AppState>()
-        .and_then(|s| s.config.stripe.as_ref().map(|st| origin(&st.api_base)));
+        .and_then(|s| s.config.stripe.as_ref().map(|st| st.api_origin()));
     let (script, frame, connect) = match &stripe {
         Some(api) => (
             " https://js.stripe.com https://*.js.stripe.com",
@@ -133,13 +133,6 @@ fn content_security_policy() {
     ) {
         res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
-}
-
-/// `scheme://host[:port]` of an address.
-#[cfg(feature = "ssr")]
-fn origin(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
-    format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest))
 }
 
 #[component]

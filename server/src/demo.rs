@@ -413,7 +413,12 @@ async fn add_methods(
             TEST_ACH_SETTLES
         };
         let token = gateway
-            .tokenize_bank_account(TEST_ROUTING, account)
+            .tokenize_bank_account(&crate::gateway::BankAccountNumbers {
+                routing_number: TEST_ROUTING,
+                account_number: account,
+                holder_name: &holder,
+                account_type: Some("checking"),
+            })
             .await
             .map_err(|e| crate::Error::Other(e.to_string()))?;
         let pdf = authorization_pdf(company);

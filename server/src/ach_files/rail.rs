@@ -6,7 +6,8 @@
 use super::settings::NachaSettings;
 use super::vault::{self, TOKEN_PREFIX};
 use crate::gateway::{
-    CardToken, Charge, ChargeStatus, GatewayError, GatewayFuture, PaymentGateway, TokenDetails,
+    BankAccountNumbers, CardToken, Charge, ChargeStatus, GatewayError, GatewayFuture,
+    PaymentGateway, TokenDetails,
 };
 use chrono::{NaiveDate, Utc};
 use shared::bank::RoutingNumber;
@@ -56,11 +57,6 @@ pub fn entry_charge(
     }
 }
 
-/// A debit's amount in cents: more than none.
-pub fn cents(amount: Money) -> Option<i64> {
-    amount.in_minor_units().filter(|c| *c > 0)
-}
-
 impl NachaRail {
     pub fn new(pool: PgPool, settings: Arc<NachaSettings>, cards: Arc<dyn PaymentGateway>) -> Self {
         NachaRail {
@@ -99,12 +95,11 @@ impl PaymentGateway for NachaRail {
         self.cards.tokenize_card(number, exp_month, exp_year)
     }
 
-    fn tokenize_bank_account(
-        &self,
-        routing_number: &str,
-        account_number: &str,
-    ) -> GatewayFuture<'_, String> {
-        let (routing, number) = (routing_number.to_string(), account_number.to_string());
+    fn tokenize_bank_account(&self, account: &BankAccountNumbers<'_>) -> GatewayFuture<'_, String> {
+        let (routing, number) = (
+            account.routing_number.to_string(),
+            account.account_number.to_string(),
+        );
         Box::pin(async move {
             let routing = RoutingNumber::parse(&routing)
                 .map_err(|e| GatewayError::Refused(e.message.to_string()))?;
@@ -136,12 +131,7 @@ impl PaymentGateway for NachaRail {
         }
         let (token, key) = (token.to_string(), idempotency_key.to_string());
         Box::pin(async move {
-            let cents = cents(amount).ok_or_else(|| {
-                GatewayError::Refused(format!(
-                    "{} is not a whole number of cents",
-                    amount.amount()
-                ))
-            })?;
+            let cents = crate::gateway::charge_cents(amount)?;
             // The payment the engine recorded before charging: its key is the gateway key's
             // first part (`<key>` or `<key>.<attempt>`).
             let payment_key = crate::gateway::payment_key(&key);
@@ -232,6 +222,7 @@ impl PaymentGateway for NachaRail {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::cents;
     use rust_decimal::Decimal;
 
     fn d(s: &str) -> NaiveDate {

@@ -78,6 +78,32 @@ pub enum TokenDetails {
     },
 }
 
+/// A bank account as the tokenizer takes it: its numbers, and what some gateways keep with
+/// them (Stripe: the holder's name and the account's type).
+#[derive(Clone, Debug)]
+pub struct BankAccountNumbers<'a> {
+    pub routing_number: &'a str,
+    pub account_number: &'a str,
+    pub holder_name: &'a str,
+    /// `checking` or `savings` (Stripe's default: checking).
+    pub account_type: Option<&'a str>,
+}
+
+/// An amount in whole cents, more than none, as a gateway charges or refunds it.
+pub fn cents(amount: Money) -> Option<i64> {
+    amount.in_minor_units().filter(|c| *c > 0)
+}
+
+/// [`cents`], or the refusal of an amount that is not a whole number of cents above none.
+pub fn charge_cents(amount: Money) -> Result<i64, GatewayError> {
+    cents(amount).ok_or_else(|| {
+        GatewayError::Refused(format!(
+            "{} is not a whole number of cents",
+            amount.amount()
+        ))
+    })
+}
+
 /// The authorization behind a bank account's debits, as a gateway's mandate carries it.
 #[derive(Clone, Debug)]
 pub struct Mandate<'a> {
@@ -103,23 +129,7 @@ pub trait PaymentGateway: Send + Sync + 'static {
         exp_year: i32,
     ) -> GatewayFuture<'_, CardToken>;
 
-    fn tokenize_bank_account(
-        &self,
-        routing_number: &str,
-        account_number: &str,
-    ) -> GatewayFuture<'_, String>;
-
-    /// Tokenizes a bank account with what some gateways need besides its numbers (Stripe: the
-    /// holder's name and the account's type). By default, the numbers alone.
-    fn tokenize_bank_account_for(
-        &self,
-        routing_number: &str,
-        account_number: &str,
-        _holder_name: &str,
-        _account_type: Option<&str>,
-    ) -> GatewayFuture<'_, String> {
-        self.tokenize_bank_account(routing_number, account_number)
-    }
+    fn tokenize_bank_account(&self, account: &BankAccountNumbers<'_>) -> GatewayFuture<'_, String>;
 
     /// Binds a bank account being saved for `company` to the holder's authorization, where the
     /// gateway keeps one (Stripe: the company's customer and a mandate). By default there is

@@ -4,7 +4,8 @@
 //! PostgreSQL, as a hosted gateway keeps them on its side.
 
 use super::{
-    CardToken, Charge, ChargeStatus, GatewayError, GatewayFuture, PaymentGateway, TokenDetails,
+    BankAccountNumbers, CardToken, Charge, ChargeStatus, GatewayError, GatewayFuture,
+    PaymentGateway, TokenDetails,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -100,11 +101,6 @@ impl SandboxGateway {
     /// Counts a tokenization for `caller` ([`tokenize_allowed`]).
     pub async fn allow_tokenization(&self, caller: &str) -> Result<bool, GatewayError> {
         tokenize_allowed(&self.pool, caller).await
-    }
-
-    /// Forgets tokenizations older than the window ([`forget_old_tokenizations`]).
-    pub async fn forget_old_tokenizations(&self) -> Result<u64, GatewayError> {
-        forget_old_tokenizations(&self.pool).await
     }
 
     /// Runs a call as a hosted gateway does: after the configured delay, and to the end even
@@ -274,14 +270,12 @@ impl PaymentGateway for SandboxGateway {
         }))
     }
 
-    fn tokenize_bank_account(
-        &self,
-        routing_number: &str,
-        account_number: &str,
-    ) -> GatewayFuture<'_, String> {
+    fn tokenize_bank_account(&self, account: &BankAccountNumbers<'_>) -> GatewayFuture<'_, String> {
         let pool = self.pool.clone();
-        let (routing_number, account_number) =
-            (routing_number.to_string(), account_number.to_string());
+        let (routing_number, account_number) = (
+            account.routing_number.to_string(),
+            account.account_number.to_string(),
+        );
         Box::pin(self.slow(async move {
             let behaviour = match (routing_number.as_str(), account_number.as_str()) {
                 (TEST_ROUTING, TEST_ACH_RETURNS) => "ach_returns",

@@ -75,7 +75,12 @@ pub async fn tokenize(
                 .transpose()
                 .map_err(field)?;
             let token = gateway
-                .tokenize_bank_account_for(routing.as_str(), &account, holder_name, kind)
+                .tokenize_bank_account(&super::BankAccountNumbers {
+                    routing_number: routing.as_str(),
+                    account_number: &account,
+                    holder_name,
+                    account_type: kind,
+                })
                 .await
                 .map_err(TokenizeRefusal::Gateway)?;
             Ok(TokenizeResponse {

@@ -271,7 +271,7 @@ pub async fn add_bank_account(
         }
     };
     let mut tx = pool.begin().await?;
-    let document = match (&account.authorization, scope.is_staff()) {
+    let (document, record) = match (&account.authorization, scope.is_staff()) {
         (
             Authorization::Uploaded {
                 document,
@@ -279,8 +279,8 @@ pub async fn add_bank_account(
             },
             true,
         ) => {
-            attach_upload(&mut tx, scope, *document, *signed_on).await?;
-            *document
+            let sha256 = attach_upload(&mut tx, scope, *document, *signed_on).await?;
+            (*document, sha256)
         }
         (Authorization::InPortal { signed_name }, false) => {
             let authorized = AuthorizedAccount {
@@ -326,12 +326,6 @@ pub async fn add_bank_account(
         },
     )
     .await?;
-    let record = sqlx::query_scalar!(
-        "SELECT sha256 FROM documents WHERE id = $1",
-        document as DocumentId
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     let mandate = Mandate {
         holder_type: account.holder_type.as_str(),
         accepted_at: match &account.authorization {
@@ -365,13 +359,13 @@ pub async fn add_bank_account(
 }
 
 /// Checks that `document` is an authorization this user uploaded for `company` and not yet
-/// used, and records the day it was signed.
+/// used, and records the day it was signed. Answers the document's SHA-256.
 async fn attach_upload(
     tx: &mut PgConnection,
     scope: &CompanyScope,
     document: DocumentId,
     signed_on: NaiveDate,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let company = scope.id();
     let usable = sqlx::query_scalar!(
         r#"SELECT NOT EXISTS (SELECT 1 FROM payment_methods p WHERE p.authorization_document_id = d.id) AS "free!"
@@ -393,18 +387,18 @@ async fn attach_upload(
             ))
         }
     }
-    sqlx::query!(
-        "UPDATE documents SET signed_on = $2 WHERE id = $1",
+    Ok(sqlx::query_scalar!(
+        "UPDATE documents SET signed_on = $2 WHERE id = $1 RETURNING sha256",
         document as DocumentId,
         signed_on
     )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *tx)
+    .await?)
 }
 
 /// Keeps what a customer agreed to in the portal as the method's authorization document:
-/// the wording's version and text, their typed name, who, when and from where.
+/// the wording's version and text, their typed name, who, when and from where. Answers the
+/// document and its SHA-256.
 async fn keep_agreement(
     tx: &mut PgConnection,
     scope: &CompanyScope,
@@ -412,7 +406,7 @@ async fn keep_agreement(
     signed_name: &str,
     address: Option<&str>,
     today: NaiveDate,
-) -> Result<DocumentId> {
+) -> Result<(DocumentId, Vec<u8>)> {
     let company = scope.id();
     let company_name = sqlx::query_scalar!(
         "SELECT name FROM companies WHERE id = $1",
@@ -438,18 +432,20 @@ async fn keep_agreement(
         ip = address.unwrap_or("unknown"),
     );
     let bytes = record.into_bytes();
-    Ok(sqlx::query_scalar!(
+    let sha256 = Sha256::digest(&bytes).to_vec();
+    let id = sqlx::query_scalar!(
         r#"INSERT INTO documents (company_id, kind, file_name, content_type, size_bytes, sha256, content, signed_on, uploaded_by)
            VALUES ($1, 'ach_authorization', $2, 'text/plain', $3, $4, $5, $6, $7)
            RETURNING id AS "id: DocumentId""#,
         company as CompanyId,
         format!("ach-authorization-{ACH_AUTHORIZATION_VERSION}.txt"),
         bytes.len() as i32,
-        Sha256::digest(&bytes).to_vec(),
+        &sha256,
         bytes,
         today,
         scope.initiator() as Option<UserId>
     )
     .fetch_one(&mut *tx)
-    .await?)
+    .await?;
+    Ok((id, sha256))
 }

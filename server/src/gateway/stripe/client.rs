@@ -9,7 +9,8 @@
 use super::answers::{self, PaymentIntent, Refusal};
 use super::form::Form;
 use crate::gateway::{
-    CardToken, Charge, GatewayError, GatewayFuture, Mandate, PaymentGateway, TokenDetails,
+    charge_cents, BankAccountNumbers, CardToken, Charge, GatewayError, GatewayFuture, Mandate,
+    PaymentGateway, TokenDetails,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -141,6 +142,13 @@ impl StripeSettings {
             api_base,
         }))
     }
+
+    /// The API's origin (`scheme://host[:port]`), as a Content Security Policy names it.
+    pub fn api_origin(&self) -> String {
+        url::Url::parse(&self.api_base)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
 }
 
 /// A PaymentMethod's fields Settle keeps.
@@ -187,16 +195,6 @@ pub struct SetupIntent {
     pub payment_method: Option<String>,
     #[serde(default)]
     pub customer: Option<String>,
-}
-
-/// A bank account's numbers, as the tokenizer takes them for Stripe.
-#[derive(Clone, Debug)]
-pub struct BankAccountNumbers<'a> {
-    pub routing_number: &'a str,
-    pub account_number: &'a str,
-    pub holder_name: &'a str,
-    /// `checking` or `savings` (Stripe's default: checking).
-    pub account_type: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -566,12 +564,7 @@ impl StripeGateway {
         amount: Money,
         key: &str,
     ) -> Result<Charge, GatewayError> {
-        let cents = amount.in_minor_units().filter(|c| *c > 0).ok_or_else(|| {
-            GatewayError::Refused(format!(
-                "{} is not a whole number of cents",
-                amount.amount()
-            ))
-        })?;
+        let cents = charge_cents(amount)?;
         let method = self
             .payment_method(token)
             .await?
@@ -638,12 +631,7 @@ impl StripeGateway {
     }
 
     async fn refund_now(&self, intent: &str, amount: Money, key: &str) -> Result<(), GatewayError> {
-        let cents = amount.in_minor_units().filter(|c| *c > 0).ok_or_else(|| {
-            GatewayError::Refused(format!(
-                "{} is not a whole number of cents",
-                amount.amount()
-            ))
-        })?;
+        let cents = charge_cents(amount)?;
         #[derive(Deserialize)]
         struct Refund {
             status: Option<String>,
@@ -680,26 +668,12 @@ impl PaymentGateway for StripeGateway {
         Box::pin(async { Err(GatewayError::Refused(CARDS_IN_BROWSER.into())) })
     }
 
-    fn tokenize_bank_account(&self, _: &str, _: &str) -> GatewayFuture<'_, String> {
-        Box::pin(async {
-            Err(GatewayError::Refused(
-                "Stripe needs the account holder's name with the numbers".into(),
-            ))
-        })
-    }
-
-    fn tokenize_bank_account_for(
-        &self,
-        routing_number: &str,
-        account_number: &str,
-        holder_name: &str,
-        account_type: Option<&str>,
-    ) -> GatewayFuture<'_, String> {
+    fn tokenize_bank_account(&self, account: &BankAccountNumbers<'_>) -> GatewayFuture<'_, String> {
         let (routing, number, name, kind) = (
-            routing_number.to_string(),
-            account_number.to_string(),
-            holder_name.to_string(),
-            account_type.map(str::to_string),
+            account.routing_number.to_string(),
+            account.account_number.to_string(),
+            account.holder_name.to_string(),
+            account.account_type.map(str::to_string),
         );
         Box::pin(async move {
             let numbers = BankAccountNumbers {
