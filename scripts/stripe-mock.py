@@ -409,7 +409,8 @@ def answer(method, template, params):
         if pi is None:
             return error(404, "invalid_request_error", "No such payment_intent", code="resource_missing")
         refunded = sum(r["amount"] for r in STORE.values()
-                       if r["object"] == "refund" and r["payment_intent"] == pi["id"])
+                       if r["object"] == "refund" and r["payment_intent"] == pi["id"]
+                       and r.get("status") not in ("failed", "canceled"))
         amount = params.get("amount", pi["amount_received"] - refunded)
         if amount + refunded > pi["amount_received"]:
             return error(400, "invalid_request_error",
@@ -421,6 +422,12 @@ def answer(method, template, params):
                       metadata=params.get("metadata", {}), reason=params.get("reason"))
         STORE[obj["id"]] = obj
         return 200, obj
+    if (method, template) == ("GET", "/v1/refunds"):
+        found = [o for o in STORE.values() if o["object"] == "refund"
+                 and o["payment_intent"] == params.get("payment_intent")]
+        found.sort(key=lambda o: o["created"], reverse=True)
+        return 200, {"object": "list", "data": found[:int(params.get("limit", 10))],
+                     "has_more": len(found) > int(params.get("limit", 10)), "url": "/v1/refunds"}
     return error(501, "api_error", f"this mock does not answer {method} {template}")
 
 

@@ -66,6 +66,9 @@ step "the API from outside: OpenAPI document validated (Redocly), the running AP
 scripts/api-check.sh "http://127.0.0.1:$e2e_port" "$e2e_url"
 stop_e2e_server
 
+step "the ledger identity on what the browser tests and the fuzzer left (payments, refunds, reversals)"
+DATABASE_URL="$e2e_url" "$target_dir/debug/ledger_check"
+
 step "two instances behind HAProxy: shared sessions and limits, an instance killed under load"
 cluster_db_url=$(scripts/e2e-db.sh "$DATABASE_URL" settle_cluster)
 # Short gateway waits, so what the killed instance left processing is due within seconds.

@@ -123,6 +123,24 @@ pub enum Action {
     AchFileRead,
     #[sqlx(rename = "ach_file.downloaded")]
     AchFileDownloaded,
+    #[sqlx(rename = "refund.requested")]
+    RefundRequested,
+    #[sqlx(rename = "refund.started")]
+    RefundStarted,
+    #[sqlx(rename = "refund.approved")]
+    RefundApproved,
+    #[sqlx(rename = "refund.refused")]
+    RefundRefused,
+    #[sqlx(rename = "refund.succeeded")]
+    RefundSucceeded,
+    #[sqlx(rename = "refund.failed")]
+    RefundFailed,
+    #[sqlx(rename = "payment.reversed")]
+    PaymentReversed,
+    #[sqlx(rename = "settings.refund_limit_changed")]
+    RefundLimitChanged,
+    #[sqlx(rename = "user.refund_permission_changed")]
+    UserRefundPermission,
 }
 
 /// What an event is about (`audit_events.entity_type`).
@@ -142,6 +160,7 @@ pub enum Entity {
     Email,
     PayLink,
     AchFile,
+    Settings,
 }
 
 /// One audit event.

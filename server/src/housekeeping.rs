@@ -43,6 +43,8 @@ pub enum Unit {
     ForgetRateWindows = 7_243_010,
     /// The NACHA rail: the file of a cut-off, the outbox folder, the bank's files read back.
     AchFiles = 7_243_011,
+    /// Pending refunds asked about again by their keys.
+    RefundSync = 7_243_012,
 }
 
 /// Runs `work` if no other instance is running `unit` now; `None` when another is.
@@ -204,6 +206,9 @@ pub fn spawn(state: AppState) {
                 let outcome = exclusively(&s.pool, Unit::AchFiles, run).await;
                 report(Unit::AchFiles, outcome, |n| *n == 0);
             }
+            let run = payments::refunds::sync_refunds(&s.pool, s.gateway.as_ref());
+            let outcome = exclusively(&s.pool, Unit::RefundSync, run).await;
+            report(Unit::RefundSync, outcome, |n| *n == 0);
             let run = payments::sync_ach(&s.pool, s.gateway.as_ref(), s.config.ach_sync_every);
             let outcome = exclusively(&s.pool, Unit::AchSync, run).await;
             report(Unit::AchSync, outcome, |r| {
@@ -273,6 +278,7 @@ impl Unit {
             Unit::CardExpiry => "card_expiry",
             Unit::ForgetRateWindows => "forget_rate_windows",
             Unit::AchFiles => "ach_files",
+            Unit::RefundSync => "refund_sync",
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The ledger identity as checks: each invoice's balance is its total less what payments that
-//! count allocated to it, and each company's kept figures add up its open invoices. Nothing
+//! count allocated to it plus what their refunds reopened, no line refunded past itself, and each company's kept figures add up its open invoices. Nothing
 //! here changes anything; the tests, the load benchmark and the large book's loader ask these
 //! after whatever they did (races, crashes, imports, 500,000 rows loaded with `COPY`).
 
@@ -20,14 +20,37 @@ pub async fn company_balances_off(pool: &PgPool) -> Result<i64> {
 }
 
 /// The invoices whose balance is not their total less what was allocated to them by payments
-/// that count (not declined, returned or failed), or, cancelled and credit memos, not 0.
+/// that count (not declined, returned or failed) plus what those payments' refunds and
+/// reversals hold reopened on them, or, cancelled and credit memos, not 0.
 pub async fn balances_off(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM invoices i LEFT JOIN (SELECT a.invoice_id, sum(a.amount) AS paid
            FROM payment_allocations a JOIN payments p ON p.id = a.payment_id
            WHERE p.status NOT IN ('declined', 'returned', 'failed') GROUP BY a.invoice_id) a
            ON a.invoice_id = i.id
-           WHERE i.balance <> CASE WHEN i.status = 'open' THEN i.total - COALESCE(a.paid, 0) ELSE 0 END"#
+           LEFT JOIN (SELECT rl.invoice_id, sum(rl.reopened) AS back
+           FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id JOIN payments p ON p.id = r.payment_id
+           WHERE p.status NOT IN ('declined', 'returned', 'failed') GROUP BY rl.invoice_id) b
+           ON b.invoice_id = i.id
+           WHERE i.balance <> CASE WHEN i.status = 'open'
+                                   THEN i.total - COALESCE(a.paid, 0) + COALESCE(b.back, 0) ELSE 0 END"#
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The payment lines given back past what they paid: the refunds and reversals that hold
+/// (awaiting approval, pending, succeeded) adding up to more than the line. None, whatever
+/// raced.
+pub async fn refunds_over(pool: &PgPool) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM payment_allocations a JOIN (
+               SELECT r.payment_id, rl.invoice_id, sum(rl.amount) AS back FROM refund_lines rl
+               JOIN refunds r ON r.id = rl.refund_id
+               WHERE r.status IN ('awaiting_approval', 'pending', 'succeeded')
+               GROUP BY r.payment_id, rl.invoice_id) b
+           ON b.payment_id = a.payment_id AND b.invoice_id = a.invoice_id
+           WHERE b.back > a.amount"#
     )
     .fetch_one(pool)
     .await?)

@@ -52,6 +52,10 @@ id!(
     PaymentId
 );
 id!(
+    /// A refund or a reversal of a payment.
+    RefundId
+);
+id!(
     /// A user (staff or customer).
     UserId
 );

@@ -21,11 +21,12 @@ pub mod method;
 pub mod money;
 pub mod page;
 pub mod payment;
+pub mod refund;
 pub mod report;
 
 pub use error::{AppError, FieldError};
 pub use ids::{
     ApiKeyId, CompanyId, ContactId, DeliveryId, DocumentId, EmailId, EventId, ImportId, InvoiceId,
-    MethodId, PayLinkId, PaymentId, UserId, WebhookId,
+    MethodId, PayLinkId, PaymentId, RefundId, UserId, WebhookId,
 };
 pub use money::{Currency, Money};

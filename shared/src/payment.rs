@@ -410,6 +410,10 @@ pub struct ReceiptLine {
     pub invoice_number: String,
     pub applied: Money,
     pub new_balance: Money,
+    /// What is left to give back on this line (applied less the refunds that hold), when the
+    /// payment can be refunded or reversed now.
+    #[serde(default)]
+    pub refundable: Option<Money>,
 }
 
 /// A payment's receipt.
@@ -436,6 +440,40 @@ pub struct Receipt {
     /// (fraudulent): needs response, evidence due Dec 13, 2026").
     #[serde(default)]
     pub dispute: Option<String>,
+    /// Recorded by the ERP (no money moved through Settle): reversed, never refunded.
+    #[serde(default)]
+    pub recorded_in_erp: bool,
+    /// Its refunds and reversals, oldest first.
+    #[serde(default)]
+    pub refunds: Vec<crate::refund::RefundView>,
+}
+
+impl Receipt {
+    /// What its refunds gave back or are giving back (pending and succeeded).
+    pub fn refunded(&self) -> Money {
+        let cur = self.amount.currency();
+        Money::sum(
+            cur,
+            self.refunds
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r.status,
+                        crate::refund::RefundStatus::Pending
+                            | crate::refund::RefundStatus::Succeeded
+                    )
+                })
+                .map(|r| &r.amount),
+        )
+        .unwrap_or_else(|| Money::zero(cur))
+    }
+
+    /// Whether anything is left to give back now.
+    pub fn refundable(&self) -> bool {
+        self.lines
+            .iter()
+            .any(|l| l.refundable.is_some_and(|m| m.is_positive()))
+    }
 }
 
 /// A payment the gateway has not answered for in time, as staff see it while Settle keeps
@@ -470,6 +508,8 @@ pub fn age_label(seconds: i64) -> String {
 
 /// The outcome of asking to pay.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// One answer per payment, never kept in bulk: the receipt is not boxed.
+#[allow(clippy::large_enum_variant)]
 pub enum PaymentOutcome {
     /// Approved (card) or accepted as pending (ACH): balances are reduced.
     Paid(Receipt),

@@ -7,7 +7,7 @@ use super::settings::NachaSettings;
 use super::vault::{self, TOKEN_PREFIX};
 use crate::gateway::{
     BankAccountNumbers, CardToken, Charge, ChargeStatus, GatewayError, GatewayFuture,
-    PaymentGateway, TokenDetails,
+    PaymentGateway, Refund, TokenDetails,
 };
 use chrono::{NaiveDate, Utc};
 use shared::bank::RoutingNumber;
@@ -27,6 +27,10 @@ pub struct NachaRail {
 fn unavailable(e: sqlx::Error) -> GatewayError {
     GatewayError::Unavailable(e.to_string())
 }
+
+/// Why an ACH debit sent in a file is not refunded through a gateway.
+const FILE_REFUNDS: &str =
+    "an ACH debit sent to the bank in a file is not refunded through a gateway";
 
 /// An entry's charge id as the engine keeps it.
 pub fn charge_id(entry: i64) -> String {
@@ -206,16 +210,22 @@ impl PaymentGateway for NachaRail {
         charge_id: &str,
         amount: Money,
         idempotency_key: &str,
-    ) -> GatewayFuture<'_, ()> {
+    ) -> GatewayFuture<'_, Refund> {
         if charge_id.starts_with("ach_") {
-            return Box::pin(async {
-                Err(GatewayError::Refused(
-                    "an ACH debit sent to the bank in a file is not refunded through a gateway"
-                        .into(),
-                ))
-            });
+            return Box::pin(async { Err(GatewayError::Refused(FILE_REFUNDS.into())) });
         }
         self.cards.refund(charge_id, amount, idempotency_key)
+    }
+
+    fn find_refund(
+        &self,
+        charge_id: &str,
+        idempotency_key: &str,
+    ) -> GatewayFuture<'_, Option<Refund>> {
+        if charge_id.starts_with("ach_") {
+            return Box::pin(async { Ok(None) });
+        }
+        self.cards.find_refund(charge_id, idempotency_key)
     }
 }
 

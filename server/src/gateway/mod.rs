@@ -157,13 +157,42 @@ pub trait PaymentGateway: Send + Sync + 'static {
     fn find_charge(&self, idempotency_key: &str) -> GatewayFuture<'_, Option<Charge>>;
 
     /// Gives back `amount` of the charge `charge_id`; the same `idempotency_key` is the same
-    /// refund.
+    /// refund. A refund the gateway cannot make at all (more than is left of the charge, a
+    /// charge that cannot be refunded) is [`GatewayError::Refused`].
     fn refund(
         &self,
         charge_id: &str,
         amount: Money,
         idempotency_key: &str,
-    ) -> GatewayFuture<'_, ()>;
+    ) -> GatewayFuture<'_, Refund>;
+
+    /// The refund of `charge_id` made with `idempotency_key`, if the gateway has one.
+    fn find_refund(
+        &self,
+        charge_id: &str,
+        idempotency_key: &str,
+    ) -> GatewayFuture<'_, Option<Refund>>;
+}
+
+/// Where a refund stands at the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundStatus {
+    /// Accepted, the money not yet on its way back (some refunds take days).
+    Pending,
+    Succeeded,
+    /// It could not be made (e.g. the card was closed): the money stays with the seller.
+    Failed,
+    /// Cancelled before it was made.
+    Cancelled,
+}
+
+/// A refund as the gateway has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refund {
+    pub id: String,
+    pub status: RefundStatus,
+    /// Why it failed, fit to show to staff.
+    pub message: Option<String>,
 }
 
 /// The payment a gateway key belongs to: the engine's key is the payment's idempotency key,

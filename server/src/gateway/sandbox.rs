@@ -5,7 +5,7 @@
 
 use super::{
     BankAccountNumbers, CardToken, Charge, ChargeStatus, GatewayError, GatewayFuture,
-    PaymentGateway, TokenDetails,
+    PaymentGateway, Refund, RefundStatus, TokenDetails,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -21,8 +21,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The sandbox's test card numbers and what they do.
-pub const TEST_CARDS: [(&str, &str, &str); 6] = [
+pub const TEST_CARDS: [(&str, &str, &str); 7] = [
     ("4242424242424242", "approve", ""),
+    // Charged as usual; a refund of it is accepted as pending and fails later, as the
+    // card's bank refuses it (Stripe's test card of the same number does the same).
+    (
+        "4000000000005126",
+        "refund_fails",
+        "The card's bank refused the refund: the card is closed.",
+    ),
     (
         "4000000000000002",
         "card_declined",
@@ -128,8 +135,10 @@ impl SandboxGateway {
 
     /// The sandbox bank network's clock: pending ACH charges older than `older_than` move on
     /// in the gateway's books — those of the settling test account settle, those of the
-    /// returning one come back returned (R01). Settle learns of it by asking
-    /// ([`PaymentGateway::find_charge`]). Returns how many moved.
+    /// returning one come back returned (R01); pending refunds succeed, or fail for the card
+    /// whose bank refuses refunds. Settle learns of it by asking
+    /// ([`PaymentGateway::find_charge`], [`PaymentGateway::find_refund`]). Returns how many
+    /// moved.
     pub async fn advance_ach(&self, older_than: Duration) -> Result<u64, GatewayError> {
         let moved = sqlx::query!(
             "UPDATE sandbox_charges c SET status = CASE t.behaviour WHEN 'ach_returns' THEN 'returned' ELSE 'settled' END, \
@@ -142,7 +151,18 @@ impl SandboxGateway {
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
-        Ok(moved.rows_affected())
+        // Pending refunds end too: those of the card whose bank refuses refunds fail.
+        let refunds = sqlx::query!(
+            "UPDATE sandbox_refunds r SET status = CASE t.behaviour WHEN 'refund_fails' THEN 'failed' ELSE 'succeeded' END \
+             FROM sandbox_charges c JOIN sandbox_tokens t ON t.token = c.token \
+             WHERE c.id = r.charge_id AND r.status = 'pending' \
+               AND r.created_at <= now() - make_interval(secs => $1)",
+            older_than.as_secs_f64()
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(moved.rows_affected() + refunds.rows_affected())
     }
 }
 
@@ -234,6 +254,40 @@ impl ChargeRow {
     }
 }
 
+/// A refund's state in the sandbox's books (`sandbox_refunds.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+enum BookedRefund {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+struct RefundRow {
+    id: String,
+    charge_id: String,
+    amount: Decimal,
+    status: BookedRefund,
+}
+
+impl RefundRow {
+    fn into_refund(self) -> Refund {
+        let (status, message) = match self.status {
+            BookedRefund::Pending => (RefundStatus::Pending, None),
+            BookedRefund::Succeeded => (RefundStatus::Succeeded, None),
+            BookedRefund::Failed => (
+                RefundStatus::Failed,
+                Some("The card's bank refused the refund: the card is closed.".to_string()),
+            ),
+        };
+        Refund {
+            id: self.id,
+            status,
+            message,
+        }
+    }
+}
+
 impl PaymentGateway for SandboxGateway {
     fn tokenize_card(
         &self,
@@ -318,7 +372,9 @@ impl PaymentGateway for SandboxGateway {
             };
             let (status, code, message) = match (t.kind, t.behaviour.as_str()) {
                 (MethodKind::Ach, _) => (BookedStatus::Pending, None, None),
-                (MethodKind::Card, "approve") => (BookedStatus::Approved, None, None),
+                (MethodKind::Card, "approve" | "refund_fails") => {
+                    (BookedStatus::Approved, None, None)
+                }
                 (MethodKind::Card, code) => (
                     BookedStatus::Declined,
                     Some(code.to_string()),
@@ -414,22 +470,106 @@ impl PaymentGateway for SandboxGateway {
     fn refund(
         &self,
         charge_id: &str,
-        _amount: Money,
-        _idempotency_key: &str,
-    ) -> GatewayFuture<'_, ()> {
-        let (pool, charge_id) = (self.pool.clone(), charge_id.to_string());
+        amount: Money,
+        idempotency_key: &str,
+    ) -> GatewayFuture<'_, Refund> {
+        let pool = self.pool.clone();
+        let (charge_id, key) = (charge_id.to_string(), idempotency_key.to_string());
         Box::pin(self.slow(async move {
-            let done = sqlx::query!(
-                "UPDATE sandbox_charges SET status = 'refunded' WHERE id = $1 AND status IN ('approved', 'settled')",
+            let mut tx = pool.begin().await.map_err(unavailable)?;
+            // One refund of a charge at a time (its row locked): the sum never passes it.
+            let charge = sqlx::query!(
+                r#"SELECT c.amount, c.status AS "status: BookedStatus", t.behaviour
+                   FROM sandbox_charges c JOIN sandbox_tokens t ON t.token = c.token
+                   WHERE c.id = $1 FOR UPDATE OF c"#,
                 charge_id
             )
-            .execute(&pool)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| GatewayError::Refused("no charge with that id".into()))?;
+            if let Some(done) = sqlx::query_as!(
+                RefundRow,
+                r#"SELECT id, charge_id, amount, status AS "status: BookedRefund" FROM sandbox_refunds
+                   WHERE idempotency_key = $1"#,
+                key
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            {
+                if done.charge_id != charge_id || done.amount != amount.amount() {
+                    return Err(GatewayError::Refused(
+                        "this idempotency key was used for another refund".into(),
+                    ));
+                }
+                return Ok(done.into_refund());
+            }
+            if !matches!(
+                charge.status,
+                BookedStatus::Approved | BookedStatus::Settled | BookedStatus::Refunded
+            ) {
+                return Err(GatewayError::Refused(
+                    "only an approved or settled charge can be refunded".into(),
+                ));
+            }
+            let refunded = sqlx::query_scalar!(
+                r#"SELECT COALESCE(sum(amount), 0) AS "n!" FROM sandbox_refunds
+                   WHERE charge_id = $1 AND status <> 'failed'"#,
+                charge_id
+            )
+            .fetch_one(&mut *tx)
             .await
             .map_err(unavailable)?;
-            if done.rows_affected() == 0 {
-                return Err(GatewayError::Refused("no refundable charge with that id".into()));
+            if refunded + amount.amount() > charge.amount {
+                return Err(GatewayError::Refused(format!(
+                    "the refund is more than is left of the charge ({} of {} refunded)",
+                    refunded, charge.amount
+                )));
             }
-            Ok(())
+            let status = if charge.behaviour == "refund_fails" {
+                BookedRefund::Pending
+            } else {
+                BookedRefund::Succeeded
+            };
+            let row = sqlx::query_as!(
+                RefundRow,
+                r#"INSERT INTO sandbox_refunds (id, charge_id, idempotency_key, amount, status)
+                   VALUES ($1, $2, $3, $4, $5)
+                   RETURNING id, charge_id, amount, status AS "status: BookedRefund""#,
+                random_id("re"),
+                charge_id,
+                key,
+                amount.amount(),
+                status as BookedRefund
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            tx.commit().await.map_err(unavailable)?;
+            Ok(row.into_refund())
+        }))
+    }
+
+    fn find_refund(
+        &self,
+        charge_id: &str,
+        idempotency_key: &str,
+    ) -> GatewayFuture<'_, Option<Refund>> {
+        let pool = self.pool.clone();
+        let (charge_id, key) = (charge_id.to_string(), idempotency_key.to_string());
+        Box::pin(self.slow(async move {
+            let row = sqlx::query_as!(
+                RefundRow,
+                r#"SELECT id, charge_id, amount, status AS "status: BookedRefund" FROM sandbox_refunds
+                   WHERE idempotency_key = $1 AND charge_id = $2"#,
+                key,
+                charge_id
+            )
+            .fetch_optional(&pool)
+            .await
+            .map_err(unavailable)?;
+            Ok(row.map(RefundRow::into_refund))
         }))
     }
 }

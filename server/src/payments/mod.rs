@@ -18,6 +18,7 @@
 mod ach;
 mod receipts;
 mod reconcile;
+pub mod refunds;
 pub mod report;
 
 pub use ach::{end_debit, record_end, sync_ach, unknown_ach, AchSync, DebitEnd, UNKNOWN_FLAG_AGE};
@@ -461,12 +462,16 @@ pub async fn resolve(
     answer.map_err(Error::from)
 }
 
-/// Puts a payment's lines back on its invoices' balances (no money moved, or it came back).
+/// Puts a payment's lines back on its invoices' balances (no money moved, or it came back):
+/// each line's amount less what its refunds already reopened.
 async fn restore_balances(conn: &mut PgConnection, payment: PaymentId) -> Result<()> {
     sqlx::query!(
         "UPDATE invoices i SET balance = i.balance + a.amount, updated_at = now() \
-         FROM (SELECT invoice_id, amount FROM payment_allocations WHERE payment_id = $1 ORDER BY invoice_id) a \
-         WHERE i.id = a.invoice_id",
+         FROM (SELECT a.invoice_id, a.amount - COALESCE((SELECT sum(rl.reopened) FROM refund_lines rl \
+                   JOIN refunds r ON r.id = rl.refund_id WHERE r.payment_id = a.payment_id \
+                   AND rl.invoice_id = a.invoice_id), 0) AS amount \
+               FROM payment_allocations a WHERE a.payment_id = $1 ORDER BY a.invoice_id) a \
+         WHERE i.id = a.invoice_id AND a.amount > 0",
         payment as PaymentId
     )
     .execute(conn)

@@ -33,6 +33,7 @@ struct ReceiptRow {
     dispute_reason: Option<String>,
     dispute_status: Option<String>,
     dispute_due: Option<DateTime<Utc>>,
+    erp: bool,
 }
 
 pub(super) async fn receipt_in(conn: &mut PgConnection, payment: PaymentId) -> Result<Receipt> {
@@ -76,7 +77,8 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
                   p.failure_message,
                   (p.status = 'processing' AND p.gateway_answer_due_at <= now()) AS "checking!",
                   d.amount AS "dispute_amount?", d.reason AS "dispute_reason?",
-                  d.status AS "dispute_status?", d.evidence_due_by AS "dispute_due?"
+                  d.status AS "dispute_status?", d.evidence_due_by AS "dispute_due?",
+                  p.source = 'erp' AS "erp!"
            FROM payments p JOIN companies c ON c.id = p.company_id
            LEFT JOIN users u ON u.id = p.initiated_by
            LEFT JOIN pay_links l ON l.id = p.pay_link_id LEFT JOIN contacts lc ON lc.id = l.contact_id
@@ -88,13 +90,18 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
     .fetch_all(&mut *conn)
     .await?;
     let mut lines = sqlx::query!(
-        r#"SELECT a.payment_id AS "payment_id: PaymentId", i.number, a.amount, a.balance_after
+        r#"SELECT a.payment_id AS "payment_id: PaymentId", i.number, a.amount, a.balance_after,
+                  a.amount - (SELECT COALESCE(sum(rl.amount), 0) FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
+                              WHERE r.payment_id = a.payment_id AND rl.invoice_id = a.invoice_id
+                                AND r.status IN ('awaiting_approval', 'pending', 'succeeded')) AS "left!"
            FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id
            WHERE a.payment_id = ANY($1) ORDER BY i.due_date, i.number"#,
         &ids
     )
     .fetch_all(&mut *conn)
     .await?;
+    let payment_ids: Vec<PaymentId> = ids.iter().map(|id| PaymentId(*id)).collect();
+    let mut refunds = super::refunds::views(&mut *conn, &payment_ids, false, &[]).await?;
     rows.into_iter()
         .map(|r| {
             let cur = currency(&r.currency)?;
@@ -107,6 +114,12 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
                 .into_iter()
                 .partition(|l| l.payment_id == r.id);
             lines = rest;
+            let (given, others): (Vec<_>, Vec<_>) = std::mem::take(&mut refunds)
+                .into_iter()
+                .partition(|g| g.payment_id == r.id);
+            refunds = others;
+            let may_give_back =
+                matches!(r.status, PaymentStatus::Approved | PaymentStatus::Settled);
             Ok(Receipt {
                 payment_id: r.id,
                 number: r.number,
@@ -124,6 +137,7 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
                         invoice_number: l.number,
                         applied: Money::new(l.amount, cur),
                         new_balance: Money::new(l.balance_after.unwrap_or_default(), cur),
+                        refundable: may_give_back.then(|| Money::new(l.left, cur)),
                     })
                     .collect(),
                 at: r.created_at,
@@ -141,6 +155,8 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
                     )),
                     _ => None,
                 },
+                recorded_in_erp: r.erp,
+                refunds: given,
             })
         })
         .collect()

@@ -10,7 +10,7 @@ use super::answers::{self, PaymentIntent, Refusal};
 use super::form::Form;
 use crate::gateway::{
     charge_cents, BankAccountNumbers, CardToken, Charge, GatewayError, GatewayFuture, Mandate,
-    PaymentGateway, TokenDetails,
+    PaymentGateway, Refund, RefundStatus, TokenDetails,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -630,13 +630,14 @@ impl StripeGateway {
         }
     }
 
-    async fn refund_now(&self, intent: &str, amount: Money, key: &str) -> Result<(), GatewayError> {
+    async fn refund_now(
+        &self,
+        intent: &str,
+        amount: Money,
+        key: &str,
+    ) -> Result<Refund, GatewayError> {
         let cents = charge_cents(amount)?;
-        #[derive(Deserialize)]
-        struct Refund {
-            status: Option<String>,
-        }
-        let refund: Refund = self
+        let refund: StripeRefund = self
             .object(
                 reqwest::Method::POST,
                 "/v1/refunds",
@@ -650,11 +651,73 @@ impl StripeGateway {
                 Some(key),
             )
             .await?;
-        match refund.status.as_deref() {
-            Some("failed") | Some("canceled") => Err(GatewayError::Refused(
-                "Stripe could not make the refund".into(),
-            )),
-            _ => Ok(()),
+        Ok(refund.into_refund())
+    }
+
+    /// The refund made under `key`, looked for among the intent's refunds (Stripe's list is
+    /// read from its books at once, unlike its search).
+    async fn find_refund_now(
+        &self,
+        intent: &str,
+        key: &str,
+    ) -> Result<Option<Refund>, GatewayError> {
+        let list: Search<StripeRefund> = self
+            .object(
+                reqwest::Method::GET,
+                "/v1/refunds",
+                Some(
+                    &Form::new()
+                        .set(&["payment_intent"], intent)
+                        .set(&["limit"], "100"),
+                ),
+                None,
+                None,
+            )
+            .await?;
+        Ok(list
+            .data
+            .into_iter()
+            .find(|r| r.metadata.get("settle_key").map(String::as_str) == Some(key))
+            .map(StripeRefund::into_refund))
+    }
+}
+
+/// A Refund as Stripe answers it.
+#[derive(Deserialize)]
+struct StripeRefund {
+    id: String,
+    status: Option<String>,
+    failure_reason: Option<String>,
+    #[serde(default)]
+    metadata: std::collections::HashMap<String, String>,
+}
+
+impl StripeRefund {
+    fn into_refund(self) -> Refund {
+        let status = match self.status.as_deref() {
+            Some("succeeded") => RefundStatus::Succeeded,
+            Some("failed") => RefundStatus::Failed,
+            Some("canceled") => RefundStatus::Cancelled,
+            // pending, requires_action: not finished yet.
+            _ => RefundStatus::Pending,
+        };
+        let message = self.failure_reason.map(|r| match r.as_str() {
+            "expired_or_canceled_card" => {
+                "The card's bank refused the refund: the card is expired or closed.".to_string()
+            }
+            "lost_or_stolen_card" => {
+                "The card's bank refused the refund: the card was reported lost or stolen."
+                    .to_string()
+            }
+            other => format!(
+                "Stripe could not make the refund ({}).",
+                other.replace('_', " ")
+            ),
+        });
+        Refund {
+            id: self.id,
+            status,
+            message,
         }
     }
 }
@@ -738,8 +801,17 @@ impl PaymentGateway for StripeGateway {
         charge_id: &str,
         amount: Money,
         idempotency_key: &str,
-    ) -> GatewayFuture<'_, ()> {
+    ) -> GatewayFuture<'_, Refund> {
         let (intent, key) = (charge_id.to_string(), idempotency_key.to_string());
         Box::pin(async move { self.refund_now(&intent, amount, &key).await })
+    }
+
+    fn find_refund(
+        &self,
+        charge_id: &str,
+        idempotency_key: &str,
+    ) -> GatewayFuture<'_, Option<Refund>> {
+        let (intent, key) = (charge_id.to_string(), idempotency_key.to_string());
+        Box::pin(async move { self.find_refund_now(&intent, &key).await })
     }
 }

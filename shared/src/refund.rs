@@ -1,0 +1,318 @@
+//! Money given back: a refund of a payment (through the gateway) or the reversal of a record
+//! that moved no money through Settle, each split over the payment's invoice lines, with a
+//! reason and a note.
+
+use crate::money::{Currency, Money};
+use crate::payment::{parse_amount, IdempotencyKey};
+use crate::{FieldError, PaymentId, RefundId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Refund or reversal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
+pub enum RefundKind {
+    /// Money back to the payer through the gateway.
+    Refund,
+    /// A record (from the ERP) taken back: no money moves.
+    Reversal,
+}
+
+/// Where a refund stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
+pub enum RefundStatus {
+    /// Above the approval limit: waits for an admin other than the requester.
+    AwaitingApproval,
+    /// An admin refused it: nothing was given back.
+    Refused,
+    /// Sent to the gateway, its end not known yet; the invoices are reopened meanwhile.
+    Pending,
+    Succeeded,
+    /// The gateway could not make it: the money stays with the seller, the invoices are
+    /// closed again.
+    Failed,
+    /// The gateway cancelled it: as failed.
+    Cancelled,
+}
+
+impl RefundStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            RefundStatus::AwaitingApproval => "Awaiting approval",
+            RefundStatus::Refused => "Refused",
+            RefundStatus::Pending => "Pending",
+            RefundStatus::Succeeded => "Refunded",
+            RefundStatus::Failed => "Failed",
+            RefundStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Whether it counts against what is left to refund on its lines.
+    pub fn holds(self) -> bool {
+        matches!(
+            self,
+            RefundStatus::AwaitingApproval | RefundStatus::Pending | RefundStatus::Succeeded
+        )
+    }
+}
+
+/// The reasons a refund or reversal is given with: `(code, label)`. "Other" needs a note.
+pub const REASONS: [(&str, &str); 6] = [
+    ("duplicate", "Duplicate payment"),
+    ("wrong_invoices", "Paid the wrong invoices"),
+    ("wrong_method", "Charged the wrong payment method"),
+    ("invoice_cancelled", "Invoice cancelled or credited"),
+    ("customer_request", "Customer's request"),
+    ("other", "Other (say why in the note)"),
+];
+
+/// A reason's label, or the code itself for one no longer in the list.
+pub fn reason_label(code: &str) -> String {
+    REASONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| l.trim_end_matches(" (say why in the note)").to_string())
+        .unwrap_or_else(|| code.replace('_', " "))
+}
+
+/// The longest note.
+pub const NOTE_MAX: usize = 500;
+
+/// The form field of a line's refund amount.
+pub fn line_field(invoice_number: &str) -> String {
+    format!("refund-{invoice_number}")
+}
+
+/// One line of the refund form, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLineInput {
+    pub invoice: String,
+    pub amount: String,
+}
+
+/// The refund (or reversal) form, as typed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundInput {
+    pub payment_id: PaymentId,
+    pub lines: Vec<RefundLineInput>,
+    pub reason: String,
+    #[serde(default)]
+    pub note: String,
+    pub idempotency_key: String,
+}
+
+/// How much of one invoice line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLine {
+    pub invoice_number: String,
+    pub amount: Money,
+}
+
+/// A checked refund request: lines with an amount above nothing, a known reason, a note where
+/// "Other" needs one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundRequest {
+    pub payment_id: PaymentId,
+    pub lines: Vec<RefundLine>,
+    pub reason: String,
+    pub note: Option<String>,
+    pub key: IdempotencyKey,
+}
+
+impl RefundRequest {
+    /// Checks the form; every error names its field. Lines left empty are not refunded.
+    pub fn parse(input: &RefundInput, currency: Currency) -> Result<Self, FieldError> {
+        let key = IdempotencyKey::parse(&input.idempotency_key).map_err(|_| {
+            FieldError::new(
+                "idempotency_key",
+                "This refund form is out of date. Close it and open it again.",
+            )
+        })?;
+        let mut lines = Vec::new();
+        for l in &input.lines {
+            let field = line_field(&l.invoice);
+            // Left empty or 0: nothing back on this line.
+            let digits: String = l.amount.chars().filter(char::is_ascii_digit).collect();
+            if digits.chars().all(|c| c == '0') && !l.amount.contains('-') {
+                continue;
+            }
+            let amount = parse_amount(&field, &l.amount, currency)?;
+            if lines
+                .iter()
+                .any(|x: &RefundLine| x.invoice_number == l.invoice)
+            {
+                return Err(FieldError::new(field, "This invoice is in the form twice."));
+            }
+            lines.push(RefundLine {
+                invoice_number: l.invoice.clone(),
+                amount,
+            });
+        }
+        if lines.is_empty() {
+            return Err(FieldError::new(
+                "lines",
+                "Enter an amount to give back on at least one invoice.",
+            ));
+        }
+        let reason = input.reason.trim();
+        if !REASONS.iter().any(|(c, _)| *c == reason) {
+            return Err(FieldError::new("reason", "Choose a reason."));
+        }
+        let note = input.note.trim();
+        if note.chars().count() > NOTE_MAX {
+            return Err(FieldError::new(
+                "note",
+                format!("Keep the note to {NOTE_MAX} characters."),
+            ));
+        }
+        if reason == "other" && note.is_empty() {
+            return Err(FieldError::new("note", "Say why: the reason is \"Other\"."));
+        }
+        Ok(RefundRequest {
+            payment_id: input.payment_id,
+            lines,
+            reason: reason.to_string(),
+            note: (!note.is_empty()).then(|| note.to_string()),
+            key,
+        })
+    }
+
+    pub fn total(&self) -> Money {
+        let currency = self.lines[0].amount.currency();
+        Money::sum(currency, self.lines.iter().map(|l| &l.amount))
+            .unwrap_or_else(|| Money::zero(currency))
+    }
+}
+
+/// A refund or reversal as staff and the payer see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundView {
+    pub id: RefundId,
+    pub number: String,
+    pub kind: RefundKind,
+    pub status: RefundStatus,
+    pub amount: Money,
+    pub lines: Vec<RefundLine>,
+    pub reason: String,
+    pub note: Option<String>,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    /// Who approved or refused it, and when.
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub refusal_reason: Option<String>,
+    pub failure_message: Option<String>,
+    /// The payment it gives back from.
+    pub payment_id: PaymentId,
+    pub payment_number: String,
+    pub company_code: String,
+    pub company_name: String,
+}
+
+impl RefundView {
+    /// "Refund R-1001" or "Reversal R-1002".
+    pub fn title(&self) -> String {
+        match self.kind {
+            RefundKind::Refund => format!("Refund {}", self.number),
+            RefundKind::Reversal => format!("Reversal {}", self.number),
+        }
+    }
+}
+
+/// What the signed-in staff member may give back, for the refund dialog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundAllowance {
+    /// Admins, and clerks with the permission.
+    pub may_refund: bool,
+    /// Above this a second person (an admin) approves.
+    pub approval_above: Money,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(lines: &[(&str, &str)], reason: &str, note: &str) -> RefundInput {
+        RefundInput {
+            payment_id: PaymentId(1),
+            lines: lines
+                .iter()
+                .map(|(i, a)| RefundLineInput {
+                    invoice: i.to_string(),
+                    amount: a.to_string(),
+                })
+                .collect(),
+            reason: reason.into(),
+            note: note.into(),
+            idempotency_key: "0b5e1c7e-9f7a-4c1e-9a43-5d2b1f0c1a11".into(),
+        }
+    }
+
+    #[test]
+    fn empty_lines_are_skipped_and_the_rest_add_up() {
+        let r = RefundRequest::parse(
+            &input(
+                &[
+                    ("INV-1", "10.50"),
+                    ("INV-2", ""),
+                    ("INV-3", "$1,000"),
+                    ("INV-4", "0.00"),
+                ],
+                "duplicate",
+                "",
+            ),
+            Currency::USD,
+        )
+        .unwrap();
+        assert_eq!(r.lines.len(), 2);
+        assert_eq!(r.total().display(), "$1,010.50");
+        assert_eq!(r.note, None);
+    }
+
+    #[test]
+    fn each_mistake_names_its_field() {
+        let err = |i: RefundInput| RefundRequest::parse(&i, Currency::USD).unwrap_err();
+        assert_eq!(err(input(&[("INV-1", "")], "duplicate", "")).field, "lines");
+        assert_eq!(
+            err(input(&[("INV-1", "1.234")], "duplicate", "")).field,
+            "refund-INV-1"
+        );
+        assert_eq!(
+            err(input(&[("INV-1", "-5")], "duplicate", "")).field,
+            "refund-INV-1"
+        );
+        assert_eq!(err(input(&[("INV-1", "5")], "", "")).field, "reason");
+        assert_eq!(err(input(&[("INV-1", "5")], "other", " ")).field, "note");
+        assert_eq!(
+            err(input(&[("INV-1", "5")], "duplicate", &"x".repeat(501))).field,
+            "note"
+        );
+        let mut stale = input(&[("INV-1", "5")], "duplicate", "");
+        stale.idempotency_key = "nope".into();
+        assert_eq!(err(stale).field, "idempotency_key");
+    }
+
+    #[test]
+    fn other_with_a_note_is_taken() {
+        let r = RefundRequest::parse(
+            &input(&[("INV-1", "5")], "other", " goodwill "),
+            Currency::USD,
+        )
+        .unwrap();
+        assert_eq!(r.note.as_deref(), Some("goodwill"));
+        assert_eq!(reason_label("other"), "Other");
+        assert_eq!(
+            reason_label("wrong_method"),
+            "Charged the wrong payment method"
+        );
+    }
+}
