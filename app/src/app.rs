@@ -6,8 +6,8 @@ use crate::lazy::{
     CompanyMethodsScreen, CompanyPaymentsScreen, CompanyScreen, ContactsScreen, EmailScreen,
     ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen, MethodsScreen,
     OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen, PaymentsScreen,
-    ReceiptLinkScreen, ResetPasswordScreen, StaffUsersScreen, UsersScreen, WebhookScreen,
-    WebhooksScreen,
+    ReceiptLinkScreen, RefundApprovalsScreen, ResetPasswordScreen, StaffUsersScreen, UsersScreen,
+    WebhookScreen, WebhooksScreen,
 };
 use crate::login::LoginPage;
 use crate::portal::{
@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system/payment-methods") view={Lazy::<MethodsScreen>::new()}/>
                     <Route path=path!("system/payment-methods/:id") view={Lazy::<MethodScreen>::new()}/>
                     <Route path=path!("system/awaiting-gateway") view={Lazy::<AwaitingGatewayScreen>::new()}/>
+                    <Route path=path!("system/refund-approvals") view={Lazy::<RefundApprovalsScreen>::new()}/>
                     <Route path=path!("system/ach-files") view={Lazy::<AchFilesScreen>::new()}/>
                     <Route path=path!("system/ach-files/:id") view={Lazy::<AchFileScreen>::new()}/>
                     <Route path=path!("payments") view={Lazy::<PaymentsScreen>::new()}/>

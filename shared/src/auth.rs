@@ -170,6 +170,9 @@ pub struct StaffUser {
     /// Invited, and has not chosen a password yet.
     pub must_set_password: bool,
     pub last_sign_in: Option<chrono::DateTime<chrono::Utc>>,
+    /// A clerk who may give money back (admins always may).
+    #[serde(default)]
+    pub may_refund: bool,
 }
 
 /// A demo account listed on the sign-in page in demo mode.

@@ -10,6 +10,12 @@ use leptos::prelude::*;
 use shared::format::date;
 use shared::payment::Receipt;
 
+/// What a staff screen adds to a receipt's dialog (Company → Payments: give money back): the
+/// view for the receipt, given a callback that closes the dialog. Given by context, so its
+/// code stays with the staff screens (and out of what the portal loads).
+#[derive(Clone, Copy)]
+pub struct ReceiptActions(pub Callback<(Receipt, Callback<()>), AnyView>);
+
 /// Who paid: a staff member on the customer's behalf, or the customer themselves.
 pub fn payer_label(r: &Receipt) -> String {
     let by_customer = r
@@ -53,6 +59,7 @@ pub fn PaymentsHistory(
     empty: String,
 ) -> impl IntoView {
     let shown = RwSignal::new(None::<Receipt>);
+    let actions = use_context::<ReceiptActions>();
     if payments.is_empty() {
         return view! { <div class="empty-state"><p>{empty}</p></div> }.into_any();
     }
@@ -79,7 +86,8 @@ pub fn PaymentsHistory(
                                 <tr data-payment=r.number.clone()>
                                     <td class="mono">{r.number.clone()}</td>
                                     <td>{date(r.at.date_naive())}</td>
-                                    <td><PaymentBadge status=r.status checking=r.checking_with_gateway/>{r.failure_message.clone().map(|m| view! { <div class="muted small">{m}</div> })}</td>
+                                    <td><PaymentBadge status=r.status checking=r.checking_with_gateway/>{r.failure_message.clone().map(|m| view! { <div class="muted small">{m}</div> })}
+                                        {let back = r.refunded(); back.is_positive().then(|| view! { <div class="small text-alert" data-testid="refunded">{format!("Refunded {}", back.display())}</div> })}</td>
                                     <td>{r.method.clone()}</td>
                                     <td class="mono small">{invoices}</td>
                                     <td>{who}</td>
@@ -94,8 +102,9 @@ pub fn PaymentsHistory(
                 </DataTable>
         {move || shown.get().map(|r| view! {
             <Modal title=Signal::derive(|| "Receipt".to_string()) on_close=Callback::new(move |_| shown.set(None))>
-                <ReceiptView receipt=r/>
+                <ReceiptView receipt=r.clone()/>
                 <div class="modal-actions">
+                    {actions.map(|a| a.0.run((r, Callback::new(move |_| shown.set(None)))))}
                     <button type="button" class="btn" on:click=move |_| { let _ = window().print(); }>"Print receipt"</button>
                     <button type="button" class="btn btn-primary" on:click=move |_| shown.set(None)>"Close"</button>
                 </div>

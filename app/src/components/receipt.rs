@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::format::date;
 use shared::payment::{PaymentStatus, Receipt};
+use shared::refund::{reason_label, RefundStatus, RefundView};
 
 /// The status badge of a payment; "Checking with the gateway" while its gateway answer is
 /// overdue and Settle keeps asking.
@@ -69,8 +70,56 @@ pub fn ReceiptView(receipt: Receipt) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            <RefundsList refunds=r.refunds/>
         </div>
     }
+}
+
+/// A payment's refunds and reversals: when, where each stands, on which invoices, why, who
+/// asked and decided (staff only: the payer's receipt carries no names or notes).
+#[component]
+fn RefundsList(refunds: Vec<RefundView>) -> impl IntoView {
+    (!refunds.is_empty()).then(|| view! {
+        <table class="table compact receipt-lines" data-testid="refunds">
+            <caption class="receipt-caption">"Money given back"</caption>
+            <thead><tr>
+                <th scope="col">"Refund"</th>
+                <th scope="col">"Status"</th>
+                <th scope="col">"Details"</th>
+                <th scope="col" class="num">"Amount"</th>
+            </tr></thead>
+            <tbody>
+                {refunds.into_iter().map(|g| {
+                    let tone = match g.status {
+                        RefundStatus::Succeeded => "badge-green",
+                        RefundStatus::Pending | RefundStatus::AwaitingApproval => "badge-amber",
+                        _ => "badge-red",
+                    };
+                    let lines = g.lines.iter().map(|l| format!("{} {}", l.invoice_number, l.amount.display())).collect::<Vec<_>>().join(", ");
+                    let mut who = vec![format!("{} · {}", date(g.requested_at.date_naive()), reason_label(&g.reason))];
+                    if !g.requested_by.is_empty() {
+                        who.push(format!("asked by {}", g.requested_by));
+                    }
+                    if let Some(d) = &g.decided_by {
+                        who.push(format!("{} by {d}", if g.status == RefundStatus::Refused { "refused" } else { "approved" }));
+                    }
+                    view! {
+                        <tr data-refund=g.number.clone()>
+                            <td class="mono">{g.title()}</td>
+                            <td><span class=format!("badge {tone}")>{g.status.label()}</span></td>
+                            <td class="small wrap">
+                                <div class="mono">{lines}</div>
+                                <div class="muted">{who.join(", ")}</div>
+                                {g.note.map(|n| view! { <div>{n}</div> })}
+                                {g.refusal_reason.or(g.failure_message).map(|m| view! { <div class="text-alert">{m}</div> })}
+                            </td>
+                            <td class="num">{g.amount.display()}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    })
 }
 
 /// A receipt's own page (the portal's, the emailed link's): the receipt and "Print receipt",

@@ -13,4 +13,5 @@ pub mod methods;
 pub mod pay_links;
 pub mod payments;
 pub mod people;
+pub mod refunds;
 pub mod system;

@@ -9,6 +9,7 @@ use shared::auth::Role;
 use shared::company::CompanyCode;
 use shared::money::Money;
 use shared::payment::{Consent, ConsentChannel, PaymentStatus, Receipt, ReceiptLine};
+use shared::refund::RefundStatus;
 use shared::{AppError, CompanyId, PaymentId};
 use sqlx::{PgConnection, PgPool};
 
@@ -162,6 +163,28 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
         .collect()
 }
 
+/// A receipt as the payer sees it: the refunds that gave or give money back, without staff's
+/// notes, names or approvals.
+fn for_payer(mut r: Receipt) -> Receipt {
+    r.refunds.retain(|g| {
+        !matches!(
+            g.status,
+            RefundStatus::AwaitingApproval | RefundStatus::Refused
+        )
+    });
+    for g in &mut r.refunds {
+        g.note = None;
+        g.requested_by = String::new();
+        g.decided_by = None;
+        g.refusal_reason = None;
+        g.failure_message = None;
+    }
+    for l in &mut r.lines {
+        l.refundable = None;
+    }
+    r
+}
+
 /// A company's payments, newest first (the latest 200).
 pub async fn history(pool: &PgPool, scope: &CompanyScope) -> Result<Vec<Receipt>> {
     let company = scope.id();
@@ -173,7 +196,12 @@ pub async fn history(pool: &PgPool, scope: &CompanyScope) -> Result<Vec<Receipt>
     .fetch_all(pool)
     .await?;
     let mut conn = pool.acquire().await?;
-    receipts_in(&mut conn, &ids).await
+    let all = receipts_in(&mut conn, &ids).await?;
+    Ok(if scope.is_staff() {
+        all
+    } else {
+        all.into_iter().map(for_payer).collect()
+    })
 }
 
 /// One payment's receipt, if the user may see it: staff any, a customer their own company's.
@@ -188,7 +216,8 @@ pub async fn receipt(pool: &PgPool, who: &Principal, payment: PaymentId) -> Resu
     who.reach(owner, "Payment")?;
     let id = payment;
     let mut conn = pool.acquire().await?;
-    receipt_in(&mut conn, id).await
+    let r = receipt_in(&mut conn, id).await?;
+    Ok(if who.is_staff() { r } else { for_payer(r) })
 }
 
 /// A payment's receipt for whoever holds its signed link (the one in the receipt email).
@@ -227,5 +256,5 @@ pub async fn receipt_by_link(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(not_found)?;
-    receipt_in(&mut conn, id).await
+    receipt_in(&mut conn, id).await.map(for_payer)
 }

@@ -243,7 +243,8 @@ pub async fn staff_users(pool: &PgPool, _admin: &Admin) -> Result<Vec<StaffUser>
         StaffUser,
         r#"SELECT u.id AS "id: UserId", u.name, u.email, u.role AS "role: Role", u.active,
                   u.must_set_password,
-                  (SELECT max(s.created_at) FROM sessions s WHERE s.user_id = u.id) AS last_sign_in
+                  (SELECT max(s.created_at) FROM sessions s WHERE s.user_id = u.id) AS last_sign_in,
+                  u.may_refund
            FROM users u WHERE u.role IN ('admin', 'clerk')
            ORDER BY u.active DESC, lower(u.name), u.id"#
     )

@@ -1,4 +1,4 @@
-//! System menu: payment methods, payments awaiting the gateway, and (admins) the
+//! System menu: payment methods, payments awaiting the gateway, refunds awaiting approval, and (admins) the
 //! integration with the seller's ERP: API keys, webhooks, CSV import; the email outbox; staff
 //! users (admins).
 
@@ -9,5 +9,6 @@ pub mod email;
 pub mod import;
 pub mod payment_method;
 pub mod payment_methods;
+pub mod refund_approvals;
 pub mod staff_users;
 pub mod webhooks;

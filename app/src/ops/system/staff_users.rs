@@ -1,7 +1,7 @@
 //! System → Staff Users (admins): the clerks and admins, inviting one by email (they choose
 //! their password from the link), making one a clerk or an admin, and disabling one (signed
-//! out everywhere, their open links spent). No admin changes their own account here, and the
-//! last active admin stays one.
+//! out everywhere, their open links spent), and letting a clerk give money back (admins always
+//! may). No admin changes their own account here, and the last active admin stays one.
 
 use super::api_keys::when;
 use crate::components::invite::{InviteAction, InviteForm};
@@ -10,6 +10,7 @@ use crate::components::{action_error, loading_rows, DataTable, ErrorBanner, Erro
 use crate::server_fns::people::{
     invite_staff_user, set_staff_user_active, set_staff_user_role, staff_users,
 };
+use crate::server_fns::refunds::set_may_refund;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::auth::{Role, SessionUser, StaffUser};
@@ -19,12 +20,13 @@ use shared::auth::{Role, SessionUser, StaffUser};
 enum Change {
     Active(StaffUser, bool),
     Role(StaffUser, Role),
+    Refunds(StaffUser, bool),
 }
 
 impl Change {
     fn user(&self) -> &StaffUser {
         match self {
-            Change::Active(u, _) | Change::Role(u, _) => u,
+            Change::Active(u, _) | Change::Role(u, _) | Change::Refunds(u, _) => u,
         }
     }
 
@@ -55,6 +57,18 @@ impl Change {
                 },
                 format!("Make {}", role.label().to_lowercase()),
             ),
+            Change::Refunds(_, true) => (
+                "Allow refunds?".into(),
+                format!("Let {who} give money back?"),
+                "They can refund payments and reverse ERP records up to the approval limit; above it an admin approves.".into(),
+                "Allow refunds".into(),
+            ),
+            Change::Refunds(_, false) => (
+                "Stop refunds?".into(),
+                format!("Stop {who} giving money back?"),
+                "Refunds they already asked for stay as they are.".into(),
+                "Stop refunds".into(),
+            ),
         }
     }
 
@@ -64,6 +78,8 @@ impl Change {
         match self {
             Change::Active(_, false) => format!("{name} is disabled and signed out everywhere."),
             Change::Active(_, true) => format!("{name} can sign in again."),
+            Change::Refunds(_, true) => format!("{name} may now give money back."),
+            Change::Refunds(_, false) => format!("{name} may no longer give money back."),
             Change::Role(_, role) => format!(
                 "{name} is now {}.",
                 if *role == Role::Admin {
@@ -99,6 +115,7 @@ pub fn StaffUsersPage() -> impl IntoView {
                     };
                     set_staff_user_role(id, role.to_string()).await
                 }
+                Change::Refunds(_, may) => set_may_refund(id, *may).await,
             }
             .map(|_| c.done())
         }
@@ -137,6 +154,7 @@ pub fn StaffUsersPage() -> impl IntoView {
                                 <th scope="col">"Email"</th>
                                 <th scope="col">"Role"</th>
                                 <th scope="col">"Status"</th>
+                                <th scope="col">"Refunds"</th>
                                 <th scope="col">"Last sign-in (UTC)"</th>
                                 <th scope="col"><span class="sr-only">"Actions"</span></th>
                             </tr></thead>
@@ -151,7 +169,21 @@ pub fn StaffUsersPage() -> impl IntoView {
                                     let own = me == Some(u.id);
                                     let other_role = if u.role == Role::Admin { Role::Clerk } else { Role::Admin };
                                     let actions = (!own).then(|| {
-                                        let (role_user, active_user) = (u.clone(), u.clone());
+                                        let (role_user, active_user, refund_user) = (u.clone(), u.clone(), u.clone());
+                                        let refunds_action = (u.role == Role::Clerk).then(|| {
+                                            let (verb, label) = if u.may_refund {
+                                                ("Stop refunds", format!("Stop refunds by {}", u.name))
+                                            } else {
+                                                ("Allow refunds", format!("Allow refunds by {}", u.name))
+                                            };
+                                            view! {
+                                                <button type="button" class="btn btn-small" aria-label=label
+                                                    disabled=move || change.pending().get()
+                                                    on:click=move |_| { message.set(None); confirming.set(Some(Change::Refunds(refund_user.clone(), !refund_user.may_refund))); }>
+                                                    {verb}
+                                                </button>
+                                            }
+                                        });
                                         let role_label = format!("Make {} {}", u.name, other_role.label().to_lowercase());
                                         let (verb, active_label) = if u.active {
                                             ("Disable", format!("Disable {}", u.name))
@@ -169,14 +201,21 @@ pub fn StaffUsersPage() -> impl IntoView {
                                                 on:click=move |_| { message.set(None); confirming.set(Some(Change::Active(active_user.clone(), !active_user.active))); }>
                                                 {verb}
                                             </button>
+                                            {refunds_action}
                                         }
                                     });
+                                    let refunds = match (u.role, u.may_refund) {
+                                        (Role::Admin, _) => "Always (admin)",
+                                        (_, true) => "Allowed",
+                                        _ => "Not allowed",
+                                    };
                                     view! {
                                         <tr data-user=email>
                                             <td>{u.name.clone()}{own.then(|| view! { <span class="muted small">" (you)"</span> })}</td>
                                             <td>{u.email.clone()}</td>
                                             <td>{u.role.label()}</td>
                                             <td><span class=format!("badge {tone}")>{status}</span></td>
+                                            <td data-testid="may-refund">{refunds}</td>
                                             <td>{when(u.last_sign_in, "Never")}</td>
                                             <td class="actions-cell">{actions}</td>
                                         </tr>

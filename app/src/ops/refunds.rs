@@ -1,0 +1,302 @@
+//! Giving money back from a payment (staff): the Refund dialog per invoice line — how much of
+//! each, never more than is left, a reason and a note — or, for a payment recorded in the ERP,
+//! the same dialog reversing the record (no money moves). Above the seller's approval limit the
+//! request waits for an admin (System → Refund approvals).
+
+use crate::components::focus::focus_field;
+use crate::components::modal::{new_key, Modal};
+use crate::components::payments_history::ReceiptActions;
+use crate::components::{ErrorBanner, FieldMessage};
+use crate::error::ApiError;
+use crate::server_fns::refunds::{give_back, my_refund_allowance};
+use leptos::prelude::*;
+use shared::money::Money;
+use shared::payment::{parse_amount, Receipt};
+use shared::refund::{
+    line_field, RefundInput, RefundKind, RefundLineInput, RefundStatus, RefundView, REASONS,
+};
+
+/// Offers "Refund…" (or "Reverse…") on the receipts of the screen below it: `version` is
+/// bumped when money was given back, so the list shows it.
+pub fn provide_refunds(version: RwSignal<u32>) -> impl IntoView {
+    let refunding = RwSignal::new(None::<Receipt>);
+    provide_context(ReceiptActions(Callback::new(
+        move |(r, close): (Receipt, Callback<()>)| {
+            let label = if r.recorded_in_erp {
+                "Reverse…"
+            } else {
+                "Refund…"
+            };
+            r.refundable()
+                .then(|| {
+                    view! {
+                        <button type="button" class="btn push-left" data-testid="refund-open"
+                            on:click=move |_| { close.run(()); refunding.set(Some(r.clone())); }>{label}</button>
+                    }
+                })
+                .into_any()
+        },
+    )));
+    move || {
+        refunding.get().map(|r| {
+            view! {
+                <RefundDialog receipt=r on_close=Callback::new(move |changed: bool| {
+                    refunding.set(None);
+                    if changed {
+                        version.update(|v| *v += 1);
+                    }
+                })/>
+            }
+        })
+    }
+}
+
+/// What a line's field holds, as an amount (nothing while it is empty or not yet a number).
+fn typed(raw: &str, like: Money) -> Option<Money> {
+    parse_amount("", raw, like.currency()).ok()
+}
+
+#[component]
+fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
+    let reversal = receipt.recorded_in_erp;
+    let allowance = Resource::new(|| (), |_| my_refund_allowance());
+    let lines: Vec<_> = receipt
+        .lines
+        .iter()
+        .filter_map(|l| {
+            l.refundable
+                .filter(|m| m.is_positive())
+                .map(|left| (l.clone(), left, RwSignal::new(String::new())))
+        })
+        .collect();
+    let lines = StoredValue::new(lines);
+    let currency = receipt.amount.currency();
+    let total = Memo::new(move |_| {
+        lines.with_value(|ls| {
+            Money::sum(
+                currency,
+                ls.iter()
+                    .filter_map(|(l, _, v)| typed(&v.get(), l.applied))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            )
+            .unwrap_or_else(|| Money::zero(currency))
+        })
+    });
+    let reason = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let key = StoredValue::new(new_key());
+    let payment_id = receipt.payment_id;
+    let send = Action::new(move |input: &RefundInput| give_back(input.clone()));
+    let done = RwSignal::new(None::<RefundView>);
+    Effect::new(move |_| match send.value().get() {
+        Some(Ok(v)) => done.set(Some(v)),
+        Some(Err(e)) => {
+            if let Some(f) = e.app().field() {
+                focus_field(&f.field);
+            }
+        }
+        None => {}
+    });
+    let error_for = move |field: String| {
+        Signal::derive(move || {
+            send.value()
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.message_for(&field))
+        })
+    };
+    let banner = Signal::derive(move || {
+        send.value()
+            .get()
+            .and_then(|r| r.err())
+            .and_then(|e: ApiError| {
+                let field = e.app().field().map(|f| f.field.clone());
+                match field.as_deref() {
+                    Some("reason") | Some("note") => None,
+                    Some(f) if f.starts_with("refund-") => None,
+                    _ => Some(e.to_string()),
+                }
+            })
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if send.pending().get_untracked() {
+            return;
+        }
+        send.dispatch(RefundInput {
+            payment_id,
+            lines: lines.with_value(|ls| {
+                ls.iter()
+                    .map(|(l, _, v)| RefundLineInput {
+                        invoice: l.invoice_number.clone(),
+                        amount: v.get_untracked(),
+                    })
+                    .collect()
+            }),
+            reason: reason.get_untracked(),
+            note: note.get_untracked(),
+            idempotency_key: key.get_value(),
+        });
+    };
+    let (title, verb) = if reversal {
+        (format!("Reverse {}", receipt.number), "Reverse")
+    } else {
+        (format!("Refund {}", receipt.number), "Refund")
+    };
+    let company = format!("{} ({})", receipt.company_name, receipt.company_code);
+    let method = receipt.method.clone();
+    view! {
+        <Modal title=title on_close=Callback::new(move |_| on_close.run(done.get_untracked().is_some())) class="refund-dialog">
+            {move || match done.get() {
+                Some(v) => view! { <RefundDone refund=v on_close=on_close/> }.into_any(),
+                None => {
+                    let (company, method) = (company.clone(), method.clone());
+                    view! {
+                <Suspense fallback=crate::components::loading_page>
+                    {move || {
+                        let (company, method) = (company.clone(), method.clone());
+                        Suspend::new(async move {
+                        match allowance.await {
+                            Err(e) => view! { <crate::components::ErrorView error=e/> }.into_any(),
+                            Ok(a) if !a.may_refund => view! {
+                                <div class="modal-body">
+                                    <p data-testid="refund-not-allowed">"You may not give money back. An admin can allow it for you under System → Staff Users."</p>
+                                    <div class="modal-actions">
+                                        <button type="button" class="btn btn-primary" on:click=move |_| on_close.run(false)>"Close"</button>
+                                    </div>
+                                </div>
+                            }.into_any(),
+                            Ok(a) => {
+                                let limit = a.approval_above;
+                                view! {
+                                <form class="form" on:submit=submit novalidate>
+                                    <p class="muted">{format!("{company} · paid with {method}")}</p>
+                                    <p class="help">{if reversal {
+                                        "This payment was recorded in the ERP: no money moved through Settle, so nothing is sent back. Reversing it reopens the invoices by the amounts you enter."
+                                    } else {
+                                        "The money goes back to the method the payment was made with. The invoices reopen by the amounts you enter."
+                                    }}</p>
+                                    <ErrorBanner message=banner/>
+                                    <table class="table compact refund-lines">
+                                        <caption class="sr-only">"How much to give back on each invoice"</caption>
+                                        <thead><tr>
+                                            <th scope="col">"Invoice"</th>
+                                            <th scope="col" class="num">"Paid"</th>
+                                            <th scope="col" class="num">"Left to give back"</th>
+                                            <th scope="col" class="num">{verb}</th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {lines.get_value().into_iter().map(|(l, left, value)| {
+                                                let field = line_field(&l.invoice_number);
+                                                let error = error_for(field.clone());
+                                                let error_id = format!("{field}-error");
+                                                let label = format!("{verb} on {}", l.invoice_number);
+                                                view! {
+                                                    <tr>
+                                                        <td class="mono">{l.invoice_number.clone()}</td>
+                                                        <td class="num">{l.applied.display()}</td>
+                                                        <td class="num">{left.display()}</td>
+                                                        <td class="num refund-amount" class:has-error=move || error.get().is_some()>
+                                                            <div class="amount-with-all">
+                                                                <input id=field.clone() name=field.clone() inputmode="decimal" class="num"
+                                                                    aria-label=label placeholder="0.00"
+                                                                    aria-invalid=move || error.get().is_some().to_string()
+                                                                    aria-describedby=error_id.clone()
+                                                                    prop:value=move || value.get()
+                                                                    on:input=move |ev| value.set(event_target_value(&ev))/>
+                                                                <button type="button" class="btn btn-small"
+                                                                    aria-label=format!("All that is left on {}", l.invoice_number)
+                                                                    on:click=move |_| value.set(left.amount().to_string())>"All"</button>
+                                                            </div>
+                                                            <FieldMessage id=error_id message=error/>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                    <div class="field" class:has-error=move || error_for("reason".into()).get().is_some()>
+                                        <label for="reason">"Reason"</label>
+                                        <select id="reason" name="reason" aria-describedby="reason-error"
+                                            prop:value=move || reason.get()
+                                            on:change=move |ev| reason.set(event_target_value(&ev))>
+                                            <option value="">"Choose…"</option>
+                                            {REASONS.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
+                                        </select>
+                                        <FieldMessage id="reason-error" message=error_for("reason".into())/>
+                                    </div>
+                                    <div class="field" class:has-error=move || error_for("note".into()).get().is_some()>
+                                        <label for="note">"Note"</label>
+                                        <textarea id="note" name="note" rows="2" maxlength="500" aria-describedby="note-help note-error"
+                                            prop:value=move || note.get()
+                                            on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                                        <p class="help" id="note-help">"Kept with the refund for staff; the customer does not see it."</p>
+                                        <FieldMessage id="note-error" message=error_for("note".into())/>
+                                    </div>
+                                    {move || (!reversal && total.get().amount() > limit.amount()).then(|| view! {
+                                        <div class="banner banner-info" role="status" data-testid="needs-approval">
+                                            {format!("Above {}: an admin approves it before any money moves.", limit.display())}
+                                        </div>
+                                    })}
+                                    <div class="modal-actions">
+                                        <button type="button" class="btn" on:click=move |_| on_close.run(false)>"Cancel"</button>
+                                        <button type="submit" class="btn btn-danger" disabled=move || send.pending().get() || !total.get().is_positive()>
+                                            <Show when=move || send.pending().get()>
+                                                <span class="spinner" aria-hidden="true"></span>
+                                            </Show>
+                                            {move || format!("{verb} {}", total.get().display())}
+                                        </button>
+                                    </div>
+                                </form>
+                                }.into_any()
+                            }
+                        }
+                    })}}
+                </Suspense>
+                    }.into_any()
+                }
+            }}
+        </Modal>
+    }
+}
+
+/// What became of a refund just asked for.
+#[component]
+fn RefundDone(refund: RefundView, on_close: Callback<bool>) -> impl IntoView {
+    let said = match (refund.kind, refund.status) {
+        (RefundKind::Reversal, _) => format!(
+            "{} reversed: the invoices are reopened by {}. No money moved.",
+            refund.number,
+            refund.amount.display()
+        ),
+        (_, RefundStatus::Succeeded) => format!(
+            "{} refunded to the payer: the invoices are reopened by that much.",
+            refund.amount.display()
+        ),
+        (_, RefundStatus::Pending) => format!(
+            "{} is on its way back ({}). The invoices are reopened; if the refund fails they are closed again.",
+            refund.amount.display(),
+            refund.number
+        ),
+        (_, RefundStatus::AwaitingApproval) => format!(
+            "{} waits for an admin's approval (System → Refund approvals). No money has moved yet.",
+            refund.number
+        ),
+        (_, _) => format!("{} did not go through.", refund.number),
+    };
+    let tone = match refund.status {
+        RefundStatus::Succeeded => "banner-success",
+        RefundStatus::Pending | RefundStatus::AwaitingApproval => "banner-info",
+        _ => "banner-error",
+    };
+    view! {
+        <div class="modal-body">
+            <div class=format!("banner {tone}") role="status" data-testid="refund-result">{said}</div>
+            {refund.failure_message.map(|m| view! { <p class="text-alert">{m}</p> })}
+            <div class="modal-actions">
+                <button type="button" class="btn btn-primary" on:click=move |_| on_close.run(true)>"Done"</button>
+            </div>
+        </div>
+    }
+}
