@@ -1,0 +1,161 @@
+// Browser tests of giving money back: the refund dialog per invoice line, who may refund, the
+// approval queue above the limit (approved once, or refused with a reason), the receipt listing
+// the refunds, and the database and the sandbox's books agreeing with what the screens say.
+import { Browser, Page } from "@playwright/test";
+import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+
+const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
+const CODE = "C1014";
+
+async function as(browser: Browser, who: { email: string; password: string }, landing: RegExp): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, who, landing);
+  return page;
+}
+
+/** Opens the company's Payments tab and the receipt of `number`. */
+async function openReceipt(page: Page, number: string) {
+  await page.goto(`/ops/crm/companies/${CODE}/payments`);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: `Receipt ${number}` }).click();
+  return page.getByRole("dialog", { name: "Receipt" });
+}
+
+function balance(invoice: string): string {
+  return sql(`SELECT balance::text FROM invoices WHERE number = '${invoice}'`)[0][0];
+}
+
+test("a clerk allowed to refund gives back part of a payment per line; above the limit an admin approves it once or refuses it", async ({ browser }, testInfo) => {
+  test.setTimeout(120_000);
+  sql("UPDATE users SET may_refund = false WHERE email = 'clerk@settle.example'");
+  const [[n1, b1], [n2, b2]] = sql(
+    `SELECT number, balance::text FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${CODE}') ` +
+      `AND balance > 150 ORDER BY due_date, number LIMIT 2`,
+  );
+
+  // The clerk pays two invoices in full.
+  const clerk = await as(browser, CLERK, /\/ops\/crm\/companies$/);
+  await clerk.goto(`/ops/crm/companies/${CODE}`);
+  await waitForHydration(clerk);
+  await clerk.getByLabel(`Select ${n1}`).check();
+  await clerk.getByLabel(`Select ${n2}`).check();
+  await clerk.getByRole("button", { name: "Make Payment" }).click();
+  const pay = clerk.getByRole("dialog", { name: "Make Payment" });
+  await pay.getByLabel("Authorized by").selectOption("phone");
+  await pay.getByLabel("Reference").fill("Call with the AP desk");
+  await pay.getByRole("button", { name: /Make Payment ·/ }).click();
+  const paid = clerk.getByRole("dialog", { name: "Payment received" });
+  const number = (await paid.getByTestId("payment-number").textContent())!.trim();
+  await paid.getByRole("button", { name: "Done" }).click();
+
+  // Without the permission the dialog says so, and nothing can be sent.
+  let receipt = await openReceipt(clerk, number);
+  await receipt.getByTestId("refund-open").click();
+  let dialog = clerk.getByRole("dialog", { name: `Refund ${number}` });
+  await expect(dialog.getByTestId("refund-not-allowed")).toContainText("An admin can allow it");
+  await dialog.getByRole("button", { name: "Close" }).click();
+
+  // The admin allows the clerk, and sets the approval limit to $100.
+  const admin = await as(browser, ADMIN, /\/ops\/crm\/companies$/);
+  await admin.goto("/ops/system/staff-users");
+  await waitForHydration(admin);
+  await admin.getByRole("button", { name: "Allow refunds by Casey Clerk" }).click();
+  await admin.getByRole("dialog", { name: "Allow refunds?" }).getByRole("button", { name: "Allow refunds" }).click();
+  await expect(admin.locator('[data-user="clerk@settle.example"] [data-testid=may-refund]')).toHaveText("Allowed");
+  await admin.goto("/ops/system/refund-approvals");
+  await waitForHydration(admin);
+  await admin.getByLabel("Approval needed above (USD)").fill("100");
+  await admin.getByRole("button", { name: "Save limit" }).click();
+  await expect(admin.getByText("Saved.")).toBeVisible();
+  expect(sql("SELECT refund_approval_above::text FROM seller_settings")[0][0]).toBe("100.00");
+
+  // The clerk refunds $25.00 of the first line; one cent past what is left is refused at the line.
+  receipt = await openReceipt(clerk, number);
+  await receipt.getByTestId("refund-open").click();
+  dialog = clerk.getByRole("dialog", { name: `Refund ${number}` });
+  const submit = dialog.getByRole("button", { name: /^Refund \$/ });
+  await expect(submit).toBeDisabled();
+  const over = (Math.round(Number(b1) * 100 + 1) / 100).toFixed(2);
+  await dialog.getByLabel(`Refund on ${n1}`).fill(over);
+  await dialog.getByLabel("Reason").selectOption("wrong_invoices");
+  await submit.click();
+  await expect(dialog.locator(`[id="refund-${n1}-error"]`)).toHaveText(new RegExp(`Only ${usd(b1).replace("$", "\\$")} is left`));
+  await expect(dialog.getByLabel(`Refund on ${n1}`)).toBeFocused();
+  expect(balance(n1)).toBe("0.00");
+  await dialog.getByLabel(`Refund on ${n1}`).fill("25.00");
+  await dialog.getByLabel("Note").fill("The customer meant another invoice");
+  await expect(submit).toHaveText("Refund $25.00");
+  await checkScreen(clerk, "refund-dialog", testInfo);
+  await submit.click();
+  await expect(dialog.getByTestId("refund-result")).toContainText("$25.00 refunded to the payer");
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(clerk.locator(`[data-payment="${number}"] [data-testid=refunded]`)).toHaveText("Refunded $25.00");
+  expect(balance(n1)).toBe("25.00");
+
+  // All of the second line is above the limit: it waits, nothing moves.
+  receipt = await openReceipt(clerk, number);
+  await receipt.getByTestId("refund-open").click();
+  dialog = clerk.getByRole("dialog", { name: `Refund ${number}` });
+  await dialog.getByRole("button", { name: `All that is left on ${n2}` }).click();
+  await expect(dialog.getByLabel(`Refund on ${n2}`)).toHaveValue(b2);
+  await dialog.getByLabel("Reason").selectOption("duplicate");
+  await expect(dialog.getByTestId("needs-approval")).toHaveText("Above $100.00: an admin approves it before any money moves.");
+  await dialog.getByRole("button", { name: /^Refund \$/ }).click();
+  await expect(dialog.getByTestId("refund-result")).toContainText("waits for an admin's approval");
+  await dialog.getByRole("button", { name: "Done" }).click();
+  expect(balance(n2)).toBe("0.00");
+  // And $150.00 more of the first line, which the admin will refuse.
+  receipt = await openReceipt(clerk, number);
+  await receipt.getByTestId("refund-open").click();
+  dialog = clerk.getByRole("dialog", { name: `Refund ${number}` });
+  await dialog.getByLabel(`Refund on ${n1}`).fill("150");
+  await dialog.getByLabel("Reason").selectOption("other");
+  await dialog.getByRole("button", { name: /^Refund \$/ }).click();
+  await expect(dialog.locator("#note-error")).toHaveText(/Say why/);
+  await dialog.getByLabel("Note").fill("Goodwill for the late delivery");
+  await dialog.getByRole("button", { name: /^Refund \$/ }).click();
+  await expect(dialog.getByTestId("refund-result")).toContainText("waits");
+  await dialog.getByRole("button", { name: "Done" }).click();
+
+  // The admin approves the first and refuses the second.
+  await admin.goto("/ops/system/refund-approvals");
+  await waitForHydration(admin);
+  const queue = admin.getByTestId("refund-approvals");
+  const [[first], [second]] = sql(
+    `SELECT r.number FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.number = '${number}' ` +
+      `AND r.status = 'awaiting_approval' ORDER BY r.id`,
+  );
+  await expect(queue.locator(`[data-refund="${first}"]`)).toContainText(usd(b2));
+  await expect(queue.locator(`[data-refund="${second}"]`)).toContainText("Goodwill for the late delivery");
+  await checkScreen(admin, "refund-approvals", testInfo);
+  await admin.getByRole("button", { name: `Approve ${first}` }).click();
+  await admin.getByRole("dialog", { name: "Approve this refund?" }).getByRole("button", { name: "Approve and refund" }).click();
+  await expect(admin.getByTestId("approval-message")).toHaveText(`${first} approved: ${usd(b2)} refunded.`);
+  expect(balance(n2)).toBe(b2);
+  await admin.getByRole("button", { name: `Refuse ${second}` }).click();
+  const refuse = admin.getByRole("dialog", { name: `Refuse ${second}` });
+  await refuse.getByRole("button", { name: "Refuse" }).click();
+  await expect(refuse.locator("#refusal_reason-error")).toHaveText("Say why the refund is refused.");
+  await refuse.getByLabel("Why is it refused?").fill("Not agreed with sales");
+  await refuse.getByRole("button", { name: "Refuse" }).click();
+  await expect(admin.getByTestId("approval-message")).toHaveText(`${second} refused. Nothing was given back.`);
+  await expect(queue).toContainText("No refund is waiting for approval.");
+  expect(balance(n1)).toBe("25.00");
+
+  // The receipt lists all three, with who, why and where each stands.
+  receipt = await openReceipt(clerk, number);
+  const refunds = receipt.getByTestId("refunds");
+  await expect(refunds.locator("tbody tr")).toHaveCount(3);
+  await expect(refunds.locator(`[data-refund="${first}"]`)).toContainText("approved by Avery Admin");
+  await expect(refunds.locator(`[data-refund="${second}"]`)).toContainText("Not agreed with sales");
+  await checkScreen(clerk, "payment-with-refunds", testInfo);
+
+  // Settle's books and the sandbox's agree: what was refunded is what the gateway gave back.
+  const [[settle, gateway]] = sql(
+    `SELECT (SELECT sum(r.amount)::text FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.number = '${number}' AND r.status = 'succeeded'), ` +
+      `(SELECT sum(g.amount)::text FROM sandbox_refunds g JOIN payments p ON p.gateway_charge_id = g.charge_id WHERE p.number = '${number}')`,
+  );
+  expect(settle).toBe((Math.round((25 + Number(b2)) * 100) / 100).toFixed(2));
+  expect(gateway).toBe(settle);
+  sql("UPDATE seller_settings SET refund_approval_above = 1000");
+});
