@@ -89,6 +89,8 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
     let payment_id = receipt.payment_id;
     let send = Action::new(move |input: &RefundInput| give_back(input.clone()));
     let done = RwSignal::new(None::<RefundView>);
+    // Fields edited since the last answer: their error no longer applies.
+    let edited = RwSignal::new(Vec::<String>::new());
     Effect::new(move |_| match send.value().get() {
         Some(Ok(v)) => done.set(Some(v)),
         Some(Err(e)) => {
@@ -100,6 +102,9 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
     });
     let error_for = move |field: String| {
         Signal::derive(move || {
+            if edited.with(|e| e.contains(&field)) {
+                return None;
+            }
             send.value()
                 .get()
                 .and_then(|r| r.err())
@@ -124,6 +129,7 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
         if send.pending().get_untracked() {
             return;
         }
+        edited.set(Vec::new());
         send.dispatch(RefundInput {
             payment_id,
             lines: lines.with_value(|ls| {
@@ -189,6 +195,7 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                         <tbody>
                                             {lines.get_value().into_iter().map(|(l, left, value)| {
                                                 let field = line_field(&l.invoice_number);
+                                                let this = field.clone();
                                                 let error = error_for(field.clone());
                                                 let error_id = format!("{field}-error");
                                                 let label = format!("{verb} on {}", l.invoice_number);
@@ -204,7 +211,10 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                                                     aria-invalid=move || error.get().is_some().to_string()
                                                                     aria-describedby=error_id.clone()
                                                                     prop:value=move || value.get()
-                                                                    on:input=move |ev| value.set(event_target_value(&ev))/>
+                                                                    on:input=move |ev| {
+                                                                        value.set(event_target_value(&ev));
+                                                                        edited.update(|e| e.push(this.clone()));
+                                                                    }/>
                                                                 <button type="button" class="btn btn-small"
                                                                     aria-label=format!("All that is left on {}", l.invoice_number)
                                                                     on:click=move |_| value.set(left.amount().to_string())>"All"</button>
@@ -220,7 +230,7 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                         <label for="reason">"Reason"</label>
                                         <select id="reason" name="reason" aria-describedby="reason-error"
                                             prop:value=move || reason.get()
-                                            on:change=move |ev| reason.set(event_target_value(&ev))>
+                                            on:change=move |ev| { reason.set(event_target_value(&ev)); edited.update(|e| e.push("reason".into())); }>
                                             <option value="">"Choose…"</option>
                                             {REASONS.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
                                         </select>
@@ -230,7 +240,7 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                         <label for="note">"Note"</label>
                                         <textarea id="note" name="note" rows="2" maxlength="500" aria-describedby="note-help note-error"
                                             prop:value=move || note.get()
-                                            on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                                            on:input=move |ev| { note.set(event_target_value(&ev)); edited.update(|e| e.push("note".into())); }></textarea>
                                         <p class="help" id="note-help">"Kept with the refund for staff; the customer does not see it."</p>
                                         <FieldMessage id="note-error" message=error_for("note".into())/>
                                     </div>
