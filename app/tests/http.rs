@@ -820,6 +820,12 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "ach_overview",
         "ach_file",
         "write_ach_file_now",
+        "my_refund_allowance",
+        "refunds_awaiting_approval",
+        "approve_refund",
+        "refuse_refund",
+        "set_refund_limit",
+        "set_may_refund",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -839,10 +845,22 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             ("mode", "valid_only"),
             ("status", ""),
             ("role", "clerk"),
+            ("reason", "no"),
+            ("amount", "5"),
+            ("may", "true"),
         ];
         let res = app.call(name, &form, Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");
     }
+    covered.push("give_back");
+    let refund = serde_json::json!({ "refund": { "payment_id": 1, "lines": [{ "invoice": "INV-1", "amount": "1.00" }],
+        "reason": "duplicate", "note": "", "idempotency_key": "0b5e1c7e-9f7a-4c1e-9a43-5d2b1f0c1a11" }});
+    assert_eq!(
+        app.call_json("give_back", &refund, Some(&customer))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
     covered.push("create_webhook");
     let hook = serde_json::json!({ "url": "https://x.example/hook", "description": "", "events": ["payment.approved"] });
     assert_eq!(

@@ -26,10 +26,12 @@ pub enum EmailKind {
     PayLink,
     /// To the clerk who sent a pay link: it was locked after repeated declines.
     PayLinkLocked,
+    /// To the AP contacts: money was given back from a payment.
+    RefundReceipt,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 9] = [
+    pub const ALL: [EmailKind; 10] = [
         EmailKind::PaymentReceipt,
         EmailKind::AchReturned,
         EmailKind::CardExpiring,
@@ -39,6 +41,7 @@ impl EmailKind {
         EmailKind::PasswordReset,
         EmailKind::PayLink,
         EmailKind::PayLinkLocked,
+        EmailKind::RefundReceipt,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +55,7 @@ impl EmailKind {
             EmailKind::PasswordReset => "password_reset",
             EmailKind::PayLink => "pay_link",
             EmailKind::PayLinkLocked => "pay_link_locked",
+            EmailKind::RefundReceipt => "refund_receipt",
         }
     }
 
@@ -67,6 +71,7 @@ impl EmailKind {
             EmailKind::PasswordReset => "Password reset",
             EmailKind::PayLink => "Pay link",
             EmailKind::PayLinkLocked => "Pay link locked",
+            EmailKind::RefundReceipt => "Refund receipt",
         }
     }
 

@@ -11,6 +11,7 @@ use crate::card::CardBrand;
 use crate::method::MethodKind;
 use crate::money::{Currency, Money};
 use crate::payment::{ConsentChannel, PaymentStatus};
+use crate::refund::{RefundKind, RefundStatus};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,15 @@ wire_names!(CardBrand, [
     CardBrand::Discover => "discover",
 ]);
 wire_names!(AccountType, [AccountType::Checking => "checking", AccountType::Savings => "savings"]);
+wire_names!(RefundKind, [RefundKind::Refund => "refund", RefundKind::Reversal => "reversal"]);
+wire_names!(RefundStatus, [
+    RefundStatus::AwaitingApproval => "awaiting_approval",
+    RefundStatus::Refused => "refused",
+    RefundStatus::Pending => "pending",
+    RefundStatus::Succeeded => "succeeded",
+    RefundStatus::Failed => "failed",
+    RefundStatus::Cancelled => "cancelled",
+]);
 
 /// Serde by [`WireName`]: `#[serde(with = "wire")]`.
 pub mod wire {
@@ -259,6 +269,42 @@ pub struct Allocation {
     pub balance_after: Option<Decimal>,
 }
 
+/// What a refund gives back on one invoice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundLine {
+    pub invoice: String,
+    #[serde(with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "25.00"))]
+    pub amount: Decimal,
+}
+
+/// A refund (money back through the gateway) or a reversal (an ERP record taken back) of a
+/// payment, as it stood at the event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Refund {
+    /// Settle's refund number.
+    #[cfg_attr(feature = "openapi", schema(example = "R-1001"))]
+    pub id: String,
+    /// `refund` or `reversal`.
+    #[serde(with = "wire")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "refund"))]
+    pub kind: RefundKind,
+    /// `pending`, `succeeded`, `failed` or `cancelled`.
+    #[serde(with = "wire")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "succeeded"))]
+    pub status: RefundStatus,
+    #[serde(with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "25.00"))]
+    pub amount: Decimal,
+    /// The reason's code, e.g. `duplicate`, `wrong_invoices`, `other`.
+    #[cfg_attr(feature = "openapi", schema(example = "wrong_invoices"))]
+    pub reason: String,
+    pub lines: Vec<RefundLine>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A payment as it stood at the event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -285,11 +331,27 @@ pub struct Payment {
     pub consent: Consent,
     pub failure: Option<Failure>,
     pub allocations: Vec<Allocation>,
+    /// What its refunds and reversals gave back or are giving back (pending and succeeded).
+    #[serde(with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0.00"))]
+    pub refunded: Decimal,
+    /// Its refunds and reversals, oldest first (those waiting for approval or refused are not
+    /// shown).
+    pub refunds: Vec<Refund>,
+    /// The refund this event is about (`payment.refunded`, `payment.reversed`,
+    /// `refund.failed`); null for the others.
+    pub refund: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Payment {
+    /// The refund this event is about.
+    pub fn the_refund(&self) -> Option<&Refund> {
+        let id = self.refund.as_deref()?;
+        self.refunds.iter().find(|r| r.id == id)
+    }
+
     pub fn money(&self) -> Money {
         Money::new(self.amount, self.currency)
     }
@@ -352,6 +414,11 @@ mod tests {
             "on_behalf_of": "C1004", "consent": {"channel": "pay_link", "reference": "r"},
             "failure": null,
             "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00"}],
+            "refunded": "25.00",
+            "refunds": [{"id": "R-1001", "kind": "refund", "status": "succeeded", "amount": "25.00",
+                         "reason": "duplicate", "lines": [{"invoice": "INV-1", "amount": "25.00"}],
+                         "created_at": "2026-11-30T10:00:00Z"}],
+            "refund": "R-1001",
             "created_at": "2026-11-29T10:00:00Z", "updated_at": "2026-11-29T10:00:00Z"
         })
     }
@@ -364,6 +431,7 @@ mod tests {
         assert_eq!(p.money().display(), "$1,234.50");
         assert_eq!(p.method.as_ref().unwrap().label(), "Visa ending in 4242");
         assert_eq!(serde_json::to_value(&p).unwrap(), payment());
+        assert_eq!(p.the_refund().unwrap().status, RefundStatus::Succeeded);
         assert!(matches!(
             serde_json::from_value::<EventData>(payment()).unwrap(),
             EventData::Payment(_)
@@ -385,6 +453,9 @@ mod tests {
         }
         let mut bad = payment();
         bad.as_object_mut().unwrap().remove("allocations");
+        assert!(serde_json::from_value::<Payment>(bad).is_err());
+        let mut bad = payment();
+        bad["refunds"][0]["status"] = json!("Succeeded");
         assert!(serde_json::from_value::<Payment>(bad).is_err());
     }
 

@@ -94,9 +94,22 @@ pub const EVENT_TYPES: [(&str, &str); 7] = [
     ("method.deactivated", "A payment method was deactivated"),
 ];
 
-/// Plus `method.activated`, sent for a method made active again.
-pub const MORE_EVENT_TYPES: [(&str, &str); 1] =
-    [("method.activated", "A payment method was activated again")];
+/// Plus `method.activated`, sent for a method made active again, and money given back.
+pub const MORE_EVENT_TYPES: [(&str, &str); 4] = [
+    ("method.activated", "A payment method was activated again"),
+    (
+        "payment.refunded",
+        "Money was refunded from a payment (invoices reopened)",
+    ),
+    (
+        "payment.reversed",
+        "A payment recorded in the ERP was reversed (invoices reopened)",
+    ),
+    (
+        "refund.failed",
+        "A refund failed or was cancelled (invoices closed again)",
+    ),
+];
 
 /// Every event type, in the order the screens list them.
 pub fn event_types() -> impl Iterator<Item = (&'static str, &'static str)> {

@@ -117,6 +117,7 @@ pub enum Mail {
     PasswordReset(Reset),
     PayLink(PayLink),
     PayLinkLocked(PayLinkLocked),
+    RefundReceipt(Box<Payment>),
 }
 
 impl Mail {
@@ -140,6 +141,7 @@ impl Mail {
             EmailKind::PasswordReset => Mail::PasswordReset(as_(kind, data)?),
             EmailKind::PayLink => Mail::PayLink(as_(kind, data)?),
             EmailKind::PayLinkLocked => Mail::PayLinkLocked(as_(kind, data)?),
+            EmailKind::RefundReceipt => Mail::RefundReceipt(as_(kind, data)?),
         })
     }
 
@@ -154,13 +156,14 @@ impl Mail {
             Mail::PasswordReset(_) => EmailKind::PasswordReset,
             Mail::PayLink(_) => EmailKind::PayLink,
             Mail::PayLinkLocked(_) => EmailKind::PayLinkLocked,
+            Mail::RefundReceipt(_) => EmailKind::RefundReceipt,
         }
     }
 
     /// The row's data.
     pub fn data(&self) -> Json {
         let value = match self {
-            Mail::PaymentReceipt(p) => serde_json::to_value(p),
+            Mail::PaymentReceipt(p) | Mail::RefundReceipt(p) => serde_json::to_value(p),
             Mail::AchReturned(r) => serde_json::to_value(r),
             Mail::CardExpiring(m) | Mail::MethodAdded(m) | Mail::MethodDeactivated(m) => {
                 serde_json::to_value(m)
@@ -186,7 +189,7 @@ impl Mail {
     /// The payment it reports.
     pub fn payment(&self) -> Option<&Payment> {
         match self {
-            Mail::PaymentReceipt(p) => Some(p),
+            Mail::PaymentReceipt(p) | Mail::RefundReceipt(p) => Some(p),
             Mail::AchReturned(r) => Some(&r.payment),
             _ => None,
         }
@@ -203,7 +206,7 @@ impl Mail {
     /// The customer company's name.
     pub fn company_name(&self) -> Option<&str> {
         match self {
-            Mail::PaymentReceipt(p) => Some(&p.company.name),
+            Mail::PaymentReceipt(p) | Mail::RefundReceipt(p) => Some(&p.company.name),
             Mail::AchReturned(r) => Some(&r.payment.company.name),
             Mail::CardExpiring(m) | Mail::MethodAdded(m) | Mail::MethodDeactivated(m) => {
                 Some(&m.company.name)
@@ -222,6 +225,15 @@ impl Mail {
                 "Payment receipt {}: {} from {}",
                 p.id,
                 p.money(),
+                p.company.name
+            ),
+            Mail::RefundReceipt(p) => format!(
+                "Refund {}: {} of payment {} to {}",
+                p.refund.as_deref().unwrap_or(""),
+                p.the_refund()
+                    .map(|r| Money::new(r.amount, p.currency))
+                    .unwrap_or_else(|| p.money()),
+                p.id,
                 p.company.name
             ),
             Mail::AchReturned(r) => format!(

@@ -47,7 +47,9 @@ fn env() -> &'static Environment<'static> {
             "pay_link.html",
             "pay_link.txt",
             "pay_link_locked.html",
-            "pay_link_locked.txt"
+            "pay_link_locked.txt",
+            "refund_receipt.html",
+            "refund_receipt.txt"
         );
         env
     })
@@ -117,6 +119,17 @@ pub fn render(
                 .collect(),
             vec![],
         ),
+        Mail::RefundReceipt(p) => (
+            p.the_refund()
+                .map(|r| {
+                    r.lines
+                        .iter()
+                        .map(|l| (l.invoice.clone(), money(l.amount, p.currency)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            vec![],
+        ),
         Mail::AchReturned(r) => (
             vec![],
             r.reopened
@@ -166,6 +179,9 @@ pub fn render(
         taken_by => payment.map(|p| taken_by(p, seller)).unwrap_or_default(),
         date => date(payment.map_or(written, |p| p.created_at)),
         amount => payment.map(|p| p.money().display()).unwrap_or_default(),
+        refund_amount => payment
+            .and_then(|p| p.the_refund().map(|r| money(r.amount, p.currency)))
+            .unwrap_or_default(),
         total => match mail { Mail::PayLink(l) => money(l.total, l.currency), _ => String::new() },
         invoices => invoices,
         reopened => reopened,
@@ -202,6 +218,7 @@ mod tests {
             "failure": failure,
             "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00"},
                             {"invoice": "INV-2", "amount": "234.50", "balance_after": "0.00"}],
+            "refunded": "0.00", "refunds": [], "refund": null,
             "created_at": "2026-11-29T10:00:00Z", "updated_at": "2026-11-29T10:00:00Z"
         })
     }
@@ -250,6 +267,15 @@ mod tests {
                 "total": "5.00", "currency": "USD", "expires_at": "2026-12-06T10:00:00Z"}),
             EmailKind::PayLinkLocked => json!({"company": {"id": "C1", "name": "C"},
                 "payer": "ap@c.example", "declines": 5}),
+            EmailKind::RefundReceipt => {
+                let mut p = payment("approved", card(), Json::Null);
+                p["refunded"] = json!("34.50");
+                p["refunds"] = json!([{"id": "R-1001", "kind": "refund", "status": "succeeded",
+                    "amount": "34.50", "reason": "duplicate", "created_at": "2026-11-30T10:00:00Z",
+                    "lines": [{"invoice": "INV-2", "amount": "34.50"}]}]);
+                p["refund"] = json!("R-1001");
+                p
+            }
         }
     }
 
@@ -312,6 +338,18 @@ mod tests {
         assert!(r.text.contains("December 2026"));
         let m = mail(EmailKind::PayLink);
         assert_eq!(m.subject(), "Carla sent you a link to pay $5.00 of C");
+        let m = mail(EmailKind::RefundReceipt);
+        assert_eq!(
+            m.subject(),
+            "Refund R-1001: $34.50 of payment P-100200 to Acme <Tools> & Co"
+        );
+        let r = render(&m, Utc::now(), "S", None, "Seller", "u").unwrap();
+        assert!(r
+            .text
+            .contains("Seller refunded $34.50 of payment P-100200"));
+        assert!(r.text.contains("INV-2: $34.50"));
+        assert!(!r.text.contains("INV-1:"));
+        assert!(r.html.contains("Visa ending in 4242"));
     }
 
     #[test]
