@@ -158,5 +158,25 @@ test("a clerk allowed to refund gives back part of a payment per line; above the
   );
   expect(settle).toBe((Math.round((25 + Number(b2)) * 100) / 100).toFixed(2));
   expect(gateway).toBe(settle);
+
+  // All Payments finds it under "Refunded", and its export carries the refunds.
+  await clerk.goto("/ops/payments");
+  await waitForHydration(clerk);
+  await clerk.getByLabel("Money back").selectOption("refunded");
+  await clerk.getByRole("button", { name: "Filter" }).click();
+  await expect(clerk).toHaveURL(/back=refunded/);
+  const listed = sql(
+    "SELECT DISTINCT p.number, p.created_at, p.id FROM payments p JOIN refunds r ON r.payment_id = p.id " +
+      "WHERE r.kind = 'refund' AND r.status IN ('pending', 'succeeded') ORDER BY p.created_at DESC, p.id DESC",
+  ).map((r) => r[0]);
+  const rows = clerk.getByTestId("all-payments").locator("tbody tr");
+  await expect(rows).toHaveCount(Math.min(listed.length, 50));
+  await expect(clerk.locator(`[data-payment="${number}"] [data-testid=refunded]`)).toHaveText(`Refunded ${usd(settle)}`);
+  const href = await clerk.getByTestId("export-csv").getAttribute("href");
+  const csv = (await (await clerk.request.get(href!)).text()).trim().split("\n");
+  expect(csv.slice(1).map((l) => l.split(",")[0])).toEqual(listed);
+  const line = csv.find((l) => l.startsWith(number + ","))!;
+  expect(line).toContain(`,${settle},`);
+  expect(line).toContain(`${second} refund 150.00 refused (other)`);
   sql("UPDATE seller_settings SET refund_approval_above = 1000");
 });

@@ -41,6 +41,51 @@ impl MethodFilter {
     }
 }
 
+/// Money given back, as the filter offers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackFilter {
+    /// A refund pending or made.
+    Refunded,
+    /// An ERP record reversed.
+    Reversed,
+    /// A refund waiting for an admin's approval.
+    AwaitingApproval,
+    /// A dispute reported by the gateway.
+    Disputed,
+}
+
+impl BackFilter {
+    pub const ALL: [BackFilter; 4] = [
+        BackFilter::Refunded,
+        BackFilter::Reversed,
+        BackFilter::AwaitingApproval,
+        BackFilter::Disputed,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            BackFilter::Refunded => "refunded",
+            BackFilter::Reversed => "reversed",
+            BackFilter::AwaitingApproval => "awaiting_approval",
+            BackFilter::Disputed => "disputed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BackFilter::Refunded => "Refunded",
+            BackFilter::Reversed => "Reversed",
+            BackFilter::AwaitingApproval => "Refund awaiting approval",
+            BackFilter::Disputed => "Disputed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.key() == raw)
+    }
+}
+
 /// The status filter's keys.
 pub fn status_key(s: PaymentStatus) -> &'static str {
     match s {
@@ -75,6 +120,9 @@ pub struct PaymentFilterInput {
     pub status: String,
     #[serde(default)]
     pub method: String,
+    /// Refunded, reversed, awaiting approval or disputed.
+    #[serde(default)]
+    pub back: String,
     #[serde(default)]
     pub page: String,
 }
@@ -88,6 +136,7 @@ pub struct PaymentFilter {
     pub to: Option<NaiveDate>,
     pub status: Option<PaymentStatus>,
     pub method: Option<MethodFilter>,
+    pub back: Option<BackFilter>,
     pub page: i64,
 }
 
@@ -127,6 +176,15 @@ impl PaymentFilter {
                     .ok_or_else(|| FieldError::new("method", "Choose a method from the list."))?,
             ),
         };
+        let back = match input.back.trim() {
+            "" => None,
+            b => Some(BackFilter::parse(b).ok_or_else(|| {
+                FieldError::new(
+                    "back",
+                    "Choose refunded, reversed or disputed from the list.",
+                )
+            })?),
+        };
         let page = input
             .page
             .trim()
@@ -138,6 +196,7 @@ impl PaymentFilter {
             to,
             status,
             method,
+            back,
             page,
         })
     }
@@ -160,10 +219,16 @@ pub struct PaymentRow {
     /// Staff taking it on the company's behalf.
     pub on_behalf: bool,
     pub consent: String,
+    /// What its refunds and reversals gave back or are giving back (pending, succeeded).
+    pub refunded: Money,
+    /// Each refund or reversal: "R-1001 refund 25.00 succeeded (duplicate)".
+    pub refunds: Vec<String>,
+    /// The latest dispute: "25.00 needs_response (fraudulent)".
+    pub dispute: Option<String>,
 }
 
 /// The columns of the list and of its CSV export.
-pub const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 14] = [
     "Payment",
     "Date (UTC)",
     "Status",
@@ -175,6 +240,9 @@ pub const COLUMNS: [&str; 11] = [
     "Currency",
     "Taken by",
     "Authorization",
+    "Refunded",
+    "Refunds",
+    "Dispute",
 ];
 
 impl PaymentRow {
@@ -197,7 +265,7 @@ impl PaymentRow {
     }
 
     /// The row's cells, in [`COLUMNS`] order.
-    pub fn cells(&self) -> [String; 11] {
+    pub fn cells(&self) -> [String; 14] {
         [
             self.number.clone(),
             self.created_at.format("%Y-%m-%d %H:%M").to_string(),
@@ -210,6 +278,9 @@ impl PaymentRow {
             self.amount.currency().code().to_string(),
             self.taken_by_text(),
             self.consent.clone(),
+            format!("{:.2}", self.refunded.amount()),
+            self.refunds.join("; "),
+            self.dispute.clone().unwrap_or_default(),
         ]
     }
 }
@@ -237,6 +308,14 @@ mod tests {
         i.status = "bogus".into();
         assert_eq!(PaymentFilter::parse(&i).unwrap_err().field, "status");
         i.status.clear();
+        i.back = "refunded".into();
+        assert_eq!(
+            PaymentFilter::parse(&i).unwrap().back,
+            Some(BackFilter::Refunded)
+        );
+        i.back = "all".into();
+        assert_eq!(PaymentFilter::parse(&i).unwrap_err().field, "back");
+        i.back.clear();
         i.from = "11/01/2026".into();
         assert_eq!(PaymentFilter::parse(&i).unwrap_err().field, "from");
     }

@@ -1,6 +1,8 @@
-//! Payments: every payment of every company, newest first, filtered by day, status and kind
-//! of method, in the URL (`?from=&to=&status=&method=&page=`; a GET form, so it works before
-//! the page is interactive), with a CSV export of the same rows and columns.
+//! Payments: every payment of every company, newest first, filtered by day, status, kind of
+//! method and money given back (refunded, reversed, awaiting approval, disputed), in the URL
+//! (`?from=&to=&status=&method=&back=&page=`; a GET form, so it works before the page is
+//! interactive), with a CSV export of the same rows and columns (refund and dispute columns
+//! included).
 
 use crate::components::pager::list_href;
 use crate::components::{loading_rows, DataTable, ErrorView, Pager, PaymentBadge};
@@ -10,7 +12,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::import::PAYMENTS_CSV_PATH;
-use shared::report::{status_key, MethodFilter, PaymentFilter, PaymentFilterInput, STATUSES};
+use shared::report::{
+    status_key, BackFilter, MethodFilter, PaymentFilter, PaymentFilterInput, STATUSES,
+};
 
 const BASE: &str = "/ops/payments";
 
@@ -25,6 +29,7 @@ pub fn PaymentsPage() -> impl IntoView {
             to: get("to"),
             status: get("status"),
             method: get("method"),
+            back: get("back"),
             page: get("page"),
         }
     });
@@ -35,6 +40,7 @@ pub fn PaymentsPage() -> impl IntoView {
             ("to", i.to.clone()),
             ("status", i.status.clone()),
             ("method", i.method.clone()),
+            ("back", i.back.clone()),
         ]
     };
     let href = move |page: i64| {
@@ -94,6 +100,14 @@ pub fn PaymentsPage() -> impl IntoView {
                     {MethodFilter::ALL.into_iter().map(|m| view! { <option value=m.key()>{m.label()}</option> }).collect_view()}
                 </select>
             </div>
+            <div class="field" class:has-error=move || error_for("back").get().is_some()>
+                <label for="back">"Money back"</label>
+                <select id="back" name="back" prop:value=move || input.get().back aria-describedby="back-error">
+                    <option value="">"Any"</option>
+                    {BackFilter::ALL.into_iter().map(|b| view! { <option value=b.key()>{b.label()}</option> }).collect_view()}
+                </select>
+                <crate::components::FieldMessage id="back-error" message=error_for("back")/>
+            </div>
             <button type="submit" class="btn btn-primary">"Filter"</button>
             <A href=BASE attr:class="btn btn-ghost">"Clear"</A>
         </form>
@@ -128,7 +142,9 @@ pub fn PaymentsPage() -> impl IntoView {
                                         <tr data-payment=p.number.clone()>
                                             <td class="mono">{p.number.clone()}</td>
                                             <td>{p.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                                            <td><PaymentBadge status=p.status/></td>
+                                            <td><PaymentBadge status=p.status/>
+                                                {p.refunded.is_positive().then(|| view! { <div class="small text-alert" data-testid="refunded">{format!("Refunded {}", p.refunded.display())}</div> })}
+                                                {p.dispute.clone().map(|d| view! { <div class="small text-alert">{format!("Disputed: {d}")}</div> })}</td>
                                             <td>
                                                 <A href=format!("/ops/crm/companies/{}/payments", p.company_code)>{company}</A>
                                                 <div class="muted small mono">{p.company_code.clone()}</div>

@@ -9,7 +9,7 @@ use shared::auth::Role;
 use shared::money::Money;
 use shared::page::{Page, Total, PAGE_SIZE};
 use shared::payment::{ConsentChannel, PaymentStatus};
-use shared::report::{MethodFilter, PaymentFilter, PaymentRow, COLUMNS};
+use shared::report::{BackFilter, MethodFilter, PaymentFilter, PaymentRow, COLUMNS};
 use sqlx::PgPool;
 
 /// The most rows one CSV export holds.
@@ -34,6 +34,9 @@ struct Row {
     consent_reference: Option<String>,
     invoices: Option<Vec<String>>,
     amounts: Option<Vec<Decimal>>,
+    refunded: Decimal,
+    refunds: Option<Vec<String>>,
+    dispute: Option<String>,
 }
 
 /// The filter, shared by the page and its count. Both statements are sent unprepared
@@ -44,7 +47,13 @@ const FROM_WHERE: &str = "FROM payments p \
        AND ($2::date IS NULL OR p.created_at < ($2::date + 1)::timestamptz) \
        AND ($3::text IS NULL OR p.status = $3) \
        AND ($4::text IS NULL OR ($4 = 'erp' AND p.source = 'erp') \
-            OR (p.source = 'settle' AND EXISTS (SELECT 1 FROM payment_methods m WHERE m.id = p.method_id AND m.kind = $4)))";
+            OR (p.source = 'settle' AND EXISTS (SELECT 1 FROM payment_methods m WHERE m.id = p.method_id AND m.kind = $4))) \
+       AND ($5::text IS NULL \
+            OR ($5 = 'disputed' AND EXISTS (SELECT 1 FROM payment_disputes d WHERE d.payment_id = p.id)) \
+            OR EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id AND CASE $5 \
+                   WHEN 'refunded' THEN r.kind = 'refund' AND r.status IN ('pending', 'succeeded') \
+                   WHEN 'reversed' THEN r.kind = 'reversal' AND r.status = 'succeeded' \
+                   WHEN 'awaiting_approval' THEN r.status = 'awaiting_approval' ELSE false END))";
 
 fn bind_filter<'q, O>(
     q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
@@ -54,6 +63,7 @@ fn bind_filter<'q, O>(
         .bind(f.to)
         .bind(f.status.map(shared::report::status_key))
         .bind(f.method.map(MethodFilter::key))
+        .bind(f.back.map(BackFilter::key))
 }
 
 async fn rows(
@@ -67,8 +77,13 @@ async fn rows(
                 COALESCE(p.method_label, m.card_brand || ' ' || m.last4, m.bank_name || ' ' || m.last4, p.memo) AS method, \
                 p.amount, p.currency::text AS currency, u.name AS taken_by, u.role, p.source, p.consent_channel, p.consent_reference, \
                 (SELECT array_agg(i.number ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS invoices, \
-                (SELECT array_agg(a.amount ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS amounts \
-         FROM (SELECT p.* {FROM_WHERE} ORDER BY p.created_at DESC, p.id DESC LIMIT $5 OFFSET $6) p \
+                (SELECT array_agg(a.amount ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS amounts, \
+                (SELECT COALESCE(sum(r.amount), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status IN ('pending', 'succeeded')) AS refunded, \
+                (SELECT array_agg(r.number || ' ' || r.kind || ' ' || r.amount || ' ' || r.status || ' (' || r.reason || ')' ORDER BY r.id) \
+                 FROM refunds r WHERE r.payment_id = p.id) AS refunds, \
+                (SELECT d.amount || ' ' || d.status || ' (' || d.reason || ')' FROM payment_disputes d WHERE d.payment_id = p.id \
+                 ORDER BY d.opened_at DESC LIMIT 1) AS dispute \
+         FROM (SELECT p.* {FROM_WHERE} ORDER BY p.created_at DESC, p.id DESC LIMIT $6 OFFSET $7) p \
          JOIN companies c ON c.id = p.company_id \
          LEFT JOIN payment_methods m ON m.id = p.method_id \
          LEFT JOIN users u ON u.id = p.initiated_by \
@@ -118,6 +133,9 @@ fn to_row(r: Row) -> Result<PaymentRow> {
             (_, None) => "—".into(),
         },
         consent,
+        refunded: Money::new(r.refunded, currency),
+        refunds: r.refunds.unwrap_or_default(),
+        dispute: r.dispute,
     })
 }
 
