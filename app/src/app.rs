@@ -3,8 +3,8 @@
 use crate::components::{NotAllowed, NotFound};
 use crate::lazy::{
     AchFileScreen, AchFilesScreen, ApiKeysScreen, AwaitingGatewayScreen, CompaniesScreen,
-    CompanyMethodsScreen, CompanyPaymentsScreen, CompanyScreen, ContactsScreen, EmailScreen,
-    ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen, MethodsScreen,
+    CompanyMethodsScreen, CompanyPaymentsScreen, CompanyScreen, ContactsScreen, DisputesScreen,
+    EmailScreen, ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen, MethodsScreen,
     OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen, PaymentsScreen,
     ReceiptLinkScreen, RefundApprovalsScreen, ResetPasswordScreen, StaffUsersScreen, UsersScreen,
     WebhookScreen, WebhooksScreen,
@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system/payment-methods/:id") view={Lazy::<MethodScreen>::new()}/>
                     <Route path=path!("system/awaiting-gateway") view={Lazy::<AwaitingGatewayScreen>::new()}/>
                     <Route path=path!("system/refund-approvals") view={Lazy::<RefundApprovalsScreen>::new()}/>
+                    <Route path=path!("system/disputes") view={Lazy::<DisputesScreen>::new()}/>
                     <Route path=path!("system/ach-files") view={Lazy::<AchFilesScreen>::new()}/>
                     <Route path=path!("system/ach-files/:id") view={Lazy::<AchFileScreen>::new()}/>
                     <Route path=path!("payments") view={Lazy::<PaymentsScreen>::new()}/>

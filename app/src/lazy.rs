@@ -35,6 +35,7 @@ lazy_screen!(UsersScreen => crate::ops::crm::company::users::UsersTab);
 lazy_screen!(MethodsScreen => crate::ops::system::payment_methods::PaymentMethodsPage);
 lazy_screen!(MethodScreen => crate::ops::system::payment_method::PaymentMethodPage);
 lazy_screen!(AwaitingGatewayScreen => crate::ops::system::awaiting_gateway::AwaitingGatewayPage);
+lazy_screen!(DisputesScreen => crate::ops::system::disputes::DisputesPage);
 lazy_screen!(RefundApprovalsScreen => crate::ops::system::refund_approvals::RefundApprovalsPage);
 lazy_screen!(AchFilesScreen => crate::ops::system::ach_files::AchFilesPage);
 lazy_screen!(AchFileScreen => crate::ops::system::ach_files::AchFilePage);

@@ -826,6 +826,7 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "refuse_refund",
         "set_refund_limit",
         "set_may_refund",
+        "disputes",
     ] {
         covered.push(name);
         let own = own_method.to_string();

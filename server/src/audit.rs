@@ -141,6 +141,16 @@ pub enum Action {
     RefundLimitChanged,
     #[sqlx(rename = "user.refund_permission_changed")]
     UserRefundPermission,
+    #[sqlx(rename = "dispute.opened")]
+    DisputeOpened,
+    #[sqlx(rename = "dispute.updated")]
+    DisputeUpdated,
+    #[sqlx(rename = "dispute.won")]
+    DisputeWon,
+    #[sqlx(rename = "dispute.lost")]
+    DisputeLost,
+    #[sqlx(rename = "dispute.evidence_downloaded")]
+    DisputeEvidenceDownloaded,
 }
 
 /// What an event is about (`audit_events.entity_type`).

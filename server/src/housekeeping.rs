@@ -187,7 +187,23 @@ pub fn spawn(state: AppState) {
         async move {
             // The sandbox's books move on by themselves, as a bank network's would.
             if let Some(sandbox) = s.sandbox.clone() {
-                let run = sandbox.advance_ach(s.config.sandbox_ach_after);
+                let run = async {
+                    let gateway =
+                        |e: crate::gateway::GatewayError| crate::Error::Other(e.to_string());
+                    let moved = sandbox
+                        .advance_ach(s.config.sandbox_ach_after)
+                        .await
+                        .map_err(gateway)?;
+                    // Its disputes reach Settle as a hosted gateway's events would.
+                    let disputes = sandbox
+                        .advance_disputes(s.config.sandbox_ach_after)
+                        .await
+                        .map_err(gateway)?;
+                    for notice in &disputes {
+                        payments::disputes::report(&s.pool, notice).await?;
+                    }
+                    Ok::<_, crate::Error>(moved + disputes.len() as u64)
+                };
                 let outcome = exclusively(&s.pool, Unit::SandboxClock, run).await;
                 report(Unit::SandboxClock, outcome, |n| *n == 0);
             }

@@ -678,3 +678,160 @@ async fn an_erp_record_is_reversed_without_money_moving(pool: sqlx::PgPool) {
     assert!(e.field().unwrap().message.contains("in full"), "{e:?}");
     books_agree(&f).await;
 }
+
+/// Runs the sandbox's dispute clock once and records what it reports, as the housekeeping
+/// loop does.
+async fn dispute_clock(f: &Fixture) -> usize {
+    let notices = f.gateway.advance_disputes(Duration::ZERO).await.unwrap();
+    for n in &notices {
+        server::payments::disputes::report(&f.pool, n)
+            .await
+            .unwrap();
+        // Reported again (a retried webhook): nothing changes twice.
+        server::payments::disputes::report(&f.pool, n)
+            .await
+            .unwrap();
+    }
+    notices.len()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_dispute_takes_the_money_and_reopens_the_invoices_until_it_is_lost(pool: sqlx::PgPool) {
+    let f = fixture(pool).await;
+    allow_clerk(&f).await;
+    let r = paid(&f, Some("4000000000000259")).await;
+    let (l1, l2) = (r.lines[0].clone(), r.lines[1].clone());
+    let (inv1, inv2) = (
+        invoice(&f, &l1.invoice_number).await,
+        invoice(&f, &l2.invoice_number).await,
+    );
+    assert_eq!(dispute_clock(&f).await, 1);
+    // Opened, the money taken: both invoices open again by what they got.
+    assert_eq!(f.balance(inv1).await, l1.applied.amount());
+    assert_eq!(f.balance(inv2).await, l2.applied.amount());
+    books_agree(&f).await;
+    let open = server::payments::disputes::list(&f.pool, &clerk(&f))
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].status, "needs_response");
+    assert_eq!(open[0].reopened, r.amount);
+    assert_eq!(open[0].days_left, Some(7));
+    // Nothing is left to refund while the network holds it.
+    let e = give_back(
+        &f,
+        &clerk(&f),
+        &ask(r.payment_id, &[(&l1.invoice_number, "1.00")], &key()),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.field().unwrap().message.contains("in full"), "{e:?}");
+    assert_eq!(
+        f.count("SELECT count(*) FROM events WHERE type = 'dispute.opened'")
+            .await,
+        1
+    );
+
+    // Lost: the invoices stay open, the dispute closed.
+    assert_eq!(dispute_clock(&f).await, 1);
+    assert_eq!(f.balance(inv1).await, l1.applied.amount());
+    let closed = server::payments::disputes::list(&f.pool, &clerk(&f))
+        .await
+        .unwrap();
+    assert_eq!(
+        (closed[0].status.as_str(), closed[0].days_left),
+        ("lost", None)
+    );
+    assert!(closed[0].closed_at.is_some());
+    let data: serde_json::Value =
+        sqlx::query_scalar("SELECT data FROM events WHERE type = 'dispute.closed'")
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    let event: shared::event::Payment = serde_json::from_value(data).unwrap();
+    assert_eq!(event.disputes[0].status, "lost");
+    assert_eq!(event.dispute.as_deref(), Some(closed[0].id.as_str()));
+    assert_eq!(event.refunded, Decimal::ZERO, "a dispute is not a refund");
+    assert_eq!(dispute_clock(&f).await, 0);
+    books_agree(&f).await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_dispute_won_closes_again_what_it_reopened_and_no_more(pool: sqlx::PgPool) {
+    let f = fixture(pool).await;
+    allow_clerk(&f).await;
+    let r = paid(&f, Some("4000000000002685")).await;
+    let l1 = r.lines[0].clone();
+    let inv1 = invoice(&f, &l1.invoice_number).await;
+    // $10 refunded first: the dispute of the whole charge reopens only what is left.
+    give_back(
+        &f,
+        &clerk(&f),
+        &ask(r.payment_id, &[(&l1.invoice_number, "10.00")], &key()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(dispute_clock(&f).await, 1);
+    assert_eq!(f.balance(inv1).await, l1.applied.amount());
+    let open = server::payments::disputes::list(&f.pool, &clerk(&f))
+        .await
+        .unwrap();
+    assert_eq!(open[0].reopened.amount(), r.amount.amount() - d("10.00"));
+    books_agree(&f).await;
+
+    // The evidence pack: the receipt, the invoices, the consent, the dispute, the audit trail.
+    let (name, bytes) = server::payments::disputes::evidence_pack(&f.pool, &clerk(&f), &open[0].id)
+        .await
+        .unwrap();
+    assert!(
+        name.starts_with(&format!("evidence-{}-", r.number)),
+        "{name}"
+    );
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "audit-trail.csv",
+            "consent.txt",
+            "dispute.txt",
+            "invoices.csv",
+            "receipt.txt"
+        ]
+    );
+    let mut receipt = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("receipt.txt").unwrap(), &mut receipt).unwrap();
+    assert!(
+        receipt.contains(&r.number) && receipt.contains(&l1.invoice_number),
+        "{receipt}"
+    );
+    assert!(receipt.contains("Refund R-"), "{receipt}");
+    let mut audit = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("audit-trail.csv").unwrap(), &mut audit)
+        .unwrap();
+    assert!(
+        audit.contains("payment.approved") && audit.contains("dispute.opened"),
+        "{audit}"
+    );
+    assert_eq!(
+        f.count("SELECT count(*) FROM audit_events WHERE action = 'dispute.evidence_downloaded'")
+            .await,
+        1
+    );
+
+    // Won: the money is back, the invoices closed again; the refund's $10 stays open.
+    assert_eq!(dispute_clock(&f).await, 1);
+    assert_eq!(f.balance(inv1).await, d("10.00"));
+    let receipt = server::payments::receipt(&f.pool, &f.clerk, r.payment_id)
+        .await
+        .unwrap();
+    let hold = receipt
+        .refunds
+        .iter()
+        .find(|g| g.kind == shared::refund::RefundKind::Dispute)
+        .unwrap();
+    assert_eq!(hold.status, RefundStatus::Cancelled);
+    assert!(hold.failure_message.as_deref().unwrap().contains("won"));
+    books_agree(&f).await;
+}

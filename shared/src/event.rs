@@ -59,7 +59,11 @@ wire_names!(CardBrand, [
     CardBrand::Discover => "discover",
 ]);
 wire_names!(AccountType, [AccountType::Checking => "checking", AccountType::Savings => "savings"]);
-wire_names!(RefundKind, [RefundKind::Refund => "refund", RefundKind::Reversal => "reversal"]);
+wire_names!(RefundKind, [
+    RefundKind::Refund => "refund",
+    RefundKind::Reversal => "reversal",
+    RefundKind::Dispute => "dispute",
+]);
 wire_names!(RefundStatus, [
     RefundStatus::AwaitingApproval => "awaiting_approval",
     RefundStatus::Refused => "refused",
@@ -305,6 +309,26 @@ pub struct Refund {
     pub created_at: DateTime<Utc>,
 }
 
+/// A dispute of a card payment, as the gateway reported it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dispute {
+    /// The gateway's dispute id.
+    #[cfg_attr(feature = "openapi", schema(example = "dp_1Q2w3E"))]
+    pub id: String,
+    #[serde(with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "25.00"))]
+    pub amount: Decimal,
+    /// The network's reason, e.g. `fraudulent`, `product_not_received`.
+    pub reason: String,
+    /// The gateway's status: `needs_response`, `under_review`, `won`, `lost`, or an inquiry's
+    /// `warning_*`.
+    pub status: String,
+    pub evidence_due_by: Option<DateTime<Utc>>,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
 /// A payment as it stood at the event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -341,6 +365,11 @@ pub struct Payment {
     /// The refund this event is about (`payment.refunded`, `payment.reversed`,
     /// `refund.failed`); null for the others.
     pub refund: Option<String>,
+    /// Its disputes, oldest first.
+    pub disputes: Vec<Dispute>,
+    /// The dispute this event is about (`dispute.opened`, `dispute.closed`); null for the
+    /// others.
+    pub dispute: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -419,6 +448,7 @@ mod tests {
                          "reason": "duplicate", "lines": [{"invoice": "INV-1", "amount": "25.00"}],
                          "created_at": "2026-11-30T10:00:00Z"}],
             "refund": "R-1001",
+            "disputes": [], "dispute": null,
             "created_at": "2026-11-29T10:00:00Z", "updated_at": "2026-11-29T10:00:00Z"
         })
     }

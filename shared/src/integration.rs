@@ -95,7 +95,7 @@ pub const EVENT_TYPES: [(&str, &str); 7] = [
 ];
 
 /// Plus `method.activated`, sent for a method made active again, and money given back.
-pub const MORE_EVENT_TYPES: [(&str, &str); 4] = [
+pub const MORE_EVENT_TYPES: [(&str, &str); 6] = [
     ("method.activated", "A payment method was activated again"),
     (
         "payment.refunded",
@@ -109,6 +109,11 @@ pub const MORE_EVENT_TYPES: [(&str, &str); 4] = [
         "refund.failed",
         "A refund failed or was cancelled (invoices closed again)",
     ),
+    (
+        "dispute.opened",
+        "A cardholder disputed a payment (invoices reopened when the money is taken)",
+    ),
+    ("dispute.closed", "A dispute was won, lost or closed"),
 ];
 
 /// Every event type, in the order the screens list them.

@@ -20,6 +20,8 @@ pub enum RefundKind {
     Refund,
     /// A record (from the ERP) taken back: no money moves.
     Reversal,
+    /// What the card network took for a dispute: no one asked for it, the gateway reported it.
+    Dispute,
 }
 
 /// Where a refund stands.
@@ -224,7 +226,58 @@ impl RefundView {
         match self.kind {
             RefundKind::Refund => format!("Refund {}", self.number),
             RefundKind::Reversal => format!("Reversal {}", self.number),
+            RefundKind::Dispute => format!("Dispute {}", self.number),
         }
+    }
+}
+
+/// The path of a dispute's evidence pack (one zip), for staff.
+pub const EVIDENCE_PATH: &str = "/ops/system/disputes/{id}/evidence.zip";
+
+/// A dispute's evidence pack URL.
+pub fn evidence_href(dispute: &str) -> String {
+    EVIDENCE_PATH.replace("{id}", dispute)
+}
+
+/// A dispute the gateway reported, as staff see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputeView {
+    pub id: String,
+    pub payment_id: PaymentId,
+    pub payment_number: String,
+    pub company_code: String,
+    pub company_name: String,
+    pub amount: Money,
+    /// The network's reason (`fraudulent`, `product_not_received`…).
+    pub reason: String,
+    /// The gateway's status (`needs_response`, `under_review`, `won`, `lost`…).
+    pub status: String,
+    pub evidence_due_by: Option<DateTime<Utc>>,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// What it holds reopened on the invoices now.
+    pub reopened: Money,
+    /// Whole days left to send evidence when it was read (negative once past), while evidence
+    /// is wanted.
+    pub days_left: Option<i64>,
+}
+
+impl DisputeView {
+    /// Days left to send evidence, a part day counted as a day (1: due within a day; 0: past
+    /// due by less than a day; negative: days past due), while evidence is wanted.
+    pub fn days_left_at(&self, now: DateTime<Utc>) -> Option<i64> {
+        let wanted = matches!(
+            self.status.as_str(),
+            "needs_response" | "warning_needs_response"
+        );
+        self.evidence_due_by
+            .filter(|_| wanted && self.closed_at.is_none())
+            .map(|due| ((due - now).num_minutes() + 24 * 60 - 1).div_euclid(24 * 60))
+    }
+
+    /// "needs response" as people read it.
+    pub fn status_label(&self) -> String {
+        self.status.replace('_', " ")
     }
 }
 
@@ -299,6 +352,37 @@ mod tests {
         let mut stale = input(&[("INV-1", "5")], "duplicate", "");
         stale.idempotency_key = "nope".into();
         assert_eq!(err(stale).field, "idempotency_key");
+    }
+
+    #[test]
+    fn days_left_count_a_part_day_as_a_day() {
+        let now = DateTime::parse_from_rfc3339("2026-12-06T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut d = DisputeView {
+            id: "dp_1".into(),
+            payment_id: PaymentId(1),
+            payment_number: "P-1".into(),
+            company_code: "C1".into(),
+            company_name: "C".into(),
+            amount: Money::usd(1.into()),
+            reason: "fraudulent".into(),
+            status: "needs_response".into(),
+            evidence_due_by: Some(now + chrono::Duration::days(7) - chrono::Duration::seconds(1)),
+            opened_at: now,
+            closed_at: None,
+            reopened: Money::usd(1.into()),
+            days_left: None,
+        };
+        assert_eq!(d.days_left_at(now), Some(7));
+        d.evidence_due_by = Some(now + chrono::Duration::hours(2));
+        assert_eq!(d.days_left_at(now), Some(1));
+        d.evidence_due_by = Some(now - chrono::Duration::hours(2));
+        assert_eq!(d.days_left_at(now), Some(0));
+        d.evidence_due_by = Some(now - chrono::Duration::hours(30));
+        assert_eq!(d.days_left_at(now), Some(-1));
+        d.status = "under_review".into();
+        assert_eq!(d.days_left_at(now), None);
     }
 
     #[test]

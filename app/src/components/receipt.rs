@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::format::date;
 use shared::payment::{PaymentStatus, Receipt};
-use shared::refund::{reason_label, RefundStatus, RefundView};
+use shared::refund::{reason_label, RefundKind, RefundStatus, RefundView};
 
 /// The status badge of a payment; "Checking with the gateway" while its gateway answer is
 /// overdue and Settle keeps asking.
@@ -97,7 +97,9 @@ fn RefundsList(refunds: Vec<RefundView>) -> impl IntoView {
                     };
                     let lines = g.lines.iter().map(|l| format!("{} {}", l.invoice_number, l.amount.display())).collect::<Vec<_>>().join(", ");
                     let mut who = vec![format!("{} · {}", date(g.requested_at.date_naive()), reason_label(&g.reason))];
-                    if !g.requested_by.is_empty() {
+                    if g.kind == RefundKind::Dispute {
+                        who.push("taken by the card network".to_string());
+                    } else if !g.requested_by.is_empty() {
                         who.push(format!("asked by {}", g.requested_by));
                     }
                     if let Some(d) = &g.decided_by {

@@ -57,6 +57,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                         <li><A href="/ops/system/payment-methods" attr:class="nav-link">"Payment Methods"</A></li>
                         <li><A href="/ops/system/awaiting-gateway" attr:class="nav-link">"Awaiting gateway"</A></li>
                         <li><A href="/ops/system/refund-approvals" attr:class="nav-link">"Refund approvals"</A></li>
+                        <li><A href="/ops/system/disputes" attr:class="nav-link">"Disputes"</A></li>
                         <li><A href="/ops/system/ach-files" attr:class="nav-link">"ACH Files"</A></li>
                         <li><A href="/ops/system/email" attr:class="nav-link">"Email"</A></li>
                         <Show when=move || is_admin>

@@ -4,6 +4,7 @@
 
 pub mod ach_files;
 pub mod catch_panic;
+pub mod disputes;
 pub mod documents;
 pub mod imports;
 mod middleware;
@@ -213,7 +214,8 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
             documents::routes(state.clone())
                 .merge(tokenizer::routes(state.clone()))
                 .merge(imports::routes(state.clone()))
-                .merge(ach_files::routes(state.clone())),
+                .merge(ach_files::routes(state.clone()))
+                .merge(disputes::routes(state.clone())),
         )
         .layer(axum::middleware::from_fn_with_state(
             state,

@@ -77,3 +77,10 @@ pub async fn set_may_refund(user: UserId, may: bool) -> Result<(), ApiError> {
     let (st, admin) = (state()?, admin()?);
     Ok(server::payments::refunds::set_may_refund(&st.pool, &admin, user, may).await?)
 }
+
+/// Disputes the gateway reported: the open ones first, with the days left to answer.
+#[server(endpoint = "disputes", input = Form)]
+pub async fn disputes() -> Result<Vec<shared::refund::DisputeView>, ApiError> {
+    let staff = staff()?;
+    Ok(server::payments::disputes::list(&state()?.pool, &staff).await?)
+}

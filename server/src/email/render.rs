@@ -218,7 +218,7 @@ mod tests {
             "failure": failure,
             "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00"},
                             {"invoice": "INV-2", "amount": "234.50", "balance_after": "0.00"}],
-            "refunded": "0.00", "refunds": [], "refund": null,
+            "refunded": "0.00", "refunds": [], "refund": null, "disputes": [], "dispute": null,
             "created_at": "2026-11-29T10:00:00Z", "updated_at": "2026-11-29T10:00:00Z"
         })
     }

@@ -174,6 +174,21 @@ pub trait PaymentGateway: Send + Sync + 'static {
     ) -> GatewayFuture<'_, Option<Refund>>;
 }
 
+/// A dispute as the gateway reports it (Stripe's events; the sandbox's clock).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisputeNotice {
+    /// The gateway's dispute id (`dp_…`, `du_…`).
+    pub id: String,
+    /// The charge it disputes, as Settle keeps it (`payments.gateway_charge_id`).
+    pub charge_id: String,
+    pub amount: Money,
+    pub reason: String,
+    /// `needs_response`, `under_review`, `won`, `lost`, `warning_needs_response`…
+    pub status: String,
+    pub evidence_due_by: Option<chrono::DateTime<chrono::Utc>>,
+    pub opened_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// Where a refund stands at the gateway.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefundStatus {

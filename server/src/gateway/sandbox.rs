@@ -4,8 +4,8 @@
 //! PostgreSQL, as a hosted gateway keeps them on its side.
 
 use super::{
-    BankAccountNumbers, CardToken, Charge, ChargeStatus, GatewayError, GatewayFuture,
-    PaymentGateway, Refund, RefundStatus, TokenDetails,
+    BankAccountNumbers, CardToken, Charge, ChargeStatus, DisputeNotice, GatewayError,
+    GatewayFuture, PaymentGateway, Refund, RefundStatus, TokenDetails,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The sandbox's test card numbers and what they do.
-pub const TEST_CARDS: [(&str, &str, &str); 7] = [
+pub const TEST_CARDS: [(&str, &str, &str); 9] = [
     ("4242424242424242", "approve", ""),
     // Charged as usual; a refund of it is accepted as pending and fails later, as the
     // card's bank refuses it (Stripe's test card of the same number does the same).
@@ -29,6 +29,18 @@ pub const TEST_CARDS: [(&str, &str, &str); 7] = [
         "4000000000005126",
         "refund_fails",
         "The card's bank refused the refund: the card is closed.",
+    ),
+    // Charged as usual, then disputed by the cardholder (the money taken); the seller wins
+    // the first and loses the second, as Stripe's test cards of the same numbers dispute.
+    (
+        "4000000000002685",
+        "dispute_won",
+        "Disputed: product not received (won).",
+    ),
+    (
+        "4000000000000259",
+        "dispute_lost",
+        "Disputed: fraudulent (lost).",
     ),
     (
         "4000000000000002",
@@ -163,6 +175,87 @@ impl SandboxGateway {
         .await
         .map_err(unavailable)?;
         Ok(moved.rows_affected() + refunds.rows_affected())
+    }
+}
+
+impl SandboxGateway {
+    /// The card network's clock for disputes: disputes older than `older_than` close (won or
+    /// lost, by the test card), then approved charges of the disputing test cards older than
+    /// that are disputed in full (fraudulent or product not received, evidence due in 7
+    /// days). Returns what changed, for Settle to record as a hosted gateway's events would
+    /// tell it.
+    pub async fn advance_disputes(
+        &self,
+        older_than: Duration,
+    ) -> Result<Vec<DisputeNotice>, GatewayError> {
+        let secs = older_than.as_secs_f64();
+        let closed = sqlx::query!(
+            r#"UPDATE sandbox_disputes d SET status = CASE t.behaviour WHEN 'dispute_won' THEN 'won' ELSE 'lost' END,
+                   closed_at = now()
+               FROM sandbox_charges c JOIN sandbox_tokens t ON t.token = c.token
+               WHERE c.id = d.charge_id AND d.status = 'needs_response'
+                 AND d.created_at <= now() - make_interval(secs => $1)
+               RETURNING d.id, d.charge_id, d.amount, d.reason, d.status, d.evidence_due_by, d.created_at"#,
+            secs
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let opened = sqlx::query!(
+            r#"INSERT INTO sandbox_disputes (id, charge_id, amount, reason, status, evidence_due_by)
+               SELECT 'dp_' || replace(gen_random_uuid()::text, '-', ''), c.id, c.amount,
+                      CASE t.behaviour WHEN 'dispute_won' THEN 'product_not_received' ELSE 'fraudulent' END,
+                      'needs_response', now() + interval '7 days'
+               FROM sandbox_charges c JOIN sandbox_tokens t ON t.token = c.token
+               WHERE t.behaviour IN ('dispute_won', 'dispute_lost') AND c.status = 'approved'
+                 AND c.created_at <= now() - make_interval(secs => $1)
+                 AND NOT EXISTS (SELECT 1 FROM sandbox_disputes d WHERE d.charge_id = c.id)
+               RETURNING id, charge_id, amount, reason, status, evidence_due_by, created_at"#,
+            secs
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let notice = |id: String,
+                      charge_id: String,
+                      amount: Decimal,
+                      reason: String,
+                      status: String,
+                      due: chrono::DateTime<chrono::Utc>,
+                      at: chrono::DateTime<chrono::Utc>| DisputeNotice {
+            id,
+            charge_id,
+            amount: Money::usd(amount),
+            reason,
+            status,
+            evidence_due_by: Some(due),
+            opened_at: at,
+        };
+        Ok(closed
+            .into_iter()
+            .map(|d| {
+                notice(
+                    d.id,
+                    d.charge_id,
+                    d.amount,
+                    d.reason,
+                    d.status,
+                    d.evidence_due_by,
+                    d.created_at,
+                )
+            })
+            .chain(opened.into_iter().map(|d| {
+                notice(
+                    d.id,
+                    d.charge_id,
+                    d.amount,
+                    d.reason,
+                    d.status,
+                    d.evidence_due_by,
+                    d.created_at,
+                )
+            }))
+            .collect())
     }
 }
 
@@ -372,7 +465,7 @@ impl PaymentGateway for SandboxGateway {
             };
             let (status, code, message) = match (t.kind, t.behaviour.as_str()) {
                 (MethodKind::Ach, _) => (BookedStatus::Pending, None, None),
-                (MethodKind::Card, "approve" | "refund_fails") => {
+                (MethodKind::Card, "approve" | "refund_fails" | "dispute_won" | "dispute_lost") => {
                     (BookedStatus::Approved, None, None)
                 }
                 (MethodKind::Card, code) => (

@@ -16,6 +16,7 @@
 //! read in [`receipts`].
 
 mod ach;
+pub mod disputes;
 mod receipts;
 mod reconcile;
 pub mod refunds;

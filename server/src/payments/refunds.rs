@@ -277,21 +277,23 @@ pub async fn give_back(
     }
     let invoice_ids = check_lines(&mut tx, req.payment_id, req).await?;
     let total = req.total();
-    let status = match kind {
-        RefundKind::Reversal => RefundStatus::Succeeded,
-        RefundKind::Refund if payment.charge_id.is_none() => return Err(AppError::invalid(
+    let status = if payment.erp {
+        RefundStatus::Succeeded
+    } else if payment.charge_id.is_none() {
+        return Err(AppError::invalid(
             "lines",
             "The gateway has no charge for this payment: there is nothing to refund through it.",
         )
-        .into()),
-        RefundKind::Refund if total.amount() > approval_limit(&mut tx).await?.amount() => {
-            RefundStatus::AwaitingApproval
-        }
-        RefundKind::Refund => RefundStatus::Pending,
+        .into());
+    } else if total.amount() > approval_limit(&mut tx).await?.amount() {
+        RefundStatus::AwaitingApproval
+    } else {
+        RefundStatus::Pending
     };
-    let gateway_key = match kind {
-        RefundKind::Refund => format!("refund-{key}"),
-        RefundKind::Reversal => format!("reversal-{key}"),
+    let gateway_key = if payment.erp {
+        format!("reversal-{key}")
+    } else {
+        format!("refund-{key}")
     };
     let refund = sqlx::query!(
         r#"INSERT INTO refunds (payment_id, kind, amount, status, reason, note, idempotency_key, request_hash,
@@ -331,8 +333,8 @@ pub async fn give_back(
         Event {
             actor: staff.actor(),
             on_behalf_of: Some(payment.company),
-            action: match (kind, status) {
-                (RefundKind::Reversal, _) => Action::PaymentReversed,
+            action: match (payment.erp, status) {
+                (true, _) => Action::PaymentReversed,
                 (_, RefundStatus::AwaitingApproval) => Action::RefundRequested,
                 _ => Action::RefundStarted,
             },
@@ -357,7 +359,7 @@ pub async fn give_back(
 
 /// Reopens a refund's invoices by its lines (those still open), and notes on each line what
 /// it holds reopened.
-async fn reopen(conn: &mut PgConnection, refund: RefundId) -> Result<()> {
+pub(super) async fn reopen(conn: &mut PgConnection, refund: RefundId) -> Result<()> {
     sqlx::query!(
         "WITH opened AS (UPDATE invoices i SET balance = i.balance + rl.amount, updated_at = now() \
                          FROM (SELECT invoice_id, amount FROM refund_lines WHERE refund_id = $1 ORDER BY invoice_id) rl \
@@ -507,7 +509,10 @@ pub async fn record(pool: &PgPool, refund: RefundId, answer: &Refund) -> Result<
 /// Takes a failed refund's reopened amounts off its invoices again, as far as each open
 /// invoice's balance allows; returns the invoices where some stays open (paid again meanwhile)
 /// with how much.
-async fn close_again(conn: &mut PgConnection, refund: RefundId) -> Result<Vec<(String, Money)>> {
+pub(super) async fn close_again(
+    conn: &mut PgConnection,
+    refund: RefundId,
+) -> Result<Vec<(String, Money)>> {
     let rows = sqlx::query!(
         r#"WITH l AS (SELECT rl.invoice_id, CASE WHEN i.status = 'open' THEN LEAST(rl.reopened, i.balance) ELSE 0 END AS back
                       FROM refund_lines rl JOIN invoices i ON i.id = rl.invoice_id
@@ -658,7 +663,7 @@ async fn decide(
         )
         .into());
     }
-    if r.by == admin.id() {
+    if r.by == Some(admin.id()) {
         return Err(AppError::invalid(
             "refund",
             "You asked for this refund: another admin approves or refuses it.",
@@ -767,11 +772,12 @@ pub(super) async fn views(
     let rows = sqlx::query_as!(
         ViewRow,
         r#"SELECT r.id AS "id: RefundId", r.number, r.kind AS "kind: RefundKind", r.status AS "status: RefundStatus",
-                  r.amount, p.currency::text AS "currency!", r.reason, r.note, u.name AS requested_by, r.created_at,
+                  r.amount, p.currency::text AS "currency!", r.reason, r.note,
+                  COALESCE(u.name, 'The card network') AS "requested_by!", r.created_at,
                   d.name AS "decided_by?", r.decided_at, r.refusal_reason, r.failure_message, r.last_error,
                   p.id AS "payment_id: PaymentId", p.number AS payment_number, c.code AS company_code, c.name AS company_name
            FROM refunds r JOIN payments p ON p.id = r.payment_id JOIN companies c ON c.id = p.company_id
-           JOIN users u ON u.id = r.requested_by LEFT JOIN users d ON d.id = r.decided_by
+           LEFT JOIN users u ON u.id = r.requested_by LEFT JOIN users d ON d.id = r.decided_by
            WHERE r.payment_id = ANY($1) OR ($2 AND r.status = 'awaiting_approval') OR r.id = ANY($3)
            ORDER BY r.created_at, r.id LIMIT 500"#,
         &payments,

@@ -5,6 +5,7 @@
 pub mod ach_files;
 pub mod api_keys;
 pub mod awaiting_gateway;
+pub mod disputes;
 pub mod email;
 pub mod import;
 pub mod payment_method;

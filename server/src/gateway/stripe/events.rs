@@ -8,13 +8,14 @@
 //!   the payment has already moved on, so an event that comes after polling changed nothing.
 //! - `charge.refunded`: kept on the payment (refunds made in Settle come with the refunds
 //!   work; this records one made at Stripe).
-//! - `charge.dispute.*`: the dispute kept on the payment with its amount, reason, status and
-//!   evidence due date; it reopens nothing yet.
+//! - `charge.dispute.*`: the dispute recorded on the payment with its amount, reason, status
+//!   and evidence due date ([`crate::payments::disputes::report`]): the money taken reopens the
+//!   invoices, a dispute won closes them again.
 //!
 //! Polling stays the backstop: a lost event changes nothing the reconciler and ACH sync do not.
 
 use super::answers::PaymentIntent;
-use crate::gateway::ChargeStatus;
+use crate::gateway::{ChargeStatus, DisputeNotice};
 use crate::payments::{self, Resolution};
 use crate::signature::{self, SignatureError};
 use chrono::{DateTime, Utc};
@@ -217,29 +218,24 @@ async fn dispute_event(
             "a dispute without id or amount".into(),
         ));
     };
-    let Some((payment, _)) = payment_of(pool, object.get("payment_intent"), None).await? else {
+    let Some(intent) = text("payment_intent") else {
         return Ok((None, Received::Unknown));
     };
     let at = |v: Option<&Value>| {
         v.and_then(Value::as_i64)
             .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
     };
-    let amount = Money::from_minor_units(cents, Currency::USD);
-    sqlx::query!(
-        "INSERT INTO payment_disputes (id, payment_id, amount, reason, status, evidence_due_by, opened_at, closed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $5 IN ('won', 'lost', 'warning_closed') THEN now() END)
-         ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount, reason = EXCLUDED.reason,
-             status = EXCLUDED.status, evidence_due_by = EXCLUDED.evidence_due_by,
-             closed_at = COALESCE(payment_disputes.closed_at, EXCLUDED.closed_at), updated_at = now()",
-        id,
-        payment as PaymentId,
-        amount.amount(),
-        text("reason").unwrap_or("general"),
-        text("status").unwrap_or("needs_response"),
-        at(object.pointer("/evidence_details/due_by")),
-        at(object.get("created")).unwrap_or_else(Utc::now)
-    )
-    .execute(pool)
-    .await?;
-    Ok((Some(payment), Received::Recorded))
+    let notice = DisputeNotice {
+        id: id.to_string(),
+        charge_id: intent.to_string(),
+        amount: Money::from_minor_units(cents, Currency::USD),
+        reason: text("reason").unwrap_or("general").to_string(),
+        status: text("status").unwrap_or("needs_response").to_string(),
+        evidence_due_by: at(object.pointer("/evidence_details/due_by")),
+        opened_at: at(object.get("created")).unwrap_or_else(Utc::now),
+    };
+    Ok(match payments::disputes::report(pool, &notice).await? {
+        Some(payment) => (Some(payment), Received::Recorded),
+        None => (None, Received::Unknown),
+    })
 }
