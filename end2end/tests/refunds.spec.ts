@@ -1,7 +1,9 @@
 // Browser tests of giving money back: the refund dialog per invoice line, who may refund, the
 // approval queue above the limit (approved once, or refused with a reason), the receipt listing
-// the refunds, and the database and the sandbox's books agreeing with what the screens say.
+// the refunds, disputes reopening invoices with their evidence pack, and the database and the
+// sandbox's books agreeing with what the screens say.
 import { Browser, Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 
 const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
@@ -179,4 +181,70 @@ test("a clerk allowed to refund gives back part of a payment per line; above the
   expect(line).toContain(`,${settle},`);
   expect(line).toContain(`${second} refund 150.00 refused (other)`);
   sql("UPDATE seller_settings SET refund_approval_above = 1000");
+});
+
+test("a disputed card payment reopens its invoices; staff see the days left, download the evidence pack, and a lost dispute keeps them open", async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  const code = "C1015";
+  const [[n1, b1]] = sql(
+    `SELECT number, balance::text FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${code}') ` +
+      `AND balance > 0 ORDER BY due_date, number LIMIT 1`,
+  );
+  // The clerk pays one invoice with the card the sandbox's network disputes (and the seller loses).
+  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await page.goto(`/ops/crm/companies/${code}`);
+  await waitForHydration(page);
+  await page.getByLabel(`Select ${n1}`).check();
+  await page.getByRole("button", { name: "Make Payment" }).click();
+  const dialog = page.getByRole("dialog", { name: "Make Payment" });
+  await dialog.getByRole("button", { name: "+ Add a payment method" }).click();
+  const add = page.getByRole("dialog", { name: "Add a payment method" });
+  await add.getByLabel("Name on card").fill("Robin Ortega");
+  await add.getByLabel("Card number").pressSequentially("4000000000000259");
+  await add.getByLabel("Expiry (MM/YY)").pressSequentially("1230");
+  await add.getByLabel("Security code").fill("123");
+  await add.getByLabel("Billing postal code").fill("94107");
+  await add.getByRole("button", { name: "Add", exact: true }).click();
+  const pay = page.getByRole("dialog", { name: "Make Payment" });
+  await expect(pay.getByLabel(/Visa •••• 0259/)).toBeChecked();
+  await pay.getByLabel("Authorized by").selectOption("phone");
+  await pay.getByLabel("Reference").fill("Call with the AP desk");
+  await pay.getByRole("button", { name: /Make Payment ·/ }).click();
+  const paid = page.getByRole("dialog", { name: "Payment received" });
+  const number = (await paid.getByTestId("payment-number").textContent())!.trim();
+  await paid.getByRole("button", { name: "Done" }).click();
+  expect(balance(n1)).toBe("0.00");
+
+  // The card network disputes it: the invoice is open again by what it paid.
+  await expect.poll(() => sql(`SELECT count(*) FROM payment_disputes d JOIN payments p ON p.id = d.payment_id WHERE p.number = '${number}'`)[0][0], { timeout: 20_000 }).toBe("1");
+  expect(balance(n1)).toBe(b1);
+  await page.goto("/ops/system/disputes");
+  await waitForHydration(page);
+  const row = page.locator(`[data-testid=disputes] tr[data-payment="${number}"]`);
+  await expect(row).toContainText("needs response");
+  await expect(row.getByTestId("days-left")).toHaveText("7 days left");
+  await expect(row).toContainText(usd(b1));
+  await checkScreen(page, "disputes", testInfo);
+
+  // The evidence pack, read back by Python's zipfile.
+  const download = page.waitForEvent("download");
+  await row.getByRole("link", { name: `Evidence pack for ${number}` }).click();
+  const file = await (await download).path();
+  const listing = execFileSync("python3", ["-c",
+    "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; " +
+    "print('\\n'.join(sorted(z.namelist()))); print(z.read('receipt.txt').decode())", file!], { encoding: "utf8" });
+  expect(listing).toContain("audit-trail.csv\nconsent.txt\ndispute.txt\ninvoices.csv\nreceipt.txt");
+  expect(listing).toContain(`Receipt ${number}`);
+  expect(listing).toContain(n1);
+
+  // Lost: the dispute closes and the invoice stays open; the receipt shows what the network took.
+  await expect.poll(() => sql(`SELECT d.status FROM payment_disputes d JOIN payments p ON p.id = d.payment_id WHERE p.number = '${number}'`)[0][0], { timeout: 20_000 }).toBe("lost");
+  expect(balance(n1)).toBe(b1);
+  await page.goto(`/ops/crm/companies/${code}/payments`);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: `Receipt ${number}` }).click();
+  const receipt = page.getByRole("dialog", { name: "Receipt" });
+  await expect(receipt.getByTestId("dispute")).toContainText("lost");
+  await expect(receipt.getByTestId("refunds")).toContainText("taken by the card network");
+  await expect(receipt.getByTestId("refund-open")).toHaveCount(0);
 });

@@ -85,6 +85,10 @@ pub struct Config {
     /// `SETTLE_SANDBOX_ACH_AFTER_MS` (default 60000): how long the sandbox's bank network
     /// takes to settle or return an ACH debit.
     pub sandbox_ach_after: Duration,
+    /// `SETTLE_SANDBOX_DISPUTE_AFTER_MS` (default 60000): how long after a charge of a
+    /// disputing test card the sandbox's card network disputes it, and how long after that it
+    /// decides the dispute.
+    pub sandbox_dispute_after: Duration,
     /// `SETTLE_TRUSTED_PROXIES` (default none): the load balancers and proxies (addresses or
     /// CIDR ranges, comma-separated) whose `X-Forwarded-For` is believed. Anyone else's is
     /// ignored: the client is the address that connected.
@@ -211,6 +215,10 @@ impl Config {
             ach_sync_every: Duration::from_millis(number("SETTLE_ACH_SYNC_MS", 30_000)?),
             sandbox_ach_after: Duration::from_millis(number(
                 "SETTLE_SANDBOX_ACH_AFTER_MS",
+                60_000,
+            )?),
+            sandbox_dispute_after: Duration::from_millis(number(
+                "SETTLE_SANDBOX_DISPUTE_AFTER_MS",
                 60_000,
             )?),
             trusted_proxies: trusted_proxies(get("SETTLE_TRUSTED_PROXIES"))?,
@@ -377,6 +385,7 @@ impl Config {
             card_notices_every: Duration::from_secs(3600),
             ach_sync_every: Duration::from_secs(30),
             sandbox_ach_after: Duration::from_secs(60),
+            sandbox_dispute_after: Duration::from_secs(60),
             trusted_proxies: Vec::new(),
             receipt_link_days: 180,
             webhook_allow_loopback: true,

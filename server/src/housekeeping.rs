@@ -194,15 +194,24 @@ pub fn spawn(state: AppState) {
                         .advance_ach(s.config.sandbox_ach_after)
                         .await
                         .map_err(gateway)?;
-                    // Its disputes reach Settle as a hosted gateway's events would.
+                    // Late returns and disputes reach Settle as a bank's return file and a hosted
+                    // gateway's events would.
+                    let late = sandbox
+                        .advance_late_returns(s.config.sandbox_ach_after)
+                        .await
+                        .map_err(gateway)?;
+                    for r in &late {
+                        payments::record_late_return(&s.pool, &r.charge_id, &r.code, &r.message)
+                            .await?;
+                    }
                     let disputes = sandbox
-                        .advance_disputes(s.config.sandbox_ach_after)
+                        .advance_disputes(s.config.sandbox_dispute_after)
                         .await
                         .map_err(gateway)?;
                     for notice in &disputes {
                         payments::disputes::report(&s.pool, notice).await?;
                     }
-                    Ok::<_, crate::Error>(moved + disputes.len() as u64)
+                    Ok::<_, crate::Error>(moved + late.len() as u64 + disputes.len() as u64)
                 };
                 let outcome = exclusively(&s.pool, Unit::SandboxClock, run).await;
                 report(Unit::SandboxClock, outcome, |n| *n == 0);

@@ -7,6 +7,7 @@ mod common;
 use common::{d, fixture, key, Fixture};
 use rust_decimal::Decimal;
 use server::authority::{Admin, Principal, Staff};
+use server::gateway::PaymentGateway;
 use server::payments::refunds;
 use shared::auth::{Role, SessionUser};
 use shared::money::{Currency, Money};
@@ -833,5 +834,108 @@ async fn a_dispute_won_closes_again_what_it_reopened_and_no_more(pool: sqlx::PgP
         .unwrap();
     assert_eq!(hold.status, RefundStatus::Cancelled);
     assert!(hold.failure_message.as_deref().unwrap().contains("won"));
+    books_agree(&f).await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_late_return_after_settlement_reopens_what_the_refunds_had_not(pool: sqlx::PgPool) {
+    let f = fixture(pool).await;
+    allow_clerk(&f).await;
+    // The company's bank account, at the sandbox's late-returning test account.
+    let token = f
+        .gateway
+        .tokenize_bank_account(&server::gateway::BankAccountNumbers {
+            routing_number: server::gateway::TEST_ROUTING,
+            account_number: server::gateway::TEST_ACH_LATE_RETURN,
+            holder_name: "Blue Ridge AP",
+            account_type: Some("checking"),
+        })
+        .await
+        .unwrap();
+    let ach: shared::MethodId = sqlx::query_scalar(
+        "UPDATE payment_methods SET gateway_token = $2 WHERE company_id = $1 AND kind = 'ach' RETURNING id",
+    )
+    .bind(f.company_id)
+    .bind(&token)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    let inv = f.open().await[0];
+    let PaymentOutcome::Paid(r) = f.pay_in_full(ach, inv).await.unwrap() else {
+        panic!("declined")
+    };
+    // It settles…
+    f.gateway.advance_ach(Duration::ZERO).await.unwrap();
+    sqlx::query("UPDATE payments SET ach_next_check_at = now()")
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    server::payments::sync_ach(&f.pool, &f.gateway, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM payments WHERE id = $1")
+        .bind(r.payment_id)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "settled");
+    // …$30 of it is refunded…
+    let number = r.lines[0].invoice_number.clone();
+    give_back(
+        &f,
+        &clerk(&f),
+        &ask(r.payment_id, &[(&number, "30.00")], &key()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(f.balance(inv.0).await, d("30.00"));
+    // …and the bank sends it back late: the rest reopens, never more than the invoice got.
+    let late = f
+        .gateway
+        .advance_late_returns(Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(late.len(), 1);
+    let ended = server::payments::record_late_return(
+        &f.pool,
+        &late[0].charge_id,
+        &late[0].code,
+        &late[0].message,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ended.as_deref(), Some(r.number.as_str()));
+    assert_eq!(f.balance(inv.0).await, inv.1);
+    let (status, message): (String, String) =
+        sqlx::query_as("SELECT status, failure_message FROM payments WHERE id = $1")
+            .bind(r.payment_id)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "returned");
+    // The demo account is a business's: an unauthorized return is outside its window.
+    assert!(
+        message.contains("R10") && message.contains("dishonor"),
+        "{message}"
+    );
+    // Told as an early return is: the event and the email to the contacts and the clerk.
+    assert_eq!(
+        f.count("SELECT count(*) FROM events WHERE type = 'payment.returned'")
+            .await,
+        1
+    );
+    assert!(
+        f.count("SELECT count(*) FROM emails WHERE kind = 'ach_returned'")
+            .await
+            >= 1
+    );
+    // Reported again: nothing changes twice.
+    assert_eq!(
+        server::payments::record_late_return(&f.pool, &late[0].charge_id, "R10", "again")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(f.balance(inv.0).await, inv.1);
     books_agree(&f).await;
 }

@@ -7,7 +7,10 @@ pub mod sandbox;
 pub mod stripe;
 pub mod tokenizer;
 
-pub use sandbox::{SandboxGateway, TEST_ACH_RETURNS, TEST_ACH_SETTLES, TEST_CARDS, TEST_ROUTING};
+pub use sandbox::{
+    LateReturn, SandboxGateway, TEST_ACH_LATE_RETURN, TEST_ACH_RETURNS, TEST_ACH_SETTLES,
+    TEST_CARDS, TEST_ROUTING,
+};
 pub use stripe::client::{StripeGateway, StripeSettings};
 pub use tokenizer::{tokenize, TokenizeRefusal};
 

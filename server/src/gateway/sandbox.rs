@@ -68,6 +68,8 @@ pub const TEST_CARDS: [(&str, &str, &str); 9] = [
 pub const TEST_ROUTING: &str = "110000000";
 pub const TEST_ACH_SETTLES: &str = "000123456789";
 pub const TEST_ACH_RETURNS: &str = "000222222227";
+/// Settles, then comes back late as unauthorized (R10), as a consumer's bank may within 60 days.
+pub const TEST_ACH_LATE_RETURN: &str = "000333333335";
 
 fn decline_message(code: &str) -> &'static str {
     TEST_CARDS
@@ -178,7 +180,43 @@ impl SandboxGateway {
     }
 }
 
+/// A debit the sandbox's bank sent back after it had settled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LateReturn {
+    pub charge_id: String,
+    pub code: String,
+    pub message: String,
+}
+
 impl SandboxGateway {
+    /// The bank network's clock for late returns: settled debits of the late-returning test
+    /// account older than twice `older_than` come back returned (R10, unauthorized). Returns
+    /// them, for Settle to record as the bank's return file would tell it.
+    pub async fn advance_late_returns(
+        &self,
+        older_than: Duration,
+    ) -> Result<Vec<LateReturn>, GatewayError> {
+        let rows = sqlx::query!(
+            r#"UPDATE sandbox_charges c SET status = 'returned', code = 'R10',
+                   message = 'Customer advises not authorized (R10).'
+               FROM sandbox_tokens t WHERE t.token = c.token AND t.behaviour = 'ach_late_return'
+                 AND c.status = 'settled' AND c.created_at <= now() - make_interval(secs => $1)
+               RETURNING c.id, c.code AS "code!", c.message AS "message!""#,
+            2.0 * older_than.as_secs_f64()
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| LateReturn {
+                charge_id: r.id,
+                code: r.code,
+                message: r.message,
+            })
+            .collect())
+    }
+
     /// The card network's clock for disputes: disputes older than `older_than` close (won or
     /// lost, by the test card), then approved charges of the disputing test cards older than
     /// that are disputed in full (fraudulent or product not received, evidence due in 7
@@ -426,6 +464,7 @@ impl PaymentGateway for SandboxGateway {
         Box::pin(self.slow(async move {
             let behaviour = match (routing_number.as_str(), account_number.as_str()) {
                 (TEST_ROUTING, TEST_ACH_RETURNS) => "ach_returns",
+                (TEST_ROUTING, TEST_ACH_LATE_RETURN) => "ach_late_return",
                 _ => "ach_settles",
             };
             let last4 = &account_number[account_number.len().saturating_sub(4)..];

@@ -212,6 +212,60 @@ pub async fn record_end(pool: &PgPool, payment: PaymentId, charge: &Charge) -> R
     Ok(ended.is_some())
 }
 
+/// Returns the network lets a consumer's bank send up to 60 days after settlement (the
+/// debit was not authorized); any other return is due within 2 banking days.
+const CONSUMER_LATE_CODES: [&str; 4] = ["R05", "R07", "R10", "R51"];
+
+/// Records a return the bank sent after the debit of `charge_id` had settled: the payment is
+/// returned, its invoices reopened (less what its refunds already reopened) and the payer's
+/// contacts told, as an early return is. A return outside the network's window for the
+/// account (an unauthorized return on a business account, or past 60 days) is recorded all
+/// the same — the money is gone — and says that the seller may dishonor it with its bank.
+/// Returns the payment's number, or `None` when no settled payment has the charge.
+pub async fn record_late_return(
+    pool: &PgPool,
+    charge_id: &str,
+    code: &str,
+    message: &str,
+) -> Result<Option<String>> {
+    let mut tx = pool.begin().await?;
+    let Some(p) = sqlx::query!(
+        r#"SELECT p.id AS "id: PaymentId", m.holder_type, (now() - p.created_at) > interval '60 days' AS "old!"
+           FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id
+           WHERE p.gateway_charge_id = $1"#,
+        charge_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let within = CONSUMER_LATE_CODES.contains(&code)
+        && p.holder_type.as_deref() == Some("personal")
+        && !p.old;
+    let message = if within {
+        format!("{message} Returned after it had settled.")
+    } else {
+        format!(
+            "{message} Returned after it had settled, outside the network's window for this account: the seller may dishonor the return through its bank within 5 banking days."
+        )
+    };
+    let ended = end_debit(
+        &mut tx,
+        p.id,
+        &[PaymentStatus::Settled],
+        DebitEnd {
+            status: PaymentStatus::Returned,
+            code: Some(code),
+            message: Some(&message),
+            details: json!({ "gateway_charge_id": charge_id, "code": code, "late": true, "within_window": within }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended.map(|(number, _)| number))
+}
+
 /// How an ACH debit ended.
 pub struct DebitEnd<'a> {
     /// Settled or returned.

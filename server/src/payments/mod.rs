@@ -22,7 +22,10 @@ mod reconcile;
 pub mod refunds;
 pub mod report;
 
-pub use ach::{end_debit, record_end, sync_ach, unknown_ach, AchSync, DebitEnd, UNKNOWN_FLAG_AGE};
+pub use ach::{
+    end_debit, record_end, record_late_return, sync_ach, unknown_ach, AchSync, DebitEnd,
+    UNKNOWN_FLAG_AGE,
+};
 pub use receipts::{history, receipt, receipt_by_link};
 pub use reconcile::{awaiting_gateway, backoff, first_check_after, reconcile};
 
