@@ -321,7 +321,20 @@ async fn cards_and_bank_accounts_through_stripe(pool: PgPool) {
 
     // Refunds: in parts, never past the charge.
     let cents = |c: i64| Money::from_minor_units(c, shared::money::Currency::USD);
-    stripe.refund(&intent, cents(100), &key()).await.unwrap();
+    let refund_key = key();
+    let made = stripe
+        .refund(&intent, cents(100), &refund_key)
+        .await
+        .unwrap();
+    assert_eq!(made.status, server::gateway::RefundStatus::Succeeded);
+    assert!(made.id.starts_with("re_"), "{made:?}");
+    // Found again by its key among the intent's refunds (what Settle asks after a timeout);
+    // another key finds nothing.
+    assert_eq!(
+        stripe.find_refund(&intent, &refund_key).await.unwrap(),
+        Some(made.clone())
+    );
+    assert_eq!(stripe.find_refund(&intent, &key()).await.unwrap(), None);
     let too_much = stripe.refund(&intent, cents(100_000_000), &key()).await;
     assert!(matches!(
         too_much,
@@ -564,7 +577,8 @@ async fn cut_off_payment(
 
 /// Events signed exactly as Stripe documents: a valid one is applied once; a replay of its id,
 /// a stale timestamp, a tampered body and an unknown secret change nothing; during a secret's
-/// rotation either secret is accepted; disputes are kept on their payment.
+/// rotation either secret is accepted; disputes are kept on their payment and reopen its
+/// invoice while the network holds the money.
 #[sqlx::test(migrations = "./migrations")]
 async fn stripe_events_signed_applied_once(pool: PgPool) {
     use server::gateway::stripe::events::{receive, EventRefusal, Received};
@@ -697,12 +711,25 @@ async fn stripe_events_signed_applied_once(pool: PgPool) {
             deliver(header, body, secrets.clone()).await.unwrap(),
             Received::Recorded
         );
+        let reopened: rust_decimal::Decimal = sqlx::query_scalar(
+            "SELECT COALESCE(sum(rl.reopened), 0) FROM refunds r JOIN refund_lines rl ON rl.refund_id = r.id \
+             WHERE r.dispute_id = 'dp_1Settle'",
+        )
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+        assert_eq!(server::ledger::balances_off(&f.pool).await.unwrap(), 0);
         if status == "needs_response" {
+            // The money taken: the invoice open again by the disputed $25.00.
+            assert_eq!(reopened, common::d("25.00"));
             let line = shown().await.unwrap();
             assert!(
                 line.starts_with("Disputed $25.00 (fraudulent): needs response, evidence due "),
                 "{line}"
             );
+        } else {
+            // Won: the money back, the invoice closed again.
+            assert_eq!(reopened, rust_decimal::Decimal::ZERO);
         }
     }
     let (amount, dstatus, closed): (rust_decimal::Decimal, String, bool) = sqlx::query_as(
