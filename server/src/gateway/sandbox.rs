@@ -241,7 +241,7 @@ impl SandboxGateway {
         .map_err(unavailable)?;
         let opened = sqlx::query!(
             r#"INSERT INTO sandbox_disputes (id, charge_id, amount, reason, status, evidence_due_by)
-               SELECT 'dp_' || replace(gen_random_uuid()::text, '-', ''), c.id, c.amount,
+               SELECT 'dp_' || left(replace(gen_random_uuid()::text, '-', ''), 14), c.id, c.amount,
                       CASE t.behaviour WHEN 'dispute_won' THEN 'product_not_received' ELSE 'fraudulent' END,
                       'needs_response', now() + interval '7 days'
                FROM sandbox_charges c JOIN sandbox_tokens t ON t.token = c.token

@@ -40,16 +40,15 @@ pub fn DisputesPage() -> impl IntoView {
                 <th scope="col">"Reason"</th>
                 <th scope="col">"Status"</th>
                 <th scope="col">"Evidence due"</th>
-                <th scope="col" class="num">"Reopened"</th>
                 <th scope="col" class="num">"Disputed"</th>
                 <th scope="col"><span class="sr-only">"Evidence pack"</span></th>
             </tr></thead>
-            <Transition fallback=move || view! { <tbody><tr><td colspan="8">{loading_rows(3)}</td></tr></tbody> }>
+            <Transition fallback=move || view! { <tbody><tr><td colspan="7">{loading_rows(3)}</td></tr></tbody> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Err(e) => view! { <tbody><tr><td colspan="8"><ErrorView error=e/></td></tr></tbody> }.into_any(),
+                        Err(e) => view! { <tbody><tr><td colspan="7"><ErrorView error=e/></td></tr></tbody> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
-                            <tbody><tr><td colspan="8"><div class="empty-state"><p>"No payment has been disputed."</p></div></td></tr></tbody>
+                            <tbody><tr><td colspan="7"><div class="empty-state"><p>"No payment has been disputed."</p></div></td></tr></tbody>
                         }.into_any(),
                         Ok(list) => view! {
                             <tbody>
@@ -76,8 +75,10 @@ pub fn DisputesPage() -> impl IntoView {
                                                 {d.evidence_due_by.map(|due| date(due.date_naive())).unwrap_or_else(|| "—".into())}
                                                 {(!left.is_empty()).then(|| view! { <div><span class=format!("badge {tone}") data-testid="days-left">{left.clone()}</span></div> })}
                                             </td>
-                                            <td class="num">{d.reopened.display()}</td>
-                                            <td class="num">{d.amount.display()}</td>
+                                            <td class="num">
+                                                {d.amount.display()}
+                                                <div class="muted small">{format!("{} reopened", d.reopened.display())}</div>
+                                            </td>
                                             <td class="actions-cell">
                                                 <a class="btn btn-small" href=evidence_href(&d.id) download aria-label=pack>"Evidence pack"</a>
                                             </td>
