@@ -180,6 +180,31 @@ impl SandboxGateway {
     }
 }
 
+/// A dispute in the sandbox's books.
+struct DisputeRow {
+    id: String,
+    charge_id: String,
+    amount: Decimal,
+    reason: String,
+    status: String,
+    evidence_due_by: chrono::DateTime<chrono::Utc>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl DisputeRow {
+    fn into_notice(self) -> DisputeNotice {
+        DisputeNotice {
+            id: self.id,
+            charge_id: self.charge_id,
+            amount: Money::usd(self.amount),
+            reason: self.reason,
+            status: self.status,
+            evidence_due_by: Some(self.evidence_due_by),
+            opened_at: self.created_at,
+        }
+    }
+}
+
 /// A debit the sandbox's bank sent back after it had settled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LateReturn {
@@ -227,7 +252,8 @@ impl SandboxGateway {
         older_than: Duration,
     ) -> Result<Vec<DisputeNotice>, GatewayError> {
         let secs = older_than.as_secs_f64();
-        let closed = sqlx::query!(
+        let closed = sqlx::query_as!(
+            DisputeRow,
             r#"UPDATE sandbox_disputes d SET status = CASE t.behaviour WHEN 'dispute_won' THEN 'won' ELSE 'lost' END,
                    closed_at = now()
                FROM sandbox_charges c JOIN sandbox_tokens t ON t.token = c.token
@@ -239,7 +265,8 @@ impl SandboxGateway {
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
-        let opened = sqlx::query!(
+        let opened = sqlx::query_as!(
+            DisputeRow,
             r#"INSERT INTO sandbox_disputes (id, charge_id, amount, reason, status, evidence_due_by)
                SELECT 'dp_' || left(replace(gen_random_uuid()::text, '-', ''), 14), c.id, c.amount,
                       CASE t.behaviour WHEN 'dispute_won' THEN 'product_not_received' ELSE 'fraudulent' END,
@@ -254,45 +281,10 @@ impl SandboxGateway {
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
-        let notice = |id: String,
-                      charge_id: String,
-                      amount: Decimal,
-                      reason: String,
-                      status: String,
-                      due: chrono::DateTime<chrono::Utc>,
-                      at: chrono::DateTime<chrono::Utc>| DisputeNotice {
-            id,
-            charge_id,
-            amount: Money::usd(amount),
-            reason,
-            status,
-            evidence_due_by: Some(due),
-            opened_at: at,
-        };
         Ok(closed
             .into_iter()
-            .map(|d| {
-                notice(
-                    d.id,
-                    d.charge_id,
-                    d.amount,
-                    d.reason,
-                    d.status,
-                    d.evidence_due_by,
-                    d.created_at,
-                )
-            })
-            .chain(opened.into_iter().map(|d| {
-                notice(
-                    d.id,
-                    d.charge_id,
-                    d.amount,
-                    d.reason,
-                    d.status,
-                    d.evidence_due_by,
-                    d.created_at,
-                )
-            }))
+            .chain(opened)
+            .map(DisputeRow::into_notice)
             .collect())
     }
 }

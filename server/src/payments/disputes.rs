@@ -10,7 +10,7 @@
 //! one zip with the receipt, the invoices, the payer's consent, the ACH authorization where
 //! there is one, the dispute and the payment's audit trail.
 
-use super::refunds::{close_again, reopen};
+use super::refunds::{add_lines, close_again, paid_twice, reopen};
 use crate::audit::{self, Action, Actor, Entity, Event};
 use crate::authority::Staff;
 use crate::companies::currency;
@@ -96,15 +96,10 @@ pub async fn report(pool: &PgPool, n: &DisputeNotice) -> Result<Option<PaymentId
         }
         Some(h) if h.status == RefundStatus::Pending && n.status == "won" => {
             let kept = close_again(&mut tx, h.id).await?;
-            let mut message =
-                "The dispute was won: the money is back and the invoices were closed again."
-                    .to_string();
-            for (number, open) in kept {
-                message.push_str(&format!(
-                    " {number} was paid again meanwhile: {} of it is paid twice and is owed back to the customer.",
-                    open.display()
-                ));
-            }
+            let message = format!(
+                "The dispute was won: the money is back and the invoices were closed again.{}",
+                paid_twice(&kept)
+            );
             sqlx::query!(
                 "UPDATE refunds SET status = 'cancelled', failure_message = $2, updated_at = now() WHERE id = $1",
                 h.id as RefundId,
@@ -199,15 +194,7 @@ async fn take(
     )
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query!(
-        "INSERT INTO refund_lines (refund_id, invoice_id, amount) \
-         SELECT $1, l.invoice_id, l.amount FROM unnest($2::bigint[], $3::numeric[]) AS l(invoice_id, amount)",
-        hold as RefundId,
-        &ids,
-        &amounts
-    )
-    .execute(&mut *conn)
-    .await?;
+    add_lines(&mut *conn, hold, &ids, &amounts).await?;
     reopen(&mut *conn, hold).await?;
     Ok(Some(total))
 }

@@ -316,15 +316,7 @@ pub async fn give_back(
     .fetch_one(&mut *tx)
     .await?;
     let amounts: Vec<Decimal> = req.lines.iter().map(|l| l.amount.amount()).collect();
-    sqlx::query!(
-        "INSERT INTO refund_lines (refund_id, invoice_id, amount) \
-         SELECT $1, l.invoice_id, l.amount FROM unnest($2::bigint[], $3::numeric[]) AS l(invoice_id, amount)",
-        refund.id as RefundId,
-        &invoice_ids,
-        &amounts
-    )
-    .execute(&mut *tx)
-    .await?;
+    add_lines(&mut tx, refund.id, &invoice_ids, &amounts).await?;
     if status != RefundStatus::AwaitingApproval {
         reopen(&mut tx, refund.id).await?;
     }
@@ -355,6 +347,37 @@ pub async fn give_back(
         send(pool, gateway, config, refund.id).await?;
     }
     view(pool, refund.id).await
+}
+
+/// Records a refund's share of each invoice line (nothing reopened yet).
+pub(super) async fn add_lines(
+    conn: &mut PgConnection,
+    refund: RefundId,
+    invoices: &[i64],
+    amounts: &[Decimal],
+) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO refund_lines (refund_id, invoice_id, amount) \
+         SELECT $1, l.invoice_id, l.amount FROM unnest($2::bigint[], $3::numeric[]) AS l(invoice_id, amount)",
+        refund as RefundId,
+        invoices,
+        amounts
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What [`close_again`] could not close, as a sentence per invoice (empty when it closed all).
+pub(super) fn paid_twice(kept: &[(String, Money)]) -> String {
+    kept.iter()
+        .map(|(number, open)| {
+            format!(
+                " {number} was paid again meanwhile: {} of it is paid twice and is owed back to the customer.",
+                open.display()
+            )
+        })
+        .collect()
 }
 
 /// Reopens a refund's invoices by its lines (those still open), and notes on each line what
@@ -469,14 +492,10 @@ pub async fn record(pool: &PgPool, refund: RefundId, answer: &Refund) -> Result<
                 .message
                 .clone()
                 .unwrap_or_else(|| "The gateway could not make the refund.".into());
-            let mut message =
-                format!("{said} Nothing was given back; the invoices were closed again.");
-            for (number, open) in kept {
-                message.push_str(&format!(
-                    " {number} was paid again while the refund was pending: {} of it is paid twice and is owed back to the customer.",
-                    open.display()
-                ));
-            }
+            let message = format!(
+                "{said} Nothing was given back; the invoices were closed again.{}",
+                paid_twice(&kept)
+            );
             (status, Action::RefundFailed, Some(message))
         }
     };
