@@ -17,6 +17,7 @@ pub mod ids;
 pub mod import;
 pub mod integration;
 pub mod invoice;
+pub mod key;
 pub mod method;
 pub mod money;
 pub mod page;

@@ -1,5 +1,6 @@
 //! Money: a decimal amount with its currency, never a float.
 
+use crate::error::FieldError;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -208,6 +209,68 @@ impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display())
     }
+}
+
+/// Parses an amount typed by a person for `field`: a positive number with at most the
+/// currency's decimals ("1,250.50" and "$1250.5" are fine).
+pub fn parse_amount(field: &str, raw: &str, currency: Currency) -> Result<Money, FieldError> {
+    let cleaned: String = raw
+        .trim()
+        .trim_start_matches(currency.symbol())
+        .chars()
+        .filter(|c| *c != ',' && !c.is_whitespace())
+        .collect();
+    if cleaned.is_empty() {
+        return Err(FieldError::new(field, "Enter an amount."));
+    }
+    // Plain decimal notation only: "1e5" or "0x10" are typos, not amounts.
+    let unsigned = cleaned.strip_prefix('-').unwrap_or(&cleaned);
+    let plain = !unsigned.is_empty()
+        && unsigned.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && unsigned.chars().filter(|c| *c == '.').count() <= 1
+        && unsigned.chars().any(|c| c.is_ascii_digit());
+    let value = plain
+        .then(|| Decimal::from_str(&cleaned).ok())
+        .flatten()
+        .ok_or_else(|| FieldError::new(field, "Enter an amount as a number, like 125.00."))?;
+    if value <= Decimal::ZERO {
+        return Err(FieldError::new(field, "Enter an amount above zero."));
+    }
+    if value.normalize().scale() > currency.minor_units() {
+        return Err(FieldError::new(
+            field,
+            format!("Use at most {} decimal places.", currency.minor_units()),
+        ));
+    }
+    check_amount(field, Money::new(value, currency), currency)
+}
+
+/// The refusal of an amount past [`Money::MAX`].
+fn too_large(field: &str, currency: Currency) -> FieldError {
+    FieldError::new(
+        field,
+        format!(
+            "Enter at most {}.",
+            Money::new(Money::MAX, currency).display()
+        ),
+    )
+}
+
+/// An amount already read as [`Money`]: in the payment's currency, and above zero.
+pub fn check_amount(field: &str, amount: Money, currency: Currency) -> Result<Money, FieldError> {
+    if amount.currency() != currency {
+        return Err(FieldError::new(
+            field,
+            format!("Enter the amount in {}.", currency.code()),
+        ));
+    }
+    if !amount.is_positive() {
+        return Err(FieldError::new(field, "Enter an amount above zero."));
+    }
+    if !amount.within_limit() {
+        return Err(too_large(field, currency));
+    }
+    Ok(amount)
 }
 
 #[cfg(test)]

@@ -3,12 +3,12 @@
 
 use crate::company::CompanyCode;
 use crate::error::FieldError;
+pub use crate::key::IdempotencyKey;
+pub use crate::money::{check_amount, parse_amount};
 use crate::money::{Currency, Money};
 use crate::{InvoiceId, MethodId, PaymentId};
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 /// How the customer gave permission for a payment taken on their behalf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -113,68 +113,6 @@ impl Consent {
         }
         Ok(Consent { channel, reference })
     }
-}
-
-/// Parses an amount typed by a person for `field`: a positive number with at most the
-/// currency's decimals ("1,250.50" and "$1250.5" are fine).
-pub fn parse_amount(field: &str, raw: &str, currency: Currency) -> Result<Money, FieldError> {
-    let cleaned: String = raw
-        .trim()
-        .trim_start_matches(currency.symbol())
-        .chars()
-        .filter(|c| *c != ',' && !c.is_whitespace())
-        .collect();
-    if cleaned.is_empty() {
-        return Err(FieldError::new(field, "Enter an amount."));
-    }
-    // Plain decimal notation only: "1e5" or "0x10" are typos, not amounts.
-    let unsigned = cleaned.strip_prefix('-').unwrap_or(&cleaned);
-    let plain = !unsigned.is_empty()
-        && unsigned.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && unsigned.chars().filter(|c| *c == '.').count() <= 1
-        && unsigned.chars().any(|c| c.is_ascii_digit());
-    let value = plain
-        .then(|| Decimal::from_str(&cleaned).ok())
-        .flatten()
-        .ok_or_else(|| FieldError::new(field, "Enter an amount as a number, like 125.00."))?;
-    if value <= Decimal::ZERO {
-        return Err(FieldError::new(field, "Enter an amount above zero."));
-    }
-    if value.normalize().scale() > currency.minor_units() {
-        return Err(FieldError::new(
-            field,
-            format!("Use at most {} decimal places.", currency.minor_units()),
-        ));
-    }
-    check_amount(field, Money::new(value, currency), currency)
-}
-
-/// The refusal of an amount past [`Money::MAX`].
-fn too_large(field: &str, currency: Currency) -> FieldError {
-    FieldError::new(
-        field,
-        format!(
-            "Enter at most {}.",
-            Money::new(Money::MAX, currency).display()
-        ),
-    )
-}
-
-/// An amount already read as [`Money`]: in the payment's currency, and above zero.
-pub fn check_amount(field: &str, amount: Money, currency: Currency) -> Result<Money, FieldError> {
-    if amount.currency() != currency {
-        return Err(FieldError::new(
-            field,
-            format!("Enter the amount in {}.", currency.code()),
-        ));
-    }
-    if !amount.is_positive() {
-        return Err(FieldError::new(field, "Enter an amount above zero."));
-    }
-    if !amount.within_limit() {
-        return Err(too_large(field, currency));
-    }
-    Ok(amount)
 }
 
 /// One invoice of a payment and what it gets.
@@ -331,32 +269,6 @@ pub fn check_line_against_balance(line: &PaymentLine, balance: Money) -> Result<
         ));
     }
     Ok(())
-}
-
-/// The key that makes a payment happen once: a UUID made when the dialog opens.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let k = raw.trim().to_ascii_lowercase();
-        let hex_groups: Vec<&str> = k.split('-').collect();
-        let ok = hex_groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-            && hex_groups
-                .iter()
-                .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
-        if !ok {
-            return Err(FieldError::new(
-                "idempotency_key",
-                "This payment form is out of date. Close it and open it again.",
-            ));
-        }
-        Ok(IdempotencyKey(k))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Where a payment stands.
@@ -525,6 +437,8 @@ pub enum PaymentOutcome {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
 
     fn usd(s: &str) -> Money {
         Money::usd(Decimal::from_str(s).unwrap())

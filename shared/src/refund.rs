@@ -2,8 +2,8 @@
 //! that moved no money through Settle, each split over the payment's invoice lines, with a
 //! reason and a note.
 
-use crate::money::{Currency, Money};
-use crate::payment::{parse_amount, IdempotencyKey};
+use crate::key::IdempotencyKey;
+use crate::money::{parse_amount, Currency, Money};
 use crate::{FieldError, PaymentId, RefundId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
