@@ -453,7 +453,7 @@ pub async fn resolve(
     let answer = match resolution {
         Resolution::Refused(_) => Err(refusal()),
         Resolution::Charged(_) if new_status.reduces_balance() => Ok(PaymentOutcome::Paid(
-            receipts::receipt_in(&mut tx, payment).await?,
+            receipts::new_receipt_in(&mut tx, payment).await?,
         )),
         Resolution::Charged(_) => Ok(PaymentOutcome::Declined {
             payment_number: row.number,

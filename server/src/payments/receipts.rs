@@ -38,7 +38,21 @@ struct ReceiptRow {
 }
 
 pub(super) async fn receipt_in(conn: &mut PgConnection, payment: PaymentId) -> Result<Receipt> {
-    receipts_in(conn, &[payment])
+    one_receipt(conn, payment, true).await
+}
+
+/// The receipt of a payment just resolved: nothing can have been given back yet, so the
+/// refunds are not looked up.
+pub(super) async fn new_receipt_in(conn: &mut PgConnection, payment: PaymentId) -> Result<Receipt> {
+    one_receipt(conn, payment, false).await
+}
+
+async fn one_receipt(
+    conn: &mut PgConnection,
+    payment: PaymentId,
+    given_back: bool,
+) -> Result<Receipt> {
+    receipts_in(conn, &[payment], given_back)
         .await?
         .pop()
         .ok_or_else(|| Error::Other(format!("payment {payment} not found")))
@@ -66,8 +80,13 @@ fn dispute_line(amount: Money, reason: &str, status: &str, due: Option<DateTime<
     }
 }
 
-/// The receipts of `ids`, newest first, in two queries whatever their number.
-async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<Receipt>> {
+/// The receipts of `ids`, newest first, in a fixed number of queries whatever their number;
+/// `given_back` false skips the refunds (a payment resolved a moment ago has none).
+async fn receipts_in(
+    conn: &mut PgConnection,
+    ids: &[PaymentId],
+    given_back: bool,
+) -> Result<Vec<Receipt>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let rows = sqlx::query_as!(
         ReceiptRow,
@@ -102,7 +121,11 @@ async fn receipts_in(conn: &mut PgConnection, ids: &[PaymentId]) -> Result<Vec<R
     .fetch_all(&mut *conn)
     .await?;
     let payment_ids: Vec<PaymentId> = ids.iter().map(|id| PaymentId(*id)).collect();
-    let mut refunds = super::refunds::views(&mut *conn, &payment_ids, false, &[]).await?;
+    let mut refunds = if given_back {
+        super::refunds::views(&mut *conn, &payment_ids, false, &[]).await?
+    } else {
+        Vec::new()
+    };
     rows.into_iter()
         .map(|r| {
             let cur = currency(&r.currency)?;
@@ -196,7 +219,7 @@ pub async fn history(pool: &PgPool, scope: &CompanyScope) -> Result<Vec<Receipt>
     .fetch_all(pool)
     .await?;
     let mut conn = pool.acquire().await?;
-    let all = receipts_in(&mut conn, &ids).await?;
+    let all = receipts_in(&mut conn, &ids, true).await?;
     Ok(if scope.is_staff() {
         all
     } else {
