@@ -395,6 +395,26 @@ def answer(method, template, params):
             return error(404, "invalid_request_error", f"No such payment_intent: '{p['intent']}'",
                          code="resource_missing")
         return 200, obj
+    if (method, template) == ("POST", "/v1/payment_intents/{intent}/cancel"):
+        # As Stripe documents it: an intent can be canceled while it requires a payment
+        # method, confirmation, action or capture; one processing (a bank debit sent) cannot.
+        obj = STORE.get(p["intent"])
+        if obj is None or obj["object"] != "payment_intent":
+            return error(404, "invalid_request_error", f"No such payment_intent: '{p['intent']}'",
+                         code="resource_missing")
+        if obj["status"] not in ("requires_payment_method", "requires_confirmation",
+                                 "requires_action", "requires_capture", "canceled"):
+            return error(400, "invalid_request_error",
+                         "You cannot cancel this PaymentIntent because it has a status of "
+                         f"{obj['status']}. Only a PaymentIntent with one of the following "
+                         "statuses may be canceled: requires_payment_method, requires_capture, "
+                         "requires_confirmation, requires_action.",
+                         code="payment_intent_unexpected_state")
+        if obj["status"] != "canceled":
+            obj["status"] = "canceled"
+            obj["canceled_at"] = int(time.time())
+            obj["cancellation_reason"] = params.get("cancellation_reason")
+        return 200, obj
     if (method, template) == ("GET", "/v1/payment_intents/search"):
         m = re.fullmatch(r"metadata\['([^']+)'\]:'([^']*)'", params["query"])
         if not m:

@@ -827,6 +827,7 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "set_refund_limit",
         "set_may_refund",
         "disputes",
+        "void_options",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -849,6 +850,7 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             ("reason", "no"),
             ("amount", "5"),
             ("may", "true"),
+            ("payment_id", "1"),
         ];
         let res = app.call(name, &form, Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");
@@ -858,6 +860,14 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "reason": "duplicate", "note": "", "idempotency_key": "0b5e1c7e-9f7a-4c1e-9a43-5d2b1f0c1a11" }});
     assert_eq!(
         app.call_json("give_back", &refund, Some(&customer))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    covered.push("void_debit");
+    let void = serde_json::json!({ "void": { "payment_id": 1, "reverse": false, "reason": "duplicate", "note": "" }});
+    assert_eq!(
+        app.call_json("void_debit", &void, Some(&customer))
             .await
             .status(),
         StatusCode::FORBIDDEN

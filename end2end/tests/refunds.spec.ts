@@ -1,7 +1,7 @@
 // Browser tests of giving money back: the refund dialog per invoice line, who may refund, the
 // approval queue above the limit (approved once, or refused with a reason), the receipt listing
 // the refunds, disputes reopening invoices with their evidence pack, and the database and the
-// sandbox's books agreeing with what the screens say.
+// sandbox's books agreeing with what the screens say; a pending ACH debit voided.
 import { Browser, Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
@@ -16,8 +16,8 @@ async function as(browser: Browser, who: { email: string; password: string }, la
 }
 
 /** Opens the company's Payments tab and the receipt of `number`. */
-async function openReceipt(page: Page, number: string) {
-  await page.goto(`/ops/crm/companies/${CODE}/payments`);
+async function openReceipt(page: Page, number: string, code = CODE) {
+  await page.goto(`/ops/crm/companies/${code}/payments`);
   await waitForHydration(page);
   await page.getByRole("button", { name: `Receipt ${number}` }).click();
   return page.getByRole("dialog", { name: "Receipt" });
@@ -247,4 +247,70 @@ test("a disputed card payment reopens its invoices; staff see the days left, dow
   await expect(receipt.getByTestId("dispute")).toContainText("lost");
   await expect(receipt.getByTestId("refunds")).toContainText("taken by the card network");
   await expect(receipt.getByTestId("refund-open")).toHaveCount(0);
+});
+
+test("a pending ACH debit is voided from its receipt: the action its rail allows, the invoice open again, and why no refund", async ({ browser }, testInfo) => {
+  test.setTimeout(90_000);
+  const code = "C1005";
+  // The company's bank account at the sandbox's slow test account: it stays pending for a day.
+  sql(
+    `UPDATE sandbox_tokens SET behaviour = 'ach_slow' WHERE token = (SELECT m.gateway_token FROM payment_methods m ` +
+      `JOIN companies c ON c.id = m.company_id WHERE c.code = '${code}' AND m.kind = 'ach')`,
+  );
+  const [[last4]] = sql(
+    `SELECT m.last4 FROM payment_methods m JOIN companies c ON c.id = m.company_id WHERE c.code = '${code}' AND m.kind = 'ach'`,
+  );
+  const [[n1, b1]] = sql(
+    `SELECT number, balance::text FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${code}') ` +
+      `AND balance > 0 ORDER BY due_date DESC, number DESC LIMIT 1`,
+  );
+  const page = await as(browser, ADMIN, /\/ops\/crm\/companies$/);
+  await page.goto(`/ops/crm/companies/${code}`);
+  await waitForHydration(page);
+  await page.getByLabel(`Select ${n1}`).check();
+  await page.getByRole("button", { name: "Make Payment" }).click();
+  const pay = page.getByRole("dialog", { name: "Make Payment" });
+  await pay.getByLabel(new RegExp(`•••• ${last4}`)).check();
+  await pay.getByLabel("Authorized by").selectOption("phone");
+  await pay.getByLabel("Reference").fill("Call with the AP desk");
+  await pay.getByRole("button", { name: /Make Payment ·/ }).click();
+  const paid = page.getByRole("dialog", { name: "Payment received" });
+  const number = (await paid.getByTestId("payment-number").textContent())!.trim();
+  await paid.getByRole("button", { name: "Done" }).click();
+  expect(balance(n1)).toBe("0.00");
+
+  // Pending: no refund, and the receipt says why; the void is offered instead.
+  let receipt = await openReceipt(page, number, code);
+  await expect(receipt.getByTestId("payment-status")).toHaveText("Pending");
+  await expect(page.getByTestId("refund-why-not")).toContainText("has not settled yet");
+  await expect(page.getByTestId("refund-open")).toHaveCount(0);
+  await page.getByTestId("void-open").click();
+  const dialog = page.getByRole("dialog", { name: `Void ${number}` });
+  await expect(dialog.getByTestId("void-help")).toContainText("has not reached the bank yet");
+  await expect(dialog.getByTestId("void-help")).toContainText(n1);
+  await checkScreen(page, "void-dialog", testInfo);
+  // No reason: said at the field, nothing changes.
+  await dialog.getByTestId("void-submit").click();
+  await expect(dialog.locator("#reason-error")).toHaveText("Choose a reason.");
+  await expect(dialog.getByLabel("Reason")).toBeFocused();
+  expect(sql(`SELECT status FROM payments WHERE number = '${number}'`)[0][0]).toBe("pending");
+  await dialog.getByLabel("Reason").selectOption("duplicate");
+  await dialog.getByLabel("Note").fill("Paid by wire the same day");
+  await dialog.getByTestId("void-submit").click();
+  await expect(dialog.getByTestId("void-result")).toContainText(`${number} is voided`);
+  await dialog.getByRole("button", { name: "Done" }).click();
+
+  // The database and the sandbox's books agree: voided once, the invoice open again.
+  expect(balance(n1)).toBe(b1);
+  expect(
+    sql(`SELECT p.status, c.status FROM payments p JOIN sandbox_charges c ON c.id = p.gateway_charge_id WHERE p.number = '${number}'`)[0],
+  ).toEqual(["voided", "voided"]);
+  expect(sql(`SELECT count(*) FROM events e JOIN payments p ON p.id = e.payment_id WHERE e.type = 'payment.voided' AND p.number = '${number}'`)[0][0]).toBe("1");
+  const row = page.locator(`[data-testid=payments] tr[data-payment="${number}"]`);
+  await expect(row.getByTestId("payment-status")).toHaveText("Voided");
+  await expect(row).toContainText("Voided by Avery Admin, taken out before it reached the bank: Duplicate payment. Paid by wire the same day");
+  await checkScreen(page, "payment-voided", testInfo);
+  receipt = await openReceipt(page, number, code);
+  await expect(page.getByTestId("refund-why-not")).toContainText("voided before it settled");
+  await expect(page.getByTestId("void-open")).toHaveCount(0);
 });

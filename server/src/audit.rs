@@ -57,6 +57,8 @@ pub enum Action {
     PaymentSettled,
     #[sqlx(rename = "payment.returned")]
     PaymentReturned,
+    #[sqlx(rename = "payment.voided")]
+    PaymentVoided,
     #[sqlx(rename = "payment_method.added")]
     MethodAdded,
     #[sqlx(rename = "payment_method.activated")]

@@ -26,11 +26,11 @@ pub async fn balances_off(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM invoices i LEFT JOIN (SELECT a.invoice_id, sum(a.amount) AS paid
            FROM payment_allocations a JOIN payments p ON p.id = a.payment_id
-           WHERE p.status NOT IN ('declined', 'returned', 'failed') GROUP BY a.invoice_id) a
+           WHERE p.status NOT IN ('declined', 'returned', 'failed', 'voided') GROUP BY a.invoice_id) a
            ON a.invoice_id = i.id
            LEFT JOIN (SELECT rl.invoice_id, sum(rl.reopened) AS back
            FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id JOIN payments p ON p.id = r.payment_id
-           WHERE p.status NOT IN ('declined', 'returned', 'failed') GROUP BY rl.invoice_id) b
+           WHERE p.status NOT IN ('declined', 'returned', 'failed', 'voided') GROUP BY rl.invoice_id) b
            ON b.invoice_id = i.id
            WHERE i.balance <> CASE WHEN i.status = 'open'
                                    THEN i.total - COALESCE(a.paid, 0) + COALESCE(b.back, 0) ELSE 0 END"#

@@ -507,3 +507,125 @@ async fn a_writer_killed_mid_file_leaves_no_entry_filed_and_two_at_once_file_eac
         3
     );
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_debit_is_taken_out_before_its_file_and_reversed_by_a_credit_after(pool: PgPool) {
+    use shared::refund::{VoidChoice, VoidInput};
+    let r = Rail::new(pool).await;
+    sqlx::query("UPDATE users SET may_refund = true WHERE email = 'clerk@settle.example'")
+        .execute(&r.f.pool)
+        .await
+        .unwrap();
+    let who = r.f.clerk.staff().unwrap();
+    let account = r.add_account("000111222333", false, false).await;
+    let (early, _, inv_early) = r.pay(account).await;
+    let (sent, n_sent, inv_sent) = r.pay(account).await;
+    let void = |p: PaymentId, reverse: bool, reason: &str| VoidInput {
+        payment_id: p,
+        reverse,
+        reason: reason.into(),
+        note: String::new(),
+    };
+    // In no file yet: taken out, no money moves, its invoice open again.
+    assert_eq!(
+        payments::voids::choice(&r.f.pool, &r.rail, &who, early)
+            .await
+            .unwrap(),
+        VoidChoice::Cancel
+    );
+    let said = payments::voids::void(&r.f.pool, &r.rail, &who, &void(early, false, "duplicate"))
+        .await
+        .unwrap();
+    assert!(said.contains("taken out"), "{said}");
+    assert_eq!(r.status(early).await, PaymentStatus::Voided);
+    assert_ne!(r.f.balance(inv_early).await, d("0"));
+    // The file holds the other debit only.
+    let now = Utc::now();
+    let first = outbox::write_file(&r.f.pool, &r.settings, now, now)
+        .await
+        .unwrap()
+        .expect("a file");
+    assert_eq!(first.entries, 1);
+    // Sent: no longer taken out, only reversed, and only for an erroneous entry.
+    let VoidChoice::Reverse { until } = payments::voids::choice(&r.f.pool, &r.rail, &who, sent)
+        .await
+        .unwrap()
+    else {
+        panic!("no reversal offered")
+    };
+    assert!(until > today());
+    let e = payments::voids::void(&r.f.pool, &r.rail, &who, &void(sent, false, "duplicate"))
+        .await
+        .unwrap_err()
+        .into_app();
+    assert!(
+        e.field().unwrap().message.contains("only reversed"),
+        "{e:?}"
+    );
+    let e = payments::voids::void(
+        &r.f.pool,
+        &r.rail,
+        &who,
+        &void(sent, true, "customer_request"),
+    )
+    .await
+    .unwrap_err()
+    .into_app();
+    assert_eq!(e.field().unwrap().field, "reason");
+    assert_eq!(r.status(sent).await, PaymentStatus::Pending);
+    for _ in 0..2 {
+        payments::voids::void(&r.f.pool, &r.rail, &who, &void(sent, true, "wrong_amount"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(r.status(sent).await, PaymentStatus::Voided);
+    assert_ne!(r.f.balance(inv_sent).await, d("0"));
+    assert_eq!(
+        r.count("SELECT count(*) FROM ach_entries WHERE credit")
+            .await,
+        1
+    );
+    // The next file carries the reversing credit: same account, amount and reference, in a
+    // batch described REVERSAL, read back by achkit.
+    let next = now + Span::hours(3);
+    let second = outbox::write_file(&r.f.pool, &r.settings, next, next)
+        .await
+        .unwrap()
+        .expect("a file with the reversal");
+    assert_eq!(second.entries, 1);
+    outbox::export(&r.f.pool, &r.settings.outbox).await.unwrap();
+    let v = achkit_reads(&r.settings.outbox.join(&second.name));
+    assert_eq!(v["ok"], true, "{v}");
+    let amount: i64 =
+        sqlx::query_scalar("SELECT (amount * 100)::bigint FROM payments WHERE id = $1")
+            .bind(sent)
+            .fetch_one(&r.f.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (v["total_debit"].as_i64(), v["total_credit"].as_i64()),
+        (Some(0), Some(amount))
+    );
+    let body: String = sqlx::query_scalar("SELECT body FROM ach_files WHERE id = $1")
+        .bind(second.id)
+        .fetch_one(&r.f.pool)
+        .await
+        .unwrap();
+    let batch = body.lines().find(|l| l.starts_with('5')).unwrap();
+    assert_eq!(&batch[1..4], "220");
+    assert_eq!(&batch[50..53], "PPD");
+    assert_eq!(batch[53..63].trim_end(), "REVERSAL");
+    let entry = body.lines().find(|l| l.starts_with('6')).unwrap();
+    assert_eq!(&entry[1..3], "22");
+    assert!(entry.contains("000111222333") && entry.contains(&n_sent));
+    // The gateway's view of the debit agrees: voided, never settled by the sync.
+    sqlx::query("UPDATE payments SET ach_next_check_at = now()")
+        .execute(&r.f.pool)
+        .await
+        .unwrap();
+    payments::sync_ach(&r.f.pool, &r.rail, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(r.status(sent).await, PaymentStatus::Voided);
+    assert_eq!(server::ledger::balances_off(&r.f.pool).await.unwrap(), 0);
+}

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use serde_json::Value;
-use server::ach_files::nacha::{self, Batch, Debit, FileHeader, Sec};
+use server::ach_files::nacha::{self, Batch, Entry, FileHeader, Sec};
 use shared::bank::{AccountType, RoutingNumber};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,7 +51,8 @@ fn batch(number: u32, sec: Sec, entries: u32, first_sequence: u32) -> Batch {
         odfi: routing("021000021"),
         number,
         entries: (0..entries)
-            .map(|i| Debit {
+            .map(|i| Entry {
+                credit: false,
                 rdfi: routing(RDFIS[i as usize % RDFIS.len()]),
                 account: format!("{:012}", 4_000_000 + i),
                 account_type: if i % 3 == 0 {
@@ -114,7 +115,7 @@ fn every_file_settle_writes_is_read_back_whole_by_an_independent_parser() {
         let path = dir.join(format!("{name}.ach"));
         std::fs::write(&path, &text).unwrap();
         paths.push(path);
-        let entries: Vec<&Debit> = batches.iter().flat_map(|b| &b.entries).collect();
+        let entries: Vec<&Entry> = batches.iter().flat_map(|b| &b.entries).collect();
         let traces: Vec<String> = batches
             .iter()
             .flat_map(|b| b.entries.iter().map(|e| e.trace(&b.odfi)))

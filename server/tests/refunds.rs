@@ -606,6 +606,7 @@ async fn a_refund_racing_a_late_return_keeps_the_ledger(pool: sqlx::PgPool) {
                 code: Some("R10"),
                 message: Some("Customer advises not authorized (R10)."),
                 details: serde_json::json!({}),
+                actor: server::audit::Actor::SYSTEM,
             },
         )
         .await

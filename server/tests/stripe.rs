@@ -9,7 +9,9 @@ mod common;
 use common::{fixture, key, Fixture};
 use serde_json::Value;
 use server::gateway::stripe::client::API_VERSION;
-use server::gateway::{ChargeStatus, PaymentGateway, StripeGateway, StripeSettings};
+use server::gateway::{
+    ChargeStatus, PaymentGateway, StripeGateway, StripeSettings, VoidOffer, Voided,
+};
 use shared::method::{
     AuthorizationInput, NewBankAccount, NewBankAccountInput, NewCard, TokenizeRequest,
     ACH_AUTHORIZATION_VERSION,
@@ -313,8 +315,19 @@ async fn cards_and_bank_accounts_through_stripe(pool: PgPool) {
         PaymentOutcome::Declined { code, message, .. } => (code.clone(), message.clone()),
         other => panic!("not declined: {other:?}"),
     };
-    let (declined, _) = pay_oldest(&f, &stripe, &poor).await;
+    let (declined, declined_key) = pay_oldest(&f, &stripe, &poor).await;
     assert_eq!(code(&declined).0, "insufficient_funds");
+    // An intent Stripe has not sent anywhere (back at requires_payment_method) is cancelled
+    // by POST /v1/payment_intents/{id}/cancel, and read back as voided.
+    let unsent = stripe.find_charge(&declined_key).await.unwrap().unwrap();
+    assert_eq!(
+        stripe.void_offer(&unsent.id).await.unwrap(),
+        VoidOffer::Cancel
+    );
+    assert_eq!(
+        stripe.void(&unsent.id, false, &key()).await.unwrap(),
+        Voided::Cancelled
+    );
     let secure = save_card(&f, &mock, &stripe, "4000002500003155").await;
     let (needs, _) = pay_oldest(&f, &stripe, &secure).await;
     assert_eq!(code(&needs).0, "authentication_required");
@@ -404,6 +417,17 @@ async fn cards_and_bank_accounts_through_stripe(pool: PgPool) {
     assert!(matches!(outcome, PaymentOutcome::Paid(_)), "{outcome:?}");
     let debit = stripe.find_charge(&k).await.unwrap().unwrap();
     assert_eq!(debit.status, ChargeStatus::Pending);
+    // Stripe cancels no bank debit it is processing: nothing is offered, and a void asked
+    // anyway is refused with the reason (payment_intent_unexpected_state).
+    let VoidOffer::No(why) = stripe.void_offer(&debit.id).await.unwrap() else {
+        panic!("a processing debit offered a void")
+    };
+    assert!(why.contains("refunded once it settles"), "{why}");
+    let refused = stripe.void(&debit.id, false, &key()).await;
+    assert!(
+        matches!(&refused, Err(server::gateway::GatewayError::Refused(why)) if why.contains("processing")),
+        "{refused:?}"
+    );
     mock.control(&format!("payment_intents/{}/succeeded", debit.id), "")
         .await;
     let settled = stripe.find_charge(&k).await.unwrap().unwrap();
@@ -814,9 +838,11 @@ async fn every_documented_answer_conforms_and_maps() {
                     assert_eq!(c.status, ChargeStatus::Declined);
                     assert_eq!(c.code.as_deref(), Some("insufficient_funds"));
                 }
-                ("requires_action", _) | ("canceled", _) => {
+                ("requires_action", _) | ("canceled", false) => {
                     assert_eq!(mapped.unwrap().status, ChargeStatus::Declined)
                 }
+                // A bank debit cancelled before it was sent: voided, nothing applied.
+                ("canceled", true) => assert_eq!(mapped.unwrap().status, ChargeStatus::Voided),
                 // Settle confirms at once and captures automatically: an intent left here was
                 // not made by Settle, and is refused rather than guessed at.
                 ("requires_confirmation", _) | ("requires_capture", _) => {

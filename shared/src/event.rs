@@ -42,6 +42,7 @@ wire_names!(PaymentStatus, [
     PaymentStatus::Settled => "settled",
     PaymentStatus::Returned => "returned",
     PaymentStatus::Failed => "failed",
+    PaymentStatus::Voided => "voided",
 ]);
 wire_names!(ConsentChannel, [
     ConsentChannel::Phone => "phone",

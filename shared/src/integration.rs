@@ -95,8 +95,12 @@ pub const EVENT_TYPES: [(&str, &str); 7] = [
 ];
 
 /// Plus `method.activated`, sent for a method made active again, and money given back.
-pub const MORE_EVENT_TYPES: [(&str, &str); 6] = [
+pub const MORE_EVENT_TYPES: [(&str, &str); 7] = [
     ("method.activated", "A payment method was activated again"),
+    (
+        "payment.voided",
+        "An ACH debit was cancelled before it settled (invoices reopened)",
+    ),
     (
         "payment.refunded",
         "Money was refunded from a payment (invoices reopened)",

@@ -290,6 +290,9 @@ pub enum PaymentStatus {
     Returned,
     /// Never reached the gateway (e.g. abandoned before it was sent).
     Failed,
+    /// An ACH debit cancelled before it settled (taken out before it reached the bank, or
+    /// reversed by a credit of the same amount): it applies nothing.
+    Voided,
 }
 
 impl PaymentStatus {
@@ -302,6 +305,29 @@ impl PaymentStatus {
             PaymentStatus::Settled => "Settled",
             PaymentStatus::Returned => "Returned",
             PaymentStatus::Failed => "Failed",
+            PaymentStatus::Voided => "Voided",
+        }
+    }
+
+    /// Why nothing can be refunded from a payment in this state, if so.
+    pub fn not_refundable(self) -> Option<&'static str> {
+        match self {
+            PaymentStatus::Approved | PaymentStatus::Settled => None,
+            PaymentStatus::Processing => Some(
+                "The gateway has not answered for this payment yet. It can be refunded once its outcome is known.",
+            ),
+            PaymentStatus::Pending => Some(
+                "This ACH debit has not settled yet: it can be refunded once it has settled.",
+            ),
+            PaymentStatus::Declined | PaymentStatus::Failed => {
+                Some("No money was taken for this payment: there is nothing to give back.")
+            }
+            PaymentStatus::Returned => {
+                Some("The bank returned this debit: the money is already back with the payer.")
+            }
+            PaymentStatus::Voided => {
+                Some("This debit was voided before it settled: nothing is left to give back.")
+            }
         }
     }
 

@@ -89,6 +89,75 @@ pub fn reason_label(code: &str) -> String {
 /// The longest note.
 pub const NOTE_MAX: usize = 500;
 
+/// A reason from `reasons` and its note, checked: a known reason, a note of at most
+/// [`NOTE_MAX`] characters, and one where the reason is "Other".
+pub fn reason_and_note(
+    reasons: &[(&str, &str)],
+    reason: &str,
+    note: &str,
+) -> Result<(String, Option<String>), FieldError> {
+    let reason = reason.trim();
+    if !reasons.iter().any(|(c, _)| *c == reason) {
+        return Err(FieldError::new("reason", "Choose a reason."));
+    }
+    let note = note.trim();
+    if note.chars().count() > NOTE_MAX {
+        return Err(FieldError::new(
+            "note",
+            format!("Keep the note to {NOTE_MAX} characters."),
+        ));
+    }
+    if reason == "other" && note.is_empty() {
+        return Err(FieldError::new("note", "Say why: the reason is \"Other\"."));
+    }
+    Ok((
+        reason.to_string(),
+        (!note.is_empty()).then(|| note.to_string()),
+    ))
+}
+
+/// What may be done now about an ACH debit that has not settled, as its rail allows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VoidChoice {
+    /// It has not reached the bank: it is taken out, and no money moves.
+    Cancel,
+    /// It has reached the bank: a credit of the same amount reverses it, for an erroneous
+    /// entry only (the network's rules), until this day.
+    Reverse { until: chrono::NaiveDate },
+    /// Neither: why, and what can be done instead.
+    No(String),
+}
+
+/// The reasons the network's rules allow a debit to be reversed for: an erroneous entry.
+pub const REVERSAL_REASONS: [(&str, &str); 4] = [
+    ("duplicate", "Duplicate payment"),
+    ("wrong_account", "Debited the wrong account"),
+    ("wrong_amount", "Debited the wrong amount"),
+    ("wrong_date", "Debited earlier than the customer asked"),
+];
+
+/// The form that voids a debit: take it out (`reverse` false) or reverse it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidInput {
+    pub payment_id: PaymentId,
+    pub reverse: bool,
+    pub reason: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl VoidInput {
+    /// The reason (from [`REVERSAL_REASONS`] for a reversal, else [`REASONS`]) and the note.
+    pub fn check(&self) -> Result<(String, Option<String>), FieldError> {
+        let reasons: &[(&str, &str)] = if self.reverse {
+            &REVERSAL_REASONS
+        } else {
+            &REASONS
+        };
+        reason_and_note(reasons, &self.reason, &self.note)
+    }
+}
+
 /// The form field of a line's refund amount.
 pub fn line_field(invoice_number: &str) -> String {
     format!("refund-{invoice_number}")
@@ -165,25 +234,12 @@ impl RefundRequest {
                 "Enter an amount to give back on at least one invoice.",
             ));
         }
-        let reason = input.reason.trim();
-        if !REASONS.iter().any(|(c, _)| *c == reason) {
-            return Err(FieldError::new("reason", "Choose a reason."));
-        }
-        let note = input.note.trim();
-        if note.chars().count() > NOTE_MAX {
-            return Err(FieldError::new(
-                "note",
-                format!("Keep the note to {NOTE_MAX} characters."),
-            ));
-        }
-        if reason == "other" && note.is_empty() {
-            return Err(FieldError::new("note", "Say why: the reason is \"Other\"."));
-        }
+        let (reason, note) = reason_and_note(&REASONS, &input.reason, &input.note)?;
         Ok(RefundRequest {
             payment_id: input.payment_id,
             lines,
-            reason: reason.to_string(),
-            note: (!note.is_empty()).then(|| note.to_string()),
+            reason,
+            note,
             key,
         })
     }

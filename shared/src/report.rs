@@ -96,10 +96,11 @@ pub fn status_key(s: PaymentStatus) -> &'static str {
         PaymentStatus::Settled => "settled",
         PaymentStatus::Returned => "returned",
         PaymentStatus::Failed => "failed",
+        PaymentStatus::Voided => "voided",
     }
 }
 
-pub const STATUSES: [PaymentStatus; 7] = [
+pub const STATUSES: [PaymentStatus; 8] = [
     PaymentStatus::Approved,
     PaymentStatus::Pending,
     PaymentStatus::Settled,
@@ -107,6 +108,7 @@ pub const STATUSES: [PaymentStatus; 7] = [
     PaymentStatus::Returned,
     PaymentStatus::Processing,
     PaymentStatus::Failed,
+    PaymentStatus::Voided,
 ];
 
 /// The filter as it travels in the URL (every field optional text).

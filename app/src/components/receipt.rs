@@ -15,6 +15,7 @@ pub fn PaymentBadge(status: PaymentStatus, #[prop(optional)] checking: bool) -> 
         PaymentStatus::Approved | PaymentStatus::Settled => "badge-green",
         PaymentStatus::Pending | PaymentStatus::Processing => "badge-amber",
         PaymentStatus::Declined | PaymentStatus::Returned | PaymentStatus::Failed => "badge-red",
+        PaymentStatus::Voided => "badge-neutral",
     };
     let label = if checking {
         "Checking with the gateway"

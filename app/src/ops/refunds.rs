@@ -1,25 +1,31 @@
 //! Giving money back from a payment (staff): the Refund dialog per invoice line — how much of
 //! each, never more than is left, a reason and a note — or, for a payment recorded in the ERP,
 //! the same dialog reversing the record (no money moves). Above the seller's approval limit the
-//! request waits for an admin (System → Refund approvals).
+//! request waits for an admin (System → Refund approvals). An ACH debit that has not settled
+//! is voided instead (taken out, or reversed, as its rail allows), and the receipt says why a
+//! refund is not offered.
 
 use crate::components::focus::focus_field;
 use crate::components::modal::{new_key, Modal};
 use crate::components::payments_history::ReceiptActions;
 use crate::components::{ErrorBanner, FieldMessage};
 use crate::error::ApiError;
-use crate::server_fns::refunds::{give_back, my_refund_allowance};
+use crate::server_fns::refunds::{give_back, my_refund_allowance, void_debit, void_options};
 use leptos::prelude::*;
+use shared::format::date;
 use shared::money::Money;
-use shared::payment::{parse_amount, Receipt};
+use shared::payment::{parse_amount, PaymentStatus, Receipt};
 use shared::refund::{
-    line_field, RefundInput, RefundKind, RefundLineInput, RefundStatus, RefundView, REASONS,
+    line_field, RefundInput, RefundKind, RefundLineInput, RefundStatus, RefundView, VoidChoice,
+    VoidInput, REASONS, REVERSAL_REASONS,
 };
 
-/// Offers "Refund…" (or "Reverse…") on the receipts of the screen below it: `version` is
-/// bumped when money was given back, so the list shows it.
+/// Offers "Refund…" (or "Reverse…") on the receipts of the screen below it, "Void…" on an
+/// ACH debit not yet settled, and says why a refund is not offered: `version` is bumped when
+/// money was given back or a debit voided, so the list shows it.
 pub fn provide_refunds(version: RwSignal<u32>) -> impl IntoView {
     let refunding = RwSignal::new(None::<Receipt>);
+    let voiding = RwSignal::new(None::<Receipt>);
     provide_context(ReceiptActions(Callback::new(
         move |(r, close): (Receipt, Callback<()>)| {
             let label = if r.recorded_in_erp {
@@ -27,27 +33,191 @@ pub fn provide_refunds(version: RwSignal<u32>) -> impl IntoView {
             } else {
                 "Refund…"
             };
-            r.refundable()
-                .then(|| {
-                    view! {
-                        <button type="button" class="btn push-left" data-testid="refund-open"
-                            on:click=move |_| { close.run(()); refunding.set(Some(r.clone())); }>{label}</button>
-                    }
-                })
-                .into_any()
+            let why_not = (!r.refundable() && !r.recorded_in_erp)
+                .then(|| r.status.not_refundable())
+                .flatten();
+            let voidable = r.status == PaymentStatus::Pending && !r.recorded_in_erp;
+            let (to_void, to_refund) = (r.clone(), r.clone());
+            view! {
+                <div class="receipt-actions push-left">
+                    {why_not.map(|why| view! { <p class="muted small" data-testid="refund-why-not">{format!("No refund: {why}")}</p> })}
+                    {voidable.then(|| view! {
+                        <button type="button" class="btn" data-testid="void-open"
+                            on:click=move |_| { close.run(()); voiding.set(Some(to_void.clone())); }>"Void debit…"</button>
+                    })}
+                    {r.refundable().then(|| view! {
+                        <button type="button" class="btn" data-testid="refund-open"
+                            on:click=move |_| { close.run(()); refunding.set(Some(to_refund.clone())); }>{label}</button>
+                    })}
+                </div>
+            }
+            .into_any()
         },
     )));
-    move || {
-        refunding.get().map(|r| {
-            view! {
-                <RefundDialog receipt=r on_close=Callback::new(move |changed: bool| {
-                    refunding.set(None);
-                    if changed {
-                        version.update(|v| *v += 1);
-                    }
-                })/>
+    let closed = move |changed: bool| {
+        refunding.set(None);
+        voiding.set(None);
+        if changed {
+            version.update(|v| *v += 1);
+        }
+    };
+    view! {
+        {move || refunding.get().map(|r| view! { <RefundDialog receipt=r on_close=Callback::new(closed)/> })}
+        {move || voiding.get().map(|r| view! { <VoidDialog receipt=r on_close=Callback::new(closed)/> })}
+    }
+}
+
+/// Voids an ACH debit that has not settled, as its rail allows: the dialog asks the server
+/// what that is, offers exactly it (take it out, or reverse it for an erroneous entry) with a
+/// reason and a note, or says why neither can be done.
+#[component]
+fn VoidDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
+    let payment_id = receipt.payment_id;
+    let choice = Resource::new(|| (), move |_| void_options(payment_id));
+    let reason = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let send = Action::new(move |input: &VoidInput| void_debit(input.clone()));
+    let done = RwSignal::new(None::<String>);
+    let edited = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| match send.value().get() {
+        Some(Ok(said)) => done.set(Some(said)),
+        Some(Err(e)) => {
+            if let Some(f) = e.app().field() {
+                focus_field(&f.field);
             }
+        }
+        None => {}
+    });
+    let error_for = move |field: &'static str| {
+        Signal::derive(move || {
+            if edited.with(|e| e.iter().any(|x| x == field)) {
+                return None;
+            }
+            send.value()
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.message_for(field))
         })
+    };
+    let banner = Signal::derive(move || {
+        send.value()
+            .get()
+            .and_then(|r| r.err())
+            .and_then(
+                |e: ApiError| match e.app().field().map(|f| f.field.as_str()) {
+                    Some("reason") | Some("note") => None,
+                    _ => Some(e.to_string()),
+                },
+            )
+    });
+    let invoices = receipt
+        .lines
+        .iter()
+        .map(|l| l.invoice_number.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let amount = receipt.amount.display();
+    let title = format!("Void {}", receipt.number);
+    let summary = format!(
+        "{} ({}) · {} by {}",
+        receipt.company_name, receipt.company_code, amount, receipt.method
+    );
+    view! {
+        <Modal title=title on_close=Callback::new(move |_| on_close.run(done.get_untracked().is_some())) class="void-dialog">
+            {move || match done.get() {
+                Some(said) => view! {
+                    <div class="modal-body">
+                        <div class="banner banner-success" role="status" data-testid="void-result">{said}</div>
+                        <div class="modal-actions">
+                            <button type="button" class="btn btn-primary" on:click=move |_| on_close.run(true)>"Done"</button>
+                        </div>
+                    </div>
+                }.into_any(),
+                None => {
+                    let (invoices, amount, summary) = (invoices.clone(), amount.clone(), summary.clone());
+                    view! {
+                <Suspense fallback=crate::components::loading_page>
+                    {move || {
+                        let (invoices, amount, summary) = (invoices.clone(), amount.clone(), summary.clone());
+                        Suspend::new(async move {
+                        match choice.await {
+                            Err(e) => view! { <crate::components::ErrorView error=e/> }.into_any(),
+                            Ok(VoidChoice::No(why)) => view! {
+                                <div class="modal-body">
+                                    <p class="muted">{summary}</p>
+                                    <p data-testid="void-why-not">{why}</p>
+                                    <div class="modal-actions">
+                                        <button type="button" class="btn btn-primary" on:click=move |_| on_close.run(false)>"Close"</button>
+                                    </div>
+                                </div>
+                            }.into_any(),
+                            Ok(offer) => {
+                                let reverse = matches!(offer, VoidChoice::Reverse { .. });
+                                let help = match offer {
+                                    VoidChoice::Reverse { until } => format!(
+                                        "This debit has gone to the bank, so it can no longer be taken out. The network's rules allow reversing it only when it was made in error, until {}: a credit of {amount} goes back to the account in the next file, and {invoices} open again now.",
+                                        date(until)
+                                    ),
+                                    _ => format!(
+                                        "This debit has not reached the bank yet. Voiding takes it out: no money moves, and {invoices} open again by {amount}."
+                                    ),
+                                };
+                                let reasons: &'static [(&'static str, &'static str)] = if reverse { &REVERSAL_REASONS } else { &REASONS };
+                                let verb = if reverse { "Reverse" } else { "Void" };
+                                let submit = move |ev: leptos::ev::SubmitEvent| {
+                                    ev.prevent_default();
+                                    if send.pending().get_untracked() {
+                                        return;
+                                    }
+                                    edited.set(Vec::new());
+                                    send.dispatch(VoidInput {
+                                        payment_id,
+                                        reverse,
+                                        reason: reason.get_untracked(),
+                                        note: note.get_untracked(),
+                                    });
+                                };
+                                view! {
+                                <form class="form" on:submit=submit novalidate>
+                                    <p class="muted">{summary}</p>
+                                    <p class="help" data-testid="void-help">{help}</p>
+                                    <ErrorBanner message=banner/>
+                                    <div class="field" class:has-error=move || error_for("reason").get().is_some()>
+                                        <label for="reason">"Reason"</label>
+                                        <select id="reason" name="reason" aria-describedby="reason-error"
+                                            prop:value=move || reason.get()
+                                            on:change=move |ev| { reason.set(event_target_value(&ev)); edited.update(|e| e.push("reason".into())); }>
+                                            <option value="">"Choose…"</option>
+                                            {reasons.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
+                                        </select>
+                                        <FieldMessage id="reason-error" message=error_for("reason")/>
+                                    </div>
+                                    <div class="field" class:has-error=move || error_for("note").get().is_some()>
+                                        <label for="note">"Note"</label>
+                                        <textarea id="note" name="note" rows="2" maxlength="500" aria-describedby="note-error"
+                                            prop:value=move || note.get()
+                                            on:input=move |ev| { note.set(event_target_value(&ev)); edited.update(|e| e.push("note".into())); }></textarea>
+                                        <FieldMessage id="note-error" message=error_for("note")/>
+                                    </div>
+                                    <div class="modal-actions">
+                                        <button type="button" class="btn" on:click=move |_| on_close.run(false)>"Keep it"</button>
+                                        <button type="submit" class="btn btn-danger" data-testid="void-submit" disabled=move || send.pending().get()>
+                                            <Show when=move || send.pending().get()>
+                                                <span class="spinner" aria-hidden="true"></span>
+                                            </Show>
+                                            {format!("{verb} {amount}")}
+                                        </button>
+                                    </div>
+                                </form>
+                                }.into_any()
+                            }
+                        }
+                    })}}
+                </Suspense>
+                    }.into_any()
+                }
+            }}
+        </Modal>
     }
 }
 

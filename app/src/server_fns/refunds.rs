@@ -5,8 +5,8 @@
 use crate::codec::{Form, Json};
 use crate::error::ApiError;
 use leptos::prelude::*;
-use shared::refund::{RefundAllowance, RefundInput, RefundView};
-use shared::{RefundId, UserId};
+use shared::refund::{RefundAllowance, RefundInput, RefundView, VoidChoice, VoidInput};
+use shared::{PaymentId, RefundId, UserId};
 
 #[cfg(feature = "ssr")]
 use crate::request::{admin, staff, state};
@@ -32,6 +32,21 @@ pub async fn give_back(refund: RefundInput) -> Result<RefundView, ApiError> {
         &request,
     )
     .await?)
+}
+
+/// What may be done now about an ACH debit that has not settled, as its rail allows.
+#[server(endpoint = "void_options", input = Form)]
+pub async fn void_options(payment_id: PaymentId) -> Result<VoidChoice, ApiError> {
+    let (st, staff) = (state()?, staff()?);
+    Ok(server::payments::voids::choice(&st.pool, st.gateway.as_ref(), &staff, payment_id).await?)
+}
+
+/// Voids an ACH debit before it settles (taken out, or reversed): the sentence saying what
+/// was done.
+#[server(endpoint = "void_debit", input = Json)]
+pub async fn void_debit(void: VoidInput) -> Result<String, ApiError> {
+    let (st, staff) = (state()?, staff()?);
+    Ok(server::payments::voids::void(&st.pool, st.gateway.as_ref(), &staff, &void).await?)
 }
 
 /// Refunds waiting for an admin's approval, oldest first.

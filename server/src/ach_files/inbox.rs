@@ -414,6 +414,7 @@ async fn apply(
                                 code: Some(&n.code),
                                 message: Some(reason),
                                 details: json!({ "code": n.code, "trace": n.original_trace, "file": file }),
+                                actor: crate::audit::Actor::SYSTEM,
                             },
                         )
                         .await?;

@@ -8,7 +8,8 @@
 //!
 //! Layouts as the NACHA Operating Rules (Appendix Three) give them; positions below are 1-based
 //! as there. Text fields are upper case, left-justified and blank-filled; numbers are
-//! right-justified and zero-filled. Settle writes debits only (service class 225).
+//! right-justified and zero-filled. Settle writes debits (service class 225) and, for a debit it
+//! reverses, a credit of the same amount in a batch of its own described `REVERSAL` (220).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use shared::bank::{AccountType, RoutingNumber};
@@ -58,7 +59,7 @@ pub struct FileHeader {
     pub modifier: char,
 }
 
-/// One batch: the debits of one SEC code and effective date.
+/// One batch: the entries of one SEC code and effective date, all debits or all credits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
     /// The seller as the customer's statement names it (16 characters are kept).
@@ -66,19 +67,25 @@ pub struct Batch {
     /// The seller's company identification at the ODFI: ten characters.
     pub company_id: String,
     pub sec: Sec,
-    /// What the statement says the debit is for ("INVOICES"; 10 characters are kept).
+    /// What the statement says the debit is for ("INVOICES"; 10 characters are kept);
+    /// `REVERSAL` for a batch of reversing credits, as the rules require.
     pub description: String,
     pub effective: NaiveDate,
     /// The ODFI (the first eight digits of its routing number go in the batch).
     pub odfi: RoutingNumber,
     /// 1, 2, … within the file.
     pub number: u32,
-    pub entries: Vec<Debit>,
+    pub entries: Vec<Entry>,
 }
 
-/// One debit of a customer's account.
+/// The description the rules require of a batch of reversing entries.
+pub const REVERSAL: &str = "REVERSAL";
+
+/// One debit of a customer's account, or a credit reversing one.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Debit {
+pub struct Entry {
+    /// A credit (a reversal of an earlier debit) rather than a debit.
+    pub credit: bool,
     /// The customer's bank.
     pub rdfi: RoutingNumber,
     /// The customer's account number (at most 17 characters).
@@ -94,12 +101,14 @@ pub struct Debit {
     pub sequence: u32,
 }
 
-impl Debit {
-    /// Checking debit 27, savings debit 37.
+impl Entry {
+    /// Checking debit 27, savings debit 37; checking credit 22, savings credit 32.
     pub fn transaction_code(&self) -> u8 {
-        match self.account_type {
-            AccountType::Checking => 27,
-            AccountType::Savings => 37,
+        match (self.account_type, self.credit) {
+            (AccountType::Checking, false) => 27,
+            (AccountType::Savings, false) => 37,
+            (AccountType::Checking, true) => 22,
+            (AccountType::Savings, true) => 32,
         }
     }
 
@@ -195,6 +204,7 @@ pub struct Totals {
     pub entries: u64,
     pub hash: u64,
     pub debits: u64,
+    pub credits: u64,
 }
 
 impl Totals {
@@ -202,6 +212,7 @@ impl Totals {
         self.entries += other.entries;
         self.hash += other.hash;
         self.debits += other.debits;
+        self.credits += other.credits;
     }
 }
 
@@ -264,7 +275,7 @@ pub fn write(header: &FileHeader, batches: &[Batch]) -> Result<String, NachaErro
             num(file.entries, 8),
             hash10(file.hash),
             num(file.debits, 12),
-            num(0, 12),
+            num(file.credits, 12),
             alpha("", 39),
         ),
     );
@@ -290,12 +301,21 @@ fn batch(b: &Batch) -> Result<(Vec<String>, Totals), NachaError> {
         });
     }
     let odfi8 = &b.odfi.as_str()[..8];
+    // Debits only 225, credits only 220, both 200.
+    let class = match (
+        b.entries.iter().any(|e| !e.credit),
+        b.entries.iter().any(|e| e.credit),
+    ) {
+        (true, false) => "225",
+        (false, true) => "220",
+        _ => "200",
+    };
     let mut lines = Vec::with_capacity(b.entries.len() + 2);
-    // 5 Batch Header: service class 225 (debits only), company name, discretionary data (20),
+    // 5 Batch Header: service class, company name, discretionary data (20),
     // company id, SEC, entry description, descriptive date (6), effective date, settlement date
     // (3 blanks, the ACH operator's), originator status 1, ODFI, batch number.
     lines.push(format!(
-        "5225{}{}{}{}{}{}{}   1{}{}",
+        "5{class}{}{}{}{}{}{}{}   1{}{}",
         alpha(&b.company_name, 16),
         alpha("", 20),
         alpha(&b.company_id, 10),
@@ -337,16 +357,20 @@ fn batch(b: &Batch) -> Result<(Vec<String>, Totals), NachaError> {
         lines.push(line);
         totals.entries += 1;
         totals.hash += e.rdfi.as_str()[..8].parse::<u64>().expect("routing digits");
-        totals.debits += e.cents;
+        if e.credit {
+            totals.credits += e.cents;
+        } else {
+            totals.debits += e.cents;
+        }
     }
     // 8 Batch Control: service class, entry/addenda count, entry hash, total debit, total
     // credit, company id, message authentication (19 blanks), reserved (6), ODFI, batch number.
     lines.push(format!(
-        "8225{}{}{}{}{}{}{}{}{}",
+        "8{class}{}{}{}{}{}{}{}{}{}",
         num(totals.entries, 6),
         hash10(totals.hash),
         num(totals.debits, 12),
-        num(0, 12),
+        num(totals.credits, 12),
         alpha(&b.company_id, 10),
         alpha("", 19),
         alpha("", 6),
@@ -388,7 +412,8 @@ mod tests {
             odfi: routing("021000021"),
             number: 1,
             entries: vec![
-                Debit {
+                Entry {
+                    credit: false,
                     rdfi: routing("110000000"),
                     account: "000123456789".into(),
                     account_type: AccountType::Checking,
@@ -397,7 +422,8 @@ mod tests {
                     name: "Acme Tools & Co".into(),
                     sequence: 1,
                 },
-                Debit {
+                Entry {
+                    credit: false,
                     rdfi: routing("026009593"),
                     account: "987654321".into(),
                     account_type: AccountType::Savings,
@@ -514,7 +540,8 @@ mod tests {
         // Enough entries for the hash to pass ten digits: 200 × 99,999,999 (the largest eight
         // digits a routing number starts with here: 999999992).
         b.entries = (1..=200)
-            .map(|i| Debit {
+            .map(|i| Entry {
+                credit: false,
                 rdfi: routing("999999992"),
                 account: format!("{i}"),
                 account_type: AccountType::Checking,

@@ -2,10 +2,12 @@
 //! every debit made by then and not yet in a file, gives each its trace number, SEC code and
 //! effective date, writes the file's bytes and keeps them: an entry is in exactly one file, and
 //! a file asked for again is the same bytes. The file is then written into the outbox folder
-//! (again after a crash, until it is there).
+//! (again after a crash, until it is there). A debit taken out before its file is never in one;
+//! a credit reversing a debit goes in the next file, in a batch described `REVERSAL` with the
+//! SEC code, account and reference of the debit it reverses.
 
 use super::calendar::{banking_days_after, effective_date, is_banking_day, next_banking_day};
-use super::nacha::{self, Batch, Debit, FileHeader, Sec};
+use super::nacha::{self, Batch, Entry, FileHeader, Sec, REVERSAL};
 use super::settings::NachaSettings;
 use super::vault;
 use crate::audit::{self, Action, Actor, Entity, Event};
@@ -80,6 +82,7 @@ pub struct Control {
     pub entries: i32,
     pub hash: i64,
     pub debits: i64,
+    pub credits: i64,
 }
 
 /// Reads the file control record (type 9, not a filler of nines).
@@ -94,6 +97,7 @@ pub fn control(body: &str) -> Option<Control> {
         entries: n(13, 21)? as i32,
         hash: n(21, 31)?,
         debits: n(31, 43)?,
+        credits: n(43, 55)?,
     })
 }
 
@@ -141,20 +145,23 @@ async fn write_file_by(
     if done {
         return Ok(None);
     }
+    // A reversing credit carries the SEC code and reference of the debit it reverses.
     let rows = sqlx::query!(
-        r#"SELECT e.id, e.token, e.cents, v.routing_number AS "routing!", v.account_sealed,
+        r#"SELECT e.id, e.token, e.cents, e.credit, o.sec AS "reversed_sec?",
+                  v.routing_number AS "routing!", v.account_sealed,
                   COALESCE(v.account_type, m.account_type, 'checking') AS "account_type!",
                   COALESCE(m.holder_name, c.name, '') AS "name!",
                   COALESCE(m.holder_type = 'business', true) AS "business!",
                   COALESCE(m.pay_link_id IS NOT NULL OR u.role = 'customer', false) AS "online!",
-                  COALESCE(p.number, 'E' || e.id) AS "reference!"
+                  COALESCE(p.number, 'E' || COALESCE(o.id, e.id)) AS "reference!"
            FROM ach_entries e
            JOIN ach_vault v ON v.token = e.token
+           LEFT JOIN ach_entries o ON o.id = e.reverses
            LEFT JOIN payment_methods m ON m.gateway_token = e.token
            LEFT JOIN companies c ON c.id = m.company_id
            LEFT JOIN users u ON u.id = m.created_by
-           LEFT JOIN payments p ON p.id = e.payment_id
-           WHERE e.file_id IS NULL AND e.created_at <= $1
+           LEFT JOIN payments p ON p.id = COALESCE(o.payment_id, e.payment_id)
+           WHERE e.file_id IS NULL AND e.voided_at IS NULL AND e.created_at <= $1
            ORDER BY e.id
            FOR UPDATE OF e"#,
         cutoff
@@ -169,8 +176,8 @@ async fn write_file_by(
         .same_day_until
         .is_some_and(|until| cutoff.time() <= until && is_banking_day(day));
     let odfi = &settings.odfi;
-    // Batches by effective date and SEC code; entries in the order they were made.
-    let mut batches: BTreeMap<(chrono::NaiveDate, u8), Batch> = BTreeMap::new();
+    // Batches by effective date, SEC code and direction; entries in the order they were made.
+    let mut batches: BTreeMap<(chrono::NaiveDate, u8, bool), Batch> = BTreeMap::new();
     let mut placed = Vec::with_capacity(rows.len());
     // Trace sequences for every entry in one round trip, in entry order.
     let sequences = sqlx::query_scalar!(
@@ -182,9 +189,15 @@ async fn write_file_by(
     for (r, sequence) in rows.into_iter().zip(sequences) {
         let sequence = sequence as u32;
         let effective = effective_date(day, same_day && r.cents <= SAME_DAY_LIMIT_CENTS);
-        let sec = sec_for(r.business, r.online);
+        let sec = match r.reversed_sec.as_deref() {
+            Some("PPD") => Sec::Ppd,
+            Some("WEB") => Sec::Web,
+            Some(_) => Sec::Ccd,
+            None => sec_for(r.business, r.online),
+        };
         let account = vault::open(&settings.vault_key, &r.token, &r.account_sealed).map_err(bad)?;
-        let debit = Debit {
+        let debit = Entry {
+            credit: r.credit,
             rdfi: RoutingNumber::parse(&r.routing).map_err(|e| bad(e.message))?,
             account,
             account_type: AccountType::parse(&r.account_type).map_err(|e| bad(e.message))?,
@@ -195,12 +208,16 @@ async fn write_file_by(
         };
         placed.push((r.id, debit.trace(odfi), sec, effective));
         batches
-            .entry((effective, sec_order(sec)))
+            .entry((effective, sec_order(sec), r.credit))
             .or_insert_with(|| Batch {
                 company_name: settings.company_name.clone(),
                 company_id: settings.company_id.clone(),
                 sec,
-                description: settings.description.clone(),
+                description: if r.credit {
+                    REVERSAL.to_string()
+                } else {
+                    settings.description.clone()
+                },
                 effective,
                 odfi: odfi.clone(),
                 number: 0,
@@ -249,8 +266,8 @@ async fn write_file_by(
     let sha = sha256_hex(body.as_bytes());
     let id = sqlx::query_scalar!(
         "INSERT INTO ach_files (cutoff_at, created_at, name, body, sha256, batch_count, entry_count, \
-             total_cents, entry_hash, block_count) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             total_cents, entry_hash, block_count, credit_cents) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         cutoff,
         now,
         name,
@@ -260,7 +277,8 @@ async fn write_file_by(
         c.entries,
         c.debits,
         c.hash,
-        c.blocks
+        c.blocks,
+        c.credits
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -295,7 +313,7 @@ async fn write_file_by(
             action: Action::AchFileWritten,
             entity: Entity::AchFile,
             entity_id: Some(name.clone()),
-            details: json!({ "entries": c.entries, "total_cents": c.debits, "entry_hash": c.hash,
+            details: json!({ "entries": c.entries, "total_cents": c.debits, "credit_cents": c.credits, "entry_hash": c.hash,
                              "sha256": sha, "cutoff_at": cutoff }),
         },
     )

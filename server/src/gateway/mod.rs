@@ -40,6 +40,8 @@ pub enum ChargeStatus {
     Pending,
     Settled,
     Returned,
+    /// ACH: cancelled before it settled (taken out, or reversed by a credit).
+    Voided,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,6 +177,51 @@ pub trait PaymentGateway: Send + Sync + 'static {
         charge_id: &str,
         idempotency_key: &str,
     ) -> GatewayFuture<'_, Option<Refund>>;
+
+    /// What the gateway allows now for the ACH debit `charge_id`, which has not settled. By
+    /// default nothing: it is refunded once it settles.
+    fn void_offer(&self, _charge_id: &str) -> GatewayFuture<'_, VoidOffer> {
+        Box::pin(async { Ok(VoidOffer::No(NO_VOIDS.into())) })
+    }
+
+    /// Cancels the ACH debit `charge_id` before it settles: taken out where it has not reached
+    /// the bank; reversed by a credit of the same amount where it has and `reverse` allows it
+    /// (the same `idempotency_key` is the same reversal). Answers how; what the gateway no
+    /// longer allows is [`GatewayError::Refused`] with the reason. Voiding a voided debit
+    /// answers as the first time.
+    fn void<'a>(
+        &'a self,
+        _charge_id: &'a str,
+        _reverse: bool,
+        _idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, Voided> {
+        Box::pin(async { Err(GatewayError::Refused(NO_VOIDS.into())) })
+    }
+}
+
+/// Why a gateway without voids offers none.
+pub const NO_VOIDS: &str =
+    "This gateway cannot cancel a bank debit once it is made: it can be refunded once it settles.";
+
+/// What may be done now about an ACH debit that has not settled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VoidOffer {
+    /// It has not reached the bank: it can be taken out, and no money moves.
+    Cancel,
+    /// It has reached the bank: it can be reversed by a credit of the same amount, for the
+    /// reasons the network's rules allow (an erroneous entry), until `until`.
+    Reverse { until: chrono::NaiveDate },
+    /// Neither: why, and what can be done instead.
+    No(String),
+}
+
+/// How a debit was voided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Voided {
+    /// Taken out before it reached the bank.
+    Cancelled,
+    /// A reversing credit follows it.
+    Reversed,
 }
 
 /// A dispute as the gateway reports it (Stripe's events; the sandbox's clock).

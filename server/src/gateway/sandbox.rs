@@ -5,7 +5,7 @@
 
 use super::{
     BankAccountNumbers, CardToken, Charge, ChargeStatus, DisputeNotice, GatewayError,
-    GatewayFuture, PaymentGateway, Refund, RefundStatus, TokenDetails,
+    GatewayFuture, PaymentGateway, Refund, RefundStatus, TokenDetails, VoidOffer, Voided,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -70,6 +70,8 @@ pub const TEST_ACH_SETTLES: &str = "000123456789";
 pub const TEST_ACH_RETURNS: &str = "000222222227";
 /// Settles, then comes back late as unauthorized (R10), as a consumer's bank may within 60 days.
 pub const TEST_ACH_LATE_RETURN: &str = "000333333335";
+/// Stays pending for a day before it settles: time to void it.
+pub const TEST_ACH_SLOW: &str = "000444444441";
 
 fn decline_message(code: &str) -> &'static str {
     TEST_CARDS
@@ -148,8 +150,8 @@ impl SandboxGateway {
     }
 
     /// The sandbox bank network's clock: pending ACH charges older than `older_than` move on
-    /// in the gateway's books — those of the settling test account settle, those of the
-    /// returning one come back returned (R01); pending refunds succeed, or fail for the card
+    /// in the gateway's books — those of the settling test account settle (the slow one's
+    /// after a day), those of the returning one come back returned (R01); pending refunds succeed, or fail for the card
     /// whose bank refuses refunds. Settle learns of it by asking
     /// ([`PaymentGateway::find_charge`], [`PaymentGateway::find_refund`]). Returns how many
     /// moved.
@@ -159,7 +161,8 @@ impl SandboxGateway {
                  code = CASE t.behaviour WHEN 'ach_returns' THEN 'R01' ELSE NULL END, \
                  message = CASE t.behaviour WHEN 'ach_returns' THEN 'Insufficient funds (R01).' ELSE NULL END \
              FROM sandbox_tokens t WHERE t.token = c.token AND c.status = 'pending' \
-               AND c.created_at <= now() - make_interval(secs => $1)",
+               AND c.created_at <= now() - make_interval(secs => $1) \
+               AND (t.behaviour <> 'ach_slow' OR c.created_at <= now() - interval '1 day')",
             older_than.as_secs_f64()
         )
         .execute(&self.pool)
@@ -348,6 +351,23 @@ enum BookedStatus {
     Settled,
     Returned,
     Refunded,
+    Voided,
+}
+
+impl BookedStatus {
+    /// Why a charge in this state cannot be voided (`None`: it can).
+    fn not_voidable(self) -> Option<&'static str> {
+        match self {
+            BookedStatus::Pending | BookedStatus::Voided => None,
+            BookedStatus::Settled => Some("The debit has settled: it can be refunded instead."),
+            BookedStatus::Returned => {
+                Some("The bank returned the debit: the money is already back with the payer.")
+            }
+            BookedStatus::Approved | BookedStatus::Refunded | BookedStatus::Declined => {
+                Some("Only a bank debit that has not settled can be cancelled.")
+            }
+        }
+    }
 }
 
 struct ChargeRow {
@@ -367,6 +387,7 @@ impl ChargeRow {
             BookedStatus::Pending => ChargeStatus::Pending,
             BookedStatus::Settled => ChargeStatus::Settled,
             BookedStatus::Returned => ChargeStatus::Returned,
+            BookedStatus::Voided => ChargeStatus::Voided,
         };
         Charge {
             id: self.id,
@@ -457,6 +478,7 @@ impl PaymentGateway for SandboxGateway {
             let behaviour = match (routing_number.as_str(), account_number.as_str()) {
                 (TEST_ROUTING, TEST_ACH_RETURNS) => "ach_returns",
                 (TEST_ROUTING, TEST_ACH_LATE_RETURN) => "ach_late_return",
+                (TEST_ROUTING, TEST_ACH_SLOW) => "ach_slow",
                 _ => "ach_settles",
             };
             let last4 = &account_number[account_number.len().saturating_sub(4)..];
@@ -672,6 +694,53 @@ impl PaymentGateway for SandboxGateway {
             .map_err(unavailable)?;
             tx.commit().await.map_err(unavailable)?;
             Ok(row.into_refund())
+        }))
+    }
+
+    /// A pending debit has not reached the sandbox's bank: it can be taken out.
+    fn void_offer(&self, charge_id: &str) -> GatewayFuture<'_, VoidOffer> {
+        let (pool, charge_id) = (self.pool.clone(), charge_id.to_string());
+        Box::pin(self.slow(async move {
+            let status = sqlx::query_scalar!(
+                r#"SELECT status AS "status: BookedStatus" FROM sandbox_charges WHERE id = $1"#,
+                charge_id
+            )
+            .fetch_optional(&pool)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| GatewayError::Refused("no charge with that id".into()))?;
+            Ok(match status.not_voidable() {
+                None => VoidOffer::Cancel,
+                Some(why) => VoidOffer::No(why.into()),
+            })
+        }))
+    }
+
+    fn void<'a>(
+        &'a self,
+        charge_id: &'a str,
+        _reverse: bool,
+        _idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, Voided> {
+        let (pool, charge_id) = (self.pool.clone(), charge_id.to_string());
+        Box::pin(self.slow(async move {
+            // Checked and changed in one statement: the bank's clock cannot settle it between.
+            let status = sqlx::query_scalar!(
+                r#"WITH before AS (SELECT id, status FROM sandbox_charges WHERE id = $1 FOR UPDATE)
+                   UPDATE sandbox_charges c SET status = CASE WHEN before.status IN ('pending', 'voided')
+                                                             THEN 'voided' ELSE before.status END
+                   FROM before WHERE c.id = before.id
+                   RETURNING before.status AS "status: BookedStatus""#,
+                charge_id
+            )
+            .fetch_optional(&pool)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| GatewayError::Refused("no charge with that id".into()))?;
+            match status.not_voidable() {
+                None => Ok(Voided::Cancelled),
+                Some(why) => Err(GatewayError::Refused(why.into())),
+            }
         }))
     }
 

@@ -79,7 +79,7 @@ pub async fn sync_ach(
                     Ok(Some(charge))
                         if matches!(
                             charge.status,
-                            ChargeStatus::Settled | ChargeStatus::Returned
+                            ChargeStatus::Settled | ChargeStatus::Returned | ChargeStatus::Voided
                         ) =>
                     {
                         match record_end(pool, p.id, &charge).await {
@@ -191,10 +191,10 @@ pub async fn unknown_ach(pool: &PgPool, _staff: &Staff) -> Result<Vec<AwaitingGa
 /// Records a pending ACH payment's end; `false` when it was no longer pending.
 pub async fn record_end(pool: &PgPool, payment: PaymentId, charge: &Charge) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    let status = if charge.status == ChargeStatus::Returned {
-        PaymentStatus::Returned
-    } else {
-        PaymentStatus::Settled
+    let status = match charge.status {
+        ChargeStatus::Returned => PaymentStatus::Returned,
+        ChargeStatus::Voided => PaymentStatus::Voided,
+        _ => PaymentStatus::Settled,
     };
     let ended = end_debit(
         &mut tx,
@@ -205,6 +205,7 @@ pub async fn record_end(pool: &PgPool, payment: PaymentId, charge: &Charge) -> R
             code: charge.code.as_deref(),
             message: charge.message.as_deref(),
             details: json!({ "gateway_charge_id": charge.id, "code": charge.code }),
+            actor: Actor::SYSTEM,
         },
     )
     .await?;
@@ -259,6 +260,7 @@ pub async fn record_late_return(
             code: Some(code),
             message: Some(&message),
             details: json!({ "gateway_charge_id": charge_id, "code": code, "late": true, "within_window": within }),
+            actor: Actor::SYSTEM,
         },
     )
     .await?;
@@ -268,17 +270,19 @@ pub async fn record_late_return(
 
 /// How an ACH debit ended.
 pub struct DebitEnd<'a> {
-    /// Settled or returned.
+    /// Settled, returned or voided.
     pub status: PaymentStatus,
     pub code: Option<&'a str>,
     pub message: Option<&'a str>,
     /// What the audit row keeps about where the end came from.
     pub details: serde_json::Value,
+    /// Who ended it: the system (the gateway or the bank said so), or who voided it.
+    pub actor: Actor,
 }
 
 /// Ends an ACH debit in `conn`'s transaction when its payment's status is one of `from`:
-/// its status, code and message; a return reopens its invoices by what it paid. Audited as
-/// the system's act. Returns the payment's number and earlier status, or `None` when its status
+/// its status, code and message; a return or a void reopens its invoices by what it paid.
+/// Audited as `end.actor`'s act. Returns the payment's number and earlier status, or `None` when its status
 /// was not one of `from` (nothing changed).
 pub async fn end_debit(
     conn: &mut PgConnection,
@@ -304,19 +308,18 @@ pub async fn end_debit(
     let Some(row) = row else {
         return Ok(None);
     };
-    let returned = end.status == PaymentStatus::Returned;
-    if returned {
+    if !end.status.reduces_balance() {
         restore_balances(&mut *conn, payment).await?;
     }
     audit::record(
         &mut *conn,
         Event {
-            actor: Actor::SYSTEM,
+            actor: end.actor,
             on_behalf_of: Some(row.company),
-            action: if returned {
-                Action::PaymentReturned
-            } else {
-                Action::PaymentSettled
+            action: match end.status {
+                PaymentStatus::Returned => Action::PaymentReturned,
+                PaymentStatus::Voided => Action::PaymentVoided,
+                _ => Action::PaymentSettled,
             },
             entity: Entity::Payment,
             entity_id: Some(row.number.clone()),

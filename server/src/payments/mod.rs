@@ -21,6 +21,7 @@ mod receipts;
 mod reconcile;
 pub mod refunds;
 pub mod report;
+pub mod voids;
 
 pub use ach::{
     end_debit, record_end, record_late_return, sync_ach, unknown_ach, AchSync, DebitEnd,
@@ -387,6 +388,7 @@ pub async fn resolve(
                 ChargeStatus::Settled => (PaymentStatus::Settled, Action::PaymentSettled),
                 ChargeStatus::Declined => (PaymentStatus::Declined, Action::PaymentDeclined),
                 ChargeStatus::Returned => (PaymentStatus::Returned, Action::PaymentReturned),
+                ChargeStatus::Voided => (PaymentStatus::Voided, Action::PaymentVoided),
             };
             (
                 status,

@@ -143,25 +143,6 @@ async fn lock_payment(conn: &mut PgConnection, payment: PaymentId) -> Result<Loc
     .ok_or_else(|| AppError::NotFound("Payment".into()).into())
 }
 
-/// Why nothing can be given back from a payment in `status`, if so.
-fn not_refundable(status: PaymentStatus) -> Option<&'static str> {
-    match status {
-        PaymentStatus::Approved | PaymentStatus::Settled => None,
-        PaymentStatus::Processing => Some(
-            "The gateway has not answered for this payment yet. It can be refunded once its outcome is known.",
-        ),
-        PaymentStatus::Pending => Some(
-            "This ACH debit has not settled yet: it can be refunded once it has settled.",
-        ),
-        PaymentStatus::Declined | PaymentStatus::Failed => {
-            Some("No money was taken for this payment: there is nothing to give back.")
-        }
-        PaymentStatus::Returned => {
-            Some("The bank returned this debit: the money is already back with the payer.")
-        }
-    }
-}
-
 /// Checks each asked line against what is left on it (under the payment's lock), and returns
 /// the invoices' ids in the request's order.
 async fn check_lines(
@@ -210,7 +191,7 @@ async fn check_lines(
 }
 
 /// Whether `staff` may give money back (read now, not from the session).
-async fn may_refund(conn: &mut PgConnection, staff: &Staff) -> Result<bool> {
+pub(super) async fn may_refund(conn: &mut PgConnection, staff: &Staff) -> Result<bool> {
     Ok(sqlx::query_scalar!(
         r#"SELECT (role = 'admin' OR may_refund) AS "may!" FROM users WHERE id = $1 AND active"#,
         staff.id() as UserId
@@ -268,7 +249,7 @@ pub async fn give_back(
         )
         .into());
     }
-    if let Some(why) = not_refundable(payment.status) {
+    if let Some(why) = payment.status.not_refundable() {
         return Err(AppError::invalid("lines", why).into());
     }
     let cur = currency(&payment.currency)?;
@@ -563,7 +544,7 @@ pub async fn approve(
     let mut tx = pool.begin().await?;
     let (payment, pending) = decide(&mut tx, admin, refund).await?;
     let locked = lock_payment(&mut tx, payment).await?;
-    if let Some(why) = not_refundable(locked.status) {
+    if let Some(why) = locked.status.not_refundable() {
         return Err(AppError::invalid("refund", why).into());
     }
     sqlx::query!(

@@ -113,8 +113,8 @@ pub struct PaymentEvent {
     /// The event's id (`evt_…`); the same event never comes with another id.
     #[schema(example = "evt_1042")]
     pub id: String,
-    /// `payment.approved`, `payment.pending`, `payment.declined`, `payment.settled` or
-    /// `payment.returned`.
+    /// `payment.approved`, `payment.pending`, `payment.declined`, `payment.settled`,
+    /// `payment.returned` or `payment.voided`.
     #[serde(rename = "type")]
     pub event_type: String,
     pub created_at: String,

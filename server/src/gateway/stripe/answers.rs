@@ -47,7 +47,7 @@ pub const NEEDS_CARDHOLDER: &str = "The card's bank asks the cardholder to confi
      with another method.";
 
 impl PaymentIntent {
-    fn is_bank_debit(&self) -> bool {
+    pub fn is_bank_debit(&self) -> bool {
         self.payment_method_types
             .iter()
             .any(|t| t == "us_bank_account")
@@ -96,6 +96,7 @@ impl PaymentIntent {
                 Some("authentication_required".into()),
                 Some(NEEDS_CARDHOLDER.into()),
             ),
+            "canceled" if bank => charge(ChargeStatus::Voided, None, None),
             "canceled" => charge(
                 ChargeStatus::Declined,
                 Some("canceled".into()),

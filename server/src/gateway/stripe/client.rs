@@ -10,7 +10,7 @@ use super::answers::{self, PaymentIntent, Refusal};
 use super::form::Form;
 use crate::gateway::{
     charge_cents, BankAccountNumbers, CardToken, Charge, GatewayError, GatewayFuture, Mandate,
-    PaymentGateway, Refund, RefundStatus, TokenDetails,
+    PaymentGateway, Refund, RefundStatus, TokenDetails, VoidOffer, Voided,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -654,6 +654,76 @@ impl StripeGateway {
         Ok(refund.into_refund())
     }
 
+    /// What Stripe allows for the bank debit `intent`: an intent not yet confirmed can be
+    /// cancelled; one `processing` has gone to the bank, and Stripe cancels none of those.
+    async fn void_offer_now(&self, intent: &str) -> Result<VoidOffer, GatewayError> {
+        let pi: PaymentIntent = self
+            .object(
+                reqwest::Method::GET,
+                &format!("/v1/payment_intents/{intent}"),
+                None,
+                None,
+                None,
+            )
+            .await?;
+        Ok(match pi.status.as_str() {
+            "requires_payment_method" if pi.is_bank_debit() && pi.last_payment_error.is_some() => {
+                VoidOffer::No(
+                    "The bank returned this debit: the money is already back with the payer."
+                        .into(),
+                )
+            }
+            "canceled"
+            | "requires_payment_method"
+            | "requires_confirmation"
+            | "requires_action"
+            | "requires_capture" => VoidOffer::Cancel,
+            "succeeded" => {
+                VoidOffer::No("The debit has settled: it can be refunded instead.".into())
+            }
+            _ => VoidOffer::No(STRIPE_PROCESSING.into()),
+        })
+    }
+
+    /// Cancels the intent (`POST /v1/payment_intents/{id}/cancel`); Stripe refuses one that is
+    /// `processing` (`payment_intent_unexpected_state`), which is said as the reason.
+    async fn void_now(&self, intent: &str, key: &str) -> Result<Voided, GatewayError> {
+        let (status, bytes) = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/v1/payment_intents/{intent}/cancel"),
+                None,
+                Some(&Form::new().set(&["cancellation_reason"], "requested_by_customer")),
+                Some(key),
+            )
+            .await?;
+        if (200..300).contains(&status) {
+            let pi: PaymentIntent = parse(&bytes)?;
+            return if pi.status == "canceled" {
+                Ok(Voided::Cancelled)
+            } else {
+                Err(GatewayError::Refused(format!(
+                    "Stripe left the debit {}: it was not cancelled.",
+                    pi.status.replace('_', " ")
+                )))
+            };
+        }
+        let error = serde_json::from_slice::<answers::ErrorBody>(&bytes)
+            .ok()
+            .map(|b| b.error);
+        match error {
+            Some(e) if e.code.as_deref() == Some("payment_intent_unexpected_state") => {
+                let said = e.message.unwrap_or_default();
+                Err(GatewayError::Refused(if said.contains("processing") {
+                    STRIPE_PROCESSING.into()
+                } else {
+                    format!("Stripe can no longer cancel this debit: {said}")
+                }))
+            }
+            _ => Err(refused(status, &bytes)),
+        }
+    }
+
     /// The refund made under `key`, looked for among the intent's refunds (Stripe's list is
     /// read from its books at once, unlike its search).
     async fn find_refund_now(
@@ -721,6 +791,9 @@ impl StripeRefund {
         }
     }
 }
+
+/// Why a bank debit Stripe is processing cannot be cancelled.
+const STRIPE_PROCESSING: &str = "Stripe has sent this debit to the bank (it is processing), and Stripe cancels no debit once it is: it can be refunded once it settles.";
 
 /// What the browser's Stripe.js does instead: card numbers never reach Settle.
 const CARDS_IN_BROWSER: &str =
@@ -813,5 +886,19 @@ impl PaymentGateway for StripeGateway {
     ) -> GatewayFuture<'_, Option<Refund>> {
         let (intent, key) = (charge_id.to_string(), idempotency_key.to_string());
         Box::pin(async move { self.find_refund_now(&intent, &key).await })
+    }
+
+    fn void_offer(&self, charge_id: &str) -> GatewayFuture<'_, VoidOffer> {
+        let intent = charge_id.to_string();
+        Box::pin(async move { self.void_offer_now(&intent).await })
+    }
+
+    fn void<'a>(
+        &'a self,
+        charge_id: &'a str,
+        _reverse: bool,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, Voided> {
+        Box::pin(async move { self.void_now(charge_id, idempotency_key).await })
     }
 }

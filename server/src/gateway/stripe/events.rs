@@ -191,7 +191,7 @@ async fn intent_event(
         PaymentStatus::Pending
             if matches!(
                 charge.status,
-                ChargeStatus::Settled | ChargeStatus::Returned
+                ChargeStatus::Settled | ChargeStatus::Returned | ChargeStatus::Voided
             ) =>
         {
             payments::record_end(pool, payment, &charge).await?
