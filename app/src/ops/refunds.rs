@@ -182,23 +182,8 @@ fn VoidDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                     <p class="muted">{summary}</p>
                                     <p class="help" data-testid="void-help">{help}</p>
                                     <ErrorBanner message=banner/>
-                                    <div class="field" class:has-error=move || error_for("reason").get().is_some()>
-                                        <label for="reason">"Reason"</label>
-                                        <select id="reason" name="reason" aria-describedby="reason-error"
-                                            prop:value=move || reason.get()
-                                            on:change=move |ev| { reason.set(event_target_value(&ev)); edited.update(|e| e.push("reason".into())); }>
-                                            <option value="">"Choose…"</option>
-                                            {reasons.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
-                                        </select>
-                                        <FieldMessage id="reason-error" message=error_for("reason")/>
-                                    </div>
-                                    <div class="field" class:has-error=move || error_for("note").get().is_some()>
-                                        <label for="note">"Note"</label>
-                                        <textarea id="note" name="note" rows="2" maxlength="500" aria-describedby="note-error"
-                                            prop:value=move || note.get()
-                                            on:input=move |ev| { note.set(event_target_value(&ev)); edited.update(|e| e.push("note".into())); }></textarea>
-                                        <FieldMessage id="note-error" message=error_for("note")/>
-                                    </div>
+                                    <ReasonAndNote reasons=reasons reason=reason note=note edited=edited
+                                        reason_error=error_for("reason") note_error=error_for("note")/>
                                     <div class="modal-actions">
                                         <button type="button" class="btn" on:click=move |_| on_close.run(false)>"Keep it"</button>
                                         <button type="submit" class="btn btn-danger" data-testid="void-submit" disabled=move || send.pending().get()>
@@ -396,24 +381,8 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table>
-                                    <div class="field" class:has-error=move || error_for("reason".into()).get().is_some()>
-                                        <label for="reason">"Reason"</label>
-                                        <select id="reason" name="reason" aria-describedby="reason-error"
-                                            prop:value=move || reason.get()
-                                            on:change=move |ev| { reason.set(event_target_value(&ev)); edited.update(|e| e.push("reason".into())); }>
-                                            <option value="">"Choose…"</option>
-                                            {REASONS.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
-                                        </select>
-                                        <FieldMessage id="reason-error" message=error_for("reason".into())/>
-                                    </div>
-                                    <div class="field" class:has-error=move || error_for("note".into()).get().is_some()>
-                                        <label for="note">"Note"</label>
-                                        <textarea id="note" name="note" rows="2" maxlength="500" aria-describedby="note-help note-error"
-                                            prop:value=move || note.get()
-                                            on:input=move |ev| { note.set(event_target_value(&ev)); edited.update(|e| e.push("note".into())); }></textarea>
-                                        <p class="help" id="note-help">"Kept with the refund for staff; the customer does not see it."</p>
-                                        <FieldMessage id="note-error" message=error_for("note".into())/>
-                                    </div>
+                                    <ReasonAndNote reasons=&REASONS reason=reason note=note edited=edited
+                                        reason_error=error_for("reason".into()) note_error=error_for("note".into())/>
                                     {move || (!reversal && total.get().amount() > limit.amount()).then(|| view! {
                                         <div class="banner banner-info" role="status" data-testid="needs-approval">
                                             {format!("Above {}: an admin approves it before any money moves.", limit.display())}
@@ -438,6 +407,39 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                 }
             }}
         </Modal>
+    }
+}
+
+/// The reason (one of `reasons`) and the staff-only note of a dialog that gives money back.
+#[component]
+fn ReasonAndNote(
+    reasons: &'static [(&'static str, &'static str)],
+    reason: RwSignal<String>,
+    note: RwSignal<String>,
+    /// The fields edited since the last answer (their errors no longer apply).
+    edited: RwSignal<Vec<String>>,
+    reason_error: Signal<Option<String>>,
+    note_error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="field" class:has-error=move || reason_error.get().is_some()>
+            <label for="reason">"Reason"</label>
+            <select id="reason" name="reason" aria-describedby="reason-error"
+                prop:value=move || reason.get()
+                on:change=move |ev| { reason.set(event_target_value(&ev)); edited.update(|e| e.push("reason".into())); }>
+                <option value="">"Choose…"</option>
+                {reasons.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
+            </select>
+            <FieldMessage id="reason-error" message=reason_error/>
+        </div>
+        <div class="field" class:has-error=move || note_error.get().is_some()>
+            <label for="note">"Note"</label>
+            <textarea id="note" name="note" rows="2" maxlength="500" aria-describedby="note-help note-error"
+                prop:value=move || note.get()
+                on:input=move |ev| { note.set(event_target_value(&ev)); edited.update(|e| e.push("note".into())); }></textarea>
+            <p class="help" id="note-help">"Kept for staff; the customer does not see it."</p>
+            <FieldMessage id="note-error" message=note_error/>
+        </div>
     }
 }
 
