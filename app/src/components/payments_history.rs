@@ -86,7 +86,7 @@ pub fn PaymentsHistory(
                                 <tr data-payment=r.number.clone()>
                                     <td class="mono">{r.number.clone()}</td>
                                     <td>{date(r.at.date_naive())}</td>
-                                    <td><PaymentBadge status=r.status checking=r.checking_with_gateway/>{r.failure_message.clone().map(|m| view! { <div class="muted small">{m}</div> })}
+                                    <td><PaymentBadge status=r.status checking=r.checking_with_gateway/>{r.failure_message.clone().map(|m| { let full = m.clone(); view! { <div class="muted small status-note" title=full>{m}</div> } })}
                                         {let back = r.refunded(); back.is_positive().then(|| view! { <div class="small text-alert" data-testid="refunded">{format!("Refunded {}", back.display())}</div> })}</td>
                                     <td>{r.method.clone()}</td>
                                     <td class="mono small">{invoices}</td>
