@@ -325,12 +325,7 @@ async fn a_crash_before_the_gateway_call_is_completed_by_the_reconciler_with_one
 async fn ach_goes_pending_then_settles_or_is_returned_and_reopens_the_balance(pool: PgPool) {
     let f = fixture(pool).await;
     let open = f.open().await;
-    let ach: MethodId =
-        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND kind = 'ach'")
-            .bind(f.company_id)
-            .fetch_one(&f.pool)
-            .await
-            .unwrap();
+    let ach = f.ach_method().await;
     let PaymentOutcome::Paid(r) = f
         .pay(
             &f.clerk,

@@ -866,14 +866,7 @@ async fn a_late_return_after_settlement_reopens_what_the_refunds_had_not(pool: s
         panic!("declined")
     };
     // It settles…
-    f.gateway.advance_ach(Duration::ZERO).await.unwrap();
-    sqlx::query("UPDATE payments SET ach_next_check_at = now()")
-        .execute(&f.pool)
-        .await
-        .unwrap();
-    server::payments::sync_ach(&f.pool, &f.gateway, Duration::from_secs(30))
-        .await
-        .unwrap();
+    f.bank_moves().await;
     let status: String = sqlx::query_scalar("SELECT status FROM payments WHERE id = $1")
         .bind(r.payment_id)
         .fetch_one(&f.pool)

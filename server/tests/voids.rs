@@ -12,18 +12,13 @@ use server::gateway::PaymentGateway;
 use server::payments::voids;
 use shared::payment::{PaymentOutcome, PaymentStatus};
 use shared::refund::{VoidChoice, VoidInput};
-use shared::{AppError, InvoiceId, MethodId, PaymentId};
+use shared::{AppError, InvoiceId, PaymentId};
 use std::time::Duration;
 
 /// Pays the oldest open invoice of the fixture's company in full by its bank account
 /// (pending at the sandbox): the payment, its invoice and what it paid.
 async fn debit(f: &Fixture) -> (PaymentId, InvoiceId, rust_decimal::Decimal) {
-    let ach: MethodId =
-        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND kind = 'ach'")
-            .bind(f.company_id)
-            .fetch_one(&f.pool)
-            .await
-            .unwrap();
+    let ach = f.ach_method().await;
     let inv = f.open().await[0];
     let PaymentOutcome::Paid(r) = f.pay_in_full(ach, inv).await.unwrap() else {
         panic!("declined")
@@ -74,18 +69,6 @@ async fn ledger_holds(f: &Fixture) {
     );
 }
 
-/// The bank network's clock moves, and Settle reads every pending debit again.
-async fn bank_moves(f: &Fixture) {
-    f.gateway.advance_ach(Duration::ZERO).await.unwrap();
-    sqlx::query("UPDATE payments SET ach_next_check_at = now()")
-        .execute(&f.pool)
-        .await
-        .unwrap();
-    server::payments::sync_ach(&f.pool, &f.gateway, Duration::from_secs(30))
-        .await
-        .unwrap();
-}
-
 #[sqlx::test(migrations = "./migrations")]
 async fn a_pending_debit_is_voided_once_and_its_invoice_reopens_exactly(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
@@ -134,7 +117,7 @@ async fn a_pending_debit_is_voided_once_and_its_invoice_reopens_exactly(pool: sq
         "{message}"
     );
     // The bank's clock moves on: a voided debit neither settles nor comes back.
-    bank_moves(&f).await;
+    f.bank_moves().await;
     assert_eq!(status(&f, p).await, PaymentStatus::Voided);
     assert_eq!(f.balance(inv).await, paid);
     // Now nothing more can be done, and it says so.
@@ -165,7 +148,7 @@ async fn what_cannot_be_voided_says_why_and_changes_nothing(pool: sqlx::PgPool) 
         .execute(&f.pool)
         .await
         .unwrap();
-    bank_moves(&f).await;
+    f.bank_moves().await;
     assert_eq!(status(&f, p).await, PaymentStatus::Settled);
     let VoidChoice::No(why) = voids::choice(&f.pool, &f.gateway, &clerk, p).await.unwrap() else {
         panic!("offered")
@@ -203,8 +186,8 @@ async fn a_void_racing_the_banks_settlement_ends_one_way_in_both_books(pool: sql
     for _ in 0..4 {
         let (p, inv, paid) = debit(&f).await;
         let input = ask(p, "wrong_method", "");
-        let (voided, _) = tokio::join!(void(&f, &who, &input), bank_moves(&f));
-        bank_moves(&f).await;
+        let (voided, _) = tokio::join!(void(&f, &who, &input), f.bank_moves());
+        f.bank_moves().await;
         let (settle, gateway) = (status(&f, p).await, at_gateway(&f, p).await);
         match settle {
             PaymentStatus::Voided => {

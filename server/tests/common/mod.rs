@@ -136,6 +136,28 @@ impl Fixture {
             .unwrap()
     }
 
+    /// The company's saved bank account.
+    pub async fn ach_method(&self) -> MethodId {
+        sqlx::query_scalar("SELECT id FROM payment_methods WHERE company_id = $1 AND kind = 'ach'")
+            .bind(self.company_id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// The sandbox bank network's clock moves every pending debit on, and Settle reads each
+    /// one again at once.
+    pub async fn bank_moves(&self) {
+        self.gateway.advance_ach(Duration::ZERO).await.unwrap();
+        sqlx::query("UPDATE payments SET ach_next_check_at = now()")
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        payments::sync_ach(&self.pool, &self.gateway, Duration::from_secs(30))
+            .await
+            .unwrap();
+    }
+
     /// Saves a card for the company as the add-method flow does: the tokenizer, then
     /// `methods::add_card` with the token.
     pub async fn add_card(&self, number: &str) -> MethodId {
