@@ -79,7 +79,12 @@ pub const REASONS: [(&str, &str); 6] = [
 
 /// A reason's label, or the code itself for one no longer in the list.
 pub fn reason_label(code: &str) -> String {
-    REASONS
+    label_in(&REASONS, code)
+}
+
+/// A reason's label in `reasons`, or the code itself for one not in it.
+pub fn label_in(reasons: &[(&str, &str)], code: &str) -> String {
+    reasons
         .iter()
         .find(|(c, _)| *c == code)
         .map(|(_, l)| l.trim_end_matches(" (say why in the note)").to_string())
@@ -146,15 +151,19 @@ pub struct VoidInput {
     pub note: String,
 }
 
+/// The reasons a void is given with: [`REVERSAL_REASONS`] for a reversal, else [`REASONS`].
+pub fn void_reasons(reverse: bool) -> &'static [(&'static str, &'static str)] {
+    if reverse {
+        &REVERSAL_REASONS
+    } else {
+        &REASONS
+    }
+}
+
 impl VoidInput {
-    /// The reason (from [`REVERSAL_REASONS`] for a reversal, else [`REASONS`]) and the note.
+    /// The reason (one of [`void_reasons`]) and the note.
     pub fn check(&self) -> Result<(String, Option<String>), FieldError> {
-        let reasons: &[(&str, &str)] = if self.reverse {
-            &REVERSAL_REASONS
-        } else {
-            &REASONS
-        };
-        reason_and_note(reasons, &self.reason, &self.note)
+        reason_and_note(void_reasons(self.reverse), &self.reason, &self.note)
     }
 }
 

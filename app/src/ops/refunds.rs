@@ -16,8 +16,8 @@ use shared::format::date;
 use shared::money::Money;
 use shared::payment::{parse_amount, PaymentStatus, Receipt};
 use shared::refund::{
-    line_field, RefundInput, RefundKind, RefundLineInput, RefundStatus, RefundView, VoidChoice,
-    VoidInput, REASONS, REVERSAL_REASONS,
+    line_field, void_reasons, RefundInput, RefundKind, RefundLineInput, RefundStatus, RefundView,
+    VoidChoice, VoidInput, REASONS,
 };
 
 /// Offers "Refund…" (or "Reverse…") on the receipts of the screen below it, "Void…" on an
@@ -162,7 +162,7 @@ fn VoidDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                         "This debit has not reached the bank yet. Voiding takes it out: no money moves, and {invoices} open again by {amount}."
                                     ),
                                 };
-                                let reasons: &'static [(&'static str, &'static str)] = if reverse { &REVERSAL_REASONS } else { &REASONS };
+                                let reasons = void_reasons(reverse);
                                 let verb = if reverse { "Reverse" } else { "Void" };
                                 let submit = move |ev: leptos::ev::SubmitEvent| {
                                     ev.prevent_default();

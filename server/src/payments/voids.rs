@@ -17,7 +17,7 @@ use crate::gateway::{within, GatewayError, PaymentGateway, VoidOffer, Voided, LO
 use crate::{Error, Result};
 use serde_json::json;
 use shared::payment::PaymentStatus;
-use shared::refund::{reason_label, VoidChoice, VoidInput, REVERSAL_REASONS};
+use shared::refund::{label_in, void_reasons, VoidChoice, VoidInput};
 use shared::{AppError, PaymentId, UserId};
 use sqlx::PgPool;
 
@@ -132,15 +132,7 @@ pub async fn void(
     let who = sqlx::query_scalar!("SELECT name FROM users WHERE id = $1", staff.id() as UserId)
         .fetch_one(pool)
         .await?;
-    let label = if input.reverse {
-        REVERSAL_REASONS
-            .iter()
-            .find(|(c, _)| *c == reason)
-            .map(|(_, l)| l.to_string())
-            .unwrap_or_else(|| reason_label(&reason))
-    } else {
-        reason_label(&reason)
-    };
+    let label = label_in(void_reasons(input.reverse), &reason);
     let (code, what) = match how {
         Voided::Cancelled => ("voided", "taken out before it reached the bank"),
         Voided::Reversed => ("reversed", "reversed by a credit in the next file"),
