@@ -6,8 +6,8 @@ use crate::lazy::{
     CompanyMethodsScreen, CompanyPaymentsScreen, CompanyScreen, ContactsScreen, DisputesScreen,
     EmailScreen, ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen, MethodsScreen,
     OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen, PaymentsScreen,
-    ReceiptLinkScreen, RefundApprovalsScreen, ResetPasswordScreen, StaffUsersScreen, UsersScreen,
-    WebhookScreen, WebhooksScreen,
+    ReasonCodesScreen, ReceiptLinkScreen, RefundApprovalsScreen, ResetPasswordScreen,
+    StaffUsersScreen, UsersScreen, WebhookScreen, WebhooksScreen,
 };
 use crate::login::LoginPage;
 use crate::portal::{
@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system/import") view={Lazy::<ImportScreen>::new()}/>
                     <Route path=path!("system/email") view={Lazy::<EmailScreen>::new()}/>
                     <Route path=path!("system/staff-users") view={Lazy::<StaffUsersScreen>::new()}/>
+                    <Route path=path!("system/reason-codes") view={Lazy::<ReasonCodesScreen>::new()}/>
                 </ParentRoute>
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalInvoices/>

@@ -45,6 +45,7 @@ lazy_screen!(WebhooksScreen => crate::ops::system::webhooks::WebhooksPage);
 lazy_screen!(WebhookScreen => crate::ops::system::webhooks::WebhookPage);
 lazy_screen!(ImportScreen => crate::ops::system::import::ImportPage);
 lazy_screen!(EmailScreen => crate::ops::system::email::EmailPage);
+lazy_screen!(ReasonCodesScreen => crate::ops::system::reason_codes::ReasonCodesPage);
 lazy_screen!(StaffUsersScreen => crate::ops::system::staff_users::StaffUsersPage);
 lazy_screen!(PayLinksScreen => crate::ops::crm::company::pay_links::PayLinksTab);
 lazy_screen!(ForgotPasswordScreen => crate::public::account::ForgotPasswordPage);

@@ -872,6 +872,38 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             .status(),
         StatusCode::FORBIDDEN
     );
+    // The reason lists: a customer reads the short-pay reasons offered, nothing more.
+    covered.push("offered_reasons");
+    let short_pay = serde_json::json!({ "kind": "ShortPay", "link": null });
+    let res = app
+        .call_json("offered_reasons", &short_pay, Some(&customer))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let refund_reasons = serde_json::json!({ "kind": "Refund", "link": null });
+    assert_eq!(
+        app.call_json("offered_reasons", &refund_reasons, Some(&customer))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    for (name, body) in [
+        ("kept_reasons", serde_json::json!({ "kind": "ShortPay" })),
+        (
+            "add_reason",
+            serde_json::json!({ "kind": "ShortPay", "reason": { "label": "Mine", "code": "" } }),
+        ),
+        (
+            "change_reason",
+            serde_json::json!({ "kind": "ShortPay", "code": "pricing", "label": "Mine", "active": false }),
+        ),
+    ] {
+        covered.push(name);
+        assert_eq!(
+            app.call_json(name, &body, Some(&customer)).await.status(),
+            StatusCode::FORBIDDEN,
+            "{name}"
+        );
+    }
     covered.push("create_webhook");
     let hook = serde_json::json!({ "url": "https://x.example/hook", "description": "", "events": ["payment.approved"] });
     assert_eq!(

@@ -60,6 +60,41 @@ async fn a_pay_link_pays_its_own_invoices_once_without_an_account(pool: PgPool) 
         .unwrap();
     assert_eq!(view["status"], "opened");
     assert_eq!(view["invoices"].as_array().unwrap().len(), 1);
+    // The link offers the seller's short-pay reasons; a made-up link offers nothing.
+    let reasons: Value = app
+        .call_json(
+            "offered_reasons",
+            &serde_json::json!({ "kind": "ShortPay", "link": token }),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        reasons
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "other"),
+        "{reasons}"
+    );
+    let res = app
+        .call_json(
+            "offered_reasons",
+            &serde_json::json!({ "kind": "ShortPay", "link": "x".repeat(43) }),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .call_json(
+            "offered_reasons",
+            &serde_json::json!({ "kind": "Refund", "link": token }),
+            None,
+        )
+        .await;
+    assert!(res.status().is_client_error(), "{}", res.status());
     let methods: Value = app
         .call("payment_options", &[("code", ""), ("link", &token)], None)
         .await

@@ -7,9 +7,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test, expect, CUSTOMER, checkScreen, fillPortalBankAccount, signIn, sql, waitForHydration } from "./helpers";
+import { ADMIN, test, expect, CUSTOMER, checkScreen, fillPortalBankAccount, signIn, sql, waitForHydration } from "./helpers";
 
-const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 const python = join(__dirname, "../../.data/venv/bin/python");
 const scripts = join(__dirname, "../../scripts");
 

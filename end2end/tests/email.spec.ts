@@ -1,12 +1,11 @@
 // Browser tests of what Settle emails: receipts, invitations, resets and pay links, read from the mail catcher.
 import { Page } from "@playwright/test";
-import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { ADMIN, test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 import { linkIn, mailCatcher, mailsTo, showMail, waitForMail } from "./mail";
 
 // Emails go through a real SMTP server: the MailDev catcher scripts/e2e-server.sh starts.
 // Each message's HTML is saved as screenshots/email-<name>.png.
 
-const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 
 function companyId(code: string): string {
   return sql(`SELECT id FROM companies WHERE code = '${code}'`)[0][0];
@@ -72,7 +71,8 @@ test("a clerk sends a pay link; the customer pays part with a new card through i
   await checkScreen(customer, "pay-link-page", testInfo);
   const part = (Math.round(Number(b1) * 50) / 100).toFixed(2);
   await customer.getByLabel(`Amount to pay on ${n1}`).fill(part);
-  await customer.getByLabel(`Reason for paying less on ${n1}`).fill("The rest after the credit note");
+  await customer.getByLabel(`Reason for paying less on ${n1}`).selectOption({ label: "Credit memo expected" });
+  await customer.getByLabel(`Comment on paying less on ${n1}`).fill("The rest after the credit note");
   await customer.getByRole("button", { name: "Review and pay" }).click();
   const dialog = customer.getByRole("dialog", { name: "Make Payment" });
   await expect(dialog.getByLabel("Authorized by")).toHaveCount(0);

@@ -30,6 +30,7 @@ export const test = base.extend<{ pageGuard: void }>({
 export { expect };
 
 export const CLERK = { email: "clerk@settle.example", password: "demo-clerk-pass" };
+export const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 export const CUSTOMER = { email: "ap@c1001.example", password: "demo-customer-pass" };
 
 /** Signs in through the login form and waits for the landing page. */

@@ -1,8 +1,7 @@
 // Browser tests of the integration screens (API keys, webhooks, imports) with a real webhook receiver.
 import { spawn, ChildProcess } from "node:child_process";
-import { test, expect, signIn, checkScreen, waitForHydration, sql } from "./helpers";
+import { ADMIN, test, expect, signIn, checkScreen, waitForHydration, sql } from "./helpers";
 
-const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 
 test("an admin makes an API key, the ERP uses it, and revoking it locks it out", async ({ page, request }, testInfo) => {
   const name = `NetSuite sync ${Date.now()}`;
@@ -220,7 +219,7 @@ test("staff see every company's payments, filter them and export the same rows a
   expect(csv.status()).toBe(200);
   expect(csv.headers()["content-type"]).toContain("text/csv");
   const lines = (await csv.text()).trim().split("\n");
-  expect(lines[0]).toBe("Payment,Date (UTC),Status,Company ID,Company,Method,Invoices,Amount,Currency,Taken by,Authorization,Refunded,Refunds,Dispute");
+  expect(lines[0]).toBe("Payment,Date (UTC),Status,Company ID,Company,Method,Invoices,Short-pay reasons,Amount,Currency,Taken by,Authorization,Refunded,Refunds,Dispute");
   expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(expected);
 
   // A wrong range is named at its field.

@@ -110,8 +110,12 @@ test("a partial payment needs a reason and leaves the rest open", async ({ page 
   await expect(page.getByText("Use at most 2 decimal places.")).toBeVisible();
   await amount.fill("10.00");
   await page.getByRole("button", { name: "Make Payment" }).click();
-  await expect(page.getByText("Give a reason for paying less than the balance.")).toBeVisible();
-  await page.getByLabel(`Reason for paying less on ${n1}`).fill("Disputed freight");
+  await expect(page.getByText("Choose a reason for paying less than the balance.")).toBeVisible();
+  // "Other" needs a comment.
+  await page.getByLabel(`Reason for paying less on ${n1}`).selectOption({ label: "Other" });
+  await page.getByRole("button", { name: "Make Payment" }).click();
+  await expect(page.getByText('Say why in the comment: the reason is "Other".')).toBeVisible();
+  await page.getByLabel(`Comment on paying less on ${n1}`).fill("Disputed freight");
   await page.getByRole("button", { name: "Make Payment" }).click();
   const dialog = page.getByRole("dialog", { name: "Make Payment" });
   await expect(dialog.getByTestId("pay-total")).toHaveText("$10.00");
@@ -120,6 +124,7 @@ test("a partial payment needs a reason and leaves the rest open", async ({ page 
   const receipt = page.getByRole("dialog", { name: "Payment received" });
   const left = (Math.round((Number(b1) - 10) * 100) / 100).toFixed(2);
   await expect(receipt).toContainText(usd(left));
+  await expect(receipt.getByTestId("short-pay")).toHaveText("Paid short: Other: Disputed freight");
   await receipt.getByRole("button", { name: "Done" }).click();
   await expect(page.locator(`[data-invoice="${n1}"] [data-col=balance]`)).toHaveText(usd(left));
 });

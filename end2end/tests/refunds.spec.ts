@@ -4,9 +4,8 @@
 // sandbox's books agreeing with what the screens say; a pending ACH debit voided.
 import { Browser, Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { ADMIN, test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
 
-const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 const CODE = "C1014";
 
 async function as(browser: Browser, who: { email: string; password: string }, landing: RegExp): Promise<Page> {

@@ -1,8 +1,7 @@
 // Browser tests of users: customer users on a company, staff users, invitations and disabling.
-import { test, expect, checkScreen, signIn, waitForHydration } from "./helpers";
+import { ADMIN, test, expect, checkScreen, signIn, waitForHydration } from "./helpers";
 import { linkIn, waitForMail } from "./mail";
 
-const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 
 test("an admin invites a customer user who accepts by email, then disables them", async ({ page, browser }, testInfo) => {
   await signIn(page, ADMIN, /\/ops\/crm\/companies$/);

@@ -153,6 +153,10 @@ pub enum Action {
     DisputeLost,
     #[sqlx(rename = "dispute.evidence_downloaded")]
     DisputeEvidenceDownloaded,
+    #[sqlx(rename = "reason_code.added")]
+    ReasonCodeAdded,
+    #[sqlx(rename = "reason_code.changed")]
+    ReasonCodeChanged,
 }
 
 /// What an event is about (`audit_events.entity_type`).
@@ -173,6 +177,7 @@ pub enum Entity {
     PayLink,
     AchFile,
     Settings,
+    ReasonCode,
 }
 
 /// One audit event.

@@ -645,6 +645,7 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
                 .map(|(id, amount)| LineInput {
                     invoice_id: *id,
                     amount: shared::Money::usd(common::d(amount)),
+                    short_pay_code: String::new(),
                     short_pay_reason: "Paying the rest next week".into(),
                 })
                 .collect(),
@@ -782,6 +783,7 @@ impl Fixture {
                 .map(|(id, amount)| LineInput {
                     invoice_id: *id,
                     amount: shared::Money::usd(common::d(amount)),
+                    short_pay_code: String::new(),
                     short_pay_reason: "Paying part now".into(),
                 })
                 .collect(),

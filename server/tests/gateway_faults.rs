@@ -35,6 +35,7 @@ fn request(
         lines: vec![LineInput {
             invoice_id: invoice.0,
             amount: shared::money::Money::usd(invoice.1),
+            short_pay_code: String::new(),
             short_pay_reason: String::new(),
         }],
         consent_channel: "phone".into(),

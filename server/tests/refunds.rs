@@ -27,20 +27,6 @@ fn staff_of(id: UserId, role: Role) -> Principal {
     .unwrap()
 }
 
-async fn user_id(f: &Fixture, email: &str) -> UserId {
-    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&f.pool)
-        .await
-        .unwrap()
-}
-
-async fn admin(f: &Fixture) -> Admin {
-    staff_of(user_id(f, "admin@settle.example").await, Role::Admin)
-        .admin()
-        .unwrap()
-}
-
 /// A second admin, to approve what the first asked.
 async fn second_admin(f: &Fixture) -> Admin {
     let id: UserId = sqlx::query_scalar(
@@ -323,7 +309,7 @@ async fn who_may_refund_and_the_second_person_above_the_limit(pool: sqlx::PgPool
     assert!(e.field().unwrap().message.contains("Staff Users"), "{e:?}");
     assert_eq!(f.balance(inv).await, Decimal::ZERO);
 
-    let first = admin(&f).await;
+    let first = f.admin().await;
     refunds::set_may_refund(&f.pool, &first, clerk(&f).id(), true)
         .await
         .unwrap();

@@ -272,6 +272,13 @@ pub struct Allocation {
     #[serde(with = "amount::option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "0.00"))]
     pub balance_after: Option<Decimal>,
+    /// Why less than the balance was paid: one of the seller's short-pay reason codes
+    /// (`pricing`, `other`, …); null for a line paid in full, or with a reason given as text
+    /// before codes.
+    #[cfg_attr(feature = "openapi", schema(example = "pricing"))]
+    pub short_pay_code: Option<String>,
+    /// The short payment's comment (required with `other`), or its text from before codes.
+    pub short_pay_reason: Option<String>,
 }
 
 /// What a refund gives back on one invoice.
@@ -443,7 +450,7 @@ mod tests {
             "taken_by": {"name": "Carla", "email": "c@x.example", "role": "clerk"},
             "on_behalf_of": "C1004", "consent": {"channel": "pay_link", "reference": "r"},
             "failure": null,
-            "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00"}],
+            "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00", "short_pay_code": null, "short_pay_reason": null}],
             "refunded": "25.00",
             "refunds": [{"id": "R-1001", "kind": "refund", "status": "succeeded", "amount": "25.00",
                          "reason": "duplicate", "lines": [{"invoice": "INV-1", "amount": "25.00"}],
@@ -496,10 +503,13 @@ mod tests {
             invoice: "I".into(),
             amount: Decimal::new(5, 0),
             balance_after: Some(Decimal::new(125, 1)),
+            short_pay_code: Some("pricing".into()),
+            short_pay_reason: None,
         };
         assert_eq!(
             serde_json::to_value(&a).unwrap(),
-            json!({"invoice": "I", "amount": "5.00", "balance_after": "12.50"})
+            json!({"invoice": "I", "amount": "5.00", "balance_after": "12.50",
+                   "short_pay_code": "pricing", "short_pay_reason": null})
         );
     }
 }

@@ -120,8 +120,26 @@ impl Consent {
 pub struct PaymentLine {
     pub invoice_id: InvoiceId,
     pub amount: Money,
-    /// Why less than the balance is paid (required for a short payment).
+    /// Why less than the balance is paid (required for a short payment): one of the seller's
+    /// short-pay reason codes.
+    pub short_pay_code: Option<String>,
+    /// Its comment (required with "other"); before codes, the reason's free text.
     pub short_pay_reason: Option<String>,
+}
+
+impl PaymentLine {
+    /// A short payment's reason "Other" needs its comment.
+    pub fn check_comment(&self) -> Result<(), FieldError> {
+        if self.short_pay_code.as_deref() == Some(crate::reason::OTHER)
+            && self.short_pay_reason.is_none()
+        {
+            return Err(FieldError::new(
+                reason_note_field(self.invoice_id),
+                "Say why in the comment: the reason is \"Other\".",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The form field of a line's amount: `amount_<invoice id>`.
@@ -134,12 +152,22 @@ pub fn reason_field(invoice_id: InvoiceId) -> String {
     format!("reason_{invoice_id}")
 }
 
+/// The form field of a line's short-pay comment: `reason_note_<invoice id>`.
+pub fn reason_note_field(invoice_id: InvoiceId) -> String {
+    format!("reason_note_{invoice_id}")
+}
+
 /// A line as the form sends it: the amount already checked in the browser (and checked again
 /// as it is read: [`Money`] refuses more decimals than its currency has), the reason as typed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineInput {
     pub invoice_id: InvoiceId,
     pub amount: Money,
+    /// The short-pay reason's code; empty with a comment alone (as before codes), the comment
+    /// is given as "other".
+    #[serde(default)]
+    pub short_pay_code: String,
+    /// The short-pay comment.
     #[serde(default)]
     pub short_pay_reason: String,
 }
@@ -214,15 +242,29 @@ impl PaymentRequest {
                 .join(" ");
             if reason.chars().count() > Self::MAX_REASON {
                 return Err(FieldError::new(
-                    reason_field(l.invoice_id),
-                    format!("Keep the reason to {} characters.", Self::MAX_REASON),
+                    reason_note_field(l.invoice_id),
+                    format!("Keep the comment to {} characters.", Self::MAX_REASON),
                 ));
             }
-            lines.push(PaymentLine {
+            let code = match l.short_pay_code.trim() {
+                "" if reason.is_empty() => None,
+                "" => Some(crate::reason::OTHER.to_string()),
+                code if crate::reason::is_code(code) => Some(code.to_string()),
+                _ => {
+                    return Err(FieldError::new(
+                        reason_field(l.invoice_id),
+                        "Choose one of the listed reasons.",
+                    ))
+                }
+            };
+            let line = PaymentLine {
                 invoice_id: l.invoice_id,
                 amount,
+                short_pay_code: code,
                 short_pay_reason: (!reason.is_empty()).then_some(reason),
-            });
+            };
+            line.check_comment()?;
+            lines.push(line);
         }
         let total = Money::sum(currency, lines.iter().map(|l| &l.amount))
             .filter(Money::within_limit)
@@ -262,13 +304,13 @@ pub fn check_line_against_balance(line: &PaymentLine, balance: Money) -> Result<
             ),
         ));
     }
-    if line.amount.amount() < balance.amount() && line.short_pay_reason.is_none() {
+    if line.amount.amount() < balance.amount() && line.short_pay_code.is_none() {
         return Err(FieldError::new(
             reason_field(line.invoice_id),
-            "Give a reason for paying less than the balance.",
+            "Choose a reason for paying less than the balance.",
         ));
     }
-    Ok(())
+    line.check_comment()
 }
 
 /// Where a payment stands.
@@ -352,6 +394,9 @@ pub struct ReceiptLine {
     /// payment can be refunded or reversed now.
     #[serde(default)]
     pub refundable: Option<Money>,
+    /// Why less than the balance was paid: "Pricing difference: 5 % agreed".
+    #[serde(default)]
+    pub short_pay: Option<String>,
 }
 
 /// A payment's receipt.
@@ -509,6 +554,7 @@ mod tests {
                 .map(|(id, a, r)| LineInput {
                     invoice_id: InvoiceId(id),
                     amount: usd(a),
+                    short_pay_code: String::new(),
                     short_pay_reason: r.into(),
                 })
                 .collect(),
@@ -621,7 +667,8 @@ mod tests {
         let line = |a: &str, r: Option<&str>| PaymentLine {
             invoice_id: InvoiceId(3),
             amount: usd(a),
-            short_pay_reason: r.map(str::to_string),
+            short_pay_code: r.map(str::to_string),
+            short_pay_reason: None,
         };
         assert!(check_line_against_balance(&line("10.00", None), usd("10.00")).is_ok());
         assert_eq!(
@@ -636,10 +683,33 @@ mod tests {
                 .field,
             "reason_3"
         );
-        assert!(
-            check_line_against_balance(&line("9.99", Some("Disputed freight")), usd("10.00"))
-                .is_ok()
+        assert!(check_line_against_balance(&line("9.99", Some("pricing")), usd("10.00")).is_ok());
+    }
+
+    #[test]
+    fn a_short_payment_names_a_code_and_other_needs_a_comment() {
+        let parse = |code: &str, reason: &str| {
+            let mut inp = input(vec![(4, "1.00", reason)]);
+            inp.lines[0].short_pay_code = code.into();
+            PaymentRequest::parse(&inp, consent(), Currency::USD)
+        };
+        let r = parse("pricing", " agreed  5 % off ").unwrap();
+        assert_eq!(r.lines[0].short_pay_code.as_deref(), Some("pricing"));
+        assert_eq!(
+            r.lines[0].short_pay_reason.as_deref(),
+            Some("agreed 5 % off")
         );
+        // A comment alone (as written before codes) is given as "other".
+        let r = parse("", "Disputed freight").unwrap();
+        assert_eq!(r.lines[0].short_pay_code.as_deref(), Some("other"));
+        assert_eq!(parse("other", " ").unwrap_err().field, "reason_note_4");
+        assert_eq!(parse("Pricing!", "").unwrap_err().field, "reason_4");
+        assert_eq!(
+            parse("pricing", &"x".repeat(201)).unwrap_err().field,
+            "reason_note_4"
+        );
+        let r = parse("", "").unwrap();
+        assert_eq!(r.lines[0].short_pay_code, None);
     }
 
     proptest! {

@@ -67,42 +67,27 @@ impl RefundStatus {
     }
 }
 
-/// The reasons a refund or reversal is given with: `(code, label)`. "Other" needs a note.
-pub const REASONS: [(&str, &str); 6] = [
-    ("duplicate", "Duplicate payment"),
-    ("wrong_invoices", "Paid the wrong invoices"),
-    ("wrong_method", "Charged the wrong payment method"),
-    ("invoice_cancelled", "Invoice cancelled or credited"),
-    ("customer_request", "Customer's request"),
-    ("other", "Other (say why in the note)"),
-];
-
-/// A reason's label, or the code itself for one no longer in the list.
-pub fn reason_label(code: &str) -> String {
-    label_in(&REASONS, code)
-}
-
 /// A reason's label in `reasons`, or the code itself for one not in it.
 pub fn label_in(reasons: &[(&str, &str)], code: &str) -> String {
     reasons
         .iter()
         .find(|(c, _)| *c == code)
-        .map(|(_, l)| l.trim_end_matches(" (say why in the note)").to_string())
+        .map(|(_, l)| l.to_string())
         .unwrap_or_else(|| code.replace('_', " "))
 }
 
 /// The longest note.
 pub const NOTE_MAX: usize = 500;
 
-/// A reason from `reasons` and its note, checked: a known reason, a note of at most
-/// [`NOTE_MAX`] characters, and one where the reason is "Other".
+/// A reason and its note, checked: a reason `known` takes, a note of at most [`NOTE_MAX`]
+/// characters, and one where the reason is "Other".
 pub fn reason_and_note(
-    reasons: &[(&str, &str)],
+    known: impl Fn(&str) -> bool,
     reason: &str,
     note: &str,
 ) -> Result<(String, Option<String>), FieldError> {
     let reason = reason.trim();
-    if !reasons.iter().any(|(c, _)| *c == reason) {
+    if !known(reason) {
         return Err(FieldError::new("reason", "Choose a reason."));
     }
     let note = note.trim();
@@ -151,19 +136,19 @@ pub struct VoidInput {
     pub note: String,
 }
 
-/// The reasons a void is given with: [`REVERSAL_REASONS`] for a reversal, else [`REASONS`].
-pub fn void_reasons(reverse: bool) -> &'static [(&'static str, &'static str)] {
-    if reverse {
-        &REVERSAL_REASONS
-    } else {
-        &REASONS
-    }
-}
-
 impl VoidInput {
-    /// The reason (one of [`void_reasons`]) and the note.
+    /// The reason and the note: for a reversal one of [`REVERSAL_REASONS`] (the network's
+    /// rules); else a refund reason code, which the server checks against the seller's list.
     pub fn check(&self) -> Result<(String, Option<String>), FieldError> {
-        reason_and_note(void_reasons(self.reverse), &self.reason, &self.note)
+        if self.reverse {
+            reason_and_note(
+                |r| REVERSAL_REASONS.iter().any(|(c, _)| *c == r),
+                &self.reason,
+                &self.note,
+            )
+        } else {
+            reason_and_note(crate::reason::is_code, &self.reason, &self.note)
+        }
     }
 }
 
@@ -243,7 +228,7 @@ impl RefundRequest {
                 "Enter an amount to give back on at least one invoice.",
             ));
         }
-        let (reason, note) = reason_and_note(&REASONS, &input.reason, &input.note)?;
+        let (reason, note) = reason_and_note(crate::reason::is_code, &input.reason, &input.note)?;
         Ok(RefundRequest {
             payment_id: input.payment_id,
             lines,
@@ -270,6 +255,8 @@ pub struct RefundView {
     pub amount: Money,
     pub lines: Vec<RefundLine>,
     pub reason: String,
+    /// The reason as staff read it (the label the seller gives its code).
+    pub reason_label: String,
     pub note: Option<String>,
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
@@ -458,10 +445,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.note.as_deref(), Some("goodwill"));
-        assert_eq!(reason_label("other"), "Other");
         assert_eq!(
-            reason_label("wrong_method"),
-            "Charged the wrong payment method"
+            label_in(&REVERSAL_REASONS, "wrong_amount"),
+            "Debited the wrong amount"
         );
+        assert_eq!(label_in(&REVERSAL_REASONS, "gone_code"), "gone code");
     }
 }

@@ -215,6 +215,9 @@ pub struct PaymentRow {
     pub method: String,
     /// Invoice numbers with what each got, e.g. "INV-1 (120.00)".
     pub invoices: Vec<(String, Money)>,
+    /// Each invoice paid short with its reason code and comment: "INV-1 pricing (5 % agreed)";
+    /// a reason from before codes is its text alone.
+    pub short_pays: Vec<String>,
     pub amount: Money,
     /// Who took it: a staff member, a customer user, or the ERP.
     pub taken_by: String,
@@ -230,7 +233,7 @@ pub struct PaymentRow {
 }
 
 /// The columns of the list and of its CSV export.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "Payment",
     "Date (UTC)",
     "Status",
@@ -238,6 +241,7 @@ pub const COLUMNS: [&str; 14] = [
     "Company",
     "Method",
     "Invoices",
+    "Short-pay reasons",
     "Amount",
     "Currency",
     "Taken by",
@@ -267,7 +271,7 @@ impl PaymentRow {
     }
 
     /// The row's cells, in [`COLUMNS`] order.
-    pub fn cells(&self) -> [String; 14] {
+    pub fn cells(&self) -> [String; 15] {
         [
             self.number.clone(),
             self.created_at.format("%Y-%m-%d %H:%M").to_string(),
@@ -276,6 +280,7 @@ impl PaymentRow {
             self.company_name.clone(),
             self.method.clone(),
             self.invoices_text(),
+            self.short_pays.join("; "),
             format!("{:.2}", self.amount.amount()),
             self.amount.currency().code().to_string(),
             self.taken_by_text(),

@@ -8,7 +8,8 @@ use leptos::prelude::*;
 use shared::format::{count, date};
 use shared::invoice::{InvoiceSort, OpenInvoice};
 use shared::money::Money;
-use shared::payment::{amount_field, parse_amount, reason_field};
+use shared::payment::{amount_field, parse_amount, reason_field, reason_note_field};
+use shared::reason::{ReasonCode, ReasonKind, OTHER};
 
 /// How the list is sorted and the URL of each order (see [`super::pager::sort_header`]).
 #[derive(Clone)]
@@ -169,8 +170,22 @@ fn PayCell(sel: Selection, invoice: OpenInvoice) -> impl IntoView {
             .and_then(|a| parse_amount("x", &a, balance.currency()).ok())
             .is_some_and(|m| m.amount() < balance.amount())
     };
+    let note_label = StoredValue::new(format!("Comment on paying less on {}", invoice.number));
     let amount_error = move || sel.error_for(&amount_field(id));
     let reason_error = move || sel.error_for(&reason_field(id));
+    let note_error = move || sel.error_for(&reason_note_field(id));
+    let chosen = move || sel.codes.with(|m| m.get(&id).cloned().unwrap_or_default());
+    // Until the list is in, "Other" (always offered) lets the payer go on.
+    let offered = move || {
+        sel.offered.get().unwrap_or_else(|| {
+            vec![ReasonCode {
+                kind: ReasonKind::ShortPay,
+                code: OTHER.into(),
+                label: "Other".into(),
+                active: true,
+            }]
+        })
+    };
     view! {
         <td class="num pay-col">
             <Show when=move || amount().is_some()>
@@ -190,20 +205,40 @@ fn PayCell(sel: Selection, invoice: OpenInvoice) -> impl IntoView {
                     />
                     {move || amount_error().map(|m| view! { <p class="field-error" role="alert"><span class="icon-error" aria-hidden="true">"!"</span>{m}</p> })}
                     <Show when=short>
-                        <input
+                        <select
                             class="reason-input"
                             class:invalid=move || reason_error().is_some()
                             name=reason_field(id)
-                            placeholder="Reason for paying less"
                             aria-label=reason_label.get_value()
                             aria-invalid=move || reason_error().is_some().to_string()
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                sel.codes.update(|m| { m.insert(id, v); });
+                            }
+                        >
+                            <option value="" selected=move || chosen().is_empty()>"Reason for paying less…"</option>
+                            {move || offered().into_iter().map(|r| {
+                                let code = r.code.clone();
+                                let picked = chosen() == code;
+                                view! { <option value=code selected=picked>{r.label}</option> }
+                            }).collect_view()}
+                        </select>
+                        {move || reason_error().map(|m| view! { <p class="field-error" role="alert"><span class="icon-error" aria-hidden="true">"!"</span>{m}</p> })}
+                        <input
+                            class="reason-input"
+                            class:invalid=move || note_error().is_some()
+                            name=reason_note_field(id)
+                            maxlength="200"
+                            placeholder=move || if chosen() == OTHER { "Comment (say why)" } else { "Comment (optional)" }
+                            aria-label=note_label.get_value()
+                            aria-invalid=move || note_error().is_some().to_string()
                             prop:value=move || sel.reasons.with(|m| m.get(&id).cloned().unwrap_or_default())
                             on:input=move |ev| {
                                 let v = event_target_value(&ev);
                                 sel.reasons.update(|m| { m.insert(id, v); });
                             }
                         />
-                        {move || reason_error().map(|m| view! { <p class="field-error" role="alert"><span class="icon-error" aria-hidden="true">"!"</span>{m}</p> })}
+                        {move || note_error().map(|m| view! { <p class="field-error" role="alert"><span class="icon-error" aria-hidden="true">"!"</span>{m}</p> })}
                     </Show>
                 </div>
             </Show>

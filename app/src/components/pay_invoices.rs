@@ -100,6 +100,7 @@ pub fn OpenInvoicesToPay(
     );
     // The selection outlives the page it was made on (paging, sorting, filtering).
     let selection = Selection::new();
+    selection.offer_reasons(payer.link());
     let notice = RwSignal::new(None::<Notice>);
     let paying = RwSignal::new(None::<Vec<PayLine>>);
     let open_dialog = move |_| {

@@ -164,6 +164,7 @@ pub fn PaymentDialog(
                         .map(|l| LineInput {
                             invoice_id: l.line.invoice_id,
                             amount: l.line.amount,
+                            short_pay_code: l.line.short_pay_code.clone().unwrap_or_default(),
                             short_pay_reason: l.line.short_pay_reason.clone().unwrap_or_default(),
                         })
                         .collect()

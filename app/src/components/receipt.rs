@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::format::date;
 use shared::payment::{PaymentStatus, Receipt};
-use shared::refund::{reason_label, RefundKind, RefundStatus, RefundView};
+use shared::refund::{RefundKind, RefundStatus, RefundView};
 
 /// The status badge of a payment; "Checking with the gateway" while its gateway answer is
 /// overdue and Settle keeps asking.
@@ -64,7 +64,10 @@ pub fn ReceiptView(receipt: Receipt) -> impl IntoView {
                 <tbody>
                     {r.lines.iter().map(|l| view! {
                         <tr>
-                            <td class="mono">{l.invoice_number.clone()}</td>
+                            <td>
+                                <span class="mono">{l.invoice_number.clone()}</span>
+                                {l.short_pay.clone().map(|why| view! { <div class="small muted" data-testid="short-pay">{format!("Paid short: {why}")}</div> })}
+                            </td>
                             <td class="num">{l.applied.display()}</td>
                             <td class="num">{l.new_balance.display()}</td>
                         </tr>
@@ -97,7 +100,7 @@ fn RefundsList(refunds: Vec<RefundView>) -> impl IntoView {
                         _ => "badge-red",
                     };
                     let lines = g.lines.iter().map(|l| format!("{} {}", l.invoice_number, l.amount.display())).collect::<Vec<_>>().join(", ");
-                    let mut who = vec![format!("{} · {}", date(g.requested_at.date_naive()), reason_label(&g.reason))];
+                    let mut who = vec![format!("{} · {}", date(g.requested_at.date_naive()), g.reason_label)];
                     if g.kind == RefundKind::Dispute {
                         who.push("taken by the card network".to_string());
                     } else if !g.requested_by.is_empty() {

@@ -2,13 +2,16 @@
 //! lowered, with a reason) and a running total.
 
 use super::payment_dialog::PayLine;
+use crate::server_fns::reasons::offered_reasons;
 use leptos::prelude::*;
 use shared::error::FieldError;
 use shared::invoice::OpenInvoice;
 use shared::money::Money;
 use shared::payment::{
-    amount_field, check_line_against_balance, parse_amount, reason_field, PaymentLine,
+    amount_field, check_line_against_balance, parse_amount, reason_field, reason_note_field,
+    PaymentLine,
 };
+use shared::reason::{ReasonCode, ReasonKind};
 use shared::InvoiceId;
 use std::collections::BTreeMap;
 
@@ -18,8 +21,12 @@ use std::collections::BTreeMap;
 pub struct Selection {
     /// Selected invoice id → amount as typed.
     pub amounts: RwSignal<BTreeMap<InvoiceId, String>>,
-    /// Invoice id → short-pay reason as typed.
+    /// Invoice id → short-pay reason code as chosen.
+    pub codes: RwSignal<BTreeMap<InvoiceId, String>>,
+    /// Invoice id → short-pay comment as typed.
     pub reasons: RwSignal<BTreeMap<InvoiceId, String>>,
+    /// The short-pay reasons offered (loaded once the table is in the browser).
+    pub offered: RwSignal<Option<Vec<ReasonCode>>>,
     /// Errors shown under the table's inputs after an attempt to pay.
     pub errors: RwSignal<Vec<FieldError>>,
     /// The selected invoices as they were listed when picked, so a selection outlives the
@@ -37,10 +44,26 @@ impl Selection {
     pub fn new() -> Self {
         Selection {
             amounts: RwSignal::new(BTreeMap::new()),
+            codes: RwSignal::new(BTreeMap::new()),
             reasons: RwSignal::new(BTreeMap::new()),
+            offered: RwSignal::new(None),
             errors: RwSignal::new(Vec::new()),
             picked: StoredValue::new(BTreeMap::new()),
         }
+    }
+
+    /// Loads the short-pay reasons offered, for whoever pays (`link`: a pay link's token), once
+    /// the page is in the browser.
+    pub fn offer_reasons(&self, link: Option<String>) {
+        let offered = self.offered;
+        Effect::new(move |_| {
+            let link = link.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = offered_reasons(ReasonKind::ShortPay, link).await {
+                    offered.set(Some(list));
+                }
+            });
+        });
     }
 
     pub fn is_selected(&self, id: InvoiceId) -> bool {
@@ -97,6 +120,7 @@ impl Selection {
 
     pub fn clear(&self) {
         self.amounts.update(|m| m.clear());
+        self.codes.update(|m| m.clear());
         self.reasons.update(|m| m.clear());
         self.picked.update_value(|p| p.clear());
         self.errors.set(Vec::new());
@@ -137,6 +161,7 @@ impl Selection {
     /// error otherwise (also kept in `errors` for the inputs to show).
     pub fn lines(&self) -> Result<Vec<PayLine>, FieldError> {
         let amounts = self.amounts.get_untracked();
+        let codes = self.codes.get_untracked();
         let reasons = self.reasons.get_untracked();
         let mut invoices: Vec<OpenInvoice> = self
             .picked
@@ -146,16 +171,22 @@ impl Selection {
         let mut errors = Vec::new();
         for inv in invoices {
             let typed = &amounts[&inv.id];
-            let reason = reasons
-                .get(&inv.id)
-                .map(|r| r.trim().to_string())
-                .filter(|r| !r.is_empty());
+            let typed_of = |m: &BTreeMap<InvoiceId, String>| {
+                m.get(&inv.id)
+                    .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .filter(|r| !r.is_empty())
+            };
             match parse_amount(&amount_field(inv.id), typed, inv.balance.currency()) {
                 Err(e) => errors.push(e),
                 Ok(amount) => {
+                    // A reason goes with a short payment only.
+                    let short = amount.amount() < inv.balance.amount();
+                    let code = typed_of(&codes).filter(|_| short);
+                    let reason = typed_of(&reasons).filter(|_| short);
                     let line = PaymentLine {
                         invoice_id: inv.id,
                         amount,
+                        short_pay_code: code,
                         short_pay_reason: reason,
                     };
                     match check_line_against_balance(&line, inv.balance) {
@@ -177,7 +208,11 @@ impl Selection {
     pub fn number_of_field(&self, field: &str) -> Option<String> {
         self.picked.with_value(|p| {
             p.values()
-                .find(|i| amount_field(i.id) == field || reason_field(i.id) == field)
+                .find(|i| {
+                    amount_field(i.id) == field
+                        || reason_field(i.id) == field
+                        || reason_note_field(i.id) == field
+                })
                 .map(|i| i.number.clone())
         })
     }

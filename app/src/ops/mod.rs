@@ -65,6 +65,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                             <li><A href="/ops/system/webhooks" attr:class="nav-link">"Webhooks"</A></li>
                             <li><A href="/ops/system/import" attr:class="nav-link">"Import"</A></li>
                             <li><A href="/ops/system/staff-users" attr:class="nav-link">"Staff Users"</A></li>
+                            <li><A href="/ops/system/reason-codes" attr:class="nav-link">"Reason codes"</A></li>
                         </Show>
                     </ul>
                 </div>

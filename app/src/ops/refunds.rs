@@ -10,14 +10,16 @@ use crate::components::modal::{new_key, Modal};
 use crate::components::payments_history::ReceiptActions;
 use crate::components::{ErrorBanner, FieldMessage};
 use crate::error::ApiError;
+use crate::server_fns::reasons::offered_reasons;
 use crate::server_fns::refunds::{give_back, my_refund_allowance, void_debit, void_options};
 use leptos::prelude::*;
 use shared::format::date;
 use shared::money::Money;
 use shared::payment::{parse_amount, PaymentStatus, Receipt};
+use shared::reason::ReasonKind;
 use shared::refund::{
-    line_field, void_reasons, RefundInput, RefundKind, RefundLineInput, RefundStatus, RefundView,
-    VoidChoice, VoidInput, REASONS,
+    line_field, RefundInput, RefundKind, RefundLineInput, RefundStatus, RefundView, VoidChoice,
+    VoidInput, REVERSAL_REASONS,
 };
 
 /// Offers "Refund…" (or "Reverse…") on the receipts of the screen below it, "Void…" on an
@@ -162,7 +164,7 @@ fn VoidDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                         "This debit has not reached the bank yet. Voiding takes it out: no money moves, and {invoices} open again by {amount}."
                                     ),
                                 };
-                                let reasons = void_reasons(reverse);
+                                let fixed = reverse.then_some(&REVERSAL_REASONS[..]);
                                 let verb = if reverse { "Reverse" } else { "Void" };
                                 let submit = move |ev: leptos::ev::SubmitEvent| {
                                     ev.prevent_default();
@@ -182,7 +184,7 @@ fn VoidDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                     <p class="muted">{summary}</p>
                                     <p class="help" data-testid="void-help">{help}</p>
                                     <ErrorBanner message=banner/>
-                                    <ReasonAndNote reasons=reasons reason=reason note=note edited=edited
+                                    <ReasonAndNote fixed=fixed reason=reason note=note edited=edited
                                         reason_error=error_for("reason") note_error=error_for("note")/>
                                     <div class="modal-actions">
                                         <button type="button" class="btn" on:click=move |_| on_close.run(false)>"Keep it"</button>
@@ -381,7 +383,7 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table>
-                                    <ReasonAndNote reasons=&REASONS reason=reason note=note edited=edited
+                                    <ReasonAndNote fixed=None reason=reason note=note edited=edited
                                         reason_error=error_for("reason".into()) note_error=error_for("note".into())/>
                                     {move || (!reversal && total.get().amount() > limit.amount()).then(|| view! {
                                         <div class="banner banner-info" role="status" data-testid="needs-approval">
@@ -413,7 +415,8 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
 /// The reason (one of `reasons`) and the staff-only note of a dialog that gives money back.
 #[component]
 fn ReasonAndNote(
-    reasons: &'static [(&'static str, &'static str)],
+    /// A fixed list (the network's reversal reasons); the seller's refund reasons when `None`.
+    fixed: Option<&'static [(&'static str, &'static str)]>,
     reason: RwSignal<String>,
     note: RwSignal<String>,
     /// The fields edited since the last answer (their errors no longer apply).
@@ -421,6 +424,22 @@ fn ReasonAndNote(
     reason_error: Signal<Option<String>>,
     note_error: Signal<Option<String>>,
 ) -> impl IntoView {
+    let reasons = RwSignal::new(
+        fixed
+            .unwrap_or_default()
+            .iter()
+            .map(|(c, l)| (c.to_string(), l.to_string()))
+            .collect::<Vec<_>>(),
+    );
+    if fixed.is_none() {
+        Effect::new(move |_| {
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = offered_reasons(ReasonKind::Refund, None).await {
+                    reasons.set(list.into_iter().map(|r| (r.code, r.label)).collect());
+                }
+            });
+        });
+    }
     view! {
         <div class="field" class:has-error=move || reason_error.get().is_some()>
             <label for="reason">"Reason"</label>
@@ -428,7 +447,10 @@ fn ReasonAndNote(
                 prop:value=move || reason.get()
                 on:change=move |ev| { reason.set(event_target_value(&ev)); edited.update(|e| e.push("reason".into())); }>
                 <option value="">"Choose…"</option>
-                {reasons.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
+                {move || reasons.get().into_iter().map(|(code, label)| {
+                    let picked = reason.get_untracked() == code;
+                    view! { <option value=code selected=picked>{label}</option> }
+                }).collect_view()}
             </select>
             <FieldMessage id="reason-error" message=reason_error/>
         </div>

@@ -20,6 +20,7 @@ pub fn PayLinkPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let link = Resource::new(move || (token.get(), version.get()), |(t, _)| pay_link(t));
     let selection = Selection::new();
+    selection.offer_reasons(Some(token.get_untracked()));
     let paying = RwSignal::new(None::<Vec<PayLine>>);
     let problem = RwSignal::new(None::<String>);
     // The ACH wording of a bank account added here names the link's company.

@@ -13,5 +13,6 @@ pub mod methods;
 pub mod pay_links;
 pub mod payments;
 pub mod people;
+pub mod reasons;
 pub mod refunds;
 pub mod system;

@@ -128,6 +128,7 @@ async fn run(
                     lines: vec![LineInput {
                         invoice_id: invoice,
                         amount: Money::new(balance, Currency::USD),
+                        short_pay_code: String::new(),
                         short_pay_reason: String::new(),
                     }],
                     consent_channel: "phone".into(),

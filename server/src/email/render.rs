@@ -216,8 +216,8 @@ mod tests {
             "on_behalf_of": "C1004",
             "consent": {"channel": "phone", "reference": "Call with Maria"},
             "failure": failure,
-            "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00"},
-                            {"invoice": "INV-2", "amount": "234.50", "balance_after": "0.00"}],
+            "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00", "short_pay_code": null, "short_pay_reason": null},
+                            {"invoice": "INV-2", "amount": "234.50", "balance_after": "0.00", "short_pay_code": null, "short_pay_reason": null}],
             "refunded": "0.00", "refunds": [], "refund": null, "disputes": [], "dispute": null,
             "created_at": "2026-11-29T10:00:00Z", "updated_at": "2026-11-29T10:00:00Z"
         })

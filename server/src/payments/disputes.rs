@@ -332,7 +332,7 @@ pub async fn evidence_pack(
                 g.title(),
                 g.amount.display(),
                 g.status.label(),
-                shared::refund::reason_label(&g.reason)
+                g.reason_label
             ));
         }
     }

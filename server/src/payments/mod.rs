@@ -42,8 +42,10 @@ use shared::auth::Role;
 use shared::method::MethodKind;
 use shared::money::Money;
 use shared::payment::{
-    amount_field, check_line_against_balance, PaymentOutcome, PaymentRequest, PaymentStatus,
+    amount_field, check_line_against_balance, reason_field, PaymentOutcome, PaymentRequest,
+    PaymentStatus,
 };
+use shared::reason::ReasonKind;
 use shared::{AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -52,7 +54,13 @@ fn request_hash(req: &PaymentRequest, company: CompanyId) -> Vec<u8> {
     let canonical = json!({
         "company": company,
         "method": req.method_id,
-        "lines": req.lines.iter().map(|l| json!([l.invoice_id, l.amount.amount().to_string(), l.short_pay_reason])).collect::<Vec<_>>(),
+        "lines": req.lines.iter().map(|l| {
+            let mut line = json!([l.invoice_id, l.amount.amount().to_string(), l.short_pay_reason]);
+            if let (Some(code), Some(parts)) = (&l.short_pay_code, line.as_array_mut()) {
+                parts.push(json!(code));
+            }
+            line
+        }).collect::<Vec<_>>(),
         "consent": [req.consent.channel.as_str(), req.consent.reference],
     });
     idempotency::hash(&[canonical.to_string().as_bytes()])
@@ -231,6 +239,22 @@ pub async fn start(
         // What is left (a short payment needs its reason) is the same rule the form applies.
         check_line_against_balance(line, balance)?;
     }
+    // Each short-pay reason one the seller offers (asked only when a line has one).
+    let codes: Vec<String> = req
+        .lines
+        .iter()
+        .filter_map(|l| l.short_pay_code.clone())
+        .collect();
+    if !codes.is_empty() {
+        let offered = crate::reasons::active_among(&mut tx, ReasonKind::ShortPay, &codes).await?;
+        if let Some(line) = req.lines.iter().find(|l| {
+            l.short_pay_code
+                .as_ref()
+                .is_some_and(|c| !offered.contains(c))
+        }) {
+            return Err(crate::reasons::not_offered(&reason_field(line.invoice_id)).into());
+        }
+    }
 
     // The method: this company's, active, not expired. Locked so a deactivation waits for us
     // (or we see it).
@@ -282,26 +306,25 @@ pub async fn start(
     .await?;
     // Every line off its balance and recorded as an allocation, in one statement (one round
     // trip, one run of the company-figures trigger).
-    let (line_ids, line_amounts, line_reasons): (Vec<i64>, Vec<Decimal>, Vec<Option<String>>) = req
+    let line_ids: Vec<i64> = req.lines.iter().map(|l| l.invoice_id.0).collect();
+    let line_amounts: Vec<Decimal> = req.lines.iter().map(|l| l.amount.amount()).collect();
+    let line_codes: Vec<Option<String>> =
+        req.lines.iter().map(|l| l.short_pay_code.clone()).collect();
+    let line_reasons: Vec<Option<String>> = req
         .lines
         .iter()
-        .map(|l| {
-            (
-                l.invoice_id.0,
-                l.amount.amount(),
-                l.short_pay_reason.clone(),
-            )
-        })
+        .map(|l| l.short_pay_reason.clone())
         .collect();
     let allocated = sqlx::query!(
-        "WITH line AS (SELECT * FROM unnest($2::bigint[], $3::numeric[], $4::text[]) AS l(invoice_id, amount, reason)), \
+        "WITH line AS (SELECT * FROM unnest($2::bigint[], $3::numeric[], $4::text[], $5::text[]) AS l(invoice_id, amount, code, reason)), \
               taken AS (UPDATE invoices i SET balance = i.balance - line.amount, updated_at = now() \
                         FROM line WHERE i.id = line.invoice_id RETURNING i.id, i.balance) \
-         INSERT INTO payment_allocations (payment_id, invoice_id, amount, short_pay_reason, balance_after) \
-         SELECT $1, line.invoice_id, line.amount, line.reason, taken.balance FROM line JOIN taken ON taken.id = line.invoice_id",
+         INSERT INTO payment_allocations (payment_id, invoice_id, amount, short_pay_code, short_pay_reason, balance_after) \
+         SELECT $1, line.invoice_id, line.amount, line.code, line.reason, taken.balance FROM line JOIN taken ON taken.id = line.invoice_id",
         payment.id as PaymentId,
         &line_ids,
         &line_amounts,
+        &line_codes as &[Option<String>],
         &line_reasons as &[Option<String>]
     )
     .execute(&mut *tx)
@@ -327,7 +350,7 @@ pub async fn start(
                 "method": option.label(),
                 "consent_channel": req.consent.channel.as_str(),
                 "consent_reference": req.consent.reference,
-                "invoices": req.lines.iter().map(|l| json!({"invoice_id": l.invoice_id, "amount": l.amount.amount().to_string(), "short_pay_reason": l.short_pay_reason})).collect::<Vec<_>>(),
+                "invoices": req.lines.iter().map(|l| json!({"invoice_id": l.invoice_id, "amount": l.amount.amount().to_string(), "short_pay_code": l.short_pay_code, "short_pay_reason": l.short_pay_reason})).collect::<Vec<_>>(),
             }),
         },
     )

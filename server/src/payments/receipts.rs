@@ -9,6 +9,7 @@ use shared::auth::Role;
 use shared::company::CompanyCode;
 use shared::money::Money;
 use shared::payment::{Consent, ConsentChannel, PaymentStatus, Receipt, ReceiptLine};
+use shared::reason::short_pay_text;
 use shared::refund::RefundStatus;
 use shared::{AppError, CompanyId, PaymentId};
 use sqlx::{PgConnection, PgPool};
@@ -111,10 +112,12 @@ async fn receipts_in(
     .await?;
     let mut lines = sqlx::query!(
         r#"SELECT a.payment_id AS "payment_id: PaymentId", i.number, a.amount, a.balance_after,
+                  rc.label AS "short_pay_label?", a.short_pay_reason,
                   a.amount - (SELECT COALESCE(sum(rl.amount), 0) FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
                               WHERE r.payment_id = a.payment_id AND rl.invoice_id = a.invoice_id
                                 AND r.status IN ('awaiting_approval', 'pending', 'succeeded')) AS "left!"
            FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id
+           LEFT JOIN reason_codes rc ON rc.kind = 'short_pay' AND rc.code = a.short_pay_code
            WHERE a.payment_id = ANY($1) ORDER BY i.due_date, i.number"#,
         &ids
     )
@@ -162,6 +165,10 @@ async fn receipts_in(
                         applied: Money::new(l.amount, cur),
                         new_balance: Money::new(l.balance_after.unwrap_or_default(), cur),
                         refundable: may_give_back.then(|| Money::new(l.left, cur)),
+                        short_pay: short_pay_text(
+                            l.short_pay_label.as_deref(),
+                            l.short_pay_reason.as_deref(),
+                        ),
                     })
                     .collect(),
                 at: r.created_at,

@@ -30,6 +30,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use shared::money::Money;
 use shared::payment::PaymentStatus;
+use shared::reason::ReasonKind;
 use shared::refund::{
     line_field, RefundAllowance, RefundKind, RefundLine, RefundRequest, RefundStatus, RefundView,
 };
@@ -252,6 +253,7 @@ pub async fn give_back(
     if let Some(why) = payment.status.not_refundable() {
         return Err(AppError::invalid("lines", why).into());
     }
+    crate::reasons::active_label(&mut tx, ReasonKind::Refund, &req.reason, "reason").await?;
     let cur = currency(&payment.currency)?;
     if req.lines.iter().any(|l| l.amount.currency() != cur) {
         return Err(AppError::invalid("lines", format!("Enter amounts in {}.", cur.code())).into());
@@ -745,6 +747,7 @@ struct ViewRow {
     amount: Decimal,
     currency: String,
     reason: String,
+    reason_label: String,
     note: Option<String>,
     requested_by: String,
     created_at: DateTime<Utc>,
@@ -772,12 +775,14 @@ pub(super) async fn views(
     let rows = sqlx::query_as!(
         ViewRow,
         r#"SELECT r.id AS "id: RefundId", r.number, r.kind AS "kind: RefundKind", r.status AS "status: RefundStatus",
-                  r.amount, p.currency::text AS "currency!", r.reason, r.note,
+                  r.amount, p.currency::text AS "currency!", r.reason,
+                  COALESCE(rc.label, replace(r.reason, '_', ' ')) AS "reason_label!", r.note,
                   COALESCE(u.name, 'The card network') AS "requested_by!", r.created_at,
                   d.name AS "decided_by?", r.decided_at, r.refusal_reason, r.failure_message, r.last_error,
                   p.id AS "payment_id: PaymentId", p.number AS payment_number, c.code AS company_code, c.name AS company_name
            FROM refunds r JOIN payments p ON p.id = r.payment_id JOIN companies c ON c.id = p.company_id
            LEFT JOIN users u ON u.id = r.requested_by LEFT JOIN users d ON d.id = r.decided_by
+           LEFT JOIN reason_codes rc ON rc.kind = 'refund' AND rc.code = r.reason AND r.kind <> 'dispute'
            WHERE r.payment_id = ANY($1) OR ($2 AND r.status = 'awaiting_approval') OR r.id = ANY($3)
            ORDER BY r.created_at, r.id LIMIT 500"#,
         &payments,
@@ -819,6 +824,7 @@ pub(super) async fn views(
                     })
                     .collect(),
                 reason: r.reason,
+                reason_label: r.reason_label,
                 note: r.note,
                 requested_by: r.requested_by,
                 requested_at: r.created_at,

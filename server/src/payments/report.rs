@@ -34,6 +34,7 @@ struct Row {
     consent_reference: Option<String>,
     invoices: Option<Vec<String>>,
     amounts: Option<Vec<Decimal>>,
+    short_pays: Option<Vec<String>>,
     refunded: Decimal,
     refunds: Option<Vec<String>>,
     dispute: Option<String>,
@@ -78,6 +79,9 @@ async fn rows(
                 p.amount, p.currency::text AS currency, u.name AS taken_by, u.role, p.source, p.consent_channel, p.consent_reference, \
                 (SELECT array_agg(i.number ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS invoices, \
                 (SELECT array_agg(a.amount ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS amounts, \
+                (SELECT array_agg(i.number || ' ' || concat_ws(' ', a.short_pay_code, '(' || a.short_pay_reason || ')') ORDER BY i.number) \
+                 FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id \
+                 WHERE a.payment_id = p.id AND (a.short_pay_code IS NOT NULL OR a.short_pay_reason IS NOT NULL)) AS short_pays, \
                 (SELECT COALESCE(sum(r.amount), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status IN ('pending', 'succeeded')) AS refunded, \
                 (SELECT array_agg(r.number || ' ' || r.kind || ' ' || r.amount || ' ' || r.status || ' (' || r.reason || ')' ORDER BY r.id) \
                  FROM refunds r WHERE r.payment_id = p.id) AS refunds, \
@@ -125,6 +129,7 @@ fn to_row(r: Row) -> Result<PaymentRow> {
             (_, None) => "—".into(),
         },
         invoices,
+        short_pays: r.short_pays.unwrap_or_default(),
         amount: Money::new(r.amount, currency),
         on_behalf: r.role.is_some_and(Role::is_staff),
         taken_by: match (r.source.as_str(), r.taken_by) {

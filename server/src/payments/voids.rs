@@ -17,7 +17,8 @@ use crate::gateway::{within, GatewayError, PaymentGateway, VoidOffer, Voided, LO
 use crate::{Error, Result};
 use serde_json::json;
 use shared::payment::PaymentStatus;
-use shared::refund::{label_in, void_reasons, VoidChoice, VoidInput};
+use shared::reason::ReasonKind;
+use shared::refund::{label_in, VoidChoice, VoidInput, REVERSAL_REASONS};
 use shared::{AppError, PaymentId, UserId};
 use sqlx::PgPool;
 
@@ -103,6 +104,12 @@ pub async fn void(
     input: &VoidInput,
 ) -> Result<String> {
     let (reason, note) = input.check()?;
+    let label = if input.reverse {
+        label_in(&REVERSAL_REASONS, &reason)
+    } else {
+        let mut conn = pool.acquire().await?;
+        crate::reasons::active_label(&mut conn, ReasonKind::Refund, &reason, "reason").await?
+    };
     let d = debit(pool, input.payment_id).await?;
     if d.status == PaymentStatus::Voided {
         return Ok(format!("{} was already voided.", d.number));
@@ -132,7 +139,6 @@ pub async fn void(
     let who = sqlx::query_scalar!("SELECT name FROM users WHERE id = $1", staff.id() as UserId)
         .fetch_one(pool)
         .await?;
-    let label = label_in(void_reasons(input.reverse), &reason);
     let (code, what) = match how {
         Voided::Cancelled => ("voided", "taken out before it reached the bank"),
         Voided::Reversed => ("reversed", "reversed by a credit in the next file"),

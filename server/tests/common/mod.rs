@@ -225,6 +225,7 @@ impl Fixture {
                 .map(|(id, amount, reason)| LineInput {
                     invoice_id: *id,
                     amount: Money::usd(d(amount)),
+                    short_pay_code: String::new(),
                     short_pay_reason: reason.to_string(),
                 })
                 .collect(),
@@ -268,6 +269,25 @@ impl Fixture {
             &self.request(method, &[(inv.0, &inv.1.to_string(), "")], &key()),
         )
         .await
+    }
+
+    /// The demo's admin (admin@settle.example), as the door makes an admin.
+    pub async fn admin(&self) -> server::authority::Admin {
+        let id: UserId =
+            sqlx::query_scalar("SELECT id FROM users WHERE email = 'admin@settle.example'")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+        Principal::of_session(SessionUser {
+            id,
+            name: "Avery Admin".into(),
+            email: "admin@settle.example".into(),
+            role: Role::Admin,
+            company: None,
+        })
+        .unwrap()
+        .admin()
+        .unwrap()
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

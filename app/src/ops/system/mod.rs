@@ -10,6 +10,7 @@ pub mod email;
 pub mod import;
 pub mod payment_method;
 pub mod payment_methods;
+pub mod reason_codes;
 pub mod refund_approvals;
 pub mod staff_users;
 pub mod webhooks;

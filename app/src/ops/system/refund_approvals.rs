@@ -14,7 +14,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use shared::auth::{Role, SessionUser};
 use shared::format::date;
-use shared::refund::{reason_label, RefundView};
+use shared::refund::RefundView;
 
 #[component]
 pub fn RefundApprovalsPage() -> impl IntoView {
@@ -111,7 +111,7 @@ pub fn RefundApprovalsPage() -> impl IntoView {
                                                 <div class="muted small mono">{r.company_code.clone()}</div>
                                             </td>
                                             <td>{r.requested_by.clone()}<div class="muted small">{format!("{} {}", date(r.requested_at.date_naive()), r.requested_at.format("%H:%M UTC"))}</div></td>
-                                            <td class="small wrap">{reason_label(&r.reason)}{r.note.clone().map(|n| view! { <div class="muted">{n}</div> })}</td>
+                                            <td class="small wrap">{r.reason_label.clone()}{r.note.clone().map(|n| view! { <div class="muted">{n}</div> })}</td>
                                             <td class="mono small">{lines}</td>
                                             <td class="num">{r.amount.display()}</td>
                                             <td class="actions-cell">{actions}</td>
