@@ -3,11 +3,12 @@
 use crate::components::{NotAllowed, NotFound};
 use crate::lazy::{
     AchFileScreen, AchFilesScreen, ApiKeysScreen, AwaitingGatewayScreen, CompaniesScreen,
-    CompanyMethodsScreen, CompanyPaymentsScreen, CompanyScreen, ContactsScreen, DisputesScreen,
-    EmailScreen, ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen, MethodsScreen,
-    OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen, PaymentsScreen,
-    ReasonCodesScreen, ReceiptLinkScreen, RefundApprovalsScreen, ResetPasswordScreen,
-    StaffUsersScreen, UsersScreen, WebhookScreen, WebhooksScreen,
+    CompanyMethodsScreen, CompanyPaymentsScreen, CompanyPolicyScreen, CompanyScreen,
+    ContactsScreen, DisputesScreen, EmailScreen, ForgotPasswordScreen, ImportScreen, InviteScreen,
+    MethodScreen, MethodsScreen, OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen,
+    PaymentPolicyScreen, PaymentsScreen, ReasonCodesScreen, ReceiptLinkScreen,
+    RefundApprovalsScreen, ResetPasswordScreen, StaffUsersScreen, UsersScreen, WebhookScreen,
+    WebhooksScreen,
 };
 use crate::login::LoginPage;
 use crate::portal::{
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("pay-links") view={Lazy::<PayLinksScreen>::new()}/>
                         <Route path=path!("contacts") view={Lazy::<ContactsScreen>::new()}/>
                         <Route path=path!("users") view={Lazy::<UsersScreen>::new()}/>
+                        <Route path=path!("policy") view={Lazy::<CompanyPolicyScreen>::new()}/>
                     </ParentRoute>
                     <Route path=path!("system/payment-methods") view={Lazy::<MethodsScreen>::new()}/>
                     <Route path=path!("system/payment-methods/:id") view={Lazy::<MethodScreen>::new()}/>
@@ -90,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system/email") view={Lazy::<EmailScreen>::new()}/>
                     <Route path=path!("system/staff-users") view={Lazy::<StaffUsersScreen>::new()}/>
                     <Route path=path!("system/reason-codes") view={Lazy::<ReasonCodesScreen>::new()}/>
+                    <Route path=path!("system/payment-policy") view={Lazy::<PaymentPolicyScreen>::new()}/>
                 </ParentRoute>
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalInvoices/>

@@ -790,6 +790,19 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap(), "Sandbox");
 
+    // A company's payment policy: another company's is not found; their own is theirs to read.
+    covered.push("payment_policy");
+    not_found(
+        app.call("payment_policy", &[("code", "C1002")], Some(&customer))
+            .await,
+        "payment_policy",
+    )
+    .await;
+    let res = app
+        .call("payment_policy", &[("code", "")], Some(&customer))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
     // What only staff do: refused outright.
     for name in [
         "list_companies",
@@ -828,6 +841,8 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "set_may_refund",
         "disputes",
         "void_options",
+        "seller_payment_policy",
+        "set_policy_override",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -851,6 +866,7 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             ("amount", "5"),
             ("may", "true"),
             ("payment_id", "1"),
+            ("allowed", "true"),
         ];
         let res = app.call(name, &form, Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");
@@ -887,6 +903,10 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         StatusCode::FORBIDDEN
     );
     for (name, body) in [
+        (
+            "set_payment_policy",
+            serde_json::json!({ "code": "", "policy": null }),
+        ),
         ("kept_reasons", serde_json::json!({ "kind": "ShortPay" })),
         (
             "add_reason",

@@ -76,3 +76,74 @@ test("an admin keeps the short-pay reasons; a clerk pays short with one and the 
   ).toEqual([[code, "Quoted delivered, billed freight"]]);
   sql("UPDATE reason_codes SET active = true WHERE kind = 'short_pay' AND code = 'installment'");
 });
+
+test("an admin gives a company its own payment policy; the portal refuses a card above it, a clerk pays with a reason", async ({ browser }, testInfo) => {
+  test.setTimeout(90_000);
+  const code = "C1013";
+  const company = `(SELECT id FROM companies WHERE code = '${code}')`;
+  sql(`DELETE FROM payment_policies WHERE company_id = ${company}`);
+  try {
+    const admin = await as(browser, ADMIN, /\/ops\/crm\/companies$/);
+    await admin.goto(`/ops/crm/companies/${code}/policy`);
+    await waitForHydration(admin);
+    await expect(admin.getByTestId("policy-in-force")).toContainText("The seller's default");
+    await admin.getByLabel("Its own policy").check();
+    // A maximum below the minimum is refused where it was typed.
+    await admin.getByLabel("Minimum per payment (USD)").fill("100");
+    await admin.getByLabel("Maximum per payment (USD)").fill("50");
+    await admin.getByRole("button", { name: "Save policy" }).click();
+    await expect(admin.locator("#max_amount-error")).toContainText("Enter at least the minimum, $100.00.");
+    await admin.getByLabel("Minimum per payment (USD)").fill("");
+    await admin.getByLabel("Maximum per payment (USD)").fill("");
+    await admin.getByLabel("ACH required above (USD)").fill("10");
+    await admin.getByRole("button", { name: "Save policy" }).click();
+    await expect(admin.getByTestId("policy-in-force")).toContainText("Its own policy: Card or ACH · ACH above $10.00");
+    await checkScreen(admin, "company-policy", testInfo);
+    await admin.goto("/ops/system/payment-policy");
+    await waitForHydration(admin);
+    await expect(admin.getByLabel("Staff may take a payment outside a company's policy", { exact: false })).toBeChecked();
+    await checkScreen(admin, "payment-policy", testInfo);
+
+    const [[n1, b1]] = sql(
+      `SELECT number, balance::text FROM invoices WHERE company_id = ${company} AND balance > 10 ORDER BY due_date, number LIMIT 1`,
+    );
+    // The customer cannot pay it by card, and is told why at the method.
+    const customer = await as(browser, { email: `ap@${code.toLowerCase()}.example`, password: "demo-customer-pass" }, /\/portal$/);
+    await waitForHydration(customer);
+    await customer.getByLabel(`Select ${n1}`).check();
+    await customer.getByRole("button", { name: "Make Payment" }).click();
+    let dialog = customer.getByRole("dialog", { name: "Make Payment" });
+    await expect(dialog.getByTestId("policy-summary")).toHaveText("This account pays: Card or ACH · ACH above $10.00");
+    await dialog.getByLabel(/Visa •••• 4242/).check();
+    await dialog.getByRole("button", { name: /Make Payment ·/ }).click();
+    await expect(dialog.locator("#method-error")).toContainText("Payments over $10.00 must be made by ACH for this account.");
+    await expect(dialog.getByTestId("outside-policy")).toHaveCount(0);
+    expect(sql(`SELECT balance::text FROM invoices WHERE number = '${n1}'`)).toEqual([[b1]]);
+
+    // The clerk may, with a reason.
+    const clerk = await as(browser, CLERK, /\/ops\/crm\/companies$/);
+    await clerk.goto(`/ops/crm/companies/${code}`);
+    await waitForHydration(clerk);
+    await clerk.getByLabel(`Select ${n1}`).check();
+    await clerk.getByRole("button", { name: "Make Payment" }).click();
+    dialog = clerk.getByRole("dialog", { name: "Make Payment" });
+    await dialog.getByLabel(/Visa •••• 4242/).check();
+    await dialog.getByLabel("Authorized by").selectOption("phone");
+    await dialog.getByLabel("Reference").fill("Call with AP");
+    await dialog.getByRole("button", { name: /Make Payment ·/ }).click();
+    await expect(dialog.getByTestId("outside-policy")).toContainText("Payments over $10.00 must be made by ACH for this account.");
+    await expect(dialog.getByLabel("Reason for paying outside the policy")).toBeFocused();
+    await dialog.getByRole("button", { name: /Make Payment ·/ }).click();
+    await expect(dialog.locator("#policy_override-error")).toContainText("Give the reason");
+    await dialog.getByLabel("Reason for paying outside the policy").fill("Bank account closed; card agreed by the controller");
+    await checkScreen(clerk, "payment-outside-policy", testInfo);
+    await dialog.getByRole("button", { name: /Make Payment ·/ }).click();
+    const receipt = clerk.getByRole("dialog", { name: "Payment received" });
+    const number = (await receipt.getByTestId("payment-number").textContent())!.trim();
+    expect(sql(`SELECT policy_override FROM payments WHERE number = '${number}'`)).toEqual([
+      ["Bank account closed; card agreed by the controller"],
+    ]);
+  } finally {
+    sql(`DELETE FROM payment_policies WHERE company_id = ${company}`);
+  }
+});

@@ -157,6 +157,10 @@ pub enum Action {
     ReasonCodeAdded,
     #[sqlx(rename = "reason_code.changed")]
     ReasonCodeChanged,
+    #[sqlx(rename = "settings.payment_policy_changed")]
+    PaymentPolicyChanged,
+    #[sqlx(rename = "settings.policy_override_changed")]
+    PolicyOverrideChanged,
 }
 
 /// What an event is about (`audit_events.entity_type`).

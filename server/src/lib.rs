@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod pay_links;
 pub mod payments;
 pub mod people;
+pub mod policies;
 pub mod reasons;
 pub mod signature;
 pub mod tokens;

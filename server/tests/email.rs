@@ -7,7 +7,7 @@ mod common;
 use common::{fixture, key, today, Fixture};
 use server::authority::Principal;
 use server::email::mail::Mail;
-use server::links::{self, Purpose};
+use server::links::Purpose;
 use server::people::invitations;
 use server::{email, pay_links};
 use shared::auth::Role;
@@ -33,33 +33,6 @@ impl Fixture {
         .fetch_all(&self.pool)
         .await
         .unwrap()
-    }
-
-    /// The token of the newest link email of `kind` (as the worker would sign it).
-    async fn token_of(&self, kind: &str) -> String {
-        let (purpose, id): (String, i64) = sqlx::query_as(
-            "SELECT data->'link'->>'purpose', (data->'link'->>'id')::bigint FROM emails WHERE kind = $1 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(kind)
-        .fetch_one(&self.pool)
-        .await
-        .unwrap();
-        let purpose = Purpose::parse(&purpose).unwrap();
-        let table = if purpose == Purpose::PayLink {
-            "pay_links"
-        } else {
-            "user_tokens"
-        };
-        let nonce: Vec<u8> =
-            sqlx::query_scalar(&format!("SELECT nonce FROM {table} WHERE id = $1"))
-                .bind(id)
-                .fetch_one(&self.pool)
-                .await
-                .unwrap();
-        let key = links::key(&mut self.pool.acquire().await.unwrap(), &self.config)
-            .await
-            .unwrap();
-        links::token(&key, purpose, &nonce)
     }
 }
 
@@ -652,6 +625,7 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
             consent_channel: String::new(),
             consent_reference: String::new(),
             idempotency_key: key(),
+            policy_override: String::new(),
         };
         PaymentRequest::parse(
             &input,
@@ -790,6 +764,7 @@ impl Fixture {
             consent_channel: String::new(),
             consent_reference: String::new(),
             idempotency_key: key(),
+            policy_override: String::new(),
         };
         PaymentRequest::parse(
             &input,

@@ -41,6 +41,7 @@ fn request(
         consent_channel: "phone".into(),
         consent_reference: "Call with AP".into(),
         idempotency_key: key.into(),
+        policy_override: String::new(),
     };
     PaymentRequest::parse(
         &input,

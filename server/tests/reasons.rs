@@ -35,6 +35,7 @@ fn short(
             consent_channel: "phone".into(),
             consent_reference: "Call with Maria Alvarez".into(),
             idempotency_key: key(),
+            policy_override: String::new(),
         },
         Consent::parse_staff("phone", "Call with Maria Alvarez").unwrap(),
         Currency::USD,
@@ -319,6 +320,7 @@ async fn a_reason_not_offered_is_refused_at_its_field_and_changes_nothing(pool: 
         consent_channel: "phone".into(),
         consent_reference: "Call".into(),
         idempotency_key: key(),
+        policy_override: String::new(),
     };
     let consent = Consent::parse_staff("phone", "Call").unwrap();
     let e = PaymentRequest::parse(&input, consent.clone(), Currency::USD).unwrap_err();

@@ -22,6 +22,7 @@ pub mod method;
 pub mod money;
 pub mod page;
 pub mod payment;
+pub mod policy;
 pub mod reason;
 pub mod refund;
 pub mod report;

@@ -184,6 +184,9 @@ pub struct PaymentInput {
     pub consent_reference: String,
     /// Made when the dialog opens; the same key is the same payment.
     pub idempotency_key: String,
+    /// Why staff pay outside the company's payment policy (empty: within it).
+    #[serde(default)]
+    pub policy_override: String,
 }
 
 /// A checked payment request. Exists only when every rule that does not need the database
@@ -195,6 +198,8 @@ pub struct PaymentRequest {
     pub lines: Vec<PaymentLine>,
     pub consent: Consent,
     pub idempotency_key: IdempotencyKey,
+    /// Why staff pay outside the company's payment policy, where the seller allows it.
+    pub policy_override: Option<String>,
     /// The exact sum of the lines, at most [`Money::MAX`] (summed once, when parsed).
     total: Money,
 }
@@ -277,11 +282,23 @@ impl PaymentRequest {
                     ),
                 )
             })?;
+        let policy_override = input
+            .policy_override
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if policy_override.chars().count() > Self::MAX_REASON {
+            return Err(FieldError::new(
+                "policy_override",
+                format!("Keep the reason to {} characters.", Self::MAX_REASON),
+            ));
+        }
         Ok(PaymentRequest {
             method_id: input.method_id,
             lines,
             consent,
             idempotency_key,
+            policy_override: (!policy_override.is_empty()).then_some(policy_override),
             total,
         })
     }
@@ -561,6 +578,7 @@ mod tests {
             consent_channel: "phone".into(),
             consent_reference: "Call".into(),
             idempotency_key: "6F9619FF-8B86-D011-B42D-00C04FC964FF".into(),
+            policy_override: String::new(),
         }
     }
 

@@ -7,6 +7,7 @@ use super::modal::{new_key, Modal};
 use super::{AddMethodForm, ErrorBanner, FieldMessage, Payer, ReceiptView};
 use crate::server_fns::methods::payment_options;
 use crate::server_fns::payments::pay_invoices;
+use crate::server_fns::policies::payment_policy;
 
 use crate::error::ApiError;
 use leptos::prelude::*;
@@ -60,7 +61,18 @@ pub fn PaymentDialog(
         move || (company.clone(), link.clone()),
         |(company, link)| payment_options(company, link),
     );
+    let policy = Resource::new(
+        {
+            let (company, link) = (payer.company(), payer.link());
+            move || (company.clone(), link.clone())
+        },
+        |(company, link)| payment_policy(company, link),
+    );
     let staff = payer.is_staff();
+    // Set when this payment is outside the company's policy and staff may pay it anyway, with
+    // the reason they give.
+    let outside_policy = RwSignal::new(None::<String>);
+    let override_reason = RwSignal::new(String::new());
     let method = RwSignal::new(None::<MethodId>);
     // The default is chosen when the dialog opens, never again after a method was refused.
     let auto_pick = RwSignal::new(true);
@@ -121,16 +133,26 @@ pub fn PaymentDialog(
                 .or_else(|| server_error().and_then(|e| e.message_for(name)))
         })
     };
+    let own_field = |f: &str| {
+        [
+            "method",
+            "consent_channel",
+            "consent_reference",
+            "policy_override",
+        ]
+        .contains(&f)
+    };
     let general_error = Signal::derive(move || {
-        server_error().and_then(|e: ApiError| match e.app().field() {
-            Some(f)
-                if ["method", "consent_channel", "consent_reference"]
-                    .contains(&f.field.as_str()) =>
-            {
-                None
-            }
-            _ => Some(e.to_string()),
-        })
+        client_error
+            .get()
+            .filter(|e| !own_field(&e.field))
+            .map(|e| e.message)
+            .or_else(|| {
+                server_error().and_then(|e: ApiError| match e.app().field() {
+                    Some(f) if own_field(&f.field) => None,
+                    _ => Some(e.to_string()),
+                })
+            })
     });
     let lines_for_submit = StoredValue::new(lines.clone());
     let submit = {
@@ -155,6 +177,52 @@ pub fn PaymentDialog(
                     return;
                 }
             }
+            // The company's policy, as the server checks it: staff may go outside it with a
+            // reason where the seller allows it.
+            let kind = methods
+                .get_untracked()
+                .and_then(|r| r.ok())
+                .and_then(|list| {
+                    list.iter()
+                        .find(|m| m.id == method_id)
+                        .map(MethodOption::kind)
+                });
+            if let (Some(Ok(view)), Some(kind)) = (policy.get_untracked(), kind) {
+                let refusal = lines_for_submit.with_value(|ls| {
+                    let lines: Vec<(&PaymentLine, Money)> =
+                        ls.iter().map(|l| (&l.line, l.invoice.balance)).collect();
+                    let total = Money::sum(
+                        ls[0].line.amount.currency(),
+                        ls.iter().map(|l| &l.line.amount),
+                    );
+                    total.and_then(|t| view.in_force().check(kind, t, &lines).err())
+                });
+                match refusal {
+                    Some(e) if staff && view.staff_may_override => {
+                        let first_time = outside_policy.get_untracked().is_none();
+                        outside_policy.set(Some(e.message.clone()));
+                        if first_time || override_reason.get_untracked().trim().is_empty() {
+                            if !first_time {
+                                client_error.set(Some(FieldError::new(
+                                    "policy_override",
+                                    "Give the reason for paying outside the account's policy.",
+                                )));
+                            }
+                            // Once the reason's field is on the page.
+                            request_animation_frame(|| {
+                                focus_field("policy_override");
+                            });
+                            return;
+                        }
+                    }
+                    Some(e) => {
+                        focus_field(&e.field);
+                        client_error.set(Some(e));
+                        return;
+                    }
+                    None => outside_policy.set(None),
+                }
+            }
             declined.set(None);
             let input = PaymentInput {
                 company: company.clone(),
@@ -172,6 +240,11 @@ pub fn PaymentDialog(
                 consent_channel: channel.get_untracked(),
                 consent_reference: reference.get_untracked(),
                 idempotency_key: key.get_untracked(),
+                policy_override: if outside_policy.get_untracked().is_some() {
+                    override_reason.get_untracked()
+                } else {
+                    String::new()
+                },
             };
             pay.dispatch(input);
         }
@@ -215,6 +288,9 @@ pub fn PaymentDialog(
                             <div class="pay-total-label">{format!("Total for {n} invoice{}", if n == 1 { "" } else { "s" })}</div>
                             <div class="pay-total-amount num" data-testid="pay-total">{total.get_value()}</div>
                         </div>
+                        {move || policy.get().and_then(|r| r.ok()).map(|v| v.in_force().summary()).filter(|s| s.as_slice() != ["Card or ACH"]).map(|s| view! {
+                            <p class="muted small" data-testid="policy-summary">{format!("This account pays: {}", s.join(" · "))}</p>
+                        })}
                         {move || declined.get().map(|m| view! {
                             <div class="banner banner-error" role="alert" data-testid="declined">
                                 <strong>"Declined: "</strong>{m}" Choose another payment method and try again."
@@ -303,6 +379,23 @@ pub fn PaymentDialog(
                             </div>
                             <p class="help">"Confirm the customer authorized this payment before you submit it."</p>
                         </fieldset>
+                        })}
+                        {move || outside_policy.get().map(|why| view! {
+                            <div class="banner banner-info policy-override" role="status" data-testid="outside-policy">
+                                <p><strong>"Outside this account's payment policy: "</strong>{why}</p>
+                                <div class="field" class:has-error=move || field_error("policy_override").get().is_some()>
+                                    <label for="policy_override">"Reason for paying outside the policy"</label>
+                                    <input id="policy_override" name="policy_override" maxlength="200"
+                                        aria-describedby="policy_override-help policy_override-error"
+                                        prop:value=move || override_reason.get()
+                                        on:input=move |ev| {
+                                            override_reason.set(event_target_value(&ev));
+                                            client_error.update(|e| if e.as_ref().is_some_and(|e| e.field == "policy_override") { *e = None });
+                                        }/>
+                                    <p class="help" id="policy_override-help">"Kept on the payment and in the audit trail."</p>
+                                    <FieldMessage id="policy_override-error" message=field_error("policy_override")/>
+                                </div>
+                            </div>
                         })}
                         {(!staff).then(|| view! {
                             <p class="help">"By making this payment you authorize us to charge the method you chose for the total above."</p>

@@ -2,6 +2,7 @@
 
 pub mod crm;
 pub mod payments;
+pub mod policy;
 pub mod refunds;
 pub mod system;
 
@@ -59,6 +60,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                         <li><A href="/ops/system/refund-approvals" attr:class="nav-link">"Refund approvals"</A></li>
                         <li><A href="/ops/system/disputes" attr:class="nav-link">"Disputes"</A></li>
                         <li><A href="/ops/system/ach-files" attr:class="nav-link">"ACH Files"</A></li>
+                        <li><A href="/ops/system/payment-policy" attr:class="nav-link">"Payment policy"</A></li>
                         <li><A href="/ops/system/email" attr:class="nav-link">"Email"</A></li>
                         <Show when=move || is_admin>
                             <li><A href="/ops/system/api-keys" attr:class="nav-link">"API Keys"</A></li>

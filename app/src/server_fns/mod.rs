@@ -13,6 +13,7 @@ pub mod methods;
 pub mod pay_links;
 pub mod payments;
 pub mod people;
+pub mod policies;
 pub mod reasons;
 pub mod refunds;
 pub mod system;

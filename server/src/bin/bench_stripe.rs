@@ -134,6 +134,7 @@ async fn run(
                     consent_channel: "phone".into(),
                     consent_reference: "benchmark".into(),
                     idempotency_key: uuid::Uuid::new_v4().to_string(),
+                    policy_override: String::new(),
                 };
                 let req = PaymentRequest::parse(
                     &input,

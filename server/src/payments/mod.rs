@@ -42,8 +42,8 @@ use shared::auth::Role;
 use shared::method::MethodKind;
 use shared::money::Money;
 use shared::payment::{
-    amount_field, check_line_against_balance, reason_field, PaymentOutcome, PaymentRequest,
-    PaymentStatus,
+    amount_field, check_line_against_balance, reason_field, PaymentLine, PaymentOutcome,
+    PaymentRequest, PaymentStatus,
 };
 use shared::reason::ReasonKind;
 use shared::{AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
@@ -63,6 +63,10 @@ fn request_hash(req: &PaymentRequest, company: CompanyId) -> Vec<u8> {
         }).collect::<Vec<_>>(),
         "consent": [req.consent.channel.as_str(), req.consent.reference],
     });
+    let canonical = match &req.policy_override {
+        Some(why) => json!([canonical, why]),
+        None => canonical,
+    };
     idempotency::hash(&[canonical.to_string().as_bytes()])
 }
 
@@ -281,12 +285,30 @@ pub async fn start(
     }
 
     let amount = req.total();
+    // The company's payment policy (its own, else the seller's), whoever pays; staff may pay
+    // outside it with a reason where the seller allows it.
+    let (policy, may_override) = crate::policies::in_force(&mut tx, company).await?;
+    let balances: Vec<(&PaymentLine, Money)> = req
+        .lines
+        .iter()
+        .filter_map(|l| {
+            let invoice = invoices.iter().find(|i| i.id == l.invoice_id)?;
+            Some((l, Money::new(invoice.balance, currency)))
+        })
+        .collect();
+    let policy_override = match policy.check(option.kind(), amount, &balances) {
+        Ok(()) => None,
+        Err(refusal) => match &req.policy_override {
+            Some(why) if scope.is_staff() && may_override => Some(why.clone()),
+            _ => return Err(AppError::Invalid(refusal).into()),
+        },
+    };
     let payment = sqlx::query!(
         r#"INSERT INTO payments (company_id, method_id, method_label, currency, amount, status, idempotency_key,
                initiated_by, consent_channel, consent_reference, request_hash, gateway_key, gateway_answer_due_at,
-               next_gateway_check_at, pay_link_id)
+               next_gateway_check_at, pay_link_id, policy_override)
            VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12),
-               now() + make_interval(secs => $12), $13)
+               now() + make_interval(secs => $12), $13, $14)
            RETURNING id AS "id: PaymentId", number"#,
         company as CompanyId,
         option.id as MethodId,
@@ -300,7 +322,8 @@ pub async fn start(
         hash,
         gateway_key,
         first_check_after(config).as_secs_f64(),
-        link as Option<PayLinkId>
+        link as Option<PayLinkId>,
+        policy_override.as_deref()
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -350,6 +373,7 @@ pub async fn start(
                 "method": option.label(),
                 "consent_channel": req.consent.channel.as_str(),
                 "consent_reference": req.consent.reference,
+                "policy_override": policy_override,
                 "invoices": req.lines.iter().map(|l| json!({"invoice_id": l.invoice_id, "amount": l.amount.amount().to_string(), "short_pay_code": l.short_pay_code, "short_pay_reason": l.short_pay_reason})).collect::<Vec<_>>(),
             }),
         },

@@ -232,6 +232,7 @@ impl Fixture {
             consent_channel: "phone".into(),
             consent_reference: "Call with Maria Alvarez".into(),
             idempotency_key: key.into(),
+            policy_override: String::new(),
         };
         PaymentRequest::parse(
             &input,
@@ -269,6 +270,33 @@ impl Fixture {
             &self.request(method, &[(inv.0, &inv.1.to_string(), "")], &key()),
         )
         .await
+    }
+
+    /// The token of the newest link email of `kind` (as the worker would sign it).
+    pub async fn token_of(&self, kind: &str) -> String {
+        let (purpose, id): (String, i64) = sqlx::query_as(
+            "SELECT data->'link'->>'purpose', (data->'link'->>'id')::bigint FROM emails WHERE kind = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(kind)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap();
+        let purpose = server::links::Purpose::parse(&purpose).unwrap();
+        let table = if purpose == server::links::Purpose::PayLink {
+            "pay_links"
+        } else {
+            "user_tokens"
+        };
+        let nonce: Vec<u8> =
+            sqlx::query_scalar(&format!("SELECT nonce FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+        let key = server::links::key(&mut self.pool.acquire().await.unwrap(), &self.config)
+            .await
+            .unwrap();
+        server::links::token(&key, purpose, &nonce)
     }
 
     /// The demo's admin (admin@settle.example), as the door makes an admin.

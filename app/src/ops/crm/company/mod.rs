@@ -72,6 +72,7 @@ pub fn CompanyPage() -> impl IntoView {
                                 <A href=format!("{base}/pay-links") attr:class="tab">"Pay Links"</A>
                                 <A href=format!("{base}/contacts") attr:class="tab">"Contacts"</A>
                                 <A href=format!("{base}/users") attr:class="tab">"Users"</A>
+                                <A href=format!("{base}/policy") attr:class="tab">"Payment policy"</A>
                             </nav>
                         }.into_any()
                     }

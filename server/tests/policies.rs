@@ -1,0 +1,340 @@
+//! Payment policies on a real PostgreSQL: the seller's default and a company's own; each rule
+//! refused in each door (staff, the customer portal, a pay link) at its field, changing
+//! nothing; staff paying outside a policy with a reason where the seller allows it, never a
+//! customer or a link.
+
+mod common;
+
+use common::{d, fixture, key, today, Fixture};
+use server::authority::CompanyScope;
+use shared::company::CompanyCode;
+use shared::money::{Currency, Money};
+use shared::payment::{Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest};
+use shared::policy::{PaymentPolicy, PolicyInput};
+use shared::{AppError, InvoiceId, MethodId};
+
+/// A policy, a payment it refuses (method, lines) and the field that says so.
+type Case = (PaymentPolicy, MethodId, Vec<(InvoiceId, String)>, String);
+
+fn c1002() -> CompanyCode {
+    CompanyCode::parse("C1002").unwrap()
+}
+
+/// A request paying `lines` with `method`, `why` the reason for paying outside the policy.
+fn request(
+    method: MethodId,
+    lines: &[(InvoiceId, String)],
+    consent: Consent,
+    why: &str,
+) -> PaymentRequest {
+    PaymentRequest::parse(
+        &PaymentInput {
+            company: "C1002".into(),
+            method_id: method,
+            lines: lines
+                .iter()
+                .map(|(id, amount)| LineInput {
+                    invoice_id: *id,
+                    amount: Money::usd(d(amount)),
+                    short_pay_code: "installment".into(),
+                    short_pay_reason: String::new(),
+                })
+                .collect(),
+            consent_channel: "phone".into(),
+            consent_reference: "Call".into(),
+            idempotency_key: key(),
+            policy_override: why.into(),
+        },
+        consent,
+        Currency::USD,
+    )
+    .unwrap()
+}
+
+async fn pay(
+    f: &Fixture,
+    scope: &CompanyScope,
+    req: &PaymentRequest,
+) -> Result<PaymentOutcome, AppError> {
+    server::payments::pay(&f.pool, &f.gateway, &f.config, scope, req, today())
+        .await
+        .map_err(|e| e.into_app())
+}
+
+/// The three doors to C1002: its clerk, its customer user, a pay link for `invoices`.
+async fn doors(f: &Fixture, invoices: &[InvoiceId]) -> Vec<(&'static str, CompanyScope, Consent)> {
+    let contact: i64 = f
+        .count(&format!(
+            "SELECT min(id) FROM contacts WHERE company_id = {} AND email IS NOT NULL",
+            f.company_id
+        ))
+        .await;
+    server::pay_links::send(
+        &f.pool,
+        &f.config,
+        &f.clerk.staff().unwrap(),
+        &f.scope(&f.clerk),
+        contact.into(),
+        invoices,
+    )
+    .await
+    .unwrap();
+    let link = server::pay_links::resolve(&f.pool, &f.token_of("pay_link").await)
+        .await
+        .unwrap();
+    let by_link = Consent::pay_link(link.email(), link.sent_by_name());
+    let customer = f.customer_of("C1002").await;
+    vec![
+        (
+            "staff",
+            f.scope(&f.clerk),
+            Consent::parse_staff("phone", "Call").unwrap(),
+        ),
+        (
+            "portal",
+            f.scope(&customer),
+            Consent::portal("ap@c1002.example"),
+        ),
+        ("pay link", link.scope(), by_link),
+    ]
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn each_policy_is_refused_in_each_door_at_its_field_and_changes_nothing(pool: sqlx::PgPool) {
+    let f = fixture(pool).await;
+    let admin = f.admin().await;
+    let open = f.open().await;
+    let (a, b) = (open[0], open[1]);
+    let card = f.method("4242").await;
+    let ach = f.ach_method().await;
+    let all = doors(&f, &[a.0, b.0]).await;
+    let before = f.count("SELECT count(*) FROM payments").await;
+    let cases: Vec<Case> = vec![
+        // Cards not accepted.
+        (
+            PaymentPolicy {
+                card_allowed: false,
+                ..PaymentPolicy::default()
+            },
+            card,
+            vec![(a.0, a.1.to_string())],
+            "method".into(),
+        ),
+        // ACH above $10.00.
+        (
+            PaymentPolicy {
+                ach_required_above: Some(Money::usd(d("10"))),
+                ..PaymentPolicy::default()
+            },
+            card,
+            vec![(a.0, a.1.to_string())],
+            "method".into(),
+        ),
+        // At least more than both invoices.
+        (
+            PaymentPolicy {
+                min_amount: Some(Money::usd(a.1 + b.1 + d("1"))),
+                ..PaymentPolicy::default()
+            },
+            card,
+            vec![(a.0, a.1.to_string()), (b.0, b.1.to_string())],
+            "invoices".into(),
+        ),
+        // At most $1.00.
+        (
+            PaymentPolicy {
+                max_amount: Some(Money::usd(d("1"))),
+                ..PaymentPolicy::default()
+            },
+            card,
+            vec![(a.0, a.1.to_string())],
+            "invoices".into(),
+        ),
+        // Invoices paid in full.
+        (
+            PaymentPolicy {
+                partial_allowed: false,
+                ..PaymentPolicy::default()
+            },
+            card,
+            vec![(a.0, "1.00".into())],
+            format!("amount_{}", a.0),
+        ),
+    ];
+    for (policy, method, lines, field) in &cases {
+        server::policies::set(&f.pool, &admin, Some(&c1002()), Some(policy))
+            .await
+            .unwrap();
+        for (door, scope, consent) in &all {
+            // The company's default card, which every door (a link too) may pay with.
+            let e = pay(&f, scope, &request(*method, lines, consent.clone(), ""))
+                .await
+                .unwrap_err();
+            assert_eq!(
+                e.field().map(|x| x.field.as_str()),
+                Some(field.as_str()),
+                "{door}: {policy:?}: {e:?}"
+            );
+            // A customer or a link giving a reason changes nothing: only staff may.
+            if *door != "staff" {
+                let e = pay(
+                    &f,
+                    scope,
+                    &request(*method, lines, consent.clone(), "Because"),
+                )
+                .await
+                .unwrap_err();
+                assert_eq!(
+                    e.field().map(|x| x.field.as_str()),
+                    Some(field.as_str()),
+                    "{door} override"
+                );
+            }
+        }
+    }
+    assert_eq!(f.count("SELECT count(*) FROM payments").await, before);
+    assert_eq!(f.balance(a.0).await, a.1);
+    // The message a clerk and a customer read.
+    server::policies::set(
+        &f.pool,
+        &admin,
+        Some(&c1002()),
+        Some(&PaymentPolicy {
+            ach_required_above: Some(Money::usd(d("10"))),
+            ..PaymentPolicy::default()
+        }),
+    )
+    .await
+    .unwrap();
+    let e = pay(
+        &f,
+        &all[1].1,
+        &request(card, &[(a.0, a.1.to_string())], all[1].2.clone(), ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.field().unwrap().message,
+        "Payments over $10.00 must be made by ACH for this account."
+    );
+    // By ACH it goes through.
+    let PaymentOutcome::Paid(_) = pay(
+        &f,
+        &all[0].1,
+        &request(ach, &[(a.0, a.1.to_string())], all[0].2.clone(), ""),
+    )
+    .await
+    .unwrap() else {
+        panic!("declined")
+    };
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn staff_pay_outside_a_policy_with_a_reason_where_the_seller_allows_it(pool: sqlx::PgPool) {
+    let f = fixture(pool).await;
+    let admin = f.admin().await;
+    let a = f.open().await[0];
+    let card = f.method("4242").await;
+    let staff = f.scope(&f.clerk);
+    let consent = || Consent::parse_staff("phone", "Call").unwrap();
+    let lines = vec![(a.0, a.1.to_string())];
+    // The seller's default says ACH above $10.00; C1002 has no policy of its own.
+    server::policies::set(
+        &f.pool,
+        &admin,
+        None,
+        Some(&PaymentPolicy {
+            ach_required_above: Some(Money::usd(d("10"))),
+            ..PaymentPolicy::default()
+        }),
+    )
+    .await
+    .unwrap();
+    let e = pay(&f, &staff, &request(card, &lines, consent(), ""))
+        .await
+        .unwrap_err();
+    assert_eq!(e.field().unwrap().field, "method");
+    // Not allowed by the seller: a reason changes nothing.
+    server::policies::set_staff_may_override(&f.pool, &admin, false)
+        .await
+        .unwrap();
+    let e = pay(
+        &f,
+        &staff,
+        &request(card, &lines, consent(), "Customer's card only today"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.field().unwrap().field, "method");
+    // Allowed: paid, the reason kept on the payment and in the audit trail.
+    server::policies::set_staff_may_override(&f.pool, &admin, true)
+        .await
+        .unwrap();
+    let PaymentOutcome::Paid(r) = pay(
+        &f,
+        &staff,
+        &request(card, &lines, consent(), " Customer's  card only today "),
+    )
+    .await
+    .unwrap() else {
+        panic!("declined")
+    };
+    let kept: Option<String> =
+        sqlx::query_scalar("SELECT policy_override FROM payments WHERE id = $1")
+            .bind(r.payment_id)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept.as_deref(), Some("Customer's card only today"));
+    assert_eq!(
+        f.count(&format!(
+            "SELECT count(*) FROM audit_events WHERE action = 'payment.started' AND entity_id = '{}' \
+             AND details->>'policy_override' = 'Customer''s card only today'",
+            r.number
+        ))
+        .await,
+        1
+    );
+    // A company's own policy wins over the default, and following the default again drops it.
+    server::policies::set(
+        &f.pool,
+        &admin,
+        Some(&c1002()),
+        Some(&PaymentPolicy::default()),
+    )
+    .await
+    .unwrap();
+    let scope = f.scope(&f.clerk);
+    let view = server::policies::view(&f.pool, Some(&scope)).await.unwrap();
+    assert_eq!(view.in_force(), &PaymentPolicy::default());
+    assert!(view.default.ach_required_above.is_some());
+    server::policies::set(&f.pool, &admin, Some(&c1002()), None)
+        .await
+        .unwrap();
+    let view = server::policies::view(&f.pool, Some(&scope)).await.unwrap();
+    assert!(view.own.is_none());
+    assert_eq!(view.in_force(), &view.default);
+    assert_eq!(
+        f.count(
+            "SELECT count(*) FROM audit_events WHERE action = 'settings.payment_policy_changed'"
+        )
+        .await,
+        3
+    );
+    // The database refuses a policy the form would (no way to pay at all).
+    assert!(
+        sqlx::query("UPDATE payment_policies SET card_allowed = false, ach_allowed = false")
+            .execute(&f.pool)
+            .await
+            .is_err()
+    );
+    // The admin's form, checked field by field before anything is stored.
+    let e = PolicyInput {
+        card_allowed: false,
+        ach_allowed: false,
+        ..PolicyInput::default()
+    }
+    .parse(Currency::USD)
+    .unwrap_err();
+    assert_eq!(e.field, "methods");
+}
