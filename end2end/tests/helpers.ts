@@ -1,5 +1,5 @@
 // What the browser tests share: sign-in, hydration waits, axe checks and screenshots, SQL against the test database.
-import { test as base, expect, Page, TestInfo } from "@playwright/test";
+import { test as base, expect, Browser, Page, TestInfo } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -41,6 +41,13 @@ export async function signIn(page: Page, who: { email: string; password: string 
   await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(landing);
+}
+
+/** A page of its own (a new browser context: its own cookies), signed in as `who`. */
+export async function signedInPage(browser: Browser, who: { email: string; password: string }, landing: RegExp): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, who, landing);
+  return page;
 }
 
 /** Waits until the WASM has hydrated the page, so clicks reach Leptos handlers. */

@@ -2,17 +2,11 @@
 // approval queue above the limit (approved once, or refused with a reason), the receipt listing
 // the refunds, disputes reopening invoices with their evidence pack, and the database and the
 // sandbox's books agreeing with what the screens say; a pending ACH debit voided.
-import { Browser, Page } from "@playwright/test";
+import { Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { ADMIN, test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { ADMIN, test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration, signedInPage } from "./helpers";
 
 const CODE = "C1014";
-
-async function as(browser: Browser, who: { email: string; password: string }, landing: RegExp): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await signIn(page, who, landing);
-  return page;
-}
 
 /** Opens the company's Payments tab and the receipt of `number`. */
 async function openReceipt(page: Page, number: string, code = CODE) {
@@ -35,7 +29,7 @@ test("a clerk allowed to refund gives back part of a payment per line; above the
   );
 
   // The clerk pays two invoices in full.
-  const clerk = await as(browser, CLERK, /\/ops\/crm\/companies$/);
+  const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
   await clerk.goto(`/ops/crm/companies/${CODE}`);
   await waitForHydration(clerk);
   await clerk.getByLabel(`Select ${n1}`).check();
@@ -57,7 +51,7 @@ test("a clerk allowed to refund gives back part of a payment per line; above the
   await dialog.locator(".modal-actions").getByRole("button", { name: "Close" }).click();
 
   // The admin allows the clerk, and sets the approval limit to $100.
-  const admin = await as(browser, ADMIN, /\/ops\/crm\/companies$/);
+  const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
   await admin.goto("/ops/system/staff-users");
   await waitForHydration(admin);
   await admin.getByRole("button", { name: "Allow refunds by Casey Clerk" }).click();
@@ -263,7 +257,7 @@ test("a pending ACH debit is voided from its receipt: the action its rail allows
     `SELECT number, balance::text FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${code}') ` +
       `AND balance > 0 ORDER BY due_date DESC, number DESC LIMIT 1`,
   );
-  const page = await as(browser, ADMIN, /\/ops\/crm\/companies$/);
+  const page = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
   await page.goto(`/ops/crm/companies/${code}`);
   await waitForHydration(page);
   await page.getByLabel(`Select ${n1}`).check();

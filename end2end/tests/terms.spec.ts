@@ -1,15 +1,10 @@
 // Browser tests of the seller's terms: the reason codes admins keep (System → Reason codes),
-// offered when an invoice is paid short and carried to the receipt and the database.
-import { Browser, Page } from "@playwright/test";
-import { ADMIN, test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+// offered when an invoice is paid short and carried to the receipt and the database; payment
+// policies (the seller's default, a company's own) refused in the portal and paid outside by
+// staff with a reason.
+import { ADMIN, test, expect, CLERK, checkScreen, sql, usd, waitForHydration, signedInPage } from "./helpers";
 
 const CODE = "C1016";
-
-async function as(browser: Browser, who: { email: string; password: string }, landing: RegExp): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await signIn(page, who, landing);
-  return page;
-}
 
 test("an admin keeps the short-pay reasons; a clerk pays short with one and the receipt says it", async ({ browser }, testInfo) => {
   test.setTimeout(90_000);
@@ -17,7 +12,7 @@ test("an admin keeps the short-pay reasons; a clerk pays short with one and the 
   const code = label.toLowerCase().replace(/ /g, "_");
   sql("UPDATE reason_codes SET active = true WHERE kind = 'short_pay' AND code = 'installment'");
 
-  const admin = await as(browser, ADMIN, /\/ops\/crm\/companies$/);
+  const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
   await admin.goto("/ops/system/reason-codes");
   await waitForHydration(admin);
   const shortPay = admin.getByTestId("reasons-short_pay");
@@ -48,7 +43,7 @@ test("an admin keeps the short-pay reasons; a clerk pays short with one and the 
     `SELECT number, balance::text FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${CODE}') ` +
       `AND balance > 50 ORDER BY due_date, number LIMIT 1`,
   );
-  const clerk = await as(browser, CLERK, /\/ops\/crm\/companies$/);
+  const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
   await clerk.goto(`/ops/crm/companies/${CODE}`);
   await waitForHydration(clerk);
   await clerk.getByLabel(`Select ${n1}`).check();
@@ -83,7 +78,7 @@ test("an admin gives a company its own payment policy; the portal refuses a card
   const company = `(SELECT id FROM companies WHERE code = '${code}')`;
   sql(`DELETE FROM payment_policies WHERE company_id = ${company}`);
   try {
-    const admin = await as(browser, ADMIN, /\/ops\/crm\/companies$/);
+    const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
     await admin.goto(`/ops/crm/companies/${code}/policy`);
     await waitForHydration(admin);
     await expect(admin.getByTestId("policy-in-force")).toContainText("The seller's default");
@@ -108,7 +103,7 @@ test("an admin gives a company its own payment policy; the portal refuses a card
       `SELECT number, balance::text FROM invoices WHERE company_id = ${company} AND balance > 10 ORDER BY due_date, number LIMIT 1`,
     );
     // The customer cannot pay it by card, and is told why at the method.
-    const customer = await as(browser, { email: `ap@${code.toLowerCase()}.example`, password: "demo-customer-pass" }, /\/portal$/);
+    const customer = await signedInPage(browser, { email: `ap@${code.toLowerCase()}.example`, password: "demo-customer-pass" }, /\/portal$/);
     await waitForHydration(customer);
     await customer.getByLabel(`Select ${n1}`).check();
     await customer.getByRole("button", { name: "Make Payment" }).click();
@@ -121,7 +116,7 @@ test("an admin gives a company its own payment policy; the portal refuses a card
     expect(sql(`SELECT balance::text FROM invoices WHERE number = '${n1}'`)).toEqual([[b1]]);
 
     // The clerk may, with a reason.
-    const clerk = await as(browser, CLERK, /\/ops\/crm\/companies$/);
+    const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
     await clerk.goto(`/ops/crm/companies/${code}`);
     await waitForHydration(clerk);
     await clerk.getByLabel(`Select ${n1}`).check();

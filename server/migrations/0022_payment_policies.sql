@@ -4,7 +4,7 @@
 -- reason kept on the payment, where the seller allows it.
 CREATE TABLE payment_policies (
     id                  BIGSERIAL PRIMARY KEY,
-    company_id          BIGINT UNIQUE REFERENCES companies(id),
+    company_id          BIGINT REFERENCES companies(id),
     card_allowed        BOOLEAN NOT NULL DEFAULT true,
     ach_allowed         BOOLEAN NOT NULL DEFAULT true,
     min_amount          NUMERIC(14,2) CHECK (min_amount > 0),
@@ -16,8 +16,8 @@ CREATE TABLE payment_policies (
     CHECK (min_amount IS NULL OR max_amount IS NULL OR min_amount <= max_amount),
     CHECK (ach_required_above IS NULL OR (ach_allowed AND card_allowed))
 );
--- One default.
-CREATE UNIQUE INDEX payment_policies_default ON payment_policies ((true)) WHERE company_id IS NULL;
+-- One policy per company and one default (no company; companies' ids start at 1).
+CREATE UNIQUE INDEX payment_policies_one ON payment_policies ((COALESCE(company_id, 0)));
 INSERT INTO payment_policies (company_id) VALUES (NULL);
 
 ALTER TABLE seller_settings ADD COLUMN staff_may_override_policy BOOLEAN NOT NULL DEFAULT true;

@@ -1,5 +1,6 @@
 //! The connection pool and migrations.
 
+use shared::format::one_line;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::str::FromStr;
@@ -77,10 +78,6 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StartupError> {
         .run(pool)
         .await
         .map_err(|e| StartupError::Migrate(one_line(&e.to_string())))
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Drops and recreates database `name` on the server of `url`, applies the migrations and

@@ -10,7 +10,7 @@ use serde_json::json;
 use shared::company::CompanyCode;
 use shared::money::Money;
 use shared::policy::{PaymentPolicy, PolicyView};
-use shared::CompanyId;
+use shared::{AppError, CompanyId};
 use sqlx::{PgConnection, PgPool};
 
 struct Row {
@@ -45,7 +45,7 @@ pub async fn in_force(
         r#"SELECT p.card_allowed, p.ach_allowed, p.min_amount, p.max_amount, p.ach_required_above,
                   p.partial_allowed, s.staff_may_override_policy
            FROM payment_policies p, seller_settings s
-           WHERE p.company_id = $1 OR p.company_id IS NULL
+           WHERE COALESCE(p.company_id, 0) IN ($1, 0)
            ORDER BY p.company_id NULLS LAST LIMIT 1"#,
         company as CompanyId
     )
@@ -81,7 +81,7 @@ pub async fn view(pool: &PgPool, company: Option<&CompanyScope>) -> Result<Polic
         Some(c) => sqlx::query_as!(
             Row,
             "SELECT card_allowed, ach_allowed, min_amount, max_amount, ach_required_above, partial_allowed \
-             FROM payment_policies WHERE company_id = $1",
+             FROM payment_policies WHERE COALESCE(company_id, 0) = $1",
             c as CompanyId
         )
         .fetch_optional(&mut *conn)
@@ -110,34 +110,27 @@ pub async fn set(
 ) -> Result<()> {
     let id = match company {
         Some(code) => Some(crate::authority::id_of(pool, code).await?),
+        None if policy.is_none() => {
+            return Err(AppError::invalid(
+                "policy",
+                "The seller's default cannot be removed: save one.",
+            )
+            .into())
+        }
         None => None,
     };
     let mut tx = pool.begin().await?;
-    let amount = |m: Option<Money>| m.map(|m| m.amount());
-    match (id, policy) {
-        (None, None) => {}
-        (None, Some(p)) => {
-            sqlx::query!(
-                "UPDATE payment_policies SET card_allowed = $1, ach_allowed = $2, min_amount = $3, max_amount = $4, \
-                     ach_required_above = $5, partial_allowed = $6, updated_at = now() WHERE company_id IS NULL",
-                p.card_allowed,
-                p.ach_allowed,
-                amount(p.min_amount),
-                amount(p.max_amount),
-                amount(p.ach_required_above),
-                p.partial_allowed
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        (Some(id), Some(p)) => {
-            // A company's row is made with its first policy of its own.
+    match policy {
+        // One statement for the default and a company alike: a company's row is made with its
+        // first policy of its own.
+        Some(p) => {
+            let amount = |m: Option<Money>| m.map(|m| m.amount());
             sqlx::query!(
                 "INSERT INTO payment_policies (company_id, card_allowed, ach_allowed, min_amount, max_amount, \
                      ach_required_above, partial_allowed) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (company_id) DO UPDATE SET card_allowed = $2, ach_allowed = $3, min_amount = $4, \
-                     max_amount = $5, ach_required_above = $6, partial_allowed = $7, updated_at = now()",
-                id as CompanyId,
+                 ON CONFLICT ((COALESCE(company_id, 0))) DO UPDATE SET card_allowed = $2, ach_allowed = $3, \
+                     min_amount = $4, max_amount = $5, ach_required_above = $6, partial_allowed = $7, updated_at = now()",
+                id as Option<CompanyId>,
                 p.card_allowed,
                 p.ach_allowed,
                 amount(p.min_amount),
@@ -148,10 +141,11 @@ pub async fn set(
             .execute(&mut *tx)
             .await?;
         }
-        (Some(id), None) => {
+        // The default is never removed (no company has id 0).
+        None => {
             sqlx::query!(
-                "DELETE FROM payment_policies WHERE company_id = $1",
-                id as CompanyId
+                "DELETE FROM payment_policies WHERE COALESCE(company_id, 0) = COALESCE($1, -1)",
+                id as Option<CompanyId>
             )
             .execute(&mut *tx)
             .await?;

@@ -726,27 +726,6 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
 }
 
 impl Fixture {
-    /// A pay link for `invoices` to the company's first contact with an email; its token.
-    async fn link_for(&self, invoices: &[InvoiceId]) -> String {
-        let contact: i64 = self
-            .count(&format!(
-                "SELECT min(id) FROM contacts WHERE company_id = {} AND email IS NOT NULL",
-                self.company_id
-            ))
-            .await;
-        pay_links::send(
-            &self.pool,
-            &self.config,
-            &self.clerk.staff().unwrap(),
-            &self.scope(&self.clerk),
-            contact.into(),
-            invoices,
-        )
-        .await
-        .unwrap();
-        self.token_of("pay_link").await
-    }
-
     /// A payment request through a link, as its page sends it.
     fn link_request(&self, method: MethodId, lines: &[(InvoiceId, &str)]) -> PaymentRequest {
         let input = PaymentInput {

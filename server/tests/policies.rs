@@ -63,23 +63,7 @@ async fn pay(
 
 /// The three doors to C1002: its clerk, its customer user, a pay link for `invoices`.
 async fn doors(f: &Fixture, invoices: &[InvoiceId]) -> Vec<(&'static str, CompanyScope, Consent)> {
-    let contact: i64 = f
-        .count(&format!(
-            "SELECT min(id) FROM contacts WHERE company_id = {} AND email IS NOT NULL",
-            f.company_id
-        ))
-        .await;
-    server::pay_links::send(
-        &f.pool,
-        &f.config,
-        &f.clerk.staff().unwrap(),
-        &f.scope(&f.clerk),
-        contact.into(),
-        invoices,
-    )
-    .await
-    .unwrap();
-    let link = server::pay_links::resolve(&f.pool, &f.token_of("pay_link").await)
+    let link = server::pay_links::resolve(&f.pool, &f.link_for(invoices).await)
         .await
         .unwrap();
     let by_link = Consent::pay_link(link.email(), link.sent_by_name());

@@ -67,7 +67,7 @@ impl CompanySearch {
     pub const MAX_LEN: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = crate::format::one_line(raw);
         if text.chars().count() > Self::MAX_LEN {
             return Err(FieldError::new(
                 "q",

@@ -3,6 +3,11 @@
 use chrono::NaiveDate;
 
 /// Inserts a comma every three digits of a run of ASCII digits: `1234567` → `1,234,567`.
+/// Text on one line, one space between its words: what a person typed, tidied.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn group_thousands(digits: &str) -> String {
     let len = digits.len();
     let mut out = String::with_capacity(len + len / 3);

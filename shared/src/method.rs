@@ -426,7 +426,7 @@ pub fn check_agreement(
             "The authorization wording has changed. Reload the page and read it again.",
         ));
     }
-    let name = signed_name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = crate::format::one_line(signed_name);
     if name.is_empty() {
         return Err(FieldError::new(
             "signed_name",

@@ -98,7 +98,7 @@ impl Consent {
                 ))
             }
         };
-        let reference = reference.split_whitespace().collect::<Vec<_>>().join(" ");
+        let reference = crate::format::one_line(reference);
         if reference.is_empty() {
             return Err(FieldError::new(
                 "consent_reference",
@@ -240,11 +240,7 @@ impl PaymentRequest {
                 ));
             }
             let amount = check_amount(&amount_field(l.invoice_id), l.amount, currency)?;
-            let reason = l
-                .short_pay_reason
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let reason = crate::format::one_line(&l.short_pay_reason);
             if reason.chars().count() > Self::MAX_REASON {
                 return Err(FieldError::new(
                     reason_note_field(l.invoice_id),
@@ -282,11 +278,7 @@ impl PaymentRequest {
                     ),
                 )
             })?;
-        let policy_override = input
-            .policy_override
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let policy_override = crate::format::one_line(&input.policy_override);
         if policy_override.chars().count() > Self::MAX_REASON {
             return Err(FieldError::new(
                 "policy_override",

@@ -117,7 +117,7 @@ impl ReasonCodeInput {
 
 /// A label, checked: its spaces tidied, 1 to [`LABEL_MAX`] characters.
 pub fn parse_label(label: &str) -> Result<String, FieldError> {
-    let label = label.split_whitespace().collect::<Vec<_>>().join(" ");
+    let label = crate::format::one_line(label);
     if label.is_empty() {
         return Err(FieldError::new(
             "label",

@@ -173,7 +173,7 @@ impl Selection {
             let typed = &amounts[&inv.id];
             let typed_of = |m: &BTreeMap<InvoiceId, String>| {
                 m.get(&inv.id)
-                    .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .map(|r| shared::format::one_line(r))
                     .filter(|r| !r.is_empty())
             };
             match parse_amount(&amount_field(inv.id), typed, inv.balance.currency()) {

@@ -79,7 +79,7 @@ pub const MAX_SUBJECT: usize = 300;
 
 /// A subject cut to [`MAX_SUBJECT`] characters, with an ellipsis when cut (names can be long).
 pub fn fit_subject(subject: &str) -> String {
-    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    let subject = shared::format::one_line(subject);
     if subject.chars().count() <= MAX_SUBJECT {
         return subject;
     }

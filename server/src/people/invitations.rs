@@ -31,7 +31,7 @@ pub const RESETS_PER_CLIENT: i32 = 20;
 
 /// A name as typed: inner spaces folded, 1–100 characters.
 fn person_name(raw: &str) -> Result<String> {
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = shared::format::one_line(raw);
     if name.is_empty() {
         return Err(AppError::invalid("name", "Enter the person's name.").into());
     }

@@ -299,6 +299,27 @@ impl Fixture {
         server::links::token(&key, purpose, &nonce)
     }
 
+    /// A pay link for `invoices` to the company's first contact with an email; its token.
+    pub async fn link_for(&self, invoices: &[InvoiceId]) -> String {
+        let contact: i64 = self
+            .count(&format!(
+                "SELECT min(id) FROM contacts WHERE company_id = {} AND email IS NOT NULL",
+                self.company_id
+            ))
+            .await;
+        server::pay_links::send(
+            &self.pool,
+            &self.config,
+            &self.clerk.staff().unwrap(),
+            &self.scope(&self.clerk),
+            contact.into(),
+            invoices,
+        )
+        .await
+        .unwrap();
+        self.token_of("pay_link").await
+    }
+
     /// The demo's admin (admin@settle.example), as the door makes an admin.
     pub async fn admin(&self) -> server::authority::Admin {
         let id: UserId =
