@@ -1,10 +1,10 @@
 //! Payment policies: the seller's default, a company's own, and whether staff may pay outside
-//! one with a reason. Read by the payment engine in its transaction (one query: the company's
-//! own row, else the default) and by the forms, which check the same rules as they are typed.
+//! one with a reason. Read by the payment engine in its transaction and by the forms, which
+//! check the same rules as they are typed: one query either way ([`read`]).
 
 use crate::audit::{self, Action, Entity};
 use crate::authority::{Admin, CompanyScope};
-use crate::Result;
+use crate::{Error, Result};
 use rust_decimal::Decimal;
 use serde_json::json;
 use shared::company::CompanyCode;
@@ -13,91 +13,59 @@ use shared::policy::{PaymentPolicy, PolicyView};
 use shared::{AppError, CompanyId};
 use sqlx::{PgConnection, PgPool};
 
+/// A policy's row, with the seller's override setting beside it.
 struct Row {
+    own: bool,
     card_allowed: bool,
     ach_allowed: bool,
     min_amount: Option<Decimal>,
     max_amount: Option<Decimal>,
     ach_required_above: Option<Decimal>,
     partial_allowed: bool,
+    staff_may_override: bool,
 }
 
-impl From<Row> for PaymentPolicy {
-    fn from(r: Row) -> Self {
+impl Row {
+    fn policy(&self) -> PaymentPolicy {
         PaymentPolicy {
-            card_allowed: r.card_allowed,
-            ach_allowed: r.ach_allowed,
-            min_amount: r.min_amount.map(Money::usd),
-            max_amount: r.max_amount.map(Money::usd),
-            ach_required_above: r.ach_required_above.map(Money::usd),
-            partial_allowed: r.partial_allowed,
+            card_allowed: self.card_allowed,
+            ach_allowed: self.ach_allowed,
+            min_amount: self.min_amount.map(Money::usd),
+            max_amount: self.max_amount.map(Money::usd),
+            ach_required_above: self.ach_required_above.map(Money::usd),
+            partial_allowed: self.partial_allowed,
         }
     }
 }
 
-/// The policy `company` pays under (its own, else the seller's default), and whether staff
-/// may pay outside it.
-pub async fn in_force(
-    conn: &mut PgConnection,
-    company: CompanyId,
-) -> Result<(PaymentPolicy, bool)> {
-    let r = sqlx::query!(
-        r#"SELECT p.card_allowed, p.ach_allowed, p.min_amount, p.max_amount, p.ach_required_above,
-                  p.partial_allowed, s.staff_may_override_policy
+/// The seller's default, `company`'s own policy when it has one, and whether staff may pay
+/// outside them: one query, inside the caller's transaction (the payment engine's) or not.
+pub async fn read(conn: &mut PgConnection, company: Option<CompanyId>) -> Result<PolicyView> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT p.company_id IS NOT NULL AS "own!", p.card_allowed, p.ach_allowed, p.min_amount,
+                  p.max_amount, p.ach_required_above, p.partial_allowed,
+                  s.staff_may_override_policy AS staff_may_override
            FROM payment_policies p, seller_settings s
-           WHERE COALESCE(p.company_id, 0) IN ($1, 0)
-           ORDER BY p.company_id NULLS LAST LIMIT 1"#,
-        company as CompanyId
+           WHERE COALESCE(p.company_id, 0) IN ($1, 0)"#,
+        company.map_or(0, |c| c.0)
     )
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await?;
-    Ok((
-        Row {
-            card_allowed: r.card_allowed,
-            ach_allowed: r.ach_allowed,
-            min_amount: r.min_amount,
-            max_amount: r.max_amount,
-            ach_required_above: r.ach_required_above,
-            partial_allowed: r.partial_allowed,
-        }
-        .into(),
-        r.staff_may_override_policy,
-    ))
+    let default = rows
+        .iter()
+        .find(|r| !r.own)
+        .ok_or_else(|| Error::Other("the seller's default payment policy is missing".into()))?;
+    Ok(PolicyView {
+        default: default.policy(),
+        own: rows.iter().find(|r| r.own).map(Row::policy),
+        staff_may_override: default.staff_may_override,
+    })
 }
 
 /// What the forms show of a company's policy (`None`: the seller's default alone).
 pub async fn view(pool: &PgPool, company: Option<&CompanyScope>) -> Result<PolicyView> {
-    let company = company.map(CompanyScope::id);
-    let mut conn = pool.acquire().await?;
-    let default = sqlx::query_as!(
-        Row,
-        "SELECT card_allowed, ach_allowed, min_amount, max_amount, ach_required_above, partial_allowed \
-         FROM payment_policies WHERE company_id IS NULL"
-    )
-    .fetch_one(&mut *conn)
-    .await?
-    .into();
-    let own = match company {
-        Some(c) => sqlx::query_as!(
-            Row,
-            "SELECT card_allowed, ach_allowed, min_amount, max_amount, ach_required_above, partial_allowed \
-             FROM payment_policies WHERE COALESCE(company_id, 0) = $1",
-            c as CompanyId
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(Into::into),
-        None => None,
-    };
-    let staff_may_override =
-        sqlx::query_scalar!("SELECT staff_may_override_policy FROM seller_settings")
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(PolicyView {
-        default,
-        own,
-        staff_may_override,
-    })
+    read(&mut *pool.acquire().await?, company.map(CompanyScope::id)).await
 }
 
 /// Sets the seller's default (`company` none) or a company's own policy; `None` for a company

@@ -64,6 +64,17 @@ pub fn not_offered(field: &str) -> AppError {
     )
 }
 
+/// A statement's result, with a label already in the list (the database's unique index on
+/// each list's labels) as the error at the label.
+fn label_free<T>(done: sqlx::Result<T>) -> Result<T> {
+    match done {
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("reason_codes_label") => Err(
+            AppError::invalid("label", "A reason with this label is already in the list.").into(),
+        ),
+        other => Ok(other?),
+    }
+}
+
 /// Adds a reason at the end of its list (before "Other"), active.
 pub async fn add(
     pool: &PgPool,
@@ -86,23 +97,12 @@ pub async fn add(
     )
     .fetch_optional(&mut *tx)
     .await;
-    let added = match added {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return Err(AppError::invalid(
-                "code",
-                format!("The code {code} is already in this list. Choose another code."),
-            )
-            .into())
-        }
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("reason_codes_label") => {
-            return Err(AppError::invalid(
-                "label",
-                "A reason with this label is already in the list.",
-            )
-            .into())
-        }
-        Err(e) => return Err(e.into()),
+    let Some(added) = label_free(added)? else {
+        return Err(AppError::invalid(
+            "code",
+            format!("The code {code} is already in this list. Choose another code."),
+        )
+        .into());
     };
     audit::system_change(
         &mut tx,
@@ -155,16 +155,7 @@ pub async fn change(
     )
     .fetch_one(&mut *tx)
     .await;
-    let changed = match changed {
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("reason_codes_label") => {
-            return Err(AppError::invalid(
-                "label",
-                "A reason with this label is already in the list.",
-            )
-            .into())
-        }
-        other => other?,
-    };
+    let changed = label_free(changed)?;
     if before.label != changed.label || before.active != changed.active {
         audit::system_change(
             &mut tx,

@@ -27,8 +27,6 @@ pub enum ReasonKind {
 }
 
 impl ReasonKind {
-    pub const ALL: [ReasonKind; 2] = [ReasonKind::ShortPay, ReasonKind::Refund];
-
     /// The list's heading.
     pub fn label(self) -> &'static str {
         match self {
@@ -131,14 +129,6 @@ pub fn parse_label(label: &str) -> Result<String, FieldError> {
         ));
     }
     Ok(label)
-}
-
-/// A code's label in `list`, or the code in words for one not in it.
-pub fn label_of(list: &[ReasonCode], code: &str) -> String {
-    list.iter()
-        .find(|r| r.code == code)
-        .map(|r| r.label.clone())
-        .unwrap_or_else(|| code.replace('_', " "))
 }
 
 /// A short payment's reason as receipts say it: "Pricing difference: agreed 5 % off", the

@@ -97,7 +97,7 @@ pub fn reason_and_note(
             format!("Keep the note to {NOTE_MAX} characters."),
         ));
     }
-    if reason == "other" && note.is_empty() {
+    if reason == crate::reason::OTHER && note.is_empty() {
         return Err(FieldError::new("note", "Say why: the reason is \"Other\"."));
     }
     Ok((

@@ -47,27 +47,21 @@ pub fn PaymentDialog(
     on_close: Callback<bool>,
 ) -> impl IntoView {
     // In the lines' currency (the dialog opens with at least one line; none would show blank).
-    let total = lines
+    let sum = lines
         .first()
         .map(|l| l.line.amount.currency())
-        .and_then(|c| Money::sum(c, lines.iter().map(|l| &l.line.amount)))
-        .map(|t| t.display())
-        .unwrap_or_default();
-    let total = StoredValue::new(total);
+        .and_then(|c| Money::sum(c, lines.iter().map(|l| &l.line.amount)));
+    let total = StoredValue::new(sum.map(|t| t.display()).unwrap_or_default());
     let key = RwSignal::new(new_key());
-    let company = payer.company();
-    let link = payer.link();
-    let methods = Resource::new(
-        move || (company.clone(), link.clone()),
-        |(company, link)| payment_options(company, link),
-    );
-    let policy = Resource::new(
-        {
-            let (company, link) = (payer.company(), payer.link());
-            move || (company.clone(), link.clone())
-        },
-        |(company, link)| payment_policy(company, link),
-    );
+    // Who is paid (and through which link): the saved methods and the policy are both theirs.
+    let payee = {
+        let (company, link) = (payer.company(), payer.link());
+        move || (company.clone(), link.clone())
+    };
+    let methods = Resource::new(payee.clone(), |(company, link)| {
+        payment_options(company, link)
+    });
+    let policy = Resource::new(payee, |(company, link)| payment_policy(company, link));
     let staff = payer.is_staff();
     // Set when this payment is outside the company's policy and staff may pay it anyway, with
     // the reason they give.
@@ -187,15 +181,11 @@ pub fn PaymentDialog(
                         .find(|m| m.id == method_id)
                         .map(MethodOption::kind)
                 });
-            if let (Some(Ok(view)), Some(kind)) = (policy.get_untracked(), kind) {
+            if let (Some(Ok(view)), Some(kind), Some(sum)) = (policy.get_untracked(), kind, sum) {
                 let refusal = lines_for_submit.with_value(|ls| {
                     let lines: Vec<(&PaymentLine, Money)> =
                         ls.iter().map(|l| (&l.line, l.invoice.balance)).collect();
-                    let total = Money::sum(
-                        ls[0].line.amount.currency(),
-                        ls.iter().map(|l| &l.line.amount),
-                    );
-                    total.and_then(|t| view.in_force().check(kind, t, &lines).err())
+                    view.in_force().check(kind, sum, &lines).err()
                 });
                 match refusal {
                     Some(e) if staff && view.staff_may_override => {

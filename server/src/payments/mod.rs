@@ -200,6 +200,8 @@ pub async fn start(
     .fetch_all(&mut *tx)
     .await?;
     let currency = req.total().currency();
+    // Each line with its invoice's balance now, for the company's payment policy below.
+    let mut balances: Vec<(&PaymentLine, Money)> = Vec::with_capacity(req.lines.len());
     for line in &req.lines {
         let Some(invoice) = invoices
             .iter()
@@ -242,6 +244,7 @@ pub async fn start(
         }
         // What is left (a short payment needs its reason) is the same rule the form applies.
         check_line_against_balance(line, balance)?;
+        balances.push((line, balance));
     }
     // Each short-pay reason one the seller offers (asked only when a line has one).
     let codes: Vec<String> = req
@@ -287,19 +290,11 @@ pub async fn start(
     let amount = req.total();
     // The company's payment policy (its own, else the seller's), whoever pays; staff may pay
     // outside it with a reason where the seller allows it.
-    let (policy, may_override) = crate::policies::in_force(&mut tx, company).await?;
-    let balances: Vec<(&PaymentLine, Money)> = req
-        .lines
-        .iter()
-        .filter_map(|l| {
-            let invoice = invoices.iter().find(|i| i.id == l.invoice_id)?;
-            Some((l, Money::new(invoice.balance, currency)))
-        })
-        .collect();
-    let policy_override = match policy.check(option.kind(), amount, &balances) {
+    let policy = crate::policies::read(&mut tx, Some(company)).await?;
+    let policy_override = match policy.in_force().check(option.kind(), amount, &balances) {
         Ok(()) => None,
         Err(refusal) => match &req.policy_override {
-            Some(why) if scope.is_staff() && may_override => Some(why.clone()),
+            Some(why) if scope.is_staff() && policy.staff_may_override => Some(why.clone()),
             _ => return Err(AppError::Invalid(refusal).into()),
         },
     };
