@@ -830,3 +830,67 @@ async fn a_body_past_the_limit_is_a_documented_problem(pool: PgPool) {
         .unwrap();
     assert!(doc["paths"]["/api/v1/companies/batch"]["post"]["responses"]["413"].is_object());
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn credit_on_account_is_read_and_applied_through_the_api(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let (_, secret) = key(&app, ApiScope::ReadWrite).await;
+    // An ERP credit memo is credit on account for C1001.
+    let memo = json!({ "company_id": "C1001", "number": "CM-API-1", "issue_date": "2026-11-01",
+        "due_date": "2026-11-01", "total": "40.00", "status": "credit_memo" });
+    let res = app.api_post("/api/v1/invoices", &secret, &memo, None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let company: Value = app
+        .api_get("/api/v1/companies/C1001", &secret)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(company["unapplied_credit"], "40.00");
+    let invoice: String = sqlx::query_scalar(
+        "SELECT number FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = 'C1001') \
+         AND status = 'open' AND balance > 30 ORDER BY due_date LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let path = "/api/v1/companies/C1001/credit-applications";
+    // More than is left: refused at its line, nothing applied.
+    let body = json!({ "allocations": [{ "invoice": invoice, "amount": "40.01" }] });
+    let p = problem(
+        app.api_post(path, &secret, &body, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["pointer"], "/credit", "{p}");
+    let body = json!({ "allocations": [{ "invoice": "NOPE", "amount": "1.00" }] });
+    let p = problem(
+        app.api_post(path, &secret, &body, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["pointer"], "/allocations/0/invoice", "{p}");
+    // Applied once for a key, however often it is sent.
+    let body = json!({ "allocations": [{ "invoice": invoice, "amount": "30.00" }] });
+    for _ in 0..2 {
+        let res = app.api_post(path, &secret, &body, Some("credit-1")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["applied"], "30.00");
+        assert_eq!(v["unapplied_credit"], "10.00");
+    }
+    let p = problem(
+        app.api_post(
+            "/api/v1/companies/C9999/credit-applications",
+            &secret,
+            &body,
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("C9999"), "{p}");
+    assert_eq!(server::ledger::balances_off(&pool).await.unwrap(), 0);
+    assert_eq!(server::ledger::credits_off(&pool).await.unwrap(), 0);
+}

@@ -666,6 +666,7 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "payment_options",
         "payments",
         "saved_methods",
+        "company_credit",
     ] {
         covered.push(name);
         not_found(
@@ -923,6 +924,20 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             StatusCode::FORBIDDEN,
             "{name}"
         );
+    }
+    // Credit: applied only to their own company's invoices.
+    covered.push("apply_credit");
+    for company in ["C1002", ""] {
+        let body = serde_json::json!({ "application": { "company": company,
+            "lines": [{ "invoice_id": other_invoice, "amount": { "amount": "1.00", "currency": "USD" } }],
+            "idempotency_key": uuid::Uuid::new_v4().to_string() }});
+        let res = app.call_json("apply_credit", &body, Some(&customer)).await;
+        let want = if company.is_empty() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(res.status(), want, "apply_credit {company:?}");
     }
     covered.push("create_webhook");
     let hook = serde_json::json!({ "url": "https://x.example/hook", "description": "", "events": ["payment.approved"] });

@@ -161,6 +161,8 @@ pub enum Action {
     PaymentPolicyChanged,
     #[sqlx(rename = "settings.policy_override_changed")]
     PolicyOverrideChanged,
+    #[sqlx(rename = "credit.applied")]
+    CreditApplied,
 }
 
 /// What an event is about (`audit_events.entity_type`).
@@ -182,6 +184,7 @@ pub enum Entity {
     AchFile,
     Settings,
     ReasonCode,
+    Credit,
 }
 
 /// One audit event.

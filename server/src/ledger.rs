@@ -21,7 +21,8 @@ pub async fn company_balances_off(pool: &PgPool) -> Result<i64> {
 
 /// The invoices whose balance is not their total less what was allocated to them by payments
 /// that count (not declined, returned or failed) plus what those payments' refunds and
-/// reversals hold reopened on them, or, cancelled and credit memos, not 0.
+/// reversals hold reopened on them, less what counting credits applied to them, or, cancelled
+/// and credit memos, not 0.
 pub async fn balances_off(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM invoices i LEFT JOIN (SELECT a.invoice_id, sum(a.amount) AS paid
@@ -32,8 +33,12 @@ pub async fn balances_off(pool: &PgPool) -> Result<i64> {
            FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id JOIN payments p ON p.id = r.payment_id
            WHERE p.status NOT IN ('declined', 'returned', 'failed', 'voided') GROUP BY rl.invoice_id) b
            ON b.invoice_id = i.id
+           LEFT JOIN (SELECT ca.invoice_id, sum(ca.amount) AS used FROM credit_applications ca
+           JOIN credits c ON c.id = ca.credit_id WHERE credit_counts(c.payment_id) GROUP BY ca.invoice_id) k
+           ON k.invoice_id = i.id
            WHERE i.balance <> CASE WHEN i.status = 'open'
-                                   THEN i.total - COALESCE(a.paid, 0) + COALESCE(b.back, 0) ELSE 0 END"#
+                                   THEN i.total - COALESCE(a.paid, 0) + COALESCE(b.back, 0) - COALESCE(k.used, 0)
+                                   ELSE 0 END"#
     )
     .fetch_one(pool)
     .await?)
@@ -51,6 +56,37 @@ pub async fn refunds_over(pool: &PgPool) -> Result<i64> {
                GROUP BY r.payment_id, rl.invoice_id) b
            ON b.payment_id = a.payment_id AND b.invoice_id = a.invoice_id
            WHERE b.back > a.amount"#
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The credits whose remainder is not their amount less what was applied from them and what
+/// their refunds hold (awaiting approval, pending, succeeded), and those applied or given back
+/// past themselves: none, whatever raced. A credit whose payment no longer counts is left out
+/// (what it paid for was reopened with the payment).
+pub async fn credits_off(pool: &PgPool) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM credits c
+           LEFT JOIN (SELECT credit_id, sum(amount) AS used FROM credit_applications GROUP BY credit_id) a
+           ON a.credit_id = c.id
+           LEFT JOIN (SELECT payment_id, sum(on_account) AS back FROM refunds
+                      WHERE status IN ('awaiting_approval', 'pending', 'succeeded') GROUP BY payment_id) r
+           ON r.payment_id = c.payment_id
+           WHERE credit_counts(c.payment_id)
+             AND c.remaining <> c.amount - COALESCE(a.used, 0) - COALESCE(r.back, 0)"#
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Settle's payments whose amount is not their lines plus what they put on account: none.
+pub async fn payments_off(pool: &PgPool) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM payments p
+           LEFT JOIN (SELECT payment_id, sum(amount) AS s FROM payment_allocations GROUP BY payment_id) a
+           ON a.payment_id = p.id
+           WHERE p.source = 'settle' AND p.amount <> COALESCE(a.s, 0) + p.on_account"#
     )
     .fetch_one(pool)
     .await?)

@@ -9,6 +9,7 @@ pub mod card_guard;
 pub mod companies;
 pub mod config;
 pub mod config_error;
+pub mod credits;
 pub mod db;
 pub mod demo;
 pub mod email;

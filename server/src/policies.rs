@@ -22,6 +22,7 @@ struct Row {
     max_amount: Option<Decimal>,
     ach_required_above: Option<Decimal>,
     partial_allowed: bool,
+    overpayment_allowed: bool,
     staff_may_override: bool,
 }
 
@@ -34,6 +35,7 @@ impl Row {
             max_amount: self.max_amount.map(Money::usd),
             ach_required_above: self.ach_required_above.map(Money::usd),
             partial_allowed: self.partial_allowed,
+            overpayment_allowed: self.overpayment_allowed,
         }
     }
 }
@@ -45,7 +47,7 @@ pub async fn read(conn: &mut PgConnection, company: Option<CompanyId>) -> Result
         Row,
         r#"SELECT p.company_id IS NOT NULL AS "own!", p.card_allowed, p.ach_allowed, p.min_amount,
                   p.max_amount, p.ach_required_above, p.partial_allowed,
-                  s.staff_may_override_policy AS staff_may_override
+                  p.overpayment_allowed, s.staff_may_override_policy AS staff_may_override
            FROM payment_policies p, seller_settings s
            WHERE COALESCE(p.company_id, 0) IN ($1, 0)"#,
         company.map_or(0, |c| c.0)
@@ -95,16 +97,18 @@ pub async fn set(
             let amount = |m: Option<Money>| m.map(|m| m.amount());
             sqlx::query!(
                 "INSERT INTO payment_policies (company_id, card_allowed, ach_allowed, min_amount, max_amount, \
-                     ach_required_above, partial_allowed) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ach_required_above, partial_allowed, overpayment_allowed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT ((COALESCE(company_id, 0))) DO UPDATE SET card_allowed = $2, ach_allowed = $3, \
-                     min_amount = $4, max_amount = $5, ach_required_above = $6, partial_allowed = $7, updated_at = now()",
+                     min_amount = $4, max_amount = $5, ach_required_above = $6, partial_allowed = $7, \
+                     overpayment_allowed = $8, updated_at = now()",
                 id as Option<CompanyId>,
                 p.card_allowed,
                 p.ach_allowed,
                 amount(p.min_amount),
                 amount(p.max_amount),
                 amount(p.ach_required_above),
-                p.partial_allowed
+                p.partial_allowed,
+                p.overpayment_allowed
             )
             .execute(&mut *tx)
             .await?;

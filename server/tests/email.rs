@@ -626,6 +626,7 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
             consent_reference: String::new(),
             idempotency_key: key(),
             policy_override: String::new(),
+            on_account: None,
         };
         PaymentRequest::parse(
             &input,
@@ -744,6 +745,7 @@ impl Fixture {
             consent_reference: String::new(),
             idempotency_key: key(),
             policy_override: String::new(),
+            on_account: None,
         };
         PaymentRequest::parse(
             &input,

@@ -42,6 +42,7 @@ fn request(
         consent_reference: "Call with AP".into(),
         idempotency_key: key.into(),
         policy_override: String::new(),
+        on_account: None,
     };
     PaymentRequest::parse(
         &input,

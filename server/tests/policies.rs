@@ -5,13 +5,12 @@
 
 mod common;
 
-use common::{d, fixture, key, today, Fixture};
-use server::authority::CompanyScope;
+use common::{d, fixture, key};
 use shared::company::CompanyCode;
 use shared::money::{Currency, Money};
 use shared::payment::{Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest};
 use shared::policy::{PaymentPolicy, PolicyInput};
-use shared::{AppError, InvoiceId, MethodId};
+use shared::{InvoiceId, MethodId};
 
 /// A policy, a payment it refuses (method, lines) and the field that says so.
 type Case = (PaymentPolicy, MethodId, Vec<(InvoiceId, String)>, String);
@@ -44,43 +43,12 @@ fn request(
             consent_reference: "Call".into(),
             idempotency_key: key(),
             policy_override: why.into(),
+            on_account: None,
         },
         consent,
         Currency::USD,
     )
     .unwrap()
-}
-
-async fn pay(
-    f: &Fixture,
-    scope: &CompanyScope,
-    req: &PaymentRequest,
-) -> Result<PaymentOutcome, AppError> {
-    server::payments::pay(&f.pool, &f.gateway, &f.config, scope, req, today())
-        .await
-        .map_err(|e| e.into_app())
-}
-
-/// The three doors to C1002: its clerk, its customer user, a pay link for `invoices`.
-async fn doors(f: &Fixture, invoices: &[InvoiceId]) -> Vec<(&'static str, CompanyScope, Consent)> {
-    let link = server::pay_links::resolve(&f.pool, &f.link_for(invoices).await)
-        .await
-        .unwrap();
-    let by_link = Consent::pay_link(link.email(), link.sent_by_name());
-    let customer = f.customer_of("C1002").await;
-    vec![
-        (
-            "staff",
-            f.scope(&f.clerk),
-            Consent::parse_staff("phone", "Call").unwrap(),
-        ),
-        (
-            "portal",
-            f.scope(&customer),
-            Consent::portal("ap@c1002.example"),
-        ),
-        ("pay link", link.scope(), by_link),
-    ]
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -91,7 +59,7 @@ async fn each_policy_is_refused_in_each_door_at_its_field_and_changes_nothing(po
     let (a, b) = (open[0], open[1]);
     let card = f.method("4242").await;
     let ach = f.ach_method().await;
-    let all = doors(&f, &[a.0, b.0]).await;
+    let all = f.doors(&[a.0, b.0]).await;
     let before = f.count("SELECT count(*) FROM payments").await;
     let cases: Vec<Case> = vec![
         // Cards not accepted.
@@ -151,7 +119,8 @@ async fn each_policy_is_refused_in_each_door_at_its_field_and_changes_nothing(po
             .unwrap();
         for (door, scope, consent) in &all {
             // The company's default card, which every door (a link too) may pay with.
-            let e = pay(&f, scope, &request(*method, lines, consent.clone(), ""))
+            let e = f
+                .pay_in(scope, &request(*method, lines, consent.clone(), ""))
                 .await
                 .unwrap_err();
             assert_eq!(
@@ -161,13 +130,10 @@ async fn each_policy_is_refused_in_each_door_at_its_field_and_changes_nothing(po
             );
             // A customer or a link giving a reason changes nothing: only staff may.
             if *door != "staff" {
-                let e = pay(
-                    &f,
-                    scope,
-                    &request(*method, lines, consent.clone(), "Because"),
-                )
-                .await
-                .unwrap_err();
+                let e = f
+                    .pay_in(scope, &request(*method, lines, consent.clone(), "Because"))
+                    .await
+                    .unwrap_err();
                 assert_eq!(
                     e.field().map(|x| x.field.as_str()),
                     Some(field.as_str()),
@@ -190,25 +156,26 @@ async fn each_policy_is_refused_in_each_door_at_its_field_and_changes_nothing(po
     )
     .await
     .unwrap();
-    let e = pay(
-        &f,
-        &all[1].1,
-        &request(card, &[(a.0, a.1.to_string())], all[1].2.clone(), ""),
-    )
-    .await
-    .unwrap_err();
+    let e = f
+        .pay_in(
+            &all[1].1,
+            &request(card, &[(a.0, a.1.to_string())], all[1].2.clone(), ""),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(
         e.field().unwrap().message,
         "Payments over $10.00 must be made by ACH for this account."
     );
     // By ACH it goes through.
-    let PaymentOutcome::Paid(_) = pay(
-        &f,
-        &all[0].1,
-        &request(ach, &[(a.0, a.1.to_string())], all[0].2.clone(), ""),
-    )
-    .await
-    .unwrap() else {
+    let PaymentOutcome::Paid(_) = f
+        .pay_in(
+            &all[0].1,
+            &request(ach, &[(a.0, a.1.to_string())], all[0].2.clone(), ""),
+        )
+        .await
+        .unwrap()
+    else {
         panic!("declined")
     };
 }
@@ -234,7 +201,8 @@ async fn staff_pay_outside_a_policy_with_a_reason_where_the_seller_allows_it(poo
     )
     .await
     .unwrap();
-    let e = pay(&f, &staff, &request(card, &lines, consent(), ""))
+    let e = f
+        .pay_in(&staff, &request(card, &lines, consent(), ""))
         .await
         .unwrap_err();
     assert_eq!(e.field().unwrap().field, "method");
@@ -242,25 +210,26 @@ async fn staff_pay_outside_a_policy_with_a_reason_where_the_seller_allows_it(poo
     server::policies::set_staff_may_override(&f.pool, &admin, false)
         .await
         .unwrap();
-    let e = pay(
-        &f,
-        &staff,
-        &request(card, &lines, consent(), "Customer's card only today"),
-    )
-    .await
-    .unwrap_err();
+    let e = f
+        .pay_in(
+            &staff,
+            &request(card, &lines, consent(), "Customer's card only today"),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.field().unwrap().field, "method");
     // Allowed: paid, the reason kept on the payment and in the audit trail.
     server::policies::set_staff_may_override(&f.pool, &admin, true)
         .await
         .unwrap();
-    let PaymentOutcome::Paid(r) = pay(
-        &f,
-        &staff,
-        &request(card, &lines, consent(), " Customer's  card only today "),
-    )
-    .await
-    .unwrap() else {
+    let PaymentOutcome::Paid(r) = f
+        .pay_in(
+            &staff,
+            &request(card, &lines, consent(), " Customer's  card only today "),
+        )
+        .await
+        .unwrap()
+    else {
         panic!("declined")
     };
     let kept: Option<String> =

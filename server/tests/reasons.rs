@@ -36,6 +36,7 @@ fn short(
             consent_reference: "Call with Maria Alvarez".into(),
             idempotency_key: key(),
             policy_override: String::new(),
+            on_account: None,
         },
         Consent::parse_staff("phone", "Call with Maria Alvarez").unwrap(),
         Currency::USD,
@@ -321,6 +322,7 @@ async fn a_reason_not_offered_is_refused_at_its_field_and_changes_nothing(pool: 
         consent_reference: "Call".into(),
         idempotency_key: key(),
         policy_override: String::new(),
+        on_account: None,
     };
     let consent = Consent::parse_staff("phone", "Call").unwrap();
     let e = PaymentRequest::parse(&input, consent.clone(), Currency::USD).unwrap_err();

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bank;
 pub mod card;
 pub mod company;
+pub mod credit;
 pub mod document;
 pub mod email;
 pub mod erp;

@@ -142,6 +142,9 @@ impl PaymentLine {
     }
 }
 
+/// The form field of what a payment puts on account beyond its invoices.
+pub const ON_ACCOUNT_FIELD: &str = "on_account";
+
 /// The form field of a line's amount: `amount_<invoice id>`.
 pub fn amount_field(invoice_id: InvoiceId) -> String {
     format!("amount_{invoice_id}")
@@ -187,6 +190,10 @@ pub struct PaymentInput {
     /// Why staff pay outside the company's payment policy (empty: within it).
     #[serde(default)]
     pub policy_override: String,
+    /// What to pay beyond the lines, kept as the company's credit on account (none or zero:
+    /// nothing), where the company's policy allows it.
+    #[serde(default)]
+    pub on_account: Option<Money>,
 }
 
 /// A checked payment request. Exists only when every rule that does not need the database
@@ -200,7 +207,10 @@ pub struct PaymentRequest {
     pub idempotency_key: IdempotencyKey,
     /// Why staff pay outside the company's payment policy, where the seller allows it.
     pub policy_override: Option<String>,
-    /// The exact sum of the lines, at most [`Money::MAX`] (summed once, when parsed).
+    /// What it puts on account beyond its lines (above zero when there).
+    pub on_account: Option<Money>,
+    /// The exact sum of the lines and what goes on account, at most [`Money::MAX`] (summed
+    /// once, when parsed).
     total: Money,
 }
 
@@ -219,10 +229,14 @@ impl PaymentRequest {
         if input.method_id.0 <= 0 {
             return Err(FieldError::new("method", "Choose a payment method."));
         }
-        if input.lines.is_empty() {
+        let on_account = match input.on_account {
+            Some(m) if !m.is_zero() => Some(check_amount(ON_ACCOUNT_FIELD, m, currency)?),
+            _ => None,
+        };
+        if input.lines.is_empty() && on_account.is_none() {
             return Err(FieldError::new(
                 "invoices",
-                "Select at least one invoice to pay.",
+                "Select at least one invoice to pay, or enter an amount to pay on account.",
             ));
         }
         if input.lines.len() > Self::MAX_LINES {
@@ -267,17 +281,20 @@ impl PaymentRequest {
             line.check_comment()?;
             lines.push(line);
         }
-        let total = Money::sum(currency, lines.iter().map(|l| &l.amount))
-            .filter(Money::within_limit)
-            .ok_or_else(|| {
-                FieldError::new(
-                    "invoices",
-                    format!(
-                        "One payment is at most {}. Pay these invoices in more than one payment.",
-                        Money::new(Money::MAX, currency).display()
-                    ),
-                )
-            })?;
+        let total = Money::sum(
+            currency,
+            lines.iter().map(|l| &l.amount).chain(on_account.as_ref()),
+        )
+        .filter(Money::within_limit)
+        .ok_or_else(|| {
+            FieldError::new(
+                "invoices",
+                format!(
+                    "One payment is at most {}. Pay these invoices in more than one payment.",
+                    Money::new(Money::MAX, currency).display()
+                ),
+            )
+        })?;
         let policy_override = crate::format::one_line(&input.policy_override);
         if policy_override.chars().count() > Self::MAX_REASON {
             return Err(FieldError::new(
@@ -291,11 +308,12 @@ impl PaymentRequest {
             consent,
             idempotency_key,
             policy_override: (!policy_override.is_empty()).then_some(policy_override),
+            on_account,
             total,
         })
     }
 
-    /// The payment's amount: the exact sum of its lines.
+    /// The payment's amount: the exact sum of its lines and what it puts on account.
     pub fn total(&self) -> Money {
         self.total
     }
@@ -438,6 +456,22 @@ pub struct Receipt {
     /// Its refunds and reversals, oldest first.
     #[serde(default)]
     pub refunds: Vec<crate::refund::RefundView>,
+    /// What it put on account beyond its invoices, and what of that is still unapplied.
+    #[serde(default)]
+    pub on_account: Option<OnAccount>,
+}
+
+/// A payment's credit on account, as its receipt shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnAccount {
+    /// The credit's number (CR-1001).
+    pub credit_number: String,
+    pub amount: Money,
+    /// Not yet applied to an invoice nor refunded.
+    pub unapplied: Money,
+    /// What a refund may still give back of it now.
+    #[serde(default)]
+    pub refundable: Option<Money>,
 }
 
 impl Receipt {
@@ -571,6 +605,7 @@ mod tests {
             consent_reference: "Call".into(),
             idempotency_key: "6F9619FF-8B86-D011-B42D-00C04FC964FF".into(),
             policy_override: String::new(),
+            on_account: None,
         }
     }
 

@@ -7,7 +7,7 @@
 use crate::error::FieldError;
 use crate::method::MethodKind;
 use crate::money::Money;
-use crate::payment::{amount_field, PaymentLine};
+use crate::payment::{amount_field, PaymentLine, ON_ACCOUNT_FIELD};
 use serde::{Deserialize, Serialize};
 
 /// One policy.
@@ -23,6 +23,10 @@ pub struct PaymentPolicy {
     pub ach_required_above: Option<Money>,
     /// Whether an invoice may be paid less than its balance.
     pub partial_allowed: bool,
+    /// Whether a payment may carry more than its invoices (or no invoice): the excess is the
+    /// company's credit on account.
+    #[serde(default)]
+    pub overpayment_allowed: bool,
 }
 
 impl Default for PaymentPolicy {
@@ -35,6 +39,7 @@ impl Default for PaymentPolicy {
             max_amount: None,
             ach_required_above: None,
             partial_allowed: true,
+            overpayment_allowed: false,
         }
     }
 }
@@ -45,6 +50,17 @@ impl PaymentPolicy {
         match kind {
             MethodKind::Card => self.card_allowed,
             MethodKind::Ach => self.ach_allowed,
+        }
+    }
+
+    /// Checks what a payment puts on account beyond its invoices (none is always fine).
+    pub fn check_on_account(&self, on_account: Option<Money>) -> Result<(), FieldError> {
+        match on_account {
+            Some(m) if m.is_positive() && !self.overpayment_allowed => Err(FieldError::new(
+                ON_ACCOUNT_FIELD,
+                "This account does not take payments on account: pay open invoices only, up to their balances.",
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -138,6 +154,9 @@ impl PaymentPolicy {
         if !self.partial_allowed {
             said.push("invoices paid in full".into());
         }
+        if self.overpayment_allowed {
+            said.push("payments on account accepted".into());
+        }
         said
     }
 }
@@ -170,6 +189,8 @@ pub struct PolicyInput {
     #[serde(default)]
     pub ach_required_above: String,
     pub partial_allowed: bool,
+    #[serde(default)]
+    pub overpayment_allowed: bool,
 }
 
 impl PolicyInput {
@@ -217,6 +238,7 @@ impl PolicyInput {
             max_amount,
             ach_required_above,
             partial_allowed: self.partial_allowed,
+            overpayment_allowed: self.overpayment_allowed,
         })
     }
 }
@@ -251,7 +273,11 @@ mod tests {
             max_amount: Some(usd("100000")),
             ach_required_above: Some(usd("25000")),
             partial_allowed: false,
+            overpayment_allowed: false,
         };
+        let on_account = p.check_on_account(Some(usd("5"))).unwrap_err();
+        assert_eq!(on_account.field, "on_account");
+        assert!(p.check_on_account(None).is_ok());
         let full = line(1, "30000");
         let lines = [(&full, usd("30000"))];
         let e = p.check(MethodKind::Card, usd("30000"), &lines).unwrap_err();
@@ -302,6 +328,7 @@ mod tests {
             max_amount: max.into(),
             ach_required_above: above.into(),
             partial_allowed: true,
+            overpayment_allowed: false,
         };
         let field = |i: PolicyInput| i.parse(Currency::USD).unwrap_err().field;
         assert_eq!(field(input(false, false, "", "", "")), "methods");

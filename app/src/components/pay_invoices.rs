@@ -3,6 +3,7 @@
 //! matching", and the payment dialog. The staff Open Invoices tab and the customer portal
 //! both use it; they differ only by the [`Payer`].
 
+use super::credit::CreditOnAccount;
 use super::focus::focus_field;
 use super::invoice_table::Sorting;
 use super::pager::{debounced_navigate, follow_url, list_href};
@@ -190,6 +191,7 @@ pub fn OpenInvoicesToPay(
     let payer = StoredValue::new(payer);
 
     view! {
+        {payer.with_value(|p| p.link().is_none()).then(|| view! { <CreditOnAccount payer=payer.get_value() version=version/> })}
         <leptos_router::components::Form method="GET" action="" attr:class="toolbar invoice-filters" attr:role="search">
             <label for="invoice-search" class="sr-only">"Search invoices"</label>
             <input id="invoice-search" type="search" name="q" class="search" autocomplete="off"

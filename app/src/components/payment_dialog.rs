@@ -14,8 +14,10 @@ use leptos::prelude::*;
 use shared::error::FieldError;
 use shared::invoice::OpenInvoice;
 use shared::method::MethodOption;
-use shared::money::Money;
-use shared::payment::{Consent, LineInput, PaymentInput, PaymentLine, PaymentOutcome, Receipt};
+use shared::money::{parse_amount, Currency, Money};
+use shared::payment::{
+    Consent, LineInput, PaymentInput, PaymentLine, PaymentOutcome, Receipt, ON_ACCOUNT_FIELD,
+};
 use shared::MethodId;
 
 /// What a staff page offers in the dialog instead of taking the details (the Open Invoices
@@ -46,12 +48,25 @@ pub fn PaymentDialog(
     /// Called when the dialog closes: `true` when a payment went through.
     on_close: Callback<bool>,
 ) -> impl IntoView {
-    // In the lines' currency (the dialog opens with at least one line; none would show blank).
-    let sum = lines
+    // In the lines' currency (none: paid on account alone, in the seller's).
+    let currency = lines
         .first()
-        .map(|l| l.line.amount.currency())
-        .and_then(|c| Money::sum(c, lines.iter().map(|l| &l.line.amount)));
-    let total = StoredValue::new(sum.map(|t| t.display()).unwrap_or_default());
+        .map_or(Currency::USD, |l| l.line.amount.currency());
+    let lines_sum = Money::sum(currency, lines.iter().map(|l| &l.line.amount));
+    // What is paid beyond the invoices, as typed: the company's credit on account.
+    let on_account_text = RwSignal::new(String::new());
+    let on_account = Memo::new(move |_| {
+        let typed = on_account_text.get();
+        (!typed.trim().is_empty())
+            .then(|| parse_amount(ON_ACCOUNT_FIELD, &typed, currency))
+            .filter(|m| m.as_ref().map_or(true, |m| !m.is_zero()))
+    });
+    // The lines and what goes on account (while what is typed there reads as an amount).
+    let sum = move || {
+        let extra = on_account.get().and_then(Result::ok);
+        lines_sum.and_then(|s| Money::sum(currency, [s].iter().chain(extra.as_ref())))
+    };
+    let total = Signal::derive(move || sum().map(|t| t.display()).unwrap_or_default());
     let key = RwSignal::new(new_key());
     // Who is paid (and through which link): the saved methods and the policy are both theirs.
     let payee = {
@@ -133,6 +148,7 @@ pub fn PaymentDialog(
             "consent_channel",
             "consent_reference",
             "policy_override",
+            ON_ACCOUNT_FIELD,
         ]
         .contains(&f)
     };
@@ -162,6 +178,24 @@ pub fn PaymentDialog(
                 focus_field("method");
                 return;
             };
+            let extra = match on_account.get_untracked() {
+                Some(Err(e)) => {
+                    focus_field(&e.field);
+                    client_error.set(Some(e));
+                    return;
+                }
+                Some(Ok(m)) => Some(m),
+                None => None,
+            };
+            if lines_for_submit.with_value(Vec::is_empty) && extra.is_none() {
+                client_error.set(Some(FieldError::new(
+                    ON_ACCOUNT_FIELD,
+                    "Enter the amount to pay on account.",
+                )));
+                focus_field(ON_ACCOUNT_FIELD);
+                return;
+            }
+            let sum = sum();
             if staff {
                 if let Err(e) =
                     Consent::parse_staff(&channel.get_untracked(), &reference.get_untracked())
@@ -185,7 +219,11 @@ pub fn PaymentDialog(
                 let refusal = lines_for_submit.with_value(|ls| {
                     let lines: Vec<(&PaymentLine, Money)> =
                         ls.iter().map(|l| (&l.line, l.invoice.balance)).collect();
-                    view.in_force().check(kind, sum, &lines).err()
+                    let in_force = view.in_force();
+                    in_force
+                        .check_on_account(extra)
+                        .and_then(|()| in_force.check(kind, sum, &lines))
+                        .err()
                 });
                 match refusal {
                     Some(e) if staff && view.staff_may_override => {
@@ -235,6 +273,7 @@ pub fn PaymentDialog(
                 } else {
                     String::new()
                 },
+                on_account: extra,
             };
             pay.dispatch(input);
         }
@@ -275,9 +314,26 @@ pub fn PaymentDialog(
                 None => view! {
                     <form class="form" on:submit=submit.clone() novalidate>
                         <div class="pay-total">
-                            <div class="pay-total-label">{format!("Total for {n} invoice{}", if n == 1 { "" } else { "s" })}</div>
-                            <div class="pay-total-amount num" data-testid="pay-total">{total.get_value()}</div>
+                            <div class="pay-total-label">{move || match (n, on_account.get().is_some()) {
+                                (0, _) => "Paid on account".to_string(),
+                                (n, extra) => format!("Total for {n} invoice{}{}", if n == 1 { "" } else { "s" }, if extra { " and on account" } else { "" }),
+                            }}</div>
+                            <div class="pay-total-amount num" data-testid="pay-total">{move || total.get()}</div>
                         </div>
+                        {move || (n == 0 || policy.get().and_then(|r| r.ok()).is_some_and(|v| v.in_force().overpayment_allowed)).then(|| view! {
+                            <div class="field on-account" class:has-error=move || field_error(ON_ACCOUNT_FIELD).get().is_some()>
+                                <label for="on_account">{if n == 0 { "Amount to pay on account (USD)" } else { "Also pay on account (USD, optional)" }}</label>
+                                <input id="on_account" name="on_account" inputmode="decimal" autocomplete="off" class="num"
+                                    aria-describedby="on_account-help on_account-error"
+                                    prop:value=move || on_account_text.get()
+                                    on:input=move |ev| {
+                                        on_account_text.set(event_target_value(&ev));
+                                        client_error.update(|e| if e.as_ref().is_some_and(|e| e.field == ON_ACCOUNT_FIELD) { *e = None });
+                                    }/>
+                                <p class="help" id="on_account-help">"Kept as the company's unapplied credit, to apply to invoices later."</p>
+                                <FieldMessage id="on_account-error" message=Signal::derive(move || field_error(ON_ACCOUNT_FIELD).get().or_else(|| on_account.get().and_then(|r| r.err()).map(|e| e.message)))/>
+                            </div>
+                        })}
                         {move || policy.get().and_then(|r| r.ok()).map(|v| v.in_force().summary()).filter(|s| s.as_slice() != ["Card or ACH"]).map(|s| view! {
                             <p class="muted small" data-testid="policy-summary">{format!("This account pays: {}", s.join(" · "))}</p>
                         })}
@@ -399,7 +455,7 @@ pub fn PaymentDialog(
                                 <Show when=move || pay.pending().get()>
                                     <span class="spinner" aria-hidden="true"></span>
                                 </Show>
-                                {move || if pay.pending().get() { "Processing…".to_string() } else { format!("Make Payment · {}", total.get_value()) }}
+                                {move || if pay.pending().get() { "Processing…".to_string() } else { format!("Make Payment · {}", total.get()) }}
                             </button>
                         </div>
                     </form>

@@ -72,6 +72,16 @@ pub fn ReceiptView(receipt: Receipt) -> impl IntoView {
                             <td class="num">{l.new_balance.display()}</td>
                         </tr>
                     }).collect_view()}
+                    {r.on_account.clone().map(|c| view! {
+                        <tr data-testid="on-account">
+                            <td>
+                                "On account "<span class="mono">{c.credit_number}</span>
+                                <div class="small muted">{format!("Unapplied credit · {} left", c.unapplied.display())}</div>
+                            </td>
+                            <td class="num">{c.amount.display()}</td>
+                            <td class="num">"—"</td>
+                        </tr>
+                    })}
                 </tbody>
             </table>
             <RefundsList refunds=r.refunds/>

@@ -153,6 +153,7 @@ fn PolicyForm(
     let max = RwSignal::new(typed(initial.max_amount));
     let above = RwSignal::new(typed(initial.ach_required_above));
     let partial = RwSignal::new(initial.partial_allowed);
+    let overpay = RwSignal::new(initial.overpayment_allowed);
     let code = StoredValue::new(code);
     let save =
         Action::new(move |p: &PolicyInput| set_payment_policy(code.get_value(), Some(p.clone())));
@@ -175,6 +176,7 @@ fn PolicyForm(
                 max_amount: max.get_untracked(),
                 ach_required_above: above.get_untracked(),
                 partial_allowed: partial.get_untracked(),
+                overpayment_allowed: overpay.get_untracked(),
             });
         }>
             <fieldset class="field" class:has-error=move || methods_error.get().is_some()>
@@ -204,6 +206,13 @@ fn PolicyForm(
                     <input type="checkbox" name="partial_allowed" prop:checked=move || partial.get()
                         on:change=move |ev| partial.set(event_target_checked(&ev))/>
                     " An invoice may be paid in part (with a short-pay reason)"
+                </label>
+            </div>
+            <div class="field">
+                <label class="check">
+                    <input type="checkbox" name="overpayment_allowed" prop:checked=move || overpay.get()
+                        on:change=move |ev| overpay.set(event_target_checked(&ev))/>
+                    " A payment may be more than its invoices, or on account alone (the excess is unapplied credit)"
                 </label>
             </div>
             <div class="form-actions">

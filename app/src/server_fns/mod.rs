@@ -9,6 +9,7 @@
 //! `/api/v1/` ([`crate::serve::rest`]).
 
 pub mod companies;
+pub mod credits;
 pub mod methods;
 pub mod pay_links;
 pub mod payments;

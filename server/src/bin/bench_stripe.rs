@@ -135,6 +135,7 @@ async fn run(
                     consent_reference: "benchmark".into(),
                     idempotency_key: uuid::Uuid::new_v4().to_string(),
                     policy_override: String::new(),
+                    on_account: None,
                 };
                 let req = PaymentRequest::parse(
                     &input,

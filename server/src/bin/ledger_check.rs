@@ -16,6 +16,11 @@ async fn main() {
             "lines_refunded_past_paid",
             server::ledger::refunds_over(&pool).await,
         ),
+        ("credits_off", server::ledger::credits_off(&pool).await),
+        (
+            "payments_not_their_lines",
+            server::ledger::payments_off(&pool).await,
+        ),
     ];
     let mut off = false;
     for (name, n) in checks {

@@ -306,8 +306,32 @@ fn decide_invoice(existing: Option<&Existing>, v: &erp::Invoice) -> Outcome {
         && e.due_date == v.due_date
         && e.total == v.total
         && e.status == v.status;
+    let memo = InvoiceStatus::CreditMemo;
     if same {
         Outcome::Unchanged
+    } else if e.status == memo && e.applied > Decimal::ZERO && v.status != memo {
+        // A memo's credit that was used (applied or refunded) stays credit.
+        Outcome::refused(
+            "status",
+            format!(
+                "Credit memo {} has {} of its credit used; it cannot become {}.",
+                v.number,
+                Money::new(e.applied, e.currency).display(),
+                v.status.as_str().replace('_', " ")
+            ),
+        )
+    } else if e.status == memo && v.status == memo && v.total < e.applied {
+        Outcome::refused(
+            "total",
+            format!(
+                "Credit memo {} has {} of its credit used; its total cannot be lowered to {}.",
+                v.number,
+                Money::new(e.applied, e.currency).display(),
+                Money::new(v.total, e.currency).display()
+            ),
+        )
+    } else if e.status == memo && v.status == memo {
+        Outcome::Updated
     } else if v.status == InvoiceStatus::Open && v.total < e.applied {
         Outcome::refused(
             "total",
@@ -456,7 +480,8 @@ async fn existing_invoices(
                SELECT l.company_id AS "company_id!", l.number AS "number!", l.po_number,
                       l.issue_date AS "issue_date!", l.due_date AS "due_date!", l.total AS "total!",
                       l.currency::text AS "currency!: Currency",
-                      l.status AS "status!: InvoiceStatus", invoice_applied(l.id) AS "applied!"
+                      l.status AS "status!: InvoiceStatus",
+                      invoice_applied(l.id) + COALESCE((SELECT amount - remaining FROM credits WHERE memo_invoice_id = l.id), 0) AS "applied!"
                FROM locked l"#,
             &companies,
             &numbers
@@ -468,7 +493,8 @@ async fn existing_invoices(
             Existing,
             r#"WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS k(company_id, number))
                SELECT i.company_id, i.number, i.po_number, i.issue_date, i.due_date, i.total,
-                      i.currency::text AS "currency!: Currency", i.status AS "status: InvoiceStatus", invoice_applied(i.id) AS "applied!"
+                      i.currency::text AS "currency!: Currency", i.status AS "status: InvoiceStatus",
+                      invoice_applied(i.id) + COALESCE((SELECT amount - remaining FROM credits WHERE memo_invoice_id = i.id), 0) AS "applied!"
                FROM invoices i JOIN k USING (company_id, number)"#,
             &companies,
             &numbers
@@ -769,6 +795,7 @@ pub struct CompanyRow {
     pub currency: String,
     pub open_balance: Decimal,
     pub open_invoices: i64,
+    pub unapplied_credit: Decimal,
 }
 
 /// A company by its Company ID.
@@ -776,7 +803,10 @@ pub async fn company(pool: &sqlx::PgPool, code: &str) -> Result<Option<CompanyRo
     Ok(sqlx::query_as!(
         CompanyRow,
         r#"SELECT c.code, c.name, c.currency::text AS "currency!",
-                  COALESCE(b.open_balance, 0) AS "open_balance!", COALESCE(b.open_invoices, 0) AS "open_invoices!"
+                  COALESCE(b.open_balance, 0) AS "open_balance!", COALESCE(b.open_invoices, 0) AS "open_invoices!",
+                  COALESCE((SELECT sum(k.remaining) FROM credits k LEFT JOIN payments p ON p.id = k.payment_id
+                            WHERE k.company_id = c.id AND (k.payment_id IS NULL OR p.status IN ('approved', 'settled'))), 0)
+                      AS "unapplied_credit!"
            FROM companies c LEFT JOIN company_balances b ON b.company_id = c.id WHERE c.code = $1"#,
         code
     )

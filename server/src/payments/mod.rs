@@ -67,6 +67,10 @@ fn request_hash(req: &PaymentRequest, company: CompanyId) -> Vec<u8> {
         Some(why) => json!([canonical, why]),
         None => canonical,
     };
+    let canonical = match &req.on_account {
+        Some(extra) => json!([canonical, "on_account", extra.amount().to_string()]),
+        None => canonical,
+    };
     idempotency::hash(&[canonical.to_string().as_bytes()])
 }
 
@@ -99,7 +103,7 @@ pub enum StartOutcome {
     /// A new payment, to be charged.
     New(Started),
     /// The key was used before: here is its first answer.
-    Replay(PaymentOutcome),
+    Replay(Box<PaymentOutcome>),
 }
 
 /// The answer to a gateway that refused the method itself (an unknown or revoked token):
@@ -121,7 +125,7 @@ pub async fn pay(
     today: NaiveDate,
 ) -> Result<PaymentOutcome> {
     let started = match start(pool, config, scope, req, today).await? {
-        StartOutcome::Replay(outcome) => return Ok(outcome),
+        StartOutcome::Replay(outcome) => return Ok(*outcome),
         StartOutcome::New(s) => s,
     };
     let charging = gateway.charge(&started.token, started.amount, &started.gateway_key);
@@ -164,7 +168,7 @@ pub async fn start(
         tx.rollback().await?;
         return idempotency::replay_payment(pool, key, &hash)
             .await
-            .map(StartOutcome::Replay);
+            .map(|o| StartOutcome::Replay(Box::new(o)));
     }
     // A fresh key has no earlier attempt; a refused one taken again has.
     let earlier_attempts = if claim == idempotency::Claim::Fresh {
@@ -291,7 +295,11 @@ pub async fn start(
     // The company's payment policy (its own, else the seller's), whoever pays; staff may pay
     // outside it with a reason where the seller allows it.
     let policy = crate::policies::read(&mut tx, Some(company)).await?;
-    let policy_override = match policy.in_force().check(option.kind(), amount, &balances) {
+    let in_force = policy.in_force();
+    let checked = in_force
+        .check_on_account(req.on_account)
+        .and_then(|()| in_force.check(option.kind(), amount, &balances));
+    let policy_override = match checked {
         Ok(()) => None,
         Err(refusal) => match &req.policy_override {
             Some(why) if scope.is_staff() && policy.staff_may_override => Some(why.clone()),
@@ -301,9 +309,9 @@ pub async fn start(
     let payment = sqlx::query!(
         r#"INSERT INTO payments (company_id, method_id, method_label, currency, amount, status, idempotency_key,
                initiated_by, consent_channel, consent_reference, request_hash, gateway_key, gateway_answer_due_at,
-               next_gateway_check_at, pay_link_id, policy_override)
+               next_gateway_check_at, pay_link_id, policy_override, on_account)
            VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12),
-               now() + make_interval(secs => $12), $13, $14)
+               now() + make_interval(secs => $12), $13, $14, $15)
            RETURNING id AS "id: PaymentId", number"#,
         company as CompanyId,
         option.id as MethodId,
@@ -318,7 +326,8 @@ pub async fn start(
         gateway_key,
         first_check_after(config).as_secs_f64(),
         link as Option<PayLinkId>,
-        policy_override.as_deref()
+        policy_override.as_deref(),
+        req.on_account.map_or(Decimal::ZERO, |m| m.amount())
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -355,6 +364,19 @@ pub async fn start(
         )
         .into());
     }
+    // What it pays beyond its invoices is the company's credit: applicable once the payment
+    // clears, never an invoice's.
+    if let Some(extra) = req.on_account {
+        sqlx::query!(
+            "INSERT INTO credits (company_id, currency, payment_id, amount, remaining) VALUES ($1, $2, $3, $4, $4)",
+            company as CompanyId,
+            extra.currency().code(),
+            payment.id as PaymentId,
+            extra.amount()
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     audit::record(
         &mut tx,
         Event {
@@ -369,6 +391,7 @@ pub async fn start(
                 "consent_channel": req.consent.channel.as_str(),
                 "consent_reference": req.consent.reference,
                 "policy_override": policy_override,
+                "on_account": req.on_account.map(|m| m.amount().to_string()),
                 "invoices": req.lines.iter().map(|l| json!({"invoice_id": l.invoice_id, "amount": l.amount.amount().to_string(), "short_pay_code": l.short_pay_code, "short_pay_reason": l.short_pay_reason})).collect::<Vec<_>>(),
             }),
         },
@@ -511,8 +534,19 @@ pub async fn resolve(
 }
 
 /// Puts a payment's lines back on its invoices' balances (no money moved, or it came back):
-/// each line's amount less what its refunds already reopened.
+/// each line's amount less what its refunds already reopened; and what its credit on account
+/// was applied to (that credit no longer counts).
 async fn restore_balances(conn: &mut PgConnection, payment: PaymentId) -> Result<()> {
+    sqlx::query!(
+        "UPDATE invoices i SET balance = i.balance + x.amount, updated_at = now() \
+         FROM (SELECT ca.invoice_id, sum(ca.amount) AS amount FROM credit_applications ca \
+               JOIN credits c ON c.id = ca.credit_id WHERE c.payment_id = $1 \
+               GROUP BY ca.invoice_id ORDER BY ca.invoice_id) x \
+         WHERE i.id = x.invoice_id AND i.status = 'open'",
+        payment as PaymentId
+    )
+    .execute(&mut *conn)
+    .await?;
     sqlx::query!(
         "UPDATE invoices i SET balance = i.balance + a.amount, updated_at = now() \
          FROM (SELECT a.invoice_id, a.amount - COALESCE((SELECT sum(rl.reopened) FROM refund_lines rl \
@@ -522,7 +556,7 @@ async fn restore_balances(conn: &mut PgConnection, payment: PaymentId) -> Result
          WHERE i.id = a.invoice_id AND a.amount > 0",
         payment as PaymentId
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

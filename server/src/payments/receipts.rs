@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use shared::auth::Role;
 use shared::company::CompanyCode;
 use shared::money::Money;
-use shared::payment::{Consent, ConsentChannel, PaymentStatus, Receipt, ReceiptLine};
+use shared::payment::{Consent, ConsentChannel, OnAccount, PaymentStatus, Receipt, ReceiptLine};
 use shared::reason::short_pay_text;
 use shared::refund::RefundStatus;
 use shared::{AppError, CompanyId, PaymentId};
@@ -123,6 +123,13 @@ async fn receipts_in(
     )
     .fetch_all(&mut *conn)
     .await?;
+    let mut credits = sqlx::query!(
+        r#"SELECT c.payment_id AS "payment_id!: PaymentId", c.number, c.amount, c.remaining
+           FROM credits c WHERE c.payment_id = ANY($1)"#,
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let payment_ids: Vec<PaymentId> = ids.iter().map(|id| PaymentId(*id)).collect();
     let mut refunds = if given_back {
         super::refunds::views(&mut *conn, &payment_ids, false, &[]).await?
@@ -147,6 +154,16 @@ async fn receipts_in(
             refunds = others;
             let may_give_back =
                 matches!(r.status, PaymentStatus::Approved | PaymentStatus::Settled);
+            let on_account = credits
+                .iter()
+                .position(|c| c.payment_id == r.id)
+                .map(|at| credits.swap_remove(at))
+                .map(|c| OnAccount {
+                    credit_number: c.number,
+                    amount: Money::new(c.amount, cur),
+                    unapplied: Money::new(c.remaining, cur),
+                    refundable: may_give_back.then(|| Money::new(c.remaining, cur)),
+                });
             Ok(Receipt {
                 payment_id: r.id,
                 number: r.number,
@@ -188,6 +205,7 @@ async fn receipts_in(
                 },
                 recorded_in_erp: r.erp,
                 refunds: given,
+                on_account,
             })
         })
         .collect()

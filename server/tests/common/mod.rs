@@ -233,6 +233,7 @@ impl Fixture {
             consent_reference: "Call with Maria Alvarez".into(),
             idempotency_key: key.into(),
             policy_override: String::new(),
+            on_account: None,
         };
         PaymentRequest::parse(
             &input,
@@ -341,5 +342,42 @@ impl Fixture {
 
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+
+    /// Pays `req` through `scope` (any door: staff, the portal, a pay link).
+    pub async fn pay_in(
+        &self,
+        scope: &server::authority::CompanyScope,
+        req: &PaymentRequest,
+    ) -> Result<PaymentOutcome, AppError> {
+        payments::pay(&self.pool, &self.gateway, &self.config, scope, req, today())
+            .await
+            .map_err(|e| e.into_app())
+    }
+
+    /// The three doors to C1002: its clerk, its customer user, a pay link for `invoices`;
+    /// each with the consent it pays under.
+    pub async fn doors(
+        &self,
+        invoices: &[InvoiceId],
+    ) -> Vec<(&'static str, server::authority::CompanyScope, Consent)> {
+        let link = server::pay_links::resolve(&self.pool, &self.link_for(invoices).await)
+            .await
+            .unwrap();
+        let by_link = Consent::pay_link(link.email(), link.sent_by_name());
+        let customer = self.customer_of("C1002").await;
+        vec![
+            (
+                "staff",
+                self.scope(&self.clerk),
+                Consent::parse_staff("phone", "Call").unwrap(),
+            ),
+            (
+                "portal",
+                self.scope(&customer),
+                Consent::portal("ap@c1002.example"),
+            ),
+            ("pay link", link.scope(), by_link),
+        ]
     }
 }

@@ -35,7 +35,7 @@ use utoipa::{Modify, OpenApi};
         records::post_contact, records::post_contacts,
         records::post_invoice, records::post_invoices, records::get_invoice,
         records::post_external_payment, records::post_external_payments,
-        records::list_payments,
+        records::list_payments, records::post_credit_application,
     ),
     components(schemas(Problem, ProblemItem)),
     servers((url = "/", description = "This Settle server")),
@@ -68,6 +68,10 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/companies", post(records::post_company))
         .route("/api/v1/companies/batch", post(records::post_companies))
         .route("/api/v1/companies/{id}", get(records::get_company))
+        .route(
+            "/api/v1/companies/{id}/credit-applications",
+            post(records::post_credit_application),
+        )
         .route("/api/v1/contacts", post(records::post_contact))
         .route("/api/v1/contacts/batch", post(records::post_contacts))
         .route("/api/v1/invoices", post(records::post_invoice))

@@ -86,6 +86,31 @@ pub struct Company {
     #[schema(example = "1250.00")]
     pub open_balance: String,
     pub open_invoices: i64,
+    /// Credit on account that can be applied now (payments' excess that cleared, ERP credit
+    /// memos), less what was applied or refunded.
+    #[schema(example = "100.00")]
+    pub unapplied_credit: String,
+}
+
+/// Credit on account to apply: the company's invoices by number, each with its amount. The
+/// oldest credit is used first; nothing is applied unless all of it can be.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditApplicationRequest {
+    #[schema(min_items = 1, max_items = 500)]
+    pub allocations: Vec<shared::erp::ExternalAllocation>,
+}
+
+/// What an application of credit did.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CreditApplication {
+    #[schema(example = "C2001")]
+    pub company_id: String,
+    #[schema(example = "250.00")]
+    pub applied: String,
+    /// What is left to apply.
+    #[schema(example = "100.00")]
+    pub unapplied_credit: String,
 }
 
 /// An invoice with the balance Settle keeps.

@@ -332,11 +332,59 @@ pub async fn get_company(
             currency: c.currency,
             open_balance: money(c.open_balance),
             open_invoices: c.open_invoices,
+            unapplied_credit: money(c.unapplied_credit),
         })
         .into_response(),
         Ok(None) => Problem::not_found(&format!("Company {id}")).into_response(),
         Err(e) => Problem::from(e).into_response(),
     }
+}
+
+/// Apply a company's credit on account to its open invoices, each at most its balance, in all
+/// at most the credit that can be applied now; all of it or nothing.
+#[utoipa::path(post, path = "/api/v1/companies/{id}/credit-applications", tag = "records", request_body = CreditApplicationRequest,
+    params(("id" = String, Path, description = "The Company ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a retry of the same request (1–255 visible ASCII characters; a UUID is a good choice).", pattern = r"^[!-~]{1,255}$")),
+    responses((status = 200, description = "Applied", body = CreditApplication),
+              (status = 404, description = "No company with this id", body = Problem, content_type = "application/problem+json"),
+              WriteErrors))]
+pub async fn post_credit_application(
+    State(state): State<AppState>,
+    key: Key,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if id.chars().any(char::is_control) {
+        return Problem::not_found("This company").into_response();
+    }
+    let request: CreditApplicationRequest = match json_body(&headers, &body) {
+        Ok(r) => r,
+        Err(p) => return p.into_response(),
+    };
+    let code = id.trim().to_ascii_uppercase();
+    let actor = key.actor();
+    let path = format!("/api/v1/companies/{code}/credit-applications");
+    write(&state, key.0, &headers, &path.clone(), &body, move |conn| {
+        Box::pin(async move {
+            let lines: Vec<(String, String)> = request
+                .allocations
+                .iter()
+                .map(|a| (a.invoice.clone(), a.amount.clone()))
+                .collect();
+            let done = server::credits::apply_by_number(conn, &code, actor, &lines).await?;
+            Ok(Answer {
+                status: StatusCode::OK,
+                body: serde_json::to_value(CreditApplication {
+                    company_id: code,
+                    applied: money(done.applied.amount()),
+                    unapplied_credit: money(done.available.amount()),
+                })
+                .unwrap_or_default(),
+            })
+        })
+    })
+    .await
 }
 
 /// An invoice with the balance Settle keeps.
