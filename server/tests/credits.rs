@@ -499,3 +499,120 @@ async fn an_erp_credit_memo_is_credit_applied_the_same_way(pool: sqlx::PgPool) {
     assert_eq!(f.credit().await.available.amount(), d("30.00"));
     f.ledger_holds().await;
 }
+
+fn refund_of_credit(payment: shared::PaymentId, amount: &str) -> shared::refund::RefundRequest {
+    shared::refund::RefundRequest::parse(
+        &shared::refund::RefundInput {
+            payment_id: payment,
+            lines: Vec::new(),
+            reason: "duplicate".into(),
+            note: String::new(),
+            idempotency_key: key(),
+            on_account: amount.into(),
+        },
+        Currency::USD,
+    )
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn unapplied_credit_is_refunded_to_its_method_through_the_refund_path(pool: sqlx::PgPool) {
+    let f = fixture(pool).await;
+    f.allow_overpayment().await;
+    let a = f.open().await[0];
+    let card = f.method("4242").await;
+    let PaymentOutcome::Paid(r) = f
+        .pay_in(
+            &f.scope(&f.clerk),
+            &request(card, &[], "50.00", staff_consent()),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("declined")
+    };
+    assert!(r.refundable(), "the receipt offers its credit back");
+    f.apply(&f.scope(&f.clerk), &application(&[(a.0, "20.00")], &key()))
+        .await
+        .unwrap();
+    let admin = f.other_clerk.staff().unwrap();
+    let give_back = |req: shared::refund::RefundRequest| {
+        let (f, admin) = (&f, &admin);
+        async move {
+            server::payments::refunds::give_back(&f.pool, &f.gateway, &f.config, admin, &req)
+                .await
+                .map_err(|e| e.into_app())
+        }
+    };
+    // Only what is unapplied goes back.
+    let e = give_back(refund_of_credit(r.payment_id, "30.01"))
+        .await
+        .unwrap_err();
+    let field = e.field().unwrap();
+    assert_eq!(field.field, "refund-on-account");
+    assert_eq!(
+        field.message,
+        "Only $30.00 of its credit on account is unapplied. Enter at most that."
+    );
+    let done = give_back(refund_of_credit(r.payment_id, "30.00"))
+        .await
+        .unwrap();
+    assert_eq!(done.amount.amount(), d("30.00"));
+    assert_eq!(done.lines[0].invoice_number, "On account");
+    assert!(f.credit().await.available.is_zero());
+    // To the card it came from: the gateway's books have the refund on the payment's charge.
+    let refunded: Decimal = sqlx::query_scalar(
+        "SELECT sum(g.amount) FROM sandbox_refunds g JOIN payments p ON p.gateway_charge_id = g.charge_id WHERE p.id = $1",
+    )
+    .bind(r.payment_id)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(refunded, d("30.00"));
+    // The invoice the credit paid keeps its balance: the refund gave back credit, not the line.
+    assert_eq!(f.balance(a.0).await, a.1 - d("20.00"));
+    f.ledger_holds().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_refund_of_credit_gives_the_credit_back(pool: sqlx::PgPool) {
+    let f = fixture(pool).await;
+    f.allow_overpayment().await;
+    sqlx::query("UPDATE seller_settings SET refund_approval_above = 10")
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    let card = f.method("4242").await;
+    let PaymentOutcome::Paid(r) = f
+        .pay_in(
+            &f.scope(&f.clerk),
+            &request(card, &[], "50.00", staff_consent()),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("declined")
+    };
+    sqlx::query("UPDATE users SET may_refund = true WHERE email = 'clerk@settle.example'")
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    let asked = server::payments::refunds::give_back(
+        &f.pool,
+        &f.gateway,
+        &f.config,
+        &f.clerk.staff().unwrap(),
+        &refund_of_credit(r.payment_id, "50.00"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(asked.status, shared::refund::RefundStatus::AwaitingApproval);
+    // Held while it waits: the credit cannot be applied twice meanwhile.
+    assert!(f.credit().await.available.is_zero());
+    f.ledger_holds().await;
+    server::payments::refunds::refuse(&f.pool, &f.admin().await, asked.id, "Apply it instead")
+        .await
+        .unwrap();
+    assert_eq!(f.credit().await.available.amount(), d("50.00"));
+    f.ledger_holds().await;
+}

@@ -360,6 +360,7 @@ async fn a_reason_not_offered_is_refused_at_its_field_and_changes_nothing(pool: 
                 reason: reason.into(),
                 note: String::new(),
                 idempotency_key: key(),
+                on_account: String::new(),
             },
             Currency::USD,
         )

@@ -68,6 +68,7 @@ fn ask(payment: PaymentId, lines: &[(&str, &str)], key: &str) -> RefundRequest {
             reason: "wrong_invoices".into(),
             note: "Customer meant INV-2".into(),
             idempotency_key: key.into(),
+            on_account: String::new(),
         },
         Currency::USD,
     )

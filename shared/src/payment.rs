@@ -498,7 +498,9 @@ impl Receipt {
     pub fn refundable(&self) -> bool {
         self.lines
             .iter()
-            .any(|l| l.refundable.is_some_and(|m| m.is_positive()))
+            .filter_map(|l| l.refundable)
+            .chain(self.on_account.as_ref().and_then(|c| c.refundable))
+            .any(|m| m.is_positive())
     }
 }
 

@@ -157,6 +157,9 @@ pub fn line_field(invoice_number: &str) -> String {
     format!("refund-{invoice_number}")
 }
 
+/// The form field of what a refund gives back of the payment's unapplied credit.
+pub const ON_ACCOUNT_LINE: &str = "refund-on-account";
+
 /// One line of the refund form, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundLineInput {
@@ -173,6 +176,9 @@ pub struct RefundInput {
     #[serde(default)]
     pub note: String,
     pub idempotency_key: String,
+    /// What to give back of the payment's unapplied credit on account, as typed.
+    #[serde(default)]
+    pub on_account: String,
 }
 
 /// How much of one invoice line.
@@ -191,6 +197,8 @@ pub struct RefundRequest {
     pub reason: String,
     pub note: Option<String>,
     pub key: IdempotencyKey,
+    /// What it gives back of the payment's unapplied credit.
+    pub on_account: Option<Money>,
 }
 
 impl RefundRequest {
@@ -202,12 +210,20 @@ impl RefundRequest {
                 "This refund form is out of date. Close it and open it again.",
             )
         })?;
+        // Left empty or 0: nothing back on this line.
+        let nothing = |typed: &str| {
+            let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+            digits.chars().all(|c| c == '0') && !typed.contains('-')
+        };
+        let on_account = if nothing(&input.on_account) {
+            None
+        } else {
+            Some(parse_amount(ON_ACCOUNT_LINE, &input.on_account, currency)?)
+        };
         let mut lines = Vec::new();
         for l in &input.lines {
             let field = line_field(&l.invoice);
-            // Left empty or 0: nothing back on this line.
-            let digits: String = l.amount.chars().filter(char::is_ascii_digit).collect();
-            if digits.chars().all(|c| c == '0') && !l.amount.contains('-') {
+            if nothing(&l.amount) {
                 continue;
             }
             let amount = parse_amount(&field, &l.amount, currency)?;
@@ -222,7 +238,7 @@ impl RefundRequest {
                 amount,
             });
         }
-        if lines.is_empty() {
+        if lines.is_empty() && on_account.is_none() {
             return Err(FieldError::new(
                 "lines",
                 "Enter an amount to give back on at least one invoice.",
@@ -235,13 +251,26 @@ impl RefundRequest {
             reason,
             note,
             key,
+            on_account,
         })
     }
 
+    /// The lines and what is given back of the credit on account.
     pub fn total(&self) -> Money {
-        let currency = self.lines[0].amount.currency();
-        Money::sum(currency, self.lines.iter().map(|l| &l.amount))
-            .unwrap_or_else(|| Money::zero(currency))
+        let currency = self
+            .lines
+            .first()
+            .map(|l| l.amount)
+            .or(self.on_account)
+            .map_or(Currency::USD, |m| m.currency());
+        Money::sum(
+            currency,
+            self.lines
+                .iter()
+                .map(|l| &l.amount)
+                .chain(self.on_account.as_ref()),
+        )
+        .unwrap_or_else(|| Money::zero(currency))
     }
 }
 
@@ -359,6 +388,7 @@ mod tests {
             reason: reason.into(),
             note: note.into(),
             idempotency_key: "0b5e1c7e-9f7a-4c1e-9a43-5d2b1f0c1a11".into(),
+            on_account: String::new(),
         }
     }
 

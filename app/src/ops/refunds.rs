@@ -19,7 +19,7 @@ use shared::payment::{parse_amount, PaymentStatus, Receipt};
 use shared::reason::ReasonKind;
 use shared::refund::{
     line_field, RefundInput, RefundKind, RefundLineInput, RefundStatus, RefundView, VoidChoice,
-    VoidInput, REVERSAL_REASONS,
+    VoidInput, ON_ACCOUNT_LINE, REVERSAL_REASONS,
 };
 
 /// Offers "Refund…" (or "Reverse…") on the receipts of the screen below it, "Void…" on an
@@ -227,6 +227,13 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
         })
         .collect();
     let lines = StoredValue::new(lines);
+    // What is unapplied of the payment's credit on account, and what is typed to give back.
+    let credit = StoredValue::new(receipt.on_account.as_ref().and_then(|c| {
+        c.refundable
+            .filter(|m| m.is_positive())
+            .map(|left| (c.clone(), left))
+    }));
+    let credit_typed = RwSignal::new(String::new());
     let currency = receipt.amount.currency();
     let total = Memo::new(move |_| {
         lines.with_value(|ls| {
@@ -234,6 +241,7 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                 currency,
                 ls.iter()
                     .filter_map(|(l, _, v)| typed(&v.get(), l.applied))
+                    .chain(typed(&credit_typed.get(), Money::zero(currency)))
                     .collect::<Vec<_>>()
                     .iter(),
             )
@@ -300,6 +308,7 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
             reason: reason.get_untracked(),
             note: note.get_untracked(),
             idempotency_key: key.get_value(),
+            on_account: credit_typed.get_untracked(),
         });
     };
     let (title, verb) = if reversal {
@@ -381,6 +390,33 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                                     </tr>
                                                 }
                                             }).collect_view()}
+                                            {credit.get_value().map(|(c, left)| {
+                                                let error = error_for(ON_ACCOUNT_LINE.into());
+                                                view! {
+                                                    <tr data-testid="refund-on-account">
+                                                        <td>"On account "<span class="mono">{c.credit_number}</span></td>
+                                                        <td class="num">{c.amount.display()}</td>
+                                                        <td class="num">{left.display()}</td>
+                                                        <td class="num refund-amount" class:has-error=move || error.get().is_some()>
+                                                            <div class="amount-with-all">
+                                                                <input id=ON_ACCOUNT_LINE name=ON_ACCOUNT_LINE inputmode="decimal" class="num"
+                                                                    aria-label=format!("{verb} of the unapplied credit") placeholder="0.00"
+                                                                    aria-invalid=move || error.get().is_some().to_string()
+                                                                    aria-describedby="refund-on-account-error"
+                                                                    prop:value=move || credit_typed.get()
+                                                                    on:input=move |ev| {
+                                                                        credit_typed.set(event_target_value(&ev));
+                                                                        edited.update(|e| e.push(ON_ACCOUNT_LINE.to_string()));
+                                                                    }/>
+                                                                <button type="button" class="btn btn-small"
+                                                                    aria-label="All of the unapplied credit"
+                                                                    on:click=move |_| credit_typed.set(left.amount().to_string())>"All"</button>
+                                                            </div>
+                                                            <FieldMessage id="refund-on-account-error" message=error/>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })}
                                         </tbody>
                                     </table>
                                     <ReasonAndNote fixed=None reason=reason note=note edited=edited

@@ -33,6 +33,7 @@ use shared::payment::PaymentStatus;
 use shared::reason::ReasonKind;
 use shared::refund::{
     line_field, RefundAllowance, RefundKind, RefundLine, RefundRequest, RefundStatus, RefundView,
+    ON_ACCOUNT_LINE,
 };
 use shared::{AppError, CompanyId, PaymentId, RefundId, UserId};
 use sqlx::{PgConnection, PgPool};
@@ -118,6 +119,10 @@ fn request_hash(req: &RefundRequest, kind: RefundKind) -> Vec<u8> {
         "reason": req.reason,
         "note": req.note,
     });
+    let canonical = match req.on_account {
+        Some(m) => json!([canonical, "on_account", m.amount().to_string()]),
+        None => canonical,
+    };
     idempotency::hash(&[canonical.to_string().as_bytes()])
 }
 
@@ -191,6 +196,48 @@ async fn check_lines(
     Ok(ids)
 }
 
+/// Checks what is asked back of the payment's credit on account against what is unapplied of
+/// it (locked: an application of the credit waits, or this waits for it).
+async fn check_on_account(conn: &mut PgConnection, payment: PaymentId, asked: Money) -> Result<()> {
+    let left = sqlx::query_scalar!(
+        "SELECT remaining FROM credits WHERE payment_id = $1 FOR UPDATE",
+        payment as PaymentId
+    )
+    .fetch_optional(conn)
+    .await?;
+    match left {
+        None => {
+            Err(AppError::invalid(ON_ACCOUNT_LINE, "This payment put nothing on account.").into())
+        }
+        Some(left) if asked.amount() > left => Err(AppError::invalid(
+            ON_ACCOUNT_LINE,
+            if left.is_zero() {
+                "Its credit on account was all applied or given back already.".to_string()
+            } else {
+                format!(
+                    "Only {} of its credit on account is unapplied. Enter at most that.",
+                    Money::new(left, asked.currency()).display()
+                )
+            },
+        )
+        .into()),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Gives a refund's share of the credit on account back to the credit (refused, failed or
+/// cancelled: nothing left the seller).
+async fn release_credit(conn: &mut PgConnection, refund: RefundId) -> Result<()> {
+    sqlx::query!(
+        "UPDATE credits c SET remaining = c.remaining + r.on_account, updated_at = now() \
+         FROM refunds r WHERE r.id = $1 AND r.on_account > 0 AND c.payment_id = r.payment_id",
+        refund as RefundId
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Whether `staff` may give money back (read now, not from the session).
 pub(super) async fn may_refund(conn: &mut PgConnection, staff: &Staff) -> Result<bool> {
     Ok(sqlx::query_scalar!(
@@ -259,6 +306,9 @@ pub async fn give_back(
         return Err(AppError::invalid("lines", format!("Enter amounts in {}.", cur.code())).into());
     }
     let invoice_ids = check_lines(&mut tx, req.payment_id, req).await?;
+    if let Some(asked) = req.on_account {
+        check_on_account(&mut tx, req.payment_id, asked).await?;
+    }
     let total = req.total();
     let status = if payment.erp {
         RefundStatus::Succeeded
@@ -280,9 +330,9 @@ pub async fn give_back(
     };
     let refund = sqlx::query!(
         r#"INSERT INTO refunds (payment_id, kind, amount, status, reason, note, idempotency_key, request_hash,
-               gateway_key, requested_by, next_check_at)
+               gateway_key, requested_by, next_check_at, on_account)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                   CASE WHEN $4 = 'pending' THEN now() + make_interval(secs => $11) END)
+                   CASE WHEN $4 = 'pending' THEN now() + make_interval(secs => $11) END, $12)
            RETURNING id AS "id: RefundId", number"#,
         req.payment_id as PaymentId,
         kind as RefundKind,
@@ -294,12 +344,22 @@ pub async fn give_back(
         hash,
         gateway_key,
         staff.id() as UserId,
-        first_check_after(config).as_secs_f64()
+        first_check_after(config).as_secs_f64(),
+        req.on_account.map_or(Decimal::ZERO, |m| m.amount())
     )
     .fetch_one(&mut *tx)
     .await?;
     let amounts: Vec<Decimal> = req.lines.iter().map(|l| l.amount.amount()).collect();
     add_lines(&mut tx, refund.id, &invoice_ids, &amounts).await?;
+    // What it gives back of the credit is held off the credit from now on (given back to the
+    // credit if the refund is refused or fails).
+    sqlx::query!(
+        "UPDATE credits c SET remaining = c.remaining - r.on_account, updated_at = now() \
+         FROM refunds r WHERE r.id = $1 AND r.on_account > 0 AND c.payment_id = r.payment_id",
+        refund.id as RefundId
+    )
+    .execute(&mut *tx)
+    .await?;
     if status != RefundStatus::AwaitingApproval {
         reopen(&mut tx, refund.id).await?;
     }
@@ -319,6 +379,7 @@ pub async fn give_back(
                 "refund": refund.number,
                 "amount": total.amount().to_string(),
                 "lines": req.lines.iter().map(|l| json!({"invoice": l.invoice_number, "amount": l.amount.amount().to_string()})).collect::<Vec<_>>(),
+                "on_account": req.on_account.map(|m| m.amount().to_string()),
                 "reason": req.reason,
                 "note": req.note,
             }),
@@ -515,6 +576,7 @@ pub(super) async fn close_again(
     conn: &mut PgConnection,
     refund: RefundId,
 ) -> Result<Vec<(String, Money)>> {
+    release_credit(&mut *conn, refund).await?;
     let rows = sqlx::query!(
         r#"WITH l AS (SELECT rl.invoice_id, CASE WHEN i.status = 'open' THEN LEAST(rl.reopened, i.balance) ELSE 0 END AS back
                       FROM refund_lines rl JOIN invoices i ON i.id = rl.invoice_id
@@ -599,6 +661,7 @@ pub async fn refuse(
     }
     let mut tx = pool.begin().await?;
     let (payment, pending) = decide(&mut tx, admin, refund).await?;
+    release_credit(&mut tx, refund).await?;
     sqlx::query!(
         "UPDATE refunds SET status = 'refused', decided_by = $2, decided_at = now(), refusal_reason = $3, \
              updated_at = now() WHERE id = $1",
@@ -756,6 +819,7 @@ struct ViewRow {
     refusal_reason: Option<String>,
     failure_message: Option<String>,
     last_error: Option<String>,
+    on_account: Decimal,
     payment_id: PaymentId,
     payment_number: String,
     company_code: String,
@@ -778,7 +842,7 @@ pub(super) async fn views(
                   r.amount, p.currency::text AS "currency!", r.reason,
                   COALESCE(rc.label, replace(r.reason, '_', ' ')) AS "reason_label!", r.note,
                   COALESCE(u.name, 'The card network') AS "requested_by!", r.created_at,
-                  d.name AS "decided_by?", r.decided_at, r.refusal_reason, r.failure_message, r.last_error,
+                  d.name AS "decided_by?", r.decided_at, r.refusal_reason, r.failure_message, r.last_error, r.on_account,
                   p.id AS "payment_id: PaymentId", p.number AS payment_number, c.code AS company_code, c.name AS company_name
            FROM refunds r JOIN payments p ON p.id = r.payment_id JOIN companies c ON c.id = p.company_id
            LEFT JOIN users u ON u.id = r.requested_by LEFT JOIN users d ON d.id = r.decided_by
@@ -822,6 +886,10 @@ pub(super) async fn views(
                         invoice_number: l.number,
                         amount: Money::new(l.amount, cur),
                     })
+                    .chain((r.on_account > Decimal::ZERO).then(|| RefundLine {
+                        invoice_number: "On account".into(),
+                        amount: Money::new(r.on_account, cur),
+                    }))
                     .collect(),
                 reason: r.reason,
                 reason_label: r.reason_label,
