@@ -142,3 +142,88 @@ test("an admin gives a company its own payment policy; the portal refuses a card
     sql(`DELETE FROM payment_policies WHERE company_id = ${company}`);
   }
 });
+
+test("a payment on account is the company's credit, applied later by the clerk and in the portal", async ({ browser }, testInfo) => {
+  test.setTimeout(120_000);
+  // C1006 takes payments on account from here on (the phone test of the portal shows its credit).
+  const code = "C1006";
+  const company = `(SELECT id FROM companies WHERE code = '${code}')`;
+  sql(`DELETE FROM payment_policies WHERE company_id = ${company}`);
+  const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
+  await admin.goto(`/ops/crm/companies/${code}/policy`);
+  await waitForHydration(admin);
+  await admin.getByLabel("Its own policy").check();
+  await admin.getByLabel("A payment may be more than its invoices", { exact: false }).check();
+  await admin.getByRole("button", { name: "Save policy" }).click();
+  await expect(admin.getByTestId("policy-in-force")).toContainText("payments on account accepted");
+
+  const [[n1, b1], [n2, b2]] = sql(
+    `SELECT number, balance::text FROM invoices WHERE company_id = ${company} AND balance > 60 ORDER BY due_date, number LIMIT 2`,
+  );
+  const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
+  await clerk.goto(`/ops/crm/companies/${code}`);
+  await waitForHydration(clerk);
+  const strip = clerk.getByTestId("credit");
+  await expect(strip.getByTestId("credit-available")).toHaveText("$0.00");
+  await expect(strip.getByRole("button", { name: "Apply credit" })).toBeDisabled();
+  // Paid in full and $50.00 more: the excess is the company's credit, not the invoice's.
+  await clerk.getByLabel(`Select ${n1}`).check();
+  await clerk.getByRole("button", { name: "Make Payment" }).click();
+  const dialog = clerk.getByRole("dialog", { name: "Make Payment" });
+  const extra = dialog.getByLabel("Also pay on account (USD, optional)");
+  await extra.fill("5O");
+  await expect(dialog.locator("#on_account-error")).toContainText("Enter an amount");
+  await extra.fill("50.00");
+  const total = (Math.round((Number(b1) + 50) * 100) / 100).toFixed(2);
+  await expect(dialog.getByTestId("pay-total")).toHaveText(usd(total));
+  await dialog.getByLabel("Authorized by").selectOption("phone");
+  await dialog.getByLabel("Reference").fill("Call with AP, overpaying on purpose");
+  await checkScreen(clerk, "payment-on-account", testInfo);
+  await dialog.getByRole("button", { name: /Make Payment ·/ }).click();
+  const receipt = clerk.getByRole("dialog", { name: "Payment received" });
+  await expect(receipt.getByTestId("on-account")).toContainText("$50.00");
+  const number = (await receipt.getByTestId("payment-number").textContent())!.trim();
+  await receipt.getByRole("button", { name: "Done" }).click();
+  expect(sql(`SELECT balance::text FROM invoices WHERE number = '${n1}'`)).toEqual([["0.00"]]);
+  expect(sql(`SELECT c.amount::text, c.remaining::text FROM credits c JOIN payments p ON p.id = c.payment_id WHERE p.number = '${number}'`)).toEqual([
+    ["50.00", "50.00"],
+  ]);
+  await expect(strip.getByTestId("credit-available")).toHaveText("$50.00");
+  await checkScreen(clerk, "company-credit", testInfo);
+
+  // The clerk applies part of it; never more than is left.
+  await strip.getByRole("button", { name: "Apply credit" }).click();
+  let apply = clerk.getByRole("dialog", { name: "Apply credit" });
+  const line = apply.getByLabel(`Credit to apply to ${n2}`);
+  await expect(line).toHaveValue("50.00");
+  await line.fill("60.00");
+  await apply.getByRole("button", { name: /Apply \$/ }).click();
+  await expect(apply.locator(".banner-error")).toContainText("Only $50.00 of credit is left to apply");
+  await line.fill("30.00");
+  await apply.getByRole("button", { name: "Apply $30.00" }).click();
+  await expect(apply).toHaveCount(0);
+  await expect(strip.getByTestId("credit-available")).toHaveText("$20.00");
+  const left2 = (Math.round((Number(b2) - 30) * 100) / 100).toFixed(2);
+  expect(sql(`SELECT balance::text FROM invoices WHERE number = '${n2}'`)).toEqual([[left2]]);
+  await expect(clerk.locator(`[data-invoice="${n2}"] [data-col=balance]`)).toHaveText(usd(left2));
+
+  // The customer sees the rest in the portal and applies it there.
+  const customer = await signedInPage(browser, { email: `ap@${code.toLowerCase()}.example`, password: "demo-customer-pass" }, /\/portal$/);
+  await waitForHydration(customer);
+  const theirs = customer.getByTestId("credit");
+  await expect(theirs.getByTestId("credit-available")).toHaveText("$20.00");
+  await checkScreen(customer, "portal-credit", testInfo);
+  await theirs.getByRole("button", { name: "Apply credit" }).click();
+  apply = customer.getByRole("dialog", { name: "Apply credit" });
+  await expect(apply.getByLabel(`Credit to apply to ${n2}`)).toHaveValue("20.00");
+  await apply.getByRole("button", { name: "Apply $20.00" }).click();
+  await expect(apply).toHaveCount(0);
+  await expect(theirs.getByTestId("credit-available")).toHaveText("$0.00");
+  const left3 = (Math.round((Number(b2) - 50) * 100) / 100).toFixed(2);
+  expect(sql(`SELECT balance::text FROM invoices WHERE number = '${n2}'`)).toEqual([[left3]]);
+  expect(sql(`SELECT ca.door, ca.amount::text FROM credit_applications ca JOIN credits c ON c.id = ca.credit_id ` +
+    `JOIN payments p ON p.id = c.payment_id WHERE p.number = '${number}' ORDER BY ca.id`)).toEqual([
+    ["staff", "30.00"],
+    ["portal", "20.00"],
+  ]);
+});

@@ -57,6 +57,7 @@ pub fn CreditOnAccount(payer: Payer, version: RwSignal<u32>) -> impl IntoView {
                         {summary.waiting.is_positive().then(|| view! {
                             <span class="muted small">{format!("{} more once its payment clears", summary.waiting.display())}</span>
                         })}
+                        {(!summary.credits.is_empty()).then(|| view! {
                         <details class="credit-list">
                             <summary>{format!("{} credit{}", summary.credits.len(), if summary.credits.len() == 1 { "" } else { "s" })}</summary>
                             <table class="table compact">
@@ -81,6 +82,7 @@ pub fn CreditOnAccount(payer: Payer, version: RwSignal<u32>) -> impl IntoView {
                                 </tbody>
                             </table>
                         </details>
+                        })}
                         <span class="push-left"></span>
                         {on_account.then(|| view! {
                             <button type="button" class="btn" on:click=move |_| paying.set(true)>"Pay on account"</button>
