@@ -844,6 +844,8 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "void_options",
         "seller_payment_policy",
         "set_policy_override",
+        "surcharge_settings",
+        "set_surcharge",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -868,6 +870,7 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             ("may", "true"),
             ("payment_id", "1"),
             ("allowed", "true"),
+            ("percent", "3"),
         ];
         let res = app.call(name, &form, Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");

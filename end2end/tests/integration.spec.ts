@@ -219,7 +219,7 @@ test("staff see every company's payments, filter them and export the same rows a
   expect(csv.status()).toBe(200);
   expect(csv.headers()["content-type"]).toContain("text/csv");
   const lines = (await csv.text()).trim().split("\n");
-  expect(lines[0]).toBe("Payment,Date (UTC),Status,Company ID,Company,Method,Invoices,Short-pay reasons,Amount,Currency,Taken by,Authorization,Refunded,Refunds,Dispute");
+  expect(lines[0]).toBe("Payment,Date (UTC),Status,Company ID,Company,Method,Invoices,Short-pay reasons,Amount,Card surcharge,On account,Currency,Taken by,Authorization,Refunded,Refunds,Dispute");
   expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(expected);
 
   // A wrong range is named at its field.

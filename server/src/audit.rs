@@ -163,6 +163,8 @@ pub enum Action {
     PolicyOverrideChanged,
     #[sqlx(rename = "credit.applied")]
     CreditApplied,
+    #[sqlx(rename = "settings.surcharge_changed")]
+    SurchargeChanged,
 }
 
 /// What an event is about (`audit_events.entity_type`).

@@ -162,9 +162,10 @@ pub async fn seed_as_of(
     for (i, name) in COMPANIES.iter().enumerate() {
         let code = format!("C{}", 1001 + i);
         let id = sqlx::query_scalar!(
-            r#"INSERT INTO companies (code, name) VALUES ($1, $2) RETURNING id AS "id: CompanyId""#,
+            r#"INSERT INTO companies (code, name, billing_state) VALUES ($1, $2, $3) RETURNING id AS "id: CompanyId""#,
             code,
-            name
+            name,
+            BILLING_STATES[i % BILLING_STATES.len()]
         )
         .fetch_one(&mut *tx)
         .await?;
@@ -369,6 +370,10 @@ fn authorization_pdf(company: &str) -> Vec<u8> {
     pdf.into_bytes()
 }
 
+/// Where the demo companies are billed, in turn: among them a state that refuses card
+/// surcharges (Connecticut, the fourth company) and one that caps them (Colorado, the fifth).
+const BILLING_STATES: [&str; 10] = ["IL", "TX", "CA", "CT", "CO", "NY", "WA", "GA", "OH", "MA"];
+
 /// Saved methods made through the gateway: every company has a Visa that approves (its
 /// default); the first ten also have cards that decline; the first five an ACH account with
 /// its authorization document (C1003's is the sandbox account that gets returned).
@@ -393,7 +398,7 @@ async fn add_methods(
             .map_err(|e| crate::Error::Other(e.to_string()))?;
         sqlx::query!(
             "INSERT INTO payment_methods (company_id, kind, gateway_token, holder_name, last4, card_brand, \
-                 exp_month, exp_year, is_default) VALUES ($1, 'card', $2, $3, $4, $5, $6, $7, $8)",
+                 exp_month, exp_year, is_default, card_funding) VALUES ($1, 'card', $2, $3, $4, $5, $6, $7, $8, $9)",
             company_id as CompanyId,
             token.token,
             holder,
@@ -401,7 +406,8 @@ async fn add_methods(
             token.brand,
             month as i16,
             year as i16,
-            default
+            default,
+            crate::gateway::sandbox::funding_of(number.expose())
         )
         .execute(&mut *conn)
         .await?;

@@ -80,13 +80,23 @@ pub async fn credits_off(pool: &PgPool) -> Result<i64> {
     .await?)
 }
 
-/// Settle's payments whose amount is not their lines plus what they put on account: none.
+/// Settle's payments whose amount is not their lines plus what they put on account plus their
+/// card surcharge, or whose lines' fees do not add up to the surcharge, or whose refunds gave
+/// back more of a line's fee than it carried: none.
 pub async fn payments_off(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM payments p
-           LEFT JOIN (SELECT payment_id, sum(amount) AS s FROM payment_allocations GROUP BY payment_id) a
+           LEFT JOIN (SELECT payment_id, sum(amount) AS s, sum(fee) AS f FROM payment_allocations GROUP BY payment_id) a
            ON a.payment_id = p.id
-           WHERE p.source = 'settle' AND p.amount <> COALESCE(a.s, 0) + p.on_account"#
+           WHERE p.source = 'settle'
+             AND (p.amount <> COALESCE(a.s, 0) + p.on_account + p.surcharge OR p.surcharge <> COALESCE(a.f, 0)
+                  OR EXISTS (SELECT 1 FROM payment_allocations x JOIN (
+                                 SELECT r.payment_id, rl.invoice_id, sum(rl.fee) AS back FROM refund_lines rl
+                                 JOIN refunds r ON r.id = rl.refund_id
+                                 WHERE r.status IN ('awaiting_approval', 'pending', 'succeeded')
+                                 GROUP BY r.payment_id, rl.invoice_id) b
+                             ON b.payment_id = x.payment_id AND b.invoice_id = x.invoice_id
+                             WHERE x.payment_id = p.id AND b.back > x.fee))"#
     )
     .fetch_one(pool)
     .await?)

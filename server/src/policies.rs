@@ -10,6 +10,7 @@ use serde_json::json;
 use shared::company::CompanyCode;
 use shared::money::Money;
 use shared::policy::{PaymentPolicy, PolicyView};
+use shared::surcharge::{CompanySurcharge, StateRule, SurchargeSettings};
 use shared::{AppError, CompanyId};
 use sqlx::{PgConnection, PgPool};
 
@@ -24,6 +25,10 @@ struct Row {
     partial_allowed: bool,
     overpayment_allowed: bool,
     staff_may_override: bool,
+    surcharge_percent: Option<Decimal>,
+    state_name: Option<String>,
+    state_refuses: Option<bool>,
+    state_cap: Option<Decimal>,
 }
 
 impl Row {
@@ -47,8 +52,11 @@ pub async fn read(conn: &mut PgConnection, company: Option<CompanyId>) -> Result
         Row,
         r#"SELECT p.company_id IS NOT NULL AS "own!", p.card_allowed, p.ach_allowed, p.min_amount,
                   p.max_amount, p.ach_required_above, p.partial_allowed,
-                  p.overpayment_allowed, s.staff_may_override_policy AS staff_may_override
-           FROM payment_policies p, seller_settings s
+                  p.overpayment_allowed, s.staff_may_override_policy AS staff_may_override,
+                  s.surcharge_percent, r.name AS "state_name?", r.rule = 'refused' AS "state_refuses?",
+                  r.cap_percent AS state_cap
+           FROM payment_policies p CROSS JOIN seller_settings s
+           LEFT JOIN companies c ON c.id = $1 LEFT JOIN surcharge_rules r ON r.state = c.billing_state
            WHERE COALESCE(p.company_id, 0) IN ($1, 0)"#,
         company.map_or(0, |c| c.0)
     )
@@ -62,6 +70,17 @@ pub async fn read(conn: &mut PgConnection, company: Option<CompanyId>) -> Result
         default: default.policy(),
         own: rows.iter().find(|r| r.own).map(Row::policy),
         staff_may_override: default.staff_may_override,
+        surcharge: CompanySurcharge::decide(
+            default.surcharge_percent,
+            default.state_name.as_deref().map(|name| {
+                let cap = if default.state_refuses == Some(true) {
+                    None
+                } else {
+                    default.state_cap
+                };
+                (name, cap)
+            }),
+        ),
     })
 }
 
@@ -152,6 +171,50 @@ pub async fn set_staff_may_override(pool: &PgPool, admin: &Admin, allowed: bool)
         Entity::Settings,
         "staff_may_override_policy",
         json!({ "to": allowed }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The seller's surcharge setting and the state table.
+pub async fn surcharge_settings(pool: &PgPool) -> Result<SurchargeSettings> {
+    let percent = sqlx::query_scalar!("SELECT surcharge_percent FROM seller_settings")
+        .fetch_one(pool)
+        .await?;
+    let rules = sqlx::query!(
+        "SELECT state::text AS \"state!\", name, cap_percent, source, checked_on FROM surcharge_rules ORDER BY name"
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| StateRule {
+        state: r.state,
+        name: r.name,
+        cap_percent: r.cap_percent,
+        source: r.source,
+        checked_on: r.checked_on,
+    })
+    .collect();
+    Ok(SurchargeSettings { percent, rules })
+}
+
+/// Sets the card surcharge (`None`: off), audited.
+pub async fn set_surcharge(pool: &PgPool, admin: &Admin, percent: Option<Decimal>) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "UPDATE seller_settings SET surcharge_percent = $1, updated_at = now()",
+        percent
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::system_change(
+        &mut tx,
+        admin.actor(),
+        Action::SurchargeChanged,
+        Entity::Settings,
+        "surcharge",
+        json!({ "surcharge_percent": percent.map(|p| p.to_string()) }),
     )
     .await?;
     tx.commit().await?;

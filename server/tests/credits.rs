@@ -47,6 +47,7 @@ fn request(
             idempotency_key: key(),
             policy_override: String::new(),
             on_account: (!extra.is_empty()).then(|| Money::usd(d(extra))),
+            surcharge: None,
         },
         consent,
         Currency::USD,

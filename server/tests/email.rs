@@ -627,6 +627,7 @@ async fn a_pay_link_pays_its_own_invoices_once(pool: PgPool) {
             idempotency_key: key(),
             policy_override: String::new(),
             on_account: None,
+            surcharge: None,
         };
         PaymentRequest::parse(
             &input,
@@ -746,6 +747,7 @@ impl Fixture {
             idempotency_key: key(),
             policy_override: String::new(),
             on_account: None,
+            surcharge: None,
         };
         PaymentRequest::parse(
             &input,

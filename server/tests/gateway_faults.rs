@@ -43,6 +43,7 @@ fn request(
         idempotency_key: key.into(),
         policy_override: String::new(),
         on_account: None,
+        surcharge: None,
     };
     PaymentRequest::parse(
         &input,

@@ -154,7 +154,8 @@ async fn a_card_is_saved_from_its_token_with_an_audit_row_and_no_number(pool: Pg
         Instrument::Card {
             brand: CardBrand::Mastercard,
             exp_month: 12,
-            exp_year: 2030
+            exp_year: 2030,
+            funding: shared::card::CardFunding::Credit,
         }
     );
     assert_eq!(

@@ -44,6 +44,7 @@ fn request(
             idempotency_key: key(),
             policy_override: why.into(),
             on_account: None,
+            surcharge: None,
         },
         consent,
         Currency::USD,

@@ -37,6 +37,7 @@ fn short(
             idempotency_key: key(),
             policy_override: String::new(),
             on_account: None,
+            surcharge: None,
         },
         Consent::parse_staff("phone", "Call with Maria Alvarez").unwrap(),
         Currency::USD,
@@ -323,6 +324,7 @@ async fn a_reason_not_offered_is_refused_at_its_field_and_changes_nothing(pool: 
         idempotency_key: key(),
         policy_override: String::new(),
         on_account: None,
+        surcharge: None,
     };
     let consent = Consent::parse_staff("phone", "Call").unwrap();
     let e = PaymentRequest::parse(&input, consent.clone(), Currency::USD).unwrap_err();

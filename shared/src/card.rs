@@ -4,6 +4,44 @@
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
+/// How a card is funded, as the gateway reports it. A surcharge applies to credit cards only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CardFunding {
+    Credit,
+    Debit,
+    Prepaid,
+    /// The gateway did not say.
+    #[default]
+    Unknown,
+}
+
+impl CardFunding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardFunding::Credit => "credit",
+            CardFunding::Debit => "debit",
+            CardFunding::Prepaid => "prepaid",
+            CardFunding::Unknown => "unknown",
+        }
+    }
+
+    /// A funding as a gateway names it (anything else is unknown).
+    pub fn parse(raw: &str) -> CardFunding {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "credit" => CardFunding::Credit,
+            "debit" => CardFunding::Debit,
+            "prepaid" => CardFunding::Prepaid,
+            _ => CardFunding::Unknown,
+        }
+    }
+}
+
 /// Card brands Settle accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(

@@ -279,6 +279,10 @@ pub struct Allocation {
     pub short_pay_code: Option<String>,
     /// The short payment's comment (required with `other`), or its text from before codes.
     pub short_pay_reason: Option<String>,
+    /// Its share of the payment's card surcharge (never part of the balance).
+    #[serde(default, with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0.00"))]
+    pub fee: Decimal,
 }
 
 /// What a refund gives back on one invoice.
@@ -363,6 +367,18 @@ pub struct Payment {
     pub consent: Consent,
     pub failure: Option<Failure>,
     pub allocations: Vec<Allocation>,
+    /// What it paid beyond its invoices, kept as the company's credit on account.
+    #[serde(default, with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0.00"))]
+    pub on_account: Decimal,
+    /// Its card surcharge (a credit card's fee on the invoices, spread over the allocations).
+    #[serde(default, with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0.00"))]
+    pub surcharge: Decimal,
+    /// The surcharge's rate in percent; null without one.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "3"))]
+    pub surcharge_percent: Option<Decimal>,
     /// What its refunds and reversals gave back or are giving back (pending and succeeded).
     #[serde(with = "amount")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0.00"))]
@@ -450,7 +466,8 @@ mod tests {
             "taken_by": {"name": "Carla", "email": "c@x.example", "role": "clerk"},
             "on_behalf_of": "C1004", "consent": {"channel": "pay_link", "reference": "r"},
             "failure": null,
-            "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00", "short_pay_code": null, "short_pay_reason": null}],
+            "allocations": [{"invoice": "INV-1", "amount": "1000.00", "balance_after": "0.00", "short_pay_code": null, "short_pay_reason": null, "fee": "30.00"}],
+            "on_account": "204.50", "surcharge": "30.00", "surcharge_percent": "3",
             "refunded": "25.00",
             "refunds": [{"id": "R-1001", "kind": "refund", "status": "succeeded", "amount": "25.00",
                          "reason": "duplicate", "lines": [{"invoice": "INV-1", "amount": "25.00"}],
@@ -505,11 +522,12 @@ mod tests {
             balance_after: Some(Decimal::new(125, 1)),
             short_pay_code: Some("pricing".into()),
             short_pay_reason: None,
+            fee: Decimal::new(15, 2),
         };
         assert_eq!(
             serde_json::to_value(&a).unwrap(),
             json!({"invoice": "I", "amount": "5.00", "balance_after": "12.50",
-                   "short_pay_code": "pricing", "short_pay_reason": null})
+                   "short_pay_code": "pricing", "short_pay_reason": null, "fee": "0.15"})
         );
     }
 }

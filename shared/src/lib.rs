@@ -27,6 +27,7 @@ pub mod policy;
 pub mod reason;
 pub mod refund;
 pub mod report;
+pub mod surcharge;
 
 pub use error::{AppError, FieldError};
 pub use ids::{

@@ -39,6 +39,9 @@ pub enum Instrument {
         brand: CardBrand,
         exp_month: u32,
         exp_year: i32,
+        /// Credit, debit, prepaid or unknown, as the gateway reported it.
+        #[serde(default)]
+        funding: crate::card::CardFunding,
     },
     Ach {
         /// The bank, when its routing number is one Settle knows.
@@ -648,6 +651,7 @@ mod tests {
                 brand: CardBrand::Visa,
                 exp_month: m,
                 exp_year: y,
+                funding: crate::card::CardFunding::Credit,
             },
             label_only: false,
         };

@@ -194,6 +194,10 @@ pub struct PaymentInput {
     /// nothing), where the company's policy allows it.
     #[serde(default)]
     pub on_account: Option<Money>,
+    /// The card surcharge the payer was shown (none: none shown); a payment whose surcharge
+    /// is not this is refused, so no one pays a fee they did not see.
+    #[serde(default)]
+    pub surcharge: Option<Money>,
 }
 
 /// A checked payment request. Exists only when every rule that does not need the database
@@ -209,6 +213,8 @@ pub struct PaymentRequest {
     pub policy_override: Option<String>,
     /// What it puts on account beyond its lines (above zero when there).
     pub on_account: Option<Money>,
+    /// The card surcharge the payer was shown.
+    pub surcharge_seen: Money,
     /// The exact sum of the lines and what goes on account, at most [`Money::MAX`] (summed
     /// once, when parsed).
     total: Money,
@@ -309,6 +315,10 @@ impl PaymentRequest {
             idempotency_key,
             policy_override: (!policy_override.is_empty()).then_some(policy_override),
             on_account,
+            surcharge_seen: input
+                .surcharge
+                .filter(|m| m.currency() == currency && m.amount() >= rust_decimal::Decimal::ZERO)
+                .unwrap_or(Money::zero(currency)),
             total,
         })
     }
@@ -424,6 +434,9 @@ pub struct ReceiptLine {
     /// Why less than the balance was paid: "Pricing difference: 5 % agreed".
     #[serde(default)]
     pub short_pay: Option<String>,
+    /// Its share of the payment's card surcharge (never part of the balance).
+    #[serde(default)]
+    pub fee: Option<Money>,
 }
 
 /// A payment's receipt.
@@ -459,6 +472,26 @@ pub struct Receipt {
     /// What it put on account beyond its invoices, and what of that is still unapplied.
     #[serde(default)]
     pub on_account: Option<OnAccount>,
+    /// Its card surcharge: the rate and the fee, on a line of its own.
+    #[serde(default)]
+    pub surcharge: Option<SurchargeLine>,
+}
+
+/// A payment's card surcharge as the receipt shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurchargeLine {
+    pub percent: rust_decimal::Decimal,
+    pub amount: Money,
+}
+
+impl SurchargeLine {
+    /// "Card surcharge 3 % on a credit card".
+    pub fn label(&self) -> String {
+        format!(
+            "Card surcharge {} % on a credit card",
+            crate::surcharge::percent(self.percent)
+        )
+    }
 }
 
 /// A payment's credit on account, as its receipt shows it.
@@ -608,6 +641,7 @@ mod tests {
             idempotency_key: "6F9619FF-8B86-D011-B42D-00C04FC964FF".into(),
             policy_override: String::new(),
             on_account: None,
+            surcharge: None,
         }
     }
 

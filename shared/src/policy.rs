@@ -168,6 +168,9 @@ pub struct PolicyView {
     pub default: PaymentPolicy,
     pub own: Option<PaymentPolicy>,
     pub staff_may_override: bool,
+    /// What the company's credit-card payments carry.
+    #[serde(default)]
+    pub surcharge: crate::surcharge::CompanySurcharge,
 }
 
 impl PolicyView {

@@ -219,6 +219,12 @@ pub struct PaymentRow {
     /// a reason from before codes is its text alone.
     pub short_pays: Vec<String>,
     pub amount: Money,
+    /// Its card surcharge (part of the amount, none of any invoice's).
+    #[serde(default)]
+    pub surcharge: Option<Money>,
+    /// What it put on account (part of the amount, the company's credit).
+    #[serde(default)]
+    pub on_account: Option<Money>,
     /// Who took it: a staff member, a customer user, or the ERP.
     pub taken_by: String,
     /// Staff taking it on the company's behalf.
@@ -233,7 +239,7 @@ pub struct PaymentRow {
 }
 
 /// The columns of the list and of its CSV export.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 17] = [
     "Payment",
     "Date (UTC)",
     "Status",
@@ -243,6 +249,8 @@ pub const COLUMNS: [&str; 15] = [
     "Invoices",
     "Short-pay reasons",
     "Amount",
+    "Card surcharge",
+    "On account",
     "Currency",
     "Taken by",
     "Authorization",
@@ -271,7 +279,7 @@ impl PaymentRow {
     }
 
     /// The row's cells, in [`COLUMNS`] order.
-    pub fn cells(&self) -> [String; 15] {
+    pub fn cells(&self) -> [String; 17] {
         [
             self.number.clone(),
             self.created_at.format("%Y-%m-%d %H:%M").to_string(),
@@ -282,6 +290,12 @@ impl PaymentRow {
             self.invoices_text(),
             self.short_pays.join("; "),
             format!("{:.2}", self.amount.amount()),
+            self.surcharge
+                .map(|m| format!("{:.2}", m.amount()))
+                .unwrap_or_default(),
+            self.on_account
+                .map(|m| format!("{:.2}", m.amount()))
+                .unwrap_or_default(),
             self.amount.currency().code().to_string(),
             self.taken_by_text(),
             self.consent.clone(),

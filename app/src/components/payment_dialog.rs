@@ -66,7 +66,6 @@ pub fn PaymentDialog(
         let extra = on_account.get().and_then(Result::ok);
         lines_sum.and_then(|s| Money::sum(currency, [s].iter().chain(extra.as_ref())))
     };
-    let total = Signal::derive(move || sum().map(|t| t.display()).unwrap_or_default());
     let key = RwSignal::new(new_key());
     // Who is paid (and through which link): the saved methods and the policy are both theirs.
     let payee = {
@@ -83,6 +82,24 @@ pub fn PaymentDialog(
     let outside_policy = RwSignal::new(None::<String>);
     let override_reason = RwSignal::new(String::new());
     let method = RwSignal::new(None::<MethodId>);
+    // The card surcharge of the chosen method on the invoices (never on what goes on
+    // account), as the server computes it: its rate and fee.
+    let has_lines = !lines.is_empty();
+    let surcharge = Memo::new(move |_| {
+        let chosen = method.get()?;
+        let list = methods.get()?.ok()?;
+        let m = list.iter().find(|m| m.id == chosen)?;
+        let rate = policy.get()?.ok()?.surcharge.rate_for(m)?;
+        let fee = shared::surcharge::fee(lines_sum?, rate);
+        (has_lines && fee.is_positive()).then_some((rate, fee))
+    });
+    let total = Signal::derive(move || {
+        let fee = surcharge.get().map(|(_, f)| f);
+        sum()
+            .and_then(|s| Money::sum(currency, [s].iter().chain(fee.as_ref())))
+            .map(|t| t.display())
+            .unwrap_or_default()
+    });
     // The default is chosen when the dialog opens, never again after a method was refused.
     let auto_pick = RwSignal::new(true);
     let today = super::gateway_client::today;
@@ -274,6 +291,7 @@ pub fn PaymentDialog(
                     String::new()
                 },
                 on_account: extra,
+                surcharge: surcharge.get_untracked().map(|(_, fee)| fee),
             };
             pay.dispatch(input);
         }
@@ -320,6 +338,9 @@ pub fn PaymentDialog(
                             }}</div>
                             <div class="pay-total-amount num" data-testid="pay-total">{move || total.get()}</div>
                         </div>
+                        {move || surcharge.get().map(|(rate, fee)| view! {
+                            <p class="surcharge-line" data-testid="surcharge">{shared::surcharge::line(rate, fee)}</p>
+                        })}
                         {move || (n == 0 || policy.get().and_then(|r| r.ok()).is_some_and(|v| v.in_force().overpayment_allowed)).then(|| view! {
                             <div class="field on-account" class:has-error=move || field_error(ON_ACCOUNT_FIELD).get().is_some()>
                                 <label for="on_account">{if n == 0 { "Amount to pay on account (USD)" } else { "Also pay on account (USD, optional)" }}</label>

@@ -67,11 +67,22 @@ pub fn ReceiptView(receipt: Receipt) -> impl IntoView {
                             <td>
                                 <span class="mono">{l.invoice_number.clone()}</span>
                                 {l.short_pay.clone().map(|why| view! { <div class="small muted" data-testid="short-pay">{format!("Paid short: {why}")}</div> })}
+                                {l.fee.map(|fee| view! { <div class="small muted">{format!("Its share of the surcharge: {}", fee.display())}</div> })}
                             </td>
                             <td class="num">{l.applied.display()}</td>
                             <td class="num">{l.new_balance.display()}</td>
                         </tr>
                     }).collect_view()}
+                    {r.surcharge.clone().map(|c| view! {
+                        <tr data-testid="receipt-surcharge">
+                            <td>
+                                {c.label()}
+                                <div class="small muted">"Spread over the invoices above; never part of a balance"</div>
+                            </td>
+                            <td class="num">{c.amount.display()}</td>
+                            <td class="num">"—"</td>
+                        </tr>
+                    })}
                     {r.on_account.clone().map(|c| view! {
                         <tr data-testid="on-account">
                             <td>

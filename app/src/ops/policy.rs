@@ -7,7 +7,8 @@ use crate::components::{
 };
 use crate::ops::crm::company::use_company_code;
 use crate::server_fns::policies::{
-    payment_policy, seller_payment_policy, set_payment_policy, set_policy_override,
+    payment_policy, seller_payment_policy, set_payment_policy, set_policy_override, set_surcharge,
+    surcharge_settings,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -46,10 +47,12 @@ pub fn PaymentPolicyPage() -> impl IntoView {
                             <PolicyForm code=String::new() initial=v.default.clone() on_saved=saved/>
                         </section>
                         <OverrideSetting allowed=v.staff_may_override on_saved=saved/>
+                        <SurchargeSection/>
                     }.into_any(),
                     Ok(v) => view! {
                         <p data-testid="seller-policy">{said(&v.default)}</p>
                         <p class="muted">{if v.staff_may_override { "Staff may pay outside a company's policy, with a reason." } else { "No one may pay outside a company's policy." }}</p>
+                        <SurchargeSection/>
                     }.into_any(),
                 }
             })}
@@ -260,6 +263,87 @@ fn OverrideSetting(allowed: bool, on_saved: Callback<()>) -> impl IntoView {
                     </Show>
                 </div>
             </form>
+        </section>
+    }
+}
+
+/// The card surcharge: the seller's rate on credit cards (admins set it; clerks read it) and
+/// the states whose law refuses or caps it.
+#[component]
+fn SurchargeSection() -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let settings = Resource::new(move || version.get(), |_| surcharge_settings());
+    let typed = RwSignal::new(String::new());
+    let save = Action::new(move |p: &String| set_surcharge(p.clone()));
+    let done = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            done.set(true);
+            version.update(|n| *n += 1);
+        }
+    });
+    let admin = is_admin();
+    view! {
+        <section class="card-panel" data-testid="surcharge">
+            <h2>"Card surcharge"</h2>
+            <p class="help">"Added to payments of invoices by credit card only — never debit, prepaid or cards whose funding is unknown, never ACH — as its own line the payer sees before paying. At most 3 % (the card networks' rule), and never where the company's billing state forbids it."</p>
+            <Transition fallback=move || loading_rows(3)>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                        Ok(s) => {
+                            if !done.get_untracked() {
+                                typed.set(s.percent.map(shared::surcharge::percent).unwrap_or_default());
+                            }
+                            view! {
+                                {if admin {
+                                    view! {
+                                        <form class="form" novalidate on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                            ev.prevent_default();
+                                            done.set(false);
+                                            save.dispatch(typed.get_untracked());
+                                        }>
+                                            <div class="form-row">
+                                                <TextField name="surcharge_percent" label="Surcharge on credit cards (%)" inputmode="decimal" value=typed
+                                                    error=field_error(save, "surcharge_percent") help=Signal::derive(|| "Empty: no surcharge.".to_string())/>
+                                            </div>
+                                            <div class="form-actions">
+                                                <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>"Save surcharge"</button>
+                                                <Show when=move || done.get()>
+                                                    <span class="muted" role="status">"Saved."</span>
+                                                </Show>
+                                            </div>
+                                        </form>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <p>{s.percent.map_or("No surcharge.".to_string(), |p| format!("{} % on credit cards.", shared::surcharge::percent(p)))}</p>
+                                    }.into_any()
+                                }}
+                                <table class="table compact" data-testid="surcharge-states">
+                                    <caption class="receipt-caption">"States whose law refuses or caps a card surcharge"</caption>
+                                    <thead><tr>
+                                        <th scope="col">"State"</th>
+                                        <th scope="col">"Rule"</th>
+                                        <th scope="col">"Source"</th>
+                                        <th scope="col">"Checked"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {s.rules.into_iter().map(|r| view! {
+                                            <tr>
+                                                <td>{format!("{} ({})", r.name, r.state)}</td>
+                                                <td>{r.rule_label()}</td>
+                                                <td class="small">{r.source.clone()}</td>
+                                                <td>{shared::format::date(r.checked_on)}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

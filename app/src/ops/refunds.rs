@@ -216,6 +216,7 @@ fn typed(raw: &str, like: Money) -> Option<Money> {
 #[component]
 fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
     let reversal = receipt.recorded_in_erp;
+    let surcharged = receipt.surcharge.is_some();
     let allowance = Resource::new(|| (), |_| my_refund_allowance());
     let lines: Vec<_> = receipt
         .lines
@@ -349,6 +350,9 @@ fn RefundDialog(receipt: Receipt, on_close: Callback<bool>) -> impl IntoView {
                                     } else {
                                         "The money goes back to the method the payment was made with. The invoices reopen by the amounts you enter."
                                     }}</p>
+                                    {surcharged.then(|| view! {
+                                        <p class="help" data-testid="refund-surcharge">"Each line's share of the card surcharge goes back with it, in proportion."</p>
+                                    })}
                                     <ErrorBanner message=banner/>
                                     <table class="table compact refund-lines">
                                         <caption class="sr-only">"How much to give back on each invoice"</caption>

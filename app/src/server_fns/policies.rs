@@ -50,3 +50,18 @@ pub async fn set_policy_override(allowed: bool) -> Result<(), ApiError> {
     let (st, admin) = (state()?, admin()?);
     Ok(server::policies::set_staff_may_override(&st.pool, &admin, allowed).await?)
 }
+
+/// The card surcharge setting and the states' rules (staff read; admins change).
+#[server(endpoint = "surcharge_settings", input = Form)]
+pub async fn surcharge_settings() -> Result<shared::surcharge::SurchargeSettings, ApiError> {
+    staff()?;
+    Ok(server::policies::surcharge_settings(&state()?.pool).await?)
+}
+
+/// Sets the card surcharge on credit cards, in percent (empty: none) (admins).
+#[server(endpoint = "set_surcharge", input = Form)]
+pub async fn set_surcharge(percent: String) -> Result<(), ApiError> {
+    let (st, admin) = (state()?, admin()?);
+    let percent = shared::surcharge::parse_setting(&percent)?;
+    Ok(server::policies::set_surcharge(&st.pool, &admin, percent).await?)
+}

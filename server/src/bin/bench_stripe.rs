@@ -136,6 +136,7 @@ async fn run(
                     idempotency_key: uuid::Uuid::new_v4().to_string(),
                     policy_override: String::new(),
                     on_account: None,
+                    surcharge: None,
                 };
                 let req = PaymentRequest::parse(
                     &input,

@@ -64,6 +64,23 @@ pub const TEST_CARDS: [(&str, &str, &str); 9] = [
         "The card could not be processed. Try again.",
     ),
 ];
+/// The sandbox's test cards by funding (Stripe's test cards of the same numbers report the
+/// same); any other card is a credit card.
+pub const TEST_FUNDING: [(&str, &str); 4] = [
+    ("4000056655665556", "debit"),
+    ("5200828282828210", "debit"),
+    ("5105105105105100", "prepaid"),
+    ("6011111111111117", "unknown"),
+];
+
+/// The funding the sandbox reports for a card number.
+pub fn funding_of(number: &str) -> &'static str {
+    TEST_FUNDING
+        .iter()
+        .find(|(n, _)| *n == number)
+        .map_or("credit", |(_, f)| *f)
+}
+
 /// The sandbox's test bank: routing number and account numbers.
 pub const TEST_ROUTING: &str = "110000000";
 pub const TEST_ACH_SETTLES: &str = "000123456789";
@@ -448,14 +465,15 @@ impl PaymentGateway for SandboxGateway {
                 .unwrap_or("approve");
             let token = random_id("tok");
             sqlx::query!(
-                "INSERT INTO sandbox_tokens (token, kind, behaviour, brand, last4, exp_month, exp_year) \
-                 VALUES ($1, 'card', $2, $3, $4, $5, $6)",
+                "INSERT INTO sandbox_tokens (token, kind, behaviour, brand, last4, exp_month, exp_year, funding) \
+                 VALUES ($1, 'card', $2, $3, $4, $5, $6, $7)",
                 token,
                 behaviour,
                 number.brand().as_str(),
                 number.last4(),
                 exp_month as i16,
-                exp_year as i16
+                exp_year as i16,
+                funding_of(number.expose())
             )
             .execute(&pool)
             .await
@@ -572,7 +590,7 @@ impl PaymentGateway for SandboxGateway {
         Box::pin(self.slow(async move {
             let row = sqlx::query!(
                 r#"SELECT kind AS "kind: MethodKind", brand, last4::text AS "last4!", exp_month, exp_year,
-                          routing_number::text AS routing_number
+                          routing_number::text AS routing_number, funding
                    FROM sandbox_tokens WHERE token = $1"#,
                 token
             )
@@ -587,7 +605,7 @@ impl PaymentGateway for SandboxGateway {
                     last4: r.last4,
                     exp_month: r.exp_month.and_then(|m| u32::try_from(m).ok()).ok_or_else(broken)?,
                     exp_year: i32::from(r.exp_year.ok_or_else(broken)?),
-                    funding: None,
+                    funding: r.funding,
                 },
                 MethodKind::Ach => TokenDetails::BankAccount {
                     routing_number: r.routing_number.ok_or_else(broken)?,

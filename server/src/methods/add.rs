@@ -11,7 +11,7 @@ use chrono::{NaiveDate, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use shared::bank::{bank_name, AccountType, HolderType};
-use shared::card::{CardBrand, CardExpiry};
+use shared::card::{CardBrand, CardExpiry, CardFunding};
 use shared::method::{
     ach_authorization_text, AgreedOn, Authorization, AuthorizedAccount, MethodKind, MethodOption,
     NewBankAccount, NewCard, ACH_AUTHORIZATION_VERSION,
@@ -129,7 +129,7 @@ async fn insert_method(
                $16, $17)
            ON CONFLICT (gateway_token) DO NOTHING
            RETURNING id AS "id: MethodId", kind AS "kind: MethodKind", holder_name,
-               last4::text AS "last4!", card_brand AS "card_brand: CardBrand", exp_month, exp_year,
+               last4::text AS "last4!", card_brand AS "card_brand: CardBrand", card_funding AS "card_funding: CardFunding", exp_month, exp_year,
                bank_name, account_type AS "account_type: AccountType", is_default"#,
         company as CompanyId,
         m.kind as MethodKind,

@@ -7,7 +7,7 @@ use crate::Result;
 use chrono::NaiveDate;
 use serde_json::json;
 use shared::bank::AccountType;
-use shared::card::CardBrand;
+use shared::card::{CardBrand, CardFunding};
 use shared::method::MethodKind;
 use shared::{CompanyId, MethodId};
 use sqlx::PgPool;
@@ -23,7 +23,7 @@ pub async fn set_default(
     let mut tx = pool.begin().await?;
     let row = sqlx::query!(
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
-                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
+                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.card_funding AS "card_funding: CardFunding", m.exp_month,
                   m.exp_year, m.bank_name, m.account_type AS "account_type: AccountType",
                   m.is_default, m.active, m.company_id AS "owner: CompanyId"
            FROM payment_methods m WHERE m.id = $1 FOR UPDATE"#,

@@ -16,6 +16,7 @@ macro_rules! method_row {
             holder_name: $r.holder_name,
             last4: $r.last4,
             card_brand: $r.card_brand,
+            card_funding: $r.card_funding,
             exp_month: $r.exp_month,
             exp_year: $r.exp_year,
             bank_name: $r.bank_name,
@@ -38,7 +39,7 @@ pub use query::{active_methods, company_methods, detail, offered_through_link, s
 
 use crate::{Error, Result};
 use shared::bank::AccountType;
-use shared::card::CardBrand;
+use shared::card::{CardBrand, CardFunding};
 use shared::method::{Instrument, MethodKind, MethodOption};
 use shared::{AppError, MethodId};
 
@@ -50,6 +51,7 @@ pub(crate) struct MethodRow {
     pub holder_name: String,
     pub last4: String,
     pub card_brand: Option<CardBrand>,
+    pub card_funding: Option<CardFunding>,
     pub exp_month: Option<i16>,
     pub exp_year: Option<i16>,
     pub bank_name: Option<String>,
@@ -75,6 +77,7 @@ impl MethodRow {
                     self.exp_year
                         .ok_or_else(|| broken("a card without an expiry year"))?,
                 ),
+                funding: self.card_funding.unwrap_or_default(),
             },
             MethodKind::Ach => Instrument::Ach {
                 bank_name: self.bank_name,

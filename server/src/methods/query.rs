@@ -7,7 +7,7 @@ use crate::authority::{CompanyScope, PayLink, Staff};
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::bank::AccountType;
-use shared::card::CardBrand;
+use shared::card::{CardBrand, CardFunding};
 use shared::company::CompanyCode;
 use shared::method::{
     DocumentInfo, HistoryEntry, MethodDetail, MethodKind, MethodOption, MethodSearch, MethodSort,
@@ -24,7 +24,7 @@ pub async fn active_methods(pool: &PgPool, scope: &CompanyScope) -> Result<Vec<M
     sqlx::query_as!(
         MethodRow,
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
-                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
+                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.card_funding AS "card_funding: CardFunding", m.exp_month,
                   m.exp_year, m.bank_name, m.account_type AS "account_type: AccountType",
                   m.is_default
            FROM payment_methods m WHERE m.company_id = $1 AND m.active
@@ -44,7 +44,7 @@ pub async fn offered_through_link(pool: &PgPool, link: &PayLink) -> Result<Vec<M
     let (company, link) = (link.company(), link.id());
     let rows = sqlx::query!(
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
-                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
+                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.card_funding AS "card_funding: CardFunding", m.exp_month,
                   m.exp_year, m.bank_name, m.account_type AS "account_type: AccountType",
                   m.is_default, m.pay_link_id IS NOT DISTINCT FROM $2 AS "through_link!"
            FROM payment_methods m
@@ -83,7 +83,7 @@ pub(crate) async fn lock_for_payment(
 ) -> Result<Option<PayableMethod>> {
     let row = sqlx::query!(
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
-                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
+                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.card_funding AS "card_funding: CardFunding", m.exp_month,
                   m.exp_year, m.bank_name, m.account_type AS "account_type: AccountType",
                   m.is_default, m.active, m.gateway_token
            FROM payment_methods m WHERE m.id = $1 AND m.company_id = $2 FOR SHARE"#,
@@ -109,6 +109,7 @@ struct SummaryRow {
     holder_name: String,
     last4: String,
     card_brand: Option<CardBrand>,
+    card_funding: Option<CardFunding>,
     exp_month: Option<i16>,
     exp_year: Option<i16>,
     bank_name: Option<String>,
@@ -174,7 +175,7 @@ pub async fn search(
         MethodSort::Added => format!("m.created_at {dir}, m.id {dir}"),
     };
     let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
-        "SELECT m.id, m.kind, m.holder_name, m.last4::text AS last4, m.card_brand, m.exp_month, \
+        "SELECT m.id, m.kind, m.holder_name, m.last4::text AS last4, m.card_brand, m.card_funding, m.exp_month, \
                 m.exp_year, m.bank_name, m.account_type, m.is_default, m.active, \
                 c.code AS company_code, c.name AS company_name, u.name AS added_by, \
                 m.created_at AS added_at \
@@ -213,7 +214,7 @@ pub async fn company_methods(
     sqlx::query_as!(
         SummaryRow,
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
-                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
+                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.card_funding AS "card_funding: CardFunding", m.exp_month,
                   m.exp_year, m.bank_name, m.account_type AS "account_type: AccountType",
                   m.is_default, m.active, c.code AS company_code, c.name AS company_name,
                   u.name AS "added_by?", m.created_at AS added_at
@@ -240,7 +241,7 @@ pub async fn detail(
     let row = sqlx::query_as!(
         SummaryRow,
         r#"SELECT m.id AS "id: MethodId", m.kind AS "kind: MethodKind", m.holder_name,
-                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.exp_month,
+                  m.last4::text AS "last4!", m.card_brand AS "card_brand: CardBrand", m.card_funding AS "card_funding: CardFunding", m.exp_month,
                   m.exp_year, m.bank_name, m.account_type AS "account_type: AccountType",
                   m.is_default, m.active, c.code AS company_code, c.name AS company_name,
                   u.name AS "added_by?", m.created_at AS added_at

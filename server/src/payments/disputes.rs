@@ -194,7 +194,7 @@ async fn take(
     )
     .fetch_one(&mut *conn)
     .await?;
-    add_lines(&mut *conn, hold, &ids, &amounts).await?;
+    add_lines(&mut *conn, hold, &ids, &amounts, &[]).await?;
     reopen(&mut *conn, hold).await?;
     Ok(Some(total))
 }

@@ -46,6 +46,7 @@ use shared::payment::{
     PaymentRequest, PaymentStatus,
 };
 use shared::reason::ReasonKind;
+use shared::surcharge;
 use shared::{AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -70,6 +71,15 @@ fn request_hash(req: &PaymentRequest, company: CompanyId) -> Vec<u8> {
     let canonical = match &req.on_account {
         Some(extra) => json!([canonical, "on_account", extra.amount().to_string()]),
         None => canonical,
+    };
+    let canonical = if req.surcharge_seen.is_zero() {
+        canonical
+    } else {
+        json!([
+            canonical,
+            "surcharge",
+            req.surcharge_seen.amount().to_string()
+        ])
     };
     idempotency::hash(&[canonical.to_string().as_bytes()])
 }
@@ -306,18 +316,43 @@ pub async fn start(
             _ => return Err(AppError::Invalid(refusal).into()),
         },
     };
+    // A credit card's surcharge on the invoices paid (never on what goes on account), spread
+    // over the lines to the cent; the payer must have been shown the same fee.
+    let lines_total =
+        Money::sum(currency, req.lines.iter().map(|l| &l.amount)).unwrap_or(Money::zero(currency));
+    let rate = policy
+        .surcharge
+        .rate_for(&option)
+        .filter(|_| !req.lines.is_empty());
+    let fee = rate.map_or(Money::zero(currency), |r| surcharge::fee(lines_total, r));
+    let rate = rate.filter(|_| fee.is_positive());
+    if fee != req.surcharge_seen {
+        return Err(AppError::invalid(
+            "method",
+            match rate {
+                Some(r) => format!(
+                    "This payment carries a {}. Review the total and pay again.",
+                    surcharge::line(r, fee)
+                ),
+                None => "This payment carries no card surcharge any more. Review the total and pay again.".to_string(),
+            },
+        )
+        .into());
+    }
+    let fees = surcharge::spread(fee, &req.lines.iter().map(|l| l.amount).collect::<Vec<_>>());
+    let charged = Money::new(amount.amount() + fee.amount(), currency);
     let payment = sqlx::query!(
         r#"INSERT INTO payments (company_id, method_id, method_label, currency, amount, status, idempotency_key,
                initiated_by, consent_channel, consent_reference, request_hash, gateway_key, gateway_answer_due_at,
-               next_gateway_check_at, pay_link_id, policy_override, on_account)
+               next_gateway_check_at, pay_link_id, policy_override, on_account, surcharge, surcharge_percent)
            VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12),
-               now() + make_interval(secs => $12), $13, $14, $15)
+               now() + make_interval(secs => $12), $13, $14, $15, $16, $17)
            RETURNING id AS "id: PaymentId", number"#,
         company as CompanyId,
         option.id as MethodId,
         option.label(),
         amount.currency().code(),
-        amount.amount(),
+        charged.amount(),
         key,
         user as Option<UserId>,
         req.consent.channel.as_str(),
@@ -327,7 +362,9 @@ pub async fn start(
         first_check_after(config).as_secs_f64(),
         link as Option<PayLinkId>,
         policy_override.as_deref(),
-        req.on_account.map_or(Decimal::ZERO, |m| m.amount())
+        req.on_account.map_or(Decimal::ZERO, |m| m.amount()),
+        fee.amount(),
+        rate
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -342,17 +379,19 @@ pub async fn start(
         .iter()
         .map(|l| l.short_pay_reason.clone())
         .collect();
+    let line_fees: Vec<Decimal> = fees.iter().map(Money::amount).collect();
     let allocated = sqlx::query!(
-        "WITH line AS (SELECT * FROM unnest($2::bigint[], $3::numeric[], $4::text[], $5::text[]) AS l(invoice_id, amount, code, reason)), \
+        "WITH line AS (SELECT * FROM unnest($2::bigint[], $3::numeric[], $4::text[], $5::text[], $6::numeric[]) AS l(invoice_id, amount, code, reason, fee)), \
               taken AS (UPDATE invoices i SET balance = i.balance - line.amount, updated_at = now() \
                         FROM line WHERE i.id = line.invoice_id RETURNING i.id, i.balance) \
-         INSERT INTO payment_allocations (payment_id, invoice_id, amount, short_pay_code, short_pay_reason, balance_after) \
-         SELECT $1, line.invoice_id, line.amount, line.code, line.reason, taken.balance FROM line JOIN taken ON taken.id = line.invoice_id",
+         INSERT INTO payment_allocations (payment_id, invoice_id, amount, short_pay_code, short_pay_reason, balance_after, fee) \
+         SELECT $1, line.invoice_id, line.amount, line.code, line.reason, taken.balance, line.fee FROM line JOIN taken ON taken.id = line.invoice_id",
         payment.id as PaymentId,
         &line_ids,
         &line_amounts,
         &line_codes as &[Option<String>],
-        &line_reasons as &[Option<String>]
+        &line_reasons as &[Option<String>],
+        &line_fees
     )
     .execute(&mut *tx)
     .await?
@@ -392,6 +431,7 @@ pub async fn start(
                 "consent_reference": req.consent.reference,
                 "policy_override": policy_override,
                 "on_account": req.on_account.map(|m| m.amount().to_string()),
+                "surcharge": rate.map(|r| json!({"percent": r.to_string(), "amount": fee.amount().to_string()})),
                 "invoices": req.lines.iter().map(|l| json!({"invoice_id": l.invoice_id, "amount": l.amount.amount().to_string(), "short_pay_code": l.short_pay_code, "short_pay_reason": l.short_pay_reason})).collect::<Vec<_>>(),
             }),
         },
@@ -403,7 +443,7 @@ pub async fn start(
         key,
         gateway_key,
         token: method.token,
-        amount,
+        amount: charged,
         kind: option.kind(),
     }))
 }

@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 use shared::auth::Role;
 use shared::company::CompanyCode;
 use shared::money::Money;
-use shared::payment::{Consent, ConsentChannel, OnAccount, PaymentStatus, Receipt, ReceiptLine};
+use shared::payment::{
+    Consent, ConsentChannel, OnAccount, PaymentStatus, Receipt, ReceiptLine, SurchargeLine,
+};
 use shared::reason::short_pay_text;
 use shared::refund::RefundStatus;
 use shared::{AppError, CompanyId, PaymentId};
@@ -36,6 +38,8 @@ struct ReceiptRow {
     dispute_status: Option<String>,
     dispute_due: Option<DateTime<Utc>>,
     erp: bool,
+    surcharge: Decimal,
+    surcharge_percent: Option<Decimal>,
 }
 
 pub(super) async fn receipt_in(conn: &mut PgConnection, payment: PaymentId) -> Result<Receipt> {
@@ -99,7 +103,7 @@ async fn receipts_in(
                   (p.status = 'processing' AND p.gateway_answer_due_at <= now()) AS "checking!",
                   d.amount AS "dispute_amount?", d.reason AS "dispute_reason?",
                   d.status AS "dispute_status?", d.evidence_due_by AS "dispute_due?",
-                  p.source = 'erp' AS "erp!"
+                  p.source = 'erp' AS "erp!", p.surcharge, p.surcharge_percent
            FROM payments p JOIN companies c ON c.id = p.company_id
            LEFT JOIN users u ON u.id = p.initiated_by
            LEFT JOIN pay_links l ON l.id = p.pay_link_id LEFT JOIN contacts lc ON lc.id = l.contact_id
@@ -111,7 +115,7 @@ async fn receipts_in(
     .fetch_all(&mut *conn)
     .await?;
     let mut lines = sqlx::query!(
-        r#"SELECT a.payment_id AS "payment_id: PaymentId", i.number, a.amount, a.balance_after,
+        r#"SELECT a.payment_id AS "payment_id: PaymentId", i.number, a.amount, a.balance_after, a.fee,
                   rc.label AS "short_pay_label?", a.short_pay_reason,
                   a.amount - (SELECT COALESCE(sum(rl.amount), 0) FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
                               WHERE r.payment_id = a.payment_id AND rl.invoice_id = a.invoice_id
@@ -186,6 +190,7 @@ async fn receipts_in(
                             l.short_pay_label.as_deref(),
                             l.short_pay_reason.as_deref(),
                         ),
+                        fee: (l.fee > Decimal::ZERO).then(|| Money::new(l.fee, cur)),
                     })
                     .collect(),
                 at: r.created_at,
@@ -206,6 +211,10 @@ async fn receipts_in(
                 recorded_in_erp: r.erp,
                 refunds: given,
                 on_account,
+                surcharge: r.surcharge_percent.map(|percent| SurchargeLine {
+                    percent,
+                    amount: Money::new(r.surcharge, cur),
+                }),
             })
         })
         .collect()

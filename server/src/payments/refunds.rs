@@ -150,18 +150,23 @@ async fn lock_payment(conn: &mut PgConnection, payment: PaymentId) -> Result<Loc
 }
 
 /// Checks each asked line against what is left on it (under the payment's lock), and returns
-/// the invoices' ids in the request's order.
+/// the invoices' ids in the request's order, each with its share of the line's card surcharge
+/// given back in proportion: what the line's fee is after this refund, in proportion to what
+/// of the line is given back in all, less what earlier refunds gave back of it (so a line given
+/// back in full gives back its whole fee, to the cent).
 async fn check_lines(
     conn: &mut PgConnection,
     payment: PaymentId,
     req: &RefundRequest,
-) -> Result<Vec<i64>> {
+) -> Result<Vec<(i64, Decimal)>> {
     let lines = sqlx::query!(
-        r#"SELECT a.invoice_id, i.number, a.amount,
-                  (SELECT COALESCE(sum(rl.amount), 0) FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
-                   WHERE r.payment_id = a.payment_id AND rl.invoice_id = a.invoice_id
-                     AND r.status IN ('awaiting_approval', 'pending', 'succeeded')) AS "held!"
-           FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = $1"#,
+        r#"SELECT a.invoice_id, i.number, a.amount, a.fee, h.held AS "held!", h.fee_held AS "fee_held!"
+           FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id
+           CROSS JOIN LATERAL (SELECT COALESCE(sum(rl.amount), 0) AS held, COALESCE(sum(rl.fee), 0) AS fee_held
+                               FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
+                               WHERE r.payment_id = a.payment_id AND rl.invoice_id = a.invoice_id
+                                 AND r.status IN ('awaiting_approval', 'pending', 'succeeded')) h
+           WHERE a.payment_id = $1"#,
         payment as PaymentId
     )
     .fetch_all(conn)
@@ -191,7 +196,13 @@ async fn check_lines(
             )
             .into());
         }
-        ids.push(line.invoice_id);
+        let fee_after = (line.fee * (line.held + asked.amount.amount()) / line.amount)
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            .min(line.fee);
+        ids.push((
+            line.invoice_id,
+            (fee_after - line.fee_held).max(Decimal::ZERO),
+        ));
     }
     Ok(ids)
 }
@@ -305,11 +316,17 @@ pub async fn give_back(
     if req.lines.iter().any(|l| l.amount.currency() != cur) {
         return Err(AppError::invalid("lines", format!("Enter amounts in {}.", cur.code())).into());
     }
-    let invoice_ids = check_lines(&mut tx, req.payment_id, req).await?;
+    let checked = check_lines(&mut tx, req.payment_id, req).await?;
     if let Some(asked) = req.on_account {
         check_on_account(&mut tx, req.payment_id, asked).await?;
     }
-    let total = req.total();
+    let invoice_ids: Vec<i64> = checked.iter().map(|c| c.0).collect();
+    let fees: Vec<Decimal> = checked.iter().map(|c| c.1).collect();
+    // The lines, their share of the card surcharge, and what goes back of the credit.
+    let total = Money::new(
+        req.total().amount() + fees.iter().copied().sum::<Decimal>(),
+        cur,
+    );
     let status = if payment.erp {
         RefundStatus::Succeeded
     } else if payment.charge_id.is_none() {
@@ -350,7 +367,7 @@ pub async fn give_back(
     .fetch_one(&mut *tx)
     .await?;
     let amounts: Vec<Decimal> = req.lines.iter().map(|l| l.amount.amount()).collect();
-    add_lines(&mut tx, refund.id, &invoice_ids, &amounts).await?;
+    add_lines(&mut tx, refund.id, &invoice_ids, &amounts, &fees).await?;
     // What it gives back of the credit is held off the credit from now on (given back to the
     // credit if the refund is refused or fails).
     sqlx::query!(
@@ -393,19 +410,23 @@ pub async fn give_back(
     view(pool, refund.id).await
 }
 
-/// Records a refund's share of each invoice line (nothing reopened yet).
+/// Records a refund's share of each invoice line and of its card surcharge (nothing reopened
+/// yet).
 pub(super) async fn add_lines(
     conn: &mut PgConnection,
     refund: RefundId,
     invoices: &[i64],
     amounts: &[Decimal],
+    fees: &[Decimal],
 ) -> Result<()> {
     sqlx::query!(
-        "INSERT INTO refund_lines (refund_id, invoice_id, amount) \
-         SELECT $1, l.invoice_id, l.amount FROM unnest($2::bigint[], $3::numeric[]) AS l(invoice_id, amount)",
+        "INSERT INTO refund_lines (refund_id, invoice_id, amount, fee) \
+         SELECT $1, l.invoice_id, l.amount, COALESCE(l.fee, 0) \
+         FROM unnest($2::bigint[], $3::numeric[], $4::numeric[]) AS l(invoice_id, amount, fee)",
         refund as RefundId,
         invoices,
-        amounts
+        amounts,
+        fees
     )
     .execute(conn)
     .await?;
@@ -857,7 +878,7 @@ pub(super) async fn views(
     .await?;
     let refund_ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
     let mut lines = sqlx::query!(
-        r#"SELECT rl.refund_id AS "refund: RefundId", i.number, rl.amount FROM refund_lines rl
+        r#"SELECT rl.refund_id AS "refund: RefundId", i.number, rl.amount, rl.fee FROM refund_lines rl
            JOIN invoices i ON i.id = rl.invoice_id WHERE rl.refund_id = ANY($1) ORDER BY i.number"#,
         &refund_ids
     )
@@ -870,6 +891,7 @@ pub(super) async fn views(
                 .into_iter()
                 .partition(|l| l.refund == r.id);
             lines = rest;
+            let fee: Decimal = mine.iter().map(|l| l.fee).sum();
             let waiting = (r.status == RefundStatus::Pending)
                 .then_some(r.last_error)
                 .flatten()
@@ -886,6 +908,10 @@ pub(super) async fn views(
                         invoice_number: l.number,
                         amount: Money::new(l.amount, cur),
                     })
+                    .chain((fee > Decimal::ZERO).then(|| RefundLine {
+                        invoice_number: "Card surcharge".into(),
+                        amount: Money::new(fee, cur),
+                    }))
                     .chain((r.on_account > Decimal::ZERO).then(|| RefundLine {
                         invoice_number: "On account".into(),
                         amount: Money::new(r.on_account, cur),

@@ -26,6 +26,8 @@ struct Row {
     name: String,
     method: Option<String>,
     amount: Decimal,
+    surcharge: Decimal,
+    on_account: Decimal,
     currency: String,
     taken_by: Option<String>,
     role: Option<Role>,
@@ -76,7 +78,7 @@ async fn rows(
     let sql = format!(
         "SELECT p.number, p.created_at, p.status, c.code, c.name, \
                 COALESCE(p.method_label, m.card_brand || ' ' || m.last4, m.bank_name || ' ' || m.last4, p.memo) AS method, \
-                p.amount, p.currency::text AS currency, u.name AS taken_by, u.role, p.source, p.consent_channel, p.consent_reference, \
+                p.amount, p.surcharge, p.on_account, p.currency::text AS currency, u.name AS taken_by, u.role, p.source, p.consent_channel, p.consent_reference, \
                 (SELECT array_agg(i.number ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS invoices, \
                 (SELECT array_agg(a.amount ORDER BY i.number) FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id = p.id) AS amounts, \
                 (SELECT array_agg(i.number || ' ' || concat_ws(' ', a.short_pay_code, '(' || a.short_pay_reason || ')') ORDER BY i.number) \
@@ -131,6 +133,8 @@ fn to_row(r: Row) -> Result<PaymentRow> {
         invoices,
         short_pays: r.short_pays.unwrap_or_default(),
         amount: Money::new(r.amount, currency),
+        surcharge: (r.surcharge > Decimal::ZERO).then(|| Money::new(r.surcharge, currency)),
+        on_account: (r.on_account > Decimal::ZERO).then(|| Money::new(r.on_account, currency)),
         on_behalf: r.role.is_some_and(Role::is_staff),
         taken_by: match (r.source.as_str(), r.taken_by) {
             ("erp", _) => "ERP".into(),

@@ -234,6 +234,7 @@ impl Fixture {
             idempotency_key: key.into(),
             policy_override: String::new(),
             on_account: None,
+            surcharge: None,
         };
         PaymentRequest::parse(
             &input,
