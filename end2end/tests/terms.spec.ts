@@ -227,3 +227,71 @@ test("a payment on account is the company's credit, applied later by the clerk a
     ["portal", "20.00"],
   ]);
 });
+
+test("an admin sets a card surcharge; a clerk sees it before paying by credit card, never where the state refuses it", async ({ browser }, testInfo) => {
+  test.setTimeout(90_000);
+  try {
+    const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
+    await admin.goto("/ops/system/payment-policy");
+    await waitForHydration(admin);
+    const section = admin.getByTestId("surcharge");
+    await section.getByLabel("Surcharge on credit cards (%)").fill("3.5");
+    await section.getByRole("button", { name: "Save surcharge" }).click();
+    await expect(section.locator("#surcharge_percent-error")).toContainText("The card networks cap a surcharge at 3 %.");
+    await section.getByLabel("Surcharge on credit cards (%)").fill("3");
+    await section.getByRole("button", { name: "Save surcharge" }).click();
+    await expect(section.getByRole("status")).toContainText("Saved.");
+    const states = section.getByTestId("surcharge-states");
+    await expect(states.locator("tr", { hasText: "Connecticut (CT)" })).toContainText("Refused");
+    await expect(states.locator("tr", { hasText: "Colorado (CO)" })).toContainText("At most 2 %");
+    await checkScreen(admin, "surcharge-settings", testInfo);
+
+    // C1011 is billed in Illinois: its Visa (a credit card) carries 3 % on the invoices.
+    const code = "C1011";
+    const rows = sql(
+      `SELECT number, balance::text FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${code}') ` +
+        `AND balance > 0 ORDER BY due_date, number LIMIT 2`,
+    );
+    const cents = rows.map(([, b]) => Math.round(Number(b) * 100));
+    const sumCents = cents[0] + cents[1];
+    const feeCents = Math.floor((sumCents * 3 + 50) / 100);
+    const money = (c: number) => usd((c / 100).toFixed(2));
+    const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
+    await clerk.goto(`/ops/crm/companies/${code}`);
+    await waitForHydration(clerk);
+    for (const [n] of rows) await clerk.getByLabel(`Select ${n}`).check();
+    await clerk.getByRole("button", { name: "Make Payment" }).click();
+    const dialog = clerk.getByRole("dialog", { name: "Make Payment" });
+    await expect(dialog.getByTestId("surcharge")).toHaveText(`Card surcharge 3 % on a credit card: ${money(feeCents)}`);
+    await expect(dialog.getByTestId("pay-total")).toHaveText(money(sumCents + feeCents));
+    await dialog.getByLabel("Authorized by").selectOption("phone");
+    await dialog.getByLabel("Reference").fill("Call with AP; surcharge read out");
+    await checkScreen(clerk, "payment-surcharge", testInfo);
+    await dialog.getByRole("button", { name: `Make Payment · ${money(sumCents + feeCents)}` }).click();
+    const receipt = clerk.getByRole("dialog", { name: "Payment received" });
+    await expect(receipt.getByTestId("receipt-surcharge")).toContainText("Card surcharge 3 % on a credit card");
+    await expect(receipt.getByTestId("receipt-surcharge")).toContainText(money(feeCents));
+    const number = (await receipt.getByTestId("payment-number").textContent())!.trim();
+    expect(sql(
+      `SELECT p.amount::text, p.surcharge::text, (SELECT sum(fee)::text FROM payment_allocations WHERE payment_id = p.id), ` +
+        `(SELECT count(*) FROM payment_allocations WHERE payment_id = p.id AND fee > 0)::text FROM payments p WHERE p.number = '${number}'`,
+    )).toEqual([[((sumCents + feeCents) / 100).toFixed(2), (feeCents / 100).toFixed(2), (feeCents / 100).toFixed(2), "2"]]);
+    // The invoices are paid by their balances; the fee is on none of them.
+    for (const [n] of rows) expect(sql(`SELECT balance::text FROM invoices WHERE number = '${n}'`)).toEqual([["0.00"]]);
+    await receipt.getByRole("button", { name: "Done" }).click();
+
+    // C1004 is billed in Connecticut: no surcharge, whatever the card.
+    const [[n4]] = sql(
+      `SELECT number FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = 'C1004') AND balance > 0 ORDER BY due_date, number LIMIT 1`,
+    );
+    await clerk.goto("/ops/crm/companies/C1004");
+    await waitForHydration(clerk);
+    await clerk.getByLabel(`Select ${n4}`).check();
+    await clerk.getByRole("button", { name: "Make Payment" }).click();
+    const ct = clerk.getByRole("dialog", { name: "Make Payment" });
+    await expect(ct.getByLabel(/Visa •••• 4242/)).toBeChecked();
+    await expect(ct.getByTestId("surcharge")).toHaveCount(0);
+  } finally {
+    sql("UPDATE seller_settings SET surcharge_percent = NULL");
+  }
+});

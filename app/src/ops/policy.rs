@@ -47,16 +47,15 @@ pub fn PaymentPolicyPage() -> impl IntoView {
                             <PolicyForm code=String::new() initial=v.default.clone() on_saved=saved/>
                         </section>
                         <OverrideSetting allowed=v.staff_may_override on_saved=saved/>
-                        <SurchargeSection/>
                     }.into_any(),
                     Ok(v) => view! {
                         <p data-testid="seller-policy">{said(&v.default)}</p>
                         <p class="muted">{if v.staff_may_override { "Staff may pay outside a company's policy, with a reason." } else { "No one may pay outside a company's policy." }}</p>
-                        <SurchargeSection/>
                     }.into_any(),
                 }
             })}
         </Transition>
+        <SurchargeSection/>
     }
 }
 
@@ -271,17 +270,7 @@ fn OverrideSetting(allowed: bool, on_saved: Callback<()>) -> impl IntoView {
 /// the states whose law refuses or caps it.
 #[component]
 fn SurchargeSection() -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let settings = Resource::new(move || version.get(), |_| surcharge_settings());
-    let typed = RwSignal::new(String::new());
-    let save = Action::new(move |p: &String| set_surcharge(p.clone()));
-    let done = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = save.value().get() {
-            done.set(true);
-            version.update(|n| *n += 1);
-        }
-    });
+    let settings = Resource::new(|| (), |_| surcharge_settings());
     let admin = is_admin();
     view! {
         <section class="card-panel" data-testid="surcharge">
@@ -292,32 +281,13 @@ fn SurchargeSection() -> impl IntoView {
                     match settings.await {
                         Err(e) => view! { <ErrorView error=e/> }.into_any(),
                         Ok(s) => {
-                            if !done.get_untracked() {
-                                typed.set(s.percent.map(shared::surcharge::percent).unwrap_or_default());
-                            }
+                            let current = s.percent.map(shared::surcharge::percent);
                             view! {
                                 {if admin {
-                                    view! {
-                                        <form class="form" novalidate on:submit=move |ev: leptos::ev::SubmitEvent| {
-                                            ev.prevent_default();
-                                            done.set(false);
-                                            save.dispatch(typed.get_untracked());
-                                        }>
-                                            <div class="form-row">
-                                                <TextField name="surcharge_percent" label="Surcharge on credit cards (%)" inputmode="decimal" value=typed
-                                                    error=field_error(save, "surcharge_percent") help=Signal::derive(|| "Empty: no surcharge.".to_string())/>
-                                            </div>
-                                            <div class="form-actions">
-                                                <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>"Save surcharge"</button>
-                                                <Show when=move || done.get()>
-                                                    <span class="muted" role="status">"Saved."</span>
-                                                </Show>
-                                            </div>
-                                        </form>
-                                    }.into_any()
+                                    view! { <SurchargeForm initial=current.clone().unwrap_or_default()/> }.into_any()
                                 } else {
                                     view! {
-                                        <p>{s.percent.map_or("No surcharge.".to_string(), |p| format!("{} % on credit cards.", shared::surcharge::percent(p)))}</p>
+                                        <p>{current.map_or("No surcharge.".to_string(), |p| format!("{p} % on credit cards."))}</p>
                                     }.into_any()
                                 }}
                                 <table class="table compact" data-testid="surcharge-states">
@@ -345,5 +315,36 @@ fn SurchargeSection() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// The surcharge's rate, as an admin sets it (empty: none).
+#[component]
+fn SurchargeForm(initial: String) -> impl IntoView {
+    let typed = RwSignal::new(initial);
+    let save = Action::new(move |p: &String| set_surcharge(p.clone()));
+    let done = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            done.set(true);
+        }
+    });
+    view! {
+        <form class="form surcharge-form" novalidate on:submit=move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            done.set(false);
+            save.dispatch(typed.get_untracked());
+        }>
+            <div class="form-row">
+                <TextField name="surcharge_percent" label="Surcharge on credit cards (%)" inputmode="decimal" value=typed
+                    error=field_error(save, "surcharge_percent") help=Signal::derive(|| "Empty: no surcharge.".to_string())/>
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>"Save surcharge"</button>
+                <Show when=move || done.get()>
+                    <span class="muted" role="status">"Saved."</span>
+                </Show>
+            </div>
+        </form>
     }
 }
