@@ -894,3 +894,36 @@ async fn credit_on_account_is_read_and_applied_through_the_api(pool: PgPool) {
     assert_eq!(server::ledger::balances_off(&pool).await.unwrap(), 0);
     assert_eq!(server::ledger::credits_off(&pool).await.unwrap(), 0);
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn a_companys_billing_state_is_two_letters_and_kept_when_left_out(pool: PgPool) {
+    let app = spawn(pool.clone()).await;
+    let (_, secret) = key(&app, ApiScope::ReadWrite).await;
+    let bad = json!({ "id": "C2090", "name": "Lakeview", "billing_state": "Illinois" });
+    let p = problem(
+        app.api_post("/api/v1/companies", &secret, &bad, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["pointer"], "/billing_state", "{p}");
+    let good = json!({ "id": "C2090", "name": "Lakeview", "billing_state": "ct" });
+    assert_eq!(
+        app.api_post("/api/v1/companies", &secret, &good, None)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let renamed = json!({ "id": "C2090", "name": "Lakeview Supply" });
+    assert_eq!(
+        app.api_post("/api/v1/companies", &secret, &renamed, None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let state: String =
+        sqlx::query_scalar("SELECT billing_state FROM companies WHERE code = 'C2090'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(state, "CT");
+}

@@ -37,6 +37,14 @@ pub struct CompanyRecord {
         schema(example = "USD", pattern = "^[Uu][Ss][Dd]$")
     )]
     pub currency: Option<String>,
+    /// Where the company is billed: a US state's two letters (card surcharges follow its law);
+    /// omitted leaves it as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "IL", pattern = r"^\s*[A-Za-z]{2}\s*$")
+    )]
+    pub billing_state: Option<String>,
 }
 
 /// An AP contact of a company, keyed by (company, email).
@@ -234,6 +242,8 @@ pub struct ExternalPaymentRecord {
 pub struct Company {
     pub code: CompanyCode,
     pub name: String,
+    /// Two upper-case letters, when sent.
+    pub billing_state: Option<String>,
 }
 
 /// A checked contact.
@@ -412,9 +422,25 @@ impl CompanyRecord {
             p.take(CompanyCode::parse(&self.id).map_err(|e| FieldError::new("id", e.message)));
         let name = p.take(text("name", &self.name, "company name", 200));
         p.take(currency(self.currency.as_deref()));
+        let state = self
+            .billing_state
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_ascii_uppercase);
+        let state = p.take(match state {
+            Some(s) if s.len() != 2 || !s.bytes().all(|b| b.is_ascii_uppercase()) => {
+                Err(FieldError::new(
+                    "billing_state",
+                    "Enter the billing state as its two letters, e.g. IL.",
+                ))
+            }
+            s => Ok(s),
+        });
         p.finish(|| Company {
             code: code.expect("checked"),
             name: name.expect("checked"),
+            billing_state: state.expect("checked"),
         })
     }
 }

@@ -61,7 +61,7 @@ impl ImportKind {
     /// The columns a file may have besides.
     pub fn optional(self) -> &'static [&'static str] {
         match self {
-            ImportKind::Companies => &["currency"],
+            ImportKind::Companies => &["currency", "billing_state"],
             ImportKind::Contacts => &["title", "phone"],
             ImportKind::Invoices => &["po_number", "currency", "status"],
         }

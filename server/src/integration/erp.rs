@@ -185,13 +185,19 @@ pub async fn upsert_companies(
         .map(|(_, c)| c.code.as_str().to_string())
         .collect();
     let names: Vec<String> = rows.iter().map(|(_, c)| c.name.clone()).collect();
+    let states: Vec<Option<String>> = rows.iter().map(|(_, c)| c.billing_state.clone()).collect();
+    // A state left out keeps the one the company has.
     let written: Vec<(String, i64, bool)> = sqlx::query!(
-        r#"INSERT INTO companies (code, name) SELECT * FROM unnest($1::text[], $2::text[])
-           ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name
+        r#"INSERT INTO companies (code, name, billing_state)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+           ON CONFLICT (code) DO UPDATE
+           SET name = EXCLUDED.name, billing_state = COALESCE(EXCLUDED.billing_state, companies.billing_state)
            WHERE companies.name IS DISTINCT FROM EXCLUDED.name
+              OR companies.billing_state IS DISTINCT FROM COALESCE(EXCLUDED.billing_state, companies.billing_state)
            RETURNING code, id, (xmax = 0) AS "inserted!""#,
         &codes,
-        &names
+        &names,
+        &states as &[Option<String>]
     )
     .fetch_all(&mut *conn)
     .await?

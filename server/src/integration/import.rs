@@ -196,6 +196,7 @@ fn read(kind: ImportKind, bytes: &[u8]) -> Result<(Rows, Vec<RowError>)> {
                             id: get(&m, "company_id"),
                             name: get(&m, "name"),
                             currency: opt(&m, "currency"),
+                            billing_state: opt(&m, "billing_state"),
                         },
                     )
                 })
