@@ -173,11 +173,12 @@ test("a method the gateway refuses can be swapped in the same dialog, and the ch
 test("a payment the gateway has not answered for shows as checking, on the company and in System → Awaiting gateway", async ({ page }, testInfo) => {
   const code = "C1011";
   // A payment whose gateway answer is overdue and whose next check is a while away (as after
-  // a gateway outage with backoff).
+  // a gateway outage with backoff). Paid on account (no invoice line), so the ledger's
+  // "a payment is its lines plus what it puts on account" holds for this made-up row too.
   const [[number]] = sql(
-    `INSERT INTO payments (company_id, method_id, method_label, amount, status, idempotency_key, gateway_key, initiated_by, ` +
+    `INSERT INTO payments (company_id, method_id, method_label, amount, on_account, status, idempotency_key, gateway_key, initiated_by, ` +
       `consent_channel, consent_reference, created_at, gateway_answer_due_at, next_gateway_check_at, gateway_checks, last_gateway_error) ` +
-      `SELECT c.id, m.id, 'Visa •••• 4242', 125.00, 'processing', gen_random_uuid(), 'e2e-awaiting', u.id, 'phone', 'Call', ` +
+      `SELECT c.id, m.id, 'Visa •••• 4242', 125.00, 125.00, 'processing', gen_random_uuid(), 'e2e-awaiting', u.id, 'phone', 'Call', ` +
       `now() - interval '7 minutes', now() - interval '6 minutes', now() + interval '1 hour', 4, ` +
       `'the payment gateway is unavailable: connection refused' ` +
       `FROM companies c JOIN payment_methods m ON m.company_id = c.id AND m.last4 = '4242' ` +

@@ -5,14 +5,14 @@
 
 mod common;
 
-use common::{d, fixture, key, Fixture};
+use common::{d, fixture, key, payment_input, refund_input, Fixture};
 use rust_decimal::Decimal;
 use server::audit::Actor;
 use server::authority::CompanyScope;
 use shared::credit::{ApplyCredit, ApplyCreditInput, CreditLineInput, CreditSummary};
 use shared::erp::{InvoiceRecord, InvoiceStatus};
 use shared::money::{Currency, Money};
-use shared::payment::{Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest};
+use shared::payment::{Consent, PaymentInput, PaymentOutcome, PaymentRequest};
 use shared::policy::PaymentPolicy;
 use shared::{AppError, InvoiceId, MethodId};
 
@@ -22,37 +22,19 @@ const ERP: Actor = Actor {
     api_key_id: None,
 };
 
-/// Pays `lines` and `extra` on account with `method`.
+/// Pays `lines` and `extra` on account with `method`, under `consent`.
 fn request(
     method: MethodId,
     lines: &[(InvoiceId, &str)],
     extra: &str,
     consent: Consent,
 ) -> PaymentRequest {
-    PaymentRequest::parse(
-        &PaymentInput {
-            company: "C1002".into(),
-            method_id: method,
-            lines: lines
-                .iter()
-                .map(|(id, amount)| LineInput {
-                    invoice_id: *id,
-                    amount: Money::usd(d(amount)),
-                    short_pay_code: "installment".into(),
-                    short_pay_reason: String::new(),
-                })
-                .collect(),
-            consent_channel: "phone".into(),
-            consent_reference: "Call".into(),
-            idempotency_key: key(),
-            policy_override: String::new(),
-            on_account: (!extra.is_empty()).then(|| Money::usd(d(extra))),
-            surcharge: None,
-        },
-        consent,
-        Currency::USD,
-    )
-    .unwrap()
+    let lines: Vec<(InvoiceId, Decimal)> = lines.iter().map(|(i, a)| (*i, d(a))).collect();
+    let input = PaymentInput {
+        on_account: (!extra.is_empty()).then(|| Money::usd(d(extra))),
+        ..payment_input(method, &lines)
+    };
+    PaymentRequest::parse(&input, consent, Currency::USD).unwrap()
 }
 
 fn application(lines: &[(InvoiceId, &str)], key: &str) -> ApplyCredit {
@@ -108,35 +90,8 @@ impl Fixture {
             .map_err(|e| e.into_app())
     }
 
-    /// Every ledger check: invoices, company figures, refunds, credits, payments' lines.
-    async fn ledger_holds(&self) {
-        assert_eq!(
-            server::ledger::balances_off(&self.pool).await.unwrap(),
-            0,
-            "invoices"
-        );
-        assert_eq!(
-            server::ledger::company_balances_off(&self.pool)
-                .await
-                .unwrap(),
-            0,
-            "company figures"
-        );
-        assert_eq!(server::ledger::refunds_over(&self.pool).await.unwrap(), 0);
-        assert_eq!(
-            server::ledger::credits_off(&self.pool).await.unwrap(),
-            0,
-            "credits"
-        );
-        assert_eq!(
-            server::ledger::payments_off(&self.pool).await.unwrap(),
-            0,
-            "payments"
-        );
-    }
-
-    /// Pays `extra` on account alone by card as the clerk; the credit's number.
-    async fn credit_of(&self, extra: &str) -> String {
+    /// Pays `extra` on account alone by card as the clerk; the receipt.
+    async fn on_account_by_card(&self, extra: &str) -> shared::payment::Receipt {
         let card = self.method("4242").await;
         let PaymentOutcome::Paid(r) = self
             .pay_in(
@@ -148,7 +103,16 @@ impl Fixture {
         else {
             panic!("declined")
         };
-        r.on_account.unwrap().credit_number
+        r
+    }
+
+    /// Pays `extra` on account alone by card as the clerk; the credit's number.
+    async fn credit_of(&self, extra: &str) -> String {
+        self.on_account_by_card(extra)
+            .await
+            .on_account
+            .unwrap()
+            .credit_number
     }
 }
 
@@ -502,18 +466,11 @@ async fn an_erp_credit_memo_is_credit_applied_the_same_way(pool: sqlx::PgPool) {
 }
 
 fn refund_of_credit(payment: shared::PaymentId, amount: &str) -> shared::refund::RefundRequest {
-    shared::refund::RefundRequest::parse(
-        &shared::refund::RefundInput {
-            payment_id: payment,
-            lines: Vec::new(),
-            reason: "duplicate".into(),
-            note: String::new(),
-            idempotency_key: key(),
-            on_account: amount.into(),
-        },
-        Currency::USD,
-    )
-    .unwrap()
+    let input = shared::refund::RefundInput {
+        on_account: amount.into(),
+        ..refund_input(payment, &[])
+    };
+    shared::refund::RefundRequest::parse(&input, Currency::USD).unwrap()
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -521,17 +478,7 @@ async fn unapplied_credit_is_refunded_to_its_method_through_the_refund_path(pool
     let f = fixture(pool).await;
     f.allow_overpayment().await;
     let a = f.open().await[0];
-    let card = f.method("4242").await;
-    let PaymentOutcome::Paid(r) = f
-        .pay_in(
-            &f.scope(&f.clerk),
-            &request(card, &[], "50.00", staff_consent()),
-        )
-        .await
-        .unwrap()
-    else {
-        panic!("declined")
-    };
+    let r = f.on_account_by_card("50.00").await;
     assert!(r.refundable(), "the receipt offers its credit back");
     f.apply(&f.scope(&f.clerk), &application(&[(a.0, "20.00")], &key()))
         .await
@@ -583,17 +530,7 @@ async fn a_refused_refund_of_credit_gives_the_credit_back(pool: sqlx::PgPool) {
         .execute(&f.pool)
         .await
         .unwrap();
-    let card = f.method("4242").await;
-    let PaymentOutcome::Paid(r) = f
-        .pay_in(
-            &f.scope(&f.clerk),
-            &request(card, &[], "50.00", staff_consent()),
-        )
-        .await
-        .unwrap()
-    else {
-        panic!("declined")
-    };
+    let r = f.on_account_by_card("50.00").await;
     sqlx::query("UPDATE users SET may_refund = true WHERE email = 'clerk@settle.example'")
         .execute(&f.pool)
         .await

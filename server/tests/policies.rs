@@ -5,10 +5,11 @@
 
 mod common;
 
-use common::{d, fixture, key};
+use common::{d, fixture, payment_input};
+use rust_decimal::Decimal;
 use shared::company::CompanyCode;
 use shared::money::{Currency, Money};
-use shared::payment::{Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest};
+use shared::payment::{Consent, PaymentInput, PaymentOutcome, PaymentRequest};
 use shared::policy::{PaymentPolicy, PolicyInput};
 use shared::{InvoiceId, MethodId};
 
@@ -26,30 +27,12 @@ fn request(
     consent: Consent,
     why: &str,
 ) -> PaymentRequest {
-    PaymentRequest::parse(
-        &PaymentInput {
-            company: "C1002".into(),
-            method_id: method,
-            lines: lines
-                .iter()
-                .map(|(id, amount)| LineInput {
-                    invoice_id: *id,
-                    amount: Money::usd(d(amount)),
-                    short_pay_code: "installment".into(),
-                    short_pay_reason: String::new(),
-                })
-                .collect(),
-            consent_channel: "phone".into(),
-            consent_reference: "Call".into(),
-            idempotency_key: key(),
-            policy_override: why.into(),
-            on_account: None,
-            surcharge: None,
-        },
-        consent,
-        Currency::USD,
-    )
-    .unwrap()
+    let lines: Vec<(InvoiceId, Decimal)> = lines.iter().map(|(i, a)| (*i, d(a))).collect();
+    let input = PaymentInput {
+        policy_override: why.into(),
+        ..payment_input(method, &lines)
+    };
+    PaymentRequest::parse(&input, consent, Currency::USD).unwrap()
 }
 
 #[sqlx::test(migrations = "./migrations")]

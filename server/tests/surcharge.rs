@@ -6,35 +6,21 @@
 
 mod common;
 
-use common::{d, fixture, key, Fixture};
+use common::{d, fixture, payment_input, refund_input, Fixture};
 use rust_decimal::Decimal;
 use shared::money::{Currency, Money};
-use shared::payment::{Consent, LineInput, PaymentInput, PaymentOutcome, PaymentRequest, Receipt};
-use shared::refund::{RefundInput, RefundLineInput, RefundRequest};
+use shared::payment::{Consent, PaymentInput, PaymentOutcome, PaymentRequest, Receipt};
+use shared::refund::RefundRequest;
 use shared::{AppError, InvoiceId, MethodId};
 
 /// Pays `lines` with `method` as the clerk, the payer having been shown `seen` as the fee.
 fn request(method: MethodId, lines: &[(InvoiceId, Decimal)], seen: Option<&str>) -> PaymentRequest {
+    let input = PaymentInput {
+        surcharge: seen.map(|s| Money::usd(d(s))),
+        ..payment_input(method, lines)
+    };
     PaymentRequest::parse(
-        &PaymentInput {
-            company: "C1002".into(),
-            method_id: method,
-            lines: lines
-                .iter()
-                .map(|(id, amount)| LineInput {
-                    invoice_id: *id,
-                    amount: Money::usd(*amount),
-                    short_pay_code: "installment".into(),
-                    short_pay_reason: String::new(),
-                })
-                .collect(),
-            consent_channel: "phone".into(),
-            consent_reference: "Call".into(),
-            idempotency_key: key(),
-            policy_override: String::new(),
-            on_account: None,
-            surcharge: seen.map(|s| Money::usd(d(s))),
-        },
+        &input,
         Consent::parse_staff("phone", "Call").unwrap(),
         Currency::USD,
     )
@@ -62,37 +48,6 @@ impl Fixture {
             PaymentOutcome::Paid(r) => Ok(r),
             PaymentOutcome::Declined { message, .. } => panic!("declined: {message}"),
         }
-    }
-
-    /// What the gateway charged for a payment.
-    async fn charged(&self, number: &str) -> Decimal {
-        sqlx::query_scalar(
-            "SELECT c.amount FROM sandbox_charges c JOIN payments p ON p.gateway_charge_id = c.id WHERE p.number = $1",
-        )
-        .bind(number)
-        .fetch_one(&self.pool)
-        .await
-        .unwrap()
-    }
-
-    async fn ledger_holds(&self) {
-        assert_eq!(
-            server::ledger::balances_off(&self.pool).await.unwrap(),
-            0,
-            "invoices"
-        );
-        assert_eq!(
-            server::ledger::company_balances_off(&self.pool)
-                .await
-                .unwrap(),
-            0
-        );
-        assert_eq!(server::ledger::refunds_over(&self.pool).await.unwrap(), 0);
-        assert_eq!(
-            server::ledger::payments_off(&self.pool).await.unwrap(),
-            0,
-            "payments"
-        );
     }
 }
 
@@ -281,24 +236,7 @@ async fn a_state_that_refuses_gets_none_and_one_that_caps_gets_its_cap(pool: sql
 }
 
 fn refund(payment: shared::PaymentId, lines: &[(&str, &str)]) -> RefundRequest {
-    RefundRequest::parse(
-        &RefundInput {
-            payment_id: payment,
-            lines: lines
-                .iter()
-                .map(|(i, a)| RefundLineInput {
-                    invoice: i.to_string(),
-                    amount: a.to_string(),
-                })
-                .collect(),
-            reason: "duplicate".into(),
-            note: String::new(),
-            idempotency_key: key(),
-            on_account: String::new(),
-        },
-        Currency::USD,
-    )
-    .unwrap()
+    RefundRequest::parse(&refund_input(payment, lines), Currency::USD).unwrap()
 }
 
 #[sqlx::test(migrations = "./migrations")]

@@ -381,4 +381,93 @@ impl Fixture {
             ("pay link", link.scope(), by_link),
         ]
     }
+
+    /// Every ledger check: invoices, company figures, refunds, credits, payments' lines and fees.
+    pub async fn ledger_holds(&self) {
+        assert_eq!(
+            server::ledger::balances_off(&self.pool).await.unwrap(),
+            0,
+            "invoices"
+        );
+        assert_eq!(
+            server::ledger::company_balances_off(&self.pool)
+                .await
+                .unwrap(),
+            0,
+            "company figures"
+        );
+        assert_eq!(
+            server::ledger::refunds_over(&self.pool).await.unwrap(),
+            0,
+            "refunds"
+        );
+        assert_eq!(
+            server::ledger::credits_off(&self.pool).await.unwrap(),
+            0,
+            "credits"
+        );
+        assert_eq!(
+            server::ledger::payments_off(&self.pool).await.unwrap(),
+            0,
+            "payments"
+        );
+    }
+
+    /// What the gateway charged for a payment (by its number).
+    pub async fn charged(&self, number: &str) -> Decimal {
+        sqlx::query_scalar(
+            "SELECT c.amount FROM sandbox_charges c JOIN payments p ON p.gateway_charge_id = c.id WHERE p.number = $1",
+        )
+        .bind(number)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+}
+
+/// A payment form for C1002 as staff send it: `lines` (each paid short with "installment"
+/// where it is less than the balance), consent by phone, a new key, nothing on account, no
+/// surcharge shown, no reason for paying outside the policy. Callers change what they test.
+pub fn payment_input(method: MethodId, lines: &[(InvoiceId, Decimal)]) -> PaymentInput {
+    PaymentInput {
+        company: "C1002".into(),
+        method_id: method,
+        lines: lines
+            .iter()
+            .map(|(id, amount)| LineInput {
+                invoice_id: *id,
+                amount: Money::usd(*amount),
+                short_pay_code: "installment".into(),
+                short_pay_reason: String::new(),
+            })
+            .collect(),
+        consent_channel: "phone".into(),
+        consent_reference: "Call".into(),
+        idempotency_key: key(),
+        policy_override: String::new(),
+        on_account: None,
+        surcharge: None,
+    }
+}
+
+/// A refund form of `payment` giving back `lines` (invoice number, amount) as a duplicate,
+/// under a new key.
+pub fn refund_input(
+    payment: shared::PaymentId,
+    lines: &[(&str, &str)],
+) -> shared::refund::RefundInput {
+    shared::refund::RefundInput {
+        payment_id: payment,
+        lines: lines
+            .iter()
+            .map(|(i, a)| shared::refund::RefundLineInput {
+                invoice: i.to_string(),
+                amount: a.to_string(),
+            })
+            .collect(),
+        reason: "duplicate".into(),
+        note: String::new(),
+        idempotency_key: key(),
+        on_account: String::new(),
+    }
 }
