@@ -30,6 +30,7 @@ pub mod payments;
 pub mod people;
 pub mod policies;
 pub mod reasons;
+pub mod reports;
 pub mod signature;
 pub mod tokens;
 

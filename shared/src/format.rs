@@ -2,12 +2,27 @@
 
 use chrono::NaiveDate;
 
-/// Inserts a comma every three digits of a run of ASCII digits: `1234567` → `1,234,567`.
+/// Encodes a query-string value (a space as `+`).
+pub fn url_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Text on one line, one space between its words: what a person typed, tidied.
 pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Inserts a comma every three digits of a run of ASCII digits: `1234567` → `1,234,567`.
 pub fn group_thousands(digits: &str) -> String {
     let len = digits.len();
     let mut out = String::with_capacity(len + len / 3);

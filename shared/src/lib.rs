@@ -3,6 +3,7 @@
 //! Pure code shared by the WASM UI and the server. No IO lives here.
 
 pub mod ach_file;
+pub mod aging;
 pub mod auth;
 pub mod bank;
 pub mod card;

@@ -117,19 +117,7 @@ pub fn sort_link(
 }
 
 /// Encodes a query-string value.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub use shared::format::url_encode as encode;
 
 /// Navigates to a list URL a short pause after the last keystroke, replacing the history
 /// entry, so typing in a search box does not flood the server or the back button.

@@ -2,6 +2,7 @@
 //! same rows, newest first, filtered by day, status and kind of method.
 
 use crate::authority::Staff;
+use crate::reports::defuse;
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -192,14 +193,6 @@ pub async fn csv(pool: &PgPool, _staff: &Staff, f: &PaymentFilter) -> Result<Vec
     }
     w.into_inner()
         .map_err(|e| crate::Error::Other(format!("writing CSV: {e}")))
-}
-
-/// A cell safe to open in a spreadsheet (no formula injection).
-fn defuse(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
 }
 
 /// The export's file name for the filter.

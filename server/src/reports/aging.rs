@@ -1,0 +1,266 @@
+//! The aging of receivables as of any day (migration 0025): each open invoice's balance on
+//! that day is today's with what happened after the day undone, bucketed by days past due,
+//! with each company's unapplied credit and disputed amount as they stood then. Staff's report,
+//! its exports, and the API read it from here.
+
+use super::defuse;
+use crate::authority::Staff;
+use crate::companies::contains_pattern;
+use crate::Result;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use shared::aging::{
+    AgingLine, AgingQuery, AgingReport, AgingRow, AgingSort, Bucket, CompanyAging, Figures, COLUMNS,
+};
+use shared::money::Money;
+use sqlx::PgPool;
+
+/// The most rows the report's page shows (the totals count every company).
+pub const PAGE_ROWS: i64 = 200;
+/// The most rows one export holds.
+pub const EXPORT_MAX: i64 = 100_000;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    code: String,
+    name: String,
+    b0: Decimal,
+    b1: Decimal,
+    b2: Decimal,
+    b3: Decimal,
+    b4: Decimal,
+    b5: Decimal,
+    open: Decimal,
+    unapplied: Decimal,
+    disputed: Decimal,
+    companies: i64,
+    t0: Decimal,
+    t1: Decimal,
+    t2: Decimal,
+    t3: Decimal,
+    t4: Decimal,
+    t5: Decimal,
+    t_open: Decimal,
+    t_unapplied: Decimal,
+    t_disputed: Decimal,
+}
+
+/// Each company's figures on day $1 (of company $2, or all), matching $3, past due only when
+/// $4, ordered by $5, the first $6, with the totals of every match beside each row. Sent
+/// unprepared so each day and filter is planned for its values.
+const REPORT: &str = r#"
+WITH per AS (
+    SELECT l.company_id,
+           sum(l.balance) FILTER (WHERE l.due_date >= $1) AS b0,
+           sum(l.balance) FILTER (WHERE $1 - l.due_date BETWEEN 1 AND 30) AS b1,
+           sum(l.balance) FILTER (WHERE $1 - l.due_date BETWEEN 31 AND 60) AS b2,
+           sum(l.balance) FILTER (WHERE $1 - l.due_date BETWEEN 61 AND 90) AS b3,
+           sum(l.balance) FILTER (WHERE $1 - l.due_date BETWEEN 91 AND 120) AS b4,
+           sum(l.balance) FILTER (WHERE $1 - l.due_date > 120) AS b5,
+           sum(l.balance) AS open
+    FROM aging_lines($1, $2) l GROUP BY l.company_id),
+cr AS (SELECT company_id, unapplied FROM aging_credit($1, $2) WHERE unapplied > 0),
+dp AS (SELECT company_id, disputed FROM aging_disputed($1, $2)),
+f AS (
+    SELECT COALESCE(per.company_id, cr.company_id, dp.company_id) AS company_id,
+           per.b0, per.b1, per.b2, per.b3, per.b4, per.b5, per.open, cr.unapplied, dp.disputed
+    FROM per FULL JOIN cr ON cr.company_id = per.company_id
+    FULL JOIN dp ON dp.company_id = COALESCE(per.company_id, cr.company_id)),
+m AS (
+    SELECT c.code, c.name,
+           COALESCE(f.b0, 0) AS b0, COALESCE(f.b1, 0) AS b1, COALESCE(f.b2, 0) AS b2,
+           COALESCE(f.b3, 0) AS b3, COALESCE(f.b4, 0) AS b4, COALESCE(f.b5, 0) AS b5,
+           COALESCE(f.open, 0) AS open, COALESCE(f.unapplied, 0) AS unapplied,
+           COALESCE(f.disputed, 0) AS disputed
+    FROM f JOIN companies c ON c.id = f.company_id
+    WHERE ($3::text IS NULL OR c.name ILIKE $3 OR c.code ILIKE $3)),
+k AS (SELECT m.*, m.open - m.b0 AS overdue FROM m WHERE NOT $4 OR m.open > m.b0)
+SELECT k.code, k.name, k.b0, k.b1, k.b2, k.b3, k.b4, k.b5, k.open, k.unapplied, k.disputed,
+       count(*) OVER () AS companies,
+       sum(k.b0) OVER () AS t0, sum(k.b1) OVER () AS t1, sum(k.b2) OVER () AS t2,
+       sum(k.b3) OVER () AS t3, sum(k.b4) OVER () AS t4, sum(k.b5) OVER () AS t5,
+       sum(k.open) OVER () AS t_open, sum(k.unapplied) OVER () AS t_unapplied,
+       sum(k.disputed) OVER () AS t_disputed
+FROM k
+ORDER BY CASE WHEN $5 = 'name' THEN k.name END,
+         CASE $5 WHEN 'open' THEN k.open WHEN 'overdue' THEN k.overdue END DESC,
+         CASE WHEN $5 = 'oldest' THEN ARRAY[k.b5, k.b4, k.b3, k.b2, k.b1, k.b0] END DESC,
+         k.name, k.code
+LIMIT $6"#;
+
+fn usd(d: Decimal) -> Money {
+    Money::usd(d)
+}
+
+fn figures(b: [Decimal; 6], open: Decimal, unapplied: Decimal, disputed: Decimal) -> Figures {
+    Figures {
+        buckets: b.map(usd),
+        open: usd(open),
+        unapplied_credit: usd(unapplied),
+        disputed: usd(disputed),
+    }
+}
+
+async fn rows(
+    pool: &PgPool,
+    as_of: NaiveDate,
+    company: Option<i64>,
+    q: &AgingQuery,
+    limit: i64,
+) -> Result<Vec<Row>> {
+    Ok(sqlx::query_as::<_, Row>(REPORT)
+        .persistent(false)
+        .bind(as_of)
+        .bind(company)
+        .bind(q.q.as_deref().map(contains_pattern))
+        .bind(q.overdue_only)
+        .bind(q.sort.key())
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// The day a query asks for: its own, or the seller's today.
+async fn day(pool: &PgPool, q: &AgingQuery) -> Result<NaiveDate> {
+    match q.as_of {
+        Some(d) => Ok(d),
+        None => super::today(pool).await,
+    }
+}
+
+/// The report: up to `limit` companies in the query's order, and the totals of all that match.
+pub async fn report(
+    pool: &PgPool,
+    _staff: &Staff,
+    q: &AgingQuery,
+    limit: i64,
+) -> Result<AgingReport> {
+    let as_of = day(pool, q).await?;
+    let rows = rows(pool, as_of, None, q, limit).await?;
+    let totals = rows
+        .first()
+        .map(|r| {
+            figures(
+                [r.t0, r.t1, r.t2, r.t3, r.t4, r.t5],
+                r.t_open,
+                r.t_unapplied,
+                r.t_disputed,
+            )
+        })
+        .unwrap_or_else(Figures::zero);
+    Ok(AgingReport {
+        as_of,
+        time_zone: super::time_zone(pool).await?,
+        companies: rows.first().map(|r| r.companies as u64).unwrap_or(0),
+        totals,
+        rows: rows
+            .into_iter()
+            .map(|r| AgingRow {
+                figures: figures(
+                    [r.b0, r.b1, r.b2, r.b3, r.b4, r.b5],
+                    r.open,
+                    r.unapplied,
+                    r.disputed,
+                ),
+                code: r.code,
+                name: r.name,
+            })
+            .collect(),
+    })
+}
+
+/// One company's aging on the day and its open invoices then, oldest due first; `None` for a
+/// company that does not exist.
+pub async fn company(
+    pool: &PgPool,
+    _staff: &Staff,
+    code: &str,
+    as_of: Option<NaiveDate>,
+) -> Result<Option<CompanyAging>> {
+    let Some(c) = sqlx::query!("SELECT id, code, name FROM companies WHERE code = $1", code)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let q = AgingQuery {
+        as_of,
+        sort: AgingSort::Name,
+        ..Default::default()
+    };
+    let as_of = day(pool, &q).await?;
+    let lines = sqlx::query!(
+        r#"SELECT i.number, i.issue_date, i.due_date, l.balance AS "balance!"
+           FROM aging_lines($1, $2) l JOIN invoices i ON i.id = l.invoice_id
+           ORDER BY i.due_date, i.number"#,
+        as_of,
+        c.id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|l| AgingLine {
+        days_past_due: (as_of - l.due_date).num_days(),
+        bucket: Bucket::of(as_of, l.due_date),
+        number: l.number,
+        issue_date: l.issue_date,
+        due_date: l.due_date,
+        balance: usd(l.balance),
+    })
+    .collect();
+    let figures = rows(pool, as_of, Some(c.id), &q, 1)
+        .await?
+        .into_iter()
+        .next()
+        .map(|r| {
+            figures(
+                [r.b0, r.b1, r.b2, r.b3, r.b4, r.b5],
+                r.open,
+                r.unapplied,
+                r.disputed,
+            )
+        })
+        .unwrap_or_else(Figures::zero);
+    Ok(Some(CompanyAging {
+        as_of,
+        code: c.code,
+        name: c.name,
+        figures,
+        lines,
+    }))
+}
+
+/// Every matching company's row for an export, and the totals row.
+pub async fn all(pool: &PgPool, staff: &Staff, q: &AgingQuery) -> Result<AgingReport> {
+    report(pool, staff, q, EXPORT_MAX).await
+}
+
+/// The report as CSV: a header, a row per company, a totals row (amounts as plain numbers).
+pub fn csv(report: &AgingReport) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| crate::Error::Other(format!("writing CSV: {e}"));
+    w.write_record(COLUMNS).map_err(io)?;
+    let cells = |code: &str, name: &str, amounts: [Money; 10]| {
+        let mut out = vec![defuse(code), defuse(name)];
+        out.extend(amounts.iter().map(|m| m.amount().to_string()));
+        out
+    };
+    for r in &report.rows {
+        w.write_record(cells(&r.code, &r.name, r.amounts()))
+            .map_err(io)?;
+    }
+    let totals = AgingRow {
+        code: "Total".into(),
+        name: format!("{} companies", report.companies),
+        figures: report.totals.clone(),
+    };
+    w.write_record(cells(&totals.code, &totals.name, totals.amounts()))
+        .map_err(io)?;
+    w.into_inner()
+        .map_err(|e| crate::Error::Other(format!("writing CSV: {e}")))
+}
+
+/// The export's file name.
+pub fn file_name(as_of: NaiveDate, ext: &str) -> String {
+    format!("settle-aging-{as_of}.{ext}")
+}
