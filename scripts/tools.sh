@@ -66,3 +66,11 @@ if [ "$(.data/venv/bin/python -c 'import importlib.metadata as m; print(m.versio
   .data/venv/bin/pip install -q "achkit==$achkit"
 fi
 
+# openpyxl: the independent reader of the workbooks Settle writes (the aging's XLSX export,
+# read back in the browser tests), in the same virtualenv.
+openpyxl=3.1.5
+if [ "$(.data/venv/bin/python -c 'import importlib.metadata as m; print(m.version("openpyxl"))' 2>/dev/null)" != "$openpyxl" ]; then
+  echo "installing openpyxl $openpyxl"
+  .data/venv/bin/pip install -q "openpyxl==$openpyxl"
+fi
+

@@ -941,3 +941,98 @@ async fn a_companys_billing_state_is_two_letters_and_kept_when_left_out(pool: Pg
             .unwrap();
     assert_eq!(state, "CT");
 }
+
+#[sqlx::test(migrations = "../server/migrations")]
+async fn the_aging_is_the_book_in_the_api_and_the_exports_and_refuses_a_bad_day(pool: PgPool) {
+    let app = spawn(pool).await;
+    let (_, k) = key(&app, ApiScope::Read).await;
+    let book: rust_decimal::Decimal =
+        sqlx::query_scalar("SELECT sum(balance) FROM invoices WHERE status = 'open'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let res = app.api_get("/api/v1/reports/aging?limit=3", &k).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["object"], "aging");
+    assert_eq!(
+        r["totals"]["open"],
+        format!("{book:.2}"),
+        "today's aging is the book"
+    );
+    assert_eq!(r["data"].as_array().unwrap().len(), 3);
+    let opens: Vec<f64> = r["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["figures"]["open"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        opens.windows(2).all(|w| w[0] >= w[1]),
+        "largest first: {opens:?}"
+    );
+    let today = r["as_of"].as_str().unwrap().to_string();
+    // A day long before the demo data: nothing was open.
+    let r: Value = app
+        .api_get("/api/v1/reports/aging?as_of=2001-01-01", &k)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (r["companies"].as_u64(), r["totals"]["open"].as_str()),
+        (Some(0), Some("0.00"))
+    );
+    let tomorrow =
+        chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap() + chrono::Duration::days(1);
+    for (query, parameter) in [
+        ("as_of=30/11/2026".to_string(), "as_of"),
+        (format!("as_of={tomorrow}"), "as_of"),
+        ("sort=size".to_string(), "sort"),
+        ("limit=0".to_string(), "limit"),
+    ] {
+        let p = problem(
+            app.api_get(&format!("/api/v1/reports/aging?{query}"), &k)
+                .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(p["errors"][0]["parameter"], parameter, "{query}");
+    }
+    // Staff export it; a customer may not.
+    let clerk = app.session_for(common::CLERK).await;
+    let res = app.page("/exports/aging.csv?sort=name", Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res
+        .headers()
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains(&format!("settle-aging-{today}.csv")));
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("Company,Name,Current,1–30"), "{csv}");
+    let last = csv.lines().last().unwrap();
+    assert!(
+        last.starts_with("Total,") && last.contains(&format!(",{book:.2},")),
+        "{last}"
+    );
+    let res = app.page("/exports/aging.xlsx", Some(&clerk)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        &res.bytes().await.unwrap()[..2],
+        b"PK",
+        "a zip: the workbook"
+    );
+    let res = app
+        .page("/exports/aging.csv?as_of=tomorrow", Some(&clerk))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let customer = app.session_for(common::CUSTOMER).await;
+    for path in ["/exports/aging.csv", "/exports/aging.xlsx"] {
+        assert_eq!(
+            app.page(path, Some(&customer)).await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+}

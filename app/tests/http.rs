@@ -846,6 +846,10 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "set_policy_override",
         "surcharge_settings",
         "set_surcharge",
+        "aging",
+        "aging_of_company",
+        "time_zone_settings",
+        "set_time_zone",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -871,6 +875,7 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             ("payment_id", "1"),
             ("allowed", "true"),
             ("percent", "3"),
+            ("time_zone", "UTC"),
         ];
         let res = app.call(name, &form, Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");

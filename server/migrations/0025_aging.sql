@@ -1,8 +1,8 @@
 -- Reports: the seller's time zone (its days), and the aging of receivables as of any date.
 
 -- The seller's days (a report's "as of", "today") are days in this zone, an IANA name that
--- PostgreSQL knows (checked by the setting's Rust code against pg_timezone_names).
-ALTER TABLE seller_settings ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'America/Chicago';
+-- PostgreSQL knows; UTC until the seller sets theirs (the demo data's days are UTC days).
+ALTER TABLE seller_settings ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
 
 -- Today in the seller's time zone.
 CREATE FUNCTION seller_today() RETURNS date LANGUAGE sql STABLE AS $$

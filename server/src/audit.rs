@@ -165,6 +165,8 @@ pub enum Action {
     CreditApplied,
     #[sqlx(rename = "settings.surcharge_changed")]
     SurchargeChanged,
+    #[sqlx(rename = "settings.time_zone_changed")]
+    TimeZoneChanged,
 }
 
 /// What an event is about (`audit_events.entity_type`).

@@ -438,3 +438,50 @@ async fn the_aging_as_of_any_day_is_the_history_replayed_to_its_end(pool: PgPool
     .unwrap();
     assert_eq!(report.totals.unapplied_credit.amount(), credit);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_seller_time_zone_is_one_postgres_knows_and_is_audited(pool: PgPool) {
+    let f = fixture(pool).await;
+    let admin = f.admin().await;
+    assert_eq!(server::reports::time_zone(&f.pool).await.unwrap(), "UTC");
+    for bad in [
+        "",
+        "Mars/Olympus_Mons",
+        "America/New_York; DROP TABLE x",
+        &"A".repeat(65),
+    ] {
+        let e = server::reports::set_time_zone(&f.pool, &admin, bad)
+            .await
+            .unwrap_err()
+            .into_app();
+        assert_eq!(
+            e.field().map(|f| f.field.as_str()),
+            Some("time_zone"),
+            "{bad}"
+        );
+    }
+    assert_eq!(server::reports::time_zone(&f.pool).await.unwrap(), "UTC");
+    server::reports::set_time_zone(&f.pool, &admin, " Pacific/Kiritimati ")
+        .await
+        .unwrap();
+    assert_eq!(
+        server::reports::time_zone(&f.pool).await.unwrap(),
+        "Pacific/Kiritimati"
+    );
+    // UTC+14: its today is never behind UTC's.
+    let (theirs, utc): (NaiveDate, NaiveDate) =
+        sqlx::query_as("SELECT seller_today(), (now() AT TIME ZONE 'UTC')::date")
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert!(theirs >= utc);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'settings.time_zone_changed'",
+    )
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+    let zones = server::reports::time_zones(&f.pool).await.unwrap();
+    assert!(zones[0].starts_with("America/") && zones.contains(&"UTC".to_string()));
+}

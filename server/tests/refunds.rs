@@ -777,7 +777,7 @@ async fn a_dispute_won_closes_again_what_it_reopened_and_no_more(pool: sqlx::PgP
         "{name}"
     );
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    let mut names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
     names.sort();
     assert_eq!(
         names,

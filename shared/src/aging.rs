@@ -7,6 +7,10 @@ use crate::FieldError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// Where staff download the report (the same query string as the page).
+pub const AGING_CSV_PATH: &str = "/exports/aging.csv";
+pub const AGING_XLSX_PATH: &str = "/exports/aging.xlsx";
+
 /// How long past its due date an open balance is on the report's day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

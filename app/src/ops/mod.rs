@@ -4,6 +4,7 @@ pub mod crm;
 pub mod payments;
 pub mod policy;
 pub mod refunds;
+pub mod reports;
 pub mod system;
 
 use crate::components::{loading_page, ErrorView, NotAllowed, SignOut};
@@ -50,6 +51,12 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <ul aria-labelledby="nav-crm">
                         <li><A href="/ops/crm/companies" attr:class="nav-link">"Companies"</A></li>
                         <li><A href="/ops/payments" attr:class="nav-link">"All Payments"</A></li>
+                    </ul>
+                </div>
+                <div class="nav-group">
+                    <div class="nav-group-title" id="nav-reports">"Reports"</div>
+                    <ul aria-labelledby="nav-reports">
+                        <li><A href="/ops/reports/aging" attr:class="nav-link">"Aging"</A></li>
                     </ul>
                 </div>
                 <div class="nav-group">

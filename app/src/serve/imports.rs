@@ -1,5 +1,6 @@
-//! CSV files in and out for staff: an import's upload (raw bytes, previewed at once) and the
-//! Payments screen's CSV export. Both behind the session, admins (import) and staff (export).
+//! Files in and out for staff: an import's upload (raw bytes, previewed at once), the Payments
+//! screen's CSV export and the aging's CSV and XLSX exports. All behind the session, admins
+//! (import) and staff (exports).
 
 use super::documents::{attachment, principal_of, read_limited, refuse};
 use crate::request::CurrentUser;
@@ -10,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use server::AppState;
+use shared::aging::{AgingInput, AgingQuery, AGING_CSV_PATH, AGING_XLSX_PATH};
 use shared::import::{ImportKind, IMPORTS_PATH, PAYMENTS_CSV_PATH};
 use shared::report::{PaymentFilter, PaymentFilterInput};
 use shared::AppError;
@@ -18,6 +20,8 @@ pub fn routes(state: AppState) -> Router {
     Router::new()
         .route(IMPORTS_PATH, post(upload))
         .route(PAYMENTS_CSV_PATH, get(export))
+        .route(AGING_CSV_PATH, get(aging_csv))
+        .route(AGING_XLSX_PATH, get(aging_xlsx))
         .with_state(state)
 }
 
@@ -102,4 +106,61 @@ async fn export(
         }
         Err(e) => refuse(e.into_app()),
     }
+}
+
+/// The aging (staff), every company that matches, as CSV or a workbook.
+async fn aging(
+    state: &AppState,
+    user: Option<shared::auth::SessionUser>,
+    input: &AgingInput,
+    xlsx: bool,
+) -> Response {
+    let staff = match principal_of(user).and_then(|p| p.staff()) {
+        Ok(s) => s,
+        Err(e) => return refuse(e),
+    };
+    let pool = &state.pool;
+    let made = async {
+        let app = server::Error::into_app;
+        let query = AgingQuery::parse(input, server::reports::today(pool).await.map_err(app)?)?;
+        let report = server::reports::aging::all(pool, &staff, &query)
+            .await
+            .map_err(app)?;
+        let bytes = if xlsx {
+            server::reports::aging::xlsx(&report)
+        } else {
+            server::reports::aging::csv(&report)
+        }
+        .map_err(app)?;
+        Ok::<_, AppError>((report.as_of, bytes))
+    };
+    match made.await {
+        Ok((as_of, bytes)) if xlsx => attachment(
+            bytes,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &server::reports::aging::file_name(as_of, "xlsx"),
+        ),
+        Ok((as_of, bytes)) => attachment(
+            bytes,
+            "text/csv; charset=utf-8",
+            &server::reports::aging::file_name(as_of, "csv"),
+        ),
+        Err(e) => refuse(e),
+    }
+}
+
+async fn aging_csv(
+    State(state): State<AppState>,
+    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    Query(input): Query<AgingInput>,
+) -> Response {
+    aging(&state, user, &input, false).await
+}
+
+async fn aging_xlsx(
+    State(state): State<AppState>,
+    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    Query(input): Query<AgingInput>,
+) -> Response {
+    aging(&state, user, &input, true).await
 }

@@ -17,4 +17,5 @@ pub mod people;
 pub mod policies;
 pub mod reasons;
 pub mod refunds;
+pub mod reports;
 pub mod system;

@@ -4,7 +4,7 @@
 //! its exports, and the API read it from here.
 
 use super::defuse;
-use crate::authority::Staff;
+use crate::authority::{ApiKey, Staff};
 use crate::companies::contains_pattern;
 use crate::Result;
 use chrono::NaiveDate;
@@ -128,13 +128,28 @@ async fn day(pool: &PgPool, q: &AgingQuery) -> Result<NaiveDate> {
     }
 }
 
-/// The report: up to `limit` companies in the query's order, and the totals of all that match.
+/// The report for staff: up to `limit` companies in the query's order, and the totals of all
+/// that match.
 pub async fn report(
     pool: &PgPool,
     _staff: &Staff,
     q: &AgingQuery,
     limit: i64,
 ) -> Result<AgingReport> {
+    build(pool, q, limit).await
+}
+
+/// The report for the ERP (`GET /api/v1/reports/aging`), any valid key.
+pub async fn report_for_key(
+    pool: &PgPool,
+    _key: &ApiKey,
+    q: &AgingQuery,
+    limit: i64,
+) -> Result<AgingReport> {
+    build(pool, q, limit).await
+}
+
+async fn build(pool: &PgPool, q: &AgingQuery, limit: i64) -> Result<AgingReport> {
     let as_of = day(pool, q).await?;
     let rows = rows(pool, as_of, None, q, limit).await?;
     let totals = rows
@@ -263,4 +278,69 @@ pub fn csv(report: &AgingReport) -> Result<Vec<u8>> {
 /// The export's file name.
 pub fn file_name(as_of: NaiveDate, ext: &str) -> String {
     format!("settle-aging-{as_of}.{ext}")
+}
+
+/// The report as a workbook: one sheet, the header frozen and filterable, amounts as numbers
+/// in a currency format, a totals row of formulas-free sums. Rows go to a temporary file as
+/// they are written (constant memory), whatever the book's size.
+pub fn xlsx(report: &AgingReport) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook, XlsxError};
+    let build = || -> std::result::Result<Vec<u8>, XlsxError> {
+        let mut wb = Workbook::new();
+        let header = Format::new()
+            .set_bold()
+            .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
+        let money = Format::new().set_num_format("$#,##0.00;[Red]-$#,##0.00");
+        let total_label = Format::new()
+            .set_bold()
+            .set_border_top(rust_xlsxwriter::FormatBorder::Thin);
+        let total_money = Format::new()
+            .set_bold()
+            .set_border_top(rust_xlsxwriter::FormatBorder::Thin)
+            .set_num_format("$#,##0.00;[Red]-$#,##0.00");
+        let ws = wb.add_worksheet_with_constant_memory()?;
+        ws.set_name("Aging")?;
+        ws.set_column_width(0, 10)?;
+        ws.set_column_width(1, 36)?;
+        for c in 2..COLUMNS.len() as u16 {
+            ws.set_column_width(c, 15)?;
+        }
+        ws.write_string(
+            0,
+            0,
+            format!("Aging as of {} ({})", report.as_of, report.time_zone),
+        )?;
+        for (c, title) in COLUMNS.iter().enumerate() {
+            ws.write_string_with_format(1, c as u16, *title, &header)?;
+        }
+        let number = |m: &Money| m.amount().try_into().unwrap_or(0.0f64);
+        let mut row = 2u32;
+        for r in &report.rows {
+            ws.write_string(row, 0, &r.code)?;
+            ws.write_string(row, 1, &r.name)?;
+            for (c, m) in r.amounts().iter().enumerate() {
+                ws.write_number_with_format(row, c as u16 + 2, number(m), &money)?;
+            }
+            row += 1;
+        }
+        ws.write_string_with_format(row, 0, "Total", &total_label)?;
+        ws.write_string_with_format(
+            row,
+            1,
+            format!("{} companies", report.companies),
+            &total_label,
+        )?;
+        let totals = AgingRow {
+            code: String::new(),
+            name: String::new(),
+            figures: report.totals.clone(),
+        };
+        for (c, m) in totals.amounts().iter().enumerate() {
+            ws.write_number_with_format(row, c as u16 + 2, number(m), &total_money)?;
+        }
+        ws.set_freeze_panes(2, 0)?;
+        ws.autofilter(1, 0, row.saturating_sub(1).max(1), COLUMNS.len() as u16 - 1)?;
+        wb.save_to_buffer()
+    };
+    build().map_err(|e| crate::Error::Other(format!("writing the workbook: {e}")))
 }

@@ -2,8 +2,12 @@
 
 pub mod aging;
 
+use crate::audit::{self, Action, Entity};
+use crate::authority::Admin;
 use crate::Result;
 use chrono::NaiveDate;
+use serde_json::json;
+use shared::FieldError;
 use sqlx::PgPool;
 
 /// Today in the seller's time zone.
@@ -13,7 +17,7 @@ pub async fn today(pool: &PgPool) -> Result<NaiveDate> {
         .await?)
 }
 
-/// The seller's time zone (an IANA name such as `America/Chicago`).
+/// The seller's time zone (an IANA name such as `America/Chicago`; `UTC` until set).
 pub async fn time_zone(pool: &PgPool) -> Result<String> {
     Ok(sqlx::query_scalar!("SELECT time_zone FROM seller_settings")
         .fetch_one(pool)
@@ -26,4 +30,54 @@ pub(crate) fn defuse(cell: &str) -> String {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
         _ => cell.to_string(),
     }
+}
+
+/// Sets the seller's time zone (admins): an IANA name PostgreSQL knows (`America/New_York`),
+/// refused at the field `time_zone` otherwise; audited.
+pub async fn set_time_zone(pool: &PgPool, admin: &Admin, name: &str) -> Result<()> {
+    let name = name.trim();
+    let known = !name.is_empty()
+        && name.len() <= 64
+        && sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS "known!""#,
+            name
+        )
+        .fetch_one(pool)
+        .await?;
+    if !known {
+        return Err(FieldError::new(
+            "time_zone",
+            "Choose a time zone from the list, e.g. America/New_York.",
+        )
+        .into());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "UPDATE seller_settings SET time_zone = $1, updated_at = now()",
+        name
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::system_change(
+        &mut tx,
+        admin.actor(),
+        Action::TimeZoneChanged,
+        Entity::Settings,
+        "time_zone",
+        json!({ "time_zone": name }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The time zones an admin picks from: America's first, then the rest, by name.
+pub async fn time_zones(pool: &PgPool) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT name AS "name!" FROM pg_timezone_names
+           WHERE name ~ '^(America|Pacific|Europe|Asia|Africa|Australia|Atlantic|Indian)/' OR name = 'UTC'
+           ORDER BY name !~ '^America/', name"#
+    )
+    .fetch_all(pool)
+    .await?)
 }

@@ -35,13 +35,14 @@ use utoipa::{Modify, OpenApi};
         records::post_contact, records::post_contacts,
         records::post_invoice, records::post_invoices, records::get_invoice,
         records::post_external_payment, records::post_external_payments,
-        records::list_payments, records::post_credit_application,
+        records::list_payments, records::post_credit_application, records::get_aging,
     ),
     components(schemas(Problem, ProblemItem)),
     servers((url = "/", description = "This Settle server")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "records", description = "Data in from the ERP"), (name = "payments", description = "Payments out to the ERP"))
+    tags((name = "records", description = "Data in from the ERP"), (name = "payments", description = "Payments out to the ERP"),
+          (name = "reports", description = "Reports on the whole book"))
 )]
 pub struct ApiDoc;
 
@@ -89,6 +90,7 @@ pub fn routes(state: AppState) -> Router {
             post(records::post_external_payments),
         )
         .route("/api/v1/payments", get(records::list_payments))
+        .route("/api/v1/reports/aging", get(records::get_aging))
         .route(
             "/api/v1/{*rest}",
             axum::routing::any(|| async { Problem::not_found("This API path") }),

@@ -157,3 +157,47 @@ pub struct PaymentEventList {
     /// More events are ready now.
     pub has_more: bool,
 }
+
+/// A company's (or the book's) aging figures, amounts as decimal strings.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AgingFigures {
+    /// Not yet due, or due on the day.
+    pub current: String,
+    pub days_1_30: String,
+    pub days_31_60: String,
+    pub days_61_90: String,
+    pub days_91_120: String,
+    pub over_120: String,
+    /// The buckets' sum: the open balance on the day.
+    pub open: String,
+    /// Every bucket but `current`.
+    pub past_due: String,
+    pub unapplied_credit: String,
+    pub disputed: String,
+}
+
+/// One company's line of the aging.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AgingCompany {
+    /// The Company ID.
+    pub id: String,
+    pub name: String,
+    pub figures: AgingFigures,
+}
+
+/// The aging as of a day.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AgingReport {
+    /// Always `aging`.
+    pub object: String,
+    /// The day (`YYYY-MM-DD`), in the seller's time zone.
+    pub as_of: String,
+    /// The seller's time zone (IANA name) that makes its days.
+    pub time_zone: String,
+    pub currency: String,
+    /// How many companies matched; `data` holds the first `limit` of them.
+    pub companies: u64,
+    /// The totals of every company that matched.
+    pub totals: AgingFigures,
+    pub data: Vec<AgingCompany>,
+}

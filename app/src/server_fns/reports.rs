@@ -1,0 +1,55 @@
+//! Server functions of staff's reports: the aging as of a day and a company's drill-down, and
+//! the seller's time zone that makes the reports' days.
+
+use crate::codec::Form;
+use crate::error::ApiError;
+use leptos::prelude::*;
+use shared::aging::{AgingInput, AgingReport, CompanyAging};
+
+#[cfg(feature = "ssr")]
+use crate::request::{admin, staff, state};
+
+/// The aging as of the requested day (the seller's today when none), filtered and sorted;
+/// the first rows and the totals of every company that matched. Staff only.
+#[server(endpoint = "aging", input = Form)]
+pub async fn aging(#[server(default)] input: AgingInput) -> Result<AgingReport, ApiError> {
+    let staff = staff()?;
+    let pool = &state()?.pool;
+    let query = shared::aging::AgingQuery::parse(&input, server::reports::today(pool).await?)?;
+    Ok(
+        server::reports::aging::report(pool, &staff, &query, server::reports::aging::PAGE_ROWS)
+            .await?,
+    )
+}
+
+/// One company's aging on the day and its open invoices then. Staff only.
+#[server(endpoint = "aging_of_company", input = Form)]
+pub async fn aging_of_company(
+    code: String,
+    #[server(default)] input: AgingInput,
+) -> Result<CompanyAging, ApiError> {
+    let staff = staff()?;
+    let pool = &state()?.pool;
+    let query = shared::aging::AgingQuery::parse(&input, server::reports::today(pool).await?)?;
+    server::reports::aging::company(pool, &staff, &code, query.as_of)
+        .await?
+        .ok_or_else(|| shared::AppError::NotFound("Company".into()).into())
+}
+
+/// The seller's time zone and the zones to pick from (staff read it; admins set it).
+#[server(endpoint = "time_zone_settings", input = Form)]
+pub async fn time_zone_settings() -> Result<(String, Vec<String>), ApiError> {
+    staff()?;
+    let pool = &state()?.pool;
+    Ok((
+        server::reports::time_zone(pool).await?,
+        server::reports::time_zones(pool).await?,
+    ))
+}
+
+/// Sets the seller's time zone: the days of every report (admins).
+#[server(endpoint = "set_time_zone", input = Form)]
+pub async fn set_time_zone(time_zone: String) -> Result<(), ApiError> {
+    let (st, admin) = (state()?, admin()?);
+    Ok(server::reports::set_time_zone(&st.pool, &admin, &time_zone).await?)
+}
