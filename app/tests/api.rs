@@ -985,16 +985,29 @@ async fn the_aging_is_the_book_in_the_api_and_the_exports_and_refuses_a_bad_day(
     );
     let tomorrow =
         chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap() + chrono::Duration::days(1);
-    for (query, parameter) in [
-        ("as_of=30/11/2026".to_string(), "as_of"),
-        (format!("as_of={tomorrow}"), "as_of"),
-        ("sort=size".to_string(), "sort"),
-        ("limit=0".to_string(), "limit"),
+    for (query, parameter, status) in [
+        (
+            "as_of=30/11/2026".to_string(),
+            "as_of",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("as_of={tomorrow}"),
+            "as_of",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "as_of=1999-12-31".to_string(),
+            "as_of",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("sort=size".to_string(), "sort", StatusCode::BAD_REQUEST),
+        ("limit=0".to_string(), "limit", StatusCode::BAD_REQUEST),
     ] {
         let p = problem(
             app.api_get(&format!("/api/v1/reports/aging?{query}"), &k)
                 .await,
-            StatusCode::BAD_REQUEST,
+            status,
         )
         .await;
         assert_eq!(p["errors"][0]["parameter"], parameter, "{query}");

@@ -205,12 +205,16 @@ pub fn earliest_day() -> NaiveDate {
 impl AgingQuery {
     /// Checks the request; `today` is the seller's (no report of a day to come).
     pub fn parse(input: &AgingInput, today: NaiveDate) -> Result<Self, FieldError> {
-        let as_of = match input.as_of.as_deref().map(str::trim) {
+        let as_of = match input.as_of.as_deref() {
             None | Some("") => None,
             Some(raw) => {
-                let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-                    FieldError::new("as_of", "Enter the day as YYYY-MM-DD, e.g. 2026-11-30.")
-                })?;
+                let day = Some(raw)
+                    .filter(|r| r.len() == 10)
+                    .and_then(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d").ok())
+                    .ok_or(())
+                    .map_err(|_| {
+                        FieldError::new("as_of", "Enter the day as YYYY-MM-DD, e.g. 2026-11-30.")
+                    })?;
                 if day > today {
                     return Err(FieldError::new(
                         "as_of",
@@ -232,10 +236,16 @@ impl AgingQuery {
             .map(str::trim)
             .filter(|q| !q.is_empty())
             .map(str::to_string);
-        if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+        if input.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
             return Err(FieldError::new("q", "Search for at most 100 characters."));
         }
-        let sort = match input.sort.as_deref().map(str::trim) {
+        if q.as_ref().is_some_and(|q| q.chars().any(char::is_control)) {
+            return Err(FieldError::new(
+                "q",
+                "Search for letters, digits and punctuation only.",
+            ));
+        }
+        let sort = match input.sort.as_deref() {
             None | Some("") => AgingSort::default(),
             Some(raw) => AgingSort::parse(raw)
                 .ok_or_else(|| FieldError::new("sort", "Sort by name, open, overdue or oldest."))?,
@@ -389,6 +399,11 @@ mod tests {
             AgingQuery::parse(&AgingInput::default(), today).unwrap(),
             AgingQuery::default()
         );
+        let nul = AgingInput {
+            q: Some("ac\u{0}me".into()),
+            ..Default::default()
+        };
+        assert_eq!(AgingQuery::parse(&nul, today).unwrap_err().field, "q");
         for (as_of, sort, field) in [
             ("30/11/2026", "open", "as_of"),
             ("2026-12-08", "open", "as_of"),

@@ -113,6 +113,22 @@ impl Problem {
         })
     }
 
+    /// A parameter well formed but out of what it may be (a day to come): 422.
+    pub fn parameter_out_of_range(name: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "parameter-out-of-range",
+            "A parameter is out of range",
+            detail.clone(),
+        )
+        .with(ProblemItem {
+            detail,
+            parameter: Some(name.to_string()),
+            ..Default::default()
+        })
+    }
+
     pub fn bad_header(name: &str, detail: impl Into<String>) -> Self {
         let detail = detail.into();
         Problem::new(

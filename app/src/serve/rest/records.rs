@@ -494,8 +494,8 @@ pub struct AgingParams {
     /// The day, `YYYY-MM-DD` (the seller's today when omitted; not after it).
     #[param(format = Date)]
     as_of: Option<String>,
-    /// Part of the company's name or ID.
-    #[param(max_length = 100)]
+    /// Part of the company's name or ID (no control characters).
+    #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     q: Option<String>,
     /// `open` (largest first, the default), `overdue`, `oldest` or `name`.
     #[param(pattern = "^(open|overdue|oldest|name)$")]
@@ -527,7 +527,9 @@ fn aging_figures(f: &shared::aging::Figures) -> AgingFigures {
 /// 91–120, over 120), with its unapplied credit and what was in dispute then. Payments, refunds
 /// and credit after the day are left out; days are the seller's (its time zone).
 #[utoipa::path(get, path = "/api/v1/reports/aging", tag = "reports", params(AgingParams),
-    responses((status = 200, description = "The aging", body = AgingReport), ReadErrors))]
+    responses((status = 200, description = "The aging", body = AgingReport),
+        (status = 422, description = "`as_of` is a day to come or before 2000", body = Problem,
+         content_type = "application/problem+json"), ReadErrors))]
 pub async fn get_aging(
     State(state): State<AppState>,
     Extension(key): Key,
@@ -545,6 +547,13 @@ pub async fn get_aging(
         return Problem::bad_parameter("limit", "`limit` is a whole number from 1 to 1000.")
             .into_response();
     }
+    // The browser's form sends an empty field for "today"; the API leaves the parameter out.
+    for (name, value) in [("as_of", &p.as_of), ("sort", &p.sort)] {
+        if value.as_deref() == Some("") {
+            return Problem::bad_parameter(name, format!("Leave `{name}` out rather than empty."))
+                .into_response();
+        }
+    }
     let today = match server::reports::today(&state.pool).await {
         Ok(t) => t,
         Err(e) => return Problem::from(e).into_response(),
@@ -557,6 +566,17 @@ pub async fn get_aging(
     };
     let query = match shared::aging::AgingQuery::parse(&input, today) {
         Ok(q) => q,
+        // A well-formed day outside what a report may be (to come, before 2000): 422.
+        Err(e)
+            if e.field == "as_of"
+                && chrono::NaiveDate::parse_from_str(
+                    input.as_of.as_deref().unwrap_or("").trim(),
+                    "%Y-%m-%d",
+                )
+                .is_ok() =>
+        {
+            return Problem::parameter_out_of_range(&e.field, &e.message).into_response()
+        }
         Err(e) => return Problem::bad_parameter(&e.field, &e.message).into_response(),
     };
     match server::reports::aging::report_for_key(&state.pool, &key, &query, limit).await {
