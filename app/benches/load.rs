@@ -91,6 +91,10 @@ async fn main() {
     .fetch_one(&bench.pool)
     .await
     .unwrap();
+    bench.aging(&big, &small).await;
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("aging") {
+        return;
+    }
     bench
         .pages("page_20", &format!("/ops/crm/companies/{small}"))
         .await;
@@ -134,6 +138,17 @@ async fn sign_in(http: &reqwest::Client, base: &str) -> String {
 }
 
 /// Milliseconds at the `p` quantile of sorted durations.
+/// Prints `<name>_<label>_ms` for each quantile of `times`.
+fn print_times(name: &str, times: &mut [Duration], quantiles: &[(&str, f64)]) {
+    times.sort();
+    for (label, p) in quantiles {
+        print(
+            &format!("{name}_{label}_ms"),
+            format!("{:.2}", quantile(times, *p)),
+        );
+    }
+}
+
 fn quantile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -244,6 +259,85 @@ impl Bench {
         })
     }
 
+    /// The aging on the large book, in process (the query's time, as a report page or the
+    /// API pays it): the whole book as of today and as of 90 days ago, one company (the largest
+    /// and a 20-invoice one), and the XLSX export of every company.
+    async fn aging(&self, big: &str, small: &str) {
+        use server::reports::aging;
+        use shared::aging::AgingQuery;
+        let staff = self.staff().await;
+        let today = server::reports::today(&self.pool).await.unwrap();
+        for (name, as_of) in [
+            ("aging_book_today", None),
+            (
+                "aging_book_90_days_ago",
+                Some(today - chrono::Duration::days(90)),
+            ),
+        ] {
+            let q = AgingQuery {
+                as_of,
+                ..Default::default()
+            };
+            let mut times = Vec::new();
+            let mut companies = 0;
+            for i in 0..4 {
+                let t = Instant::now();
+                let r = aging::report(&self.pool, &staff, &q, aging::PAGE_ROWS)
+                    .await
+                    .unwrap();
+                if i > 0 {
+                    times.push(t.elapsed());
+                }
+                companies = r.companies;
+            }
+            print(&format!("{name}_companies"), companies);
+            print_times(name, &mut times, &[("p50", 0.5), ("max", 1.0)]);
+        }
+        for (name, code) in [("aging_company_10k", big), ("aging_company_20", small)] {
+            let mut times = Vec::new();
+            for i in 0..55 {
+                let t = Instant::now();
+                aging::company(&self.pool, &staff, code, None)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                if i >= 5 {
+                    times.push(t.elapsed());
+                }
+            }
+            print_times(name, &mut times, &[("p50", 0.5), ("p99", 0.99)]);
+        }
+        let t = Instant::now();
+        let all = aging::all(&self.pool, &staff, &AgingQuery::default())
+            .await
+            .unwrap();
+        let read = t.elapsed();
+        let bytes = aging::xlsx(&all).unwrap();
+        print("aging_xlsx_rows", all.rows.len());
+        print("aging_xlsx_bytes", bytes.len());
+        print(
+            "aging_xlsx_read_ms",
+            format!("{:.0}", read.as_secs_f64() * 1e3),
+        );
+        print(
+            "aging_xlsx_total_ms",
+            format!("{:.0}", t.elapsed().as_secs_f64() * 1e3),
+        );
+    }
+
+    async fn staff(&self) -> server::authority::Staff {
+        let clerk_id: i64 =
+            sqlx::query_scalar("SELECT id FROM users WHERE role = 'clerk' AND active LIMIT 1")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+        server::authority::Principal::of_user(&self.pool, shared::UserId(clerk_id))
+            .await
+            .unwrap()
+            .staff()
+            .unwrap()
+    }
+
     async fn search(&self) {
         const RUNS: usize = 60;
         let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
@@ -255,16 +349,7 @@ impl Bench {
             ("no_match", "zzqx", 1),
             ("deep_page", "", 1_000),
         ];
-        let clerk_id: i64 =
-            sqlx::query_scalar("SELECT id FROM users WHERE role = 'clerk' AND active LIMIT 1")
-                .fetch_one(&self.pool)
-                .await
-                .unwrap();
-        let staff = server::authority::Principal::of_user(&self.pool, shared::UserId(clerk_id))
-            .await
-            .unwrap()
-            .staff()
-            .unwrap();
+        let staff = self.staff().await;
         for (kind, text, page) in cases {
             let search = CompanySearch::parse(text).unwrap();
             let mut times = Vec::with_capacity(RUNS);

@@ -49,16 +49,7 @@ struct Row {
 /// $4, ordered by $5, the first $6, with the totals of every match beside each row. Sent
 /// unprepared so each day and filter is planned for its values.
 const REPORT: &str = r#"
-WITH per AS (
-    SELECT l.company_id,
-           sum(l.balance) FILTER (WHERE l.due_date >= $1) AS b0,
-           sum(l.balance) FILTER (WHERE $1 - l.due_date BETWEEN 1 AND 30) AS b1,
-           sum(l.balance) FILTER (WHERE $1 - l.due_date BETWEEN 31 AND 60) AS b2,
-           sum(l.balance) FILTER (WHERE $1 - l.due_date BETWEEN 61 AND 90) AS b3,
-           sum(l.balance) FILTER (WHERE $1 - l.due_date BETWEEN 91 AND 120) AS b4,
-           sum(l.balance) FILTER (WHERE $1 - l.due_date > 120) AS b5,
-           sum(l.balance) AS open
-    FROM aging_lines($1, $2) l GROUP BY l.company_id),
+WITH per AS (SELECT * FROM aging_figures($1, $2)),
 cr AS (SELECT company_id, unapplied FROM aging_credit($1, $2) WHERE unapplied > 0),
 dp AS (SELECT company_id, disputed FROM aging_disputed($1, $2)),
 f AS (
@@ -92,12 +83,25 @@ fn usd(d: Decimal) -> Money {
     Money::usd(d)
 }
 
-fn figures(b: [Decimal; 6], open: Decimal, unapplied: Decimal, disputed: Decimal) -> Figures {
-    Figures {
-        buckets: b.map(usd),
-        open: usd(open),
-        unapplied_credit: usd(unapplied),
-        disputed: usd(disputed),
+impl Row {
+    /// The company's own figures.
+    fn own(&self) -> Figures {
+        Figures {
+            buckets: [self.b0, self.b1, self.b2, self.b3, self.b4, self.b5].map(usd),
+            open: usd(self.open),
+            unapplied_credit: usd(self.unapplied),
+            disputed: usd(self.disputed),
+        }
+    }
+
+    /// The totals of every company that matched (the same on every row).
+    fn totals(&self) -> Figures {
+        Figures {
+            buckets: [self.t0, self.t1, self.t2, self.t3, self.t4, self.t5].map(usd),
+            open: usd(self.t_open),
+            unapplied_credit: usd(self.t_unapplied),
+            disputed: usd(self.t_disputed),
+        }
     }
 }
 
@@ -108,7 +112,15 @@ async fn rows(
     q: &AgingQuery,
     limit: i64,
 ) -> Result<Vec<Row>> {
-    Ok(sqlx::query_as::<_, Row>(REPORT)
+    // The whole book's figures group about a hundred thousand companies: room to do it in
+    // memory rather than in batches on disk.
+    let mut tx = pool.begin().await?;
+    if company.is_none() {
+        sqlx::query("SET LOCAL work_mem = '32MB'")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let rows = sqlx::query_as::<_, Row>(REPORT)
         .persistent(false)
         .bind(as_of)
         .bind(company)
@@ -116,8 +128,10 @@ async fn rows(
         .bind(q.overdue_only)
         .bind(q.sort.key())
         .bind(limit)
-        .fetch_all(pool)
-        .await?)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows)
 }
 
 /// The day a query asks for: its own, or the seller's today.
@@ -152,17 +166,7 @@ pub async fn report_for_key(
 async fn build(pool: &PgPool, q: &AgingQuery, limit: i64) -> Result<AgingReport> {
     let as_of = day(pool, q).await?;
     let rows = rows(pool, as_of, None, q, limit).await?;
-    let totals = rows
-        .first()
-        .map(|r| {
-            figures(
-                [r.t0, r.t1, r.t2, r.t3, r.t4, r.t5],
-                r.t_open,
-                r.t_unapplied,
-                r.t_disputed,
-            )
-        })
-        .unwrap_or_else(Figures::zero);
+    let totals = rows.first().map_or_else(Figures::zero, Row::totals);
     Ok(AgingReport {
         as_of,
         time_zone: super::time_zone(pool).await?,
@@ -171,12 +175,7 @@ async fn build(pool: &PgPool, q: &AgingQuery, limit: i64) -> Result<AgingReport>
         rows: rows
             .into_iter()
             .map(|r| AgingRow {
-                figures: figures(
-                    [r.b0, r.b1, r.b2, r.b3, r.b4, r.b5],
-                    r.open,
-                    r.unapplied,
-                    r.disputed,
-                ),
+                figures: r.own(),
                 code: r.code,
                 name: r.name,
             })
@@ -227,15 +226,7 @@ pub async fn company(
         .await?
         .into_iter()
         .next()
-        .map(|r| {
-            figures(
-                [r.b0, r.b1, r.b2, r.b3, r.b4, r.b5],
-                r.open,
-                r.unapplied,
-                r.disputed,
-            )
-        })
-        .unwrap_or_else(Figures::zero);
+        .map_or_else(Figures::zero, |r| r.own());
     Ok(Some(CompanyAging {
         as_of,
         code: c.code,
