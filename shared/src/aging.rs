@@ -186,6 +186,25 @@ pub struct AgingInput {
     pub overdue: Option<String>,
 }
 
+impl AgingInput {
+    /// The query string that asks for this request again, as typed (for the exports and the
+    /// drill-down's way back).
+    pub fn query_string(&self) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("as_of", &self.as_of),
+            ("q", &self.q),
+            ("sort", &self.sort),
+            ("overdue", &self.overdue),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", crate::format::url_encode(v)));
+            }
+        }
+        parts.join("&")
+    }
+}
+
 /// The report's request, checked.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgingQuery {
@@ -257,24 +276,6 @@ impl AgingQuery {
             sort,
             overdue_only,
         })
-    }
-
-    /// The query string that asks for this report again (for links and exports).
-    pub fn query_string(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(d) = self.as_of {
-            parts.push(format!("as_of={d}"));
-        }
-        if let Some(q) = &self.q {
-            parts.push(format!("q={}", crate::format::url_encode(q)));
-        }
-        if self.sort != AgingSort::default() {
-            parts.push(format!("sort={}", self.sort.key()));
-        }
-        if self.overdue_only {
-            parts.push("overdue=1".into());
-        }
-        parts.join("&")
     }
 }
 
@@ -392,8 +393,8 @@ mod tests {
         assert_eq!(q.sort, AgingSort::Oldest);
         assert!(q.overdue_only);
         assert_eq!(
-            q.query_string(),
-            "as_of=2026-11-30&q=acme&sort=oldest&overdue=1"
+            input("2026-11-30", "oldest").query_string(),
+            "as_of=2026-11-30&q=++acme+&sort=oldest&overdue=1"
         );
         assert_eq!(
             AgingQuery::parse(&AgingInput::default(), today).unwrap(),

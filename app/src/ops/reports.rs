@@ -30,22 +30,6 @@ fn input_from_url() -> Memo<AgingInput> {
     })
 }
 
-/// The URL's query string as typed (for the exports and the drill-down's way back).
-fn query_string(i: &AgingInput) -> String {
-    let mut parts = Vec::new();
-    for (k, v) in [
-        ("as_of", &i.as_of),
-        ("q", &i.q),
-        ("sort", &i.sort),
-        ("overdue", &i.overdue),
-    ] {
-        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            parts.push(format!("{k}={}", shared::format::url_encode(v)));
-        }
-    }
-    parts.join("&")
-}
-
 fn with_query(path: &str, q: &str) -> String {
     if q.is_empty() {
         path.to_string()
@@ -125,7 +109,7 @@ fn aging_form(input: &AgingInput, error: Option<(String, String)>) -> impl IntoV
 pub fn AgingPage() -> impl IntoView {
     let input = input_from_url();
     let report = Resource::new(move || input.get(), aging);
-    let q = move || query_string(&input.get());
+    let q = move || input.get().query_string();
     view! {
         <Title text="Aging"/>
         <div class="page-head with-action">
@@ -152,7 +136,7 @@ pub fn AgingPage() -> impl IntoView {
                     }
                     Err(e) => view! { {aging_form(&asked, None)} <ErrorView error=e/> }.into_any(),
                     Ok(r) => {
-                        let q = query_string(&asked);
+                        let q = asked.query_string();
                         let totals = r.totals.clone();
                         let shown = r.rows.len() as u64;
                         let heading = format!("As of {} ({})", shared::format::date(r.as_of), r.time_zone);
@@ -269,7 +253,7 @@ pub fn CompanyAgingPage() -> impl IntoView {
         move || (code.get(), input.get()),
         |(c, i)| aging_of_company(c, i),
     );
-    let back = move || with_query(BASE, &query_string(&input.get()));
+    let back = move || with_query(BASE, &input.get().query_string());
     view! {
         <Title text="Aging of a company"/>
         <nav class="breadcrumbs" aria-label="Breadcrumb"><A href=back>"Aging"</A></nav>
