@@ -4,8 +4,8 @@ use crate::components::{NotAllowed, NotFound};
 use crate::lazy::{
     AchFileScreen, AchFilesScreen, AgingScreen, ApiKeysScreen, AwaitingGatewayScreen,
     CompaniesScreen, CompanyAgingScreen, CompanyMethodsScreen, CompanyPaymentsScreen,
-    CompanyPolicyScreen, CompanyScreen, ContactsScreen, DisputesScreen, EmailScreen,
-    ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen, MethodsScreen,
+    CompanyPolicyScreen, CompanyScreen, ContactsScreen, DashboardScreen, DisputesScreen,
+    EmailScreen, ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen, MethodsScreen,
     OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen, PaymentPolicyScreen,
     PaymentsScreen, ReasonCodesScreen, ReceiptLinkScreen, RefundApprovalsScreen,
     ResetPasswordScreen, StaffUsersScreen, UsersScreen, WebhookScreen, WebhooksScreen,
@@ -66,7 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/receipts/:token") view={Lazy::<ReceiptLinkScreen>::new()} ssr=SsrMode::Async/>
                 // Staff screens: split out of the WASM a customer downloads (see lazy.rs).
                 <ParentRoute path=path!("/ops") view={Lazy::<OpsScreen>::new()}>
-                    <Route path=path!("") view=|| view! { <Redirect path="/ops/crm/companies"/> }/>
+                    <Route path=path!("") view={Lazy::<DashboardScreen>::new()}/>
                     <Route path=path!("crm/companies") view={Lazy::<CompaniesScreen>::new()}/>
                     <ParentRoute path=path!("crm/companies/:code") view={Lazy::<CompanyScreen>::new()}>
                         <Route path=path!("") view={Lazy::<OpenInvoicesScreen>::new()}/>

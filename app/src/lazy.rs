@@ -25,6 +25,7 @@ macro_rules! lazy_screen {
 }
 
 lazy_screen!(OpsScreen => crate::ops::OpsShell);
+lazy_screen!(DashboardScreen => crate::ops::dashboard::DashboardPage);
 lazy_screen!(CompaniesScreen => crate::ops::crm::companies::CompaniesPage);
 lazy_screen!(CompanyScreen => crate::ops::crm::company::CompanyPage);
 lazy_screen!(OpenInvoicesScreen => crate::ops::crm::company::open_invoices::OpenInvoicesTab);

@@ -14,7 +14,7 @@ async fn login_sets_a_strict_httponly_session_and_redirects_home(pool: PgPool) {
     let app = spawn(pool).await;
     let res = app.login(CLERK, None).await;
     assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(res.headers()[LOCATION], "/ops/crm/companies");
+    assert_eq!(res.headers()[LOCATION], "/ops");
     let raw = res.headers()[SET_COOKIE].to_str().unwrap().to_string();
     assert!(raw.contains("HttpOnly"), "{raw}");
     assert!(raw.contains("SameSite=Strict"), "{raw}");
@@ -46,7 +46,7 @@ async fn login_sets_a_strict_httponly_session_and_redirects_home(pool: PgPool) {
             None,
         )
         .await;
-    assert_eq!(res.headers()[LOCATION], "/ops/crm/companies");
+    assert_eq!(res.headers()[LOCATION], "/ops");
     let res = app.login(CUSTOMER, None).await;
     assert_eq!(res.headers()[LOCATION], "/portal");
 
@@ -55,7 +55,7 @@ async fn login_sets_a_strict_httponly_session_and_redirects_home(pool: PgPool) {
         .call("login", &[("email", CLERK.0), ("password", CLERK.1)], None)
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()[LOCATION], "/ops/crm/companies");
+    assert_eq!(res.headers()[LOCATION], "/ops");
     assert!(session_cookie(&res).is_some());
 }
 
@@ -850,6 +850,8 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "aging_of_company",
         "time_zone_settings",
         "set_time_zone",
+        "dashboard",
+        "refresh_dashboard",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -1245,7 +1247,7 @@ async fn next_never_leaves_the_site_and_a_line_break_in_it_is_no_panic(pool: PgP
             )
             .await;
         assert_eq!(res.status(), StatusCode::FOUND, "{next:?}");
-        assert_eq!(res.headers()[LOCATION], "/ops/crm/companies", "{next:?}");
+        assert_eq!(res.headers()[LOCATION], "/ops", "{next:?}");
     }
 }
 

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ADMIN, test, expect, CUSTOMER, checkScreen, fillPortalBankAccount, signIn, sql, waitForHydration } from "./helpers";
+import { ADMIN, test, expect, CUSTOMER, checkScreen, fillPortalBankAccount, signIn, sql, waitForHydration, STAFF_HOME } from "./helpers";
 
 const python = join(__dirname, "../../.data/venv/bin/python");
 const scripts = join(__dirname, "../../scripts");
@@ -46,7 +46,7 @@ test("an ACH payment goes to the bank in a file and the bank's return comes back
   await expect(page).toHaveURL(/\/login/);
 
   // The admin sees it waiting and writes the file now.
-  await signIn(page, ADMIN, /\/ops\/crm\/companies$/);
+  await signIn(page, ADMIN, STAFF_HOME);
   await page.getByRole("link", { name: "ACH Files" }).click();
   await expect(page.getByRole("heading", { name: "ACH files" })).toBeVisible();
   await waitForHydration(page);

@@ -1,10 +1,12 @@
 // Browser tests of CRM → Companies and a company's page: search, paging, tabs, contacts.
-import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration, STAFF_HOME } from "./helpers";
 
 test("a clerk finds a company by its ID and sees its open invoices with the right balances", async ({ page }, testInfo) => {
   await page.goto("/login");
   await checkScreen(page, "login", testInfo);
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
+  await page.getByRole("link", { name: "Companies" }).click();
+  await expect(page).toHaveURL(/\/ops\/crm\/companies$/);
   await expect(page.getByRole("heading", { name: "Companies" })).toBeVisible();
   await expect(page.locator(".pager-range")).toHaveText(/^1–40 of 40$/);
   await checkScreen(page, "companies", testInfo);
@@ -56,7 +58,7 @@ test("a clerk finds a company by its ID and sees its open invoices with the righ
 });
 
 test("a search with no match says so and offers to clear it", async ({ page }, testInfo) => {
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   await page.goto("/ops/crm/companies?q=zzzz-no-such-company");
   await expect(page.getByText("No company matches “zzzz-no-such-company”.")).toBeVisible();
   await checkScreen(page, "companies-empty", testInfo);

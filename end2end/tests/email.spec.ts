@@ -1,6 +1,6 @@
 // Browser tests of what Settle emails: receipts, invitations, resets and pay links, read from the mail catcher.
 import { Page } from "@playwright/test";
-import { ADMIN, test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { ADMIN, test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration, STAFF_HOME } from "./helpers";
 import { linkIn, mailCatcher, mailsTo, showMail, waitForMail } from "./mail";
 
 // Emails go through a real SMTP server: the MailDev catcher scripts/e2e-server.sh starts.
@@ -18,7 +18,7 @@ function oldestOpen(code: string, n: number): string[][] {
 }
 
 async function openCompany(page: Page, code: string, who = CLERK) {
-  await signIn(page, who, /\/ops\/crm\/companies$/);
+  await signIn(page, who, STAFF_HOME);
   await page.goto(`/ops/crm/companies/${code}`);
   await waitForHydration(page);
   await expect(page.locator("[data-testid=open-invoices] tbody tr").first()).toBeVisible();
@@ -131,7 +131,7 @@ test("a clerk sends a pay link; the customer pays part with a new card through i
 test("an admin invites a clerk, who accepts; then the clerk resets a forgotten password by email", async ({ page, browser }, testInfo) => {
   test.setTimeout(90_000);
   const address = `riley.${Date.now()}@settle.example`;
-  await signIn(page, ADMIN, /\/ops\/crm\/companies$/);
+  await signIn(page, ADMIN, STAFF_HOME);
   await page.getByRole("link", { name: "Staff Users" }).click();
   await waitForHydration(page);
   await page.getByRole("button", { name: "Invite a staff user" }).click();
@@ -163,7 +163,7 @@ test("an admin invites a clerk, who accepts; then the clerk resets a forgotten p
   await checkScreen(riley, "accept-invitation", testInfo);
   await riley.getByLabel("Type it again").fill("riley's own passphrase");
   await riley.getByRole("button", { name: "Choose password and sign in" }).click();
-  await expect(riley).toHaveURL(/\/ops\/crm\/companies$/);
+  await expect(riley).toHaveURL(STAFF_HOME);
   // Single use.
   const again = await riley.goto(link);
   expect(again!.status()).toBe(410);
@@ -193,9 +193,9 @@ test("an admin invites a clerk, who accepts; then the clerk resets a forgotten p
   await anon.getByLabel("Type it again").fill("a new passphrase for riley");
   await checkScreen(anon, "reset-password", testInfo);
   await anon.getByRole("button", { name: "Save password and sign in" }).click();
-  await expect(anon).toHaveURL(/\/ops\/crm\/companies$/);
+  await expect(anon).toHaveURL(STAFF_HOME);
   const fresh = await (await browser.newContext()).newPage();
-  await signIn(fresh, { email: address, password: "a new passphrase for riley" }, /\/ops\/crm\/companies$/);
+  await signIn(fresh, { email: address, password: "a new passphrase for riley" }, STAFF_HOME);
 
   // The admin makes Riley an admin, then disables Riley: signed out everywhere at once.
   await page.goto("/ops/system/staff-users");

@@ -29,6 +29,9 @@ export const test = base.extend<{ pageGuard: void }>({
 });
 export { expect };
 
+/** Where staff land after signing in: the dashboard. */
+export const STAFF_HOME = /\/ops$/;
+
 export const CLERK = { email: "clerk@settle.example", password: "demo-clerk-pass" };
 export const ADMIN = { email: "admin@settle.example", password: "demo-admin-pass" };
 export const CUSTOMER = { email: "ap@c1001.example", password: "demo-customer-pass" };

@@ -1,5 +1,5 @@
 // Browser tests of a company with thousands of open invoices: search, filters, paging, select all matching.
-import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration, STAFF_HOME } from "./helpers";
 
 // A company with hundreds of open invoices: the list is paged, sorted and filtered on the
 // server with all of it in the URL, the selection outlives paging, and "select all matching"
@@ -32,7 +32,7 @@ test("hundreds of open invoices are paged, sorted, filtered and searched on the 
   const [[sum]] = sql(
     `SELECT sum(balance)::text FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${CODE}') AND balance > 0`,
   );
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   const started = Date.now();
   await page.goto(`/ops/crm/companies/${CODE}`);
   await waitForHydration(page);
@@ -85,7 +85,7 @@ test("hundreds of open invoices are paged, sorted, filtered and searched on the 
 
 test("a selection outlives paging and select all matching stops at one payment's 500", async ({ page }, testInfo) => {
   const all = open();
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   await page.goto(`/ops/crm/companies/${CODE}`);
   await waitForHydration(page);
   await expect(page.locator(rows)).toHaveCount(50);

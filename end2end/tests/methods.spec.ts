@@ -1,6 +1,6 @@
 // Browser tests of saved payment methods: adding cards and bank accounts, activating, the default, documents.
 import { Page } from "@playwright/test";
-import { test, expect, CLERK, checkScreen, signIn, sql, waitForHydration } from "./helpers";
+import { test, expect, CLERK, checkScreen, signIn, sql, waitForHydration, STAFF_HOME } from "./helpers";
 
 /** A small but real PDF, standing in for a scanned, signed authorization. */
 function authorizationPdf(): Buffer {
@@ -31,7 +31,7 @@ async function openPaymentDialog(page: Page, code: string) {
 
 test("a clerk adds a card inside the payment dialog and pays with it", async ({ page }, testInfo) => {
   const code = "C1007";
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   const dialog = await openPaymentDialog(page, code);
   await dialog.getByRole("button", { name: "+ Add a payment method" }).click();
   const add = page.getByRole("dialog", { name: "Add a payment method" });
@@ -83,7 +83,7 @@ test("a clerk adds a card inside the payment dialog and pays with it", async ({ 
 
 test("a clerk adds an ACH account with its authorization, deactivates it and activates it again", async ({ page }, testInfo) => {
   const code = "C1008";
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   await page.goto(`/ops/crm/companies/${code}/payment-methods`);
   await waitForHydration(page);
   await expect(page.locator("[data-testid=company-methods] tbody tr").first()).toBeVisible();
@@ -165,7 +165,7 @@ test("a clerk adds an ACH account with its authorization, deactivates it and act
 
 test("a method deactivated while the dialog is open is refused and no longer offered", async ({ page }) => {
   const code = "C1009";
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   const dialog = await openPaymentDialog(page, code);
   await dialog.getByLabel(/Visa •••• 9995/).check();
   // Someone else deactivates it meanwhile.

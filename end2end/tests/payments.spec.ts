@@ -1,6 +1,6 @@
 // Browser tests of paying invoices: the payment dialog, declines, short pays, receipts, All Payments.
 import { Page } from "@playwright/test";
-import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration, STAFF_HOME } from "./helpers";
 
 /** The company's two oldest open invoices as [number, balance]. */
 function oldestOpen(code: string, n: number): string[][] {
@@ -11,7 +11,7 @@ function oldestOpen(code: string, n: number): string[][] {
 }
 
 async function openCompany(page: Page, code: string) {
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   await page.goto(`/ops/crm/companies/${code}`);
   await waitForHydration(page);
   await expect(page.locator("[data-testid=open-invoices] tbody tr").first()).toBeVisible();
@@ -185,7 +185,7 @@ test("a payment the gateway has not answered for shows as checking, on the compa
       `JOIN users u ON u.email = 'clerk@settle.example' WHERE c.code = '${code}' RETURNING number`,
   );
   try {
-    await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+    await signIn(page, CLERK, STAFF_HOME);
     await page.goto(`/ops/crm/companies/${code}/payments`);
     await waitForHydration(page);
     await expect(page.locator(`[data-payment="${number}"]`)).toContainText("Checking with the gateway");

@@ -1,6 +1,6 @@
 // Browser tests of the customer portal: invoices, paying, methods, receipts, and what customers may not see.
 import { Page } from "@playwright/test";
-import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, checkScreen, signIn, sql, usd, waitForHydration, STAFF_HOME } from "./helpers";
 
 /** The customer's company's oldest open invoice as [id, number, balance]. */
 function oldestOpen(code: string): string[] {
@@ -42,7 +42,7 @@ test("a customer pays an invoice with a saved card and the clerk sees the custom
   await checkScreen(page, "portal-payments", testInfo);
 
   await signOut(page);
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   await page.goto("/ops/crm/companies/C1001/payments");
   const row = page.locator(`[data-payment="${paymentNumber}"]`);
   await expect(row).toContainText("(customer)");
@@ -109,7 +109,7 @@ test("a customer deactivates a card and the clerk's payment dialog no longer off
   await expect(row.getByRole("button", { name: "Activate Visa •••• 0002" })).toBeVisible();
 
   await signOut(page);
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   const [, number] = oldestOpen("C1001");
   await page.goto("/ops/crm/companies/C1001");
   await waitForHydration(page);

@@ -4,7 +4,7 @@
 // sandbox's books agreeing with what the screens say; a pending ACH debit voided.
 import { Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { ADMIN, test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration, signedInPage } from "./helpers";
+import { ADMIN, test, expect, CLERK, checkScreen, signIn, sql, usd, waitForHydration, signedInPage, STAFF_HOME } from "./helpers";
 
 const CODE = "C1014";
 
@@ -29,7 +29,7 @@ test("a clerk allowed to refund gives back part of a payment per line; above the
   );
 
   // The clerk pays two invoices in full.
-  const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
+  const clerk = await signedInPage(browser, CLERK, STAFF_HOME);
   await clerk.goto(`/ops/crm/companies/${CODE}`);
   await waitForHydration(clerk);
   await clerk.getByLabel(`Select ${n1}`).check();
@@ -51,7 +51,7 @@ test("a clerk allowed to refund gives back part of a payment per line; above the
   await dialog.locator(".modal-actions").getByRole("button", { name: "Close" }).click();
 
   // The admin allows the clerk, and sets the approval limit to $100.
-  const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
+  const admin = await signedInPage(browser, ADMIN, STAFF_HOME);
   await admin.goto("/ops/system/staff-users");
   await waitForHydration(admin);
   await admin.getByRole("button", { name: "Allow refunds by Casey Clerk" }).click();
@@ -184,7 +184,7 @@ test("a disputed card payment reopens its invoices; staff see the days left, dow
       `AND balance > 0 ORDER BY due_date, number LIMIT 1`,
   );
   // The clerk pays one invoice with the card the sandbox's network disputes (and the seller loses).
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   await page.goto(`/ops/crm/companies/${code}`);
   await waitForHydration(page);
   await page.getByLabel(`Select ${n1}`).check();
@@ -257,7 +257,7 @@ test("a pending ACH debit is voided from its receipt: the action its rail allows
     `SELECT number, balance::text FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${code}') ` +
       `AND balance > 0 ORDER BY due_date DESC, number DESC LIMIT 1`,
   );
-  const page = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
+  const page = await signedInPage(browser, ADMIN, STAFF_HOME);
   await page.goto(`/ops/crm/companies/${code}`);
   await waitForHydration(page);
   await page.getByLabel(`Select ${n1}`).check();

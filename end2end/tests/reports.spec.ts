@@ -2,7 +2,7 @@
 // to a company's invoices, a day to come refused where it was typed, and the XLSX export read
 // back by an independent reader (openpyxl) with numbers as numbers.
 import { execFileSync } from "node:child_process";
-import { ADMIN, test, expect, CLERK, checkScreen, sql, usd, waitForHydration, signedInPage } from "./helpers";
+import { ADMIN, test, expect, CLERK, checkScreen, sql, usd, waitForHydration, signedInPage, STAFF_HOME } from "./helpers";
 
 // No other browser test pays on this company: its figures hold still while they run.
 const CODE = "C1020";
@@ -15,7 +15,7 @@ test("the aging shows each company by days past due, drills down to its invoices
      FROM invoices WHERE status = 'open' AND balance > 0 AND company_id = (SELECT id FROM companies WHERE code = '${CODE}')`,
   );
   expect(Number(open)).toBeGreaterThan(0);
-  const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
+  const clerk = await signedInPage(browser, CLERK, STAFF_HOME);
   await clerk.getByRole("link", { name: "Aging" }).click();
   await expect(clerk).toHaveURL(/\/ops\/reports\/aging$/);
   await expect(clerk.getByRole("heading", { level: 1, name: "Aging" })).toBeVisible();
@@ -61,7 +61,7 @@ test("the aging shows each company by days past due, drills down to its invoices
 });
 
 test("the aging's XLSX export opens in an independent reader with numbers as numbers and a totals row", async ({ browser }) => {
-  const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
+  const admin = await signedInPage(browser, ADMIN, STAFF_HOME);
   await admin.goto("/ops/reports/aging?sort=name");
   await waitForHydration(admin);
   await expect(admin.getByTestId("time-zone").getByLabel("The seller's days are in")).toHaveValue("UTC");

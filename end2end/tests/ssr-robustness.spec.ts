@@ -1,7 +1,7 @@
 // Every route rendered on the server, one at a time and in bursts of sixteen: every request answered, no panic.
 import { APIRequestContext, Browser } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { test, expect, CLERK, CUSTOMER, signIn, sql } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, signIn, sql, STAFF_HOME } from "./helpers";
 
 /**
  * Server rendering never panics and never drops a request: every SSR route, staff and
@@ -62,7 +62,7 @@ function panicLines(): string[] {
 test("every server-rendered route answers, sequentially and 16 at a time, with no panic", async ({ browser, playwright }) => {
   test.setTimeout(180_000);
   const panicsBefore = panicLines().length;
-  const staff = await signedIn(browser, CLERK, /\/ops\/crm\/companies$/);
+  const staff = await signedIn(browser, CLERK, STAFF_HOME);
   const customer = await signedIn(browser, CUSTOMER, /\/portal$/);
   const anonymous = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
 
@@ -96,6 +96,8 @@ test("every server-rendered route answers, sequentially and 16 at a time, with n
     "/ops/system/email",
     "/ops/system/email?status=sent&q=receipt",
     "/ops/payments",
+    "/ops/reports/aging",
+    "/ops/reports/aging/C1001",
     ...methods.map((id) => `/ops/system/payment-methods/${id}`),
     "/no-such-page",
   ]);

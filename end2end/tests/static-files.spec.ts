@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { request as httpRequest, IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { test, expect, CLERK, CUSTOMER, signIn, waitForHydration } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, signIn, waitForHydration, STAFF_HOME } from "./helpers";
 
 /**
  * The release site's static files are served as a production site serves them: hashed names,
@@ -96,11 +96,14 @@ test("a customer never downloads the staff screens; staff load them when they go
   expect(wasm.length).toBeGreaterThan(0);
   expect(wasm.filter((p) => p.includes("_screen_view")), "staff screens loaded by a customer").toEqual([]);
 
-  // Staff: the Companies screen's own chunk arrives with it.
+  // Staff: the dashboard's and then the Companies screen's own chunks arrive with them.
   wasm.length = 0;
   await page.context().clearCookies();
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   await waitForHydration(page);
+  await expect(page.getByTestId("chart-aging")).toBeVisible();
+  expect(wasm.some((p) => p.includes("dashboard_screen_view")), `chunks: ${wasm.join(", ")}`).toBe(true);
+  await page.getByRole("link", { name: "Companies" }).click();
   await expect(page.locator("[data-testid=companies] tbody tr").first()).toBeVisible();
   expect(wasm.some((p) => p.includes("companies_screen_view")), `chunks: ${wasm.join(", ")}`).toBe(true);
 });

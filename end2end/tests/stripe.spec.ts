@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { test, expect, CLERK, CUSTOMER, checkScreen, fillPortalBankAccount, signIn, waitForHydration } from "./helpers";
+import { test, expect, CLERK, CUSTOMER, checkScreen, fillPortalBankAccount, signIn, waitForHydration, STAFF_HOME } from "./helpers";
 
 const STRIPE_URL = process.env.STRIPE_E2E_URL;
 const MOCK = process.env.STRIPE_MOCK_URL ?? "";
@@ -40,7 +40,7 @@ test("with Stripe, a clerk adds a card in Stripe's field and pays with it", asyn
     `SELECT number FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${code}') ` +
       `AND balance > 0 ORDER BY due_date, number LIMIT 1`,
   );
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   await page.goto(`/ops/crm/companies/${code}`);
   await waitForHydration(page);
   await page.getByLabel(`Select ${invoice}`).check();
@@ -177,7 +177,7 @@ test("with Stripe, signed events reach /webhooks/stripe over HTTP, and a dispute
   expect(await (await send(opened, stripeSignature(secret, now, opened))).json()).toEqual({ received: true, outcome: "recorded" });
   expect(sql("SELECT id, status FROM payment_disputes")).toEqual([["dp_e2e_1", "needs_response"]]);
 
-  await signIn(page, CLERK, /\/ops\/crm\/companies$/);
+  await signIn(page, CLERK, STAFF_HOME);
   await page.goto(`/ops/crm/companies/C1007/payments`);
   await waitForHydration(page);
   await page.getByRole("button", { name: `Receipt ${number}` }).click();

@@ -2,7 +2,7 @@
 // offered when an invoice is paid short and carried to the receipt and the database; payment
 // policies (the seller's default, a company's own) refused in the portal and paid outside by
 // staff with a reason.
-import { ADMIN, test, expect, CLERK, checkScreen, sql, usd, waitForHydration, signedInPage } from "./helpers";
+import { ADMIN, test, expect, CLERK, checkScreen, sql, usd, waitForHydration, signedInPage, STAFF_HOME } from "./helpers";
 
 const CODE = "C1016";
 
@@ -12,7 +12,7 @@ test("an admin keeps the short-pay reasons; a clerk pays short with one and the 
   const code = label.toLowerCase().replace(/ /g, "_");
   sql("UPDATE reason_codes SET active = true WHERE kind = 'short_pay' AND code = 'installment'");
 
-  const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
+  const admin = await signedInPage(browser, ADMIN, STAFF_HOME);
   await admin.goto("/ops/system/reason-codes");
   await waitForHydration(admin);
   const shortPay = admin.getByTestId("reasons-short_pay");
@@ -43,7 +43,7 @@ test("an admin keeps the short-pay reasons; a clerk pays short with one and the 
     `SELECT number, balance::text FROM invoices WHERE company_id = (SELECT id FROM companies WHERE code = '${CODE}') ` +
       `AND balance > 50 ORDER BY due_date, number LIMIT 1`,
   );
-  const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
+  const clerk = await signedInPage(browser, CLERK, STAFF_HOME);
   await clerk.goto(`/ops/crm/companies/${CODE}`);
   await waitForHydration(clerk);
   await clerk.getByLabel(`Select ${n1}`).check();
@@ -78,7 +78,7 @@ test("an admin gives a company its own payment policy; the portal refuses a card
   const company = `(SELECT id FROM companies WHERE code = '${code}')`;
   sql(`DELETE FROM payment_policies WHERE company_id = ${company}`);
   try {
-    const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
+    const admin = await signedInPage(browser, ADMIN, STAFF_HOME);
     await admin.goto(`/ops/crm/companies/${code}/policy`);
     await waitForHydration(admin);
     await expect(admin.getByTestId("policy-in-force")).toContainText("The seller's default");
@@ -116,7 +116,7 @@ test("an admin gives a company its own payment policy; the portal refuses a card
     expect(sql(`SELECT balance::text FROM invoices WHERE number = '${n1}'`)).toEqual([[b1]]);
 
     // The clerk may, with a reason.
-    const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
+    const clerk = await signedInPage(browser, CLERK, STAFF_HOME);
     await clerk.goto(`/ops/crm/companies/${code}`);
     await waitForHydration(clerk);
     await clerk.getByLabel(`Select ${n1}`).check();
@@ -149,7 +149,7 @@ test("a payment on account is the company's credit, applied later by the clerk a
   const code = "C1006";
   const company = `(SELECT id FROM companies WHERE code = '${code}')`;
   sql(`DELETE FROM payment_policies WHERE company_id = ${company}`);
-  const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
+  const admin = await signedInPage(browser, ADMIN, STAFF_HOME);
   await admin.goto(`/ops/crm/companies/${code}/policy`);
   await waitForHydration(admin);
   await admin.getByLabel("Its own policy").check();
@@ -160,7 +160,7 @@ test("a payment on account is the company's credit, applied later by the clerk a
   const [[n1, b1], [n2, b2]] = sql(
     `SELECT number, balance::text FROM invoices WHERE company_id = ${company} AND balance > 60 ORDER BY due_date, number LIMIT 2`,
   );
-  const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
+  const clerk = await signedInPage(browser, CLERK, STAFF_HOME);
   await clerk.goto(`/ops/crm/companies/${code}`);
   await waitForHydration(clerk);
   const strip = clerk.getByTestId("credit");
@@ -231,7 +231,7 @@ test("a payment on account is the company's credit, applied later by the clerk a
 test("an admin sets a card surcharge; a clerk sees it before paying by credit card, never where the state refuses it", async ({ browser }, testInfo) => {
   test.setTimeout(90_000);
   try {
-    const admin = await signedInPage(browser, ADMIN, /\/ops\/crm\/companies$/);
+    const admin = await signedInPage(browser, ADMIN, STAFF_HOME);
     await admin.goto("/ops/system/payment-policy");
     await waitForHydration(admin);
     const section = admin.getByTestId("surcharge");
@@ -256,7 +256,7 @@ test("an admin sets a card surcharge; a clerk sees it before paying by credit ca
     const sumCents = cents[0] + cents[1];
     const feeCents = Math.floor((sumCents * 3 + 50) / 100);
     const money = (c: number) => usd((c / 100).toFixed(2));
-    const clerk = await signedInPage(browser, CLERK, /\/ops\/crm\/companies$/);
+    const clerk = await signedInPage(browser, CLERK, STAFF_HOME);
     await clerk.goto(`/ops/crm/companies/${code}`);
     await waitForHydration(clerk);
     for (const [n] of rows) await clerk.getByLabel(`Select ${n}`).check();

@@ -1,10 +1,10 @@
 // Browser tests of users: customer users on a company, staff users, invitations and disabling.
-import { ADMIN, test, expect, checkScreen, signIn, waitForHydration } from "./helpers";
+import { ADMIN, test, expect, checkScreen, signIn, waitForHydration, STAFF_HOME } from "./helpers";
 import { linkIn, waitForMail } from "./mail";
 
 
 test("an admin invites a customer user who accepts by email, then disables them", async ({ page, browser }, testInfo) => {
-  await signIn(page, ADMIN, /\/ops\/crm\/companies$/);
+  await signIn(page, ADMIN, STAFF_HOME);
   await page.goto("/ops/crm/companies/C1009/users");
   await waitForHydration(page);
   await expect(page.getByText("No one from this company can sign in")).toBeVisible();

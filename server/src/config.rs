@@ -79,6 +79,9 @@ pub struct Config {
     /// `SETTLE_CARD_NOTICES_EVERY_MS` (default 3600000, hourly): how often the card-expiry
     /// notices due are written (each card's once a month, however often this runs).
     pub card_notices_every: Duration,
+    /// `SETTLE_DASHBOARD_EVERY_MS` (default 300000, five minutes): how often the dashboard's
+    /// figures of the whole book are added up again.
+    pub dashboard_every: Duration,
     /// `SETTLE_ACH_SYNC_MS` (default 30000): how often pending ACH payments are read again
     /// from the gateway (and the sandbox's bank network moves on).
     pub ach_sync_every: Duration,
@@ -212,6 +215,7 @@ impl Config {
                 "SETTLE_CARD_NOTICES_EVERY_MS",
                 3_600_000,
             )?),
+            dashboard_every: Duration::from_millis(number("SETTLE_DASHBOARD_EVERY_MS", 300_000)?),
             ach_sync_every: Duration::from_millis(number("SETTLE_ACH_SYNC_MS", 30_000)?),
             sandbox_ach_after: Duration::from_millis(number(
                 "SETTLE_SANDBOX_ACH_AFTER_MS",
@@ -383,6 +387,7 @@ impl Config {
             email_max_attempts: 5,
             pay_link_days: 7,
             card_notices_every: Duration::from_secs(3600),
+            dashboard_every: Duration::from_secs(300),
             ach_sync_every: Duration::from_secs(30),
             sandbox_ach_after: Duration::from_secs(60),
             sandbox_dispute_after: Duration::from_secs(60),

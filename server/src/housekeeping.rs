@@ -45,6 +45,8 @@ pub enum Unit {
     AchFiles = 7_243_011,
     /// Pending refunds asked about again by their keys.
     RefundSync = 7_243_012,
+    /// The dashboard's figures of the whole book.
+    Dashboard = 7_243_013,
 }
 
 /// Runs `work` if no other instance is running `unit` now; `None` when another is.
@@ -169,6 +171,15 @@ pub fn spawn(state: AppState) {
             let run = payments::reconcile(&s.pool, s.gateway.as_ref(), &s.config);
             let outcome = exclusively(&s.pool, Unit::Reconcile, run).await;
             report(Unit::Reconcile, outcome, |n| *n == 0);
+        }
+    });
+    let s = state.clone();
+    every("dashboard", s.config.dashboard_every, move || {
+        let s = s.clone();
+        async move {
+            let run = crate::reports::dashboard::refresh(&s.pool);
+            let outcome = exclusively(&s.pool, Unit::Dashboard, run).await;
+            report(Unit::Dashboard, outcome, |_| true);
         }
     });
     let s = state.clone();
@@ -304,6 +315,7 @@ impl Unit {
             Unit::ForgetRateWindows => "forget_rate_windows",
             Unit::AchFiles => "ach_files",
             Unit::RefundSync => "refund_sync",
+            Unit::Dashboard => "dashboard",
         }
     }
 }

@@ -36,7 +36,7 @@ impl Role {
     /// Where this role lands after signing in.
     pub fn home(self) -> &'static str {
         if self.is_staff() {
-            "/ops/crm/companies"
+            "/ops"
         } else {
             "/portal"
         }
@@ -222,6 +222,7 @@ mod tests {
         assert!(Role::Clerk.is_staff());
         assert!(!Role::Customer.is_staff());
         assert_eq!(Role::Customer.home(), "/portal");
+        assert_eq!(Role::Clerk.home(), "/ops");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod bank;
 pub mod card;
 pub mod company;
 pub mod credit;
+pub mod dashboard;
 pub mod document;
 pub mod email;
 pub mod erp;

@@ -1,6 +1,7 @@
 //! Widgets used on several screens.
 
 pub mod add_method;
+pub mod chart;
 pub mod credit;
 pub mod focus;
 pub mod gateway_client;

@@ -1,6 +1,7 @@
 //! The operations portal (staff): shell with left navigation, and its screens.
 
 pub mod crm;
+pub mod dashboard;
 pub mod payments;
 pub mod policy;
 pub mod refunds;
@@ -46,6 +47,9 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
             <a class="skip-link" href="#content">"Skip to content"</a>
             <nav class="sidenav" aria-label="Main">
                 <div class="brand">"Settle"</div>
+                <ul class="nav-top">
+                    <li><A href="/ops" attr:class="nav-link" exact=true>"Dashboard"</A></li>
+                </ul>
                 <div class="nav-group">
                     <div class="nav-group-title" id="nav-crm">"CRM"</div>
                     <ul aria-labelledby="nav-crm">

@@ -53,3 +53,18 @@ pub async fn set_time_zone(time_zone: String) -> Result<(), ApiError> {
     let (st, admin) = (state()?, admin()?);
     Ok(server::reports::set_time_zone(&st.pool, &admin, &time_zone).await?)
 }
+
+/// The staff home: the book's figures (a snapshot of the seller's today) and the payments to
+/// look at. Staff only.
+#[server(endpoint = "dashboard", input = Form)]
+pub async fn dashboard() -> Result<shared::dashboard::Dashboard, ApiError> {
+    let staff = staff()?;
+    Ok(server::reports::dashboard::dashboard(&state()?.pool, &staff).await?)
+}
+
+/// Adds up the dashboard's figures again now (they are otherwise a few minutes old at most).
+#[server(endpoint = "refresh_dashboard", input = Form)]
+pub async fn refresh_dashboard() -> Result<shared::dashboard::Dashboard, ApiError> {
+    let staff = staff()?;
+    Ok(server::reports::dashboard::refresh_now(&state()?.pool, &staff).await?)
+}

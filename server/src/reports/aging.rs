@@ -163,7 +163,7 @@ pub async fn report_for_key(
     build(pool, q, limit).await
 }
 
-async fn build(pool: &PgPool, q: &AgingQuery, limit: i64) -> Result<AgingReport> {
+pub(crate) async fn build(pool: &PgPool, q: &AgingQuery, limit: i64) -> Result<AgingReport> {
     let as_of = day(pool, q).await?;
     let rows = rows(pool, as_of, None, q, limit).await?;
     let totals = rows.first().map_or_else(Figures::zero, Row::totals);

@@ -1,6 +1,7 @@
 //! Staff's reports on the whole book, in the seller's days (its time zone, a setting).
 
 pub mod aging;
+pub mod dashboard;
 
 use crate::audit::{self, Action, Entity};
 use crate::authority::Admin;
@@ -58,6 +59,13 @@ pub async fn set_time_zone(pool: &PgPool, admin: &Admin, name: &str) -> Result<(
     )
     .execute(&mut *tx)
     .await?;
+    // The dashboard's days moved with the zone: its figures are made again.
+    sqlx::query!("DELETE FROM dashboard_snapshot")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!("DELETE FROM receivables_month_ends")
+        .execute(&mut *tx)
+        .await?;
     audit::system_change(
         &mut tx,
         admin.actor(),
