@@ -1,7 +1,8 @@
 //! The staff home: its snapshot is the book's aging of today, its DSO months the aging of each
 //! month's end over what was invoiced in it, its cash per week what was collected; views read
 //! the stored snapshot (one made at a time), a refresh moves it with a payment, a declined
-//! payment shows at once, and a new time zone makes it again.
+//! payment shows at once, staff's refresh is made after they asked, and a new time zone makes
+//! it again.
 
 mod common;
 
@@ -177,9 +178,15 @@ async fn views_that_find_no_snapshot_wait_for_one_and_a_new_time_zone_makes_it_a
         seen.iter().all(|t| *t == seen[0]),
         "one snapshot made for eight views at once: {seen:?}"
     );
-    // Staff's refresh moments later changes nothing; the time zone makes it again.
-    let refreshed = dashboard::refresh_now(&f.pool, &staff).await.unwrap();
-    assert_eq!(refreshed.snapshot.computed_at, seen[0]);
+    // Staff asking for a refresh get one made after they asked (two at once may share one).
+    let asks = (0..2).map(|_| {
+        let (pool, staff) = (f.pool.clone(), staff.clone());
+        tokio::spawn(async move { dashboard::refresh_now(&pool, &staff).await.unwrap() })
+    });
+    for refreshed in futures::future::join_all(asks).await {
+        assert!(refreshed.unwrap().snapshot.computed_at > seen[0]);
+    }
+    // The time zone makes it again.
     server::reports::set_time_zone(&f.pool, &f.admin().await, "America/Chicago")
         .await
         .unwrap();

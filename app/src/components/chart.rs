@@ -6,12 +6,12 @@
 use leptos::prelude::*;
 use shared::dashboard::{stack, Axis};
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 240.0;
-const LEFT: f64 = 60.0;
-const RIGHT: f64 = 8.0;
-const TOP: f64 = 14.0;
-const BOTTOM: f64 = 26.0;
+const WIDTH: f64 = 420.0;
+const HEIGHT: f64 = 220.0;
+const LEFT: f64 = 50.0;
+const RIGHT: f64 = 6.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 24.0;
 const PLOT_W: f64 = WIDTH - LEFT - RIGHT;
 const PLOT_H: f64 = HEIGHT - TOP - BOTTOM;
 
@@ -57,7 +57,7 @@ fn categories(labels: &[String], every: usize) -> impl IntoView {
         .filter(|(i, _)| i % every.max(1) == 0)
         .map(|(i, l)| {
             let x = px(LEFT + band * (i as f64 + 0.5));
-            view! { <text class="chart-axis" x=x y=px(HEIGHT - 8.0) text-anchor="middle">{l.clone()}</text> }
+            view! { <text class="chart-axis" x=x y=px(HEIGHT - 6.0) text-anchor="middle">{l.clone()}</text> }
         })
         .collect_view()
 }

@@ -64,7 +64,7 @@ fn Board(
                 {move || if refresh.pending().get() { "Adding up…" } else { "Refresh" }}
             </button>
         </div>
-        <section class="figures" aria-label="Key figures" data-testid="dashboard-figures">
+        <section class="figures dashboard-figures" aria-label="Key figures" data-testid="dashboard-figures">
             <Figure label="Open receivables" value=t.open.display()/>
             <Figure label="Past due" value=t.overdue().display() tone="text-alert"/>
             <Figure label="Over 90 days" value=over_90.display()/>
@@ -202,18 +202,15 @@ fn top_overdue(rows: Vec<AgingRow>) -> AnyView {
             <thead><tr>
                 <th scope="col">"Company"</th>
                 <th scope="col" class="num">"Past due"</th>
-                <th scope="col" class="num">"Over 90 days"</th>
                 <th scope="col" class="num">"Open balance"</th>
             </tr></thead>
             <tbody>
                 {rows.into_iter().map(|r| {
                     let f = r.figures.clone();
-                    let over_90 = f.buckets[4].checked_add(f.buckets[5]).unwrap_or(f.buckets[5]);
                     view! {
                         <tr data-company=r.code.clone()>
                             <th scope="row"><A href=format!("/ops/reports/aging/{}", r.code)>{r.name.clone()}</A><div class="muted small mono">{r.code.clone()}</div></th>
                             <td class="num text-alert">{f.overdue().display()}</td>
-                            <td class="num" class:muted=over_90.is_zero()>{over_90.display()}</td>
                             <td class="num">{f.open.display()}</td>
                         </tr>
                     }

@@ -16,24 +16,20 @@ use shared::dashboard::{
 use shared::money::Money;
 use shared::payment::PaymentStatus;
 use sqlx::PgPool;
-use std::time::Duration;
 
 /// One refresh at a time in this instance: views that find the snapshot stale wait for the
 /// one being made instead of each adding up the book.
 static REFRESHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A snapshot this young is not made again when staff ask for a refresh.
-const YOUNG: Duration = Duration::from_secs(10);
-
 /// The dashboard: the snapshot of the seller's today (made now if there is none yet) and the
 /// payments to look at. Staff only.
 pub async fn dashboard(pool: &PgPool, _staff: &Staff) -> Result<Dashboard> {
-    let snapshot = match stored(pool, None).await? {
+    let snapshot = match stored(pool).await? {
         Some(s) => s,
         None => {
             let _one = REFRESHING.lock().await;
             // Made by another view while this one waited?
-            match stored(pool, None).await? {
+            match stored(pool).await? {
                 Some(s) => s,
                 None => make(pool).await?,
             }
@@ -45,15 +41,26 @@ pub async fn dashboard(pool: &PgPool, _staff: &Staff) -> Result<Dashboard> {
     })
 }
 
-/// Makes the snapshot again now (staff's "Refresh"), unless one was made moments ago.
-pub async fn refresh_now(pool: &PgPool, _staff: &Staff) -> Result<Dashboard> {
+/// Makes the snapshot again now (staff's "Refresh"): one made after staff asked serves them
+/// (several asking at once wait for one), otherwise it is made now.
+pub async fn refresh_now(pool: &PgPool, staff: &Staff) -> Result<Dashboard> {
+    let asked = sqlx::query_scalar!(r#"SELECT now() AS "now!""#)
+        .fetch_one(pool)
+        .await?;
     {
         let _one = REFRESHING.lock().await;
-        if stored(pool, Some(YOUNG)).await?.is_none() {
+        let made_since = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM dashboard_snapshot
+                              WHERE computed_at > $1 AND day = seller_today()) AS "made!""#,
+            asked
+        )
+        .fetch_one(pool)
+        .await?;
+        if !made_since {
             make(pool).await?;
         }
     }
-    dashboard(pool, _staff).await
+    dashboard(pool, staff).await
 }
 
 /// Makes the snapshot again (the background's every few minutes); its day.
@@ -62,14 +69,10 @@ pub async fn refresh(pool: &PgPool) -> Result<NaiveDate> {
     Ok(make(pool).await?.as_of)
 }
 
-/// The stored snapshot if it is of the seller's today (and younger than `within`, if given).
-async fn stored(pool: &PgPool, within: Option<Duration>) -> Result<Option<Snapshot>> {
-    let within = within.map(|d| d.as_secs_f64());
+/// The stored snapshot if it is of the seller's today.
+async fn stored(pool: &PgPool) -> Result<Option<Snapshot>> {
     let row = sqlx::query_scalar!(
-        r#"SELECT figures AS "figures!" FROM dashboard_snapshot
-           WHERE day = seller_today()
-             AND ($1::float8 IS NULL OR computed_at > now() - make_interval(secs => $1))"#,
-        within
+        r#"SELECT figures AS "figures!" FROM dashboard_snapshot WHERE day = seller_today()"#
     )
     .fetch_optional(pool)
     .await?;
