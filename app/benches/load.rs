@@ -4,7 +4,8 @@
 //!
 //! - Company Open Invoices pages (a company with about 20 open invoices and the one with
 //!   10,000) fetched by BENCH_CLIENTS (16) connections for BENCH_SECONDS each: p50, p99,
-//!   req/s, HTML size, and the server's RSS while serving them.
+//!   req/s, HTML size, and the server's RSS while serving them; the dashboard (staff home) the
+//!   same way, and the time its snapshot of the whole book takes to make.
 //! - CRM company search per kind (exact id, prefix, name word, two letters, no match, a deep
 //!   page) through `server::companies::search` on the same database, with the plans
 //!   (`EXPLAIN (ANALYZE, BUFFERS)`) printed as `#` lines.
@@ -101,6 +102,7 @@ async fn main() {
     bench
         .pages("page_10k", &format!("/ops/crm/companies/{big}"))
         .await;
+    bench.pages("dashboard", "/ops").await;
     bench.rss("rss_after_pages");
 
     bench.search().await;
@@ -323,6 +325,19 @@ impl Bench {
             "aging_xlsx_total_ms",
             format!("{:.0}", t.elapsed().as_secs_f64() * 1e3),
         );
+        // The dashboard's figures of the whole book: the first made with every past month's
+        // receivables to add up, the next with them kept (as every few minutes in production).
+        sqlx::query("DELETE FROM receivables_month_ends")
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        for name in ["dashboard_snapshot_cold_ms", "dashboard_snapshot_ms"] {
+            let t = Instant::now();
+            server::reports::dashboard::refresh(&self.pool)
+                .await
+                .unwrap();
+            print(name, format!("{:.0}", t.elapsed().as_secs_f64() * 1e3));
+        }
     }
 
     async fn staff(&self) -> server::authority::Staff {

@@ -2,13 +2,14 @@
 
 use crate::components::{NotAllowed, NotFound};
 use crate::lazy::{
-    AchFileScreen, AchFilesScreen, AgingScreen, ApiKeysScreen, AwaitingGatewayScreen,
-    CompaniesScreen, CompanyAgingScreen, CompanyMethodsScreen, CompanyPaymentsScreen,
-    CompanyPolicyScreen, CompanyScreen, ContactsScreen, DashboardScreen, DisputesScreen,
-    EmailScreen, ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen, MethodsScreen,
-    OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen, PaymentPolicyScreen,
-    PaymentsScreen, ReasonCodesScreen, ReceiptLinkScreen, RefundApprovalsScreen,
-    ResetPasswordScreen, StaffUsersScreen, UsersScreen, WebhookScreen, WebhooksScreen,
+    AchFileScreen, AchFilesScreen, AgingScreen, ApiKeysScreen, AuthorizationsScreen,
+    AwaitingGatewayScreen, CompaniesScreen, CompanyAgingScreen, CompanyMethodsScreen,
+    CompanyPaymentsScreen, CompanyPolicyScreen, CompanyScreen, ContactsScreen, DashboardScreen,
+    DisputesScreen, EmailScreen, ForgotPasswordScreen, ImportScreen, InviteScreen, MethodScreen,
+    MethodsScreen, OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen,
+    PaymentPolicyScreen, PaymentsScreen, ReasonCodesScreen, ReceiptLinkScreen,
+    RefundApprovalsScreen, ResetPasswordScreen, StaffUsersScreen, UsersScreen, WebhookScreen,
+    WebhooksScreen,
 };
 use crate::login::LoginPage;
 use crate::portal::{
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("payments") view={Lazy::<PaymentsScreen>::new()}/>
                     <Route path=path!("reports/aging") view={Lazy::<AgingScreen>::new()}/>
                     <Route path=path!("reports/aging/:code") view={Lazy::<CompanyAgingScreen>::new()}/>
+                    <Route path=path!("reports/authorizations") view={Lazy::<AuthorizationsScreen>::new()}/>
                     <Route path=path!("system/api-keys") view={Lazy::<ApiKeysScreen>::new()}/>
                     <Route path=path!("system/webhooks") view={Lazy::<WebhooksScreen>::new()}/>
                     <Route path=path!("system/webhooks/:id") view={Lazy::<WebhookScreen>::new()}/>

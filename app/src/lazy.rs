@@ -43,6 +43,7 @@ lazy_screen!(AchFileScreen => crate::ops::system::ach_files::AchFilePage);
 lazy_screen!(PaymentsScreen => crate::ops::payments::PaymentsPage);
 lazy_screen!(AgingScreen => crate::ops::reports::AgingPage);
 lazy_screen!(CompanyAgingScreen => crate::ops::reports::CompanyAgingPage);
+lazy_screen!(AuthorizationsScreen => crate::ops::authorizations::AuthorizationsPage);
 lazy_screen!(ApiKeysScreen => crate::ops::system::api_keys::ApiKeysPage);
 lazy_screen!(WebhooksScreen => crate::ops::system::webhooks::WebhooksPage);
 lazy_screen!(WebhookScreen => crate::ops::system::webhooks::WebhookPage);

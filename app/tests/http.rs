@@ -852,6 +852,7 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "set_time_zone",
         "dashboard",
         "refresh_dashboard",
+        "ach_authorizations",
     ] {
         covered.push(name);
         let own = own_method.to_string();

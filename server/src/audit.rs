@@ -167,6 +167,8 @@ pub enum Action {
     SurchargeChanged,
     #[sqlx(rename = "settings.time_zone_changed")]
     TimeZoneChanged,
+    #[sqlx(rename = "export.ach_authorizations")]
+    AuthorizationsExported,
 }
 
 /// What an event is about (`audit_events.entity_type`).
@@ -189,6 +191,8 @@ pub enum Entity {
     Settings,
     ReasonCode,
     Credit,
+    /// Something staff took out of Settle (an export audited as such).
+    Export,
 }
 
 /// One audit event.

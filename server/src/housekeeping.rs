@@ -174,14 +174,21 @@ pub fn spawn(state: AppState) {
         }
     });
     let s = state.clone();
-    every("dashboard", s.config.dashboard_every, move || {
-        let s = s.clone();
-        async move {
-            let run = crate::reports::dashboard::refresh(&s.pool);
-            let outcome = exclusively(&s.pool, Unit::Dashboard, run).await;
-            report(Unit::Dashboard, outcome, |_| true);
-        }
-    });
+    // Not at start: a restart mid-day finds today's snapshot stored, and the first view of a
+    // new day makes its own.
+    every_from(
+        "dashboard",
+        s.config.dashboard_every,
+        s.config.dashboard_every,
+        move || {
+            let s = s.clone();
+            async move {
+                let run = crate::reports::dashboard::refresh(&s.pool);
+                let outcome = exclusively(&s.pool, Unit::Dashboard, run).await;
+                report(Unit::Dashboard, outcome, |_| true);
+            }
+        },
+    );
     let s = state.clone();
     every("card_expiry", s.config.card_notices_every, move || {
         let s = s.clone();
@@ -286,8 +293,18 @@ where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    every_from(name, Duration::ZERO, period, tick)
+}
+
+/// [`every`], the first tick after `first`.
+fn every_from<F, Fut>(name: &'static str, first: Duration, period: Duration, tick: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(period);
+        let start = tokio::time::Instant::now() + first;
+        let mut interval = tokio::time::interval_at(start, period);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;

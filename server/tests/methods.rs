@@ -765,3 +765,178 @@ async fn the_same_card_or_account_is_not_saved_twice(pool: PgPool) {
         before + 1
     );
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn every_ach_authorization_is_exported_with_its_index_and_revoked_ones_for_two_years(
+    pool: PgPool,
+) {
+    use server::reports::authorizations;
+    use sha2::{Digest, Sha256};
+    use shared::authorization::{AuthorizationSource, AuthorizationsFilter};
+    use std::io::Read;
+
+    let f = fixture(pool).await;
+    let staff = f.clerk.staff().unwrap();
+    // An online agreement beside the demo's signed documents.
+    let customer = f.customer_of("C1002").await;
+    let token = f.bank_token("000777888999").await;
+    let online = f
+        .add_ach(
+            &customer,
+            NewBankAccountInput {
+                company: String::new(),
+                token,
+                holder_name: "C1002 AP".into(),
+                holder_type: "business".into(),
+                account_type: "checking".into(),
+                authorization: AuthorizationInput::InPortal {
+                    version: shared::method::ACH_AUTHORIZATION_VERSION.into(),
+                    signed_name: "Ana Diaz".into(),
+                    agreed: true,
+                },
+            },
+        )
+        .await
+        .unwrap();
+    let every = AuthorizationsFilter::default();
+    let list = authorizations::list(&f.pool, &staff, &every).await.unwrap();
+    let ach = f
+        .count("SELECT count(*) FROM payment_methods WHERE kind = 'ach'")
+        .await;
+    assert!(ach >= 2);
+    assert_eq!(list.total as i64, ach);
+    let row = list
+        .rows
+        .iter()
+        .find(|r| r.method_id == online.id.0)
+        .unwrap();
+    assert_eq!(row.source, AuthorizationSource::Portal);
+    assert_eq!(row.signed_by, "Ana Diaz");
+    assert_eq!(row.address.as_deref(), Some("203.0.113.7"));
+    assert_eq!(row.revoked_at, None);
+    let signed = list
+        .rows
+        .iter()
+        .find(|r| r.source == AuthorizationSource::Document)
+        .unwrap();
+    assert_eq!(signed.signed_at, "2026-01-15");
+    assert_eq!(signed.signed_by, signed.holder_name);
+
+    // Revoked: still produced, with when; two years and a day later, no more.
+    methods::set_active(&f.pool, &customer, online.id, false)
+        .await
+        .unwrap();
+    let list = authorizations::list(&f.pool, &staff, &every).await.unwrap();
+    let row = list
+        .rows
+        .iter()
+        .find(|r| r.method_id == online.id.0)
+        .unwrap();
+    assert!(row.revoked_at.is_some());
+    assert_eq!(list.total as i64, ach);
+    sqlx::query(
+        "UPDATE payment_methods SET deactivated_at = now() - interval '731 days' WHERE id = $1",
+    )
+    .bind(online.id)
+    .execute(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        authorizations::list(&f.pool, &staff, &every)
+            .await
+            .unwrap()
+            .total as i64,
+        ach - 1
+    );
+    sqlx::query(
+        "UPDATE payment_methods SET deactivated_at = now() - interval '729 days' WHERE id = $1",
+    )
+    .bind(online.id)
+    .execute(&f.pool)
+    .await
+    .unwrap();
+
+    // Filtered by company and by the day given.
+    let c1002 = AuthorizationsFilter {
+        company: Some("C1002".into()),
+        ..Default::default()
+    };
+    let mine = authorizations::list(&f.pool, &staff, &c1002).await.unwrap();
+    assert_eq!(mine.total, 2, "the demo's account and the online one");
+    assert!(mine.rows.iter().all(|r| r.company_code == "C1002"));
+    let tomorrow = AuthorizationsFilter {
+        from: Some(today() + chrono::Days::new(1)),
+        ..Default::default()
+    };
+    assert_eq!(
+        authorizations::list(&f.pool, &staff, &tomorrow)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+
+    // The zip: every authorization as kept, its index, each file's SHA-256; audited.
+    let export = authorizations::export(&f.pool, &staff, &c1002)
+        .await
+        .unwrap();
+    assert_eq!(export.authorizations, 2);
+    let mut file = export.file;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).unwrap();
+    assert_eq!(bytes.len() as u64, export.bytes);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+    assert_eq!(zip.len(), 3);
+    let mut index = String::new();
+    zip.by_name("index.csv")
+        .unwrap()
+        .read_to_string(&mut index)
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(index.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, shared::authorization::INDEX_COLUMNS);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        let mut content = Vec::new();
+        zip.by_name(&r[col("file")])
+            .unwrap()
+            .read_to_end(&mut content)
+            .unwrap();
+        let kept: Vec<u8> = sqlx::query_scalar(
+            "SELECT d.sha256 FROM payment_methods m JOIN documents d ON d.id = m.authorization_document_id WHERE m.id = $1",
+        )
+        .bind(r[col("method_id")].parse::<i64>().unwrap())
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        assert_eq!(hex(&Sha256::digest(&content)), hex(&kept));
+        assert_eq!(&r[col("sha256")], hex(&kept));
+        assert_eq!(&r[col("company_code")], "C1002");
+    }
+    let online_row = records
+        .iter()
+        .find(|r| r[col("method_id")] == online.id.to_string())
+        .unwrap();
+    assert_eq!(&online_row[col("authorization")], "portal");
+    assert_eq!(&online_row[col("signed_by")], "Ana Diaz");
+    assert_eq!(&online_row[col("signed_from_address")], "203.0.113.7");
+    assert!(!online_row[col("revoked_at")].is_empty());
+    let audit: serde_json::Value = sqlx::query_scalar(
+        "SELECT details FROM audit_events WHERE action = 'export.ach_authorizations' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(audit["authorizations"], 2);
+    assert_eq!(audit["company"], "C1002");
+    assert_eq!(
+        audit["sha256"],
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+    );
+}

@@ -5,6 +5,7 @@
 pub mod ach_file;
 pub mod aging;
 pub mod auth;
+pub mod authorization;
 pub mod bank;
 pub mod card;
 pub mod company;

@@ -1,5 +1,6 @@
 //! The operations portal (staff): shell with left navigation, and its screens.
 
+pub mod authorizations;
 pub mod crm;
 pub mod dashboard;
 pub mod payments;
@@ -61,6 +62,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <div class="nav-group-title" id="nav-reports">"Reports"</div>
                     <ul aria-labelledby="nav-reports">
                         <li><A href="/ops/reports/aging" attr:class="nav-link">"Aging"</A></li>
+                        <li><A href="/ops/reports/authorizations" attr:class="nav-link">"ACH authorizations"</A></li>
                     </ul>
                 </div>
                 <div class="nav-group">

@@ -1,6 +1,6 @@
 //! Files in and out for staff: an import's upload (raw bytes, previewed at once), the Payments
-//! screen's CSV export and the aging's CSV and XLSX exports. All behind the session, admins
-//! (import) and staff (exports).
+//! screen's CSV export, the aging's CSV and XLSX exports and the ACH authorizations' zip. All
+//! behind the session, admins (import) and staff (exports).
 
 use super::documents::{attachment, principal_of, read_limited, refuse};
 use crate::request::CurrentUser;
@@ -12,6 +12,7 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use server::AppState;
 use shared::aging::{AgingInput, AgingQuery, AGING_CSV_PATH, AGING_XLSX_PATH};
+use shared::authorization::{AuthorizationsFilter, AuthorizationsInput, AUTHORIZATIONS_ZIP_PATH};
 use shared::import::{ImportKind, IMPORTS_PATH, PAYMENTS_CSV_PATH};
 use shared::report::{PaymentFilter, PaymentFilterInput};
 use shared::AppError;
@@ -22,6 +23,7 @@ pub fn routes(state: AppState) -> Router {
         .route(PAYMENTS_CSV_PATH, get(export))
         .route(AGING_CSV_PATH, get(aging_csv))
         .route(AGING_XLSX_PATH, get(aging_xlsx))
+        .route(AUTHORIZATIONS_ZIP_PATH, get(authorizations_zip))
         .with_state(state)
 }
 
@@ -163,4 +165,44 @@ async fn aging_xlsx(
     Query(input): Query<AgingInput>,
 ) -> Response {
     aging(&state, user, &input, true).await
+}
+
+/// Every matching ACH authorization and its index as one zip (staff), streamed from the file
+/// it was written to; the export is audited.
+async fn authorizations_zip(
+    State(state): State<AppState>,
+    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    Query(input): Query<AuthorizationsInput>,
+) -> Response {
+    let staff = match principal_of(user).and_then(|p| p.staff()) {
+        Ok(s) => s,
+        Err(e) => return refuse(e),
+    };
+    let filter = match AuthorizationsFilter::parse(&input) {
+        Ok(f) => f,
+        Err(e) => return refuse(e.into()),
+    };
+    let pool = &state.pool;
+    let made = async {
+        let app = server::Error::into_app;
+        let today = server::reports::today(pool).await.map_err(app)?;
+        let export = server::reports::authorizations::export(pool, &staff, &filter)
+            .await
+            .map_err(app)?;
+        Ok::<_, AppError>((today, export))
+    };
+    match made.await {
+        Ok((today, export)) => {
+            let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(export.file));
+            let mut res = attachment(
+                Body::from_stream(stream),
+                "application/zip",
+                &server::reports::authorizations::file_name(&filter, today),
+            );
+            res.headers_mut()
+                .insert(axum::http::header::CONTENT_LENGTH, export.bytes.into());
+            res
+        }
+        Err(e) => refuse(e),
+    }
 }

@@ -68,3 +68,14 @@ pub async fn refresh_dashboard() -> Result<shared::dashboard::Dashboard, ApiErro
     let staff = staff()?;
     Ok(server::reports::dashboard::refresh_now(&state()?.pool, &staff).await?)
 }
+
+/// Every ACH authorization that matches (those revoked within two years included): the first
+/// of them and how many in all. Staff only.
+#[server(endpoint = "ach_authorizations", input = Form)]
+pub async fn ach_authorizations(
+    #[server(default)] input: shared::authorization::AuthorizationsInput,
+) -> Result<shared::authorization::AuthorizationList, ApiError> {
+    let staff = staff()?;
+    let filter = shared::authorization::AuthorizationsFilter::parse(&input)?;
+    Ok(server::reports::authorizations::list(&state()?.pool, &staff, &filter).await?)
+}

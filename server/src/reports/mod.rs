@@ -1,6 +1,7 @@
 //! Staff's reports on the whole book, in the seller's days (its time zone, a setting).
 
 pub mod aging;
+pub mod authorizations;
 pub mod dashboard;
 
 use crate::audit::{self, Action, Entity};

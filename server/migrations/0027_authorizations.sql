@@ -1,0 +1,16 @@
+-- ACH authorizations on request: the network's rules have a seller keep each authorization
+-- two years after it is revoked (its method deactivated), so the method says when that was.
+-- Cleared when the method is used again; earlier deactivations come from the audit trail.
+ALTER TABLE payment_methods ADD COLUMN deactivated_at TIMESTAMPTZ;
+UPDATE payment_methods m
+SET deactivated_at = COALESCE(
+        (SELECT max(a.at) FROM audit_events a
+         WHERE a.entity_type = 'payment_method' AND a.entity_id = m.id::text
+           AND a.action = 'payment_method.deactivated'),
+        m.updated_at)
+WHERE NOT m.active;
+ALTER TABLE payment_methods ADD CONSTRAINT payment_methods_deactivated_at
+    CHECK (active = (deactivated_at IS NULL));
+
+-- The export reads ACH methods by when their authorization was given.
+CREATE INDEX payment_methods_ach_created ON payment_methods (created_at) WHERE kind = 'ach';
