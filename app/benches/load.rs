@@ -314,9 +314,9 @@ impl Bench {
             .await
             .unwrap();
         let read = t.elapsed();
-        let bytes = aging::xlsx(&all).unwrap();
+        let workbook = aging::xlsx(&all).unwrap();
         print("aging_xlsx_rows", all.rows.len());
-        print("aging_xlsx_bytes", bytes.len());
+        print("aging_xlsx_bytes", workbook.bytes);
         print(
             "aging_xlsx_read_ms",
             format!("{:.0}", read.as_secs_f64() * 1e3),

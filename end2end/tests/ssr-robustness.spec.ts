@@ -98,6 +98,8 @@ test("every server-rendered route answers, sequentially and 16 at a time, with n
     "/ops/payments",
     "/ops/reports/aging",
     "/ops/reports/aging/C1001",
+    "/ops/reports/authorizations",
+    "/ops/reports/authorizations?company=C1002&from=2026-01-01",
     ...methods.map((id) => `/ops/system/payment-methods/${id}`),
     "/no-such-page",
   ]);

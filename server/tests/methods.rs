@@ -881,10 +881,10 @@ async fn every_ach_authorization_is_exported_with_its_index_and_revoked_ones_for
         .await
         .unwrap();
     assert_eq!(export.authorizations, 2);
-    let mut file = export.file;
+    let mut file = export.zip.file;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).unwrap();
-    assert_eq!(bytes.len() as u64, export.bytes);
+    assert_eq!(bytes.len() as u64, export.zip.bytes);
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
     assert_eq!(zip.len(), 3);
     let mut index = String::new();

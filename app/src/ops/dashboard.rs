@@ -209,7 +209,7 @@ fn top_overdue(rows: Vec<AgingRow>) -> AnyView {
                     let f = r.figures.clone();
                     view! {
                         <tr data-company=r.code.clone()>
-                            <th scope="row"><A href=format!("/ops/reports/aging/{}", r.code)>{r.name.clone()}</A><div class="muted small mono">{r.code.clone()}</div></th>
+                            <th scope="row"><A href=format!("/ops/reports/aging/{}", r.code)>{r.name.clone()}</A>" "<span class="muted small mono">{r.code.clone()}</span></th>
                             <td class="num text-alert">{f.overdue().display()}</td>
                             <td class="num">{f.open.display()}</td>
                         </tr>

@@ -122,33 +122,47 @@ async fn aging(
         Err(e) => return refuse(e),
     };
     let pool = &state.pool;
-    let made = async {
-        let app = server::Error::into_app;
+    let app = server::Error::into_app;
+    let report = async {
         let query = AgingQuery::parse(input, server::reports::today(pool).await.map_err(app)?)?;
-        let report = server::reports::aging::all(pool, &staff, &query)
+        server::reports::aging::all(pool, &staff, &query)
             .await
-            .map_err(app)?;
-        let bytes = if xlsx {
-            server::reports::aging::xlsx(&report)
-        } else {
-            server::reports::aging::csv(&report)
-        }
-        .map_err(app)?;
-        Ok::<_, AppError>((report.as_of, bytes))
+            .map_err(app)
     };
-    match made.await {
-        Ok((as_of, bytes)) if xlsx => attachment(
-            bytes,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            &server::reports::aging::file_name(as_of, "xlsx"),
-        ),
-        Ok((as_of, bytes)) => attachment(
-            bytes,
-            "text/csv; charset=utf-8",
-            &server::reports::aging::file_name(as_of, "csv"),
-        ),
-        Err(e) => refuse(e),
-    }
+    let report = match report.await {
+        Ok(r) => r,
+        Err(e) => return refuse(e),
+    };
+    let name = |ext| server::reports::aging::file_name(report.as_of, ext);
+    let answer = if xlsx {
+        // Seconds of writing for a large book: off the threads that answer requests.
+        let file_name = name("xlsx");
+        tokio::task::spawn_blocking(move || server::reports::aging::xlsx(&report))
+            .await
+            .unwrap_or_else(|e| Err(server::Error::Other(format!("writing the workbook: {e}"))))
+            .map(|file| {
+                stream(
+                    file,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    &file_name,
+                )
+            })
+    } else {
+        server::reports::aging::csv(&report)
+            .map(|bytes| attachment(bytes, "text/csv; charset=utf-8", &name("csv")))
+    };
+    answer.unwrap_or_else(|e| refuse(app(e)))
+}
+
+/// A spooled export, streamed from its file as a file to save.
+fn stream(spooled: server::reports::Spooled, content_type: &'static str, name: &str) -> Response {
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(
+        tokio::fs::File::from_std(spooled.file),
+    ));
+    let mut res = attachment(body, content_type, name);
+    res.headers_mut()
+        .insert(axum::http::header::CONTENT_LENGTH, spooled.bytes.into());
+    res
 }
 
 async fn aging_csv(
@@ -192,17 +206,11 @@ async fn authorizations_zip(
         Ok::<_, AppError>((today, export))
     };
     match made.await {
-        Ok((today, export)) => {
-            let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(export.file));
-            let mut res = attachment(
-                Body::from_stream(stream),
-                "application/zip",
-                &server::reports::authorizations::file_name(&filter, today),
-            );
-            res.headers_mut()
-                .insert(axum::http::header::CONTENT_LENGTH, export.bytes.into());
-            res
-        }
+        Ok((today, export)) => stream(
+            export.zip,
+            "application/zip",
+            &server::reports::authorizations::file_name(&filter, today),
+        ),
         Err(e) => refuse(e),
     }
 }

@@ -273,10 +273,12 @@ pub fn file_name(as_of: NaiveDate, ext: &str) -> String {
 
 /// The report as a workbook: one sheet, the header frozen and filterable, amounts as numbers
 /// in a currency format, a totals row of formulas-free sums. Rows go to a temporary file as
-/// they are written (constant memory), whatever the book's size.
-pub fn xlsx(report: &AgingReport) -> Result<Vec<u8>> {
+/// they are written (constant memory), and the workbook to a spooled file ([`super::spool`])
+/// to be streamed, whatever the book's size.
+pub fn xlsx(report: &AgingReport) -> Result<super::Spooled> {
     use rust_xlsxwriter::{Format, Workbook, XlsxError};
-    let build = || -> std::result::Result<Vec<u8>, XlsxError> {
+    let mut file = super::spool("aging.xlsx")?;
+    let mut build = || -> std::result::Result<(), XlsxError> {
         let mut wb = Workbook::new();
         let header = Format::new()
             .set_bold()
@@ -331,7 +333,8 @@ pub fn xlsx(report: &AgingReport) -> Result<Vec<u8>> {
         }
         ws.set_freeze_panes(2, 0)?;
         ws.autofilter(1, 0, row.saturating_sub(1).max(1), COLUMNS.len() as u16 - 1)?;
-        wb.save_to_buffer()
+        wb.save_to_writer(&mut file)
     };
-    build().map_err(|e| crate::Error::Other(format!("writing the workbook: {e}")))
+    build().map_err(|e| crate::Error::Other(format!("writing the workbook: {e}")))?;
+    super::Spooled::rewound(file)
 }

@@ -1,9 +1,9 @@
 //! ACH authorizations on request (migration 0027): every bank account's authorization, those of
 //! accounts deactivated (revoked) within the last two years included, listed for staff and
 //! exported as one zip: each document or online agreement as it was kept, and `index.csv`
-//! (who signed, when, from where, what account, its SHA-256). The zip is written to a file
-//! that is gone from the disk as soon as it is open, read back in batches of documents so a
-//! large book never sits in memory, and every export is audited.
+//! (who signed, when, from where, what account, its SHA-256). The zip is spooled
+//! ([`super::spool`]) from batches of documents so a large book never sits in memory, and
+//! every export is audited.
 
 use super::defuse;
 use crate::audit::{self, Action, Entity};
@@ -187,11 +187,9 @@ pub fn file_name(f: &AuthorizationsFilter, today: NaiveDate) -> String {
     name + ".zip"
 }
 
-/// An export: the zip (a file already gone from the disk, read from its start), its size and
-/// how many authorizations it holds.
+/// An export: the zip and how many authorizations it holds.
 pub struct Export {
-    pub file: std::fs::File,
-    pub bytes: u64,
+    pub zip: super::Spooled,
     pub authorizations: u64,
 }
 
@@ -199,18 +197,7 @@ pub struct Export {
 /// (who, the filter, how many, the zip's SHA-256). Staff only.
 pub async fn export(pool: &PgPool, staff: &Staff, f: &AuthorizationsFilter) -> Result<Export> {
     let fail = |e: &dyn std::fmt::Display| crate::Error::Other(format!("writing the zip: {e}"));
-    let path = std::env::temp_dir().join(format!(
-        "settle-authorizations-{}.zip",
-        uuid::Uuid::new_v4()
-    ));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| fail(&e))?;
-    // Gone from the disk at once: the open file is all there is, and it goes with it.
-    let _ = std::fs::remove_file(&path);
+    let file = super::spool("authorizations.zip")?;
     let mut zip = zip::ZipWriter::new(file);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -255,14 +242,12 @@ pub async fn export(pool: &PgPool, staff: &Staff, f: &AuthorizationsFilter) -> R
     zip.start_file("index.csv", options).map_err(|e| fail(&e))?;
     zip.write_all(&index.into_inner().map_err(|e| fail(&e))?)
         .map_err(|e| fail(&e))?;
-    let mut file = zip.finish().map_err(|e| fail(&e))?;
-    let bytes = file.seek(SeekFrom::End(0)).map_err(|e| fail(&e))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| fail(&e))?;
+    let mut zip = super::Spooled::rewound(zip.finish().map_err(|e| fail(&e))?)?;
     let sha256 = {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
-        std::io::copy(&mut file, &mut hasher).map_err(|e| fail(&e))?;
-        file.seek(SeekFrom::Start(0)).map_err(|e| fail(&e))?;
+        std::io::copy(&mut zip.file, &mut hasher).map_err(|e| fail(&e))?;
+        zip.file.seek(SeekFrom::Start(0)).map_err(|e| fail(&e))?;
         hex(&hasher.finalize())
     };
     let mut tx = pool.begin().await?;
@@ -274,14 +259,13 @@ pub async fn export(pool: &PgPool, staff: &Staff, f: &AuthorizationsFilter) -> R
         "ach_authorizations",
         json!({
             "from": f.from, "to": f.to, "company": f.company,
-            "authorizations": n, "bytes": bytes, "sha256": sha256,
+            "authorizations": n, "bytes": zip.bytes, "sha256": sha256,
         }),
     )
     .await?;
     tx.commit().await?;
     Ok(Export {
-        file,
-        bytes,
+        zip,
         authorizations: n,
     })
 }

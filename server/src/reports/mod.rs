@@ -26,6 +26,38 @@ pub async fn time_zone(pool: &PgPool) -> Result<String> {
         .await?)
 }
 
+/// An export written to a file that is removed from the disk as soon as it is open (gone with
+/// its handle however the export ends), so a large one never sits in memory: read it from its
+/// start, `bytes` long.
+pub struct Spooled {
+    pub file: std::fs::File,
+    pub bytes: u64,
+}
+
+/// A new file for an export, already removed from the disk.
+pub(crate) fn spool(prefix: &str) -> Result<std::fs::File> {
+    let path = std::env::temp_dir().join(format!("settle-{prefix}-{}", uuid::Uuid::new_v4()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| crate::Error::Other(format!("a file for the export: {e}")))?;
+    let _ = std::fs::remove_file(&path);
+    Ok(file)
+}
+
+impl Spooled {
+    /// The written file, rewound, with its size.
+    pub(crate) fn rewound(mut file: std::fs::File) -> Result<Spooled> {
+        use std::io::{Seek, SeekFrom};
+        let io = |e: std::io::Error| crate::Error::Other(format!("reading the export back: {e}"));
+        let bytes = file.seek(SeekFrom::End(0)).map_err(io)?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        Ok(Spooled { file, bytes })
+    }
+}
+
 /// A cell safe to open in a spreadsheet (no formula injection).
 pub(crate) fn defuse(cell: &str) -> String {
     match cell.chars().next() {
