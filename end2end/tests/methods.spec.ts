@@ -170,7 +170,7 @@ test("a method deactivated while the dialog is open is refused and no longer off
   await dialog.getByLabel(/Visa •••• 9995/).check();
   // Someone else deactivates it meanwhile.
   sql(
-    `UPDATE payment_methods SET active = false, deactivated_at = now() WHERE last4 = '9995' AND company_id = (SELECT id FROM companies WHERE code = '${code}')`,
+    `UPDATE payment_methods SET active = false WHERE last4 = '9995' AND company_id = (SELECT id FROM companies WHERE code = '${code}')`,
   );
   await dialog.getByLabel("Authorized by").selectOption("phone");
   await dialog.getByLabel("Reference").fill("Call with AP");

@@ -406,7 +406,7 @@ async fn inactive_foreign_and_expired_methods_are_refused(pool: PgPool) {
     let f = fixture(pool).await;
     let inv = f.open().await[0];
     let visa = f.method("4242").await;
-    sqlx::query("UPDATE payment_methods SET active = false, deactivated_at = now() WHERE id = $1")
+    sqlx::query("UPDATE payment_methods SET active = false WHERE id = $1")
         .bind(visa)
         .execute(&f.pool)
         .await

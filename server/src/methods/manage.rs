@@ -104,9 +104,7 @@ pub async fn set_active(
         return Ok(());
     }
     sqlx::query!(
-        "UPDATE payment_methods SET active = $2, is_default = is_default AND $2, updated_at = now(),
-                deactivated_at = CASE WHEN $2 THEN NULL ELSE now() END
-         WHERE id = $1",
+        "UPDATE payment_methods SET active = $2, is_default = is_default AND $2, updated_at = now() WHERE id = $1",
         method as MethodId,
         active
     )
