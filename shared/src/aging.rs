@@ -190,18 +190,12 @@ impl AgingInput {
     /// The query string that asks for this request again, as typed (for the exports and the
     /// drill-down's way back).
     pub fn query_string(&self) -> String {
-        let mut parts = Vec::new();
-        for (k, v) in [
+        crate::format::query_string(&[
             ("as_of", &self.as_of),
             ("q", &self.q),
             ("sort", &self.sort),
             ("overdue", &self.overdue),
-        ] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                parts.push(format!("{k}={}", crate::format::url_encode(v)));
-            }
-        }
-        parts.join("&")
+        ])
     }
 }
 
@@ -224,16 +218,9 @@ pub fn earliest_day() -> NaiveDate {
 impl AgingQuery {
     /// Checks the request; `today` is the seller's (no report of a day to come).
     pub fn parse(input: &AgingInput, today: NaiveDate) -> Result<Self, FieldError> {
-        let as_of = match input.as_of.as_deref() {
-            None | Some("") => None,
-            Some(raw) => {
-                let day = Some(raw)
-                    .filter(|r| r.len() == 10)
-                    .and_then(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d").ok())
-                    .ok_or(())
-                    .map_err(|_| {
-                        FieldError::new("as_of", "Enter the day as YYYY-MM-DD, e.g. 2026-11-30.")
-                    })?;
+        let as_of = match crate::format::parse_day("as_of", input.as_of.as_deref())? {
+            None => None,
+            Some(day) => {
                 if day > today {
                     return Err(FieldError::new(
                         "as_of",

@@ -2,6 +2,7 @@
 //! uploaded, or the record of what the customer agreed to in the portal), those of revoked
 //! accounts for two years after, listed for staff and exported as one zip with an index.
 
+use crate::format::parse_day;
 use crate::FieldError;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -47,19 +48,11 @@ pub struct AuthorizationsInput {
 impl AuthorizationsInput {
     /// The query string that asks for this request again, as typed.
     pub fn query_string(&self) -> String {
-        [
+        crate::format::query_string(&[
             ("from", &self.from),
             ("to", &self.to),
             ("company", &self.company),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| {
-            v.as_deref()
-                .filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", crate::format::url_encode(v)))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+        ])
     }
 }
 
@@ -73,21 +66,10 @@ pub struct AuthorizationsFilter {
     pub company: Option<String>,
 }
 
-fn day(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, FieldError> {
-    match raw {
-        None | Some("") => Ok(None),
-        Some(r) => Some(r)
-            .filter(|r| r.len() == 10)
-            .and_then(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d").ok())
-            .map(Some)
-            .ok_or_else(|| FieldError::new(field, "Enter the day as YYYY-MM-DD, e.g. 2026-11-30.")),
-    }
-}
-
 impl AuthorizationsFilter {
     pub fn parse(input: &AuthorizationsInput) -> Result<Self, FieldError> {
-        let from = day("from", input.from.as_deref())?;
-        let to = day("to", input.to.as_deref())?;
+        let from = parse_day("from", input.from.as_deref())?;
+        let to = parse_day("to", input.to.as_deref())?;
         if let (Some(f), Some(t)) = (from, to) {
             if f > t {
                 return Err(FieldError::new(

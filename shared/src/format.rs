@@ -2,6 +2,33 @@
 
 use chrono::NaiveDate;
 
+/// The query string of a request's fields as typed, empty ones left out (`as_of=…&q=…`).
+pub fn query_string(fields: &[(&str, &Option<String>)]) -> String {
+    fields
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", url_encode(v)))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A day typed as `YYYY-MM-DD` for `field` (none when empty), refused at the field otherwise.
+pub fn parse_day(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, crate::FieldError> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some(r) => Some(r)
+            .filter(|r| r.len() == 10)
+            .and_then(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d").ok())
+            .map(Some)
+            .ok_or_else(|| {
+                crate::FieldError::new(field, "Enter the day as YYYY-MM-DD, e.g. 2026-11-30.")
+            }),
+    }
+}
+
 /// Encodes a query-string value (a space as `+`).
 pub fn url_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
