@@ -1,11 +1,11 @@
 // Browser tests of the integration screens (API keys, webhooks, imports) with a real webhook receiver.
 import { spawn, ChildProcess } from "node:child_process";
-import { ADMIN, test, expect, signIn, checkScreen, waitForHydration, sql } from "./helpers";
+import { ADMIN, test, expect, signIn, checkScreen, waitForHydration, sql, STAFF_HOME } from "./helpers";
 
 
 test("an admin makes an API key, the ERP uses it, and revoking it locks it out", async ({ page, request }, testInfo) => {
   const name = `NetSuite sync ${Date.now()}`;
-  await signIn(page, ADMIN, /\/ops\/crm\/companies/);
+  await signIn(page, ADMIN, STAFF_HOME);
   await page.getByRole("link", { name: "API Keys" }).click();
   await expect(page.getByRole("heading", { name: "API Keys" })).toBeVisible();
   await waitForHydration(page);
@@ -46,7 +46,7 @@ test("an admin makes an API key, the ERP uses it, and revoking it locks it out",
 
 test("an admin imports invoices from CSV: preview with errors by line, all or nothing, then the valid rows", async ({ page }, testInfo) => {
   const stamp = Date.now();
-  await signIn(page, ADMIN, /\/ops\/crm\/companies/);
+  await signIn(page, ADMIN, STAFF_HOME);
   await page.goto("/ops/system/import");
   await waitForHydration(page);
   await page.getByLabel("The file holds").selectOption("invoices");
@@ -120,7 +120,7 @@ test("a signed webhook reaches a receiver that fails twice, with the attempts in
   test.setTimeout(90_000);
   const receiver = await startReceiver();
   try {
-    await signIn(page, ADMIN, /\/ops\/crm\/companies/);
+    await signIn(page, ADMIN, STAFF_HOME);
     await page.goto("/ops/system/webhooks");
     await waitForHydration(page);
     await expect(page.getByText("No webhook endpoints")).toBeVisible();
@@ -192,7 +192,7 @@ test("a signed webhook reaches a receiver that fails twice, with the attempts in
 });
 
 test("staff see every company's payments, filter them and export the same rows as CSV", async ({ page }, testInfo) => {
-  await signIn(page, { email: "clerk@settle.example", password: "demo-clerk-pass" }, /\/ops\/crm\/companies/);
+  await signIn(page, { email: "clerk@settle.example", password: "demo-clerk-pass" }, STAFF_HOME);
   await expect(page.getByRole("link", { name: "API Keys" })).toHaveCount(0);
   await page.getByRole("link", { name: "All Payments" }).click();
   await expect(page.getByRole("heading", { name: "All payments" })).toBeVisible();

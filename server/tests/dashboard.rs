@@ -35,6 +35,12 @@ async fn the_dashboard_is_the_books_aging_cash_and_dso_and_moves_with_a_payment(
         s.totals.overdue().is_positive(),
         "the demo book has overdue invoices"
     );
+    // Its charts are drawn: a bar per bucket with money in it.
+    assert_eq!(
+        s.charts.aging.matches("<rect ").count(),
+        s.totals.buckets.iter().filter(|m| m.is_positive()).count()
+    );
+    assert!(s.charts.dso.contains("<polyline "));
     let mut overdue: Vec<_> = book
         .rows
         .iter()

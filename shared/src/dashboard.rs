@@ -1,9 +1,9 @@
 //! The staff home: the book's figures (open, past due, aging, cash collected per week by rail,
 //! days sales outstanding, the customers most past due) from a snapshot the server keeps, and
-//! the payments that failed or came back lately, read live. The chart geometry the page draws
-//! its SVG with is here too, so it is tested apart from any view.
+//! the payments that failed or came back lately, read live. The snapshot carries its charts,
+//! drawn by the server ([`crate::chart`]).
 
-use crate::aging::{AgingRow, Figures};
+use crate::aging::{AgingRow, Bucket, Figures};
 use crate::money::Money;
 use crate::payment::PaymentStatus;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -45,6 +45,15 @@ impl Rail {
             Rail::Erp => "erp",
         }
     }
+
+    /// Its colour in the charts (a CSS class).
+    pub fn class(self) -> &'static str {
+        match self {
+            Rail::Card => "s-accent",
+            Rail::Ach => "s-green",
+            Rail::Erp => "s-amber",
+        }
+    }
 }
 
 /// Cash collected in one week (Monday to Sunday in the seller's days), by rail: card payments
@@ -82,6 +91,11 @@ impl DsoMonth {
     pub const FORMULA: &'static str =
         "DSO = receivables at the month's end ÷ invoiced in the month × days in the month (this month: today's receivables, invoiced so far, days so far).";
 
+    /// `Nov 2026`.
+    pub fn label(&self) -> String {
+        self.month.format("%b %Y").to_string()
+    }
+
     /// The month's DSO in days, one decimal; `None` when nothing was invoiced in it.
     pub fn dso(&self) -> Option<Decimal> {
         if !self.invoiced.is_positive() {
@@ -111,6 +125,59 @@ pub struct Snapshot {
     pub weeks: Vec<WeekCash>,
     /// The last [`MONTHS`] months, oldest first; the last is this month so far.
     pub dso: Vec<DsoMonth>,
+    /// The charts of these figures, drawn.
+    pub charts: Charts,
+}
+
+/// A snapshot's charts as SVG markup, drawn by the server when it makes the snapshot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Charts {
+    /// The aging's buckets.
+    pub aging: String,
+    /// Cash per week, stacked by rail.
+    pub cash: String,
+    /// DSO per month.
+    pub dso: String,
+}
+
+impl Charts {
+    pub fn draw(totals: &Figures, weeks: &[WeekCash], months: &[DsoMonth]) -> Charts {
+        use crate::chart::{bar_chart, compact_usd, line_chart, value, Series};
+        let buckets: Vec<String> = Bucket::ALL.iter().map(|b| b.label().to_string()).collect();
+        let aging = bar_chart(
+            &buckets,
+            &[Series {
+                class: Rail::Card.class(),
+                values: totals.buckets.iter().map(|m| value(*m)).collect(),
+            }],
+            compact_usd,
+            1,
+        );
+        let rails: Vec<Series> = Rail::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Series {
+                class: r.class(),
+                values: weeks.iter().map(|w| value(w.rails[i])).collect(),
+            })
+            .collect();
+        let week_labels: Vec<String> = weeks
+            .iter()
+            .map(|w| w.week.format("%b %-d").to_string())
+            .collect();
+        let cash = bar_chart(&week_labels, &rails, compact_usd, 2);
+        let month_labels: Vec<String> = months.iter().map(DsoMonth::label).collect();
+        let dso = line_chart(
+            &month_labels,
+            &months
+                .iter()
+                .map(|m| m.dso().and_then(|d| d.to_f64()))
+                .collect::<Vec<_>>(),
+            |v| format!("{v:.0}"),
+            |v| format!("{v:.1}"),
+        );
+        Charts { aging, cash, dso }
+    }
 }
 
 /// A payment to look at: one that failed, was declined or came back (returned) lately.
@@ -145,129 +212,9 @@ fn sum(m: &[Money]) -> Money {
     })
 }
 
-/// A value axis from zero to a round top, in round steps (1, 2 or 5 × a power of ten), with
-/// at most `max_steps` steps; never zero high (an empty chart still has an axis).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Axis {
-    pub top: f64,
-    pub step: f64,
-}
-
-impl Axis {
-    pub fn new(max: f64, max_steps: u32) -> Axis {
-        let max_steps = max_steps.max(1) as f64;
-        let max = if max.is_finite() && max > 0.0 {
-            max
-        } else {
-            1.0
-        };
-        let rough = max / max_steps;
-        let power = 10f64.powf(rough.log10().floor());
-        let step = [1.0, 2.0, 5.0, 10.0]
-            .into_iter()
-            .map(|m| m * power)
-            .find(|s| (max / s).ceil() <= max_steps)
-            .unwrap_or(10.0 * power);
-        Axis {
-            top: (max / step).ceil() * step,
-            step,
-        }
-    }
-
-    /// The ticks from zero to the top.
-    pub fn ticks(&self) -> Vec<f64> {
-        let n = (self.top / self.step).round() as usize;
-        (0..=n).map(|i| i as f64 * self.step).collect()
-    }
-
-    /// How far up (0 to `height`) a value sits.
-    pub fn scale(&self, value: f64, height: f64) -> f64 {
-        (value.max(0.0) / self.top * height).min(height)
-    }
-}
-
-/// A money amount as a number for a chart.
-pub fn chart_value(m: Money) -> f64 {
-    m.amount().to_f64().unwrap_or(0.0)
-}
-
-/// An axis label: `$0`, `$500`, `$2.5K`, `$1.2M`.
-pub fn compact_usd(v: f64) -> String {
-    let (n, unit) = if v >= 1e6 {
-        (v / 1e6, "M")
-    } else if v >= 1e3 {
-        (v / 1e3, "K")
-    } else {
-        (v, "")
-    };
-    let text = format!("{n:.1}");
-    let text = text.strip_suffix(".0").unwrap_or(&text);
-    format!("${text}{unit}")
-}
-
-/// Stacked bars: for each category, each series' segment as (bottom, height) in `0..=height`,
-/// the segments one on another in series order.
-pub fn stack(values: &[Vec<f64>], axis: Axis, height: f64) -> Vec<Vec<(f64, f64)>> {
-    values
-        .iter()
-        .map(|series| {
-            let mut below = 0.0;
-            series
-                .iter()
-                .map(|v| {
-                    let bottom = axis.scale(below, height);
-                    below += v.max(0.0);
-                    (bottom, axis.scale(below, height) - bottom)
-                })
-                .collect()
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_axis_is_round_and_holds_the_largest_value() {
-        for (max, top, step) in [
-            (0.0, 1.0, 0.2),
-            (1.0, 1.0, 0.2),
-            (7.0, 8.0, 2.0),
-            (10.0, 10.0, 2.0),
-            (12_345.0, 15_000.0, 5_000.0),
-            (980_000.0, 1_000_000.0, 200_000.0),
-            (1_000_001.0, 1_500_000.0, 500_000.0),
-            (61.3, 80.0, 20.0),
-        ] {
-            let a = Axis::new(max, 5);
-            assert_eq!((a.top, a.step), (top, step), "max {max}");
-            assert!(a.top >= max);
-            assert!(a.ticks().len() <= 6);
-            assert_eq!(a.ticks().first(), Some(&0.0));
-            assert_eq!(a.ticks().last(), Some(&a.top));
-        }
-        assert_eq!(Axis::new(f64::NAN, 5).top, 1.0);
-    }
-
-    #[test]
-    fn stacked_segments_sit_on_each_other_and_reach_the_total() {
-        let axis = Axis::new(100.0, 5);
-        let bars = stack(&[vec![10.0, 30.0, 0.0], vec![100.0, 0.0, 0.0]], axis, 200.0);
-        assert_eq!(bars[0], vec![(0.0, 20.0), (20.0, 60.0), (80.0, 0.0)]);
-        assert_eq!(bars[1][0], (0.0, 200.0));
-        assert_eq!(axis.scale(250.0, 200.0), 200.0);
-        assert_eq!(axis.scale(-5.0, 200.0), 0.0);
-    }
-
-    #[test]
-    fn axis_labels_are_short() {
-        assert_eq!(compact_usd(0.0), "$0");
-        assert_eq!(compact_usd(500.0), "$500");
-        assert_eq!(compact_usd(2_500.0), "$2.5K");
-        assert_eq!(compact_usd(20_000.0), "$20K");
-        assert_eq!(compact_usd(1_200_000.0), "$1.2M");
-    }
 
     #[test]
     fn dso_is_receivables_over_invoiced_times_days() {

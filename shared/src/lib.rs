@@ -8,6 +8,7 @@ pub mod auth;
 pub mod authorization;
 pub mod bank;
 pub mod card;
+pub mod chart;
 pub mod company;
 pub mod credit;
 pub mod dashboard;

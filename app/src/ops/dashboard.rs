@@ -3,17 +3,14 @@
 //! book's figures are a snapshot a few minutes old at most (with a "Refresh" to add them up
 //! now); the payments to look at are live.
 
-use crate::components::chart::{BarChart, LineChart, Numbers, Series};
+use crate::components::chart::{Chart, Numbers};
 use crate::components::{loading_rows, DataTable, ErrorView, Figure, PaymentBadge};
 use crate::server_fns::reports::{dashboard, refresh_dashboard};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use rust_decimal::prelude::ToPrimitive;
 use shared::aging::{AgingRow, Bucket};
-use shared::dashboard::{
-    chart_value, compact_usd, Attention, Dashboard, DsoMonth, Rail, Snapshot, WeekCash,
-};
+use shared::dashboard::{Attention, Dashboard, DsoMonth, Rail, Snapshot, WeekCash};
 use shared::money::Money;
 
 #[component]
@@ -78,10 +75,10 @@ fn Board(
                 <p class="help"><A href="/ops/reports/aging">"Open the aging report"</A></p>
             </section>
             <section class="card-panel" aria-label="Cash collected">
-                {cash_chart(&s.weeks)}
+                {cash_chart(&s)}
             </section>
             <section class="card-panel" aria-label="Days sales outstanding">
-                {dso_chart(&s.dso)}
+                {dso_chart(&s)}
                 <p class="help" data-testid="dso-formula">{DsoMonth::FORMULA}</p>
             </section>
             <section class="card-panel" aria-labelledby="top-overdue-title">
@@ -101,81 +98,45 @@ fn money_cells(values: &[Money]) -> Vec<String> {
 }
 
 fn aging_chart(s: &Snapshot) -> impl IntoView {
-    let labels: Vec<String> = Bucket::ALL.iter().map(|b| b.label().to_string()).collect();
     let numbers = Numbers {
         columns: vec!["Open balance"],
-        rows: labels
+        rows: Bucket::ALL
             .iter()
             .zip(s.totals.buckets)
-            .map(|(l, m)| (l.clone(), vec![m.display()]))
+            .map(|(b, m)| (b.label().to_string(), vec![m.display()]))
             .collect(),
     };
-    view! {
-        <BarChart title="Aging, by days past due" testid="chart-aging" labels=labels
-            series=vec![Series { name: "Open balance", class: "s-accent", values: s.totals.buckets.iter().map(|m| chart_value(*m)).collect() }]
-            axis_label=compact_usd numbers=numbers/>
-    }
+    view! { <Chart title="Aging, by days past due" testid="chart-aging" svg=s.charts.aging.clone() numbers=numbers/> }
 }
 
-fn cash_chart(weeks: &[WeekCash]) -> impl IntoView {
-    let labels: Vec<String> = weeks
-        .iter()
-        .map(|w| w.week.format("%b %-d").to_string())
-        .collect();
-    let classes = ["s-accent", "s-green", "s-amber"];
-    let series = Rail::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Series {
-            name: r.label(),
-            class: classes[i],
-            values: weeks.iter().map(|w| chart_value(w.rails[i])).collect(),
-        })
-        .collect();
+fn cash_chart(s: &Snapshot) -> impl IntoView {
     let mut columns: Vec<&'static str> = Rail::ALL.iter().map(|r| r.label()).collect();
     columns.push("Total");
     let numbers = Numbers {
         columns,
-        rows: weeks
+        rows: s
+            .weeks
             .iter()
-            .map(|w| {
+            .map(|w: &WeekCash| {
                 let mut cells = money_cells(&w.rails);
                 cells.push(w.total().display());
                 (format!("Week of {}", shared::format::date(w.week)), cells)
             })
             .collect(),
     };
-    view! {
-        <BarChart title="Cash collected per week, by rail" testid="chart-cash" labels=labels series=series
-            axis_label=compact_usd numbers=numbers label_every=2/>
-    }
+    let legend = Rail::ALL.iter().map(|r| (r.label(), r.class())).collect();
+    view! { <Chart title="Cash collected per week, by rail" testid="chart-cash" svg=s.charts.cash.clone() legend=legend numbers=numbers/> }
 }
 
-fn days(v: f64) -> String {
-    format!("{v:.0}")
-}
-
-fn days_one(v: f64) -> String {
-    format!("{v:.1}")
-}
-
-fn dso_chart(months: &[DsoMonth]) -> impl IntoView {
-    let labels: Vec<String> = months
-        .iter()
-        .map(|m| m.month.format("%b %Y").to_string())
-        .collect();
-    let values = months
-        .iter()
-        .map(|m| m.dso().and_then(|d| d.to_f64()))
-        .collect();
+fn dso_chart(s: &Snapshot) -> impl IntoView {
     let numbers = Numbers {
         columns: vec!["DSO (days)", "Receivables", "Invoiced", "Days"],
-        rows: months
+        rows: s
+            .dso
             .iter()
-            .zip(&labels)
-            .map(|(m, l)| {
+            .map(|m| {
                 (
-                    l.clone(),
+                    m.label(),
                     vec![
                         m.dso().map_or("–".into(), |d| d.to_string()),
                         m.receivables.display(),
@@ -186,10 +147,7 @@ fn dso_chart(months: &[DsoMonth]) -> impl IntoView {
             })
             .collect(),
     };
-    view! {
-        <LineChart title="Days sales outstanding, per month" testid="chart-dso" labels=labels values=values
-            axis_label=days point_label=days_one numbers=numbers/>
-    }
+    view! { <Chart title="Days sales outstanding, per month" testid="chart-dso" svg=s.charts.dso.clone() numbers=numbers/> }
 }
 
 fn top_overdue(rows: Vec<AgingRow>) -> AnyView {

@@ -11,7 +11,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 use shared::aging::{AgingQuery, AgingSort};
 use shared::dashboard::{
-    Attention, Dashboard, DsoMonth, Rail, Snapshot, WeekCash, MONTHS, TOP_OVERDUE, WEEKS,
+    Attention, Charts, Dashboard, DsoMonth, Rail, Snapshot, WeekCash, MONTHS, TOP_OVERDUE, WEEKS,
 };
 use shared::money::Money;
 use shared::payment::PaymentStatus;
@@ -95,6 +95,8 @@ async fn make(pool: &PgPool) -> Result<Snapshot> {
         ..Default::default()
     };
     let aging = aging::build(pool, &query, TOP_OVERDUE as i64).await?;
+    let weeks = weeks(pool, today).await?;
+    let dso = dso(pool, today, aging.totals.open).await?;
     let snapshot = Snapshot {
         as_of: today,
         computed_at: now.now,
@@ -106,8 +108,9 @@ async fn make(pool: &PgPool) -> Result<Snapshot> {
             .into_iter()
             .filter(|r| r.figures.overdue().is_positive())
             .collect(),
-        weeks: weeks(pool, today).await?,
-        dso: dso(pool, today, aging.totals.open).await?,
+        charts: Charts::draw(&aging.totals, &weeks, &dso),
+        weeks,
+        dso,
         totals: aging.totals,
     };
     let figures = serde_json::to_value(&snapshot)
