@@ -16,7 +16,7 @@ test("the aging shows each company by days past due, drills down to its invoices
   );
   expect(Number(open)).toBeGreaterThan(0);
   const clerk = await signedInPage(browser, CLERK, STAFF_HOME);
-  await clerk.getByRole("link", { name: "Aging" }).click();
+  await clerk.getByRole("link", { name: "Aging", exact: true }).click();
   await expect(clerk).toHaveURL(/\/ops\/reports\/aging$/);
   await expect(clerk.getByRole("heading", { level: 1, name: "Aging" })).toBeVisible();
   await expect(clerk.getByTestId("aging-as-of")).toContainText("(UTC)");
