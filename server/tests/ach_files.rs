@@ -628,4 +628,39 @@ async fn a_debit_is_taken_out_before_its_file_and_reversed_by_a_credit_after(poo
         .unwrap();
     assert_eq!(r.status(sent).await, PaymentStatus::Voided);
     assert_eq!(server::ledger::balances_off(&r.f.pool).await.unwrap(), 0);
+    // Deposits: each file's control record adds up to the entries in it (the debit, then the
+    // reversing credit); a file whose record was altered differs.
+    let days = shared::deposit::DepositsQuery {
+        from: today() - chrono::Duration::days(1),
+        to: today() + chrono::Duration::days(1),
+    };
+    let sources = server::reports::deposits::Sources {
+        card: shared::deposit::Books::Sandbox,
+        ach: shared::deposit::Books::NotCompared("NACHA files".into()),
+    };
+    let report = server::reports::deposits::report(&r.f.pool, &who, &days, &sources)
+        .await
+        .unwrap();
+    let totals = |id: i64| report.files.iter().find(|t| t.id == id).unwrap().clone();
+    let (one, two) = (totals(first.id), totals(second.id));
+    assert_eq!(
+        (one.file_debits, one.file_credits),
+        (one.entry_debits, d("0"))
+    );
+    assert!(one.file_debits > d("0"));
+    assert_eq!(
+        (two.file_debits, two.file_credits),
+        (d("0"), rust_decimal::Decimal::new(amount, 2))
+    );
+    assert_eq!(report.differences(), 0);
+    // The second file's control record now says one cent of debits.
+    sqlx::query("UPDATE ach_files SET body = overlay(body placing '1' from position(E'\n9000' in body) + 43 for 1) WHERE id = $1")
+        .bind(second.id)
+        .execute(&r.f.pool)
+        .await
+        .unwrap();
+    let report = server::reports::deposits::report(&r.f.pool, &who, &days, &sources)
+        .await
+        .unwrap();
+    assert_eq!(report.differences(), 1, "{:?}", report.files);
 }

@@ -12,6 +12,7 @@ pub mod chart;
 pub mod company;
 pub mod credit;
 pub mod dashboard;
+pub mod deposit;
 pub mod document;
 pub mod email;
 pub mod erp;

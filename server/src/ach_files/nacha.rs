@@ -285,6 +285,22 @@ pub fn write(header: &FileHeader, batches: &[Batch]) -> Result<String, NachaErro
     Ok(out)
 }
 
+/// What a file's control record (the first `9` record that is not block filler) says it holds:
+/// its entry/addenda count, entry hash, total debits and total credits in cents.
+pub fn control_totals(body: &str) -> Option<Totals> {
+    let record = body
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .find(|l| l.len() == RECORD && l.starts_with('9') && l.bytes().any(|b| b != b'9'))?;
+    let field = |from: usize, to: usize| record.get(from..to)?.trim().parse::<u64>().ok();
+    Some(Totals {
+        entries: field(13, 21)?,
+        hash: field(21, 31)?,
+        debits: field(31, 43)?,
+        credits: field(43, 55)?,
+    })
+}
+
 /// A batch's records and what it adds up to.
 fn batch(b: &Batch) -> Result<(Vec<String>, Totals), NachaError> {
     if b.entries.is_empty() {
@@ -525,6 +541,17 @@ mod tests {
         assert_eq!(at(f, 56, 94), " ".repeat(39), "reserved");
         // Block filler.
         assert!(r[6..].iter().all(|l| *l == "9".repeat(94)));
+        // Read back: the control record, not the filler.
+        assert_eq!(
+            control_totals(&text),
+            Some(Totals {
+                entries: 2,
+                hash: 13_600_959,
+                debits: 135_049,
+                credits: 0
+            })
+        );
+        assert_eq!(control_totals(&"9".repeat(94)), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod aging;
 pub mod authorizations;
 pub mod dashboard;
+pub mod deposits;
 
 use crate::audit::{self, Action, Entity};
 use crate::authority::Admin;
