@@ -100,6 +100,12 @@ test("every server-rendered route answers, sequentially and 16 at a time, with n
     "/ops/reports/aging/C1001",
     "/ops/reports/authorizations",
     "/ops/reports/authorizations?company=C1002&from=2026-01-01",
+    "/ops/reports/deposits",
+    "/ops/reports/deposits?from=2026-13-01",
+    "/ops/reports/deposits?from=2020-01-01&to=2026-01-01",
+    "/ops/reports/deposits/2026-12-01/card",
+    "/ops/reports/deposits/2026-12-01/cash",
+    "/ops/reports/deposits/not-a-day/ach",
     ...methods.map((id) => `/ops/system/payment-methods/${id}`),
     "/no-such-page",
   ]);

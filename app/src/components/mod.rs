@@ -176,6 +176,29 @@ pub fn loading_rows(columns: usize) -> impl IntoView {
     }
 }
 
+/// A field of a GET filter form (`name` = `id`), with the request's error under it when the
+/// error is about this field.
+pub fn filter_field(
+    id: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    value: Option<String>,
+    error: Option<&(String, String)>,
+) -> impl IntoView {
+    let message = error.filter(|(k, _)| k == id).map(|(_, m)| m.clone());
+    let bad = message.is_some();
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field" class:has-error=bad>
+            <label for=id>{label}</label>
+            <input type=kind id=id name=id value=value.unwrap_or_default()
+                placeholder=(kind == "search").then_some("C1001")
+                aria-invalid=bad.then_some("true") aria-describedby=error_id.clone()/>
+            <FieldMessage id=error_id message=Signal::derive(move || message.clone())/>
+        </div>
+    }
+}
+
 /// A field's error message under it, with an icon; empty when there is none.
 #[component]
 pub fn FieldMessage(

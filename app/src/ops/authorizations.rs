@@ -3,7 +3,7 @@
 //! included, filtered by the day it was given and by company (`?from=&to=&company=`; a GET
 //! form), and downloaded as one zip with an index. Each download is recorded in the audit trail.
 
-use crate::components::{loading_rows, DataTable, ErrorView, FieldMessage};
+use crate::components::{filter_field, loading_rows, DataTable, ErrorView};
 use crate::server_fns::reports::ach_authorizations;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,29 +14,12 @@ use shared::authorization::{AuthorizationRow, AuthorizationsInput, AUTHORIZATION
 const BASE: &str = "/ops/reports/authorizations";
 
 fn filter_form(input: &AuthorizationsInput, error: Option<(String, String)>) -> impl IntoView {
-    let message = move |f: &'static str| {
-        let m = error.clone().filter(|(k, _)| k == f).map(|(_, m)| m);
-        (m.is_some(), Signal::derive(move || m.clone()))
-    };
-    let field =
-        move |id: &'static str, label: &'static str, kind: &'static str, value: Option<String>| {
-            let (bad, error) = message(id);
-            let error_id = format!("{id}-error");
-            view! {
-                <div class="field" class:has-error=bad>
-                    <label for=id>{label}</label>
-                    <input type=kind id=id name=id value=value.unwrap_or_default()
-                        placeholder=(kind == "search").then_some("C1001")
-                        aria-invalid=bad.then_some("true") aria-describedby=error_id.clone()/>
-                    <FieldMessage id=error_id message=error/>
-                </div>
-            }
-        };
+    let e = error.as_ref();
     view! {
         <form class="filters" method="get" action=BASE aria-label="ACH authorizations">
-            {field("from", "Given from", "date", input.from.clone())}
-            {field("to", "Given to", "date", input.to.clone())}
-            {field("company", "Company ID", "search", input.company.clone())}
+            {filter_field("from", "Given from", "date", input.from.clone(), e)}
+            {filter_field("to", "Given to", "date", input.to.clone(), e)}
+            {filter_field("company", "Company ID", "search", input.company.clone(), e)}
             <button type="submit" class="btn btn-primary">"Show"</button>
             <A href=BASE attr:class="btn btn-ghost">"Clear"</A>
         </form>

@@ -3,6 +3,7 @@
 pub mod authorizations;
 pub mod crm;
 pub mod dashboard;
+pub mod deposits;
 pub mod payments;
 pub mod policy;
 pub mod refunds;
@@ -62,6 +63,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                     <div class="nav-group-title" id="nav-reports">"Reports"</div>
                     <ul aria-labelledby="nav-reports">
                         <li><A href="/ops/reports/aging" attr:class="nav-link">"Aging"</A></li>
+                        <li><A href="/ops/reports/deposits" attr:class="nav-link">"Deposits"</A></li>
                         <li><A href="/ops/reports/authorizations" attr:class="nav-link">"ACH authorizations"</A></li>
                     </ul>
                 </div>

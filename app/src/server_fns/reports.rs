@@ -79,3 +79,31 @@ pub async fn ach_authorizations(
     let filter = shared::authorization::AuthorizationsFilter::parse(&input)?;
     Ok(server::reports::authorizations::list(&state()?.pool, &staff, &filter).await?)
 }
+
+/// What each of the days asked for (the last week by default) should bring to the bank, per
+/// rail, beside the gateway's own books. Staff only.
+#[server(endpoint = "deposits", input = Form)]
+pub async fn deposits(
+    #[server(default)] input: shared::deposit::DepositsInput,
+) -> Result<shared::deposit::DepositsReport, ApiError> {
+    let (st, staff) = (state()?, staff()?);
+    let query =
+        shared::deposit::DepositsQuery::parse(&input, server::reports::today(&st.pool).await?)?;
+    let sources = server::reports::deposits::Sources::of(&st);
+    Ok(server::reports::deposits::report(&st.pool, &staff, &query, &sources).await?)
+}
+
+/// One day's line of a rail, movement by movement. Staff only.
+#[server(endpoint = "deposit_day", input = Form)]
+pub async fn deposit_day(
+    day: String,
+    rail: String,
+) -> Result<shared::deposit::DepositDay, ApiError> {
+    let (st, staff) = (state()?, staff()?);
+    let day = shared::format::parse_day("day", Some(day.as_str()))?
+        .ok_or_else(|| shared::FieldError::new("day", "Choose a day."))?;
+    let rail = shared::deposit::Rail::parse(&rail)
+        .ok_or_else(|| shared::FieldError::new("rail", "Choose card or ACH."))?;
+    let sources = server::reports::deposits::Sources::of(&st);
+    Ok(server::reports::deposits::day(&st.pool, &staff, day, rail, &sources).await?)
+}

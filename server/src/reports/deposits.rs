@@ -4,7 +4,7 @@
 //! line movement by movement, matched by the gateway's ids.
 
 use crate::ach_files::nacha;
-use crate::authority::Staff;
+use crate::authority::{ApiKey, Staff};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -25,6 +25,29 @@ pub struct Sources {
     pub ach: Books,
 }
 
+impl Sources {
+    /// The books of the gateways this instance runs with: the sandbox's when it is the
+    /// gateway; NACHA files' totals (compared apart) when ACH goes to the bank in files.
+    pub fn of(state: &crate::AppState) -> Sources {
+        let card = if state.sandbox.is_some() {
+            Books::Sandbox
+        } else {
+            Books::NotCompared(
+                "Not compared: Settle does not read Stripe's balance transactions yet.".into(),
+            )
+        };
+        let ach = if state.config.nacha.is_some() {
+            Books::NotCompared(
+                "ACH debits go to the bank in NACHA files: each file's totals are compared below."
+                    .into(),
+            )
+        } else {
+            card.clone()
+        };
+        Sources { card, ach }
+    }
+}
+
 fn parsed<T>(raw: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
     parse(raw)
         .ok_or_else(|| crate::Error::Other(format!("an unknown movement in the books: {raw}")))
@@ -35,13 +58,27 @@ fn sandbox(books: &Books) -> bool {
     matches!(books, Books::Sandbox)
 }
 
-/// The report for the days asked for.
+/// The report for the days asked for (staff).
 pub async fn report(
     pool: &PgPool,
     _staff: &Staff,
     query: &DepositsQuery,
     sources: &Sources,
 ) -> Result<DepositsReport> {
+    build(pool, query, sources).await
+}
+
+/// The same report for the ERP (`GET /api/v1/reports/deposits`).
+pub async fn report_for_key(
+    pool: &PgPool,
+    _key: &ApiKey,
+    query: &DepositsQuery,
+    sources: &Sources,
+) -> Result<DepositsReport> {
+    build(pool, query, sources).await
+}
+
+async fn build(pool: &PgPool, query: &DepositsQuery, sources: &Sources) -> Result<DepositsReport> {
     let time_zone = super::time_zone(pool).await?;
     let settle = sqlx::query!(
         r#"WITH tz AS (SELECT time_zone FROM seller_settings)

@@ -5,6 +5,7 @@
 pub mod model;
 pub mod problem;
 mod records;
+mod reports;
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -36,6 +37,7 @@ use utoipa::{Modify, OpenApi};
         records::post_invoice, records::post_invoices, records::get_invoice,
         records::post_external_payment, records::post_external_payments,
         records::list_payments, records::post_credit_application, records::get_aging,
+        reports::get_deposits,
     ),
     components(schemas(Problem, ProblemItem)),
     servers((url = "/", description = "This Settle server")),
@@ -91,6 +93,7 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/api/v1/payments", get(records::list_payments))
         .route("/api/v1/reports/aging", get(records::get_aging))
+        .route("/api/v1/reports/deposits", get(reports::get_deposits))
         .route(
             "/api/v1/{*rest}",
             axum::routing::any(|| async { Problem::not_found("This API path") }),

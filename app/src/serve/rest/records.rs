@@ -48,7 +48,7 @@ pub enum WriteErrors {
 /// The errors any read can answer with.
 #[allow(dead_code)]
 #[derive(IntoResponses)]
-pub enum ReadErrors {
+pub(super) enum ReadErrors {
     /// A bad parameter.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(Problem),
@@ -309,7 +309,7 @@ pub async fn post_external_payments(
     .await
 }
 
-fn money(d: rust_decimal::Decimal) -> String {
+pub(super) fn money(d: rust_decimal::Decimal) -> String {
     format!("{:.2}", d)
 }
 

@@ -1,0 +1,179 @@
+//! The reports of the machine API: what each day's money should bring to the bank, per rail,
+//! beside the gateway's books (`/api/v1/reports/deposits`).
+
+use super::problem::Problem;
+use super::records::{money, ReadErrors};
+use super::Key;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use server::reports::deposits::{self, Sources};
+use server::AppState;
+use shared::deposit::{DepositsInput, DepositsQuery, Figures};
+use utoipa::{IntoParams, ToSchema};
+
+/// The deposits' parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DepositsParams {
+    /// The first day, `YYYY-MM-DD` (six days before `to` when omitted).
+    #[param(format = Date)]
+    from: Option<String>,
+    /// The last day, `YYYY-MM-DD` (the seller's today when omitted); at most 92 days from `from`.
+    #[param(format = Date)]
+    to: Option<String>,
+}
+
+/// One side's figures, amounts as decimal strings signed as they move the balance.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DepositFigures {
+    pub payments: String,
+    pub refunds: String,
+    pub returns: String,
+    /// Disputes opened less those won.
+    pub disputes: String,
+    /// The gateway's fees (negative: taken off).
+    pub fees: String,
+    /// What reaches the bank.
+    pub net: String,
+    /// How many movements.
+    pub count: i64,
+}
+
+/// A day and rail.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DepositLine {
+    /// The seller's day, `YYYY-MM-DD`.
+    pub day: String,
+    /// `card` or `ach`.
+    pub rail: String,
+    /// What Settle recorded, with the gateway's fees.
+    pub settle: DepositFigures,
+    /// The gateway's own books; null where they are not read.
+    pub gateway: Option<DepositFigures>,
+    /// A gross figure differs between the two.
+    pub differs: bool,
+}
+
+/// A NACHA file's control totals beside its entries.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DepositFile {
+    pub name: String,
+    pub day: String,
+    pub entries: i64,
+    pub file_debits: String,
+    pub entry_debits: String,
+    pub file_credits: String,
+    pub entry_credits: String,
+    pub differs: bool,
+}
+
+/// Deposits per day and rail.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DepositsReport {
+    /// Always `deposits`.
+    pub object: String,
+    pub from: String,
+    pub to: String,
+    /// The seller's time zone (IANA name) that makes its days.
+    pub time_zone: String,
+    pub currency: String,
+    /// Lines and files that differ from the gateway's books.
+    pub differences: i64,
+    /// Newest day first.
+    pub data: Vec<DepositLine>,
+    pub files: Vec<DepositFile>,
+}
+
+fn figures(f: &Figures) -> DepositFigures {
+    DepositFigures {
+        payments: money(f.payments),
+        refunds: money(f.refunds),
+        returns: money(f.returns),
+        disputes: money(f.disputes),
+        fees: money(-f.fees),
+        net: money(f.net()),
+        count: f.count,
+    }
+}
+
+/// What each day's card payments, ACH settlements, refunds, returns and disputes should bring
+/// to the bank, per rail, beside the gateway's own books (the sandbox's balance transactions
+/// when it is the gateway), and the NACHA files' control totals beside their entries. Days are
+/// the seller's (its time zone).
+#[utoipa::path(get, path = "/api/v1/reports/deposits", tag = "reports", params(DepositsParams),
+    responses((status = 200, description = "The deposits", body = DepositsReport),
+        (status = 422, description = "`to` is before `from`, or more than 92 days after it", body = Problem,
+         content_type = "application/problem+json"), ReadErrors))]
+pub async fn get_deposits(
+    State(state): State<AppState>,
+    Extension(key): Key,
+    query: Result<Query<DepositsParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(p)) = query else {
+        return Problem::bad_parameter("from", "`from` and `to` are days, YYYY-MM-DD.")
+            .into_response();
+    };
+    let today = match server::reports::today(&state.pool).await {
+        Ok(t) => t,
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    let input = DepositsInput {
+        from: p.from,
+        to: p.to,
+    };
+    let query = match DepositsQuery::parse(&input, today) {
+        Ok(q) => q,
+        Err(e) => {
+            // Well-formed days that do not make a period are out of range (422).
+            let day = |v: &Option<String>| {
+                v.as_deref()
+                    .is_none_or(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
+            };
+            return if day(&input.from) && day(&input.to) {
+                Problem::parameter_out_of_range(&e.field, &e.message).into_response()
+            } else {
+                Problem::bad_parameter(&e.field, &e.message).into_response()
+            };
+        }
+    };
+    let sources = Sources::of(&state);
+    match deposits::report_for_key(&state.pool, &key, &query, &sources).await {
+        Ok(r) => Json(DepositsReport {
+            object: "deposits".into(),
+            differences: r.differences() as i64,
+            from: r.from.to_string(),
+            to: r.to.to_string(),
+            time_zone: r.time_zone,
+            currency: "USD".into(),
+            data: r
+                .lines
+                .iter()
+                .map(|l| DepositLine {
+                    day: l.day.to_string(),
+                    rail: l.rail.key().into(),
+                    settle: figures(&l.expected()),
+                    gateway: l.gateway.as_ref().map(figures),
+                    differs: l.differs(),
+                })
+                .collect(),
+            files: r
+                .files
+                .iter()
+                .map(|f| DepositFile {
+                    name: f.name.clone(),
+                    day: f.day.to_string(),
+                    entries: f.entries,
+                    file_debits: money(f.file_debits),
+                    entry_debits: money(f.entry_debits),
+                    file_credits: money(f.file_credits),
+                    entry_credits: money(f.entry_credits),
+                    differs: f.differs(),
+                })
+                .collect(),
+        })
+        .into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
