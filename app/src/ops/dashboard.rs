@@ -200,9 +200,9 @@ fn attention_table(rows: Vec<Attention>) -> AnyView {
                     <tr data-payment=a.number.clone()>
                         <td class="mono">{a.number.clone()}</td>
                         <td><A href=format!("/ops/crm/companies/{}/payments", a.company_code)>{a.company_name.clone()}</A></td>
-                        <td>{a.method.clone().unwrap_or_default()}</td>
+                        <td class="wrap">{a.method.clone().unwrap_or_default()}</td>
                         <td><PaymentBadge status=a.status/></td>
-                        <td>{a.reason.clone().unwrap_or_default()}</td>
+                        <td class="wrap">{a.reason.clone().unwrap_or_default()}</td>
                         <td>{a.when.clone()}</td>
                         <td class="num">{a.amount.display()}</td>
                     </tr>

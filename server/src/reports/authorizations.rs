@@ -45,6 +45,8 @@ struct Found {
     created_at: DateTime<Utc>,
     deactivated_at: Option<DateTime<Utc>>,
     content: Option<Vec<u8>>,
+    /// How many match from this one on (the first row's is the whole count).
+    matching: i64,
 }
 
 impl Found {
@@ -118,7 +120,8 @@ async fn find(
                   m.routing_number::text AS routing_number, m.account_type, m.last4::text AS "last4!",
                   d.content_type, d.file_name, d.sha256, d.signed_on, m.created_at, m.deactivated_at,
                   CASE WHEN $6 OR (d.content_type = 'text/plain' AND d.size_bytes <= 65536)
-                       THEN d.content END AS content
+                       THEN d.content END AS content,
+                  count(*) OVER () AS "matching!"
            FROM payment_methods m JOIN companies c ON c.id = m.company_id
            JOIN documents d ON d.id = m.authorization_document_id
            WHERE m.kind = 'ach'
@@ -148,33 +151,11 @@ pub async fn list(
     f: &AuthorizationsFilter,
 ) -> Result<AuthorizationList> {
     let rows = find(pool, f, 0, PAGE_ROWS, false).await?;
-    let total = if (rows.len() as i64) < PAGE_ROWS {
-        rows.len() as i64
-    } else {
-        count(pool, f).await?
-    };
+    let total = rows.first().map_or(0, |r| r.matching);
     Ok(AuthorizationList {
         rows: rows.iter().map(Found::row).collect(),
         total: total as u64,
     })
-}
-
-async fn count(pool: &PgPool, f: &AuthorizationsFilter) -> Result<i64> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!"
-           FROM payment_methods m JOIN companies c ON c.id = m.company_id
-           WHERE m.kind = 'ach'
-             AND (m.deactivated_at IS NULL OR m.deactivated_at > now() - make_interval(days => $4))
-             AND ($1::date IS NULL OR m.created_at >= seller_day_end($1::date - 1))
-             AND ($2::date IS NULL OR m.created_at < seller_day_end($2::date))
-             AND ($3::text IS NULL OR c.code = $3)"#,
-        f.from,
-        f.to,
-        f.company,
-        KEPT_AFTER_REVOCATION_DAYS as i32
-    )
-    .fetch_one(pool)
-    .await?)
 }
 
 /// The zip's name for a filter.
