@@ -155,15 +155,20 @@ impl Figures {
 pub enum Books {
     /// The sandbox gateway's balance transactions.
     Sandbox,
-    /// Not compared here, and why (a rail whose books are read elsewhere).
+    /// ACH debits go to the seller's bank in NACHA files: each file's control totals are
+    /// compared with its entries instead.
+    NachaFiles,
+    /// Not compared, and why.
     NotCompared(String),
 }
 
 impl Books {
-    pub fn label(&self) -> &str {
+    /// What the page says of a rail's comparison.
+    pub fn describe(&self) -> String {
         match self {
-            Books::Sandbox => "Sandbox gateway's balance transactions",
-            Books::NotCompared(why) => why,
+            Books::Sandbox => "compared with the sandbox gateway's balance transactions (its fees: 2.9 % + $0.30 a card charge, 0.8 % up to $5.00 an ACH debit, $15.00 a dispute).".into(),
+            Books::NachaFiles => "debits go to the bank in NACHA files; each file's control totals are compared with its entries below.".into(),
+            Books::NotCompared(why) => why.clone(),
         }
     }
 }

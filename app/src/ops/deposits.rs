@@ -65,7 +65,7 @@ fn line_rows(l: DepositLine) -> impl IntoView {
             <tr>
                 <th scope="rowgroup" rowspan=if gateway.is_some() { 2 } else { 1 }>
                     <A href=day_href(&l)>{title}</A>
-                    <div class="muted small">{format!("{} movements", shared::format::count(count))}</div>
+                    <div class="muted small">{format!("{} {}", shared::format::count(count), if count == 1 { "movement" } else { "movements" })}</div>
                     {differs.then(|| view! { <span class="badge badge-red">"Differs"</span> })}
                 </th>
                 <td>"Settle"</td>
@@ -93,11 +93,7 @@ fn headers() -> impl IntoView {
 
 fn books_note(report: &DepositsReport) -> impl IntoView {
     let line = |rail: Rail, books: &Books| {
-        let text = match books {
-            Books::Sandbox => "compared with the sandbox gateway's balance transactions (its fees: 2.9 % + $0.30 a card charge, 0.8 % up to $5.00 an ACH debit, $15.00 a dispute).".to_string(),
-            Books::NotCompared(why) => why.clone(),
-        };
-        view! { <li><strong>{rail.label()}</strong>": "{text}</li> }
+        view! { <li><strong>{rail.label()}</strong>": "{books.describe()}</li> }
     };
     view! {
         <ul class="help books-note">
@@ -159,12 +155,19 @@ fn report_view(r: DepositsReport) -> impl IntoView {
         Some(view! { <p class="banner banner-error" role="alert" data-testid="deposits-summary">{format!("{differences} {} the gateway's books: the figures in red.", if differences == 1 { "line differs from" } else { "lines differ from" })}</p> }.into_any())
     };
     let notes = books_note(&r);
-    let files = (!r.files.is_empty()).then(|| files_table(r.files.clone()));
     let period = format!(
         "{} to {}",
         shared::format::date(r.from),
         shared::format::date(r.to)
     );
+    let files = match (r.ach_books == Books::NachaFiles, r.files.is_empty()) {
+        (_, false) => Some(files_table(r.files.clone()).into_any()),
+        (true, true) => Some(view! {
+            <h2 class="section-title">"NACHA files"</h2>
+            <div class="empty-state" data-testid="deposit-files-empty"><p>{format!("No NACHA file was written from {period}.")}</p></div>
+        }.into_any()),
+        (false, true) => None,
+    };
     view! {
         {summary}
         {if r.lines.is_empty() {
@@ -218,7 +221,14 @@ pub fn DepositsPage() -> impl IntoView {
                         view! { {filter_form(&asked, error)} <p class="muted">"Correct the days above to see the deposits."</p> }.into_any()
                     }
                     Err(e) => view! { {filter_form(&asked, None)} <ErrorView error=e/> }.into_any(),
-                    Ok(r) => view! { {filter_form(&asked, None)} {report_view(r)} }.into_any(),
+                    Ok(r) => {
+                        // The days shown, in the fields, when none were typed.
+                        let shown = DepositsInput {
+                            from: asked.from.clone().filter(|f| !f.is_empty()).or(Some(r.from.to_string())),
+                            to: asked.to.clone().filter(|t| !t.is_empty()).or(Some(r.to.to_string())),
+                        };
+                        view! { {filter_form(&shown, None)} {report_view(r)} }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -235,19 +245,19 @@ fn item_status(i: &DepositItem) -> (&'static str, &'static str) {
 }
 
 fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.format("%H:%M:%S UTC").to_string())
+    t.map(|t| t.format("%H:%M:%S").to_string())
         .unwrap_or_else(|| "–".into())
 }
 
 fn items_table(d: DepositDay) -> impl IntoView {
-    let compared = matches!(d.books, Books::Sandbox);
+    let compared = d.books == Books::Sandbox;
     view! {
         <DataTable label=format!("{} movements, {}", d.rail.label(), shared::format::date(d.day)) testid="deposit-items" class="dense">
             <thead><tr>
                 <th scope="col">"Movement"</th>
                 <th scope="col">"Payment"</th>
                 <th scope="col">"Gateway reference"</th>
-                <th scope="col">"Settle recorded"</th>
+                <th scope="col">"When (UTC)"</th>
                 <th scope="col" class="num">"Settle"</th>
                 <th scope="col" class="num">"Gateway"</th>
                 <th scope="col" class="num">"Fee"</th>
@@ -267,7 +277,7 @@ fn items_table(d: DepositDay) -> impl IntoView {
                     view! {
                         <tr class:row-alert=differs data-kind=i.kind.key()>
                             <th scope="row">{i.kind.label()}</th>
-                            <td>{payment}</td>
+                            <td class="wrap">{payment}</td>
                             <td class="mono small">{i.reference.clone().unwrap_or_else(|| "–".into())}</td>
                             <td class="small">{time(i.settle_at.or(i.gateway_at))}</td>
                             {match i.settle { Some(s) => money_cell(s, None).into_any(), None => view! { <td class="num muted">"–"</td> }.into_any() }}
@@ -303,7 +313,7 @@ pub fn DepositDayPage() -> impl IntoView {
                     Ok(d) => {
                         let heading = format!("{} deposits, {}", d.rail.label(), shared::format::date(d.day));
                         let count = d.items.len();
-                        let note = format!("Movements of the seller's day ({}), matched by the gateway's id of the charge, refund or dispute. {}", d.time_zone, d.books.label());
+                        let note = format!("Money moved on the seller's day ({}), matched by the gateway's id of the charge, refund or dispute. {}: {}", d.time_zone, d.rail.label(), d.books.describe());
                         view! {
                             <div class="page-head">
                                 <h1>{heading}</h1>

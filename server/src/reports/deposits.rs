@@ -37,10 +37,7 @@ impl Sources {
             )
         };
         let ach = if state.config.nacha.is_some() {
-            Books::NotCompared(
-                "ACH debits go to the bank in NACHA files: each file's totals are compared below."
-                    .into(),
-            )
+            Books::NachaFiles
         } else {
             card.clone()
         };
