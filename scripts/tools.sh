@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Settle needs, when it is missing: the wasm32 target,
 # cargo-leptos, the wasm-bindgen CLI matching Cargo.lock, the npm packages (Playwright,
-# axe, binaryen's wasm-opt) and Debian's Chromium. Quick when everything is there.
+# axe, binaryen's wasm-opt), Debian's Chromium, HAProxy and poppler-utils. Quick when
+# everything is there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,27 +27,23 @@ if [ ! -f end2end/node_modules/.package-lock.json ] ||
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "installing Debian's chromium"
+# A Debian package, when the command it provides is missing (as root; otherwise say so).
+apt_install() {
+  local command=$1 package=$2
+  command -v "$command" >/dev/null 2>&1 && return 0
+  echo "installing Debian's $package"
   if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium ||
-      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package" ||
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package"; }
   else
-    echo "chromium is missing: install it (apt-get install chromium) as root" >&2
+    echo "$command is missing: install it (apt-get install $package) as root" >&2
     exit 1
   fi
-fi
-
-if ! command -v haproxy >/dev/null 2>&1; then
-  echo "installing Debian's haproxy"
-  if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy ||
-      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy; }
-  else
-    echo "haproxy is missing: install it (apt-get install haproxy) as root" >&2
-    exit 1
-  fi
-fi
+}
+apt_install /usr/bin/chromium chromium
+apt_install haproxy haproxy
+# The statement tests render PDFs with pdftoppm and read their text with pdftotext.
+apt_install pdftotext poppler-utils
 
 # Schemathesis (the API fuzzer `make test` runs from the OpenAPI document), in a virtualenv
 # of its own under .data.

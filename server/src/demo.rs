@@ -339,35 +339,15 @@ async fn add_invoice(
 
 /// A one-page PDF standing in for a customer's signed ACH debit authorization.
 fn authorization_pdf(company: &str) -> Vec<u8> {
-    let text = format!("ACH debit authorization - {company} - signed (demo document)")
-        .replace(['(', ')', '\\'], "");
-    let stream = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
-    ];
-    let mut pdf = String::from("%PDF-1.4\n");
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
-    }
-    let xref = pdf.len();
-    pdf.push_str(&format!(
-        "xref\n0 {}\n0000000000 65535 f \n",
-        objects.len() + 1
-    ));
-    for o in offsets {
-        pdf.push_str(&format!("{o:010} 00000 n \n"));
-    }
-    pdf.push_str(&format!(
-        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-        objects.len() + 1
-    ));
-    pdf.into_bytes()
+    let mut doc = crate::pdf::Document::new("ACH debit authorization");
+    doc.page().text(
+        72.0,
+        720.0,
+        12.0,
+        false,
+        &format!("ACH debit authorization - {company} - signed (demo document)"),
+    );
+    doc.finish()
 }
 
 /// Where the demo companies are billed, in turn: among them a state that refuses card

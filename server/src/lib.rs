@@ -27,6 +27,7 @@ pub mod methods;
 pub mod outbox;
 pub mod pay_links;
 pub mod payments;
+pub mod pdf;
 pub mod people;
 pub mod policies;
 pub mod reasons;

@@ -557,3 +557,81 @@ pub(crate) async fn count_decline(tx: &mut PgConnection, payment: PaymentId) -> 
     .await?;
     Ok(())
 }
+
+/// The pay link a statement carries: the company's open invoices (the 200 due first) for its
+/// first AP contact with an email address, not emailed on its own (the statement carries it);
+/// the same link again the same day while it covers the same invoices and is good. `None`
+/// when nothing is open or no contact has an address. `sent_by`: who issued the statement.
+pub async fn for_statement(
+    pool: &PgPool,
+    config: &Config,
+    sent_by: UserId,
+    company: CompanyId,
+) -> Result<Option<String>> {
+    let mut tx = pool.begin().await?;
+    // One statement link is made at a time per company: two downloads at once share one.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('statement-link:' || $1::bigint, 0)) AS locked",
+        company as CompanyId
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let contact = sqlx::query!(
+        "SELECT id, lower(btrim(email)) AS email FROM contacts \
+         WHERE company_id = $1 AND email ~ '^[^\\s@]+@[^\\s@]+$' ORDER BY id LIMIT 1",
+        company as CompanyId
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(contact) = contact else {
+        return Ok(None);
+    };
+    let ids: Vec<i64> = sqlx::query_scalar!(
+        "SELECT id FROM invoices WHERE company_id = $1 AND status = 'open' AND balance > 0 \
+         ORDER BY due_date, number LIMIT 200",
+        company as CompanyId
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let kept = sqlx::query_scalar!(
+        "SELECT nonce FROM pay_links WHERE company_id = $1 AND invoice_ids = $2 AND contact_id = $3 \
+           AND revoked_at IS NULL AND paid_at IS NULL AND expires_at > now() AND created_at > now() - interval '1 day' \
+         ORDER BY id DESC LIMIT 1",
+        company as CompanyId,
+        &ids,
+        contact.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let nonce = match kept {
+        Some(nonce) => nonce,
+        None => {
+            let (nonce, hash) = links::new_link(&mut tx, config, Purpose::PayLink).await?;
+            sqlx::query!(
+                "INSERT INTO pay_links (company_id, contact_id, email, invoice_ids, nonce, token_hash, sent_by, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(days => $8))",
+                company as CompanyId,
+                contact.id,
+                contact.email.unwrap_or_default(),
+                &ids,
+                nonce,
+                hash,
+                sent_by as UserId,
+                config.pay_link_days as i32
+            )
+            .execute(&mut *tx)
+            .await?;
+            nonce
+        }
+    };
+    let key = links::key(&mut tx, config).await?;
+    tx.commit().await?;
+    Ok(Some(links::url(
+        config,
+        Purpose::PayLink,
+        &links::token(&key, Purpose::PayLink, &nonce),
+    )))
+}

@@ -32,6 +32,7 @@ pub mod policy;
 pub mod reason;
 pub mod refund;
 pub mod report;
+pub mod statement;
 pub mod surcharge;
 
 pub use error::{AppError, FieldError};

@@ -191,6 +191,16 @@ pub async fn company(
     code: &str,
     as_of: Option<NaiveDate>,
 ) -> Result<Option<CompanyAging>> {
+    company_on(pool, code, as_of).await
+}
+
+/// Company `code`'s aging on the day, for whoever was let through to it (staff, or a statement
+/// of the customer's own company).
+pub(crate) async fn company_on(
+    pool: &PgPool,
+    code: &str,
+    as_of: Option<NaiveDate>,
+) -> Result<Option<CompanyAging>> {
     let Some(c) = sqlx::query!("SELECT id, code, name FROM companies WHERE code = $1", code)
         .fetch_optional(pool)
         .await?

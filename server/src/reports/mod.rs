@@ -4,6 +4,7 @@ pub mod aging;
 pub mod authorizations;
 pub mod dashboard;
 pub mod deposits;
+pub mod statements;
 
 use crate::audit::{self, Action, Entity};
 use crate::authority::Admin;

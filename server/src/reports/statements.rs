@@ -1,0 +1,451 @@
+//! Customer statements (migration 0030): a company's account for a month as a PDF — what it
+//! owes and how old (its aging on the month's last day, or today), its open invoices then, the
+//! month's payments, refunds and credits, and how to pay (a pay link, the seller's remittance
+//! details). Staff download one from the company's page (it carries a pay link to the open
+//! invoices, made or reused for the company's first AP contact); customers from the portal (it
+//! carries the portal's address).
+
+use super::aging;
+use crate::authority::{CompanyScope, Staff};
+use crate::pdf::{text_width, Document, Page, HEIGHT, WIDTH};
+use crate::{Config, Result};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use shared::aging::Bucket;
+use shared::aging::CompanyAging;
+use shared::format::date;
+use shared::money::Money;
+use shared::statement::Period;
+use shared::{AppError, CompanyId};
+use sqlx::PgPool;
+
+/// One line of the month's activity: money in (negative) or back out (positive).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    pub day: NaiveDate,
+    pub what: String,
+    pub reference: String,
+    pub amount: Decimal,
+}
+
+/// What a statement says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub seller: String,
+    pub remittance: String,
+    pub period: Period,
+    pub time_zone: String,
+    pub account: CompanyAging,
+    pub activity: Vec<Activity>,
+    /// Where to pay online, and what the link says.
+    pub pay: Option<(String, String)>,
+}
+
+impl Statement {
+    /// What is owed after the unapplied credit is used.
+    pub fn amount_due(&self) -> Decimal {
+        (self.account.figures.open.amount() - self.account.figures.unapplied_credit.amount())
+            .max(Decimal::ZERO)
+    }
+
+    /// `statement-C1012-2026-11.pdf`.
+    pub fn file_name(&self) -> String {
+        format!(
+            "statement-{}-{}.pdf",
+            shared::document::clean_file_name(&self.account.code),
+            self.period.month()
+        )
+    }
+}
+
+/// The month's payments (those returned, declined, failed or voided left out; a return in the
+/// month is its own line), refunds and credit memos, in the seller's days.
+async fn activity(pool: &PgPool, company: CompanyId, period: Period) -> Result<Vec<Activity>> {
+    let rows = sqlx::query!(
+        r#"WITH tz AS (SELECT time_zone FROM seller_settings),
+           lines AS (
+             SELECT COALESCE(p.received_on, (p.created_at AT TIME ZONE tz.time_zone)::date) AS day,
+                    'Payment' AS what,
+                    p.number || COALESCE(' · ' || p.method_label, ' · ' || p.memo, '') AS reference,
+                    -p.amount AS amount
+             FROM payments p, tz
+             WHERE p.company_id = $1 AND p.status IN ('approved', 'pending', 'settled', 'returned')
+             UNION ALL
+             SELECT (p.updated_at AT TIME ZONE tz.time_zone)::date, 'Payment returned',
+                    p.number || COALESCE(' · ' || p.failure_code, ''), p.amount
+             FROM payments p, tz
+             WHERE p.company_id = $1 AND p.status = 'returned'
+             UNION ALL
+             SELECT (r.updated_at AT TIME ZONE tz.time_zone)::date, 'Refund', r.number || ' of ' || p.number, r.amount
+             FROM refunds r JOIN payments p ON p.id = r.payment_id, tz
+             WHERE p.company_id = $1 AND r.kind = 'refund' AND r.status = 'succeeded'
+             UNION ALL
+             SELECT (c.created_at AT TIME ZONE tz.time_zone)::date, 'Credit memo', c.number || COALESCE(' · ' || i.number, ''), -c.amount
+             FROM credits c JOIN invoices i ON i.id = c.memo_invoice_id, tz
+             WHERE c.company_id = $1)
+           SELECT day AS "day!", what AS "what!", reference AS "reference!", amount AS "amount!"
+           FROM lines WHERE day BETWEEN $2 AND $3 ORDER BY day, reference"#,
+        company as CompanyId,
+        period.from,
+        period.to
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Activity {
+            day: r.day,
+            what: r.what,
+            reference: r.reference,
+            amount: r.amount,
+        })
+        .collect())
+}
+
+async fn gather(
+    pool: &PgPool,
+    config: &Config,
+    company: CompanyId,
+    period: Period,
+    pay: impl std::future::Future<Output = Result<Option<(String, String)>>>,
+) -> Result<Statement> {
+    let code = sqlx::query_scalar!(
+        "SELECT code FROM companies WHERE id = $1",
+        company as CompanyId
+    )
+    .fetch_one(pool)
+    .await?;
+    let account = aging::company_on(pool, &code, Some(period.to))
+        .await?
+        .ok_or_else(|| AppError::NotFound("Company".into()))?;
+    let remittance = sqlx::query_scalar!("SELECT statement_remittance FROM seller_settings")
+        .fetch_one(pool)
+        .await?;
+    Ok(Statement {
+        seller: config.seller_name.clone(),
+        remittance,
+        period,
+        time_zone: super::time_zone(pool).await?,
+        activity: activity(pool, company, period).await?,
+        account,
+        pay: pay.await?,
+    })
+}
+
+/// Company `code`'s statement for staff: it carries a pay link to the open invoices.
+pub async fn for_staff(
+    pool: &PgPool,
+    config: &Config,
+    staff: &Staff,
+    code: &str,
+    period: Period,
+) -> Result<Option<Statement>> {
+    let Some(company) = sqlx::query_scalar!(
+        r#"SELECT id AS "id: CompanyId" FROM companies WHERE code = $1"#,
+        code
+    )
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let link = async {
+        let url = crate::pay_links::for_statement(pool, config, staff.id(), company).await?;
+        Ok(url.map(|u| (u.clone(), u)))
+    };
+    Ok(Some(gather(pool, config, company, period, link).await?))
+}
+
+/// The statement of the customer's own company: it points to the portal.
+pub async fn for_customer(
+    pool: &PgPool,
+    config: &Config,
+    scope: &CompanyScope,
+    period: Period,
+) -> Result<Statement> {
+    let portal = format!("{}/portal", config.public_url);
+    let link = async { Ok(Some((portal.clone(), portal.clone()))) };
+    gather(pool, config, scope.id(), period, link).await
+}
+
+const LEFT: f32 = 54.0;
+const RIGHT: f32 = WIDTH - 54.0;
+const BOTTOM: f32 = 72.0;
+const ROW: f32 = 15.0;
+
+fn usd(amount: Decimal) -> String {
+    Money::usd(amount).display()
+}
+
+/// A table's columns: (title, right edge for figures or left edge for text, right-aligned).
+type Columns = [(&'static str, f32, bool)];
+
+/// Writes a statement page by page.
+struct Writer<'a> {
+    doc: Document,
+    y: f32,
+    s: &'a Statement,
+}
+
+impl Writer<'_> {
+    fn page(&mut self) -> &mut Page {
+        let last = self.doc.pages() - 1;
+        self.doc.pages_mut().nth(last).expect("a page")
+    }
+
+    /// A new page, headed as a continuation after the first.
+    fn new_page(&mut self) {
+        let continued = self.doc.pages() > 0;
+        self.doc.page();
+        self.y = HEIGHT - 54.0;
+        if continued {
+            let head = format!(
+                "Statement · {} ({}) · {} · continued",
+                self.s.account.name,
+                self.s.account.code,
+                self.s.period.label()
+            );
+            let y = self.y;
+            self.page().text(LEFT, y, 9.0, false, &head);
+            self.y -= 24.0;
+        }
+    }
+
+    /// Room for `height` more points, or a new page.
+    fn room(&mut self, height: f32) -> bool {
+        if self.y - height < BOTTOM {
+            self.new_page();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn heading(&mut self, title: &str) {
+        self.room(60.0);
+        self.y -= 10.0;
+        let y = self.y;
+        self.page().text(LEFT, y, 12.0, true, title);
+        self.y -= 18.0;
+    }
+
+    fn header_row(&mut self, columns: &Columns) {
+        let y = self.y;
+        let page = self.page();
+        page.band(LEFT - 4.0, y - 4.0, RIGHT - LEFT + 8.0, ROW, 0.93);
+        for (title, at, right) in columns {
+            if *right {
+                page.text_right(*at, y, 8.5, true, title);
+            } else {
+                page.text(*at, y, 8.5, true, title);
+            }
+        }
+        self.y -= ROW;
+    }
+
+    /// A row of cells under `columns`, the header again on a new page.
+    fn row(&mut self, columns: &Columns, cells: &[String]) {
+        if self.room(ROW) {
+            self.header_row(columns);
+        }
+        let y = self.y;
+        let page = self.page();
+        for (i, ((_, at, right), cell)) in columns.iter().zip(cells).enumerate() {
+            if *right {
+                page.text_right(*at, y, 9.0, false, cell);
+            } else {
+                let next = columns
+                    .get(i + 1)
+                    .map_or(RIGHT, |(_, n, r)| if *r { *n - 80.0 } else { *n });
+                page.text_fit(*at, y, 9.0, false, cell, next - at - 8.0);
+            }
+        }
+        page.rule(LEFT - 4.0, y - 4.5, RIGHT + 4.0, y - 4.5, 0.3, 0.85);
+        self.y -= ROW;
+    }
+}
+
+/// The statement as a PDF.
+pub fn pdf(s: &Statement) -> Vec<u8> {
+    let title = format!("Statement {} {}", s.account.code, s.period.month());
+    let mut w = Writer {
+        doc: Document::new(&title),
+        y: 0.0,
+        s,
+    };
+    w.new_page();
+    let f = &s.account.figures;
+    // The seller, the title and the month.
+    {
+        let y = w.y;
+        let page = w.page();
+        page.text(LEFT, y - 6.0, 18.0, true, &s.seller);
+        page.text_right(RIGHT, y - 6.0, 18.0, true, "Statement");
+        page.text_right(RIGHT, y - 24.0, 10.0, false, &s.period.label());
+        page.text_right(
+            RIGHT,
+            y - 38.0,
+            9.0,
+            false,
+            &format!("As of {} ({})", date(s.period.to), s.time_zone),
+        );
+        page.text(LEFT, y - 44.0, 9.0, true, "Account");
+        page.text(LEFT, y - 58.0, 11.0, true, &s.account.name);
+        page.text(
+            LEFT,
+            y - 72.0,
+            9.0,
+            false,
+            &format!("Company ID {}", s.account.code),
+        );
+    }
+    w.y -= 100.0;
+    // What is owed.
+    {
+        let y = w.y;
+        let page = w.page();
+        page.band(LEFT - 4.0, y - 46.0, RIGHT - LEFT + 8.0, 58.0, 0.95);
+        let boxes = [
+            ("Amount due", usd(s.amount_due())),
+            ("Open balance", f.open.display()),
+            ("Past due", usd(f.open.amount() - f.buckets[0].amount())),
+            ("Unapplied credit", f.unapplied_credit.display()),
+        ];
+        let width = (RIGHT - LEFT) / boxes.len() as f32;
+        for (i, (label, value)) in boxes.iter().enumerate() {
+            let x = LEFT + width * i as f32 + 6.0;
+            page.text(x, y - 4.0, 8.5, false, label);
+            page.text(x, y - 26.0, if i == 0 { 15.0 } else { 12.0 }, true, value);
+        }
+    }
+    w.y -= 72.0;
+    // The aging.
+    w.heading("Aging");
+    let step = (RIGHT - LEFT) / 7.0;
+    let aging: Vec<(&'static str, f32, bool)> = Bucket::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.label(), LEFT + step * (i as f32 + 1.0), true))
+        .chain([("Open balance", RIGHT, true)])
+        .collect();
+    w.header_row(&aging);
+    let mut cells: Vec<String> = f.buckets.iter().map(Money::display).collect();
+    cells.push(f.open.display());
+    w.row(&aging, &cells);
+    if !f.disputed.is_zero() {
+        let y = w.y;
+        w.page().text(
+            LEFT,
+            y,
+            8.5,
+            false,
+            &format!("Of which in dispute: {}", f.disputed.display()),
+        );
+        w.y -= ROW;
+    }
+    // The open invoices.
+    w.heading(&format!("Open invoices ({})", s.account.lines.len()));
+    let invoices: [(&'static str, f32, bool); 5] = [
+        ("Invoice", LEFT, false),
+        ("Issued", LEFT + 150.0, false),
+        ("Due", LEFT + 250.0, false),
+        ("Days past due", LEFT + 420.0, true),
+        ("Balance", RIGHT, true),
+    ];
+    if s.account.lines.is_empty() {
+        let y = w.y;
+        w.page().text(LEFT, y, 9.5, false, "Nothing is open.");
+        w.y -= ROW;
+    } else {
+        w.header_row(&invoices);
+        for l in &s.account.lines {
+            w.row(
+                &invoices,
+                &[
+                    l.number.clone(),
+                    date(l.issue_date),
+                    date(l.due_date),
+                    if l.days_past_due > 0 {
+                        l.days_past_due.to_string()
+                    } else {
+                        "–".into()
+                    },
+                    l.balance.display(),
+                ],
+            );
+        }
+    }
+    // The month's activity.
+    w.heading(&format!("Payments and credits in {}", s.period.label()));
+    let activity: [(&'static str, f32, bool); 4] = [
+        ("Date", LEFT, false),
+        ("Activity", LEFT + 90.0, false),
+        ("Reference", LEFT + 210.0, false),
+        ("Amount", RIGHT, true),
+    ];
+    if s.activity.is_empty() {
+        let y = w.y;
+        w.page()
+            .text(LEFT, y, 9.5, false, "No payments or credits this month.");
+        w.y -= ROW;
+    } else {
+        w.header_row(&activity);
+        for a in &s.activity {
+            w.row(
+                &activity,
+                &[
+                    date(a.day),
+                    a.what.clone(),
+                    a.reference.clone(),
+                    usd(a.amount),
+                ],
+            );
+        }
+    }
+    // How to pay.
+    w.heading("How to pay");
+    if let Some((url, label)) = &s.pay {
+        w.room(ROW);
+        let y = w.y;
+        let page = w.page();
+        page.text(LEFT, y, 9.5, true, "Online:");
+        let shown = if text_width(label, 9.0, false) > RIGHT - LEFT - 50.0 {
+            "Pay these invoices online (link)"
+        } else {
+            label.as_str()
+        };
+        page.link(LEFT + 50.0, y, 9.0, shown, url);
+        w.y -= ROW + 2.0;
+    }
+    for line in s.remittance.lines() {
+        w.room(ROW);
+        let y = w.y;
+        w.page().text_fit(LEFT, y, 9.5, false, line, RIGHT - LEFT);
+        w.y -= 13.0;
+    }
+    w.room(ROW);
+    let y = w.y - 4.0;
+    w.page().text(
+        LEFT,
+        y,
+        9.0,
+        false,
+        &format!(
+            "Please quote Company ID {} with every payment.",
+            s.account.code
+        ),
+    );
+    // Footers, now that the pages are counted.
+    let count = w.doc.pages();
+    for (i, page) in w.doc.pages_mut().enumerate() {
+        page.text_right(
+            RIGHT,
+            40.0,
+            8.0,
+            false,
+            &format!("Page {} of {count}", i + 1),
+        );
+        page.text(LEFT, 40.0, 8.0, false, &title);
+    }
+    w.doc.finish()
+}
