@@ -47,6 +47,7 @@ lazy_screen!(AuthorizationsScreen => crate::ops::authorizations::AuthorizationsP
 lazy_screen!(DepositsScreen => crate::ops::deposits::DepositsPage);
 lazy_screen!(DepositDayScreen => crate::ops::deposits::DepositDayPage);
 lazy_screen!(ApiKeysScreen => crate::ops::system::api_keys::ApiKeysPage);
+lazy_screen!(StatementsScreen => crate::ops::statements::StatementsPage);
 lazy_screen!(WebhooksScreen => crate::ops::system::webhooks::WebhooksPage);
 lazy_screen!(WebhookScreen => crate::ops::system::webhooks::WebhookPage);
 lazy_screen!(ImportScreen => crate::ops::system::import::ImportPage);

@@ -113,6 +113,9 @@ pub enum Action {
     PayLinkSent,
     #[sqlx(rename = "pay_link.revoked")]
     PayLinkRevoked,
+    /// A pay link made for a statement (printed on it, not emailed on its own).
+    #[sqlx(rename = "pay_link.for_statement")]
+    PayLinkForStatement,
     #[sqlx(rename = "pay_link.locked")]
     PayLinkLocked,
     #[sqlx(rename = "user.role_changed")]
@@ -167,6 +170,9 @@ pub enum Action {
     SurchargeChanged,
     #[sqlx(rename = "settings.time_zone_changed")]
     TimeZoneChanged,
+    /// The statements' schedule or remittance details changed.
+    #[sqlx(rename = "settings.statements_changed")]
+    StatementsChanged,
     #[sqlx(rename = "export.ach_authorizations")]
     AuthorizationsExported,
 }

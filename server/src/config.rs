@@ -82,6 +82,9 @@ pub struct Config {
     /// `SETTLE_DASHBOARD_EVERY_MS` (default 300000, five minutes): how often the dashboard's
     /// figures of the whole book are added up again.
     pub dashboard_every: Duration,
+    /// `SETTLE_STATEMENTS_EVERY_MS` (default 600000, ten minutes): how often the statement
+    /// schedule is looked at (each company's statement of a month goes out once).
+    pub statements_every: Duration,
     /// `SETTLE_ACH_SYNC_MS` (default 30000): how often pending ACH payments are read again
     /// from the gateway (and the sandbox's bank network moves on).
     pub ach_sync_every: Duration,
@@ -216,6 +219,7 @@ impl Config {
                 3_600_000,
             )?),
             dashboard_every: Duration::from_millis(number("SETTLE_DASHBOARD_EVERY_MS", 300_000)?),
+            statements_every: Duration::from_millis(number("SETTLE_STATEMENTS_EVERY_MS", 600_000)?),
             ach_sync_every: Duration::from_millis(number("SETTLE_ACH_SYNC_MS", 30_000)?),
             sandbox_ach_after: Duration::from_millis(number(
                 "SETTLE_SANDBOX_ACH_AFTER_MS",
@@ -388,6 +392,7 @@ impl Config {
             pay_link_days: 7,
             card_notices_every: Duration::from_secs(3600),
             dashboard_every: Duration::from_secs(300),
+            statements_every: Duration::from_secs(600),
             ach_sync_every: Duration::from_secs(30),
             sandbox_ach_after: Duration::from_secs(60),
             sandbox_dispute_after: Duration::from_secs(60),

@@ -47,6 +47,8 @@ pub enum Unit {
     RefundSync = 7_243_012,
     /// The dashboard's figures of the whole book.
     Dashboard = 7_243_013,
+    /// The month's statements, on the day the schedule says.
+    Statements = 7_243_014,
 }
 
 /// Runs `work` if no other instance is running `unit` now; `None` when another is.
@@ -189,6 +191,16 @@ pub fn spawn(state: AppState) {
             }
         },
     );
+    let s = state.clone();
+    every("statements", s.config.statements_every, move || {
+        let s = s.clone();
+        async move {
+            // Once per company and month (the kept statement's key): running again sends none twice.
+            let run = crate::reports::statements::send_due(&s.pool, &s.config);
+            let outcome = exclusively(&s.pool, Unit::Statements, run).await;
+            report(Unit::Statements, outcome, |n| *n == 0);
+        }
+    });
     let s = state.clone();
     every("card_expiry", s.config.card_notices_every, move || {
         let s = s.clone();
@@ -333,6 +345,7 @@ impl Unit {
             Unit::AchFiles => "ach_files",
             Unit::RefundSync => "refund_sync",
             Unit::Dashboard => "dashboard",
+            Unit::Statements => "statements",
         }
     }
 }

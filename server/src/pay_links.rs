@@ -561,13 +561,16 @@ pub(crate) async fn count_decline(tx: &mut PgConnection, payment: PaymentId) -> 
 /// The pay link a statement carries: the company's open invoices (the 200 due first) for its
 /// first AP contact with an email address, not emailed on its own (the statement carries it);
 /// the same link again the same day while it covers the same invoices and is good. `None`
-/// when nothing is open or no contact has an address. `sent_by`: who issued the statement.
+/// when nothing is open or no contact has an address. `sent_by`: who issued the statement (the
+/// admin who set the schedule, for those it sends), `actor` as the audit trail names it. The
+/// link's id and its address.
 pub async fn for_statement(
     pool: &PgPool,
     config: &Config,
     sent_by: UserId,
+    actor: audit::Actor,
     company: CompanyId,
-) -> Result<Option<String>> {
+) -> Result<Option<(i64, String)>> {
     let mut tx = pool.begin().await?;
     // One statement link is made at a time per company: two downloads at once share one.
     sqlx::query!(
@@ -596,8 +599,8 @@ pub async fn for_statement(
     if ids.is_empty() {
         return Ok(None);
     }
-    let kept = sqlx::query_scalar!(
-        "SELECT nonce FROM pay_links WHERE company_id = $1 AND invoice_ids = $2 AND contact_id = $3 \
+    let kept = sqlx::query!(
+        "SELECT id, nonce FROM pay_links WHERE company_id = $1 AND invoice_ids = $2 AND contact_id = $3 \
            AND revoked_at IS NULL AND paid_at IS NULL AND expires_at > now() AND created_at > now() - interval '1 day' \
          ORDER BY id DESC LIMIT 1",
         company as CompanyId,
@@ -606,32 +609,47 @@ pub async fn for_statement(
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let nonce = match kept {
-        Some(nonce) => nonce,
+    let (id, nonce) = match kept {
+        Some(k) => (k.id, k.nonce),
         None => {
             let (nonce, hash) = links::new_link(&mut tx, config, Purpose::PayLink).await?;
-            sqlx::query!(
+            let id = sqlx::query_scalar!(
                 "INSERT INTO pay_links (company_id, contact_id, email, invoice_ids, nonce, token_hash, sent_by, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(days => $8))",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(days => $8)) RETURNING id",
                 company as CompanyId,
                 contact.id,
-                contact.email.unwrap_or_default(),
+                contact.email.clone().unwrap_or_default(),
                 &ids,
                 nonce,
                 hash,
                 sent_by as UserId,
                 config.pay_link_days as i32
             )
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-            nonce
+            audit::record(
+                &mut tx,
+                Event {
+                    actor,
+                    on_behalf_of: Some(company),
+                    action: Action::PayLinkForStatement,
+                    entity: Entity::PayLink,
+                    entity_id: Some(id.to_string()),
+                    details: json!({ "to": contact.email, "invoices": ids.len() }),
+                },
+            )
+            .await?;
+            (id, nonce)
         }
     };
     let key = links::key(&mut tx, config).await?;
     tx.commit().await?;
-    Ok(Some(links::url(
-        config,
-        Purpose::PayLink,
-        &links::token(&key, Purpose::PayLink, &nonce),
+    Ok(Some((
+        id,
+        links::url(
+            config,
+            Purpose::PayLink,
+            &links::token(&key, Purpose::PayLink, &nonce),
+        ),
     )))
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use chrono::Datelike;
 use common::{fixture, Fixture};
 use server::reports::statements::{self, Statement};
 use shared::payment::PaymentOutcome;
@@ -161,7 +162,7 @@ async fn a_statement_pdf_reads_back_as_the_companys_account_with_a_pay_link(pool
         "{payment_line}"
     );
     // The pay link: printed, and a real pay link for the open invoices.
-    let (url, _) = s.pay.clone().expect("a pay link");
+    let url = s.pay.clone().expect("a pay link").url;
     assert!(flat.contains(&url), "{url} not in:\n{text}");
     let token = url.rsplit('/').next().unwrap();
     let link = server::pay_links::resolve(&f.pool, token).await.unwrap();
@@ -215,4 +216,90 @@ async fn a_long_statement_runs_onto_more_pages_each_headed_and_counted(pool: sql
     for n in [1, 45, 90] {
         assert!(text.contains(&format!("INV-LONG-{n} ")), "INV-LONG-{n}");
     }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_schedule_emails_last_months_statement_once_to_each_company_with_a_balance(
+    pool: sqlx::PgPool,
+) {
+    let f = fixture(pool).await;
+    let admin = f.admin().await;
+    // Off until an admin sets a day.
+    assert_eq!(statements::send_due(&f.pool, &f.config).await.unwrap(), 0);
+    let today = server::reports::today(&f.pool).await.unwrap();
+    let set = |day: &str| {
+        shared::statement::StatementSchedule::parse(day, "Wire: Chase 021000021").unwrap()
+    };
+    if today.day() < 28 {
+        // A day still to come this month: nothing yet.
+        statements::set_schedule(&f.pool, &admin, &set(&(today.day() + 1).to_string()))
+            .await
+            .unwrap();
+        assert_eq!(statements::send_due(&f.pool, &f.config).await.unwrap(), 0);
+    }
+    statements::set_schedule(&f.pool, &admin, &set("1"))
+        .await
+        .unwrap();
+    let expected = f
+        .count(
+            "SELECT count(*) FROM companies c JOIN company_balances b ON b.company_id = c.id \
+             WHERE b.open_balance > 0 AND EXISTS (SELECT 1 FROM company_mail_contacts(c.id))",
+        )
+        .await;
+    assert!(expected > 1);
+    // Two instances at once: each company's statement is issued once.
+    let (a, b) = tokio::join!(
+        statements::send_due(&f.pool, &f.config),
+        statements::send_due(&f.pool, &f.config)
+    );
+    assert_eq!((a.unwrap() + b.unwrap()) as i64, expected);
+    let last = Period::parse(None, today).unwrap().previous();
+    assert_eq!(
+        f.count(&format!(
+            "SELECT count(*) FROM statements WHERE month = '{}'",
+            last.from
+        ))
+        .await,
+        expected
+    );
+    // Each to every AP contact of its company, once, carrying its statement.
+    assert_eq!(
+        f.count("SELECT count(*) FROM emails WHERE kind = 'statement'")
+            .await,
+        f.count("SELECT count(*) FROM statements s, company_mail_contacts(s.company_id)")
+            .await
+    );
+    assert_eq!(
+        f.count("SELECT count(*) FROM emails e JOIN statements s ON s.id = e.statement_id WHERE e.company_id = s.company_id").await,
+        f.count("SELECT count(*) FROM emails WHERE kind = 'statement'").await
+    );
+    let subject: String =
+        sqlx::query_scalar("SELECT subject FROM emails WHERE kind = 'statement' LIMIT 1")
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    assert!(
+        subject.starts_with(&format!("Statement for {}:", last.label())),
+        "{subject}"
+    );
+    // Again: nothing more.
+    assert_eq!(statements::send_due(&f.pool, &f.config).await.unwrap(), 0);
+    // What was sent reads back: C1002's month, its remittance details, its SHA-256 kept.
+    let (pdf, sha): (Vec<u8>, Vec<u8>) =
+        sqlx::query_as("SELECT pdf, sha256 FROM statements WHERE company_id = $1")
+            .bind(f.company_id)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+    use sha2::Digest;
+    assert_eq!(sha2::Sha256::digest(&pdf).to_vec(), sha);
+    let (text, _) = read_back(&pdf, &dir());
+    assert!(text.contains(&last.label()), "{text}");
+    assert!(text.contains("Wire: Chase 021000021"), "{text}");
+    assert!(text.contains("/pay/"), "{text}");
+    let schedule = statements::schedule(&f.pool).await.unwrap();
+    assert_eq!(
+        (schedule.day, schedule.last_month, schedule.last_count),
+        (Some(1), Some(last.month()), expected)
+    );
 }

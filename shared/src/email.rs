@@ -28,10 +28,12 @@ pub enum EmailKind {
     PayLinkLocked,
     /// To the AP contacts: money was given back from a payment.
     RefundReceipt,
+    /// To the AP contacts: the month's statement, attached as PDF.
+    Statement,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 10] = [
+    pub const ALL: [EmailKind; 11] = [
         EmailKind::PaymentReceipt,
         EmailKind::AchReturned,
         EmailKind::CardExpiring,
@@ -42,6 +44,7 @@ impl EmailKind {
         EmailKind::PayLink,
         EmailKind::PayLinkLocked,
         EmailKind::RefundReceipt,
+        EmailKind::Statement,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl EmailKind {
             EmailKind::PayLink => "pay_link",
             EmailKind::PayLinkLocked => "pay_link_locked",
             EmailKind::RefundReceipt => "refund_receipt",
+            EmailKind::Statement => "statement",
         }
     }
 
@@ -72,6 +76,7 @@ impl EmailKind {
             EmailKind::PayLink => "Pay link",
             EmailKind::PayLinkLocked => "Pay link locked",
             EmailKind::RefundReceipt => "Refund receipt",
+            EmailKind::Statement => "Statement",
         }
     }
 
@@ -80,7 +85,10 @@ impl EmailKind {
     pub fn carries_secret_link(self) -> bool {
         matches!(
             self,
-            EmailKind::Invitation | EmailKind::PasswordReset | EmailKind::PayLink
+            EmailKind::Invitation
+                | EmailKind::PasswordReset
+                | EmailKind::PayLink
+                | EmailKind::Statement
         )
     }
 }

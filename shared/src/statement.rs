@@ -96,8 +96,10 @@ pub struct StatementSchedule {
     pub day: Option<u32>,
     /// Printed on every statement under "How to pay": where checks go, bank details for a wire.
     pub remittance: String,
-    /// The last month emailed, and when.
+    /// The last month emailed (`YYYY-MM`) and how many statements went out for it.
     pub last_month: Option<String>,
+    #[serde(default)]
+    pub last_count: i64,
 }
 
 /// The most a remittance text holds.
@@ -137,6 +139,7 @@ impl StatementSchedule {
             day,
             remittance,
             last_month: None,
+            last_count: 0,
         })
     }
 }

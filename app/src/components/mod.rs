@@ -199,6 +199,20 @@ pub fn filter_field(
     }
 }
 
+/// Download a month's statement as PDF: a GET form to `action` (this month when no month is
+/// picked), so it works before the page is interactive.
+#[component]
+pub fn StatementForm(#[prop(into)] action: String) -> impl IntoView {
+    view! {
+        <form class="statement-form" method="get" action=action aria-label="Statement">
+            <label for="statement-month">"Statement for"</label>
+            <input type="month" id="statement-month" name="month" aria-describedby="statement-month-help"/>
+            <button type="submit" class="btn">"Download PDF"</button>
+            <span id="statement-month-help" class="sr-only">"Leave the month empty for this month so far."</span>
+        </form>
+    }
+}
+
 /// A field's error message under it, with an icon; empty when there is none.
 #[component]
 pub fn FieldMessage(

@@ -8,6 +8,7 @@ pub mod payments;
 pub mod policy;
 pub mod refunds;
 pub mod reports;
+pub mod statements;
 pub mod system;
 
 use crate::components::{loading_page, ErrorView, NotAllowed, SignOut};
@@ -78,6 +79,7 @@ fn StaffLayout(user: SessionUser) -> impl IntoView {
                         <li><A href="/ops/system/payment-policy" attr:class="nav-link">"Payment policy"</A></li>
                         <li><A href="/ops/system/email" attr:class="nav-link">"Email"</A></li>
                         <Show when=move || is_admin>
+                            <li><A href="/ops/system/statements" attr:class="nav-link">"Statements"</A></li>
                             <li><A href="/ops/system/api-keys" attr:class="nav-link">"API Keys"</A></li>
                             <li><A href="/ops/system/webhooks" attr:class="nav-link">"Webhooks"</A></li>
                             <li><A href="/ops/system/import" attr:class="nav-link">"Import"</A></li>

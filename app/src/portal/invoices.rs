@@ -1,6 +1,6 @@
 //! Portal → Invoices: the customer's own open invoices, selected and paid as staff do.
 
-use crate::components::{Figure, OpenInvoicesToPay, Payer};
+use crate::components::{Figure, OpenInvoicesToPay, Payer, StatementForm};
 use crate::server_fns::companies::get_company;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,6 +18,7 @@ pub fn PortalInvoices() -> impl IntoView {
             <div>
                 <h1>"Open invoices"</h1>
                 <p class="subtitle">"Select the invoices to pay; you can pay part of an invoice."</p>
+                <StatementForm action=shared::statement::PORTAL_STATEMENT_PATH/>
             </div>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod imports;
 mod middleware;
 pub mod rest;
+pub mod statements;
 pub mod static_files;
 pub mod stripe_webhooks;
 pub mod tokenizer;
@@ -215,7 +216,8 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
                 .merge(tokenizer::routes(state.clone()))
                 .merge(imports::routes(state.clone()))
                 .merge(ach_files::routes(state.clone()))
-                .merge(disputes::routes(state.clone())),
+                .merge(disputes::routes(state.clone()))
+                .merge(statements::routes(state.clone())),
         )
         .layer(axum::middleware::from_fn_with_state(
             state,

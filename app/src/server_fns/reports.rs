@@ -107,3 +107,23 @@ pub async fn deposit_day(
     let sources = server::reports::deposits::Sources::of(&st);
     Ok(server::reports::deposits::day(&st.pool, &staff, day, rail, &sources).await?)
 }
+
+/// The statements' schedule and remittance details (admins).
+#[server(endpoint = "statement_schedule", input = Form)]
+pub async fn statement_schedule() -> Result<shared::statement::StatementSchedule, ApiError> {
+    admin()?;
+    Ok(server::reports::statements::schedule(&state()?.pool).await?)
+}
+
+/// Sets the day statements go out each month (empty: none) and the remittance details printed
+/// on them (admins).
+#[server(endpoint = "set_statement_schedule", input = Form)]
+pub async fn set_statement_schedule(
+    day: String,
+    remittance: String,
+) -> Result<shared::statement::StatementSchedule, ApiError> {
+    let (st, admin) = (state()?, admin()?);
+    let schedule = shared::statement::StatementSchedule::parse(&day, &remittance)?;
+    server::reports::statements::set_schedule(&st.pool, &admin, &schedule).await?;
+    Ok(server::reports::statements::schedule(&st.pool).await?)
+}

@@ -105,6 +105,23 @@ pub struct PayLinkLocked {
     pub declines: i32,
 }
 
+/// A month's statement to a company's AP contacts (the PDF kept in `statements`, attached).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementMail {
+    pub statement_id: i64,
+    pub company_name: String,
+    pub company_code: String,
+    /// `November 2026`.
+    pub month: String,
+    #[serde(with = "amount")]
+    pub amount_due: Decimal,
+    #[serde(default)]
+    pub currency: Currency,
+    pub file_name: String,
+    /// The pay link the statement carries (none: the message points to the portal).
+    pub link: Option<LinkRef>,
+}
+
 /// What one email reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mail {
@@ -118,6 +135,7 @@ pub enum Mail {
     PayLink(PayLink),
     PayLinkLocked(PayLinkLocked),
     RefundReceipt(Box<Payment>),
+    Statement(Box<StatementMail>),
 }
 
 impl Mail {
@@ -142,6 +160,7 @@ impl Mail {
             EmailKind::PayLink => Mail::PayLink(as_(kind, data)?),
             EmailKind::PayLinkLocked => Mail::PayLinkLocked(as_(kind, data)?),
             EmailKind::RefundReceipt => Mail::RefundReceipt(as_(kind, data)?),
+            EmailKind::Statement => Mail::Statement(as_(kind, data)?),
         })
     }
 
@@ -157,6 +176,7 @@ impl Mail {
             Mail::PayLink(_) => EmailKind::PayLink,
             Mail::PayLinkLocked(_) => EmailKind::PayLinkLocked,
             Mail::RefundReceipt(_) => EmailKind::RefundReceipt,
+            Mail::Statement(_) => EmailKind::Statement,
         }
     }
 
@@ -172,6 +192,7 @@ impl Mail {
             Mail::PasswordReset(r) => serde_json::to_value(r),
             Mail::PayLink(l) => serde_json::to_value(l),
             Mail::PayLinkLocked(l) => serde_json::to_value(l),
+            Mail::Statement(st) => serde_json::to_value(st),
         };
         value.expect("mail data serializes")
     }
@@ -182,6 +203,15 @@ impl Mail {
             Mail::Invitation(i) => Some(&i.link),
             Mail::PasswordReset(r) => Some(&r.link),
             Mail::PayLink(l) => Some(&l.link),
+            Mail::Statement(st) => st.link.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The statement it carries.
+    pub fn statement(&self) -> Option<&StatementMail> {
+        match self {
+            Mail::Statement(st) => Some(st),
             _ => None,
         }
     }
@@ -215,6 +245,7 @@ impl Mail {
             Mail::PasswordReset(_) => None,
             Mail::PayLink(l) => Some(&l.company_name),
             Mail::PayLinkLocked(l) => Some(&l.company.name),
+            Mail::Statement(st) => Some(&st.company_name),
         }
     }
 
@@ -266,6 +297,12 @@ impl Mail {
             Mail::PayLinkLocked(l) => format!(
                 "A pay link to {} of {} was locked after {} declined payments",
                 l.payer, l.company.name, l.declines
+            ),
+            Mail::Statement(st) => format!(
+                "Statement for {}: {} due from {}",
+                st.month,
+                Money::new(st.amount_due, st.currency),
+                st.company_name
             ),
         }
     }

@@ -59,15 +59,16 @@ pub struct NewEmail<'a> {
 /// already there).
 pub async fn enqueue(conn: &mut PgConnection, e: NewEmail<'_>) -> Result<()> {
     sqlx::query!(
-        "INSERT INTO emails (kind, recipient, recipient_name, subject, data, dedupe_key, company_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+        "INSERT INTO emails (kind, recipient, recipient_name, subject, data, dedupe_key, company_id, statement_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
         e.mail.kind() as EmailKind,
         e.recipient.trim().to_lowercase(),
         e.recipient_name,
         fit_subject(&e.mail.subject()),
         e.mail.data(),
         e.dedupe_key,
-        e.company as Option<CompanyId>
+        e.company as Option<CompanyId>,
+        e.mail.statement().map(|st| st.statement_id)
     )
     .execute(conn)
     .await?;
@@ -231,6 +232,8 @@ struct Due {
     attempts: i32,
     /// The nonce of the invitation, reset or pay link it carries.
     nonce: Option<Vec<u8>>,
+    /// The statement it carries, as sent (its name and bytes).
+    attachment: Option<(String, Vec<u8>)>,
 }
 
 /// Sends the messages that are due (up to 20 at a time); how many were tried.
@@ -242,14 +245,17 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Res
                         ORDER BY next_attempt_at, id LIMIT 20 FOR UPDATE SKIP LOCKED),
                 leased AS (UPDATE emails e SET lease_until = now() + interval '60 seconds'
                            FROM due WHERE e.id = due.id
-                           RETURNING e.id, e.kind, e.recipient, e.recipient_name, e.subject, e.data, e.attempts, e.created_at)
+                           RETURNING e.id, e.kind, e.recipient, e.recipient_name, e.subject, e.data, e.attempts, e.created_at,
+                                     e.statement_id)
            SELECT l.id AS "id!", l.kind AS "kind!: EmailKind", l.recipient AS "recipient!",
                   l.recipient_name, l.subject, l.data AS "data!", l.attempts AS "attempts!",
                   l.created_at AS "written!",
                   -- The nonce of the link the message carries (its token is made from it).
-                  COALESCE(p.nonce, t.nonce) AS "nonce?"
+                  COALESCE(p.nonce, t.nonce) AS "nonce?",
+                  s.file_name AS "statement_name?", s.pdf AS "statement_pdf?"
            FROM leased l
-           LEFT JOIN pay_links p ON l.kind = 'pay_link' AND p.id = (l.data->'link'->>'id')::bigint
+           LEFT JOIN pay_links p ON l.kind IN ('pay_link', 'statement') AND p.id = (l.data->'link'->>'id')::bigint
+           LEFT JOIN statements s ON s.id = l.statement_id
            LEFT JOIN user_tokens t ON l.kind IN ('invitation', 'password_reset')
                                   AND t.id = (l.data->'link'->>'id')::bigint"#
     )
@@ -270,6 +276,7 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, config: &Config) -> Res
         written: r.written,
         attempts: r.attempts,
         nonce: r.nonce,
+        attachment: r.statement_name.zip(r.statement_pdf),
     });
     let sends = due.map(|d| {
         let key = &key;
@@ -326,6 +333,7 @@ fn link(config: &Config, key: &[u8], mail: &Mail, nonce: Option<&[u8]>) -> Resul
             &links::token(key, l.purpose, nonce),
         )),
         (_, Some(_), None) => Err(Error::Other("the message's link is gone".into())),
+        (Mail::Statement(_), None, _) => Ok(format!("{base}/portal")),
         _ => Ok(format!("{base}/portal/payment-methods")),
     }
 }
@@ -364,8 +372,8 @@ fn message(config: &Config, key: &[u8], d: &Due) -> Result<(Message, String)> {
         .to(to)
         .subject(subject.clone())
         .message_id(Some(format!("<settle-email-{}@{domain}>", d.id)))
-        .multipart(
-            MultiPart::alternative()
+        .multipart({
+            let bodies = MultiPart::alternative()
                 .singlepart(
                     SinglePart::builder()
                         .header(ContentType::TEXT_PLAIN)
@@ -375,8 +383,17 @@ fn message(config: &Config, key: &[u8], d: &Due) -> Result<(Message, String)> {
                     SinglePart::builder()
                         .header(ContentType::TEXT_HTML)
                         .body(body.html),
+                );
+            match &d.attachment {
+                None => bodies,
+                Some((name, pdf)) => MultiPart::mixed().multipart(bodies).singlepart(
+                    lettre::message::Attachment::new(name.clone()).body(
+                        pdf.clone(),
+                        ContentType::parse("application/pdf").map_err(|e| bad("attachment", &e))?,
+                    ),
                 ),
-        )
+            }
+        })
         .map_err(|e| bad("message", &e))?;
     Ok((message, subject))
 }

@@ -49,7 +49,9 @@ fn env() -> &'static Environment<'static> {
             "pay_link_locked.html",
             "pay_link_locked.txt",
             "refund_receipt.html",
-            "refund_receipt.txt"
+            "refund_receipt.txt",
+            "statement.html",
+            "statement.txt"
         );
         env
     })
@@ -182,7 +184,11 @@ pub fn render(
         refund_amount => payment
             .and_then(|p| p.the_refund().map(|r| money(r.amount, p.currency)))
             .unwrap_or_default(),
-        total => match mail { Mail::PayLink(l) => money(l.total, l.currency), _ => String::new() },
+        total => match mail {
+            Mail::PayLink(l) => money(l.total, l.currency),
+            Mail::Statement(st) => money(st.amount_due, st.currency),
+            _ => String::new(),
+        },
         invoices => invoices,
         reopened => reopened,
         reason => ach_return_reason(&code),
@@ -267,6 +273,9 @@ mod tests {
                 "total": "5.00", "currency": "USD", "expires_at": "2026-12-06T10:00:00Z"}),
             EmailKind::PayLinkLocked => json!({"company": {"id": "C1", "name": "C"},
                 "payer": "ap@c.example", "declines": 5}),
+            EmailKind::Statement => json!({"statement_id": 4, "company_name": "Acme <Tools>",
+                "company_code": "C1", "month": "November 2026", "amount_due": "1250.00",
+                "currency": "USD", "file_name": "statement-C1-2026-11.pdf", "link": link("pay_link")}),
             EmailKind::RefundReceipt => {
                 let mut p = payment("approved", card(), Json::Null);
                 p["refunded"] = json!("34.50");
@@ -350,6 +359,15 @@ mod tests {
         assert!(r.text.contains("INV-2: $34.50"));
         assert!(!r.text.contains("INV-1:"));
         assert!(r.html.contains("Visa ending in 4242"));
+        let m = mail(EmailKind::Statement);
+        assert_eq!(
+            m.subject(),
+            "Statement for November 2026: $1,250.00 due from Acme <Tools>"
+        );
+        let r = render(&m, Utc::now(), "S", None, "Seller", "u").unwrap();
+        assert!(r.text.contains("statement-C1-2026-11.pdf"));
+        assert!(r.text.contains("$1,250.00"));
+        assert!(r.html.contains("Acme &lt;Tools&gt;"));
     }
 
     #[test]

@@ -6,17 +6,23 @@
 //! carries the portal's address).
 
 use super::aging;
-use crate::authority::{CompanyScope, Staff};
+use crate::audit::{self, Action, Actor, Entity};
+use crate::authority::{Admin, CompanyScope, Staff};
+use crate::email::mail::{LinkRef, Mail, StatementMail};
+use crate::email::{self, NewEmail};
+use crate::links::Purpose;
 use crate::pdf::{text_width, Document, Page, HEIGHT, WIDTH};
 use crate::{Config, Result};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
+use serde_json::json;
+use sha2::Digest;
 use shared::aging::Bucket;
 use shared::aging::CompanyAging;
 use shared::format::date;
 use shared::money::Money;
-use shared::statement::Period;
-use shared::{AppError, CompanyId};
+use shared::statement::{Period, StatementSchedule};
+use shared::{AppError, CompanyId, UserId};
 use sqlx::PgPool;
 
 /// One line of the month's activity: money in (negative) or back out (positive).
@@ -28,6 +34,13 @@ pub struct Activity {
     pub amount: Decimal,
 }
 
+/// Where a statement says to pay online: a pay link (its id) or the portal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PayOnline {
+    pub url: String,
+    pub pay_link: Option<i64>,
+}
+
 /// What a statement says.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
@@ -37,8 +50,7 @@ pub struct Statement {
     pub time_zone: String,
     pub account: CompanyAging,
     pub activity: Vec<Activity>,
-    /// Where to pay online, and what the link says.
-    pub pay: Option<(String, String)>,
+    pub pay: Option<PayOnline>,
 }
 
 impl Statement {
@@ -107,7 +119,7 @@ async fn gather(
     config: &Config,
     company: CompanyId,
     period: Period,
-    pay: impl std::future::Future<Output = Result<Option<(String, String)>>>,
+    pay: Option<PayOnline>,
 ) -> Result<Statement> {
     let code = sqlx::query_scalar!(
         "SELECT code FROM companies WHERE id = $1",
@@ -128,8 +140,26 @@ async fn gather(
         time_zone: super::time_zone(pool).await?,
         activity: activity(pool, company, period).await?,
         account,
-        pay: pay.await?,
+        pay,
     })
+}
+
+/// A pay link for the company's open invoices, issued by `sent_by`.
+async fn pay_link(
+    pool: &PgPool,
+    config: &Config,
+    sent_by: UserId,
+    actor: Actor,
+    company: CompanyId,
+) -> Result<Option<PayOnline>> {
+    Ok(
+        crate::pay_links::for_statement(pool, config, sent_by, actor, company)
+            .await?
+            .map(|(id, url)| PayOnline {
+                url,
+                pay_link: Some(id),
+            }),
+    )
 }
 
 /// Company `code`'s statement for staff: it carries a pay link to the open invoices.
@@ -149,11 +179,8 @@ pub async fn for_staff(
     else {
         return Ok(None);
     };
-    let link = async {
-        let url = crate::pay_links::for_statement(pool, config, staff.id(), company).await?;
-        Ok(url.map(|u| (u.clone(), u)))
-    };
-    Ok(Some(gather(pool, config, company, period, link).await?))
+    let pay = pay_link(pool, config, staff.id(), staff.actor(), company).await?;
+    Ok(Some(gather(pool, config, company, period, pay).await?))
 }
 
 /// The statement of the customer's own company: it points to the portal.
@@ -163,9 +190,165 @@ pub async fn for_customer(
     scope: &CompanyScope,
     period: Period,
 ) -> Result<Statement> {
-    let portal = format!("{}/portal", config.public_url);
-    let link = async { Ok(Some((portal.clone(), portal.clone()))) };
-    gather(pool, config, scope.id(), period, link).await
+    let portal = PayOnline {
+        url: format!("{}/portal", config.public_url),
+        pay_link: None,
+    };
+    gather(pool, config, scope.id(), period, Some(portal)).await
+}
+
+/// The schedule and the remittance details, with the last month sent.
+pub async fn schedule(pool: &PgPool) -> Result<StatementSchedule> {
+    let r = sqlx::query!(
+        r#"WITH last AS (SELECT max(month) AS month FROM statements)
+           SELECT statement_day, statement_remittance, to_char(last.month, 'YYYY-MM') AS last_month,
+                  (SELECT count(*) FROM statements s WHERE s.month = last.month) AS "last_count!"
+           FROM seller_settings, last"#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(StatementSchedule {
+        day: r.statement_day.map(|d| d as u32),
+        remittance: r.statement_remittance,
+        last_month: r.last_month,
+        last_count: r.last_count,
+    })
+}
+
+/// Sets the schedule and the remittance details (admins); audited. The statements it sends
+/// carry pay links issued in this admin's name.
+pub async fn set_schedule(pool: &PgPool, admin: &Admin, s: &StatementSchedule) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "UPDATE seller_settings SET statement_day = $1, statement_remittance = $2, \
+             statement_set_by = CASE WHEN $1::smallint IS NULL THEN statement_set_by ELSE $3 END, updated_at = now()",
+        s.day.map(|d| d as i16),
+        s.remittance,
+        admin.id() as UserId
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::system_change(
+        &mut tx,
+        admin.actor(),
+        Action::StatementsChanged,
+        Entity::Settings,
+        "statements",
+        json!({ "day": s.day, "remittance": s.remittance }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Companies handled per pass of the schedule.
+const BATCH: i64 = 50;
+
+/// Sends the month before's statements when the schedule's day has come (the seller's today):
+/// to every company with an open balance and an AP contact with an email address, once per
+/// company and month (the statement is kept as sent, and its messages attach it). A crash or a
+/// second instance leaves none out and sends none twice. How many statements were issued.
+pub async fn send_due(pool: &PgPool, config: &Config) -> Result<usize> {
+    let settings = sqlx::query!(
+        r#"SELECT statement_day, statement_set_by, seller_today() AS "today!" FROM seller_settings"#
+    )
+    .fetch_one(pool)
+    .await?;
+    let (Some(day), Some(set_by)) = (settings.statement_day, settings.statement_set_by) else {
+        return Ok(0);
+    };
+    if settings.today.day() < day as u32 {
+        return Ok(0);
+    }
+    let period = Period::parse(None, settings.today)
+        .map_err(|e| crate::Error::Other(e.message))?
+        .previous();
+    let mut issued = 0;
+    loop {
+        let due = sqlx::query_scalar!(
+            r#"SELECT c.id AS "id: CompanyId" FROM companies c
+               JOIN company_balances f ON f.company_id = c.id
+               WHERE f.open_balance > 0
+                 AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.company_id = c.id AND s.month = $1)
+                 AND EXISTS (SELECT 1 FROM company_mail_contacts(c.id))
+               ORDER BY c.id LIMIT $2"#,
+            period.from,
+            BATCH
+        )
+        .fetch_all(pool)
+        .await?;
+        if due.is_empty() {
+            return Ok(issued);
+        }
+        for company in due {
+            if issue(pool, config, UserId(set_by), company, period).await? {
+                issued += 1;
+            }
+        }
+    }
+}
+
+/// Issues one company's statement of `period` and queues it to its AP contacts, in one
+/// transaction; false when another pass issued it first.
+async fn issue(
+    pool: &PgPool,
+    config: &Config,
+    sent_by: UserId,
+    company: CompanyId,
+    period: Period,
+) -> Result<bool> {
+    let pay = pay_link(pool, config, sent_by, Actor::SYSTEM, company).await?;
+    let s = gather(pool, config, company, period, pay).await?;
+    let bytes = pdf(&s);
+    let mut tx = pool.begin().await?;
+    let Some(id) = sqlx::query_scalar!(
+        "INSERT INTO statements (company_id, month, file_name, pdf, sha256, amount_due) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (company_id, month) DO NOTHING RETURNING id",
+        company as CompanyId,
+        period.from,
+        s.file_name(),
+        &bytes,
+        sha2::Sha256::digest(&bytes).to_vec(),
+        s.amount_due()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(false);
+    };
+    let contacts = sqlx::query!(
+        r#"SELECT email AS "email!", name FROM company_mail_contacts($1)"#,
+        company as CompanyId
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for c in contacts {
+        email::enqueue(
+            &mut tx,
+            NewEmail {
+                mail: Mail::Statement(Box::new(StatementMail {
+                    statement_id: id,
+                    company_name: s.account.name.clone(),
+                    company_code: s.account.code.clone(),
+                    month: s.period.label(),
+                    amount_due: s.amount_due(),
+                    currency: config.currency,
+                    file_name: s.file_name(),
+                    link: s.pay.as_ref().and_then(|p| p.pay_link).map(|id| LinkRef {
+                        purpose: Purpose::PayLink,
+                        id,
+                    }),
+                })),
+                recipient: &c.email,
+                recipient_name: c.name.as_deref(),
+                dedupe_key: format!("statement:{id}:{}", c.email),
+                company: Some(company),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 const LEFT: f32 = 54.0;
@@ -404,7 +587,8 @@ pub fn pdf(s: &Statement) -> Vec<u8> {
     }
     // How to pay.
     w.heading("How to pay");
-    if let Some((url, label)) = &s.pay {
+    if let Some(PayOnline { url, .. }) = &s.pay {
+        let label = url;
         w.room(ROW);
         let y = w.y;
         let page = w.page();

@@ -8,7 +8,7 @@ pub mod payments;
 pub mod send_pay_link;
 pub mod users;
 
-use crate::components::{loading_page, ErrorView, Figure};
+use crate::components::{loading_page, ErrorView, Figure, StatementForm};
 use crate::server_fns::companies::get_company;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -58,6 +58,7 @@ pub fn CompanyPage() -> impl IntoView {
                                 <div>
                                     <h1>{c.name.clone()}</h1>
                                     <p class="subtitle">"Company ID "<span class="mono">{c.code.to_string()}</span></p>
+                                    <StatementForm action=shared::statement::staff_path(c.code.as_str(), None)/>
                                 </div>
                                 <div class="figures">
                                     <Figure label="Open balance" value=c.open_balance.display()/>
