@@ -5,11 +5,11 @@ use crate::lazy::{
     AchFileScreen, AchFilesScreen, AgingScreen, ApiKeysScreen, AuthorizationsScreen,
     AwaitingGatewayScreen, CompaniesScreen, CompanyAgingScreen, CompanyMethodsScreen,
     CompanyPaymentsScreen, CompanyPolicyScreen, CompanyScreen, ContactsScreen, DashboardScreen,
-    DepositDayScreen, DepositsScreen, DisputesScreen, EmailScreen, ForgotPasswordScreen,
-    ImportScreen, InviteScreen, MethodScreen, MethodsScreen, OpenInvoicesScreen, OpsScreen,
-    PayLinkScreen, PayLinksScreen, PaymentPolicyScreen, PaymentsScreen, ReasonCodesScreen,
-    ReceiptLinkScreen, RefundApprovalsScreen, ResetPasswordScreen, StaffUsersScreen,
-    StatementsScreen, UsersScreen, WebhookScreen, WebhooksScreen,
+    DepositsScreen, DisputesScreen, EmailScreen, ForgotPasswordScreen, ImportScreen, InviteScreen,
+    MethodScreen, MethodsScreen, OpenInvoicesScreen, OpsScreen, PayLinkScreen, PayLinksScreen,
+    PaymentPolicyScreen, PaymentsScreen, ReasonCodesScreen, ReceiptLinkScreen,
+    RefundApprovalsScreen, ResetPasswordScreen, StaffUsersScreen, UsersScreen, WebhookScreen,
+    WebhooksScreen,
 };
 use crate::login::LoginPage;
 use crate::portal::{
@@ -90,9 +90,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reports/aging/:code") view={Lazy::<CompanyAgingScreen>::new()}/>
                     <Route path=path!("reports/authorizations") view={Lazy::<AuthorizationsScreen>::new()}/>
                     <Route path=path!("reports/deposits") view={Lazy::<DepositsScreen>::new()}/>
-                    <Route path=path!("reports/deposits/:day/:rail") view={Lazy::<DepositDayScreen>::new()}/>
+                    <Route path=path!("reports/deposits/:day/:rail") view={Lazy::<DepositsScreen>::new()}/>
                     <Route path=path!("system/api-keys") view={Lazy::<ApiKeysScreen>::new()}/>
-                    <Route path=path!("system/statements") view={Lazy::<StatementsScreen>::new()}/>
+                    <Route path=path!("system/statements") view={Lazy::<PaymentPolicyScreen>::new()}/>
                     <Route path=path!("system/webhooks") view={Lazy::<WebhooksScreen>::new()}/>
                     <Route path=path!("system/webhooks/:id") view={Lazy::<WebhookScreen>::new()}/>
                     <Route path=path!("system/import") view={Lazy::<ImportScreen>::new()}/>

@@ -87,10 +87,11 @@ test("staff download a statement with a pay link, customers their own, and the s
               to_char(date_trunc('month', seller_today()) - interval '1 month', 'FMMonth YYYY')`,
     );
     const mail = await waitForMail(to, new RegExp(`^Statement for ${last}: .* due from `), 60_000);
-    const attached = (mail as unknown as { attachments?: { fileName: string; generatedFileName: string; contentType: string }[] }).attachments ?? [];
-    expect(attached.map((a) => [a.fileName, a.contentType])).toEqual([[expect.stringMatching(new RegExp(`^statement-${CODE}-\\d{4}-\\d{2}\\.pdf$`)), "application/pdf"]]);
-    const res = await fetch(`${MAIL}/email/${mail.id}/attachment/${attached[0].generatedFileName}`);
-    expect(res.ok).toBe(true);
+    // MailDev's view of the message's attachments (mailparser's names).
+    const attached = (mail as unknown as { attachments?: { filename: string; generatedFileName: string; contentType: string }[] }).attachments ?? [];
+    expect(attached.map((a) => [a.filename, a.contentType])).toEqual([[expect.stringMatching(new RegExp(`^statement-${CODE}-\\d{4}-\\d{2}\\.pdf$`)), "application/pdf"]]);
+    const res = await fetch(`${MAIL}/api/email/${mail.id}/attachment/${encodeURIComponent(attached[0].generatedFileName)}`);
+    expect(res.ok, `the attachment: ${res.status}`).toBe(true);
     const saved = testInfo.outputPath("emailed.pdf");
     writeFileSync(saved, Buffer.from(await res.arrayBuffer()));
     const emailed = pdfText(saved);

@@ -7,7 +7,6 @@ mod common;
 
 use common::{d, fixture, key, Fixture};
 use rust_decimal::Decimal;
-use server::gateway::PaymentGateway;
 use server::reports::deposits::{self, Sources};
 use shared::deposit::{Books, DepositsInput, DepositsQuery, Movement, Rail};
 use shared::payment::PaymentOutcome;
@@ -113,22 +112,7 @@ async fn a_days_deposits_equal_the_sandboxs_books_with_cards_an_ach_settlement_a
     let ach = f.ach_method().await;
     paid(&f, ach).await;
     f.bank_moves().await;
-    let token = f
-        .gateway
-        .tokenize_bank_account(&server::gateway::BankAccountNumbers {
-            routing_number: server::gateway::TEST_ROUTING,
-            account_number: server::gateway::TEST_ACH_LATE_RETURN,
-            holder_name: "Blue Ridge AP",
-            account_type: Some("checking"),
-        })
-        .await
-        .unwrap();
-    sqlx::query("UPDATE payment_methods SET gateway_token = $2 WHERE id = $1")
-        .bind(ach)
-        .bind(&token)
-        .execute(&f.pool)
-        .await
-        .unwrap();
+    let ach = f.ach_returning_late().await;
     let (_, late_number, _) = paid(&f, ach).await;
     f.bank_moves().await;
     for r in f

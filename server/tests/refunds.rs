@@ -7,7 +7,6 @@ mod common;
 use common::{d, fixture, key, Fixture};
 use rust_decimal::Decimal;
 use server::authority::{Admin, Principal, Staff};
-use server::gateway::PaymentGateway;
 use server::payments::refunds;
 use shared::auth::{Role, SessionUser};
 use shared::money::{Currency, Money};
@@ -830,24 +829,7 @@ async fn a_late_return_after_settlement_reopens_what_the_refunds_had_not(pool: s
     let f = fixture(pool).await;
     allow_clerk(&f).await;
     // The company's bank account, at the sandbox's late-returning test account.
-    let token = f
-        .gateway
-        .tokenize_bank_account(&server::gateway::BankAccountNumbers {
-            routing_number: server::gateway::TEST_ROUTING,
-            account_number: server::gateway::TEST_ACH_LATE_RETURN,
-            holder_name: "Blue Ridge AP",
-            account_type: Some("checking"),
-        })
-        .await
-        .unwrap();
-    let ach: shared::MethodId = sqlx::query_scalar(
-        "UPDATE payment_methods SET gateway_token = $2 WHERE company_id = $1 AND kind = 'ach' RETURNING id",
-    )
-    .bind(f.company_id)
-    .bind(&token)
-    .fetch_one(&f.pool)
-    .await
-    .unwrap();
+    let ach = f.ach_returning_late().await;
     let inv = f.open().await[0];
     let PaymentOutcome::Paid(r) = f.pay_in_full(ach, inv).await.unwrap() else {
         panic!("declined")

@@ -331,3 +331,17 @@ pub fn DepositDayPage() -> impl IntoView {
         </Transition>
     }
 }
+
+/// Both deposits pages in one lazy chunk: a day's lines when the route names one, else the
+/// report.
+#[component]
+pub fn DepositsScreens() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        if params.read().get("day").is_some() {
+            view! { <DepositDayPage/> }.into_any()
+        } else {
+            view! { <DepositsPage/> }.into_any()
+        }
+    }
+}

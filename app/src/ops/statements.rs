@@ -85,3 +85,17 @@ pub fn StatementsPage() -> impl IntoView {
         </section>
     }
 }
+
+/// System → Payment policy and System → Statements in one lazy chunk (both the seller's
+/// settings of how customers pay), by the route.
+#[component]
+pub fn SellerSettingsScreens() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    move || {
+        if location.pathname.read().ends_with("/statements") {
+            view! { <StatementsPage/> }.into_any()
+        } else {
+            view! { <crate::ops::policy::PaymentPolicyPage/> }.into_any()
+        }
+    }
+}

@@ -145,6 +145,30 @@ impl Fixture {
             .unwrap()
     }
 
+    /// The company's bank account, moved to the sandbox's late-returning test account (its
+    /// debits settle, then come back R10).
+    pub async fn ach_returning_late(&self) -> MethodId {
+        use server::gateway::PaymentGateway;
+        let token = self
+            .gateway
+            .tokenize_bank_account(&server::gateway::BankAccountNumbers {
+                routing_number: server::gateway::TEST_ROUTING,
+                account_number: server::gateway::TEST_ACH_LATE_RETURN,
+                holder_name: "Blue Ridge AP",
+                account_type: Some("checking"),
+            })
+            .await
+            .unwrap();
+        sqlx::query_scalar(
+            "UPDATE payment_methods SET gateway_token = $2 WHERE company_id = $1 AND kind = 'ach' RETURNING id",
+        )
+        .bind(self.company_id)
+        .bind(&token)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
     /// The sandbox bank network's clock moves every pending debit on, and Settle reads each
     /// one again at once.
     pub async fn bank_moves(&self) {
