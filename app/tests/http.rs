@@ -853,6 +853,10 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
         "dashboard",
         "refresh_dashboard",
         "ach_authorizations",
+        "deposits",
+        "deposit_day",
+        "statement_schedule",
+        "set_statement_schedule",
     ] {
         covered.push(name);
         let own = own_method.to_string();
@@ -879,6 +883,9 @@ async fn every_server_function_a_customer_calls_answers_only_for_their_own_compa
             ("allowed", "true"),
             ("percent", "3"),
             ("time_zone", "UTC"),
+            ("day", "2026-12-01"),
+            ("rail", "card"),
+            ("remittance", ""),
         ];
         let res = app.call(name, &form, Some(&customer)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");

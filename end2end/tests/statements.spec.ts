@@ -70,6 +70,8 @@ test("staff download a statement with a pay link, customers their own, and the s
   expect(own).toContain("Company ID C1001");
   expect(own).toMatch(/https?:\/\/\S+\/portal/);
   expect(own).not.toContain(CODE);
+  // Another company's, by the staff address: refused.
+  expect((await customer.request.get(`/ops/crm/companies/${CODE}/statement.pdf`)).status()).toBe(403);
 
   // An admin schedules the monthly email (day 1: due at once) with remittance details.
   const admin = await signedInPage(browser, ADMIN, STAFF_HOME);

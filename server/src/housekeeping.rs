@@ -192,15 +192,21 @@ pub fn spawn(state: AppState) {
         },
     );
     let s = state.clone();
-    every("statements", s.config.statements_every, move || {
-        let s = s.clone();
-        async move {
-            // Once per company and month (the kept statement's key): running again sends none twice.
-            let run = crate::reports::statements::send_due(&s.pool, &s.config);
-            let outcome = exclusively(&s.pool, Unit::Statements, run).await;
-            report(Unit::Statements, outcome, |n| *n == 0);
-        }
-    });
+    // Not at start (the day's statements wait a period at most); once per company and month
+    // (the kept statement's key), so running again sends none twice.
+    every_from(
+        "statements",
+        s.config.statements_every,
+        s.config.statements_every,
+        move || {
+            let s = s.clone();
+            async move {
+                let run = crate::reports::statements::send_due(&s.pool, &s.config);
+                let outcome = exclusively(&s.pool, Unit::Statements, run).await;
+                report(Unit::Statements, outcome, |n| *n == 0);
+            }
+        },
+    );
     let s = state.clone();
     every("card_expiry", s.config.card_notices_every, move || {
         let s = s.clone();
