@@ -115,6 +115,13 @@ pub async fn get_deposits(
         return Problem::bad_parameter("from", "`from` and `to` are days, YYYY-MM-DD.")
             .into_response();
     };
+    // The browser's form sends an empty field for "the default"; the API leaves it out.
+    for (name, value) in [("from", &p.from), ("to", &p.to)] {
+        if value.as_deref() == Some("") {
+            return Problem::bad_parameter(name, format!("Leave `{name}` out rather than empty."))
+                .into_response();
+        }
+    }
     let today = match server::reports::today(&state.pool).await {
         Ok(t) => t,
         Err(e) => return Problem::from(e).into_response(),
