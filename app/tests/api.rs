@@ -1001,12 +1001,31 @@ async fn the_aging_is_the_book_in_the_api_and_the_exports_and_refuses_a_bad_day(
             "as_of",
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        ("as_of=".to_string(), "as_of", StatusCode::BAD_REQUEST),
         ("sort=size".to_string(), "sort", StatusCode::BAD_REQUEST),
         ("limit=0".to_string(), "limit", StatusCode::BAD_REQUEST),
-    ] {
+    ]
+    .map(|(q, p, s)| (format!("aging?{q}"), p, s))
+    .into_iter()
+    .chain(
+        [
+            ("to=", "to", StatusCode::BAD_REQUEST),
+            ("from=2026-11-31", "from", StatusCode::BAD_REQUEST),
+            (
+                "from=2026-01-01&to=2026-06-30",
+                "from",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "from=2026-06-30&to=2026-06-01",
+                "to",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        ]
+        .map(|(q, p, s)| (format!("deposits?{q}"), p, s)),
+    ) {
         let p = problem(
-            app.api_get(&format!("/api/v1/reports/aging?{query}"), &k)
-                .await,
+            app.api_get(&format!("/api/v1/reports/{query}"), &k).await,
             status,
         )
         .await;

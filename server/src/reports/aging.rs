@@ -134,9 +134,9 @@ async fn rows(
     Ok(rows)
 }
 
-/// The day a query asks for: its own, or the seller's today.
-async fn day(pool: &PgPool, q: &AgingQuery) -> Result<NaiveDate> {
-    match q.as_of {
+/// The day asked for, or the seller's today.
+async fn day(pool: &PgPool, as_of: Option<NaiveDate>) -> Result<NaiveDate> {
+    match as_of {
         Some(d) => Ok(d),
         None => super::today(pool).await,
     }
@@ -164,7 +164,7 @@ pub async fn report_for_key(
 }
 
 pub(crate) async fn build(pool: &PgPool, q: &AgingQuery, limit: i64) -> Result<AgingReport> {
-    let as_of = day(pool, q).await?;
+    let as_of = day(pool, q.as_of).await?;
     let rows = rows(pool, as_of, None, q, limit).await?;
     let totals = rows.first().map_or_else(Figures::zero, Row::totals);
     Ok(AgingReport {
@@ -194,25 +194,40 @@ pub async fn company(
     company_on(pool, code, as_of).await
 }
 
-/// Company `code`'s aging on the day, for whoever was let through to it (staff, or a statement
-/// of the customer's own company).
-pub(crate) async fn company_on(
+/// Company `code`'s aging on the day; `None` for a company that does not exist.
+async fn company_on(
     pool: &PgPool,
     code: &str,
     as_of: Option<NaiveDate>,
 ) -> Result<Option<CompanyAging>> {
-    let Some(c) = sqlx::query!("SELECT id, code, name FROM companies WHERE code = $1", code)
-        .fetch_optional(pool)
-        .await?
+    let Some(c) = sqlx::query_as!(
+        Named,
+        "SELECT id, code, name FROM companies WHERE code = $1",
+        code
+    )
+    .fetch_optional(pool)
+    .await?
     else {
         return Ok(None);
     };
+    Ok(Some(of(pool, c, day(pool, as_of).await?).await?))
+}
+
+/// A company as a report names it.
+pub(crate) struct Named {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+/// A company's aging on the day and its open invoices then, oldest due first, for whoever was
+/// let through to it (staff, or a statement of the customer's own company).
+pub(crate) async fn of(pool: &PgPool, c: Named, as_of: NaiveDate) -> Result<CompanyAging> {
     let q = AgingQuery {
-        as_of,
+        as_of: Some(as_of),
         sort: AgingSort::Name,
         ..Default::default()
     };
-    let as_of = day(pool, &q).await?;
     let lines = sqlx::query!(
         r#"SELECT i.number, i.issue_date, i.due_date, l.balance AS "balance!"
            FROM aging_lines($1, $2) l JOIN invoices i ON i.id = l.invoice_id
@@ -237,13 +252,13 @@ pub(crate) async fn company_on(
         .into_iter()
         .next()
         .map_or_else(Figures::zero, |r| r.own());
-    Ok(Some(CompanyAging {
+    Ok(CompanyAging {
         as_of,
         code: c.code,
         name: c.name,
         figures,
         lines,
-    }))
+    })
 }
 
 /// Every matching company's row for an export, and the totals row.

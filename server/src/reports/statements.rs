@@ -5,7 +5,7 @@
 //! invoices, made or reused for the company's first AP contact); customers from the portal (it
 //! carries the portal's address).
 
-use super::aging;
+use super::aging::{self, Named};
 use crate::audit::{self, Action, Actor, Entity};
 use crate::authority::{Admin, CompanyScope, Staff};
 use crate::email::mail::{LinkRef, Mail, StatementMail};
@@ -22,7 +22,7 @@ use shared::aging::CompanyAging;
 use shared::format::date;
 use shared::money::Money;
 use shared::statement::{Period, StatementSchedule};
-use shared::{AppError, CompanyId, UserId};
+use shared::{CompanyId, UserId};
 use sqlx::PgPool;
 
 /// One line of the month's activity: money in (negative) or back out (positive).
@@ -114,32 +114,41 @@ async fn activity(pool: &PgPool, company: CompanyId, period: Period) -> Result<V
         .collect())
 }
 
+/// What every statement of a run says of the seller: its name, remittance details and days.
+struct Letterhead {
+    seller: String,
+    remittance: String,
+    time_zone: String,
+}
+
+impl Letterhead {
+    async fn read(pool: &PgPool, config: &Config) -> Result<Letterhead> {
+        let r = sqlx::query!("SELECT statement_remittance, time_zone FROM seller_settings")
+            .fetch_one(pool)
+            .await?;
+        Ok(Letterhead {
+            seller: config.seller_name.clone(),
+            remittance: r.statement_remittance,
+            time_zone: r.time_zone,
+        })
+    }
+}
+
 async fn gather(
     pool: &PgPool,
-    config: &Config,
-    company: CompanyId,
+    head: &Letterhead,
+    company: Named,
     period: Period,
     pay: Option<PayOnline>,
 ) -> Result<Statement> {
-    let code = sqlx::query_scalar!(
-        "SELECT code FROM companies WHERE id = $1",
-        company as CompanyId
-    )
-    .fetch_one(pool)
-    .await?;
-    let account = aging::company_on(pool, &code, Some(period.to))
-        .await?
-        .ok_or_else(|| AppError::NotFound("Company".into()))?;
-    let remittance = sqlx::query_scalar!("SELECT statement_remittance FROM seller_settings")
-        .fetch_one(pool)
-        .await?;
+    let id = CompanyId(company.id);
     Ok(Statement {
-        seller: config.seller_name.clone(),
-        remittance,
+        seller: head.seller.clone(),
+        remittance: head.remittance.clone(),
         period,
-        time_zone: super::time_zone(pool).await?,
-        activity: activity(pool, company, period).await?,
-        account,
+        time_zone: head.time_zone.clone(),
+        activity: activity(pool, id, period).await?,
+        account: aging::of(pool, company, period.to).await?,
         pay,
     })
 }
@@ -170,8 +179,9 @@ pub async fn for_staff(
     code: &str,
     period: Period,
 ) -> Result<Option<Statement>> {
-    let Some(company) = sqlx::query_scalar!(
-        r#"SELECT id AS "id: CompanyId" FROM companies WHERE code = $1"#,
+    let Some(company) = sqlx::query_as!(
+        Named,
+        "SELECT id, code, name FROM companies WHERE code = $1",
         code
     )
     .fetch_optional(pool)
@@ -179,8 +189,16 @@ pub async fn for_staff(
     else {
         return Ok(None);
     };
-    let pay = pay_link(pool, config, staff.id(), staff.actor(), company).await?;
-    Ok(Some(gather(pool, config, company, period, pay).await?))
+    let pay = pay_link(
+        pool,
+        config,
+        staff.id(),
+        staff.actor(),
+        CompanyId(company.id),
+    )
+    .await?;
+    let head = Letterhead::read(pool, config).await?;
+    Ok(Some(gather(pool, &head, company, period, pay).await?))
 }
 
 /// The statement of the customer's own company: it points to the portal.
@@ -194,7 +212,15 @@ pub async fn for_customer(
         url: format!("{}/portal", config.public_url),
         pay_link: None,
     };
-    gather(pool, config, scope.id(), period, Some(portal)).await
+    let company = sqlx::query_as!(
+        Named,
+        "SELECT id, code, name FROM companies WHERE id = $1",
+        scope.id() as CompanyId
+    )
+    .fetch_one(pool)
+    .await?;
+    let head = Letterhead::read(pool, config).await?;
+    gather(pool, &head, company, period, Some(portal)).await
 }
 
 /// The schedule and the remittance details, with the last month sent.
@@ -263,10 +289,12 @@ pub async fn send_due(pool: &PgPool, config: &Config) -> Result<usize> {
     let period = Period::parse(None, settings.today)
         .map_err(|e| crate::Error::Other(e.message))?
         .previous();
+    let head = Letterhead::read(pool, config).await?;
     let mut issued = 0;
     loop {
-        let due = sqlx::query_scalar!(
-            r#"SELECT c.id AS "id: CompanyId" FROM companies c
+        let due = sqlx::query_as!(
+            Named,
+            r#"SELECT c.id, c.code, c.name FROM companies c
                JOIN company_balances f ON f.company_id = c.id
                WHERE f.open_balance > 0
                  AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.company_id = c.id AND s.month = $1)
@@ -281,7 +309,7 @@ pub async fn send_due(pool: &PgPool, config: &Config) -> Result<usize> {
             return Ok(issued);
         }
         for company in due {
-            if issue(pool, config, UserId(set_by), company, period).await? {
+            if issue(pool, config, &head, UserId(set_by), company, period).await? {
                 issued += 1;
             }
         }
@@ -293,12 +321,14 @@ pub async fn send_due(pool: &PgPool, config: &Config) -> Result<usize> {
 async fn issue(
     pool: &PgPool,
     config: &Config,
+    head: &Letterhead,
     sent_by: UserId,
-    company: CompanyId,
+    named: Named,
     period: Period,
 ) -> Result<bool> {
+    let company = CompanyId(named.id);
     let pay = pay_link(pool, config, sent_by, Actor::SYSTEM, company).await?;
-    let s = gather(pool, config, company, period, pay).await?;
+    let s = gather(pool, head, named, period, pay).await?;
     let bytes = pdf(&s);
     let mut tx = pool.begin().await?;
     let Some(id) = sqlx::query_scalar!(

@@ -547,37 +547,22 @@ pub async fn get_aging(
         return Problem::bad_parameter("limit", "`limit` is a whole number from 1 to 1000.")
             .into_response();
     }
-    // The browser's form sends an empty field for "today"; the API leaves the parameter out.
-    for (name, value) in [("as_of", &p.as_of), ("sort", &p.sort)] {
-        if value.as_deref() == Some("") {
-            return Problem::bad_parameter(name, format!("Leave `{name}` out rather than empty."))
-                .into_response();
-        }
-    }
-    let today = match server::reports::today(&state.pool).await {
-        Ok(t) => t,
-        Err(e) => return Problem::from(e).into_response(),
-    };
     let input = shared::aging::AgingInput {
         as_of: p.as_of,
         q: p.q,
         sort: p.sort,
         overdue: p.overdue.filter(|o| *o).map(|_| "1".into()),
     };
-    let query = match shared::aging::AgingQuery::parse(&input, today) {
+    let query = match super::reports::filter(
+        &state,
+        &[("as_of", &input.as_of), ("sort", &input.sort)],
+        &["as_of"],
+        |today| shared::aging::AgingQuery::parse(&input, today),
+    )
+    .await
+    {
         Ok(q) => q,
-        // A well-formed day outside what a report may be (to come, before 2000): 422.
-        Err(e)
-            if e.field == "as_of"
-                && chrono::NaiveDate::parse_from_str(
-                    input.as_of.as_deref().unwrap_or("").trim(),
-                    "%Y-%m-%d",
-                )
-                .is_ok() =>
-        {
-            return Problem::parameter_out_of_range(&e.field, &e.message).into_response()
-        }
-        Err(e) => return Problem::bad_parameter(&e.field, &e.message).into_response(),
+        Err(refused) => return refused,
     };
     match server::reports::aging::report_for_key(&state.pool, &key, &query, limit).await {
         Ok(r) => Json(AgingReport {

@@ -86,6 +86,38 @@ pub struct DepositsReport {
     pub files: Vec<DepositFile>,
 }
 
+/// A report's filter read against the seller's today. A parameter sent empty is refused (the
+/// browser's form sends an empty field for "the default"; the API leaves the parameter out), as
+/// is one the filter cannot read (400); well-formed `days` the report does not cover (to come,
+/// before 2000, a period too long) are out of range (422).
+pub(super) async fn filter<Q>(
+    state: &AppState,
+    params: &[(&str, &Option<String>)],
+    days: &[&str],
+    parse: impl FnOnce(chrono::NaiveDate) -> Result<Q, shared::FieldError>,
+) -> Result<Q, Response> {
+    if let Some((name, _)) = params.iter().find(|(_, v)| v.as_deref() == Some("")) {
+        return Err(
+            Problem::bad_parameter(name, format!("Leave `{name}` out rather than empty."))
+                .into_response(),
+        );
+    }
+    let today = server::reports::today(&state.pool)
+        .await
+        .map_err(|e| Problem::from(e).into_response())?;
+    parse(today).map_err(|e| {
+        let well_formed = params
+            .iter()
+            .filter(|(name, _)| days.contains(name))
+            .all(|(name, v)| shared::format::parse_day(name, v.as_deref()).is_ok());
+        if days.contains(&e.field.as_str()) && well_formed {
+            Problem::parameter_out_of_range(&e.field, &e.message).into_response()
+        } else {
+            Problem::bad_parameter(&e.field, &e.message).into_response()
+        }
+    })
+}
+
 fn figures(f: &Figures) -> DepositFigures {
     DepositFigures {
         payments: money(f.payments),
@@ -115,35 +147,20 @@ pub async fn get_deposits(
         return Problem::bad_parameter("from", "`from` and `to` are days, YYYY-MM-DD.")
             .into_response();
     };
-    // The browser's form sends an empty field for "the default"; the API leaves it out.
-    for (name, value) in [("from", &p.from), ("to", &p.to)] {
-        if value.as_deref() == Some("") {
-            return Problem::bad_parameter(name, format!("Leave `{name}` out rather than empty."))
-                .into_response();
-        }
-    }
-    let today = match server::reports::today(&state.pool).await {
-        Ok(t) => t,
-        Err(e) => return Problem::from(e).into_response(),
-    };
     let input = DepositsInput {
         from: p.from,
         to: p.to,
     };
-    let query = match DepositsQuery::parse(&input, today) {
+    let query = match filter(
+        &state,
+        &[("from", &input.from), ("to", &input.to)],
+        &["from", "to"],
+        |today| DepositsQuery::parse(&input, today),
+    )
+    .await
+    {
         Ok(q) => q,
-        Err(e) => {
-            // Well-formed days that do not make a period are out of range (422).
-            let day = |v: &Option<String>| {
-                v.as_deref()
-                    .is_none_or(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
-            };
-            return if day(&input.from) && day(&input.to) {
-                Problem::parameter_out_of_range(&e.field, &e.message).into_response()
-            } else {
-                Problem::bad_parameter(&e.field, &e.message).into_response()
-            };
-        }
+        Err(refused) => return refused,
     };
     let sources = Sources::of(&state);
     match deposits::report_for_key(&state.pool, &key, &query, &sources).await {
