@@ -22,6 +22,9 @@ Listens on 127.0.0.1 on a free port and writes the port to PORT_FILE. Besides St
   POST /_mock/forget_keys                 idempotency keys forgotten, as Stripe does after 24 h
   POST /_mock/hold                        {"seconds": s}: the next PaymentIntent create waits
                                           s seconds after recording it (a crash window)
+  POST /_mock/disputes                    {"payment_intent": id, "reason": r?}: the cardholder's
+                                          bank disputes the intent's charge; answers the dispute
+  POST /_mock/disputes/{id}/{end}         end = won | lost: the dispute closed
 
 What it does, as Stripe documents it (https://stripe.com/docs/testing): the test card numbers
 4242424242424242 (credit), 4000056655665556 (debit), 5105105105105100 (prepaid) and
@@ -30,6 +33,14 @@ What it does, as Stripe documents it (https://stripe.com/docs/testing): the test
 when the cardholder is not present. A us_bank_account PaymentIntent is `processing` until
 /_mock/payment_intents/{id}/succeeded or /failed. The same Idempotency-Key with the same
 request answers the first answer again; with another request, 400 idempotency_error.
+
+Money that moves is written to the balance as Stripe does (GET /v1/balance_transactions, newest
+first, `created` ranges, `starting_after` pages, `expand[]=data.source`): a card charge
+(type charge) and a bank debit that succeeded (type payment) under reporting category charge,
+a refund (refund), a dispute's withdrawal (adjustment, category dispute) and its reinstatement
+when won (adjustment, dispute_reversal). Fees at Stripe's published US standard prices: cards
+2.9 % + 30 cents, ACH Direct Debit 0.8 % capped at $5.00, $15.00 a dispute; a refund or a
+dispute won gives none back.
 """
 import base64
 import copy
@@ -287,6 +298,7 @@ STORE = {}          # id -> object
 IDEMPOTENT = {}     # key -> (request, status, answer)
 REPORT = {"validated": 0, "violations": [], "answers_invalid": [], "requests": []}
 HOLD = {"seconds": 0}
+BALANCE = []        # balance transactions, oldest first
 FAIL_NEXT = {"status": 0, "times": 0, "operation": None}
 FAILURES = {
     429: ("rate_limit", "invalid_request_error",
@@ -319,6 +331,56 @@ def fixture(kind, **fields):
     obj.update(fields)
     obj["created"] = int(time.time())
     return obj
+
+
+def balance(kind, category, source, amount, fee):
+    """A balance transaction for money that moved, with the fee Stripe takes."""
+    obj = fixture("balance_transaction", id=new_id("txn"), type=kind, reporting_category=category,
+                  source=source, amount=amount, fee=fee, net=amount - fee,
+                  fee_details=[{"amount": fee, "application": None, "currency": "usd",
+                                "description": "Stripe processing fees", "type": "stripe_fee"}]
+                  if fee else [],
+                  description=None, status="pending")
+    obj["available_on"] = obj["created"] + 2 * 86_400
+    obj["_seq"] = len(BALANCE)
+    BALANCE.append(obj)
+    STORE[obj["id"]] = obj
+    return obj["id"]
+
+
+def card_fee(amount):
+    return (amount * 29 + 500) // 1000 + 30
+
+
+def ach_fee(amount):
+    return min((amount * 8 + 500) // 1000, 500)
+
+
+def charge_for(intent, pm, ach):
+    """The charge of an intent whose money moved, and its balance transaction."""
+    charge = fixture("charge", id=new_id("py" if ach else "ch"), amount=intent["amount"],
+                     amount_captured=intent["amount"], captured=True, paid=True,
+                     status="succeeded", payment_intent=intent["id"], payment_method=pm["id"],
+                     customer=intent["customer"], metadata=intent["metadata"])
+    if ach:
+        charge["payment_method_details"] = {
+            "type": "us_bank_account",
+            "us_bank_account": {k: pm["us_bank_account"].get(k) for k in (
+                "account_holder_type", "account_type", "bank_name", "fingerprint", "last4",
+                "routing_number")}}
+    charge["balance_transaction"] = balance(
+        "payment" if ach else "charge", "charge", charge["id"], intent["amount"],
+        ach_fee(intent["amount"]) if ach else card_fee(intent["amount"]))
+    STORE[charge["id"]] = charge
+    intent["charges"]["data"] = [charge]
+    return charge
+
+
+def expanded(txn, expand):
+    out = dict(txn)
+    if "data.source" in expand and txn["source"] in STORE:
+        out["source"] = public(STORE[txn["source"]])
+    return out
 
 
 def error(status, kind, message, **fields):
@@ -440,6 +502,7 @@ def answer(method, template, params):
         obj = fixture("refund", id=new_id("re"), amount=amount, payment_intent=pi["id"],
                       charge=pi["charges"]["data"][0]["id"] if pi["charges"]["data"] else None,
                       metadata=params.get("metadata", {}), reason=params.get("reason"))
+        obj["balance_transaction"] = balance("refund", "refund", obj["id"], -amount, 0)
         STORE[obj["id"]] = obj
         return 200, obj
     if (method, template) == ("GET", "/v1/refunds"):
@@ -448,6 +511,27 @@ def answer(method, template, params):
         found.sort(key=lambda o: o["created"], reverse=True)
         return 200, {"object": "list", "data": found[:int(params.get("limit", 10))],
                      "has_more": len(found) > int(params.get("limit", 10)), "url": "/v1/refunds"}
+    if (method, template) == ("GET", "/v1/balance_transactions"):
+        created = params.get("created")
+        if not isinstance(created, dict):
+            created = {} if created is None else {"gte": created, "lte": created}
+        found = [t for t in reversed(BALANCE)
+                 if t["created"] >= created.get("gte", created.get("gt", -1) + 1)
+                 and t["created"] <= created.get("lte", created.get("lt", 2 ** 62) - 1)]
+        after = params.get("starting_after")
+        if after:
+            ids = [t["id"] for t in found]
+            if after not in ids:
+                return error(400, "invalid_request_error",
+                             f"No such balance transaction: '{after}'", param="starting_after")
+            found = found[ids.index(after) + 1:]
+        limit = int(params.get("limit", 10))
+        if not 1 <= limit <= 100:
+            return error(400, "invalid_request_error",
+                         "Invalid integer: limit must be between 1 and 100", param="limit")
+        expand = params.get("expand") or []
+        return 200, {"object": "list", "data": [expanded(t, expand) for t in found[:limit]],
+                     "has_more": len(found) > limit, "url": "/v1/balance_transactions"}
     return error(501, "api_error", f"this mock does not answer {method} {template}")
 
 
@@ -528,10 +612,7 @@ def create_payment_intent(params):
     if outcome is None:
         obj["status"] = "succeeded"
         obj["amount_received"] = obj["amount"]
-        charge = fixture("charge", id=new_id("ch"), amount=obj["amount"], amount_captured=obj["amount"],
-                         captured=True, paid=True, status="succeeded", payment_intent=pid,
-                         payment_method=pm["id"], customer=obj["customer"], metadata=obj["metadata"])
-        obj["charges"]["data"] = [charge]
+        charge_for(obj, pm, ach=False)
         return 200, obj
     if outcome == "authentication_required":
         obj["status"] = "requires_action" if not params.get("off_session") else "requires_payment_method"
@@ -657,6 +738,36 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_mock/hold":
             HOLD["seconds"] = json.loads(body or b"{}").get("seconds", 0)
             return self.send(200, HOLD)
+        if path == "/_mock/disputes":
+            asked = json.loads(body or b"{}")
+            with LOCK:
+                intent = STORE.get(asked.get("payment_intent"))
+                if intent is None or not intent["charges"]["data"]:
+                    return self.send(404, {"error": {"type": "invalid_request_error",
+                                                     "message": "no charge to dispute"}})
+                charge = intent["charges"]["data"][0]
+                dispute = fixture("dispute", id=new_id("dp"), amount=charge["amount"],
+                                  charge=charge["id"], payment_intent=intent["id"],
+                                  reason=asked.get("reason", "fraudulent"),
+                                  status="needs_response", is_charge_refundable=False)
+                dispute["evidence_details"] = dict(dispute["evidence_details"],
+                                                   due_by=dispute["created"] + 7 * 86_400)
+                txn = balance("adjustment", "dispute", dispute["id"], -charge["amount"], 1500)
+                dispute["balance_transactions"] = [public(STORE[txn])]
+                charge["disputed"] = True
+                STORE[dispute["id"]] = dispute
+            return self.send(200, public(dispute))
+        m = re.fullmatch(r"/_mock/disputes/([^/]+)/(won|lost)", path)
+        if m and m.group(1) in STORE:
+            with LOCK:
+                dispute = STORE[m.group(1)]
+                if dispute["status"] not in ("won", "lost"):
+                    dispute["status"] = m.group(2)
+                    if m.group(2) == "won":
+                        txn = balance("adjustment", "dispute_reversal", dispute["id"],
+                                      dispute["amount"], 0)
+                        dispute["balance_transactions"].append(public(STORE[txn]))
+            return self.send(200, public(dispute))
         m = re.fullmatch(r"/_mock/payment_intents/([^/]+)/(succeeded|failed)", path)
         if m and m.group(1) in STORE:
             with LOCK:
@@ -664,6 +775,7 @@ class Handler(BaseHTTPRequestHandler):
                 if m.group(2) == "succeeded":
                     obj["status"] = "succeeded"
                     obj["amount_received"] = obj["amount"]
+                    charge_for(obj, STORE[obj["payment_method"]], ach=True)
                 else:
                     obj["status"] = "requires_payment_method"
                     obj["last_payment_error"] = {

@@ -90,6 +90,19 @@ test("with Stripe, a clerk adds a card in Stripe's field and pays with it", asyn
   expect(status).toBe("approved");
   expect(charge).toMatch(/^pi_/);
 
+  // Deposits read Stripe's balance transactions: the charge is matched by its intent, with
+  // the fee Stripe took (2.9 % + $0.30).
+  const [[today, amount]] = sql(
+    `SELECT seller_today(), amount + surcharge FROM payments WHERE gateway_charge_id = '${charge}'`,
+  );
+  await page.goto(`/ops/reports/deposits/${today}/card`);
+  await expect(page.getByText(/compared with Stripe's balance transactions/)).toBeVisible();
+  const row = page.getByTestId("deposit-items").locator("tr", { hasText: charge });
+  await expect(row).toContainText("Matched");
+  const fee = (Math.round(Number(amount) * 2.9) / 100 + 0.3).toFixed(2);
+  await expect(row).toContainText(`$${fee}`);
+  await checkScreen(page, "deposits-stripe", testInfo);
+
   // Every request, from the server and from the stand-in in the browser, as the description allows.
   const report = await (await fetch(`${MOCK}/_mock/report`)).json();
   expect(report.violations).toEqual([]);

@@ -637,6 +637,7 @@ async fn a_debit_is_taken_out_before_its_file_and_reversed_by_a_credit_after(poo
     let sources = server::reports::deposits::Sources {
         card: shared::deposit::Books::Sandbox,
         ach: shared::deposit::Books::NachaFiles,
+        stripe: None,
     };
     let report = server::reports::deposits::report(&r.f.pool, &who, &days, &sources)
         .await

@@ -17,6 +17,7 @@ fn sandbox() -> Sources {
     Sources {
         card: Books::Sandbox,
         ach: Books::Sandbox,
+        stripe: None,
     }
 }
 
@@ -252,6 +253,7 @@ async fn a_days_deposits_equal_the_sandboxs_books_with_cards_an_ach_settlement_a
     let unread = Sources {
         card: Books::NotCompared("read elsewhere".into()),
         ach: Books::NotCompared("read elsewhere".into()),
+        stripe: None,
     };
     let report = deposits::report(&f.pool, &staff, &query, &unread)
         .await

@@ -92,12 +92,17 @@ impl Mock {
         serde_json::from_slice(&r.send().await.unwrap().bytes().await.unwrap()).unwrap()
     }
 
-    async fn control(&self, path: &str, body: &str) {
+    /// A control request (`/_mock/{path}`), and what it answers.
+    async fn control(&self, path: &str, body: &str) -> Value {
         let r = self
             .http
             .post(format!("{}/_mock/{path}", self.base))
-            .body(body.to_string());
-        assert!(r.send().await.unwrap().status().is_success());
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
     }
 
     /// The PaymentIntents Stripe holds for Settle's key `k` (a search on their metadata).
@@ -187,6 +192,54 @@ async fn save_card(f: &Fixture, mock: &Mock, stripe: &StripeGateway, number: &st
     .await
     .unwrap();
     pm
+}
+
+/// Saves a bank account for C1002 as a customer does in the portal with Stripe: the
+/// tokenizer makes it a us_bank_account PaymentMethod, set up with the in-portal authorization
+/// as its mandate. Its token and the method saved.
+async fn save_bank_account(
+    f: &Fixture,
+    stripe: &StripeGateway,
+) -> (String, shared::method::MethodOption) {
+    let token = server::gateway::tokenize(
+        stripe,
+        &TokenizeRequest::BankAccount {
+            routing_number: "110000000".into(),
+            account_number: "000123450042".into(),
+            holder_name: "Ada Lovelace".into(),
+            account_type: Some("savings".into()),
+        },
+        common::today(),
+    )
+    .await
+    .unwrap()
+    .token;
+    assert!(token.starts_with("pm_"), "{token}");
+    let portal = f.customer_of("C1002").await;
+    let input = NewBankAccountInput {
+        company: String::new(),
+        token: token.clone(),
+        holder_name: "Ada Lovelace".into(),
+        holder_type: "personal".into(),
+        account_type: "savings".into(),
+        authorization: AuthorizationInput::InPortal {
+            version: ACH_AUTHORIZATION_VERSION.into(),
+            signed_name: "Ada Lovelace".into(),
+            agreed: true,
+        },
+    };
+    let saved = server::methods::add_bank_account(
+        &f.pool,
+        stripe,
+        &portal.reach(f.company_id, "Company").unwrap(),
+        &NewBankAccount::parse(&input, common::today()).unwrap(),
+        Some("203.0.113.7"),
+        Some("Mozilla/5.0 (X11; Linux x86_64)"),
+        common::today(),
+    )
+    .await
+    .unwrap();
+    (token, saved)
 }
 
 /// A request to pay C1002's oldest open invoice in full with the method saved as `pm`, its
@@ -357,44 +410,7 @@ async fn cards_and_bank_accounts_through_stripe(pool: PgPool) {
     // A bank account, added by the customer in the portal: the tokenizer makes it a
     // us_bank_account PaymentMethod, and saving it sets up a SetupIntent for the company's
     // customer whose mandate is the authorization agreed on the page.
-    let token = server::gateway::tokenize(
-        &stripe,
-        &TokenizeRequest::BankAccount {
-            routing_number: "110000000".into(),
-            account_number: "000123450042".into(),
-            holder_name: "Ada Lovelace".into(),
-            account_type: Some("savings".into()),
-        },
-        common::today(),
-    )
-    .await
-    .unwrap()
-    .token;
-    assert!(token.starts_with("pm_"), "{token}");
-    let portal = f.customer_of("C1002").await;
-    let input = NewBankAccountInput {
-        company: String::new(),
-        token: token.clone(),
-        holder_name: "Ada Lovelace".into(),
-        holder_type: "personal".into(),
-        account_type: "savings".into(),
-        authorization: AuthorizationInput::InPortal {
-            version: ACH_AUTHORIZATION_VERSION.into(),
-            signed_name: "Ada Lovelace".into(),
-            agreed: true,
-        },
-    };
-    let saved = server::methods::add_bank_account(
-        &f.pool,
-        &stripe,
-        &portal.reach(f.company_id, "Company").unwrap(),
-        &NewBankAccount::parse(&input, common::today()).unwrap(),
-        Some("203.0.113.7"),
-        Some("Mozilla/5.0 (X11; Linux x86_64)"),
-        common::today(),
-    )
-    .await
-    .unwrap();
+    let (token, saved) = save_bank_account(&f, &stripe).await;
     assert!(saved.label().ends_with("•••• 0042"), "{}", saved.label());
     let report = mock.report().await;
     let mandate = report["requests"]
@@ -946,5 +962,222 @@ async fn rate_limits_and_server_errors_over_http(pool: PgPool) {
     assert_eq!(unknown, Err(GatewayError::Timeout));
     let again = stripe.charge(&visa, cents(2_000), &k).await.unwrap();
     assert_eq!(again.status, ChargeStatus::Approved);
+    assert_all_conform(&mock).await;
+}
+
+/// An event Stripe sends, signed with the one secret Settle knows, received and applied.
+async fn tell(f: &Fixture, kind: &str, object: Value) {
+    use server::gateway::stripe::events::{receive, Received};
+    let now = chrono::Utc::now().timestamp();
+    let body = event(&format!("evt_{}", key().replace('-', "")), kind, object);
+    let header = format!("t={now},v1={}", stripe_v1("whsec_settle", now, &body));
+    let got = receive(
+        &f.pool,
+        &["whsec_settle".to_string()],
+        Some(&header),
+        &body,
+        now,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(got, Received::Applied | Received::Recorded),
+        "{kind}: {got:?}"
+    );
+}
+
+/// Deposits with Stripe as the gateway equal Stripe's balance transactions, read from its API
+/// (`GET /v1/balance_transactions`, every page, sources expanded): two card charges, a
+/// refund, a dispute opened then won and a bank debit that succeeded, each matched by the id
+/// Settle keeps, with the fees Stripe took; a charge only Stripe knows is the one difference;
+/// Stripe refusing to answer leaves the report whole, said to be not compared.
+#[sqlx::test(migrations = "./migrations")]
+async fn deposits_equal_stripes_balance_transactions(pool: PgPool) {
+    use rust_decimal::Decimal;
+    use server::reports::deposits::{self, Sources};
+    use shared::deposit::{Books, DepositsQuery, Rail};
+    let mock = Mock::start().await;
+    let f = fixture(pool).await;
+    let stripe = mock.gateway(&f.pool);
+    let visa = save_card(&f, &mock, &stripe, "4242424242424242").await;
+    let (first, _) = pay_oldest(&f, &stripe, &visa).await;
+    let (second, second_key) = pay_oldest(&f, &stripe, &visa).await;
+    let (PaymentOutcome::Paid(first), PaymentOutcome::Paid(second)) = (first, second) else {
+        panic!("a card payment was declined")
+    };
+    // A part of the first given back through Settle's refunds.
+    sqlx::query("UPDATE users SET may_refund = true WHERE email = 'clerk@settle.example'")
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE seller_settings SET refund_approval_above = 1000000")
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    let line = &first.lines[0];
+    let refund = server::payments::refunds::give_back(
+        &f.pool,
+        &stripe,
+        &f.config,
+        &f.clerk.staff().unwrap(),
+        &shared::refund::RefundRequest::parse(
+            &shared::refund::RefundInput {
+                payment_id: first.payment_id,
+                lines: vec![shared::refund::RefundLineInput {
+                    invoice: line.invoice_number.clone(),
+                    amount: "10.00".into(),
+                }],
+                reason: "wrong_invoices".into(),
+                note: String::new(),
+                idempotency_key: key(),
+                on_account: String::new(),
+            },
+            shared::money::Currency::USD,
+        )
+        .unwrap(),
+    )
+    .await
+    .map_err(|e| e.into_app())
+    .unwrap();
+    assert_eq!(refund.status, shared::refund::RefundStatus::Succeeded);
+    // The second disputed by the cardholder's bank, then won.
+    let intent = stripe.find_charge(&second_key).await.unwrap().unwrap().id;
+    let mut dispute = mock
+        .control("disputes", &format!(r#"{{"payment_intent": "{intent}"}}"#))
+        .await;
+    tell(&f, "charge.dispute.created", dispute.clone()).await;
+    let id = dispute["id"].as_str().unwrap().to_string();
+    dispute = mock.control(&format!("disputes/{id}/won"), "").await;
+    tell(&f, "charge.dispute.closed", dispute).await;
+    // A bank debit, settled when Stripe says it succeeded.
+    let (bank, _) = save_bank_account(&f, &stripe).await;
+    let (_, debit_key) = pay_oldest(&f, &stripe, &bank).await;
+    let debit = stripe.find_charge(&debit_key).await.unwrap().unwrap().id;
+    let succeeded = mock
+        .control(&format!("payment_intents/{debit}/succeeded"), "")
+        .await;
+    tell(&f, "payment_intent.succeeded", succeeded).await;
+    let (status, debit_amount): (String, Decimal) = sqlx::query_as(
+        "SELECT status, amount + surcharge FROM payments WHERE idempotency_key = $1::uuid",
+    )
+    .bind(&debit_key)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "settled");
+    assert_eq!(server::ledger::balances_off(&f.pool).await.unwrap(), 0);
+
+    let with_stripe = Sources {
+        card: Books::Stripe,
+        ach: Books::Stripe,
+        stripe: Some(std::sync::Arc::new(stripe.clone())),
+    };
+    let today = server::reports::today(&f.pool).await.unwrap();
+    let query = DepositsQuery {
+        from: today,
+        to: today,
+    };
+    let staff = f.clerk.staff().unwrap();
+    let report = deposits::report(&f.pool, &staff, &query, &with_stripe)
+        .await
+        .unwrap();
+    assert_eq!(report.card_books, Books::Stripe);
+    assert_eq!(report.differences(), 0, "{report:#?}");
+    let line = |rail: Rail| report.lines.iter().find(|l| l.rail == rail).unwrap();
+    let (card, ach) = (line(Rail::Card), line(Rail::Ach));
+    let (a, b) = (first.amount.amount(), second.amount.amount());
+    let card_fee = |x: Decimal| (x * Decimal::new(29, 3)).round_dp(2) + Decimal::new(30, 2);
+    let gateway = card.gateway.unwrap();
+    assert_eq!(
+        (
+            gateway.payments,
+            gateway.refunds,
+            gateway.disputes,
+            gateway.fees
+        ),
+        (
+            a + b,
+            common::d("-10.00"),
+            Decimal::ZERO,
+            card_fee(a) + card_fee(b) + common::d("15.00")
+        ),
+        "a dispute won is back: opened less won; Stripe keeps its $15.00"
+    );
+    assert_eq!(card.settle.payments, gateway.payments);
+    let ach_gateway = ach.gateway.unwrap();
+    assert_eq!(
+        (ach.settle.payments, ach_gateway.payments, ach_gateway.fees),
+        (
+            debit_amount,
+            debit_amount,
+            (debit_amount * Decimal::new(8, 3))
+                .round_dp(2)
+                .min(common::d("5.00"))
+        )
+    );
+    // Movement by movement: each matched by the intent, the refund or the dispute.
+    let day = deposits::day(&f.pool, &staff, today, Rail::Card, &with_stripe)
+        .await
+        .unwrap();
+    assert_eq!(day.items.len(), 5, "{:#?}", day.items);
+    assert!(
+        day.items
+            .iter()
+            .all(|i| i.settle.is_some() && i.settle == i.gateway),
+        "{:#?}",
+        day.items
+    );
+    assert!(day
+        .items
+        .iter()
+        .any(|i| i.reference.as_deref() == Some(id.as_str())));
+    assert!(day
+        .items
+        .iter()
+        .any(|i| i.reference.as_deref() == Some(intent.as_str())));
+
+    // A charge only Stripe knows (made on the account outside Settle): one difference, an item
+    // of its own.
+    let stray = stripe
+        .charge(
+            &visa,
+            Money::from_minor_units(1_234, shared::money::Currency::USD),
+            &key(),
+        )
+        .await
+        .unwrap();
+    let report = deposits::report(&f.pool, &staff, &query, &with_stripe)
+        .await
+        .unwrap();
+    assert_eq!(report.differences(), 1);
+    let day = deposits::day(&f.pool, &staff, today, Rail::Card, &with_stripe)
+        .await
+        .unwrap();
+    let only = day
+        .items
+        .iter()
+        .find(|i| i.reference.as_deref() == Some(stray.id.as_str()))
+        .unwrap();
+    assert_eq!(
+        (only.settle, only.gateway, only.payment.as_deref()),
+        (None, Some(common::d("12.34")), None)
+    );
+
+    // Stripe answering errors: the report is Settle's side alone, said to be not compared.
+    mock.control(
+        "fail_next",
+        r#"{"status": 500, "times": 1, "operation": "/v1/balance_transactions"}"#,
+    )
+    .await;
+    let report = deposits::report(&f.pool, &staff, &query, &with_stripe)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&report.card_books, Books::NotCompared(why) if why.contains("Stripe's balance transactions could not be read")),
+        "{:?}",
+        report.card_books
+    );
+    assert_eq!(report.differences(), 0);
+    assert!(report.lines.iter().all(|l| l.gateway.is_none()));
     assert_all_conform(&mock).await;
 }

@@ -155,6 +155,8 @@ impl Figures {
 pub enum Books {
     /// The sandbox gateway's balance transactions.
     Sandbox,
+    /// Stripe's balance transactions, read from its API for the days shown.
+    Stripe,
     /// ACH debits go to the seller's bank in NACHA files: each file's control totals are
     /// compared with its entries instead.
     NachaFiles,
@@ -163,10 +165,16 @@ pub enum Books {
 }
 
 impl Books {
+    /// Whether a gateway's own movements are set beside Settle's, line by line.
+    pub fn compares_movements(&self) -> bool {
+        matches!(self, Books::Sandbox | Books::Stripe)
+    }
+
     /// What the page says of a rail's comparison.
     pub fn describe(&self) -> String {
         match self {
             Books::Sandbox => "compared with the sandbox gateway's balance transactions (its fees: 2.9 % + $0.30 a card charge, 0.8 % up to $5.00 an ACH debit, $15.00 a dispute).".into(),
+            Books::Stripe => "compared with Stripe's balance transactions (by reporting category: charge, charge failure, refund, dispute, dispute reversal), with the fees Stripe took.".into(),
             Books::NachaFiles => "debits go to the bank in NACHA files; each file's control totals are compared with its entries below.".into(),
             Books::NotCompared(why) => why.clone(),
         }

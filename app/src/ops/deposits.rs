@@ -250,7 +250,7 @@ fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 }
 
 fn items_table(d: DepositDay) -> impl IntoView {
-    let compared = d.books == Books::Sandbox;
+    let compared = d.books.compares_movements();
     view! {
         <DataTable label=format!("{} movements, {}", d.rail.label(), shared::format::date(d.day)) testid="deposit-items" class="dense">
             <thead><tr>

@@ -1,10 +1,13 @@
 //! Deposits (migration 0029): per seller's day and rail, the money Settle moved
 //! (`money_movements`) beside the gateway's own books — the sandbox's balance transactions
-//! when it is the gateway — and the NACHA files' control totals beside their entries; a day's
-//! line movement by movement, matched by the gateway's ids.
+//! when it is the gateway, Stripe's (read from its API for the days shown) when Stripe is —
+//! and the NACHA files' control totals beside their entries; a day's line movement by
+//! movement, matched by the gateway's ids.
 
 use crate::ach_files::nacha;
 use crate::authority::{ApiKey, Staff};
+use crate::gateway::stripe::balance::Entry;
+use crate::gateway::{GatewayError, StripeGateway};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -13,36 +16,186 @@ use shared::deposit::{
     FileTotals, Movement, Rail,
 };
 use sqlx::PgPool;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// The most movements one day's line lists.
 pub const ITEMS_MAX: i64 = 2_000;
 
 /// Whose books each rail is compared with.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Sources {
     pub card: Books,
     pub ach: Books,
+    /// Stripe, whose books are read when a rail's are [`Books::Stripe`].
+    pub stripe: Option<Arc<StripeGateway>>,
 }
 
 impl Sources {
-    /// The books of the gateways this instance runs with: the sandbox's when it is the
-    /// gateway; NACHA files' totals (compared apart) when ACH goes to the bank in files.
+    /// The books of the gateways this instance runs with: the sandbox's or Stripe's, whichever
+    /// is the gateway; NACHA files' totals (compared apart) when ACH goes to the bank in files.
     pub fn of(state: &crate::AppState) -> Sources {
         let card = if state.sandbox.is_some() {
             Books::Sandbox
+        } else if state.stripe.is_some() {
+            Books::Stripe
         } else {
-            Books::NotCompared(
-                "Not compared: Settle does not read Stripe's balance transactions yet.".into(),
-            )
+            Books::NotCompared("Not compared: the gateway's books cannot be read.".into())
         };
         let ach = if state.config.nacha.is_some() {
             Books::NachaFiles
         } else {
             card.clone()
         };
-        Sources { card, ach }
+        Sources {
+            card,
+            ach,
+            stripe: state.stripe.clone(),
+        }
     }
+
+    fn books(&self, rail: Rail) -> &Books {
+        match rail {
+            Rail::Card => &self.card,
+            Rail::Ach => &self.ach,
+        }
+    }
+
+    /// These sources with Stripe's books, which could not be read, said to be not compared.
+    fn unread(&self, why: &str) -> Sources {
+        let or = |b: &Books| match b {
+            Books::Stripe => Books::NotCompared(format!(
+                "Not compared: Stripe's balance transactions could not be read ({why})."
+            )),
+            other => other.clone(),
+        };
+        Sources {
+            card: or(&self.card),
+            ach: or(&self.ach),
+            stripe: None,
+        }
+    }
+}
+
+/// Movements read from a gateway's API (Stripe's), as columns the queries set beside the
+/// sandbox's tables.
+#[derive(Default)]
+struct Read {
+    at: Vec<DateTime<Utc>>,
+    rail: Vec<String>,
+    kind: Vec<String>,
+    reference: Vec<String>,
+    /// The PaymentIntent, or empty.
+    intent: Vec<String>,
+    amount: Vec<Decimal>,
+    fee: Vec<Decimal>,
+}
+
+/// Stripe's movements in the seller's days `from..=to` on the rails (`only`, or all) whose
+/// books are Stripe's; the sources as read (Stripe's said to be not compared when it could
+/// not be read).
+async fn read_stripe(
+    pool: &PgPool,
+    sources: &Sources,
+    from: NaiveDate,
+    to: NaiveDate,
+    only: Option<Rail>,
+) -> Result<(Read, Sources)> {
+    let wanted =
+        |rail: Rail| only.is_none_or(|o| o == rail) && matches!(sources.books(rail), Books::Stripe);
+    let Some(stripe) = sources
+        .stripe
+        .as_ref()
+        .filter(|_| Rail::ALL.into_iter().any(wanted))
+    else {
+        return Ok((Read::default(), sources.clone()));
+    };
+    let bounds = sqlx::query!(
+        r#"SELECT ($1::date::timestamp AT TIME ZONE time_zone) AS "lo!",
+                  (($2::date + 1)::timestamp AT TIME ZONE time_zone) AS "hi!"
+           FROM seller_settings"#,
+        from,
+        to
+    )
+    .fetch_one(pool)
+    .await?;
+    let entries = match stripe.books(bounds.lo, bounds.hi).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!("Stripe's balance transactions were not read: {e}");
+            return Ok((Read::default(), sources.unread(&e.to_string())));
+        }
+    };
+    let rails = match rails(pool, stripe, &entries).await? {
+        Ok(r) => r,
+        Err(e) => return Ok((Read::default(), sources.unread(&e.to_string()))),
+    };
+    let mut read = Read::default();
+    for (e, rail) in entries.into_iter().zip(rails) {
+        if !wanted(rail) {
+            continue;
+        }
+        read.at.push(e.at);
+        read.rail.push(rail.key().into());
+        read.kind.push(e.kind.key().into());
+        read.reference.push(e.reference);
+        read.intent.push(e.intent.unwrap_or_default());
+        read.amount.push(e.amount);
+        read.fee.push(e.fee);
+    }
+    Ok((read, sources.clone()))
+}
+
+/// Each entry's rail: its charge's payment method; a refund's or a dispute's is its intent's,
+/// known from a charge in the same books, from Settle's payment, or else asked of Stripe. A
+/// movement of a charge made without an intent is a card's (Stripe's older Charges API).
+/// Stripe's refusal is the inner error.
+async fn rails(
+    pool: &PgPool,
+    stripe: &StripeGateway,
+    entries: &[Entry],
+) -> Result<std::result::Result<Vec<Rail>, GatewayError>> {
+    let mut known: HashMap<String, Rail> = entries
+        .iter()
+        .filter_map(|e| Some((e.intent.clone()?, e.rail?)))
+        .collect();
+    let unknown: Vec<String> = entries
+        .iter()
+        .filter(|e| e.rail.is_none())
+        .filter_map(|e| e.intent.clone())
+        .filter(|i| !known.contains_key(i))
+        .collect();
+    if !unknown.is_empty() {
+        let settle = sqlx::query!(
+            r#"SELECT p.gateway_charge_id AS "intent!", m.kind
+               FROM payments p JOIN payment_methods m ON m.id = p.method_id
+               WHERE p.gateway_charge_id = ANY($1)"#,
+            &unknown
+        )
+        .fetch_all(pool)
+        .await?;
+        for r in settle {
+            if let Some(rail) = Rail::parse(&r.kind) {
+                known.insert(r.intent, rail);
+            }
+        }
+        for intent in unknown {
+            if let std::collections::hash_map::Entry::Vacant(v) = known.entry(intent) {
+                match stripe.intent_rail(v.key()).await {
+                    Ok(rail) => v.insert(rail.unwrap_or(Rail::Card)),
+                    Err(e) => return Ok(Err(e)),
+                };
+            }
+        }
+    }
+    Ok(Ok(entries
+        .iter()
+        .map(|e| {
+            e.rail
+                .or_else(|| e.intent.as_ref().and_then(|i| known.get(i).copied()))
+                .unwrap_or(Rail::Card)
+        })
+        .collect()))
 }
 
 fn parsed<T>(raw: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
@@ -77,6 +230,8 @@ pub async fn report_for_key(
 
 async fn build(pool: &PgPool, query: &DepositsQuery, sources: &Sources) -> Result<DepositsReport> {
     let time_zone = super::time_zone(pool).await?;
+    let (read, sources) = read_stripe(pool, sources, query.from, query.to, None).await?;
+    let sources = &sources;
     let settle = sqlx::query!(
         r#"WITH tz AS (SELECT time_zone FROM seller_settings)
            SELECT (m.at AT TIME ZONE tz.time_zone)::date AS "day!", m.rail AS "rail!", m.kind AS "kind!",
@@ -91,27 +246,33 @@ async fn build(pool: &PgPool, query: &DepositsQuery, sources: &Sources) -> Resul
     .fetch_all(pool)
     .await?;
     let gateway = sqlx::query!(
-        r#"WITH tz AS (SELECT time_zone FROM seller_settings)
-           SELECT (b.created_at AT TIME ZONE tz.time_zone)::date AS "day!", t.kind AS "rail!", b.kind AS "kind!",
-                  sum(b.amount) AS "amount!", sum(b.fee) AS "fee!", count(*) AS "count!"
-           FROM sandbox_balance_transactions b
-           JOIN sandbox_charges c ON c.id = b.charge_id
-           JOIN sandbox_tokens t ON t.token = c.token, tz
-           WHERE b.created_at >= ($1::date::timestamp AT TIME ZONE tz.time_zone)
-             AND b.created_at < (($2::date + 1)::timestamp AT TIME ZONE tz.time_zone)
-             AND ((t.kind = 'card' AND $3) OR (t.kind = 'ach' AND $4))
+        r#"WITH tz AS (SELECT time_zone FROM seller_settings),
+           g AS (SELECT b.created_at AS at, t.kind AS rail, b.kind, b.amount, b.fee
+                 FROM sandbox_balance_transactions b
+                 JOIN sandbox_charges c ON c.id = b.charge_id
+                 JOIN sandbox_tokens t ON t.token = c.token, tz
+                 WHERE b.created_at >= ($1::date::timestamp AT TIME ZONE tz.time_zone)
+                   AND b.created_at < (($2::date + 1)::timestamp AT TIME ZONE tz.time_zone)
+                   AND ((t.kind = 'card' AND $3) OR (t.kind = 'ach' AND $4))
+                 UNION ALL
+                 SELECT * FROM unnest($5::timestamptz[], $6::text[], $7::text[], $8::numeric[], $9::numeric[]))
+           SELECT (g.at AT TIME ZONE tz.time_zone)::date AS "day!", g.rail AS "rail!", g.kind AS "kind!",
+                  sum(g.amount) AS "amount!", sum(g.fee) AS "fee!", count(*) AS "count!"
+           FROM g, tz
            GROUP BY 1, 2, 3"#,
         query.from,
         query.to,
         sandbox(&sources.card),
-        sandbox(&sources.ach)
+        sandbox(&sources.ach),
+        &read.at,
+        &read.rail,
+        &read.kind,
+        &read.amount,
+        &read.fee
     )
     .fetch_all(pool)
     .await?;
-    let compared = |rail: Rail| match rail {
-        Rail::Card => sandbox(&sources.card),
-        Rail::Ach => sandbox(&sources.ach),
-    };
+    let compared = |rail: Rail| sources.books(rail).compares_movements();
     // Each side adds to its own figures of the line of its day and rail.
     let mut lines: BTreeMap<(NaiveDate, Rail), DepositLine> = BTreeMap::new();
     let sides = settle
@@ -222,10 +383,8 @@ pub async fn day(
     rail: Rail,
     sources: &Sources,
 ) -> Result<DepositDay> {
-    let books = match rail {
-        Rail::Card => sources.card.clone(),
-        Rail::Ach => sources.ach.clone(),
-    };
+    let (read, sources) = read_stripe(pool, sources, day, day, Some(rail)).await?;
+    let books = sources.books(rail).clone();
     let rows = sqlx::query_as!(
         ItemRow,
         r#"WITH tz AS (SELECT time_zone FROM seller_settings),
@@ -242,7 +401,12 @@ pub async fn day(
                  FROM sandbox_balance_transactions b
                  JOIN sandbox_charges c ON c.id = b.charge_id
                  JOIN sandbox_tokens t ON t.token = c.token, bounds
-                 WHERE $3 AND t.kind = $2 AND b.created_at >= bounds.lo AND b.created_at < bounds.hi)
+                 WHERE $3 AND t.kind = $2 AND b.created_at >= bounds.lo AND b.created_at < bounds.hi
+                 UNION ALL
+                 SELECT u.kind, u.reference, u.at, u.amount, u.fee, NULLIF(u.intent, '')
+                 FROM unnest($5::text[], $6::text[], $7::timestamptz[], $8::numeric[], $9::numeric[],
+                             $10::text[], $11::text[]) AS u(kind, reference, at, amount, fee, intent, rail)
+                 WHERE u.rail = $2)
            SELECT COALESCE(s.kind, g.kind) AS "kind!", COALESCE(s.reference, g.reference) AS reference,
                   p.number AS "payment?", co.code AS "code?", co.name AS "name?",
                   s.at AS "settle_at?", s.amount AS "settle?", g.at AS "gateway_at?", g.amount AS "gateway?",
@@ -255,7 +419,14 @@ pub async fn day(
         day,
         rail.key(),
         sandbox(&books),
-        ITEMS_MAX
+        ITEMS_MAX,
+        &read.kind,
+        &read.reference,
+        &read.at,
+        &read.amount,
+        &read.fee,
+        &read.intent,
+        &read.rail
     )
     .fetch_all(pool)
     .await?;

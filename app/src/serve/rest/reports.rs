@@ -131,9 +131,9 @@ fn figures(f: &Figures) -> DepositFigures {
 }
 
 /// What each day's card payments, ACH settlements, refunds, returns and disputes should bring
-/// to the bank, per rail, beside the gateway's own books (the sandbox's balance transactions
-/// when it is the gateway), and the NACHA files' control totals beside their entries. Days are
-/// the seller's (its time zone).
+/// to the bank, per rail, beside the gateway's own books (the sandbox's or Stripe's balance
+/// transactions, whichever is the gateway), and the NACHA files' control totals beside their
+/// entries. Days are the seller's (its time zone).
 #[utoipa::path(get, path = "/api/v1/reports/deposits", tag = "reports", params(DepositsParams),
     responses((status = 200, description = "The deposits", body = DepositsReport),
         (status = 422, description = "`to` is before `from`, or more than 92 days after it", body = Problem,

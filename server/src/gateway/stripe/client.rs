@@ -2,19 +2,22 @@
 //! `Stripe-Version` header): a Customer per company, a SetupIntent for a card the browser
 //! confirms with Stripe.js, a `us_bank_account` PaymentMethod saved through a SetupIntent
 //! with Settle's authorization record as its mandate, a PaymentIntent created and confirmed
-//! per charge under Settle's idempotency key, found again by search on its metadata, and
-//! refunds. Every request is form-encoded ([`super::form`]); every refused answer is read by
-//! [`super::answers`].
+//! per charge under Settle's idempotency key, found again by search on its metadata,
+//! refunds, and its balance transactions for the deposits report. Every request is
+//! form-encoded ([`super::form`]); every refused answer is read by [`super::answers`].
 
 use super::answers::{self, PaymentIntent, Refusal};
+use super::balance;
 use super::form::Form;
 use crate::gateway::{
     charge_cents, BankAccountNumbers, CardToken, Charge, GatewayError, GatewayFuture, Mandate,
     PaymentGateway, Refund, RefundStatus, TokenDetails, VoidOffer, Voided,
 };
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared::card::CardNumber;
+use shared::deposit::Rail;
 use shared::money::Money;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -29,6 +32,9 @@ pub const API_BASE: &str = "https://api.stripe.com";
 /// Stripe keeps an idempotency key 24 hours; a charge asked again later (by the reconciler,
 /// after a long outage) is first looked for by its metadata, so it is never made twice.
 const KEYS_KEPT_HOURS: i32 = 23;
+
+/// The most balance transactions one report reads (pages of 100).
+pub const BOOKS_MAX: usize = 20_000;
 
 /// How often a request Stripe answered 429 (too many requests) is sent again.
 const RETRIES_AFTER_429: u32 = 3;
@@ -329,6 +335,62 @@ impl StripeGateway {
         } else {
             Err(refused(status, &bytes))
         }
+    }
+
+    /// The movements in Stripe's books created in `[from, to)`, newest first: every page of
+    /// its balance transactions, each with its source. At most [`BOOKS_MAX`] are read; more is
+    /// refused rather than compared in part.
+    pub async fn books(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<balance::Entry>, GatewayError> {
+        let mut entries = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..BOOKS_MAX / 100 {
+            let mut query = Form::new()
+                .set(&["created", "gte"], from.timestamp().to_string())
+                .set(&["created", "lt"], to.timestamp().to_string())
+                .set(&["limit"], "100")
+                .list(&["expand"], &["data.source"]);
+            if let Some(id) = &after {
+                query = query.set(&["starting_after"], id.as_str());
+            }
+            let page: balance::Page = self
+                .object(
+                    reqwest::Method::GET,
+                    "/v1/balance_transactions",
+                    Some(&query),
+                    None,
+                    None,
+                )
+                .await?;
+            after = page.data.last().map(|t| t.id.clone());
+            entries.extend(page.data.iter().filter_map(|t| t.entry()));
+            if !page.has_more || after.is_none() {
+                return Ok(entries);
+            }
+        }
+        Err(GatewayError::Refused(format!(
+            "Stripe holds more than {BOOKS_MAX} balance transactions in these days: choose fewer days"
+        )))
+    }
+
+    /// The rail of the PaymentIntent `id`, from its payment method types.
+    pub async fn intent_rail(&self, id: &str) -> Result<Option<Rail>, GatewayError> {
+        let pi: PaymentIntent = self
+            .object(
+                reqwest::Method::GET,
+                &format!("/v1/payment_intents/{id}"),
+                None,
+                None,
+                None,
+            )
+            .await?;
+        Ok(pi
+            .payment_method_types
+            .iter()
+            .find_map(|t| balance::rail_of(t)))
     }
 
     /// The company's Stripe Customer: the one kept, or one made now (under a key of the
