@@ -5,12 +5,12 @@
 
 mod common;
 
-use common::{d, fixture, key, Fixture};
+use common::{d, fixture, Fixture};
 use rust_decimal::Decimal;
 use server::reports::deposits::{self, Sources};
 use shared::deposit::{Books, DepositsInput, DepositsQuery, Movement, Rail};
 use shared::payment::PaymentOutcome;
-use shared::refund::{RefundInput, RefundLineInput, RefundRequest};
+use shared::refund::RefundRequest;
 use std::time::Duration;
 
 fn sandbox() -> Sources {
@@ -56,16 +56,11 @@ async fn a_days_deposits_equal_the_sandboxs_books_with_cards_an_ach_settlement_a
 ) {
     let f = fixture(pool).await;
     // The seller's days are Chicago's.
-    sqlx::query(
-        "UPDATE seller_settings SET time_zone = 'America/Chicago', refund_approval_above = 1000000",
-    )
-    .execute(&f.pool)
-    .await
-    .unwrap();
-    sqlx::query("UPDATE users SET may_refund = true WHERE email = 'clerk@settle.example'")
+    sqlx::query("UPDATE seller_settings SET time_zone = 'America/Chicago'")
         .execute(&f.pool)
         .await
         .unwrap();
+    f.allow_clerk_refunds().await;
     // Cards: one paid and partly refunded, one disputed (and won), one declined.
     let (card, _, card_invoice) = paid(&f, f.method("4242").await).await;
     let disputed = f.add_card("4000000000002685").await;
@@ -82,17 +77,7 @@ async fn a_days_deposits_equal_the_sandboxs_books_with_cards_an_ach_settlement_a
         &f.config,
         &f.clerk.staff().unwrap(),
         &RefundRequest::parse(
-            &RefundInput {
-                payment_id: card,
-                lines: vec![RefundLineInput {
-                    invoice: card_invoice,
-                    amount: "30.00".into(),
-                }],
-                reason: "duplicate".into(),
-                note: String::new(),
-                idempotency_key: key(),
-                on_account: String::new(),
-            },
+            &common::refund_input(card, &[(&card_invoice, "30.00")]),
             shared::money::Currency::USD,
         )
         .unwrap(),

@@ -41,18 +41,6 @@ fn clerk(f: &Fixture) -> Staff {
     f.clerk.staff().unwrap()
 }
 
-/// Lets the clerk refund, with no approval needed below $1,000,000.
-async fn allow_clerk(f: &Fixture) {
-    sqlx::query("UPDATE users SET may_refund = true WHERE email = 'clerk@settle.example'")
-        .execute(&f.pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE seller_settings SET refund_approval_above = 1000000")
-        .execute(&f.pool)
-        .await
-        .unwrap();
-}
-
 fn ask(payment: PaymentId, lines: &[(&str, &str)], key: &str) -> RefundRequest {
     RefundRequest::parse(
         &RefundInput {
@@ -138,7 +126,7 @@ async fn books_agree(f: &Fixture) {
 #[sqlx::test(migrations = "./migrations")]
 async fn partial_refunds_reopen_exactly_and_add_up_never_past_the_line(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let r = paid(&f, None).await;
     let (l1, l2) = (&r.lines[0], &r.lines[1]);
     let inv1 = invoice(&f, &l1.invoice_number).await;
@@ -233,7 +221,7 @@ async fn partial_refunds_reopen_exactly_and_add_up_never_past_the_line(pool: sql
 #[sqlx::test(migrations = "./migrations")]
 async fn twenty_refunds_of_one_line_at_once_never_give_back_more_than_it_paid(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let r = paid(&f, None).await;
     let line = &r.lines[0];
     // Each asks for a third of the line (rounded down): three fit, a fourth does not.
@@ -271,7 +259,7 @@ async fn twenty_refunds_of_one_line_at_once_never_give_back_more_than_it_paid(po
 #[sqlx::test(migrations = "./migrations")]
 async fn the_same_refund_form_sent_again_is_one_refund(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let r = paid(&f, None).await;
     let k = key();
     let q = ask(r.payment_id, &[(&r.lines[0].invoice_number, "12.00")], &k);
@@ -412,7 +400,7 @@ async fn who_may_refund_and_the_second_person_above_the_limit(pool: sqlx::PgPool
 #[sqlx::test(migrations = "./migrations")]
 async fn nothing_is_refunded_while_the_payment_is_unknown_or_took_no_money(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let r = paid(&f, None).await;
     let inv = &r.lines[0].invoice_number;
     for (status, says) in [
@@ -438,7 +426,7 @@ async fn nothing_is_refunded_while_the_payment_is_unknown_or_took_no_money(pool:
 #[sqlx::test(migrations = "./migrations")]
 async fn a_refund_the_bank_refuses_later_closes_the_invoices_again(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let r = paid(&f, Some("4000000000005126")).await;
     let (l1, l2) = (r.lines[0].clone(), r.lines[1].clone());
     let (inv1, inv2) = (
@@ -501,7 +489,7 @@ async fn a_refund_the_bank_refuses_later_closes_the_invoices_again(pool: sqlx::P
 #[sqlx::test(migrations = "./migrations")]
 async fn a_gateway_that_does_not_answer_is_asked_again_by_key_never_twice(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let r = paid(&f, None).await;
     let line = r.lines[0].clone();
     let inv = invoice(&f, &line.invoice_number).await;
@@ -569,7 +557,7 @@ async fn a_gateway_that_does_not_answer_is_asked_again_by_key_never_twice(pool: 
 #[sqlx::test(migrations = "./migrations")]
 async fn a_refund_racing_a_late_return_keeps_the_ledger(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let r = paid(&f, None).await;
     let line = r.lines[0].clone();
     let inv = invoice(&f, &line.invoice_number).await;
@@ -614,7 +602,7 @@ async fn a_refund_racing_a_late_return_keeps_the_ledger(pool: sqlx::PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn an_erp_record_is_reversed_without_money_moving(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let open = f.open().await;
     let number: String = sqlx::query_scalar("SELECT number FROM invoices WHERE id = $1")
         .bind(open[0].0)
@@ -686,7 +674,7 @@ async fn dispute_clock(f: &Fixture) -> usize {
 #[sqlx::test(migrations = "./migrations")]
 async fn a_dispute_takes_the_money_and_reopens_the_invoices_until_it_is_lost(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let r = paid(&f, Some("4000000000000259")).await;
     let (l1, l2) = (r.lines[0].clone(), r.lines[1].clone());
     let (inv1, inv2) = (
@@ -747,7 +735,7 @@ async fn a_dispute_takes_the_money_and_reopens_the_invoices_until_it_is_lost(poo
 #[sqlx::test(migrations = "./migrations")]
 async fn a_dispute_won_closes_again_what_it_reopened_and_no_more(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     let r = paid(&f, Some("4000000000002685")).await;
     let l1 = r.lines[0].clone();
     let inv1 = invoice(&f, &l1.invoice_number).await;
@@ -827,7 +815,7 @@ async fn a_dispute_won_closes_again_what_it_reopened_and_no_more(pool: sqlx::PgP
 #[sqlx::test(migrations = "./migrations")]
 async fn a_late_return_after_settlement_reopens_what_the_refunds_had_not(pool: sqlx::PgPool) {
     let f = fixture(pool).await;
-    allow_clerk(&f).await;
+    f.allow_clerk_refunds().await;
     // The company's bank account, at the sandbox's late-returning test account.
     let ach = f.ach_returning_late().await;
     let inv = f.open().await[0];

@@ -1006,14 +1006,7 @@ async fn deposits_equal_stripes_balance_transactions(pool: PgPool) {
         panic!("a card payment was declined")
     };
     // A part of the first given back through Settle's refunds.
-    sqlx::query("UPDATE users SET may_refund = true WHERE email = 'clerk@settle.example'")
-        .execute(&f.pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE seller_settings SET refund_approval_above = 1000000")
-        .execute(&f.pool)
-        .await
-        .unwrap();
+    f.allow_clerk_refunds().await;
     let line = &first.lines[0];
     let refund = server::payments::refunds::give_back(
         &f.pool,
@@ -1021,17 +1014,7 @@ async fn deposits_equal_stripes_balance_transactions(pool: PgPool) {
         &f.config,
         &f.clerk.staff().unwrap(),
         &shared::refund::RefundRequest::parse(
-            &shared::refund::RefundInput {
-                payment_id: first.payment_id,
-                lines: vec![shared::refund::RefundLineInput {
-                    invoice: line.invoice_number.clone(),
-                    amount: "10.00".into(),
-                }],
-                reason: "wrong_invoices".into(),
-                note: String::new(),
-                idempotency_key: key(),
-                on_account: String::new(),
-            },
+            &common::refund_input(first.payment_id, &[(&line.invoice_number, "10.00")]),
             shared::money::Currency::USD,
         )
         .unwrap(),

@@ -200,14 +200,7 @@ async fn company_on(
     code: &str,
     as_of: Option<NaiveDate>,
 ) -> Result<Option<CompanyAging>> {
-    let Some(c) = sqlx::query_as!(
-        Named,
-        "SELECT id, code, name FROM companies WHERE code = $1",
-        code
-    )
-    .fetch_optional(pool)
-    .await?
-    else {
+    let Some(c) = Named::find(pool, code).await? else {
         return Ok(None);
     };
     Ok(Some(of(pool, c, day(pool, as_of).await?).await?))
@@ -218,6 +211,19 @@ pub(crate) struct Named {
     pub id: i64,
     pub code: String,
     pub name: String,
+}
+
+impl Named {
+    /// Company `code`, or `None` when there is none.
+    pub(crate) async fn find(pool: &PgPool, code: &str) -> Result<Option<Named>> {
+        Ok(sqlx::query_as!(
+            Named,
+            "SELECT id, code, name FROM companies WHERE code = $1",
+            code
+        )
+        .fetch_optional(pool)
+        .await?)
+    }
 }
 
 /// A company's aging on the day and its open invoices then, oldest due first, for whoever was

@@ -179,14 +179,7 @@ pub async fn for_staff(
     code: &str,
     period: Period,
 ) -> Result<Option<Statement>> {
-    let Some(company) = sqlx::query_as!(
-        Named,
-        "SELECT id, code, name FROM companies WHERE code = $1",
-        code
-    )
-    .fetch_optional(pool)
-    .await?
-    else {
+    let Some(company) = Named::find(pool, code).await? else {
         return Ok(None);
     };
     let pay = pay_link(

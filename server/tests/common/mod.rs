@@ -347,6 +347,18 @@ impl Fixture {
     }
 
     /// The demo's admin (admin@settle.example), as the door makes an admin.
+    /// Lets the clerk refund, with no approval needed below $1,000,000.
+    pub async fn allow_clerk_refunds(&self) {
+        sqlx::query("UPDATE users SET may_refund = true WHERE email = 'clerk@settle.example'")
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE seller_settings SET refund_approval_above = 1000000")
+            .execute(&self.pool)
+            .await
+            .unwrap();
+    }
+
     pub async fn admin(&self) -> server::authority::Admin {
         let id: UserId =
             sqlx::query_scalar("SELECT id FROM users WHERE email = 'admin@settle.example'")

@@ -376,18 +376,23 @@ impl StripeGateway {
         )))
     }
 
+    /// The PaymentIntent `id` as Stripe holds it.
+    async fn intent(&self, id: &str) -> Result<PaymentIntent, GatewayError> {
+        self.object(
+            reqwest::Method::GET,
+            &format!("/v1/payment_intents/{id}"),
+            None,
+            None,
+            None,
+        )
+        .await
+    }
+
     /// The rail of the PaymentIntent `id`, from its payment method types.
     pub async fn intent_rail(&self, id: &str) -> Result<Option<Rail>, GatewayError> {
-        let pi: PaymentIntent = self
-            .object(
-                reqwest::Method::GET,
-                &format!("/v1/payment_intents/{id}"),
-                None,
-                None,
-                None,
-            )
-            .await?;
-        Ok(pi
+        Ok(self
+            .intent(id)
+            .await?
             .payment_method_types
             .iter()
             .find_map(|t| balance::rail_of(t)))
@@ -719,15 +724,7 @@ impl StripeGateway {
     /// What Stripe allows for the bank debit `intent`: an intent not yet confirmed can be
     /// cancelled; one `processing` has gone to the bank, and Stripe cancels none of those.
     async fn void_offer_now(&self, intent: &str) -> Result<VoidOffer, GatewayError> {
-        let pi: PaymentIntent = self
-            .object(
-                reqwest::Method::GET,
-                &format!("/v1/payment_intents/{intent}"),
-                None,
-                None,
-                None,
-            )
-            .await?;
+        let pi = self.intent(intent).await?;
         Ok(match pi.status.as_str() {
             "requires_payment_method" if pi.is_bank_debit() && pi.last_payment_error.is_some() => {
                 VoidOffer::No(
