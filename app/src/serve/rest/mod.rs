@@ -36,7 +36,7 @@ use utoipa::{Modify, OpenApi};
         records::post_contact, records::post_contacts,
         records::post_invoice, records::post_invoices, records::get_invoice,
         records::post_external_payment, records::post_external_payments,
-        records::list_payments, records::post_credit_application, records::get_aging,
+        records::list_payments, records::post_credit_application, reports::get_aging,
         reports::get_deposits,
     ),
     components(schemas(Problem, ProblemItem)),
@@ -92,7 +92,7 @@ pub fn routes(state: AppState) -> Router {
             post(records::post_external_payments),
         )
         .route("/api/v1/payments", get(records::list_payments))
-        .route("/api/v1/reports/aging", get(records::get_aging))
+        .route("/api/v1/reports/aging", get(reports::get_aging))
         .route("/api/v1/reports/deposits", get(reports::get_deposits))
         .route(
             "/api/v1/{*rest}",

@@ -1,6 +1,8 @@
-//! The reports of the machine API: what each day's money should bring to the bank, per rail,
-//! beside the gateway's books (`/api/v1/reports/deposits`).
+//! The reports of the machine API: the aging as of a day (`/api/v1/reports/aging`) and what
+//! each day's money should bring to the bank, per rail, beside the gateway's books
+//! (`/api/v1/reports/deposits`).
 
+use super::model::{AgingCompany, AgingFigures, AgingReport};
 use super::problem::Problem;
 use super::records::{money, ReadErrors};
 use super::Key;
@@ -194,6 +196,106 @@ pub async fn get_deposits(
                     file_credits: money(f.file_credits),
                     entry_credits: money(f.entry_credits),
                     differs: f.differs(),
+                })
+                .collect(),
+        })
+        .into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The aging's parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AgingParams {
+    /// The day, `YYYY-MM-DD` (the seller's today when omitted; not after it).
+    #[param(format = Date)]
+    as_of: Option<String>,
+    /// Part of the company's name or ID (no control characters).
+    #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
+    q: Option<String>,
+    /// `open` (largest first, the default), `overdue`, `oldest` or `name`.
+    #[param(pattern = "^(open|overdue|oldest|name)$")]
+    sort: Option<String>,
+    /// `true`: only companies with something past due.
+    overdue: Option<bool>,
+    /// Companies per answer, 1–1000 (default 100); the totals count them all.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+fn aging_figures(f: &shared::aging::Figures) -> AgingFigures {
+    let m = |x: shared::money::Money| money(x.amount());
+    AgingFigures {
+        current: m(f.buckets[0]),
+        days_1_30: m(f.buckets[1]),
+        days_31_60: m(f.buckets[2]),
+        days_61_90: m(f.buckets[3]),
+        days_91_120: m(f.buckets[4]),
+        over_120: m(f.buckets[5]),
+        open: m(f.open),
+        past_due: m(f.overdue()),
+        unapplied_credit: m(f.unapplied_credit),
+        disputed: m(f.disputed),
+    }
+}
+
+/// Each company's open balance as of a day by days past due (Current, 1–30, 31–60, 61–90,
+/// 91–120, over 120), with its unapplied credit and what was in dispute then. Payments, refunds
+/// and credit after the day are left out; days are the seller's (its time zone).
+#[utoipa::path(get, path = "/api/v1/reports/aging", tag = "reports", params(AgingParams),
+    responses((status = 200, description = "The aging", body = AgingReport),
+        (status = 422, description = "`as_of` is a day to come or before 2000", body = Problem,
+         content_type = "application/problem+json"), ReadErrors))]
+pub async fn get_aging(
+    State(state): State<AppState>,
+    Extension(key): Key,
+    query: Result<Query<AgingParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(p)) = query else {
+        return Problem::bad_parameter(
+            "overdue",
+            "`overdue` is true or false; `limit` a whole number from 1 to 1000.",
+        )
+        .into_response();
+    };
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Problem::bad_parameter("limit", "`limit` is a whole number from 1 to 1000.")
+            .into_response();
+    }
+    let input = shared::aging::AgingInput {
+        as_of: p.as_of,
+        q: p.q,
+        sort: p.sort,
+        overdue: p.overdue.filter(|o| *o).map(|_| "1".into()),
+    };
+    let query = match filter(
+        &state,
+        &[("as_of", &input.as_of), ("sort", &input.sort)],
+        &["as_of"],
+        |today| shared::aging::AgingQuery::parse(&input, today),
+    )
+    .await
+    {
+        Ok(q) => q,
+        Err(refused) => return refused,
+    };
+    match server::reports::aging::report_for_key(&state.pool, &key, &query, limit).await {
+        Ok(r) => Json(AgingReport {
+            object: "aging".into(),
+            as_of: r.as_of.to_string(),
+            time_zone: r.time_zone,
+            currency: "USD".into(),
+            companies: r.companies,
+            totals: aging_figures(&r.totals),
+            data: r
+                .rows
+                .iter()
+                .map(|row| AgingCompany {
+                    id: row.code.clone(),
+                    name: row.name.clone(),
+                    figures: aging_figures(&row.figures),
                 })
                 .collect(),
         })
