@@ -9,5 +9,5 @@ if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$(scripts/pg.sh settle_test)
 fi
 db=$(scripts/e2e-db.sh "$DATABASE_URL" settle_bench_import)
-cargo build -q --release -p server --features large-book --bin bench_import
+release_bins --bin bench_import
 DATABASE_URL="$db" "$target_dir/release/bench_import"

@@ -47,13 +47,12 @@ BENCH_URL="http://127.0.0.1:$port" BENCH_DATABASE_URL="$large_url" BENCH_SERVER_
 
 # The NACHA rail on a fresh database: a 10,000-debit file written, a 1,000-return file applied.
 ach_db=$(scripts/e2e-db.sh "$DATABASE_URL" settle_bench_ach)
-cargo build -q --release -p server --features large-book --bin bench_ach
+release_bins --bin bench_ach --bin bench_stripe
 DATABASE_URL="$ach_db" "$target_dir/release/bench_ach"
 
 # Payments through the Stripe adapter beside the sandbox, against Stripe's API as its published
 # description defines it (scripts/stripe-mock.py), on a fresh database.
 stripe_db=$(scripts/e2e-db.sh "$DATABASE_URL" settle_bench_stripe)
-cargo build -q --release -p server --features large-book --bin bench_stripe
 port_file=$(mktemp) && rm -f "$port_file"
 .data/venv/bin/python scripts/stripe-mock.py "$port_file" >"$target_dir/bench-stripe-mock.log" 2>&1 &
 mock_pid=$!

@@ -5,6 +5,13 @@ export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"
 # Leptos reads this at compile time; cargo-leptos sets it too. Same value everywhere.
 export LEPTOS_OUTPUT_NAME=settle
 target_dir=${CARGO_TARGET_DIR:-$root/target}
+# Builds the server crate's own programs (`--bin NAME`: the benchmarks, the large book's
+# loader) in release with the features the release server is built with (cargo-leptos:
+# `-p app --no-default-features --features ssr`), so they link the server library the release
+# build already compiled instead of compiling it again for a feature set of their own.
+release_bins() {
+  cargo build -q --release -p app -p server --no-default-features --features app/ssr "$@"
+}
 # The query macros read their offline data (.sqlx): no build needs a database, and a query
 # whose data is missing or stale fails to compile (`make sqlx-prepare` writes it).
 export SQLX_OFFLINE=true

@@ -6,5 +6,5 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
 export DATABASE_URL=${DATABASE_URL:-$(scripts/pg.sh settle)}
-cargo build --release -p server --features large-book --bin seed_large
+release_bins --bin seed_large
 "$target_dir/release/seed_large"

@@ -12,7 +12,7 @@ step "format"
 cargo fmt --all -- --check
 
 step "clippy (server side: ssr)"
-cargo clippy --workspace --all-targets --features app/ssr,server/large-book -- -D warnings
+cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
 step "clippy (browser side: hydrate, wasm32)"
 cargo clippy -p app -p shared --lib --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
 
@@ -23,7 +23,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 
 step "unit, database and HTTP tests"
-cargo test --workspace --features app/ssr,server/large-book
+cargo test --workspace --features app/ssr
 
 step "the query macros' offline data (.sqlx) matches the migrations"
 scripts/sqlx-prepare.sh --check

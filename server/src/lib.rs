@@ -19,7 +19,6 @@ pub mod housekeeping;
 pub mod idempotency;
 pub mod integration;
 pub mod invoices;
-#[cfg(feature = "large-book")]
 pub mod large;
 pub mod ledger;
 pub mod links;

@@ -853,7 +853,6 @@ async fn the_tokenizer_limit_is_shared_by_every_instance(pool: PgPool) {
     assert!(b.allow_tokenization("203.0.113.10").await.unwrap());
 }
 
-#[cfg(feature = "large-book")]
 #[sqlx::test(migrations = "./migrations")]
 async fn the_large_book_keeps_the_ledger_and_the_kept_company_figures(pool: PgPool) {
     use server::large::{self, Loaded, Scale};
@@ -897,7 +896,6 @@ async fn the_large_book_keeps_the_ledger_and_the_kept_company_figures(pool: PgPo
     }
 }
 
-#[cfg(feature = "large-book")]
 #[sqlx::test(migrations = "./migrations")]
 async fn a_large_company_s_invoices_page_sort_and_filter_on_the_server(pool: PgPool) {
     use server::large::{self, Scale};
@@ -993,7 +991,6 @@ async fn a_large_company_s_invoices_page_sort_and_filter_on_the_server(pool: PgP
     assert_eq!(page(query("%", "", "", "", 1), 50).await.page.total, 0);
 }
 
-#[cfg(feature = "large-book")]
 #[sqlx::test(migrations = "./migrations")]
 async fn searches_at_scale_count_to_a_limit_and_put_the_exact_company_first(pool: PgPool) {
     use server::companies::SEARCH_COUNT_LIMIT;
