@@ -1,6 +1,6 @@
 //! The payment engine on a real PostgreSQL: exactly once under retries, races and crashes.
 
-mod common;
+use crate::common;
 
 use common::{d, fixture, key, today};
 use rust_decimal::Decimal;

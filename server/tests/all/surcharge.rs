@@ -4,7 +4,7 @@
 //! payer did not see is refused); given back in proportion by refunds. Each pitfall peers
 //! fall into has a test of its name.
 
-mod common;
+use crate::common;
 
 use common::{d, fixture, payment_input, refund_input, Fixture};
 use rust_decimal::Decimal;

@@ -2,7 +2,7 @@
 //! for its own company and invoices only (whatever the form names), once; a receipt link
 //! opens only with its signature; a reset request answers the same for any address.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::StatusCode;

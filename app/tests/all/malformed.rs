@@ -3,7 +3,7 @@
 //! named in the answer. Cross-site shapes of request are refused before they are read.
 #![cfg(feature = "ssr")]
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::header::COOKIE;

@@ -3,7 +3,7 @@
 //! (a debit settled, one settled and returned late); a movement only the gateway knows shows
 //! as a difference.
 
-mod common;
+use crate::common;
 
 use common::{d, fixture, Fixture};
 use rust_decimal::Decimal;

@@ -2,7 +2,7 @@
 //! recipient), the worker's record of a mail server it cannot reach, invitations and resets
 //! by link, pay links.
 
-mod common;
+use crate::common;
 
 use common::{fixture, key, today, Fixture};
 use server::authority::Principal;

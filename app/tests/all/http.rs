@@ -1,7 +1,7 @@
 //! The real router on a random port against a fresh test database, called over HTTP.
 #![cfg(feature = "ssr")]
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::header::{LOCATION, SET_COOKIE};

@@ -2,7 +2,7 @@
 //! event once (claims with SKIP LOCKED), a failing receiver is retried with backoff and
 //! finally marked failed, and every request carries a signature the receiver can check.
 
-mod common;
+use crate::common;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};

@@ -4,7 +4,7 @@
 //! answers with Stripe's own example objects, each checked against the description too. A run
 //! fails on any request the description does not allow and on any answer it does not allow.
 
-mod common;
+use crate::common;
 
 use common::{fixture, key, Fixture};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! reach, refusing a method; and when recording an answer fails halfway. Nothing is lost,
 //! nothing is charged twice, and what is unresolved is visible.
 
-mod common;
+use crate::common;
 
 use common::{fixture, Fixture};
 use rust_decimal::Decimal;

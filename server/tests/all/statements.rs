@@ -3,7 +3,7 @@
 //! every open invoice and the month's payments, and its pay link opens a pay link for the open
 //! invoices (the same one on a second download).
 
-mod common;
+use crate::common;
 
 use chrono::Datelike;
 use common::{fixture, Fixture};

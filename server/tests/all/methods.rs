@@ -2,7 +2,7 @@
 //! tokens, the debit authorization rule, uploads judged by content, the methods list, and
 //! that no full card number is ever stored.
 
-mod common;
+use crate::common;
 
 use common::{card_request, fixture, Fixture};
 use server::authority::Principal;

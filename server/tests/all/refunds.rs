@@ -2,7 +2,7 @@
 //! what was paid under races, retries and a gateway that does not answer; approved once;
 //! failed refunds closing their invoices again; the ledger identity after each.
 
-mod common;
+use crate::common;
 
 use common::{d, fixture, key, Fixture};
 use rust_decimal::Decimal;

@@ -3,7 +3,7 @@
 //! nothing; staff paying outside a policy with a reason where the seller allows it, never a
 //! customer or a link.
 
-mod common;
+use crate::common;
 
 use common::{d, fixture, payment_input};
 use rust_decimal::Decimal;

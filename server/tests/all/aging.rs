@@ -3,7 +3,7 @@
 //! invoice's balance, the buckets and the totals equal what replaying the history up to the
 //! end of that day (in the seller's time zone) gives, and as of today the aging is the book.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use common::{fixture, Fixture};

@@ -1,7 +1,7 @@
 //! The machine API over real HTTP: keys and scopes, idempotency, problem+json with field
 //! paths, batches, the payments feed's cursor, the rate limit, and the OpenAPI document.
 
-mod common;
+use crate::common;
 
 use common::{spawn, spawn_with, TestApp, CLERK};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};

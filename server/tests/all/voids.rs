@@ -4,7 +4,7 @@
 //! void the gateway made but Settle never recorded (a crash) is read back and recorded; what
 //! cannot be voided says why. The ledger identity after each.
 
-mod common;
+use crate::common;
 
 use common::{fixture, Fixture};
 use server::authority::Staff;

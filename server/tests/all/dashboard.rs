@@ -4,7 +4,7 @@
 //! payment shows at once, staff's refresh is made after they asked, and a new time zone makes
 //! it again.
 
-mod common;
+use crate::common;
 
 use chrono::{Datelike, Days, Months};
 use common::fixture;

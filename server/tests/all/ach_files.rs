@@ -3,7 +3,7 @@
 //! the bank's return and notification-of-change files — written by achkit, not by Settle —
 //! end debits and correct accounts, and a writer killed mid-file leaves nothing behind.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration as Span, Utc};
 use common::{d, fixture, key, today, Fixture};

@@ -3,7 +3,7 @@
 //! allocation, the receipt, the payments feed and the export; a code not offered is refused at
 //! its field and changes nothing; a reason typed before codes stays readable.
 
-mod common;
+use crate::common;
 
 use common::{d, fixture, key, Fixture};
 use server::payments::{receipt, refunds};

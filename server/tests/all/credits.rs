@@ -3,7 +3,7 @@
 //! staff, in the portal and through the API, never beyond what is left, even from two doors at
 //! once; ERP credit memos are credit applied the same way; the ledger holds after each.
 
-mod common;
+use crate::common;
 
 use common::{d, fixture, key, payment_input, refund_input, Fixture};
 use rust_decimal::Decimal;

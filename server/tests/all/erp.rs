@@ -2,7 +2,7 @@
 //! races, ERP payments applied once, per-record results, and a feed that never skips or
 //! repeats an event while payments are being written.
 
-mod common;
+use crate::common;
 
 use common::{d, fixture, key, Fixture};
 use rust_decimal::Decimal;
