@@ -2,9 +2,9 @@
 # Both install what is missing first (see scripts/tools.sh).
 SHELL := /bin/bash
 
-.PHONY: run cluster test seed seed-large tools release db-url sqlx-prepare bench bench-tti bench-recovery bench-import
+.PHONY: run cluster test seed seed-large tools tools-build release db-url sqlx-prepare bench bench-tti bench-recovery bench-import
 
-run: tools
+run: tools-build
 	@scripts/run.sh
 
 test: tools
@@ -14,7 +14,7 @@ test: tools
 cluster: tools
 	@scripts/cluster-run.sh
 
-seed: tools
+seed: tools-build
 	@scripts/run.sh seed
 
 # A fresh database settle_large (SETTLE_LARGE_DB) with the demo data and 100,000 companies,
@@ -25,13 +25,17 @@ seed-large: tools
 tools:
 	@scripts/tools.sh
 
+# What building and serving needs (no browser, load balancer or test checkers).
+tools-build:
+	@scripts/tools.sh build
+
 # The release build (optimised WASM via wasm-opt, hashed and precompressed static files), as
 # served in production and as driven by the browser tests.
-release: tools
+release: tools-build
 	@scripts/release.sh
 
 # Writes the query macros' offline data (.sqlx) after a query or a migration changed.
-sqlx-prepare: tools
+sqlx-prepare: tools-build
 	@scripts/sqlx-prepare.sh
 
 # Prints the DATABASE_URL of the project's local PostgreSQL (starting it if needed).

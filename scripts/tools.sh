@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing Settle needs, when it is missing: the wasm32 target,
 # cargo-leptos, the wasm-bindgen CLI matching Cargo.lock, the npm packages (Playwright,
-# axe, binaryen's wasm-opt), Debian's Chromium, HAProxy and poppler-utils. Quick when
-# everything is there.
+# axe, binaryen's wasm-opt, the mail catcher), then, unless called with `build` (what
+# `make run` needs), Debian's Chromium, HAProxy and poppler-utils and the Python checkers.
+# Quick when everything is there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,21 +12,36 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The build tools compiled from crates.io, once per machine. cargo-leptos's own release
+# profile asks for fat LTO in a single codegen unit, minutes more on two cores for a tool that
+# mostly runs other programs; both are built with the release profile's defaults instead, in
+# one target directory so what they share compiles once (removed afterwards).
+tools_target=${CARGO_TARGET_DIR:-$root/.data/tools-target}
+tool_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_TARGET_DIR=$tools_target cargo install --locked "$@"
+}
+
 if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos 0.3.10" ]; then
   echo "installing cargo-leptos 0.3.10 (takes a while, once per machine)"
-  cargo install cargo-leptos --version 0.3.10 --locked --features no_downloads
+  tool_install cargo-leptos --version 0.3.10 --features no_downloads
 fi
 
 wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]; then
   echo "installing wasm-bindgen-cli $wbg"
-  cargo install wasm-bindgen-cli --version "$wbg" --force
+  tool_install wasm-bindgen-cli --version "$wbg" --force
 fi
+[ -n "${CARGO_TARGET_DIR:-}" ] || rm -rf "$tools_target"
 
 if [ ! -f end2end/node_modules/.package-lock.json ] ||
    [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
+
+# `make run`, `make release` and `make seed` need no more than the above: the browser, the load
+# balancer, the PDF reader and the Python checkers are for the tests and the benchmarks.
+[ "${1:-all}" = build ] && exit 0
 
 # A Debian package, when the command it provides is missing (as root; otherwise say so).
 apt_install() {
