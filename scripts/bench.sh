@@ -25,16 +25,25 @@ fi
 
 port=${BENCH_PORT:-3190}
 log="$target_dir/bench-server.log"
-LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-  DATABASE_URL="$large_url" SETTLE_DEMO=1 RUST_LOG=warn SETTLE_DASHBOARD_EVERY_MS=3600000 \
-  "$target_dir/release/app" >"$log" 2>&1 &
-pid=$!
+pid=""
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-  curl -fs -o /dev/null "http://127.0.0.1:$port/login" && break
-  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "the app did not start" >&2; exit 1; }
-  sleep 0.2
-done
+# The release server on the large book, with the environment given ("NAME=value" words).
+start_server() {
+  env LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+    DATABASE_URL="$large_url" SETTLE_DEMO=1 RUST_LOG=warn SETTLE_DASHBOARD_EVERY_MS=3600000 "$@" \
+    "$target_dir/release/app" >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    curl -fs -o /dev/null "http://127.0.0.1:$port/login" && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "the app did not start" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+stop_server() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+start_server
 
 # (The dashboard's figures are made in process by the benchmark, timed on their own, rather
 # than by the server in the middle of another phase.)
@@ -44,6 +53,24 @@ psql -q "$large_url" -c "VACUUM ANALYZE"
 
 BENCH_URL="http://127.0.0.1:$port" BENCH_DATABASE_URL="$large_url" BENCH_SERVER_PID=$pid \
   cargo bench -q -p app --features ssr --bench load
+stop_server
+
+# PostgreSQL round trips per payment, from the statement log of the project's own cluster: the
+# large book's database logs every statement for a server started with its background work
+# paused, so what the log gains while payments run is theirs.
+pg_log="$(psql -tA "$large_url" -c "SHOW data_directory" 2>/dev/null)/server.log"
+if [ -r "$pg_log" ]; then
+  psql -q "$large_url" -c "ALTER DATABASE $large_db SET log_statement = 'all'"
+  hour=3600000
+  start_server SETTLE_RECONCILE_EVERY_MS=$hour SETTLE_WEBHOOK_POLL_MS=$hour SETTLE_EMAIL_POLL_MS=$hour \
+    SETTLE_CARD_NOTICES_EVERY_MS=$hour SETTLE_STATEMENTS_EVERY_MS=$hour SETTLE_ACH_SYNC_MS=$hour
+  BENCH_URL="http://127.0.0.1:$port" BENCH_DATABASE_URL="$large_url" BENCH_PG_LOG="$pg_log" \
+    cargo bench -q -p app --features ssr --bench load || true
+  stop_server
+  psql -q "$large_url" -c "ALTER DATABASE $large_db RESET log_statement"
+else
+  echo "# payment_round_trips: not measured (PostgreSQL's log is not readable here: $pg_log)"
+fi
 
 # The NACHA rail on a fresh database: a 10,000-debit file written, a 1,000-return file applied.
 ach_db=$(scripts/e2e-db.sh "$DATABASE_URL" settle_bench_ach)

@@ -74,6 +74,11 @@ async fn main() {
         clients,
         seconds: env_or("BENCH_SECONDS", 10u64),
     };
+    let per_payment = env_or("INVOICES_PER_PAYMENT", 2usize).max(1);
+    if let Ok(log) = std::env::var("BENCH_PG_LOG") {
+        bench.round_trips(per_payment, &log).await;
+        return;
+    }
     print("bench_clients", clients);
     print("bench_seconds_per_phase", bench.seconds);
     bench.rss("rss_idle");
@@ -107,7 +112,6 @@ async fn main() {
 
     bench.search().await;
 
-    let per_payment = env_or("INVOICES_PER_PAYMENT", 2usize).max(1);
     print("invoices_per_payment", per_payment);
     let (http_rate, http_p99) = bench.payments_over_http(per_payment).await;
     let (sql_rate, sql_p99) = bench.payments_bare_sql(per_payment).await;
@@ -436,48 +440,14 @@ impl Bench {
                     if Instant::now() >= deadline {
                         break;
                     }
-                    let lines: Vec<_> = w
-                        .invoices
-                        .iter()
-                        .zip(&w.balances)
-                        .map(|(id, b)| {
-                            serde_json::json!({
-                                "invoice_id": id,
-                                "amount": { "amount": b.to_string(), "currency": "USD" },
-                                "short_pay_reason": "",
-                            })
-                        })
-                        .collect();
-                    let body = serde_json::json!({ "payment": {
-                        "company": w.code, "method_id": w.method_id, "lines": lines,
-                        "consent_channel": "phone", "consent_reference": "benchmark",
-                        "idempotency_key": uuid::Uuid::new_v4().to_string(),
-                    }});
                     let t = Instant::now();
-                    let res = http
-                        .post(format!("{base}/api/pay_invoices"))
-                        .header(COOKIE, &cookie)
-                        .json(&body)
-                        .send()
-                        .await;
-                    match res {
-                        Ok(r) if r.status().is_success() => {
-                            let _ = r.bytes().await;
-                            times.push(t.elapsed());
-                        }
-                        Ok(r) => {
+                    match pay_over_http(&http, &base, &cookie, &w).await {
+                        Ok(()) => times.push(t.elapsed()),
+                        Err(refused) => {
                             failed += 1;
                             if !refused_shown.swap(true, Ordering::Relaxed) {
-                                let status = r.status();
-                                eprintln!(
-                                    "a payment was refused: {status} {}",
-                                    r.text().await.unwrap_or_default()
-                                );
+                                eprintln!("{refused}");
                             }
-                        }
-                        Err(e) => {
-                            failed += 1;
-                            eprintln!("a payment failed: {e}");
                         }
                     }
                 }
@@ -485,6 +455,59 @@ impl Bench {
             }));
         }
         self.report("payments_http", tasks).await
+    }
+
+    /// PostgreSQL round trips per payment over HTTP, read from the statement log `log` of a
+    /// server whose database logs every statement (`log_statement = 'all'`, set by
+    /// scripts/bench.sh, with the server's background work paused): what is logged while
+    /// payments run one after another, after a few that warm the server's prepared statements.
+    /// Prints the count per payment and, as `#` lines, each statement's share.
+    async fn round_trips(&self, per_payment: usize, log: &str) {
+        const WARM: usize = 5;
+        const COUNTED: usize = 20;
+        let mut work = self
+            .payment_work(per_payment, 0)
+            .await
+            .into_iter()
+            .flatten();
+        let mut pay = async |n: usize| {
+            for w in work.by_ref().take(n) {
+                pay_over_http(&self.http, &self.base, &self.cookie, &w)
+                    .await
+                    .unwrap();
+            }
+        };
+        pay(WARM).await;
+        let from = std::fs::metadata(log).map_or(0, |m| m.len());
+        pay(COUNTED).await;
+        let text = std::fs::read(log).expect("the statement log");
+        let text = String::from_utf8_lossy(&text[from as usize..]);
+        // `… [pid] LOG:  statement: BEGIN` (simple protocol) and `… LOG:  execute name: SQL`.
+        let statements: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split_once("] LOG:  ").map(|(_, m)| m))
+            .filter_map(|m| {
+                m.strip_prefix("statement: ").or_else(|| {
+                    m.strip_prefix("execute ")
+                        .and_then(|r| r.split_once(": ").map(|(_, q)| q))
+                })
+            })
+            .map(|q| q.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        print("invoices_per_payment", per_payment);
+        print(
+            "payment_round_trips",
+            format!("{:.1}", statements.len() as f64 / COUNTED as f64),
+        );
+        let mut shares = std::collections::BTreeMap::<String, usize>::new();
+        for q in statements {
+            *shares.entry(q.chars().take(100).collect()).or_default() += 1;
+        }
+        let mut shares: Vec<_> = shares.into_iter().collect();
+        shares.sort_by_key(|s| std::cmp::Reverse(s.1));
+        for (q, n) in shares {
+            println!("# {:.2} {q}", n as f64 / COUNTED as f64);
+        }
     }
 
     /// The same transaction as a payment's, in bare SQL on a pool of the same size: lock the
@@ -598,6 +621,47 @@ struct Work {
     method_id: i64,
     invoices: Vec<i64>,
     balances: Vec<Decimal>,
+}
+
+/// One payment of `w`'s invoices in full with its default card, as the payment dialog posts
+/// it; the refusal's status and body when it is not paid.
+async fn pay_over_http(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    w: &Work,
+) -> Result<(), String> {
+    let lines: Vec<_> = w
+        .invoices
+        .iter()
+        .zip(&w.balances)
+        .map(|(id, b)| {
+            serde_json::json!({
+                "invoice_id": id,
+                "amount": { "amount": b.to_string(), "currency": "USD" },
+                "short_pay_reason": "",
+            })
+        })
+        .collect();
+    let body = serde_json::json!({ "payment": {
+        "company": w.code, "method_id": w.method_id, "lines": lines,
+        "consent_channel": "phone", "consent_reference": "benchmark",
+        "idempotency_key": uuid::Uuid::new_v4().to_string(),
+    }});
+    let res = http
+        .post(format!("{base}/api/pay_invoices"))
+        .header(COOKIE, cookie)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("a payment failed: {e}"))?;
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("a payment was refused: {status} {text}"))
+    }
 }
 
 async fn bare_payment(pool: &PgPool, w: &Work) -> Result<(), sqlx::Error> {

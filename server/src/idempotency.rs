@@ -88,18 +88,25 @@ pub async fn claim_payment(
     Ok(if retaken { Claim::Retaken } else { Claim::Used })
 }
 
+/// A payment key's answer as its row keeps it: the outcome (`response`) or the refusal.
+pub fn stored_values(
+    answer: &std::result::Result<PaymentOutcome, AppError>,
+) -> Result<(Option<serde_json::Value>, Option<serde_json::Value>)> {
+    let json =
+        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| Error::Other(e.to_string()));
+    Ok(match answer {
+        Ok(outcome) => (Some(json(serde_json::to_value(outcome))?), None),
+        Err(e) => (None, Some(json(serde_json::to_value(e))?)),
+    })
+}
+
 /// Stores a payment key's answer (an outcome, or the refusal) in the resolving transaction.
 pub async fn store_payment(
     tx: &mut PgConnection,
     key: Uuid,
     answer: &std::result::Result<PaymentOutcome, AppError>,
 ) -> Result<()> {
-    let json =
-        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| Error::Other(e.to_string()));
-    let (response, refusal) = match answer {
-        Ok(outcome) => (Some(json(serde_json::to_value(outcome))?), None),
-        Err(e) => (None, Some(json(serde_json::to_value(e))?)),
-    };
+    let (response, refusal) = stored_values(answer)?;
     sqlx::query!(
         "UPDATE idempotency_keys SET response = $2, refusal = $3, completed_at = now() WHERE key = $1",
         key,

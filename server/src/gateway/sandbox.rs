@@ -90,13 +90,11 @@ pub const TEST_ACH_LATE_RETURN: &str = "000333333335";
 /// Stays pending for a day before it settles: time to void it.
 pub const TEST_ACH_SLOW: &str = "000444444441";
 
-fn decline_message(code: &str) -> &'static str {
-    TEST_CARDS
-        .iter()
-        .find(|(_, c, _)| *c == code)
-        .map(|(_, _, m)| *m)
-        .unwrap_or("The payment was declined.")
-}
+/// What a declined card says when its code has no message of its own.
+const DECLINED: &str = "The payment was declined.";
+
+/// The card behaviours the sandbox approves; any other is the code of a decline.
+const APPROVING: [&str; 4] = ["approve", "refund_fails", "dispute_won", "dispute_lost"];
 
 /// The built-in sandbox gateway.
 #[derive(Clone)]
@@ -524,49 +522,57 @@ impl PaymentGateway for SandboxGateway {
         let pool = self.pool.clone();
         let (token, idempotency_key) = (token.to_string(), idempotency_key.to_string());
         Box::pin(self.slow(async move {
-            let behaviour = sqlx::query!(
-                r#"SELECT kind AS "kind: MethodKind", behaviour FROM sandbox_tokens WHERE token = $1"#,
-                token
-            )
-            .fetch_optional(&pool)
-            .await
-            .map_err(unavailable)?;
-            let Some(t) = behaviour else {
-                return Err(GatewayError::Refused("unknown payment token".into()));
-            };
-            let (status, code, message) = match (t.kind, t.behaviour.as_str()) {
-                (MethodKind::Ach, _) => (BookedStatus::Pending, None, None),
-                (MethodKind::Card, "approve" | "refund_fails" | "dispute_won" | "dispute_lost") => {
-                    (BookedStatus::Approved, None, None)
-                }
-                (MethodKind::Card, code) => (
-                    BookedStatus::Declined,
-                    Some(code.to_string()),
-                    Some(decline_message(code).to_string()),
-                ),
-            };
-            // The same key is the same charge: insert once (and read it back in the same
-            // statement); on a repeat, read what is there.
-            let inserted = sqlx::query_as!(
-                ChargeRow,
-                r#"INSERT INTO sandbox_charges (id, idempotency_key, token, amount, currency, status, code, message)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING
-                   RETURNING id, status AS "status: BookedStatus", code, message, amount"#,
+            // One statement reads the token and books the charge it decides: pending for a
+            // bank account, approved for a card that approves, else declined with the card's
+            // code; the same key is the same charge (a repeat books nothing and reads what is
+            // there).
+            let (codes, messages): (Vec<&str>, Vec<&str>) =
+                TEST_CARDS.iter().map(|(_, c, m)| (*c, *m)).unzip();
+            let booked = sqlx::query!(
+                r#"WITH t AS (SELECT kind, behaviour FROM sandbox_tokens WHERE token = $3),
+                        o AS (SELECT t.behaviour,
+                                     CASE WHEN t.kind = 'ach' THEN 'pending'
+                                          WHEN t.behaviour = ANY($6) THEN 'approved'
+                                          ELSE 'declined' END AS status
+                              FROM t),
+                        ins AS (
+                            INSERT INTO sandbox_charges (id, idempotency_key, token, amount, currency, status, code, message)
+                            SELECT $1, $2, $3, $4, $5, o.status,
+                                   CASE WHEN o.status = 'declined' THEN o.behaviour END,
+                                   CASE WHEN o.status = 'declined' THEN COALESCE(
+                                       (SELECT d.m FROM unnest($7::text[], $8::text[]) AS d(c, m) WHERE d.c = o.behaviour),
+                                       $9) END
+                            FROM o ON CONFLICT (idempotency_key) DO NOTHING
+                            RETURNING id, status, code, message, amount)
+                   SELECT EXISTS (SELECT 1 FROM t) AS "known!", ins.id AS "id?",
+                          ins.status AS "status?: BookedStatus", ins.code AS "code?",
+                          ins.message AS "message?", ins.amount AS "amount?"
+                   FROM (SELECT 1) AS one LEFT JOIN ins ON true"#,
                 random_id("ch"),
                 idempotency_key,
                 token,
                 amount.amount(),
                 amount.currency().code(),
-                status as BookedStatus,
-                code,
-                message
+                &APPROVING as &[&str],
+                &codes as &[&str],
+                &messages as &[&str],
+                DECLINED
             )
-            .fetch_optional(&pool)
+            .fetch_one(&pool)
             .await
             .map_err(unavailable)?;
-            let row = match inserted {
-                Some(row) => row,
-                None => sqlx::query_as!(
+            if !booked.known {
+                return Err(GatewayError::Refused("unknown payment token".into()));
+            }
+            let row = match (booked.id, booked.status, booked.amount) {
+                (Some(id), Some(status), Some(amount)) => ChargeRow {
+                    id,
+                    status,
+                    code: booked.code,
+                    message: booked.message,
+                    amount,
+                },
+                _ => sqlx::query_as!(
                     ChargeRow,
                     r#"SELECT id, status AS "status: BookedStatus", code, message, amount
                        FROM sandbox_charges WHERE idempotency_key = $1"#,

@@ -30,7 +30,7 @@ pub use ach::{
 pub use receipts::{history, receipt, receipt_by_link};
 pub use reconcile::{awaiting_gateway, backoff, first_check_after, reconcile};
 
-use crate::audit::{self, Action, Actor, Entity, Event};
+use crate::audit::Action;
 use crate::authority::CompanyScope;
 use crate::gateway::{within, Charge, ChargeStatus, GatewayError, PaymentGateway};
 use crate::idempotency;
@@ -47,7 +47,7 @@ use shared::payment::{
 };
 use shared::reason::ReasonKind;
 use shared::surcharge;
-use shared::{AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
+use shared::{ApiKeyId, AppError, CompanyId, InvoiceId, MethodId, PayLinkId, PaymentId, UserId};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -341,13 +341,61 @@ pub async fn start(
     }
     let fees = surcharge::spread(fee, &req.lines.iter().map(|l| l.amount).collect::<Vec<_>>());
     let charged = Money::new(amount.amount() + fee.amount(), currency);
+    // The payment, every line off its balance and recorded as an allocation, what goes on
+    // account as the company's credit (applicable once the payment clears, never an
+    // invoice's), and the audit row: one statement (one round trip, one run of the
+    // company-figures trigger).
+    let line_amounts: Vec<Decimal> = req.lines.iter().map(|l| l.amount.amount()).collect();
+    let line_codes: Vec<Option<String>> =
+        req.lines.iter().map(|l| l.short_pay_code.clone()).collect();
+    let line_reasons: Vec<Option<String>> = req
+        .lines
+        .iter()
+        .map(|l| l.short_pay_reason.clone())
+        .collect();
+    let line_fees: Vec<Decimal> = fees.iter().map(Money::amount).collect();
+    let actor = scope.actor();
+    let details = json!({
+        "amount": amount.amount().to_string(),
+        "method": option.label(),
+        "consent_channel": req.consent.channel.as_str(),
+        "consent_reference": req.consent.reference,
+        "policy_override": policy_override,
+        "on_account": req.on_account.map(|m| m.amount().to_string()),
+        "surcharge": rate.map(|r| json!({"percent": r.to_string(), "amount": fee.amount().to_string()})),
+        "invoices": req.lines.iter().map(|l| json!({"invoice_id": l.invoice_id, "amount": l.amount.amount().to_string(), "short_pay_code": l.short_pay_code, "short_pay_reason": l.short_pay_reason})).collect::<Vec<_>>(),
+    });
     let payment = sqlx::query!(
-        r#"INSERT INTO payments (company_id, method_id, method_label, currency, amount, status, idempotency_key,
-               initiated_by, consent_channel, consent_reference, request_hash, gateway_key, gateway_answer_due_at,
-               next_gateway_check_at, pay_link_id, policy_override, on_account, surcharge, surcharge_percent)
-           VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12),
-               now() + make_interval(secs => $12), $13, $14, $15, $16, $17)
-           RETURNING id AS "id: PaymentId", number"#,
+        r#"WITH p AS (
+               INSERT INTO payments (company_id, method_id, method_label, currency, amount, status,
+                   idempotency_key, initiated_by, consent_channel, consent_reference, request_hash,
+                   gateway_key, gateway_answer_due_at, next_gateway_check_at, pay_link_id,
+                   policy_override, on_account, surcharge, surcharge_percent)
+               VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10, $11,
+                   now() + make_interval(secs => $12), now() + make_interval(secs => $12), $13, $14,
+                   COALESCE($15::numeric, 0), $16, $17)
+               RETURNING id, number),
+           line AS (
+               SELECT * FROM unnest($18::bigint[], $19::numeric[], $20::text[], $21::text[], $22::numeric[])
+                   AS l(invoice_id, amount, code, reason, fee)),
+           taken AS (
+               UPDATE invoices i SET balance = i.balance - line.amount, updated_at = now()
+               FROM line WHERE i.id = line.invoice_id RETURNING i.id, i.balance),
+           allocated AS (
+               INSERT INTO payment_allocations (payment_id, invoice_id, amount, short_pay_code,
+                                                short_pay_reason, balance_after, fee)
+               SELECT p.id, line.invoice_id, line.amount, line.code, line.reason, taken.balance, line.fee
+               FROM p, line JOIN taken ON taken.id = line.invoice_id
+               RETURNING invoice_id),
+           credit AS (
+               INSERT INTO credits (company_id, currency, payment_id, amount, remaining)
+               SELECT $1, $4, p.id, $15, $15 FROM p WHERE $15::numeric IS NOT NULL),
+           audit AS (
+               INSERT INTO audit_events (actor_user_id, actor_role, on_behalf_company_id, action,
+                                         entity_type, entity_id, details, actor_api_key_id)
+               SELECT $23, $24, $1, $25, 'payment', p.number, $26, $27 FROM p)
+           SELECT p.id AS "id: PaymentId", p.number, (SELECT count(*) FROM allocated) AS "allocated!"
+           FROM p"#,
         company as CompanyId,
         option.id as MethodId,
         option.label(),
@@ -362,81 +410,29 @@ pub async fn start(
         first_check_after(config).as_secs_f64(),
         link as Option<PayLinkId>,
         policy_override.as_deref(),
-        req.on_account.map_or(Decimal::ZERO, |m| m.amount()),
+        req.on_account.map(|m| m.amount()),
         fee.amount(),
-        rate
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    // Every line off its balance and recorded as an allocation, in one statement (one round
-    // trip, one run of the company-figures trigger).
-    let line_ids: Vec<i64> = req.lines.iter().map(|l| l.invoice_id.0).collect();
-    let line_amounts: Vec<Decimal> = req.lines.iter().map(|l| l.amount.amount()).collect();
-    let line_codes: Vec<Option<String>> =
-        req.lines.iter().map(|l| l.short_pay_code.clone()).collect();
-    let line_reasons: Vec<Option<String>> = req
-        .lines
-        .iter()
-        .map(|l| l.short_pay_reason.clone())
-        .collect();
-    let line_fees: Vec<Decimal> = fees.iter().map(Money::amount).collect();
-    let allocated = sqlx::query!(
-        "WITH line AS (SELECT * FROM unnest($2::bigint[], $3::numeric[], $4::text[], $5::text[], $6::numeric[]) AS l(invoice_id, amount, code, reason, fee)), \
-              taken AS (UPDATE invoices i SET balance = i.balance - line.amount, updated_at = now() \
-                        FROM line WHERE i.id = line.invoice_id RETURNING i.id, i.balance) \
-         INSERT INTO payment_allocations (payment_id, invoice_id, amount, short_pay_code, short_pay_reason, balance_after, fee) \
-         SELECT $1, line.invoice_id, line.amount, line.code, line.reason, taken.balance, line.fee FROM line JOIN taken ON taken.id = line.invoice_id",
-        payment.id as PaymentId,
-        &line_ids,
+        rate,
+        &ids,
         &line_amounts,
         &line_codes as &[Option<String>],
         &line_reasons as &[Option<String>],
-        &line_fees
+        &line_fees,
+        actor.user_id as Option<UserId>,
+        actor.role as Option<Role>,
+        Action::PaymentStarted as Action,
+        details,
+        actor.api_key_id as Option<ApiKeyId>
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if allocated != req.lines.len() as u64 {
+    .fetch_one(&mut *tx)
+    .await?;
+    if payment.allocated != req.lines.len() as i64 {
         return Err(AppError::invalid(
             "invoices",
             "An invoice in this payment does not exist. Reload the page.",
         )
         .into());
     }
-    // What it pays beyond its invoices is the company's credit: applicable once the payment
-    // clears, never an invoice's.
-    if let Some(extra) = req.on_account {
-        sqlx::query!(
-            "INSERT INTO credits (company_id, currency, payment_id, amount, remaining) VALUES ($1, $2, $3, $4, $4)",
-            company as CompanyId,
-            extra.currency().code(),
-            payment.id as PaymentId,
-            extra.amount()
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    audit::record(
-        &mut tx,
-        Event {
-            actor: scope.actor(),
-            on_behalf_of: Some(company),
-            action: Action::PaymentStarted,
-            entity: Entity::Payment,
-            entity_id: Some(payment.number.clone()),
-            details: json!({
-                "amount": amount.amount().to_string(),
-                "method": option.label(),
-                "consent_channel": req.consent.channel.as_str(),
-                "consent_reference": req.consent.reference,
-                "policy_override": policy_override,
-                "on_account": req.on_account.map(|m| m.amount().to_string()),
-                "surcharge": rate.map(|r| json!({"percent": r.to_string(), "amount": fee.amount().to_string()})),
-                "invoices": req.lines.iter().map(|l| json!({"invoice_id": l.invoice_id, "amount": l.amount.amount().to_string(), "short_pay_code": l.short_pay_code, "short_pay_reason": l.short_pay_reason})).collect::<Vec<_>>(),
-            }),
-        },
-    )
-    .await?;
     tx.commit().await?;
     Ok(StartOutcome::New(Started {
         payment_id: payment.id,
@@ -463,114 +459,167 @@ pub async fn finish(pool: &PgPool, payment: PaymentId, charge: &Charge) -> Resul
     resolve(pool, payment, Resolution::Charged(charge)).await
 }
 
-/// [`finish`] for any [`Resolution`] — status, balances, audit row and the key's stored answer
-/// in one transaction. A refusal answers with the refusal error.
+/// What a resolution makes of a payment: its status, the audit action, and the gateway's
+/// charge id, code and message.
+struct Outcome {
+    status: PaymentStatus,
+    action: Action,
+    charge_id: Option<String>,
+    code: Option<String>,
+    message: Option<String>,
+}
+
+impl Outcome {
+    fn of(resolution: Resolution<'_>) -> Self {
+        match resolution {
+            Resolution::Charged(charge) => {
+                let (status, action) = match charge.status {
+                    ChargeStatus::Approved => (PaymentStatus::Approved, Action::PaymentApproved),
+                    ChargeStatus::Pending => (PaymentStatus::Pending, Action::PaymentPending),
+                    ChargeStatus::Settled => (PaymentStatus::Settled, Action::PaymentSettled),
+                    ChargeStatus::Declined => (PaymentStatus::Declined, Action::PaymentDeclined),
+                    ChargeStatus::Returned => (PaymentStatus::Returned, Action::PaymentReturned),
+                    ChargeStatus::Voided => (PaymentStatus::Voided, Action::PaymentVoided),
+                };
+                Outcome {
+                    status,
+                    action,
+                    charge_id: Some(charge.id.clone()),
+                    code: charge.code.clone(),
+                    message: charge.message.clone(),
+                }
+            }
+            Resolution::Refused(reason) => Outcome {
+                status: PaymentStatus::Failed,
+                action: Action::PaymentFailed,
+                charge_id: None,
+                code: Some("refused".to_string()),
+                message: Some(format!(
+                    "Not charged: the gateway refused the method ({reason})."
+                )),
+            },
+        }
+    }
+}
+
+/// [`finish`] for any [`Resolution`]: status, balances, audit row and the key's stored answer
+/// at once. A refusal answers with the refusal error.
+///
+/// Money moved (approved, pending, settled): the answer is the payment's receipt, read first
+/// (its lines were written when it started and do not change while it is processing), and one
+/// statement records the rest. No money moved: the same statement, then the balances given
+/// back, a decline counted against its pay link and the answer, in one transaction.
 pub async fn resolve(
     pool: &PgPool,
     payment: PaymentId,
     resolution: Resolution<'_>,
 ) -> Result<PaymentOutcome> {
+    let outcome = Outcome::of(resolution);
+    if outcome.status.reduces_balance() {
+        let (answer, recorded) = {
+            let mut conn = pool.acquire().await?;
+            let receipt = receipts::as_resolved(&mut conn, payment, outcome.status).await?;
+            let answer = Ok(PaymentOutcome::Paid(receipt));
+            let recorded = record(&mut conn, payment, &outcome, Some(&answer)).await?;
+            (answer, recorded)
+        };
+        return match recorded {
+            Some(_) => answer.map_err(Error::from),
+            None => resolved_before(pool, payment).await,
+        };
+    }
     let mut tx = pool.begin().await?;
-    let row = sqlx::query!(
-        r#"SELECT p.status AS "status: PaymentStatus", p.idempotency_key AS "key!",
-                  p.company_id AS "company: CompanyId", p.initiated_by AS "by?: UserId",
-                  u.role AS "role?: Role", p.number
-           FROM payments p LEFT JOIN users u ON u.id = p.initiated_by WHERE p.id = $1 FOR UPDATE OF p"#,
-        payment as PaymentId
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| Error::Other(format!("payment {payment} not found")))?;
-    if row.status != PaymentStatus::Processing {
+    let Some(row) = record(&mut tx, payment, &outcome, None).await? else {
         tx.rollback().await?;
-        return idempotency::stored_payment(pool, row.key).await;
-    }
-    let (new_status, action, charge_id, code, message) = match resolution {
-        Resolution::Charged(charge) => {
-            let (status, action) = match charge.status {
-                ChargeStatus::Approved => (PaymentStatus::Approved, Action::PaymentApproved),
-                ChargeStatus::Pending => (PaymentStatus::Pending, Action::PaymentPending),
-                ChargeStatus::Settled => (PaymentStatus::Settled, Action::PaymentSettled),
-                ChargeStatus::Declined => (PaymentStatus::Declined, Action::PaymentDeclined),
-                ChargeStatus::Returned => (PaymentStatus::Returned, Action::PaymentReturned),
-                ChargeStatus::Voided => (PaymentStatus::Voided, Action::PaymentVoided),
-            };
-            (
-                status,
-                action,
-                Some(charge.id.clone()),
-                charge.code.clone(),
-                charge.message.clone(),
-            )
-        }
-        Resolution::Refused(reason) => (
-            PaymentStatus::Failed,
-            Action::PaymentFailed,
-            None,
-            Some("refused".to_string()),
-            Some(format!(
-                "Not charged: the gateway refused the method ({reason})."
-            )),
-        ),
+        return resolved_before(pool, payment).await;
     };
-    sqlx::query!(
-        "UPDATE payments SET status = $2, gateway_charge_id = $3, failure_code = $4, failure_message = $5, \
-             next_gateway_check_at = NULL, last_gateway_error = NULL, updated_at = now(), \
-             ach_next_check_at = CASE WHEN $2 = 'pending' THEN now() END WHERE id = $1",
-        payment as PaymentId,
-        new_status as PaymentStatus,
-        charge_id,
-        code,
-        message
-    )
-    .execute(&mut *tx)
-    .await?;
-    if !new_status.reduces_balance() {
-        restore_balances(&mut tx, payment).await?;
-        if new_status == PaymentStatus::Declined {
-            // A decline through a pay link counts against it (the fifth locks it).
-            crate::pay_links::count_decline(&mut tx, payment).await?;
-        }
-    } else {
-        // A pay link is spent by the payment that went through it.
-        sqlx::query!(
-            "UPDATE pay_links l SET paid_at = now(), payment_id = p.id FROM payments p \
-             WHERE p.id = $1 AND l.id = p.pay_link_id AND l.paid_at IS NULL",
-            payment as PaymentId
-        )
-        .execute(&mut *tx)
-        .await?;
+    restore_balances(&mut tx, payment).await?;
+    if outcome.status == PaymentStatus::Declined {
+        // A decline through a pay link counts against it (the fifth locks it).
+        crate::pay_links::count_decline(&mut tx, payment).await?;
     }
-    let actor = match (row.by, row.role) {
-        (Some(id), Some(role)) => Actor::user(id, role),
-        _ => Actor::SYSTEM,
-    };
-    audit::record(
-        &mut tx,
-        Event {
-            actor,
-            on_behalf_of: Some(row.company),
-            action,
-            entity: Entity::Payment,
-            entity_id: Some(row.number.clone()),
-            details: json!({ "gateway_charge_id": charge_id, "code": code, "message": message }),
-        },
-    )
-    .await?;
     let answer = match resolution {
         Resolution::Refused(_) => Err(refusal()),
-        Resolution::Charged(_) if new_status.reduces_balance() => Ok(PaymentOutcome::Paid(
-            receipts::new_receipt_in(&mut tx, payment).await?,
-        )),
         Resolution::Charged(_) => Ok(PaymentOutcome::Declined {
             payment_number: row.number,
-            code: code.unwrap_or_else(|| "declined".into()),
-            message: message.unwrap_or_else(|| "The payment was declined.".into()),
+            code: outcome.code.unwrap_or_else(|| "declined".into()),
+            message: outcome
+                .message
+                .unwrap_or_else(|| "The payment was declined.".into()),
         }),
     };
     idempotency::store_payment(&mut tx, row.key, &answer).await?;
     tx.commit().await?;
     answer.map_err(Error::from)
+}
+
+/// A payment [`record`] has resolved: its number and idempotency key.
+struct Recorded {
+    number: String,
+    key: Uuid,
+}
+
+/// One statement: the payment's new status (only while it is `processing`: a resolution that
+/// comes second finds nothing and gets `None`), the pay link spent by a payment that moved
+/// money, the audit row (as [`crate::audit::record`] writes it, by whoever started the payment), and
+/// `answer`, when given, stored with the payment's key.
+async fn record(
+    conn: &mut PgConnection,
+    payment: PaymentId,
+    o: &Outcome,
+    answer: Option<&std::result::Result<PaymentOutcome, AppError>>,
+) -> Result<Option<Recorded>> {
+    let (response, refusal) = match answer {
+        Some(answer) => idempotency::stored_values(answer)?,
+        None => (None, None),
+    };
+    let details = json!({ "gateway_charge_id": o.charge_id, "code": o.code, "message": o.message });
+    Ok(sqlx::query_as!(
+        Recorded,
+        r#"WITH p AS (
+               UPDATE payments SET status = $2, gateway_charge_id = $3, failure_code = $4,
+                   failure_message = $5, next_gateway_check_at = NULL, last_gateway_error = NULL,
+                   updated_at = now(), ach_next_check_at = CASE WHEN $2 = 'pending' THEN now() END
+               WHERE id = $1 AND status = 'processing'
+               RETURNING id, number, company_id, initiated_by, pay_link_id, idempotency_key),
+           spent AS (
+               UPDATE pay_links l SET paid_at = now(), payment_id = p.id FROM p
+               WHERE $6 AND l.id = p.pay_link_id AND l.paid_at IS NULL),
+           audit AS (
+               INSERT INTO audit_events (actor_user_id, actor_role, on_behalf_company_id, action,
+                                         entity_type, entity_id, details)
+               SELECT p.initiated_by, u.role, p.company_id, $7, 'payment', p.number, $8
+               FROM p LEFT JOIN users u ON u.id = p.initiated_by),
+           answer AS (
+               UPDATE idempotency_keys k SET response = $9, refusal = $10, completed_at = now()
+               FROM p WHERE $11 AND k.key = p.idempotency_key)
+           SELECT p.number, p.idempotency_key AS "key!" FROM p"#,
+        payment as PaymentId,
+        o.status as PaymentStatus,
+        o.charge_id,
+        o.code,
+        o.message,
+        o.status.reduces_balance(),
+        o.action as Action,
+        details,
+        response,
+        refusal,
+        answer.is_some()
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The answer stored for a payment resolved before.
+async fn resolved_before(pool: &PgPool, payment: PaymentId) -> Result<PaymentOutcome> {
+    let key = sqlx::query_scalar!(
+        r#"SELECT idempotency_key AS "key!" FROM payments WHERE id = $1"#,
+        payment as PaymentId
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::Other(format!("payment {payment} not found")))?;
+    idempotency::stored_payment(pool, key).await
 }
 
 /// Puts a payment's lines back on its invoices' balances (no money moved, or it came back):

@@ -14,6 +14,7 @@ use shared::payment::{
 use shared::reason::short_pay_text;
 use shared::refund::RefundStatus;
 use shared::{AppError, CompanyId, PaymentId};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
 struct ReceiptRow {
@@ -40,24 +41,34 @@ struct ReceiptRow {
     erp: bool,
     surcharge: Decimal,
     surcharge_percent: Option<Decimal>,
+    lines: Json<Vec<LineRow>>,
+    credit_number: Option<String>,
+    credit_amount: Option<Decimal>,
+    credit_remaining: Option<Decimal>,
 }
 
 pub(super) async fn receipt_in(conn: &mut PgConnection, payment: PaymentId) -> Result<Receipt> {
-    one_receipt(conn, payment, true).await
+    one_receipt(conn, payment, true, None).await
 }
 
-/// The receipt of a payment just resolved: nothing can have been given back yet, so the
+/// The receipt of a processing payment as it will read once resolved with `status` (read
+/// before the statement that records it): nothing can have been given back yet, so the
 /// refunds are not looked up.
-pub(super) async fn new_receipt_in(conn: &mut PgConnection, payment: PaymentId) -> Result<Receipt> {
-    one_receipt(conn, payment, false).await
+pub(super) async fn as_resolved(
+    conn: &mut PgConnection,
+    payment: PaymentId,
+    status: PaymentStatus,
+) -> Result<Receipt> {
+    one_receipt(conn, payment, false, Some(status)).await
 }
 
 async fn one_receipt(
     conn: &mut PgConnection,
     payment: PaymentId,
     given_back: bool,
+    resolved: Option<PaymentStatus>,
 ) -> Result<Receipt> {
-    receipts_in(conn, &[payment], given_back)
+    receipts_in(conn, &[payment], given_back, resolved)
         .await?
         .pop()
         .ok_or_else(|| Error::Other(format!("payment {payment} not found")))
@@ -85,15 +96,30 @@ fn dispute_line(amount: Money, reason: &str, status: &str, due: Option<DateTime<
     }
 }
 
-/// The receipts of `ids`, newest first, in a fixed number of queries whatever their number;
-/// `given_back` false skips the refunds (a payment resolved a moment ago has none).
+/// One invoice's line of a receipt, as [`receipts_in`] reads it (amounts as text: exact).
+#[derive(serde::Deserialize)]
+struct LineRow {
+    number: String,
+    amount: Decimal,
+    balance_after: Option<Decimal>,
+    fee: Decimal,
+    short_pay_label: Option<String>,
+    short_pay_reason: Option<String>,
+    left: Decimal,
+}
+
+/// The receipts of `ids`, newest first, in one query whatever their number (each payment's
+/// lines and credit on account in its row); `given_back` adds the refunds (a second query;
+/// a payment being resolved has none). `resolved` reads a payment as it will be once
+/// resolved with that status (the statement recording it runs after the read).
 async fn receipts_in(
     conn: &mut PgConnection,
     ids: &[PaymentId],
     given_back: bool,
+    resolved: Option<PaymentStatus>,
 ) -> Result<Vec<Receipt>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    let rows = sqlx::query_as!(
+    let mut rows = sqlx::query_as!(
         ReceiptRow,
         r#"SELECT p.id AS "id: PaymentId", p.number, p.status AS "status: PaymentStatus", c.code,
                   c.name, p.amount, p.currency::text AS "currency!", p.method_label, p.memo,
@@ -103,37 +129,38 @@ async fn receipts_in(
                   (p.status = 'processing' AND p.gateway_answer_due_at <= now()) AS "checking!",
                   d.amount AS "dispute_amount?", d.reason AS "dispute_reason?",
                   d.status AS "dispute_status?", d.evidence_due_by AS "dispute_due?",
-                  p.source = 'erp' AS "erp!", p.surcharge, p.surcharge_percent
+                  p.source = 'erp' AS "erp!", p.surcharge, p.surcharge_percent,
+                  COALESCE((SELECT json_agg(json_build_object(
+                                'number', i.number, 'amount', a.amount::text,
+                                'balance_after', a.balance_after::text, 'fee', a.fee::text,
+                                'short_pay_label', rc.label, 'short_pay_reason', a.short_pay_reason,
+                                'left', (a.amount - (SELECT COALESCE(sum(rl.amount), 0) FROM refund_lines rl
+                                                     JOIN refunds r ON r.id = rl.refund_id
+                                                     WHERE r.payment_id = a.payment_id AND rl.invoice_id = a.invoice_id
+                                                       AND r.status IN ('awaiting_approval', 'pending', 'succeeded')))::text)
+                                ORDER BY i.due_date, i.number)
+                            FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id
+                            LEFT JOIN reason_codes rc ON rc.kind = 'short_pay' AND rc.code = a.short_pay_code
+                            WHERE a.payment_id = p.id), '[]') AS "lines!: Json<Vec<LineRow>>",
+                  cr.number AS "credit_number?", cr.amount AS "credit_amount?", cr.remaining AS "credit_remaining?"
            FROM payments p JOIN companies c ON c.id = p.company_id
            LEFT JOIN users u ON u.id = p.initiated_by
            LEFT JOIN pay_links l ON l.id = p.pay_link_id LEFT JOIN contacts lc ON lc.id = l.contact_id
            LEFT JOIN LATERAL (SELECT amount, reason, status, evidence_due_by FROM payment_disputes
                               WHERE payment_id = p.id ORDER BY opened_at DESC LIMIT 1) d ON true
+           LEFT JOIN LATERAL (SELECT number, amount, remaining FROM credits
+                              WHERE payment_id = p.id ORDER BY id LIMIT 1) cr ON true
            WHERE p.id = ANY($1) ORDER BY p.created_at DESC, p.id DESC"#,
         &ids
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut lines = sqlx::query!(
-        r#"SELECT a.payment_id AS "payment_id: PaymentId", i.number, a.amount, a.balance_after, a.fee,
-                  rc.label AS "short_pay_label?", a.short_pay_reason,
-                  a.amount - (SELECT COALESCE(sum(rl.amount), 0) FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
-                              WHERE r.payment_id = a.payment_id AND rl.invoice_id = a.invoice_id
-                                AND r.status IN ('awaiting_approval', 'pending', 'succeeded')) AS "left!"
-           FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id
-           LEFT JOIN reason_codes rc ON rc.kind = 'short_pay' AND rc.code = a.short_pay_code
-           WHERE a.payment_id = ANY($1) ORDER BY i.due_date, i.number"#,
-        &ids
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut credits = sqlx::query!(
-        r#"SELECT c.payment_id AS "payment_id!: PaymentId", c.number, c.amount, c.remaining
-           FROM credits c WHERE c.payment_id = ANY($1)"#,
-        &ids
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    if let Some(status) = resolved {
+        for r in &mut rows {
+            r.status = status;
+            r.checking = false;
+        }
+    }
     let payment_ids: Vec<PaymentId> = ids.iter().map(|id| PaymentId(*id)).collect();
     let mut refunds = if given_back {
         super::refunds::views(&mut *conn, &payment_ids, false, &[]).await?
@@ -148,26 +175,21 @@ async fn receipts_in(
                 _ => None,
             };
             let on_behalf = r.user_role.is_some_and(Role::is_staff);
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut lines)
-                .into_iter()
-                .partition(|l| l.payment_id == r.id);
-            lines = rest;
             let (given, others): (Vec<_>, Vec<_>) = std::mem::take(&mut refunds)
                 .into_iter()
                 .partition(|g| g.payment_id == r.id);
             refunds = others;
             let may_give_back =
                 matches!(r.status, PaymentStatus::Approved | PaymentStatus::Settled);
-            let on_account = credits
-                .iter()
-                .position(|c| c.payment_id == r.id)
-                .map(|at| credits.swap_remove(at))
-                .map(|c| OnAccount {
-                    credit_number: c.number,
-                    amount: Money::new(c.amount, cur),
-                    unapplied: Money::new(c.remaining, cur),
-                    refundable: may_give_back.then(|| Money::new(c.remaining, cur)),
-                });
+            let on_account = match (r.credit_number, r.credit_amount, r.credit_remaining) {
+                (Some(credit_number), Some(amount), Some(remaining)) => Some(OnAccount {
+                    credit_number,
+                    amount: Money::new(amount, cur),
+                    unapplied: Money::new(remaining, cur),
+                    refundable: may_give_back.then(|| Money::new(remaining, cur)),
+                }),
+                _ => None,
+            };
             Ok(Receipt {
                 payment_id: r.id,
                 number: r.number,
@@ -179,7 +201,9 @@ async fn receipts_in(
                     .method_label
                     .or(r.memo)
                     .unwrap_or_else(|| "Recorded outside Settle".into()),
-                lines: mine
+                lines: r
+                    .lines
+                    .0
                     .into_iter()
                     .map(|l| ReceiptLine {
                         invoice_number: l.number,
@@ -253,7 +277,7 @@ pub async fn history(pool: &PgPool, scope: &CompanyScope) -> Result<Vec<Receipt>
     .fetch_all(pool)
     .await?;
     let mut conn = pool.acquire().await?;
-    let all = receipts_in(&mut conn, &ids, true).await?;
+    let all = receipts_in(&mut conn, &ids, true, None).await?;
     Ok(if scope.is_staff() {
         all
     } else {
