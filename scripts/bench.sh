@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: every figure of the release build in one run, each a `name=value` line. Builds
 # what `make release` ships, loads the large book once (`make seed-large`; reused while it is
-# there), starts the release server on it and runs app/benches/load.rs against it: Open
+# there), starts the release server on it and runs server/src/bin/bench_load.rs against it: Open
 # Invoices pages (20 and 10,000 invoices), company search per kind with its plans, payments
 # over HTTP beside the bare SQL of the same transaction, the server's RSS; then the NACHA
 # rail's file of 10,000 debits and file of 1,000 returns (server/src/bin/bench_ach.rs); then
@@ -12,7 +12,8 @@ source "$(dirname "$0")/env.sh"
 cd "$root"
 export DATABASE_URL=${DATABASE_URL:-$(scripts/pg.sh settle)}
 scripts/release.sh >/dev/null
-cargo bench -q -p app --features ssr --bench load --no-run 2>/dev/null
+# The benchmarks' programs link the server library the release build compiled.
+release_bins --bin bench_load --bin bench_ach --bin bench_stripe
 
 large_db=${SETTLE_LARGE_DB:-settle_large}
 base=${DATABASE_URL%%\?*}
@@ -52,7 +53,7 @@ start_server
 psql -q "$large_url" -c "VACUUM ANALYZE"
 
 BENCH_URL="http://127.0.0.1:$port" BENCH_DATABASE_URL="$large_url" BENCH_SERVER_PID=$pid \
-  cargo bench -q -p app --features ssr --bench load
+  "$target_dir/release/bench_load"
 stop_server
 
 # PostgreSQL round trips per payment, from the statement log of the project's own cluster: the
@@ -65,7 +66,7 @@ if [ -r "$pg_log" ]; then
   start_server SETTLE_RECONCILE_EVERY_MS=$hour SETTLE_WEBHOOK_POLL_MS=$hour SETTLE_EMAIL_POLL_MS=$hour \
     SETTLE_CARD_NOTICES_EVERY_MS=$hour SETTLE_STATEMENTS_EVERY_MS=$hour SETTLE_ACH_SYNC_MS=$hour
   BENCH_URL="http://127.0.0.1:$port" BENCH_DATABASE_URL="$large_url" BENCH_PG_LOG="$pg_log" \
-    cargo bench -q -p app --features ssr --bench load || true
+    "$target_dir/release/bench_load" || true
   stop_server
   psql -q "$large_url" -c "ALTER DATABASE $large_db RESET log_statement"
 else
@@ -74,7 +75,6 @@ fi
 
 # The NACHA rail on a fresh database: a 10,000-debit file written, a 1,000-return file applied.
 ach_db=$(scripts/e2e-db.sh "$DATABASE_URL" settle_bench_ach)
-release_bins --bin bench_ach --bin bench_stripe
 DATABASE_URL="$ach_db" "$target_dir/release/bench_ach"
 
 # Payments through the Stripe adapter beside the sandbox, against Stripe's API as its published

@@ -83,34 +83,38 @@ async fn main() {
     print("bench_seconds_per_phase", bench.seconds);
     bench.rss("rss_idle");
 
-    let small: String = sqlx::query_scalar(
-        "SELECT c.code FROM company_balances b JOIN companies c ON c.id = b.company_id \
-         ORDER BY abs(b.open_invoices - 20), c.id LIMIT 1",
-    )
-    .fetch_one(&bench.pool)
-    .await
-    .unwrap();
-    let big: String = sqlx::query_scalar(
-        "SELECT c.code FROM company_balances b JOIN companies c ON c.id = b.company_id \
-         ORDER BY b.open_invoices DESC, c.id LIMIT 1",
-    )
-    .fetch_one(&bench.pool)
-    .await
-    .unwrap();
-    bench.aging(&big, &small).await;
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("aging") {
-        return;
-    }
-    bench
-        .pages("page_20", &format!("/ops/crm/companies/{small}"))
-        .await;
-    bench
-        .pages("page_10k", &format!("/ops/crm/companies/{big}"))
-        .await;
-    bench.pages("dashboard", "/ops").await;
-    bench.rss("rss_after_pages");
+    // BENCH_ONLY: `aging` stops after the aging report; `payments` runs the payments alone.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only != "payments" {
+        let small: String = sqlx::query_scalar(
+            "SELECT c.code FROM company_balances b JOIN companies c ON c.id = b.company_id \
+             ORDER BY abs(b.open_invoices - 20), c.id LIMIT 1",
+        )
+        .fetch_one(&bench.pool)
+        .await
+        .unwrap();
+        let big: String = sqlx::query_scalar(
+            "SELECT c.code FROM company_balances b JOIN companies c ON c.id = b.company_id \
+             ORDER BY b.open_invoices DESC, c.id LIMIT 1",
+        )
+        .fetch_one(&bench.pool)
+        .await
+        .unwrap();
+        bench.aging(&big, &small).await;
+        if only == "aging" {
+            return;
+        }
+        bench
+            .pages("page_20", &format!("/ops/crm/companies/{small}"))
+            .await;
+        bench
+            .pages("page_10k", &format!("/ops/crm/companies/{big}"))
+            .await;
+        bench.pages("dashboard", "/ops").await;
+        bench.rss("rss_after_pages");
 
-    bench.search().await;
+        bench.search().await;
+    }
 
     print("invoices_per_payment", per_payment);
     let (http_rate, http_p99) = bench.payments_over_http(per_payment).await;
@@ -546,6 +550,7 @@ impl Bench {
         name: &str,
         tasks: Vec<tokio::task::JoinHandle<(Vec<Duration>, u64)>>,
     ) -> (f64, f64) {
+        let cpu_before = (self.server_cpu_ms(), machine_busy_ms());
         let (mut times, mut failed) = (Vec::new(), 0);
         for t in tasks {
             let (l, f) = t.await.unwrap();
@@ -562,6 +567,18 @@ impl Bench {
         );
         print(&format!("{name}_p99_ms"), format!("{p99:.2}"));
         print(&format!("{name}_failed"), failed);
+        // Where the time goes (the server's CPU is the HTTP payments' only).
+        let n = times.len().max(1) as f64;
+        if let (Some(before), Some(after)) = (cpu_before.0, self.server_cpu_ms()) {
+            print(
+                &format!("{name}_server_cpu_ms_per_payment"),
+                format!("{:.2}", (after - before) / n),
+            );
+        }
+        print(
+            &format!("{name}_machine_cpu_ms_per_payment"),
+            format!("{:.2}", (machine_busy_ms() - cpu_before.1) / n),
+        );
         (rate, p99)
     }
 
