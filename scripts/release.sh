@@ -21,7 +21,10 @@ inputs() {
     rustc -V
     cargo leptos --version
     if command -v wasm-opt >/dev/null; then wasm-opt --version; fi
-    env | grep -E '^(LEPTOS_|RUSTFLAGS=|CARGO_ENCODED_RUSTFLAGS=|CARGO_PROFILE_|CARGO_BUILD_)' | sort
+    # (Where the server listens is not an input of the site: `LEPTOS_SITE_ADDR=… make run`
+    # after `make test` must not build the front end again.)
+    env | grep -E '^(LEPTOS_|RUSTFLAGS=|CARGO_ENCODED_RUSTFLAGS=|CARGO_PROFILE_|CARGO_BUILD_)' |
+      grep -vE '^LEPTOS_(SITE_ADDR|RELOAD_PORT)=' | sort
     local p paths=()
     for p in Cargo.toml Cargo.lock .cargo rust-toolchain.toml app/Cargo.toml app/build.rs \
       app/src shared style public; do
