@@ -23,8 +23,10 @@ inputs() {
     if command -v wasm-opt >/dev/null; then wasm-opt --version; fi
     # (Where the server listens is not an input of the site: `LEPTOS_SITE_ADDR=… make run`
     # after `make test` must not build the front end again.)
+    # (`|| true`: with none of them set, grep's status would end this group under `set -e`
+    # and pipefail, and the digest would miss every file below.)
     env | grep -E '^(LEPTOS_|RUSTFLAGS=|CARGO_ENCODED_RUSTFLAGS=|CARGO_PROFILE_|CARGO_BUILD_)' |
-      grep -vE '^LEPTOS_(SITE_ADDR|RELOAD_PORT)=' | sort
+      grep -vE '^LEPTOS_(SITE_ADDR|RELOAD_PORT)=' | sort || true
     local p paths=()
     for p in Cargo.toml Cargo.lock .cargo rust-toolchain.toml app/Cargo.toml app/build.rs \
       app/src shared style public; do
